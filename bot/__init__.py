@@ -1,0 +1,1 @@
+"""Pendamping KUBE: the Telegram bot for mentors of KUBE groups."""

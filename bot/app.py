@@ -1,0 +1,137 @@
+"""Builds the Application: settings, database, persistence, handlers in one explicit order."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from telegram.warnings import PTBUserWarning
+
+# Our conversations are per user, and buttons carry ids that handlers re-check, so the
+# per_message tracking this warning is about is not wanted.
+warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+
+from telegram import BotCommand, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+from bot.context import BotContext, Services
+from bot.persistence import DatabasePersistence
+from bot.places import PlaceIndex
+from bot.settings import Settings
+from bot.texts import t
+from handlers import (
+    approvals,
+    group_registration,
+    groups,
+    help as help_handlers,
+    history,
+    members,
+    onboarding,
+    system,
+    visits,
+)
+from models.db import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+# The command menu, in the order users see it.
+MENU_COMMANDS = ("kelompok", "kunjungan", "tambah_kelompok", "riwayat", "bantuan", "bahasa",
+                 "batal", "start")
+
+_places_cache: PlaceIndex | None = None
+
+
+def place_index() -> PlaceIndex:
+    """The official areas in memory for fuzzy search; built once per process (it is read-only)."""
+    global _places_cache
+    if _places_cache is None:
+        _places_cache = PlaceIndex.from_csv_dir()
+    return _places_cache
+
+
+async def post_init(application: Application) -> None:
+    """Creates the shared services and registers the command menu in both languages."""
+    services: Services = application.bot_data
+    services.places = place_index()
+    for lang, language_code in (("id", None), ("en", "en")):
+        commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in MENU_COMMANDS]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
+                                              language_code=language_code)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Closes the database connections."""
+    services: Services = application.bot_data
+    if services.engine is not None:
+        await services.engine.dispose()
+
+
+def add_handlers(application: Application) -> None:
+    """Adds every handler. Order matters, so it is spelled out here and nowhere else.
+
+    Group -1 drops redelivered updates before anything can act twice. In group 0, conversations
+    come first so that an answer to a question (which is plain text) reaches the conversation
+    that asked it; then single commands and buttons; the catch-alls last, since they take
+    anything. Group 1 persists state after whatever handled the update.
+    """
+    application.add_handlers(system.FIRST, group=-1)
+    application.add_handlers(
+        [
+            *onboarding.HANDLERS,
+            *group_registration.HANDLERS,
+            *visits.HANDLERS,
+            *members.HANDLERS,
+            *approvals.HANDLERS,
+            *groups.HANDLERS,
+            *history.HANDLERS,
+            *help_handlers.HANDLERS,
+            *help_handlers.CATCH_ALL,
+        ],
+        group=0,
+    )
+    application.add_handlers(system.LAST, group=1)
+    application.add_error_handler(system.on_error)
+
+
+def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
+    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app)."""
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    token = settings.telegram_token.get_secret_value() or "0:demo"
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url or settings.telegram_base_url)
+        .context_types(ContextTypes(context=BotContext, bot_data=Services))
+        .persistence(DatabasePersistence(sessionmaker))
+        .defaults(Defaults(block=True))
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    services: Services = application.bot_data
+    services.settings = settings
+    services.engine = engine
+    services.sessionmaker = sessionmaker
+    add_handlers(application)
+    return application
+
+
+async def start_app(application: Application, *, poll_timeout: int = 10) -> None:
+    """Starts the bot by hand (demo, tests): what run_polling does, without owning the loop."""
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    await application.start()
+    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+
+
+async def stop_app(application: Application) -> None:
+    if application.updater and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

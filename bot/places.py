@@ -1,0 +1,371 @@
+"""Indonesian administrative areas in memory: look-up by code and fuzzy search by name.
+
+Mentors type place names on a phone, often misspelt ("sukabumu") or with a prefix ("kab
+bandung", "kec. cibadak"). :class:`PlaceIndex` finds the matching provinces, regencies,
+districts and villages quickly enough to answer while the mentor waits, from the official
+Kemendagri codes in ``bot/data/wilayah`` (ODbL, see the README there). Codes are
+hierarchical: village ``32.01.01.2001`` lies in district ``32.01.01``, regency ``32.01``
+and province ``32``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+__all__ = [
+    "WILAYAH_DIR",
+    "Place",
+    "PlaceIndex",
+    "default_index",
+    "timezone_abbr",
+    "timezone_for",
+]
+
+WILAYAH_DIR = Path(__file__).resolve().parent / "data" / "wilayah"
+
+PROVINCE, REGENCY, DISTRICT, VILLAGE = 1, 2, 3, 4
+ALL_LEVELS = frozenset({PROVINCE, REGENCY, DISTRICT, VILLAGE})
+
+# Fuzzy matches below this WRatio score are not worth showing.
+_SCORE_CUTOFF = 75.0
+# Queries shorter than this only match exactly or as the start of a name.
+_MIN_FUZZY_LENGTH = 3
+# How many fuzzy matches per level and query variant are ranked (exact matches always are).
+_FUZZY_POOL = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One area: its code, level (1 province … 4 village), official name and a label with context.
+
+    Labels: "Jawa Barat"; "Kab. Sukabumi, Jawa Barat"; "Kec. Cibadak, Kab. Sukabumi, Jawa
+    Barat"; "Desa Sukamaju, Kec. Cibadak, Kab. Sukabumi" (villages coded 1xxx are
+    kelurahan: "Kel. …").
+    """
+
+    code: str
+    level: int
+    name: str
+    label: str
+
+
+# --------------------------------------------------------------------------------------
+# Time zones
+# --------------------------------------------------------------------------------------
+
+_ZONES = {
+    "WIB": ("Asia/Jakarta", [*range(11, 37), 61, 62]),
+    "WITA": ("Asia/Makassar", [51, 52, 53, 63, 64, 65, *range(71, 77)]),
+    "WIT": ("Asia/Jayapura", [81, 82, *range(91, 97)]),
+}
+_ZONE_BY_PROVINCE = {
+    f"{province:02d}": abbr for abbr, (_, provinces) in _ZONES.items() for province in provinces
+}
+
+
+def timezone_abbr(code: str) -> str:
+    """"WIB", "WITA" or "WIT" for any area code (the province, its first two digits, decides).
+
+    Raises ValueError for a code outside the known provinces: a wrong time zone would
+    silently shift every reminder.
+    """
+    abbr = _ZONE_BY_PROVINCE.get(code[:2]) if isinstance(code, str) else None
+    if abbr is None:
+        raise ValueError("not an Indonesian area code")
+    return abbr
+
+
+def timezone_for(code: str) -> str:
+    """The IANA time zone of an area: "Asia/Jakarta", "Asia/Makassar" or "Asia/Jayapura"."""
+    return _ZONES[timezone_abbr(code)][0]
+
+
+# --------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_APOSTROPHES = re.compile(r"['’‘`]")
+
+# Words that announce the kind of area; typed before a name they are a hint, not the name.
+_HINTS = {
+    "provinsi": "provinsi",
+    "propinsi": "provinsi",
+    "prov": "provinsi",
+    "prop": "provinsi",
+    "kabupaten": "kabupaten",
+    "kab": "kabupaten",
+    "kota": "kota",
+    "kecamatan": "kecamatan",
+    "kec": "kecamatan",
+    "desa": "desa",
+    "ds": "desa",
+    "kelurahan": "kelurahan",
+    "kel": "kelurahan",
+}
+_HINT_SKIP = frozenset({"administrasi", "adm"})
+
+_REGENCY_PREFIXES = (
+    ("Kabupaten Administrasi ", "Kab. Adm. ", "kabupaten"),
+    ("Kabupaten ", "Kab. ", "kabupaten"),
+    ("Kota Administrasi ", "Kota Adm. ", "kota"),
+    ("Kota ", "Kota ", "kota"),
+)
+
+
+def _normalise(text: str) -> str:
+    """Lowercase ASCII-ish words: "Kab. Bandung-Barat" → "kab bandung barat"."""
+    text = _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).lower())
+    return _NOT_ALNUM.sub(" ", text).strip()
+
+
+def _split_hint(query: str) -> tuple[str, str | None]:
+    """("bandung", "kabupaten") for "kab. bandung"; the hint is None when there is none."""
+    words = query.split(" ")
+    hint = None
+    while len(words) > 1 and (words[0] in _HINTS or words[0] in _HINT_SKIP):
+        hint = _HINTS.get(words[0], hint)
+        words = words[1:]
+    return " ".join(words), hint
+
+
+def _regency_parts(name: str) -> tuple[str, str, str]:
+    """(short label, kind, bare name) for a regency: "Kabupaten Bandung" → ("Kab. Bandung", …)."""
+    for prefix, short, kind in _REGENCY_PREFIXES:
+        if name.startswith(prefix):
+            bare = name[len(prefix) :]
+            return short + bare, kind, bare
+    return name, "kabupaten", name
+
+
+def _village_kind(code: str) -> str:
+    # Kemendagri numbers kelurahan 1001-1999 and desa 2001-2999 (and 3xxx desa adat).
+    return "kelurahan" if code.rsplit(".", 1)[-1].startswith("1") else "desa"
+
+
+class PlaceIndex:
+    """All areas in memory, for look-up by code, listing of children and fuzzy search by name.
+
+    Build it once (:func:`default_index` for the shipped data) and share it: it is
+    read-only after construction.
+    """
+
+    def __init__(self) -> None:
+        self._places: dict[str, Place] = {}
+        self._children: dict[str, list[str]] = {}
+        # Per level, aligned and sorted by code: codes, normalised names, kinds.
+        self._codes: dict[int, list[str]] = {}
+        self._keys: dict[int, list[str]] = {}
+        self._kinds: dict[int, list[str]] = {}
+        # Per level: normalised name → positions in the lists above.
+        self._exact: dict[int, dict[str, list[int]]] = {}
+
+    # ---- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str | None, int, str]]) -> PlaceIndex:
+        """Builds the index from (code, parent_code, level, name) rows, in any order.
+
+        Provinces have no parent (None or ""). Parents missing from the rows only make the
+        labels shorter.
+        """
+        raw: dict[str, tuple[str, int, str]] = {}
+        for code, parent, level, name in rows:
+            raw[code] = (parent or "", int(level), name)
+
+        index = cls()
+        short_names: dict[str, str] = {}
+        kinds: dict[str, str] = {}
+        keys: dict[str, str] = {}
+        for code, (_, level, name) in raw.items():
+            if level == REGENCY:
+                short, kind, bare = _regency_parts(name)
+                short_names[code], kinds[code], keys[code] = short, kind, _normalise(bare)
+            elif level == DISTRICT:
+                short_names[code], kinds[code] = f"Kec. {name}", "kecamatan"
+                keys[code] = _normalise(name)
+            elif level == VILLAGE:
+                kind = _village_kind(code)
+                if _normalise(name).startswith(("desa ", "kelurahan ", "kel ")):
+                    short_names[code] = name
+                else:
+                    short_names[code] = f"{'Kel.' if kind == 'kelurahan' else 'Desa'} {name}"
+                kinds[code], keys[code] = kind, _normalise(name)
+            else:
+                short_names[code], kinds[code], keys[code] = name, "provinsi", _normalise(name)
+
+        per_level: dict[int, list[str]] = {}
+        for code, (parent, level, name) in raw.items():
+            parts = [short_names[code]]
+            ancestor = parent
+            # Villages show district and regency; others go up to the province.
+            depth = 2 if level == VILLAGE else 3
+            while ancestor and len(parts) <= depth and ancestor in raw:
+                parts.append(short_names[ancestor])
+                ancestor = raw[ancestor][0]
+            index._places[code] = Place(code, level, name, ", ".join(parts))
+            index._children.setdefault(parent, []).append(code)
+            per_level.setdefault(level, []).append(code)
+
+        for children in index._children.values():
+            children.sort()
+        for level, codes in per_level.items():
+            codes.sort()
+            index._codes[level] = codes
+            index._keys[level] = [keys[code] for code in codes]
+            index._kinds[level] = [kinds[code] for code in codes]
+            exact: dict[str, list[int]] = {}
+            for position, key in enumerate(index._keys[level]):
+                exact.setdefault(key, []).append(position)
+            index._exact[level] = exact
+        return index
+
+    @classmethod
+    def from_csv_dir(cls, path: Path | str = WILAYAH_DIR) -> PlaceIndex:
+        """Builds the index from provinces.csv, regencies.csv, districts.csv and villages.csv."""
+        directory = Path(path)
+        files = (
+            ("provinces.csv", PROVINCE, None),
+            ("regencies.csv", REGENCY, "province_code"),
+            ("districts.csv", DISTRICT, "regency_code"),
+            ("villages.csv", VILLAGE, "district_code"),
+        )
+
+        def rows() -> Iterable[tuple[str, str | None, int, str]]:
+            for filename, level, parent_column in files:
+                with open(directory / filename, newline="", encoding="utf-8") as handle:
+                    reader = csv.reader(handle)
+                    header = next(reader)
+                    code_at, name_at = header.index("code"), header.index("name")
+                    parent_at = header.index(parent_column) if parent_column else None
+                    for row in reader:
+                        parent = row[parent_at] if parent_at is not None else None
+                        yield row[code_at], parent, level, row[name_at]
+
+        return cls.from_rows(rows())
+
+    # ---- look-up --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._places
+
+    def get(self, code: str) -> Place | None:
+        """The area with this code, or None."""
+        return self._places.get(code)
+
+    def children(self, code: str | None) -> list[Place]:
+        """The areas directly inside ``code``, by code; ``None`` or "" lists the provinces."""
+        return [self._places[child] for child in self._children.get(code or "", [])]
+
+    def parents(self, code: str) -> list[Place]:
+        """The areas containing ``code``, nearest first (district, regency, province)."""
+        found = []
+        parts = code.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            place = self._places.get(".".join(parts[:end]))
+            if place is not None:
+                found.append(place)
+        return found
+
+    timezone_for = staticmethod(timezone_for)
+    timezone_abbr = staticmethod(timezone_abbr)
+
+    # ---- search ---------------------------------------------------------------------
+
+    def _range(self, level: int, within: str | None) -> tuple[int, int]:
+        """Indices of the codes of ``level`` equal to ``within`` or under it."""
+        codes = self._codes.get(level, [])
+        if not within:
+            return 0, len(codes)
+        # "/" sorts right after ".", so [within, within + "/") holds within and within.*
+        return bisect_left(codes, within), bisect_left(codes, within + "/")
+
+    def search(
+        self,
+        query: str,
+        *,
+        levels: set[int] | frozenset[int] = ALL_LEVELS,
+        within: str | None = None,
+        limit: int = 5,
+    ) -> list[Place]:
+        """The areas whose name best matches ``query``, best first, at most ``limit``.
+
+        Matching is fuzzy (rapidfuzz WRatio) on lowercased names without "Kabupaten"/"Kota";
+        a leading "kab", "kota", "kec", "desa", "kel" in the query is a hint that ranks areas
+        of that kind first (so "kab bandung" puts Kabupaten Bandung before Kota Bandung).
+        Order: exact name matches, hinted kind, names starting with the query, score, level,
+        name. ``within`` keeps only areas under that code ("32.02" → Kabupaten Sukabumi).
+        """
+        if not isinstance(query, str) or limit <= 0:
+            return []
+        full = _normalise(query[:100])
+        bare, hint = _split_hint(full)
+        if not bare:
+            return []
+        variants = [bare] if bare == full else [bare, full]
+        fuzzy = len(bare) >= _MIN_FUZZY_LENGTH
+
+        ranked: list[tuple[tuple, str]] = []
+        for level in sorted(set(levels)):
+            lo, hi = self._range(level, within)
+            if lo >= hi:
+                continue
+            keys, kinds, codes = self._keys[level], self._kinds[level], self._codes[level]
+            scores: dict[int, float] = {}
+            for variant in variants:
+                for at in self._exact[level].get(variant, ()):
+                    if lo <= at < hi:
+                        scores[at] = 100.0
+                if fuzzy:
+                    # Only the best few fuzzy matches can make the list: bounding them keeps
+                    # the ranking below cheap even when a short word is inside many names.
+                    matches = process.extract(
+                        variant,
+                        keys[lo:hi],
+                        scorer=fuzz.WRatio,
+                        score_cutoff=_SCORE_CUTOFF,
+                        limit=max(_FUZZY_POOL, limit * 10),
+                    )
+                    for _, score, position in matches:
+                        at = lo + position
+                        scores[at] = max(score, scores.get(at, 0.0))
+                else:
+                    for at in range(lo, hi):
+                        if keys[at].startswith(variant):
+                            scores[at] = max(100.0, scores.get(at, 0.0))
+            for at, score in scores.items():
+                key = keys[at]
+                exact = key in variants
+                prefix = any(key.startswith(variant) for variant in variants)
+                kind_ok = hint is None or kinds[at] == hint
+                name = self._places[codes[at]].name
+                sort_key = (
+                    not exact,
+                    not kind_ok,
+                    not prefix,
+                    -score,
+                    -fuzz.ratio(bare, key),
+                    level,
+                    name,
+                )
+                ranked.append((sort_key, codes[at]))
+        ranked.sort()
+        return [self._places[code] for _, code in ranked[:limit]]
+
+
+@lru_cache(maxsize=1)
+def default_index() -> PlaceIndex:
+    """The index of the shipped areas (bot/data/wilayah), built once on first use (~1 s)."""
+    return PlaceIndex.from_csv_dir(WILAYAH_DIR)

@@ -1,0 +1,25 @@
+"""User-facing texts, one dict per language. Indonesian is the reference; English mirrors it.
+
+Keys are "feature.name". ``t()`` never raises on a missing English text: it falls back to
+Indonesian, so a user always gets an answer (a test checks both dicts have the same keys).
+"""
+
+from __future__ import annotations
+
+from bot.texts.en import TEXTS as EN
+from bot.texts.id import TEXTS as ID
+
+LANGUAGES = {"id": ID, "en": EN}
+DEFAULT_LANGUAGE = "id"
+
+
+def t(lang: str | None, key: str, /, **kwargs: object) -> str:
+    """The text ``key`` in ``lang``, formatted with ``kwargs``."""
+    table = LANGUAGES.get(lang or DEFAULT_LANGUAGE, ID)
+    template = table.get(key) or ID[key]
+    return template.format(**kwargs) if kwargs else template
+
+
+def label(lang: str | None, vocabulary: str, value: str) -> str:
+    """The user-facing word for an enum value, e.g. label("id", "role", "ketua")."""
+    return t(lang, f"{vocabulary}.{value}")

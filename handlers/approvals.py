@@ -1,0 +1,113 @@
+"""Admins approve or reject new mentors (Setujui / Tolak) and create invite links (/undang)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.parsing import mask_phone
+from bot.texts import t
+from handlers.common import STAFF_ROLES, guard, keyboard, say
+from models import mentors as mentor_queries
+from models.enums import MentorStatus, Role
+from models.tables import Mentor
+
+log = logging.getLogger(__name__)
+
+PREFIX = "appr"
+
+
+def summary(context: BotContext, mentor: Mentor) -> str:
+    place = context.places.get(mentor.area_code) if mentor.area_code else None
+    return context.t(
+        "onb.summary",
+        name=mentor.name,
+        phone=mask_phone(mentor.phone) if mentor.phone else "-",
+        affiliation=context.t(f"affiliation.{mentor.affiliation}") if mentor.affiliation else "-",
+        area=place.label if place else "-",
+    )
+
+
+async def notify_approvers(context: BotContext, mentor: Mentor) -> int:
+    """Sends the admins a request with Setujui / Tolak; returns how many got it."""
+    ids = await mentor_queries.admins(session=context.session,
+                                      extra_ids=context.settings.admin_ids)
+    sent = 0
+    for telegram_id in ids:
+        approver = await mentor_queries.get_by_telegram_id(session=context.session,
+                                                           telegram_id=telegram_id)
+        lang = approver.language if approver else context.settings.language
+        text = t(lang, "appr.request", summary=summary(context, mentor))
+        markup = keyboard([[(t(lang, "appr.approve"), f"{PREFIX}:ok:{mentor.id}"),
+                            (t(lang, "appr.reject"), f"{PREFIX}:no:{mentor.id}")]])
+        try:
+            await context.bot.send_message(telegram_id, text, reply_markup=markup)
+            sent += 1
+        except Forbidden:
+            log.warning("approver %s has blocked the bot", telegram_id)
+        except TelegramError as exc:
+            log.warning("could not notify approver %s: %s", telegram_id, exc)
+    return sent
+
+
+@guard(STAFF_ROLES)
+async def decide(update: Update, context: BotContext) -> None:
+    """Approves or rejects a pending mentor and tells them; a second press says it is done."""
+    query = update.callback_query
+    _, verdict, raw_id = query.data.split(":")
+    actor = context.mentor
+    # Coordinators get area rules in the coordinators issue; until then only admins decide.
+    if actor.role != Role.ADMIN:
+        await query.answer(context.t("guard.not_allowed"), show_alert=True)
+        return
+    mentor, changed = await mentor_queries.decide_pending(
+        session=context.session, mentor_id=int(raw_id), approve=verdict == "ok",
+        actor_telegram_id=actor.telegram_id,
+    )
+    if mentor is None:
+        await query.answer(context.t("appr.not_found"), show_alert=True)
+        return
+    if not changed:
+        await query.answer(context.t("appr.already",
+                                     status=context.t(f"status.{mentor.status}")),
+                           show_alert=True)
+        await query.edit_message_reply_markup(reply_markup=None)
+        return
+    await query.answer()
+    key = "appr.approved_by" if verdict == "ok" else "appr.rejected_by"
+    await query.edit_message_text(f"{query.message.text}\n\n{context.t(key, actor=actor.name)}")
+    tell = "appr.you_approved" if verdict == "ok" else "appr.you_rejected"
+    try:
+        await context.bot.send_message(mentor.telegram_id, t(mentor.language, tell,
+                                                             name=mentor.name))
+    except TelegramError as exc:
+        log.warning("could not tell mentor %s about the decision: %s", mentor.id, exc)
+
+
+@guard({Role.ADMIN})
+async def invite(update: Update, context: BotContext) -> None:
+    """/undang [uses] [days]: creates a deep link that approves a new mentor on the spot."""
+    args = context.args or []
+    try:
+        uses = int(args[0]) if args else 1
+        days = int(args[1]) if len(args) > 1 else 7
+    except ValueError:
+        uses = days = -1
+    if not (1 <= uses <= 500 and 1 <= days <= 90):
+        await say(update, context.t("appr.invite_usage"))
+        return
+    created = await mentor_queries.create_invite(
+        session=context.session, created_by=context.mentor.telegram_id, days=days, max_uses=uses
+    )
+    link = f"https://t.me/{context.bot.username}?start={created.code}"
+    await say(update, context.t("appr.invite_created", days=days, uses=uses, link=link))
+
+
+HANDLERS = [
+    CallbackQueryHandler(decide, pattern=rf"^{PREFIX}:(ok|no):\d+$"),
+    CommandHandler("undang", invite),
+]

@@ -1,0 +1,453 @@
+"""/tambah_kelompok: a mentor registers a KUBE with its households.
+
+Diagram: group_registration.mmd beside this file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import date, timedelta
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date
+from bot.parsing import MemberLine, group_problems, mask_nik, mask_phone, parse_date, parse_member_line, parse_member_lines
+from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from models import groups as group_queries
+from models.areas import is_within
+from models.enums import AreaLevel, BindingTie, BusinessType, Role, Stage
+
+PREFIX = "grp"
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
+_DELETE = re.compile(r"^\s*(?:hapus|delete|del)\s+(\d{1,2})\s*$", re.IGNORECASE)
+
+
+class Step(IntEnum):
+    NAME = 1
+    VILLAGE = 2
+    BUSINESS = 3
+    TIES = 4
+    FORMED = 5
+    STAGE = 6
+    MEMBERS = 7
+    CONFIRM = 8
+    EDIT = 9
+
+
+flow = Flow("group", prefix=PREFIX, what="what.group")
+
+
+# --- shared renderings (also used by /kelompok) ------------------------------------------------
+
+def member_line_text(context: BotContext, line: MemberLine | object, no: int) -> str:
+    """One household as the mentor sees it, personal data masked."""
+    extra = ""
+    nik = getattr(line, "nik", None)
+    phone = getattr(line, "phone", None)
+    if nik:
+        extra += f" – NIK {mask_nik(nik)}"
+    if phone:
+        extra += f" – HP {mask_phone(phone)}"
+    return context.t("grp.member_line", no=no, name=line.name,
+                     category=context.t(f"welfare.{line.welfare_category}"),
+                     role=context.t(f"role.{line.role}"), extra=extra)
+
+
+def problems_text(context: BotContext, problems: list[str]) -> str:
+    settings = context.settings
+    return "; ".join(context.t(f"grp.problem.{p}", min=settings.group_min_size,
+                               max=settings.group_max_size) for p in problems)
+
+
+# --- the draft's member list -----------------------------------------------------------------
+
+def _lines(context: BotContext) -> list[MemberLine]:
+    return [MemberLine(**data) for data in flow.draft(context).get("members", [])]
+
+
+def _store(context: BotContext, lines: list[MemberLine]) -> None:
+    for no, line in enumerate(lines, start=1):
+        line.line_no = no
+    flow.draft(context)["members"] = [asdict(line) for line in lines]
+
+
+def _problems(context: BotContext, lines: list[MemberLine]) -> list[str]:
+    problems = []
+    if any(not line.ok for line in lines):
+        problems.append("bad_lines")
+    problems += group_problems(lines, minimum=context.settings.group_min_size,
+                               maximum=context.settings.group_max_size)
+    return problems
+
+
+def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
+    rendered = []
+    for no, line in enumerate(lines, start=1):
+        if line.ok:
+            rendered.append(member_line_text(context, line, no))
+        else:
+            rendered.append(context.t("grp.member_bad_line", no=no, raw=line.raw[:80],
+                                      error=context.t(f"grp.line_error.{line.error}")))
+    return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
+
+
+# --- questions -------------------------------------------------------------------------------
+
+@flow.question(Step.NAME)
+async def _ask_name(update: Update, context: BotContext) -> None:
+    await say(update, context.t("grp.ask_name"))
+
+
+@flow.question(Step.VILLAGE)
+async def _ask_village(update: Update, context: BotContext) -> None:
+    await say(update, context.t("grp.ask_village"))
+
+
+@flow.question(Step.BUSINESS)
+async def _ask_business(update: Update, context: BotContext) -> None:
+    buttons = [(context.t(f"business.{b}"), f"{PREFIX}:biz:{b}") for b in BusinessType]
+    await say(update, context.t("grp.ask_business"), reply_markup=column(buttons, per_row=2))
+
+
+def _ties_keyboard(context: BotContext, chosen: list[str]):
+    buttons = [((("✅ " if tie in chosen else "▫️ ") + context.t(f"tie.{tie}")),
+                f"{PREFIX}:tie:{tie}") for tie in BindingTie]
+    rows = [[b] for b in buttons] + [[(context.t("common.done"), f"{PREFIX}:tie:done")]]
+    return keyboard(rows)
+
+
+@flow.question(Step.TIES)
+async def _ask_ties(update: Update, context: BotContext) -> None:
+    chosen = flow.draft(context).get("ties", [])
+    await say(update, context.t("grp.ask_ties"), reply_markup=_ties_keyboard(context, chosen))
+
+
+@flow.question(Step.FORMED)
+async def _ask_formed(update: Update, context: BotContext) -> None:
+    await say(update, context.t("grp.ask_formed"))
+
+
+@flow.question(Step.STAGE)
+async def _ask_stage(update: Update, context: BotContext) -> None:
+    buttons = [(context.t(f"stage.{s}"), f"{PREFIX}:stage:{s}") for s in Stage]
+    await say(update, context.t("grp.ask_stage"), reply_markup=column(buttons, per_row=3))
+
+
+@flow.question(Step.MEMBERS)
+async def _ask_members(update: Update, context: BotContext) -> None:
+    lines = _lines(context)
+    if not lines:
+        await say(update, context.t("grp.ask_members", min=context.settings.group_min_size,
+                                    max=context.settings.group_max_size))
+        return
+    text = _members_text(context, lines)
+    problems = _problems(context, lines)
+    if problems:
+        text += "\n\n" + context.t("grp.members_problems", problems="\n".join(
+            "• " + problems_text(context, [p]) for p in problems))
+    text += "\n\n" + context.t("grp.members_fix_help")
+    markup = keyboard([[(context.t("grp.members_restart"), f"{PREFIX}:members:restart")]])
+    await say(update, text, reply_markup=markup)
+
+
+@flow.question(Step.CONFIRM)
+async def _show_summary(update: Update, context: BotContext) -> None:
+    draft = flow.draft(context)
+    lang = context.lang
+    village = context.places.get(draft["village"])
+    next_due = _today(context) + timedelta(days=context.settings.visit_interval_days)
+    text = context.t(
+        "grp.summary",
+        name=draft["name"],
+        village=village.label if village else draft["village"],
+        business=context.t(f"business.{draft['business']}"),
+        ties=", ".join(context.t(f"tie.{tie}") for tie in draft["ties"]),
+        formed=format_date(date.fromisoformat(draft["formed"]), lang),
+        stage=context.t(f"stage.{draft['stage']}"),
+        interval=context.settings.visit_interval_days,
+        next_due=format_date(next_due, lang),
+        members=_members_text(context, _lines(context)),
+    )
+    markup = keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
+                        (context.t("common.edit"), f"{PREFIX}:edit"),
+                        (context.t("common.cancel"), f"{PREFIX}:cancel")]])
+    await say(update, text, reply_markup=markup)
+
+
+@flow.question(Step.EDIT)
+async def _ask_edit(update: Update, context: BotContext) -> None:
+    fields = ["name", "village", "business", "ties", "formed", "stage", "members"]
+    buttons = [(context.t(f"grp.field.{f}"), f"{PREFIX}:edit:{f}") for f in fields]
+    await say(update, context.t("grp.edit_which"), reply_markup=column(buttons, per_row=2))
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+def _today(context: BotContext) -> date:
+    mentor = context.mentor
+    return clock.today_for(mentor.area_code if mentor else None)
+
+
+async def _next(update: Update, context: BotContext, step: Step) -> int:
+    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
+    draft = flow.draft(context)
+    if draft.get("_editing"):
+        draft["_editing"] = False
+        return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.ask(update, context, step)
+
+
+@guard({Role.MENTOR, Role.COORDINATOR, Role.ADMIN})
+async def start(update: Update, context: BotContext) -> int:
+    """Starts a new draft and asks for the group's name."""
+    flow.start(context)
+    await say(update, context.t("grp.start"))
+    return await flow.ask(update, context, Step.NAME)
+
+
+@guard()
+async def got_name(update: Update, context: BotContext) -> int:
+    """Stores the name and asks for the village."""
+    name = " ".join((update.effective_message.text or "").split())
+    if not 3 <= len(name) <= 100 or not any(ch.isalpha() for ch in name):
+        return await flow.retry(update, context, Step.NAME, context.t("grp.bad_name"))
+    flow.draft(context)["name"] = name
+    return await _next(update, context, Step.VILLAGE)
+
+
+@guard()
+async def search_village(update: Update, context: BotContext) -> int:
+    """Searches villages inside the mentor's area and offers the closest as buttons."""
+    text = " ".join((update.effective_message.text or "").split())[:60]
+    area = context.mentor.area_code
+    matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
+                                    limit=6) if len(text) >= 2 else []
+    if not matches:
+        place = context.places.get(area) if area else None
+        return await flow.retry(update, context, Step.VILLAGE, context.t(
+            "grp.village_not_found", query=text or "…", area=place.label if place else "-"))
+    buttons = [(place.label, f"{PREFIX}:vil:{place.code}") for place in matches]
+    await say(update, context.t("grp.pick_village"), reply_markup=column(buttons))
+    return Step.VILLAGE
+
+
+@guard()
+async def got_village(update: Update, context: BotContext) -> int:
+    """Stores the village (re-checked inside the mentor's area) and asks for the business."""
+    query = update.callback_query
+    code = query.data.split(":", 2)[2]
+    place = context.places.get(code)
+    area = context.mentor.area_code
+    if place is None or place.level != AreaLevel.VILLAGE or (area and not is_within(code, area)):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return Step.VILLAGE
+    flow.draft(context)["village"] = code
+    await close_buttons(query, place.label)
+    return await _next(update, context, Step.BUSINESS)
+
+
+@guard()
+async def got_business(update: Update, context: BotContext) -> int:
+    """Stores the business type and asks for the binding ties."""
+    query = update.callback_query
+    value = query.data.split(":", 2)[2]
+    if value not in set(BusinessType):
+        await query.answer(context.t("common.old_button"))
+        return Step.BUSINESS
+    flow.draft(context)["business"] = value
+    await close_buttons(query, context.t(f"business.{value}"))
+    return await _next(update, context, Step.TIES)
+
+
+@guard()
+async def toggle_tie(update: Update, context: BotContext) -> int:
+    """Ticks or unticks a binding tie in place; Selesai moves on to the date formed."""
+    query = update.callback_query
+    value = query.data.split(":", 2)[2]
+    draft = flow.draft(context)
+    chosen: list[str] = draft.setdefault("ties", [])
+    if value == "done":
+        if not chosen:
+            await query.answer(context.t("grp.need_tie"), show_alert=True)
+            return Step.TIES
+        await close_buttons(query, ", ".join(context.t(f"tie.{tie}") for tie in chosen))
+        return await _next(update, context, Step.FORMED)
+    if value not in set(BindingTie):
+        await query.answer(context.t("common.old_button"))
+        return Step.TIES
+    if value in chosen:
+        chosen.remove(value)
+    else:
+        chosen.append(value)
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=_ties_keyboard(context, chosen))
+    return Step.TIES
+
+
+@guard()
+async def got_formed(update: Update, context: BotContext) -> int:
+    """Stores the date formed (not in the future) and asks for the stage."""
+    today = _today(context)
+    formed = parse_date(update.effective_message.text or "", today=today)
+    if formed is None or formed.year < 1970:
+        return await flow.retry(update, context, Step.FORMED, context.t("grp.bad_formed"))
+    if formed > today:
+        return await flow.retry(update, context, Step.FORMED, context.t(
+            "grp.future_formed", today=format_date(today, context.lang)))
+    flow.draft(context)["formed"] = formed.isoformat()
+    await say(update, f"✓ {format_date(formed, context.lang)}")
+    return await _next(update, context, Step.STAGE)
+
+
+@guard()
+async def got_stage(update: Update, context: BotContext) -> int:
+    """Stores the stage and asks for the member households."""
+    query = update.callback_query
+    value = query.data.split(":", 2)[2]
+    if value not in set(Stage):
+        await query.answer(context.t("common.old_button"))
+        return Step.STAGE
+    flow.draft(context)["stage"] = value
+    await close_buttons(query, context.t(f"stage.{value}"))
+    return await _next(update, context, Step.MEMBERS)
+
+
+def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) -> str | None:
+    """Applies "2. new line", "hapus 2" and new lines to the list; returns an error text or None."""
+    for raw in (line for line in text.splitlines() if line.strip()):
+        deleting = _DELETE.match(raw)
+        numbered = _NUMBERED.match(raw)
+        if deleting:
+            no = int(deleting.group(1))
+            if not 1 <= no <= len(lines):
+                return context.t("grp.bad_line_no", no=no, count=len(lines))
+            lines[no - 1] = None  # type: ignore[call-overload]
+        elif numbered and int(numbered.group(1)) <= len(lines):
+            no = int(numbered.group(1))
+            lines[no - 1] = parse_member_line(numbered.group(2), line_no=no)
+        else:
+            lines.append(parse_member_line(raw, line_no=len(lines) + 1))
+    lines[:] = [line for line in lines if line is not None]
+    return None
+
+
+@guard()
+async def got_members(update: Update, context: BotContext) -> int:
+    """Stores or corrects the member list; asks again until it is complete, then sums up."""
+    text = (update.effective_message.text or "")[:4000]
+    lines = _lines(context)
+    if not lines:
+        lines = parse_member_lines(text)
+        if not lines:
+            return await flow.retry(update, context, Step.MEMBERS, context.t("grp.members_empty"))
+    else:
+        error = _apply_corrections(context, lines, text)
+        if error:
+            return await flow.retry(update, context, Step.MEMBERS, error)
+    _store(context, lines)
+    if _problems(context, lines):
+        return await flow.ask(update, context, Step.MEMBERS)
+    flow.draft(context)["_editing"] = False
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+@guard()
+async def restart_members(update: Update, context: BotContext) -> int:
+    """Empties the member list (on request) and asks for it again."""
+    await close_buttons(update.callback_query)
+    flow.draft(context)["members"] = []
+    return await flow.ask(update, context, Step.MEMBERS)
+
+
+@guard()
+async def edit(update: Update, context: BotContext) -> int:
+    """Asks which answer to change."""
+    await close_buttons(update.callback_query)
+    return await flow.ask(update, context, Step.EDIT)
+
+
+_EDIT_STEPS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
+               "ties": Step.TIES, "formed": Step.FORMED, "stage": Step.STAGE,
+               "members": Step.MEMBERS}
+
+
+@guard()
+async def edit_field(update: Update, context: BotContext) -> int:
+    """Asks the chosen question again; its answer leads back to the summary."""
+    field = update.callback_query.data.split(":", 2)[2]
+    await close_buttons(update.callback_query, context.t(f"grp.field.{field}"))
+    flow.draft(context)["_editing"] = True
+    return await flow.ask(update, context, _EDIT_STEPS[field])
+
+
+@guard()
+async def save(update: Update, context: BotContext) -> int:
+    """Saves the group and its households (once, even if the press is redelivered)."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    lines = _lines(context)
+    required = {"name", "village", "business", "ties", "formed", "stage"}
+    if not required <= draft.keys() or _problems(context, lines):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return flow.current(context) or END
+    area = context.mentor.area_code
+    if area and not is_within(draft["village"], area):
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return Step.CONFIRM
+    await close_buttons(query)
+    today = _today(context)
+    next_due = today + timedelta(days=context.settings.visit_interval_days)
+    group, _ = await group_queries.create_group(
+        session=context.session,
+        mentor=context.mentor,
+        name=draft["name"],
+        village_code=draft["village"],
+        business_type=draft["business"],
+        binding_ties=draft["ties"],
+        formed_on=date.fromisoformat(draft["formed"]),
+        stage=draft["stage"],
+        visit_interval_days=context.settings.visit_interval_days,
+        next_visit_due=next_due,
+        members=[{"name": line.name, "welfare_category": line.welfare_category,
+                  "role": line.role, "nik": line.nik, "phone": line.phone} for line in lines],
+        joined_on=today,
+        update_id=update.update_id,
+    )
+    flow.clear(context)
+    await say(update, context.t("grp.saved", name=group.name, count=len(lines),
+                                next_due=format_date(group.next_visit_due, context.lang)))
+    return END
+
+
+TEXT = filters.TEXT & ~filters.COMMAND
+
+conversation = ConversationHandler(
+    entry_points=[CommandHandler("tambah_kelompok", start)],
+    states={
+        Step.NAME: [MessageHandler(TEXT, got_name)],
+        Step.VILLAGE: [MessageHandler(TEXT, search_village),
+                       CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:[\d.]+$")],
+        Step.BUSINESS: [CallbackQueryHandler(got_business, pattern=rf"^{PREFIX}:biz:\w+$")],
+        Step.TIES: [CallbackQueryHandler(toggle_tie, pattern=rf"^{PREFIX}:tie:\w+$")],
+        Step.FORMED: [MessageHandler(TEXT, got_formed)],
+        Step.STAGE: [CallbackQueryHandler(got_stage, pattern=rf"^{PREFIX}:stage:\w+$")],
+        Step.MEMBERS: [MessageHandler(TEXT, got_members),
+                       CallbackQueryHandler(restart_members,
+                                            pattern=rf"^{PREFIX}:members:restart$")],
+        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
+                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$")],
+        Step.EDIT: [CallbackQueryHandler(
+            edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],
+    },
+    fallbacks=flow.fallbacks(),
+    name="group",
+    persistent=True,
+    allow_reentry=True,
+)
+
+HANDLERS = [conversation]

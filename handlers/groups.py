@@ -1,0 +1,166 @@
+"""/kelompok: the mentor's groups with last visit, next due date and days overdue; a card each."""
+
+from __future__ import annotations
+
+import math
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date
+from bot.parsing import group_problems
+from handlers.common import guard, keyboard, say
+from handlers.group_registration import member_line_text, problems_text
+from models import groups as group_queries
+from models import visits as visit_queries
+from models.groups import GroupRow
+from models.tables import Group
+
+PREFIX = "kel"
+PAGE_SIZE = 8
+
+
+def _due_text(context: BotContext, group: Group, today) -> tuple[str, str]:
+    """The next due date and an overdue / due-today marker."""
+    if group.next_visit_due is None:
+        return "-", ""
+    overdue = (today - group.next_visit_due).days
+    marker = ""
+    if overdue > 0:
+        marker = context.t("grp.overdue", days=overdue)
+    elif overdue == 0:
+        marker = context.t("grp.due_today")
+    return format_date(group.next_visit_due, context.lang), marker
+
+
+def _village(context: BotContext, group: Group) -> str:
+    place = context.places.get(group.village_code)
+    return place.name if place else group.village_code
+
+
+def _card_keyboard(context: BotContext, group_id: int, page: int = 0):
+    return keyboard([
+        [(context.t("grp.btn.detail"), f"{PREFIX}:det:{group_id}"),
+         (context.t("grp.btn.visit"), f"kun:start:{group_id}")],
+        [(context.t("grp.btn.members"), f"mem:list:{group_id}"),
+         (context.t("grp.btn.history"), f"riw:group:{group_id}")],
+        [(context.t("grp.btn.list"), f"{PREFIX}:page:{page}")],
+    ])
+
+
+async def _send_list(update: Update, context: BotContext, page: int) -> None:
+    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
+    if not rows:
+        await say(update, context.t("grp.list_empty"))
+        return
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    chunk = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    today = clock.today_for(context.mentor.area_code)
+    items = []
+    for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1):
+        due, marker = _due_text(context, row.group, today)
+        items.append(context.t(
+            "grp.list_item", no=no, name=row.group.name, members=row.members,
+            last=format_date(row.last_visit, context.lang) if row.last_visit
+            else context.t("grp.never"), due=due, overdue=marker))
+    text = context.t("grp.list_header", count=len(rows)) + "\n\n" + "\n\n".join(items)
+    if pages > 1:
+        text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
+    buttons = [[(f"{no}. {row.group.name}"[:60], f"{PREFIX}:card:{row.group.id}:{page}")]
+               for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1)]
+    nav = []
+    if page > 0:
+        nav.append((context.t("grp.prev_page"), f"{PREFIX}:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append((context.t("grp.next_page"), f"{PREFIX}:page:{page + 1}"))
+    if nav:
+        buttons.append(nav)
+    await say(update, text, reply_markup=keyboard(buttons))
+
+
+@guard()
+async def list_groups(update: Update, context: BotContext) -> None:
+    """/kelompok: the first page of the mentor's groups, most overdue first."""
+    await _send_list(update, context, 0)
+
+
+@guard()
+async def list_page(update: Update, context: BotContext) -> None:
+    """Another page of the list (or back to the list from a card)."""
+    await update.callback_query.answer()
+    await _send_list(update, context, int(update.callback_query.data.split(":")[2]))
+
+
+async def _row(context: BotContext, group_id: int) -> GroupRow | None:
+    """The group as a row with counts, if the user may see it."""
+    group = await group_queries.get_visible(session=context.session, group_id=group_id,
+                                            actor=context.mentor)
+    if group is None:
+        return None
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    last = await visit_queries.last_visit_on(session=context.session, group_id=group.id)
+    return GroupRow(group, len(members), last)
+
+
+@guard()
+async def card(update: Update, context: BotContext) -> None:
+    """One group's card with its buttons: Detail, Catat kunjungan, Anggota, Riwayat."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    row = await _row(context, int(parts[2]))
+    if row is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await query.answer()
+    group = row.group
+    due, marker = _due_text(context, group, clock.today_for(group.village_code))
+    text = context.t(
+        "grp.card", name=group.name, village=_village(context, group), members=row.members,
+        business=context.t(f"business.{group.business_type}"),
+        stage=context.t(f"stage.{group.stage}"),
+        last=format_date(row.last_visit, context.lang) if row.last_visit
+        else context.t("grp.never"), due=due, overdue=marker)
+    page = int(parts[3]) if len(parts) > 3 else 0
+    await say(update, text, reply_markup=_card_keyboard(context, group.id, page))
+
+
+@guard()
+async def detail(update: Update, context: BotContext) -> None:
+    """Everything about one group, members included (personal data masked)."""
+    query = update.callback_query
+    group_id = int(query.data.split(":")[2])
+    row = await _row(context, group_id)
+    if row is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await query.answer()
+    group = row.group
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    problems = group_problems(members, minimum=context.settings.group_min_size,
+                              maximum=context.settings.group_max_size)
+    complete = (context.t("grp.complete") if not problems
+                else context.t("grp.incomplete", problems=problems_text(context, problems)))
+    place = context.places.get(group.village_code)
+    due, marker = _due_text(context, group, clock.today_for(group.village_code))
+    lines = "\n".join(member_line_text(context, m, no) for no, m in enumerate(members, 1))
+    text = context.t(
+        "grp.detail", name=group.name, village=place.label if place else group.village_code,
+        business=context.t(f"business.{group.business_type}"),
+        ties=", ".join(context.t(f"tie.{tie}") for tie in group.binding_ties),
+        formed=format_date(group.formed_on, context.lang),
+        stage=context.t(f"stage.{group.stage}"), interval=group.visit_interval_days,
+        last=format_date(row.last_visit, context.lang) if row.last_visit
+        else context.t("grp.never"), due=due, overdue=marker, complete=complete,
+        members=context.t("grp.members_list", count=len(members), lines=lines))
+    await say(update, text, reply_markup=_card_keyboard(context, group.id))
+
+
+HANDLERS = [
+    CommandHandler("kelompok", list_groups),
+    CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:\d+$"),
+    CallbackQueryHandler(card, pattern=rf"^{PREFIX}:card:\d+(:\d+)?$"),
+    CallbackQueryHandler(detail, pattern=rf"^{PREFIX}:det:\d+$"),
+]

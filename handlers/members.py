@@ -1,0 +1,287 @@
+"""Anggota: list a group's households, add one, let one leave, change roles, see the history.
+
+Adding asks for a typed line, so it is a (small) conversation; the rest are buttons whose ids
+are re-checked against the database on every press. Diagram: members.mmd beside this file.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date
+from bot.parsing import group_problems, parse_member_line
+from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.group_registration import member_line_text, problems_text
+from models import groups as group_queries
+from models.enums import MemberRole
+from models.tables import Group
+
+PREFIX = "mem"
+
+
+class Step(IntEnum):
+    LINE = 1
+
+
+flow = Flow("member", prefix=PREFIX, what="what.member")
+
+
+async def _own_group(update: Update, context: BotContext, group_id: int) -> Group | None:
+    """The group if the user is its mentor; otherwise tells them and returns None."""
+    group = await group_queries.get_own(session=context.session, group_id=group_id,
+                                        mentor=context.mentor)
+    if group is None and update.callback_query is not None:
+        await update.callback_query.answer(context.t("grp.not_found"), show_alert=True)
+    return group
+
+
+async def _warn_if_incomplete(update: Update, context: BotContext, group: Group) -> None:
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    problems = group_problems(members, minimum=context.settings.group_min_size,
+                              maximum=context.settings.group_max_size)
+    if problems:
+        await say(update, context.t("mem.warning", problems=problems_text(context, problems)))
+
+
+@guard()
+async def show(update: Update, context: BotContext) -> None:
+    """The current households with Tambah / Keluarkan / Ubah peran / Riwayat (mentor only)."""
+    query = update.callback_query
+    group_id = int(query.data.split(":")[2])
+    group = await group_queries.get_visible(session=context.session, group_id=group_id,
+                                            actor=context.mentor)
+    if group is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await query.answer()
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    lines = "\n".join(member_line_text(context, m, no) for no, m in enumerate(members, 1))
+    text = context.t("mem.list", group=group.name, count=len(members), lines=lines)
+    rows = [[(context.t("mem.btn.history"), f"{PREFIX}:hist:{group.id}")]]
+    if group.mentor_id == context.mentor.id:
+        rows.insert(0, [(context.t("mem.btn.add"), f"{PREFIX}:add:{group.id}"),
+                        (context.t("mem.btn.remove"), f"{PREFIX}:rm:{group.id}"),
+                        (context.t("mem.btn.role"), f"{PREFIX}:role:{group.id}")])
+    await say(update, text, reply_markup=keyboard(rows))
+
+
+@flow.question(Step.LINE)
+async def _ask_line(update: Update, context: BotContext) -> None:
+    await say(update, context.t("mem.ask_line"))
+
+
+@guard()
+async def start_add(update: Update, context: BotContext) -> int:
+    """Checks there is room in the group and asks for the new household's line."""
+    group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
+    if group is None:
+        return END
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    if len(members) >= context.settings.group_max_size:
+        await update.callback_query.answer(context.t(
+            "mem.too_many", count=len(members), max=context.settings.group_max_size),
+            show_alert=True)
+        return END
+    await update.callback_query.answer()
+    flow.start(context, group_id=group.id)
+    return await flow.ask(update, context, Step.LINE)
+
+
+@guard()
+async def got_line(update: Update, context: BotContext) -> int:
+    """Stores the new household (after re-checking the group) and shows any rule it breaks."""
+    line = parse_member_line((update.effective_message.text or "")[:300])
+    if not line.ok:
+        return await flow.retry(update, context, Step.LINE,
+                                context.t(f"grp.line_error.{line.error}") + "\n"
+                                + context.t("mem.ask_line"))
+    group = await _own_group(update, context, flow.draft(context).get("group_id", 0))
+    if group is None:
+        flow.clear(context)
+        await say(update, context.t("grp.not_found"))
+        return END
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    if len(members) >= context.settings.group_max_size:
+        flow.clear(context)
+        await say(update, context.t("mem.too_many", count=len(members),
+                                    max=context.settings.group_max_size))
+        return END
+    if line.nik and any(m.nik == line.nik for m in members):
+        return await flow.retry(update, context, Step.LINE,
+                                context.t("grp.problem.duplicate_nik"))
+    await group_queries.add_member(
+        session=context.session, group=group, actor=context.mentor,
+        data={"name": line.name, "welfare_category": line.welfare_category,
+              "role": MemberRole.MEMBER, "nik": line.nik, "phone": line.phone},
+        joined_on=clock.today_for(group.village_code),
+    )
+    flow.clear(context)
+    await say(update, context.t("mem.added", name=line.name, group=group.name))
+    if line.role != MemberRole.MEMBER:
+        # Officer roles change through Ubah peran, which also moves the old holder.
+        added = (await group_queries.active_members(session=context.session,
+                                                    group_id=group.id))[-1]
+        await group_queries.change_role(session=context.session, group=group, member=added,
+                                        role=line.role, actor=context.mentor)
+    await _warn_if_incomplete(update, context, group)
+    return END
+
+
+def _member_buttons(context: BotContext, members, action: str, group_id: int):
+    return column([(f"{m.name} ({context.t(f'role.{m.role}')})",
+                    f"{PREFIX}:{action}:{group_id}:{m.id}") for m in members])
+
+
+@guard()
+async def pick_remove(update: Update, context: BotContext) -> None:
+    """Lists the households to choose who leaves."""
+    group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
+    if group is None:
+        return
+    await update.callback_query.answer()
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    await say(update, context.t("mem.pick_remove"),
+              reply_markup=_member_buttons(context, members, "rmpick", group.id))
+
+
+@guard()
+async def confirm_remove(update: Update, context: BotContext) -> None:
+    """Asks to confirm that this household leaves."""
+    _, _, group_id, member_id = update.callback_query.data.split(":")
+    group = await _own_group(update, context, int(group_id))
+    if group is None:
+        return
+    member = await group_queries.get_member(session=context.session, group=group,
+                                            member_id=int(member_id))
+    if member is None:
+        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
+        return
+    await close_buttons(update.callback_query, member.name)
+    await say(update, context.t("mem.confirm_remove", name=member.name, group=group.name),
+              reply_markup=keyboard([[(context.t("common.yes"),
+                                       f"{PREFIX}:rmok:{group.id}:{member.id}"),
+                                      (context.t("common.no"), f"{PREFIX}:list:{group.id}")]]))
+
+
+@guard()
+async def remove(update: Update, context: BotContext) -> None:
+    """Marks the household as left today; the history keeps it."""
+    _, _, group_id, member_id = update.callback_query.data.split(":")
+    group = await _own_group(update, context, int(group_id))
+    if group is None:
+        return
+    member = await group_queries.get_member(session=context.session, group=group,
+                                            member_id=int(member_id))
+    if member is None:
+        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
+        return
+    await close_buttons(update.callback_query)
+    today = clock.today_for(group.village_code)
+    await group_queries.remove_member(session=context.session, member=member,
+                                      actor=context.mentor, left_on=today)
+    await say(update, context.t("mem.removed", name=member.name,
+                                date=format_date(today, context.lang)))
+    await _warn_if_incomplete(update, context, group)
+
+
+@guard()
+async def pick_role_member(update: Update, context: BotContext) -> None:
+    """Lists the households to choose whose role changes."""
+    group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
+    if group is None:
+        return
+    await update.callback_query.answer()
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    await say(update, context.t("mem.pick_member_role"),
+              reply_markup=_member_buttons(context, members, "rolepick", group.id))
+
+
+@guard()
+async def pick_role(update: Update, context: BotContext) -> None:
+    """Offers the four roles for the chosen household."""
+    _, _, group_id, member_id = update.callback_query.data.split(":")
+    group = await _own_group(update, context, int(group_id))
+    if group is None:
+        return
+    member = await group_queries.get_member(session=context.session, group=group,
+                                            member_id=int(member_id))
+    if member is None:
+        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
+        return
+    await close_buttons(update.callback_query, member.name)
+    buttons = [(context.t(f"role.{role}"), f"{PREFIX}:roleset:{group.id}:{member.id}:{role}")
+               for role in MemberRole]
+    await say(update, context.t("mem.pick_role", name=member.name),
+              reply_markup=column(buttons, per_row=2))
+
+
+@guard()
+async def set_role(update: Update, context: BotContext) -> None:
+    """Gives the household its new role; an officer role moves from its previous holder."""
+    _, _, group_id, member_id, role = update.callback_query.data.split(":")
+    group = await _own_group(update, context, int(group_id))
+    if group is None:
+        return
+    member = await group_queries.get_member(session=context.session, group=group,
+                                            member_id=int(member_id))
+    if member is None or role not in set(MemberRole):
+        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
+        return
+    await close_buttons(update.callback_query, context.t(f"role.{role}"))
+    previous = await group_queries.change_role(session=context.session, group=group,
+                                               member=member, role=role, actor=context.mentor)
+    if previous is not None:
+        await say(update, context.t("mem.role_swapped", name=member.name,
+                                    role=context.t(f"role.{role}"), previous=previous.name))
+    else:
+        await say(update, context.t("mem.role_changed", name=member.name,
+                                    role=context.t(f"role.{role}")))
+    await _warn_if_incomplete(update, context, group)
+
+
+@guard()
+async def history(update: Update, context: BotContext) -> None:
+    """Every household that was ever in the group, with joined and left dates."""
+    query = update.callback_query
+    group = await group_queries.get_visible(session=context.session,
+                                            group_id=int(query.data.split(":")[2]),
+                                            actor=context.mentor)
+    if group is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await query.answer()
+    members = await group_queries.all_members(session=context.session, group_id=group.id)
+    lang = context.lang
+    lines = "\n".join(context.t(
+        "mem.history_line", name=m.name, role=context.t(f"role.{m.role}"),
+        joined=format_date(m.joined_on, lang),
+        left=context.t("mem.left", date=format_date(m.left_on, lang)) if m.left_on else "")
+        for m in members)
+    await say(update, context.t("mem.history", group=group.name, lines=lines))
+
+
+add_conversation = ConversationHandler(
+    entry_points=[CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:\d+$")],
+    states={Step.LINE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_line)]},
+    fallbacks=flow.fallbacks(),
+    name="member",
+    persistent=True,
+    allow_reentry=True,
+)
+
+HANDLERS = [
+    add_conversation,
+    CallbackQueryHandler(show, pattern=rf"^{PREFIX}:list:\d+$"),
+    CallbackQueryHandler(pick_remove, pattern=rf"^{PREFIX}:rm:\d+$"),
+    CallbackQueryHandler(confirm_remove, pattern=rf"^{PREFIX}:rmpick:\d+:\d+$"),
+    CallbackQueryHandler(remove, pattern=rf"^{PREFIX}:rmok:\d+:\d+$"),
+    CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:\d+$"),
+    CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:rolepick:\d+:\d+$"),
+    CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:\d+:\d+:\w+$"),
+    CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:\d+$"),
+]

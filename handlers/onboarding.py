@@ -1,0 +1,234 @@
+"""/start: a new mentor signs up (name, phone, affiliation, working area) and waits for approval.
+
+Diagram: onboarding.mmd beside this file.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import IntEnum
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.parsing import mask_phone, parse_phone
+from handlers import approvals
+from handlers.common import END, Flow, close_buttons, column, say, with_session
+from handlers.help import menu_text
+from models import mentors as mentor_queries
+from models.enums import Affiliation, AreaLevel, MentorStatus, Role
+
+log = logging.getLogger(__name__)
+
+PREFIX = "onb"
+AREA_LEVELS = {int(AreaLevel.REGENCY), int(AreaLevel.DISTRICT)}
+
+
+class Step(IntEnum):
+    NAME = 1
+    PHONE = 2
+    AFFILIATION = 3
+    AREA = 4
+
+
+flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding")
+
+
+@flow.question(Step.NAME)
+async def _ask_name(update: Update, context: BotContext) -> None:
+    await say(update, context.t("onb.ask_name"), reply_markup=ReplyKeyboardRemove())
+
+
+@flow.question(Step.PHONE)
+async def _ask_phone(update: Update, context: BotContext) -> None:
+    button = KeyboardButton(context.t("onb.phone_button"), request_contact=True)
+    markup = ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    await say(update, context.t("onb.ask_phone"), reply_markup=markup)
+
+
+@flow.question(Step.AFFILIATION)
+async def _ask_affiliation(update: Update, context: BotContext) -> None:
+    buttons = [(context.t(f"affiliation.{a}"), f"{PREFIX}:aff:{a}") for a in Affiliation]
+    await say(update, context.t("onb.ask_affiliation"), reply_markup=column(buttons, per_row=2))
+
+
+@flow.question(Step.AREA)
+async def _ask_area(update: Update, context: BotContext) -> None:
+    within = flow.draft(context).get("invite_area")
+    if within:
+        place = context.places.get(within)
+        text = context.t("onb.ask_area_within", area=place.label if place else within)
+    else:
+        text = context.t("onb.ask_area")
+    await say(update, text)
+
+
+@with_session
+async def start(update: Update, context: BotContext) -> int:
+    """Greets the user; a newcomer is asked for their name (an invite code is kept for the end)."""
+    user = update.effective_user
+    assert user is not None
+    settings = context.settings
+    mentor = context.mentor
+    if user.id in settings.admin_ids:
+        mentor = await mentor_queries.ensure_admin(
+            session=context.session, telegram_id=user.id, name=user.full_name,
+            language=context.lang,
+        )
+        context.mentor = mentor
+        await say(update, context.t("onb.admin_welcome", name=mentor.name,
+                                    menu=menu_text(context)), reply_markup=ReplyKeyboardRemove())
+        return END
+    if mentor is not None:
+        key = {
+            MentorStatus.ACTIVE: "onb.already_active",
+            MentorStatus.PENDING: "onb.already_pending",
+        }.get(MentorStatus(mentor.status), "onb.inactive")
+        await say(update, context.t(key, name=mentor.name, menu=menu_text(context)))
+        return END
+
+    draft = flow.start(context)
+    if context.args:
+        code = context.args[0][:64]
+        invite = await mentor_queries.usable_invite(session=context.session, code=code)
+        if invite is None:
+            await say(update, context.t("onb.invite_invalid"))
+        else:
+            draft["invite"] = code
+            draft["invite_area"] = invite.area_code
+    await say(update, context.t("onb.welcome"))
+    return await flow.ask(update, context, Step.NAME)
+
+
+async def got_name(update: Update, context: BotContext) -> int:
+    """Stores the name and asks for the phone number."""
+    name = " ".join((update.effective_message.text or "").split())
+    if not 2 <= len(name) <= 100 or not any(ch.isalpha() for ch in name) or name.startswith("/"):
+        return await flow.retry(update, context, Step.NAME, context.t("onb.bad_name"))
+    flow.draft(context)["name"] = name
+    return await flow.ask(update, context, Step.PHONE)
+
+
+async def got_phone(update: Update, context: BotContext) -> int:
+    """Stores the phone (shared contact or typed) and asks for the affiliation."""
+    message = update.effective_message
+    user = update.effective_user
+    if message.contact is not None:
+        if message.contact.user_id is not None and message.contact.user_id != user.id:
+            return await flow.retry(update, context, Step.PHONE, context.t("onb.not_own_contact"))
+        phone = parse_phone(message.contact.phone_number)
+    else:
+        phone = parse_phone(message.text or "")
+    if phone is None:
+        return await flow.retry(update, context, Step.PHONE, context.t("onb.bad_phone"))
+    flow.draft(context)["phone"] = phone
+    await say(update, context.t("onb.phone_ok", phone=mask_phone(phone)),
+              reply_markup=ReplyKeyboardRemove())
+    return await flow.ask(update, context, Step.AFFILIATION)
+
+
+async def got_affiliation(update: Update, context: BotContext) -> int:
+    """Stores the affiliation and asks for the working area."""
+    query = update.callback_query
+    value = query.data.rsplit(":", 1)[-1]
+    if value not in set(Affiliation):
+        await query.answer(context.t("common.old_button"))
+        return Step.AFFILIATION
+    flow.draft(context)["affiliation"] = value
+    await close_buttons(query, context.t(f"affiliation.{value}"))
+    return await flow.ask(update, context, Step.AREA)
+
+
+async def search_area(update: Update, context: BotContext) -> int:
+    """Searches the typed place name and offers the closest official areas as buttons."""
+    text = " ".join((update.effective_message.text or "").split())[:60]
+    draft = flow.draft(context)
+    matches = context.places.search(text, levels=AREA_LEVELS, within=draft.get("invite_area"),
+                                    limit=6) if len(text) >= 2 else []
+    if not matches:
+        return await flow.retry(update, context, Step.AREA,
+                                context.t("onb.area_not_found", query=text or "…"))
+    buttons = [(place.label, f"{PREFIX}:area:{place.code}") for place in matches]
+    await say(update, context.t("onb.pick_area"), reply_markup=column(buttons))
+    return Step.AREA
+
+
+@with_session
+async def got_area(update: Update, context: BotContext) -> int:
+    """Stores the area, creates the mentor (pending, or active by invite) and tells the admins."""
+    query = update.callback_query
+    code = query.data.split(":", 2)[-1]
+    draft = flow.draft(context)
+    place = context.places.get(code)
+    # The button is only a hint: the code must be a real area of the right level (and inside
+    # the invite's area), or the press is refused.
+    within = draft.get("invite_area")
+    if place is None or place.level not in AREA_LEVELS or (
+        within and not (code == within or code.startswith(within + "."))
+    ):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return Step.AREA
+    if not {"name", "phone", "affiliation"} <= draft.keys():
+        # A draft lost to an old version: start the questions again rather than guess.
+        await query.answer()
+        return await flow.ask(update, context, Step.NAME)
+    await close_buttons(query, place.label)
+    user = update.effective_user
+    session = context.session
+    existing = await mentor_queries.get_by_telegram_id(session=session, telegram_id=user.id)
+    if existing is not None:  # a double tap or a redelivered press
+        flow.clear(context)
+        return END
+    by_invite = bool(draft.get("invite")) and await mentor_queries.use_invite(
+        session=session, code=draft["invite"]
+    )
+    mentor = await mentor_queries.create(
+        session=session,
+        telegram_id=user.id,
+        name=draft["name"],
+        phone=draft["phone"],
+        affiliation=draft["affiliation"],
+        area_code=code,
+        language=context.lang,
+        role=Role.MENTOR,
+        status=MentorStatus.ACTIVE if by_invite else MentorStatus.PENDING,
+        approved_by=None,
+    )
+    context.mentor = mentor
+    flow.clear(context)
+    if by_invite:
+        await say(update, context.t("onb.active", name=mentor.name))
+    else:
+        await say(update, context.t("onb.pending", name=mentor.name))
+        await approvals.notify_approvers(context, mentor)
+    return END
+
+
+conversation = ConversationHandler(
+    entry_points=[CommandHandler("start", start)],
+    states={
+        Step.NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_name)],
+        Step.PHONE: [
+            MessageHandler(filters.CONTACT, got_phone),
+            MessageHandler(filters.TEXT & ~filters.COMMAND, got_phone),
+        ],
+        Step.AFFILIATION: [CallbackQueryHandler(got_affiliation, pattern=rf"^{PREFIX}:aff:\w+$")],
+        Step.AREA: [
+            MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
+            CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:[\d.]+$"),
+        ],
+    },
+    fallbacks=flow.fallbacks(),
+    name="onboarding",
+    persistent=True,
+    allow_reentry=True,
+)
+
+HANDLERS = [conversation]

@@ -1,0 +1,15 @@
+"""Tables and query functions. Every query takes a keyword-only ``session``."""
+
+from models.tables import (  # noqa: F401
+    Area,
+    AuditLog,
+    ConversationState,
+    Group,
+    HandledUpdate,
+    Invite,
+    Member,
+    Mentor,
+    UserData,
+    Visit,
+    utcnow,
+)

@@ -1,0 +1,91 @@
+"""Closed vocabularies of the programme. Values are stored as plain strings (portable, easy migrations)."""
+
+from enum import IntEnum, StrEnum
+
+
+class Role(StrEnum):
+    MENTOR = "mentor"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class MentorStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    REJECTED = "rejected"
+
+
+class Affiliation(StrEnum):
+    PSM = "psm"
+    TKSK = "tksk"
+    KARANG_TARUNA = "karang_taruna"
+    SOCIAL_ORGANISATION = "orsos"
+    WPKS = "wpks"
+    OTHER = "other"
+
+
+class BusinessType(StrEnum):
+    LIVESTOCK = "ternak"
+    FARMING = "pertanian"
+    FISHERY = "perikanan"
+    TRADE = "dagang"
+    CRAFT = "kerajinan"
+    PROCESSED_FOOD = "makanan_olahan"
+    SERVICES = "jasa"
+    OTHER = "lainnya"
+
+
+class BindingTie(StrEnum):
+    PROXIMITY = "kedekatan"
+    SAME_TRADE = "jenis_usaha"
+    RESOURCES = "sumber"
+    CULTURE = "budaya"
+    MOTIVATION = "motivasi"
+    EXISTING_GROUP = "kelompok_lama"
+
+
+class Stage(StrEnum):
+    GROWING = "tumbuh"
+    DEVELOPING = "berkembang"
+    INDEPENDENT = "mandiri"
+
+
+class WelfareCategory(StrEnum):
+    POOREST = "fakir_miskin"
+    POOR = "miskin"
+    NEAR_POOR = "hampir_miskin"
+
+
+class MemberRole(StrEnum):
+    CHAIR = "ketua"
+    SECRETARY = "sekretaris"
+    TREASURER = "bendahara"
+    MEMBER = "anggota"
+
+
+OFFICER_ROLES = (MemberRole.CHAIR, MemberRole.SECRETARY, MemberRole.TREASURER)
+
+
+class Activity(StrEnum):
+    SKILLS_TRAINING = "pelatihan"
+    BUSINESS_MONITORING = "pemantauan"
+    BOOKKEEPING = "pembukuan"
+    MARKETING = "pemasaran"
+    CAPITAL_ACCESS = "permodalan"
+    SOCIAL_SERVICES = "layanan_sosial"
+    GROUP_STRENGTHENING = "penguatan"
+    PROBLEM_SOLVING = "masalah"
+
+
+class AreaLevel(IntEnum):
+    PROVINCE = 1
+    REGENCY = 2
+    DISTRICT = 3
+    VILLAGE = 4
+
+
+class AuditAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"

@@ -1,0 +1,222 @@
+"""Queries on KUBE groups and their member households. Access rules live here, not in menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit
+from models import updates as update_queries
+from models.enums import AuditAction, MemberRole, Role
+from models.tables import Group, Member, Mentor, Visit
+
+
+def visible_groups_clause(actor: Mentor) -> Any:
+    """The SQL condition for the groups ``actor`` may see: own groups, or the area's, or all."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role == Role.COORDINATOR and actor.area_code:
+        return or_(Group.village_code.like(actor.area_code + ".%"),
+                   Group.mentor_id == actor.id)
+    return Group.mentor_id == actor.id
+
+
+async def get_visible(*, session: AsyncSession, group_id: int, actor: Mentor) -> Group | None:
+    """The group if ``actor`` may see it, else None (callers treat both the same way)."""
+    result = await session.execute(
+        select(Group).where(Group.id == group_id, visible_groups_clause(actor))
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_own(*, session: AsyncSession, group_id: int, mentor: Mentor) -> Group | None:
+    """The group if ``mentor`` is its mentor (only the mentor logs visits and edits members)."""
+    result = await session.execute(
+        select(Group).where(Group.id == group_id, Group.mentor_id == mentor.id)
+    )
+    return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: Group
+    members: int
+    last_visit: date | None
+
+    def days_overdue(self, today: date) -> int:
+        if self.group.next_visit_due is None:
+            return 0
+        return max(0, (today - self.group.next_visit_due).days)
+
+
+async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[GroupRow]:
+    """The mentor's groups, most overdue first, with member counts and last visit dates."""
+    members = (
+        select(Member.group_id, func.count().label("n"))
+        .where(Member.left_on.is_(None))
+        .group_by(Member.group_id)
+        .subquery()
+    )
+    last = (
+        select(Visit.group_id, func.max(Visit.visited_on).label("last"))
+        .group_by(Visit.group_id)
+        .subquery()
+    )
+    result = await session.execute(
+        select(Group, func.coalesce(members.c.n, 0), last.c.last)
+        .outerjoin(members, members.c.group_id == Group.id)
+        .outerjoin(last, last.c.group_id == Group.id)
+        .where(Group.mentor_id == mentor.id)
+        .order_by(Group.next_visit_due.is_(None), Group.next_visit_due, Group.name)
+    )
+    return [GroupRow(group, int(count), last_visit) for group, count, last_visit in result]
+
+
+async def count_for_mentor(*, session: AsyncSession, mentor: Mentor) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(Group).where(Group.mentor_id == mentor.id)
+    )
+    return int(result.scalar_one())
+
+
+async def active_members(*, session: AsyncSession, group_id: int) -> list[Member]:
+    result = await session.execute(
+        select(Member).where(Member.group_id == group_id, Member.left_on.is_(None))
+        .order_by(Member.id)
+    )
+    return list(result.scalars())
+
+
+async def all_members(*, session: AsyncSession, group_id: int) -> list[Member]:
+    """Every household that was ever in the group, current ones first."""
+    result = await session.execute(
+        select(Member).where(Member.group_id == group_id)
+        .order_by(Member.left_on.is_not(None), Member.joined_on, Member.id)
+    )
+    return list(result.scalars())
+
+
+async def create_group(
+    *,
+    session: AsyncSession,
+    mentor: Mentor,
+    name: str,
+    village_code: str,
+    business_type: str,
+    binding_ties: list[str],
+    formed_on: date,
+    stage: str,
+    visit_interval_days: int,
+    next_visit_due: date,
+    members: list[dict[str, Any]],
+    joined_on: date,
+    update_id: int | None = None,
+) -> tuple[Group, bool]:
+    """Saves a group with its households and audit rows in one transaction.
+
+    Returns (group, created). A redelivered update finds the group it already created.
+    """
+    if update_id is not None:
+        existing = (await session.execute(
+            select(Group).where(Group.source_update_id == update_id)
+        )).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+    group = Group(
+        name=name, village_code=village_code, business_type=business_type,
+        binding_ties=list(binding_ties), formed_on=formed_on, stage=stage,
+        visit_interval_days=visit_interval_days, mentor_id=mentor.id,
+        next_visit_due=next_visit_due, source_update_id=update_id,
+    )
+    session.add(group)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        existing = (await session.execute(
+            select(Group).where(Group.source_update_id == update_id)
+        )).scalar_one()
+        return existing, False
+    actor = mentor.telegram_id
+    audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
+                 entity="group", entity_id=group.id, new=audit.snapshot(group))
+    for data in members:
+        member = Member(group_id=group.id, joined_on=joined_on, **data)
+        session.add(member)
+        await session.flush()
+        audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
+                     entity="member", entity_id=member.id, new=audit.snapshot(member))
+    if update_id is not None:
+        update_queries.mark_in_transaction(session=session, update_id=update_id)
+    await session.commit()
+    return group, True
+
+
+async def add_member(
+    *, session: AsyncSession, group: Group, actor: Mentor, data: dict[str, Any], joined_on: date
+) -> Member:
+    member = Member(group_id=group.id, joined_on=joined_on, **data)
+    session.add(member)
+    await session.flush()
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.CREATE, entity="member", entity_id=member.id,
+                 new=audit.snapshot(member))
+    await session.commit()
+    return member
+
+
+async def get_member(*, session: AsyncSession, group: Group, member_id: int) -> Member | None:
+    """A current member of this very group (an id from another group is refused)."""
+    result = await session.execute(
+        select(Member).where(and_(Member.id == member_id, Member.group_id == group.id,
+                                  Member.left_on.is_(None)))
+    )
+    return result.scalar_one_or_none()
+
+
+async def remove_member(
+    *, session: AsyncSession, member: Member, actor: Mentor, left_on: date
+) -> Member:
+    """Marks the household as having left; the row stays for the history."""
+    old = audit.snapshot(member, {"left_on", "role"})
+    member.left_on = left_on
+    session.add(member)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="member", entity_id=member.id, old=old,
+                 new=audit.snapshot(member, {"left_on", "role"}))
+    await session.commit()
+    return member
+
+
+async def change_role(
+    *, session: AsyncSession, group: Group, member: Member, role: str, actor: Mentor
+) -> Member | None:
+    """Gives ``member`` a role. An officer role held by someone else passes to ``member``, and
+    the previous holder becomes an ordinary member; returns that previous holder, if any."""
+    previous = None
+    if role != MemberRole.MEMBER:
+        result = await session.execute(
+            select(Member).where(Member.group_id == group.id, Member.left_on.is_(None),
+                                 Member.role == role, Member.id != member.id)
+        )
+        previous = result.scalars().first()
+        if previous is not None:
+            old = audit.snapshot(previous, {"role"})
+            previous.role = MemberRole.MEMBER
+            session.add(previous)
+            audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                         action=AuditAction.UPDATE, entity="member", entity_id=previous.id,
+                         old=old, new={"role": str(MemberRole.MEMBER)})
+    old = audit.snapshot(member, {"role"})
+    member.role = role
+    session.add(member)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="member", entity_id=member.id, old=old,
+                 new={"role": role})
+    await session.commit()
+    return previous

@@ -1,0 +1,193 @@
+"""Queries on mentors (users of every role) and invite links."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit
+from models.enums import AuditAction, MentorStatus, Role
+from models.tables import Invite, Mentor, utcnow
+
+
+async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Mentor | None:
+    result = await session.execute(select(Mentor).where(Mentor.telegram_id == telegram_id))
+    return result.scalar_one_or_none()
+
+
+async def get(*, session: AsyncSession, mentor_id: int) -> Mentor | None:
+    return await session.get(Mentor, mentor_id)
+
+
+async def create(
+    *,
+    session: AsyncSession,
+    telegram_id: int,
+    name: str,
+    phone: str | None,
+    affiliation: str | None,
+    area_code: str | None,
+    language: str,
+    role: Role = Role.MENTOR,
+    status: MentorStatus = MentorStatus.PENDING,
+    approved_by: int | None = None,
+) -> Mentor:
+    """Adds a mentor (pending unless told otherwise) and its audit row, and commits."""
+    mentor = Mentor(
+        telegram_id=telegram_id,
+        name=name,
+        phone=phone,
+        affiliation=affiliation,
+        area_code=area_code,
+        language=language,
+        role=role,
+        status=status,
+        approved_by=approved_by,
+        approved_at=utcnow() if status == MentorStatus.ACTIVE else None,
+    )
+    session.add(mentor)
+    await session.flush()
+    audit.record(session=session, actor_telegram_id=telegram_id, action=AuditAction.CREATE,
+                 entity="mentor", entity_id=mentor.id, new=audit.snapshot(mentor))
+    await session.commit()
+    return mentor
+
+
+async def set_status(
+    *, session: AsyncSession, mentor: Mentor, status: MentorStatus, actor_telegram_id: int
+) -> Mentor:
+    """Approves, rejects or deactivates a mentor, with an audit row; commits."""
+    old = audit.snapshot(mentor, {"status", "approved_by"})
+    mentor.status = status
+    if status == MentorStatus.ACTIVE:
+        mentor.approved_by = actor_telegram_id
+        mentor.approved_at = utcnow()
+    session.add(mentor)
+    audit.record(session=session, actor_telegram_id=actor_telegram_id, action=AuditAction.UPDATE,
+                 entity="mentor", entity_id=mentor.id, old=old,
+                 new=audit.snapshot(mentor, {"status", "approved_by"}))
+    await session.commit()
+    return mentor
+
+
+async def decide_pending(
+    *, session: AsyncSession, mentor_id: int, approve: bool, actor_telegram_id: int
+) -> tuple[Mentor | None, bool]:
+    """Approves or rejects a pending mentor exactly once.
+
+    Returns (mentor, changed). The conditional UPDATE makes two admins pressing at the same
+    moment safe: only one of them changes the row.
+    """
+    new_status = MentorStatus.ACTIVE if approve else MentorStatus.REJECTED
+    values: dict = {"status": new_status}
+    if approve:
+        values |= {"approved_by": actor_telegram_id, "approved_at": utcnow()}
+    result = await session.execute(
+        update(Mentor)
+        .where(Mentor.id == mentor_id, Mentor.status == MentorStatus.PENDING)
+        .values(**values)
+    )
+    changed = result.rowcount == 1
+    if changed:
+        audit.record(session=session, actor_telegram_id=actor_telegram_id,
+                     action=AuditAction.UPDATE, entity="mentor", entity_id=mentor_id,
+                     old={"status": MentorStatus.PENDING}, new={"status": str(new_status)})
+    await session.commit()
+    mentor = await session.get(Mentor, mentor_id, populate_existing=True)
+    return mentor, changed
+
+
+async def set_language(*, session: AsyncSession, mentor: Mentor, language: str) -> None:
+    mentor.language = language
+    session.add(mentor)
+    await session.commit()
+
+
+async def admins(*, session: AsyncSession, extra_ids: list[int] | None = None) -> list[int]:
+    """Telegram ids of active admins, plus those named in the settings."""
+    result = await session.execute(
+        select(Mentor.telegram_id).where(
+            Mentor.role == Role.ADMIN, Mentor.status == MentorStatus.ACTIVE
+        )
+    )
+    ids = list(dict.fromkeys([*(extra_ids or []), *result.scalars()]))
+    return ids
+
+
+async def ensure_admin(
+    *, session: AsyncSession, telegram_id: int, name: str, language: str
+) -> Mentor:
+    """An admin named in the settings becomes an active admin on first contact."""
+    mentor = await get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if mentor is None:
+        return await create(session=session, telegram_id=telegram_id, name=name, phone=None,
+                            affiliation=None, area_code=None, language=language,
+                            role=Role.ADMIN, status=MentorStatus.ACTIVE,
+                            approved_by=telegram_id)
+    if mentor.role != Role.ADMIN or mentor.status != MentorStatus.ACTIVE:
+        old = audit.snapshot(mentor, {"role", "status"})
+        mentor.role = Role.ADMIN
+        mentor.status = MentorStatus.ACTIVE
+        session.add(mentor)
+        audit.record(session=session, actor_telegram_id=telegram_id, action=AuditAction.UPDATE,
+                     entity="mentor", entity_id=mentor.id, old=old,
+                     new=audit.snapshot(mentor, {"role", "status"}))
+        await session.commit()
+    return mentor
+
+
+# --- invites -------------------------------------------------------------------------------
+
+async def create_invite(
+    *,
+    session: AsyncSession,
+    created_by: int,
+    area_code: str | None = None,
+    days: int = 7,
+    max_uses: int = 1,
+    now: datetime | None = None,
+) -> Invite:
+    now = now or utcnow()
+    invite = Invite(
+        code=secrets.token_urlsafe(12),
+        created_by=created_by,
+        area_code=area_code,
+        expires_at=now + timedelta(days=days),
+        max_uses=max_uses,
+    )
+    session.add(invite)
+    await session.flush()
+    audit.record(session=session, actor_telegram_id=created_by, action=AuditAction.CREATE,
+                 entity="invite", entity_id=invite.id,
+                 new=audit.snapshot(invite, {"area_code", "expires_at", "max_uses"}))
+    await session.commit()
+    return invite
+
+
+async def usable_invite(
+    *, session: AsyncSession, code: str, now: datetime | None = None
+) -> Invite | None:
+    """The invite with this code if it has not expired and has uses left."""
+    now = now or utcnow()
+    result = await session.execute(select(Invite).where(Invite.code == code))
+    invite = result.scalar_one_or_none()
+    if invite is None or invite.uses >= invite.max_uses:
+        return None
+    if invite.expires_at is not None and invite.expires_at <= now:
+        return None
+    return invite
+
+
+async def use_invite(*, session: AsyncSession, code: str, now: datetime | None = None) -> bool:
+    """Counts one use, atomically; False when the invite is used up or expired meanwhile."""
+    now = now or utcnow()
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.code == code, Invite.uses < Invite.max_uses,
+               (Invite.expires_at.is_(None)) | (Invite.expires_at > now))
+        .values(uses=Invite.uses + 1)
+    )
+    return result.rowcount == 1

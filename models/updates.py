@@ -1,0 +1,41 @@
+"""Telegram update ids already handled: a redelivered update is dropped, not handled twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import HandledUpdate
+
+
+async def was_handled(*, session: AsyncSession, update_id: int) -> bool:
+    result = await session.execute(
+        select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)
+    )
+    return result.first() is not None
+
+
+def mark_in_transaction(*, session: AsyncSession, update_id: int) -> None:
+    """Marks the update handled as part of the caller's transaction (the save it caused)."""
+    session.add(HandledUpdate(update_id=update_id))
+
+
+async def mark_handled(*, session: AsyncSession, update_id: int) -> None:
+    """Marks the update handled on its own; already marked (by a save) is fine."""
+    if await was_handled(session=session, update_id=update_id):
+        return
+    session.add(HandledUpdate(update_id=update_id))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+
+
+async def prune(*, session: AsyncSession, before: datetime) -> int:
+    """Forgets old ids: Telegram redelivers only recent updates."""
+    result = await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
+    await session.commit()
+    return result.rowcount or 0

@@ -1,0 +1,90 @@
+"""Queries on mentoring visits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit
+from models import updates as update_queries
+from models.enums import AuditAction
+from models.groups import visible_groups_clause
+from models.tables import Group, Mentor, Visit
+
+
+async def create_visit(
+    *,
+    session: AsyncSession,
+    group: Group,
+    mentor: Mentor,
+    fields: dict[str, Any],
+    update_id: int | None = None,
+) -> tuple[Visit, bool]:
+    """Saves a visit and moves the group's next due date, in one transaction.
+
+    Returns (visit, created); a redelivered update finds the visit it already saved.
+    """
+    if update_id is not None:
+        existing = (await session.execute(
+            select(Visit).where(Visit.source_update_id == update_id)
+        )).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+    visit = Visit(group_id=group.id, mentor_id=mentor.id, source_update_id=update_id, **fields)
+    session.add(visit)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        existing = (await session.execute(
+            select(Visit).where(Visit.source_update_id == update_id)
+        )).scalar_one()
+        return existing, False
+    old_due = group.next_visit_due
+    group.next_visit_due = visit.next_visit_on
+    session.add(group)
+    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
+                 action=AuditAction.CREATE, entity="visit", entity_id=visit.id,
+                 new=audit.snapshot(visit))
+    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
+                 action=AuditAction.UPDATE, entity="group", entity_id=group.id,
+                 old={"next_visit_due": old_due.isoformat() if old_due else None},
+                 new={"next_visit_due": visit.next_visit_on.isoformat()})
+    if update_id is not None:
+        update_queries.mark_in_transaction(session=session, update_id=update_id)
+    await session.commit()
+    return visit, True
+
+
+async def list_for_group(
+    *, session: AsyncSession, group_id: int, limit: int = 10
+) -> list[Visit]:
+    result = await session.execute(
+        select(Visit).where(Visit.group_id == group_id)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def recent_visible(
+    *, session: AsyncSession, actor: Mentor, limit: int = 10, offset: int = 0
+) -> list[tuple[Visit, str]]:
+    """The latest visits to groups ``actor`` may see, with the group's name."""
+    result = await session.execute(
+        select(Visit, Group.name).join(Group, Group.id == Visit.group_id)
+        .where(visible_groups_clause(actor))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).offset(offset).limit(limit)
+    )
+    return [(visit, name) for visit, name in result]
+
+
+async def last_visit_on(*, session: AsyncSession, group_id: int) -> date | None:
+    result = await session.execute(
+        select(Visit.visited_on).where(Visit.group_id == group_id)
+        .order_by(Visit.visited_on.desc()).limit(1)
+    )
+    return result.scalar_one_or_none()

@@ -1,0 +1,94 @@
+"""Factories for test data: one place that knows how to make a valid mentor, group or visit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from itertools import count
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import groups as group_queries
+from models import mentors as mentor_queries
+from models import visits as visit_queries
+from models.enums import MentorStatus, Role
+from models.tables import Group, Mentor, Visit
+
+# Real Kemendagri codes used across the tests.
+DISTRICT_CIBADAK = "32.02.11"  # Kec. Cibadak, Kab. Sukabumi, Jawa Barat
+REGENCY_SUKABUMI = "32.02"
+VILLAGE_IN_CIBADAK = "32.02.11.2002"  # Desa Sekarwangi
+DISTRICT_ELSEWHERE = "73.71.01"  # a district of Kota Makassar (WITA)
+
+_ids = count(5000)
+
+MEMBER_LINES = (
+    "Siti Aminah; miskin; ketua\n"
+    "Budi Santoso; fakir miskin; sekretaris\n"
+    "Rina Wati; hampir miskin; bendahara\n"
+    "Joko Susilo; miskin; anggota\n"
+    "Dewi Lestari; miskin; anggota\n"
+    "Agus Salim; fakir miskin; anggota\n"
+    "Nur Hayati; miskin; anggota"
+)
+
+
+async def make_mentor(
+    session: AsyncSession,
+    *,
+    telegram_id: int | None = None,
+    name: str = "Siti Rahma",
+    area_code: str = DISTRICT_CIBADAK,
+    role: Role = Role.MENTOR,
+    status: MentorStatus = MentorStatus.ACTIVE,
+    language: str = "id",
+) -> Mentor:
+    return await mentor_queries.create(
+        session=session, telegram_id=telegram_id or next(_ids), name=name,
+        phone="+6281234567890", affiliation="psm", area_code=area_code, language=language,
+        role=role, status=status,
+    )
+
+
+def member_dicts(n: int = 7) -> list[dict]:
+    roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * max(0, n - 3)
+    return [
+        {"name": f"Anggota {i + 1}", "welfare_category": "miskin", "role": roles[i]}
+        for i in range(n)
+    ]
+
+
+async def make_group(
+    session: AsyncSession,
+    mentor: Mentor,
+    *,
+    name: str = "KUBE Mawar",
+    village_code: str = VILLAGE_IN_CIBADAK,
+    members: int = 7,
+    formed_on: date | None = None,
+    next_visit_due: date | None = None,
+    interval: int = 30,
+) -> Group:
+    today = date.today()
+    group, _ = await group_queries.create_group(
+        session=session, mentor=mentor, name=name, village_code=village_code,
+        business_type="ternak", binding_ties=["kedekatan"],
+        formed_on=formed_on or today - timedelta(days=200), stage="tumbuh",
+        visit_interval_days=interval,
+        next_visit_due=next_visit_due or today + timedelta(days=interval),
+        members=member_dicts(members), joined_on=today - timedelta(days=200),
+    )
+    return group
+
+
+async def make_visit(
+    session: AsyncSession, group: Group, mentor: Mentor, *, visited_on: date | None = None,
+    attendance: int = 6,
+) -> Visit:
+    visited_on = visited_on or date.today()
+    visit, _ = await visit_queries.create_visit(
+        session=session, group=group, mentor=mentor,
+        fields={"visited_on": visited_on, "attendance": attendance,
+                "activities": ["pemantauan"],
+                "next_visit_on": visited_on + timedelta(days=group.visit_interval_days)},
+    )
+    return visit

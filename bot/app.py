@@ -23,12 +23,14 @@ from handlers import (
     approvals,
     group_registration,
     groups,
-    help as help_handlers,
     history,
     members,
     onboarding,
     system,
     visits,
+)
+from handlers import (
+    help as help_handlers,
 )
 from models.db import create_engine, create_sessionmaker
 
@@ -98,10 +100,14 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     token = settings.telegram_token.get_secret_value() or "0:demo"
+    base_url = base_url or settings.telegram_base_url
+    # Files live beside the API: https://api.telegram.org/file/bot<token>/...
+    base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else None
     application = (
         ApplicationBuilder()
         .token(token)
-        .base_url(base_url or settings.telegram_base_url)
+        .base_url(base_url)
+        .base_file_url(base_file_url or "https://api.telegram.org/file/bot")
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(DatabasePersistence(sessionmaker))
         .defaults(Defaults(block=True))

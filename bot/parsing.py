@@ -50,6 +50,8 @@ WILAYAH_DIR = Path(__file__).resolve().parent / "data" / "wilayah"
 _MAX_INPUT = 200
 
 _SPACES = re.compile(r"\s+")
+# Phones type curly quotes or backticks for the apostrophe in names like Ma'ruf.
+_APOSTROPHES = re.compile("['`\u2018\u2019]")
 
 
 def _clean(text: str) -> str:
@@ -88,7 +90,9 @@ _NUMERIC_ONLY = re.compile(r"[\d\s/.\-]+")
 _NUMERIC_DMY = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})(?:\s*\2\s*(\d{4}|\d{2}))?")
 _NUMERIC_DMY_SPACED = re.compile(r"(\d{1,2}) (\d{1,2}) (\d{4}|\d{2})")
 _NUMERIC_YMD = re.compile(r"(\d{4})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{1,2})")
-_WEEKDAY = re.compile(r"(?:hari )?(?P<last>last )?(?P<day>[a-z]+)(?P<past> (?:lalu|kemarin|yang lalu))?")
+_WEEKDAY = re.compile(
+    r"(?P<hari>hari )?(?P<last>last )?(?P<day>[a-z]+)(?P<past> (?:lalu|kemarin|yang lalu))?"
+)
 _DATE_SETTINGS = {
     "DATE_ORDER": "DMY",
     "PREFER_DATES_FROM": "past",
@@ -118,7 +122,7 @@ def _date_parser(today: date) -> DateDataParser:
 
 
 def _normalise_date_text(text: str) -> str:
-    cleaned = _clean(text).replace("'", "").replace("’", "")
+    cleaned = _APOSTROPHES.sub("", _clean(text))
     cleaned = re.sub(r"(\d)([a-z])", r"\1 \2", cleaned)  # "2hr" → "2 hr", "25nov" → "25 nov"
     cleaned = _TIME_PARTS.sub(" ", cleaned)
     words = [_DATE_WORDS.get(word, word) for word in cleaned.split(" ")]
@@ -126,12 +130,16 @@ def _normalise_date_text(text: str) -> str:
 
 
 def _weekday_date(cleaned: str, today: date) -> date | None:
-    """"senin" → the most recent Monday (today if today is Monday); "senin lalu" → strictly past."""
+    """A weekday: "senin" is the most recent Monday (today if today is Monday), "senin lalu"
+    the one strictly before today; None if ``cleaned`` is not a weekday."""
     match = _WEEKDAY.fullmatch(cleaned)
     if not match:
         return None
     weekday = _weekday_names().get(match["day"])
     if weekday is None:
+        return None
+    if match["day"] == "minggu" and match["past"] and not match["hari"]:
+        # "minggu lalu" usually means "last week", which is no particular day.
         return None
     back = (today.weekday() - weekday) % 7
     if back == 0 and (match["last"] or match["past"]):
@@ -140,7 +148,7 @@ def _weekday_date(cleaned: str, today: date) -> date | None:
 
 
 def _numeric_parts(cleaned: str) -> tuple[int | None, int, int, int | None] | None:
-    """For an all-digit date, the (year, month, day, year digits) typed; None if not a date shape."""
+    """For an all-digit date: (year, month, day, digits in the year) as typed; None if no date."""
     if match := _NUMERIC_YMD.fullmatch(cleaned):
         return int(match[1]), int(match[3]), int(match[4]), 4
     match = _NUMERIC_DMY.fullmatch(cleaned)
@@ -167,6 +175,7 @@ def parse_date(text: str, *, today: date) -> date | None:
     try:
         if not isinstance(text, str) or len(text) > _MAX_INPUT:
             return None
+        today = date(today.year, today.month, today.day)  # a datetime would leak through
         cleaned = _normalise_date_text(text)
         if not cleaned:
             return None
@@ -227,7 +236,7 @@ _AMOUNT_SEGMENT = re.compile(
 )
 _ENGLISH_GROUPS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _CURRENCY_PREFIX = re.compile(r"^(?:rp\.?|idr)\s*")
-_CURRENCY_SUFFIX = re.compile(r"\s*(?:,-|\.-|,–|rupiah|idr)$")
+_CURRENCY_SUFFIX = re.compile(r"\s*(?:,-|\.-|,\u2013|rupiah|idr|rp)$")
 
 
 def _decimal(number: str, *, with_unit: bool) -> Decimal | None:
@@ -299,8 +308,8 @@ _SKIP_WORDS = frozenset(
     {
         "-",
         "--",
-        "–",
-        "—",
+        "\u2013",  # en dash, which phones substitute for "-"
+        "\u2014",  # em dash
         "lewati",
         "lewat",
         "skip",
@@ -356,10 +365,13 @@ _UNITS_ID = {
     "delapan": 8,
     "sembilan": 9,
 }
-_EN_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-).split()
+# fmt: off
+_EN_WORDS = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen", "twenty",
+]
+# fmt: on
 _COUNT_UNITS = re.compile(
     r"\s*(?:orang|org|kk|keluarga|kepala keluarga|anggota|rumah tangga|ruta|"
     r"people|persons?|members?|households?)\.?$"
@@ -368,7 +380,7 @@ _COUNT_UNITS = re.compile(
 
 @lru_cache(maxsize=1)
 def _count_words() -> dict[str, int]:
-    """Number words 0-99 in Indonesian ("tujuh", "sebelas", "dua puluh satu") and 0-20 in English."""
+    """Number words: 0-99 in Indonesian ("tujuh", "sebelas", "dua puluh satu"), 0-20 in English."""
     words = dict(_UNITS_ID)
     words["sepuluh"] = 10
     words["sebelas"] = 11
@@ -586,9 +598,12 @@ def _match_word(field: str) -> tuple[str, str] | None:
 
 
 def _clean_name(field: str) -> str | None:
-    """The name with normalised spaces, title-cased if typed all lower/upper case; None if invalid."""
+    """The name with spaces normalised, title-cased if typed all lower or all upper case.
+
+    None if it is not a plausible name (2-100 characters: letters, spaces, . ' -).
+    """
     name = _SPACES.sub(" ", unicodedata.normalize("NFKC", field)).strip()
-    name = name.replace("’", "'").replace("`", "'").replace("‘", "'")
+    name = _APOSTROPHES.sub("'", name)
     if not 2 <= len(name) <= 100:
         return None
     if any(not (char.isalpha() or char in _NAME_PUNCTUATION) for char in name):
@@ -608,7 +623,7 @@ def _split_fields(line: str) -> list[str]:
 
 
 def _digit_field_kind(field: str) -> str | None:
-    """"nik" or "phone" for a field made of digits (and separators), None for a word."""
+    """The kind, "nik" or "phone", of a field made of digits and separators; None for a word."""
     stripped = field.strip()
     if not re.fullmatch(r"\+?[\d\s().\-/]+", stripped) or not re.search(r"\d", stripped):
         return None
@@ -632,8 +647,9 @@ def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
     Fields are separated by ";" (or, when the line has none, by a tab, "|" or ","). The name
     comes first; the category, the role, the NIK (16 digits) and the phone are recognised by
     their content, so their order does not matter. A missing role means "anggota". Leading
-    numbering ("1.", "1)", "- ") is ignored. Category and role words accept common
-    abbreviations and typos. See :class:`MemberLine` for the error codes.
+    numbering ("1.", "1)", "- ") is ignored, and so are empty or "-" fields. Category and
+    role words accept common abbreviations and typos. See :class:`MemberLine` for the error
+    codes.
     """
     raw = text.strip() if isinstance(text, str) else ""
     line = MemberLine(line_no=line_no, raw=raw)
@@ -641,7 +657,8 @@ def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
         line.error = "fields"
         return line
     fields = _split_fields(_LEADING_NUMBER.sub("", raw, count=1))
-    fields = [fields[0], *(field for field in fields[1:] if field)]
+    # Empty fields and "-" (or "tidak ada") stand for a value the mentor does not have.
+    fields = [fields[0], *(field for field in fields[1:] if field and not is_skip(field))]
     if len(fields) < 2 or len(fields) > 5:
         line.error = "fields"
         return line
@@ -703,29 +720,31 @@ def parse_member_lines(text: str) -> list[MemberLine]:
     ]
 
 
-def group_problems(lines: Iterable[MemberLine], *, minimum: int, maximum: int) -> list[str]:
+def group_problems(lines: Iterable[object], *, minimum: int, maximum: int) -> list[str]:
     """Problems with a group's membership, considering the valid lines only.
 
-    Codes, in this order: "too_few" / "too_many" (size outside [minimum, maximum]);
-    "missing_<role>" / "duplicate_<role>" for each officer role ketua, sekretaris, bendahara
-    (exactly one of each is required); "duplicate_name"; "duplicate_nik". Empty when fine.
+    ``lines`` are :class:`MemberLine` objects or anything with ``name``, ``role`` and ``nik``
+    attributes (stored members, for instance); lines with an ``error`` are ignored. Codes, in
+    this order: "too_few" / "too_many" (size outside [minimum, maximum]); "missing_<role>" /
+    "duplicate_<role>" for each officer role ketua, sekretaris, bendahara (exactly one of
+    each is required); "duplicate_name"; "duplicate_nik". Empty when all is well.
     """
-    valid = [line for line in lines if line.error is None]
+    valid = [line for line in lines if getattr(line, "error", None) is None]
     problems: list[str] = []
     if len(valid) < minimum:
         problems.append("too_few")
     elif len(valid) > maximum:
         problems.append("too_many")
-    roles = Counter(line.role for line in valid)
+    roles = Counter(str(getattr(line, "role", None) or MemberRole.MEMBER.value) for line in valid)
     for role in OFFICER_ROLES:
         if roles[role.value] == 0:
             problems.append(f"missing_{role.value}")
         elif roles[role.value] > 1:
             problems.append(f"duplicate_{role.value}")
-    names = Counter(_clean(line.name) for line in valid if line.name)
+    names = Counter(_clean(name) for line in valid if (name := getattr(line, "name", None)))
     if any(count > 1 for count in names.values()):
         problems.append("duplicate_name")
-    niks = Counter(line.nik for line in valid if line.nik)
+    niks = Counter(nik for line in valid if (nik := getattr(line, "nik", None)))
     if any(count > 1 for count in niks.values()):
         problems.append("duplicate_nik")
     return problems

@@ -63,7 +63,8 @@ class Place:
 # --------------------------------------------------------------------------------------
 
 _ZONES = {
-    "WIB": ("Asia/Jakarta", [*range(11, 37), 61, 62]),
+    # The README's "11-36" means the provinces in that range (there is no 20 or 22-30).
+    "WIB": ("Asia/Jakarta", [*range(11, 20), 21, *range(31, 37), 61, 62]),
     "WITA": ("Asia/Makassar", [51, 52, 53, 63, 64, 65, *range(71, 77)]),
     "WIT": ("Asia/Jayapura", [81, 82, *range(91, 97)]),
 }
@@ -73,7 +74,9 @@ _ZONE_BY_PROVINCE = {
 
 
 def timezone_abbr(code: str) -> str:
-    """"WIB", "WITA" or "WIT" for any area code (the province, its first two digits, decides).
+    """The time zone abbreviation, "WIB", "WITA" or "WIT", of any area code.
+
+    The province (the code's first two digits) decides.
 
     Raises ValueError for a code outside the known provinces: a wrong time zone would
     silently shift every reminder.
@@ -94,7 +97,7 @@ def timezone_for(code: str) -> str:
 # --------------------------------------------------------------------------------------
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
-_APOSTROPHES = re.compile(r"['’‘`]")
+_APOSTROPHES = re.compile("['`\u2018\u2019]")
 
 # Words that announce the kind of area; typed before a name they are a hint, not the name.
 _HINTS = {

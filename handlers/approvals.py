@@ -13,7 +13,7 @@ from bot.parsing import mask_phone
 from bot.texts import t
 from handlers.common import STAFF_ROLES, guard, keyboard, say
 from models import mentors as mentor_queries
-from models.enums import MentorStatus, Role
+from models.enums import Role
 from models.tables import Mentor
 
 log = logging.getLogger(__name__)

@@ -11,12 +11,26 @@ from datetime import date, timedelta
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
-from bot.parsing import MemberLine, group_problems, mask_nik, mask_phone, parse_date, parse_member_line, parse_member_lines
+from bot.parsing import (
+    MemberLine,
+    group_problems,
+    mask_nik,
+    mask_phone,
+    parse_date,
+    parse_member_line,
+    parse_member_lines,
+)
 from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
 from models import groups as group_queries
 from models.areas import is_within

@@ -40,7 +40,7 @@ async def on_error(update: object, context: BotContext) -> None:
     # Whatever the user had typed so far is in the draft; persist it so nothing is lost.
     try:
         await context.application.update_persistence()
-    except Exception:  # noqa: BLE001 - the database may be what failed
+    except Exception:
         log.exception("could not persist after an error")
     lang = context.lang if context.user_data is not None else context.settings.language
     if update.effective_chat is not None:

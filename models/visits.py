@@ -61,11 +61,12 @@ async def create_visit(
 
 
 async def list_for_group(
-    *, session: AsyncSession, group_id: int, limit: int = 10
+    *, session: AsyncSession, group_id: int, limit: int = 10, offset: int = 0
 ) -> list[Visit]:
+    """A group's visits, latest first (``offset`` skips that many, for paging)."""
     result = await session.execute(
         select(Visit).where(Visit.group_id == group_id)
-        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).offset(offset).limit(limit)
     )
     return list(result.scalars())
 

@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import clock
+from bot.app import build_application
 from bot.settings import Settings
 from models.areas import load_areas
 from models.db import create_engine, create_sessionmaker, upgrade_sync
+from tests.harness import BotHarness
+
+# PTB 22 warns on every 429 unless retry_after is a timedelta; opt in to the new behaviour.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 ADMIN_ID = 900001
 MENTOR_ID = 700001
+# Tests live on Wednesday 25 November 2026, 10:00 WIB (03:00 UTC), whatever the machine says.
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "now", lambda: NOW)
 
 
 async def _load(url: str) -> None:
@@ -59,3 +75,12 @@ async def session(db_url: str) -> AsyncIterator[AsyncSession]:
     async with create_sessionmaker(engine)() as session:
         yield session
     await engine.dispose()
+
+
+@pytest.fixture
+async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
+    """The real Application, polling the project's local Bot API server over HTTP."""
+    harness = await BotHarness.start(
+        lambda base_url: build_application(settings, base_url=base_url))
+    yield harness
+    await harness.stop()

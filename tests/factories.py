@@ -7,6 +7,7 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import clock
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import visits as visit_queries
@@ -68,7 +69,7 @@ async def make_group(
     next_visit_due: date | None = None,
     interval: int = 30,
 ) -> Group:
-    today = date.today()
+    today = clock.today_for(village_code)
     group, _ = await group_queries.create_group(
         session=session, mentor=mentor, name=name, village_code=village_code,
         business_type="ternak", binding_ties=["kedekatan"],
@@ -84,7 +85,7 @@ async def make_visit(
     session: AsyncSession, group: Group, mentor: Mentor, *, visited_on: date | None = None,
     attendance: int = 6,
 ) -> Visit:
-    visited_on = visited_on or date.today()
+    visited_on = visited_on or clock.today_for(group.village_code)
     visit, _ = await visit_queries.create_visit(
         session=session, group=group, mentor=mentor,
         fields={"visited_on": visited_on, "attendance": attendance,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -91,6 +92,8 @@ def test_weekday_is_today_when_today_is_that_day() -> None:
     assert parse_date("senin", today=monday) == monday
     assert parse_date("senin lalu", today=monday) == monday - timedelta(days=7)
     assert parse_date("minggu", today=monday) == date(2026, 11, 22)
+    assert parse_date("hari minggu lalu", today=date(2026, 11, 22)) == date(2026, 11, 15)
+    assert parse_date("minggu lalu", today=monday) is None  # "last week": no particular day
 
 
 @pytest.mark.parametrize(
@@ -156,6 +159,7 @@ def test_formatted_dates_parse_back(d: date, lang: str, formatter) -> None:
         ("rp 250.000", 250_000),
         ("IDR 5.000", 5_000),
         ("5.000 rupiah", 5_000),
+        ("5.000 Rp", 5_000),
         ("250rb", 250_000),
         ("250 rb", 250_000),
         ("250 ribu", 250_000),
@@ -240,8 +244,21 @@ def test_parse_amount_never_raises_on_number_like_text(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["-", " - ", "–", "lewati", "Lewati", "skip", "tidak ada", "Tidak ada.", "tidak",
-             "kosong", "tdk ada", "/lewati"]
+    "text",
+    [
+        "-",
+        " - ",
+        "\u2013",
+        "lewati",
+        "Lewati",
+        "skip",
+        "tidak ada",
+        "Tidak ada.",
+        "tidak",
+        "kosong",
+        "tdk ada",
+        "/lewati",
+    ],
 )
 def test_is_skip(text: str) -> None:
     assert is_skip(text)
@@ -281,7 +298,9 @@ def test_parse_count_good(text: str, expected: int) -> None:
     assert parse_count(text, minimum=1, maximum=20) == expected
 
 
-@pytest.mark.parametrize("text", ["0", "21", "dua puluh satu", "-3", "7.5", "x", "", "tujuhh", "7 ekor"])
+@pytest.mark.parametrize(
+    "text", ["0", "21", "dua puluh satu", "-3", "7.5", "x", "", "tujuhh", "7 ekor"]
+)
 def test_parse_count_bad(text: str) -> None:
     assert parse_count(text, minimum=1, maximum=20) is None
 
@@ -323,16 +342,50 @@ def test_parse_phone_landline() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", "0812", "0812345", "08123456789012345", "+60 12-345 6789", "0812-FLOWERS",
-     "+1 202 555 0143", "tidak ada", "9" * 50],
+    [
+        "",
+        "abc",
+        "0812",
+        "0812345",
+        "08123456789012345",
+        "+60 12-345 6789",
+        "0812-FLOWERS",
+        "+1 202 555 0143",
+        "tidak ada",
+        "9" * 50,
+    ],
 )
 def test_parse_phone_bad(text: str) -> None:
     assert parse_phone(text) is None
 
 
-_MOBILE_PREFIXES = ["811", "812", "813", "821", "822", "852", "853", "856", "857", "858",
-                    "877", "878", "881", "895", "896", "897", "898", "899", "817", "818", "819",
-                    "859", "831", "832", "838"]
+_MOBILE_PREFIXES = [
+    "811",
+    "812",
+    "813",
+    "821",
+    "822",
+    "852",
+    "853",
+    "856",
+    "857",
+    "858",
+    "877",
+    "878",
+    "881",
+    "895",
+    "896",
+    "897",
+    "898",
+    "899",
+    "817",
+    "818",
+    "819",
+    "859",
+    "831",
+    "832",
+    "838",
+]
 
 
 @st.composite
@@ -377,8 +430,15 @@ def test_phone_functions_never_raise(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [NIK, "3201 0141 1290 0001", "3201.0141.1290.0001", "3201-014112-900001", " 3201014112900001 ",
-     "3201011012900001", "9401013112900001"],
+    [
+        NIK,
+        "3201 0141 1290 0001",
+        "3201.0141.1290.0001",
+        "3201-014112-900001",
+        " 3201014112900001 ",
+        "3201011012900001",
+        "9401013112900001",
+    ],
 )
 def test_validate_nik_good(text: str) -> None:
     assert validate_nik(text) == "".join(ch for ch in text if ch.isdigit())
@@ -485,6 +545,8 @@ def test_full_member_line() -> None:
         ("Budi; miskin; anggota", "Budi", "miskin", "anggota"),
         ("Budi; miskin", "Budi", "miskin", "anggota"),
         ("Budi; miskin; ", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; -; -; -", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; ketua; tidak ada", "Budi", "miskin", "ketua"),
         ("Budi, miskin, ket", "Budi", "miskin", "ketua"),
         ("Budi | miskin | ket", "Budi", "miskin", "ketua"),
         ("Budi\tmiskin\tket", "Budi", "miskin", "ketua"),
@@ -509,7 +571,7 @@ def test_member_line_variants(text: str, name: str, category: str, role: str) ->
 def test_member_line_nik_and_phone_in_any_order() -> None:
     a = parse_member_line(f"Budi; m; ketua; 0812 3456 7890; {NIK}")
     b = parse_member_line(f"Budi; m; {NIK}; ketua")
-    c = parse_member_line(f"Budi; m; 3201.0141.1290.0001")
+    c = parse_member_line("Budi; m; 3201.0141.1290.0001")
     assert (a.nik, a.phone, a.error) == (NIK, "+6281234567890", None)
     assert (b.nik, b.role, b.error) == (NIK, "ketua", None)
     assert (c.nik, c.role, c.error) == (NIK, "anggota", None)
@@ -570,7 +632,9 @@ def test_group_problems_officers_and_size() -> None:
         "missing_sekretaris",
         "missing_bendahara",
     ]
-    many = _group("A a; m; ketua", "B b; m; sek", "C c; m; bend", *[f"Orang {c}; m" for c in "abcdefgh"])
+    many = _group(
+        "A a; m; ketua", "B b; m; sek", "C c; m; bend", *[f"Orang {c}; m" for c in "abcdefgh"]
+    )
     assert group_problems(many, minimum=5, maximum=10) == ["too_many"]
 
 
@@ -606,6 +670,23 @@ def test_member_line_round_trip(
 def test_member_lines_never_raise(text: str) -> None:
     lines = parse_member_lines(text)
     for line in lines:
-        assert (line.error is None) == (line.name is not None and line.welfare_category is not None
-                                        and line.role is not None) or line.error is not None
+        if line.error is None:
+            assert line.name and line.welfare_category and line.role
+        else:
+            assert line.error in {"name", "category", "role", "nik", "phone", "fields"}
     assert isinstance(group_problems(lines, minimum=5, maximum=10), list)
+
+
+def test_parse_date_accepts_a_datetime_as_today() -> None:
+    now = datetime(2026, 11, 27, 15, 30)
+    assert parse_date("senin", today=now) == date(2026, 11, 23)
+    assert type(parse_date("kemarin", today=now)) is date
+
+
+def test_group_problems_accepts_stored_members() -> None:
+    members = [
+        SimpleNamespace(name="Siti", role="ketua", nik=NIK),
+        SimpleNamespace(name="Budi", role="sekretaris", nik=None),
+        SimpleNamespace(name="Ani", role="bendahara", nik=NIK),
+    ]
+    assert group_problems(members, minimum=3, maximum=10) == ["duplicate_nik"]

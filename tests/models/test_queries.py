@@ -14,6 +14,7 @@ from models import visits as visit_queries
 from models.areas import count_areas, is_within
 from models.enums import MentorStatus, Role
 from models.tables import AuditLog, Member, Visit
+from tests.conftest import TODAY
 from tests.factories import (
     DISTRICT_ELSEWHERE,
     make_group,
@@ -46,11 +47,11 @@ async def test_group_saved_with_members_and_audit(session):
 
 async def test_redelivered_update_does_not_create_a_second_group(session):
     mentor = await make_mentor(session)
-    kwargs = dict(session=session, mentor=mentor, name="KUBE Melati",
-                  village_code="32.02.11.2002", business_type="dagang", binding_ties=["budaya"],
-                  formed_on=date(2026, 1, 5), stage="tumbuh", visit_interval_days=30,
-                  next_visit_due=date(2026, 12, 27), members=[], joined_on=date(2026, 11, 27),
-                  update_id=4242)
+    kwargs = {"session": session, "mentor": mentor, "name": "KUBE Melati",
+                  "village_code": "32.02.11.2002", "business_type": "dagang", "binding_ties": ["budaya"],
+                  "formed_on": date(2026, 1, 5), "stage": "tumbuh", "visit_interval_days": 30,
+                  "next_visit_due": date(2026, 12, 27), "members": [], "joined_on": date(2026, 11, 27),
+                  "update_id": 4242}
     first, created = await group_queries.create_group(**kwargs)
     again, created_again = await group_queries.create_group(**kwargs)
     assert created and not created_again and first.id == again.id
@@ -76,18 +77,18 @@ async def test_mentor_sees_only_own_groups_coordinator_sees_area(session):
 
 async def test_visit_moves_next_due_in_the_same_transaction(session):
     mentor = await make_mentor(session)
-    group = await make_group(session, mentor, next_visit_due=date.today() - timedelta(days=5))
-    visit = await make_visit(session, group, mentor, visited_on=date.today())
-    assert group.next_visit_due == visit.next_visit_on == date.today() + timedelta(days=30)
+    group = await make_group(session, mentor, next_visit_due=TODAY - timedelta(days=5))
+    visit = await make_visit(session, group, mentor, visited_on=TODAY)
+    assert group.next_visit_due == visit.next_visit_on == TODAY + timedelta(days=30)
     rows = await group_queries.list_for_mentor(session=session, mentor=mentor)
-    assert rows[0].last_visit == date.today() and rows[0].members == 7
+    assert rows[0].last_visit == TODAY and rows[0].members == 7
 
 
 async def test_redelivered_visit_is_saved_once(session):
     mentor = await make_mentor(session)
     group = await make_group(session, mentor)
-    fields = {"visited_on": date.today(), "attendance": 5, "activities": ["pembukuan"],
-              "next_visit_on": date.today() + timedelta(days=14)}
+    fields = {"visited_on": TODAY, "attendance": 5, "activities": ["pembukuan"],
+              "next_visit_on": TODAY + timedelta(days=14)}
     for _ in range(2):
         await visit_queries.create_visit(session=session, group=group, mentor=mentor,
                                          fields=dict(fields), update_id=777)
@@ -97,7 +98,7 @@ async def test_redelivered_visit_is_saved_once(session):
 
 async def test_list_orders_most_overdue_first(session):
     mentor = await make_mentor(session)
-    today = date.today()
+    today = TODAY
     await make_group(session, mentor, name="Baru", next_visit_due=today + timedelta(days=20))
     await make_group(session, mentor, name="Lama", next_visit_due=today - timedelta(days=12))
     rows = await group_queries.list_for_mentor(session=session, mentor=mentor)
@@ -110,10 +111,10 @@ async def test_member_leaves_and_history_is_kept(session):
     group = await make_group(session, mentor, members=6)
     member = (await group_queries.active_members(session=session, group_id=group.id))[-1]
     await group_queries.remove_member(session=session, member=member, actor=mentor,
-                                      left_on=date.today())
+                                      left_on=TODAY)
     assert len(await group_queries.active_members(session=session, group_id=group.id)) == 5
     history = await group_queries.all_members(session=session, group_id=group.id)
-    assert len(history) == 6 and history[-1].left_on == date.today()
+    assert len(history) == 6 and history[-1].left_on == TODAY
 
 
 async def test_officer_role_moves_from_previous_holder(session):

@@ -1,0 +1,151 @@
+"""/riwayat: the latest visits the user may see, ten at a time; and one group's visits.
+
+Buttons: "riw:page:<n>" (page n of /riwayat, 1 = latest) and "riw:group:<group_id>[:<n>]"
+(from /kelompok's Riwayat button). Every press reads the database again with the user's
+rights, so an old or forged button never shows what the user may not see.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.formatting import format_date_short, format_rupiah
+from handlers.common import guard, keyboard, say
+from models import groups as group_queries
+from models import visits as visit_queries
+from models.enums import Activity
+from models.tables import Visit
+
+log = logging.getLogger(__name__)
+
+PREFIX = "riw"
+PAGE_SIZE = 10
+MAX_PAGE = 9999
+_MAX_MESSAGE = 4000  # Telegram allows 4096 characters
+
+
+def _activities(context: BotContext, visit: Visit) -> str:
+    chosen = visit.activities or []
+    return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen) or \
+        context.t("common.none")
+
+
+def _nav(context: BotContext, page: int, more: bool, data: str):
+    row = []
+    if page > 1:
+        row.append((context.t("visit.history_newer"), f"{data}:{page - 1}"))
+    if more:
+        row.append((context.t("visit.history_older"), f"{data}:{page + 1}"))
+    return keyboard([row]) if row else None
+
+
+def _join(header: str, items: list[str], page: int, context: BotContext) -> str:
+    text = header + "\n\n" + "\n\n".join(items)
+    if page > 1:
+        text += "\n\n" + context.t("visit.history_page", page=page)
+    return text if len(text) <= _MAX_MESSAGE else text[:_MAX_MESSAGE - 1] + "…"
+
+
+async def _show(update: Update, text: str, markup) -> None:
+    """A button press edits its message in place (paging); a command sends a new one."""
+    query = update.callback_query
+    if query is not None and isinstance(query.message, Message):
+        await query.answer()
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.debug("history: cannot edit, sending anew: %s", exc)
+    elif query is not None:
+        await query.answer()
+    await say(update, text, reply_markup=markup)
+
+
+async def _recent(update: Update, context: BotContext, page: int) -> None:
+    rows = await visit_queries.recent_visible(
+        session=context.session, actor=context.mentor, limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE)
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    if not rows:
+        key = "visit.history_empty" if page == 1 else "visit.history_no_older"
+        await _show(update, context.t(key), _nav(context, page, False, f"{PREFIX}:page"))
+        return
+    items = [context.t("visit.history_item", date=format_date_short(visit.visited_on, context.lang),
+                       group=name, attendance=visit.attendance,
+                       activities=_activities(context, visit))
+             for visit, name in rows]
+    await _show(update, _join(context.t("visit.history_title"), items, page, context),
+                _nav(context, page, more, f"{PREFIX}:page"))
+
+
+@guard()
+async def show_recent(update: Update, context: BotContext) -> None:
+    """/riwayat: the latest ten visits to the groups the user may see."""
+    await _recent(update, context, 1)
+
+
+@guard()
+async def show_page(update: Update, context: BotContext) -> None:
+    """Lebih lama / Lebih baru: another page of /riwayat, in the same message."""
+    page = min(max(int(update.callback_query.data.rsplit(":", 1)[1]), 1), MAX_PAGE)
+    await _recent(update, context, page)
+
+
+@guard()
+async def show_group(update: Update, context: BotContext) -> None:
+    """A group's visits, latest first, if the user may see the group."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    group_id = int(parts[2])
+    page = min(max(int(parts[3]), 1), MAX_PAGE) if len(parts) > 3 else 1
+    group = await group_queries.get_visible(session=context.session, group_id=group_id,
+                                            actor=context.mentor)
+    if group is None:
+        await query.answer(context.t("visit.history_not_found"), show_alert=True)
+        await say(update, context.t("visit.history_not_found"))
+        return
+    visits = await visit_queries.list_for_group(session=context.session, group_id=group.id,
+                                                limit=PAGE_SIZE + 1,
+                                                offset=(page - 1) * PAGE_SIZE)
+    more, visits = len(visits) > PAGE_SIZE, visits[:PAGE_SIZE]
+    data = f"{PREFIX}:group:{group.id}"
+    if not visits:
+        key = "visit.history_group_empty" if page == 1 else "visit.history_no_older"
+        if page == 1:
+            # From a group card: answer below it rather than replacing the card.
+            await query.answer()
+            await say(update, context.t(key, group=group.name))
+        else:
+            await _show(update, context.t(key, group=group.name), _nav(context, page, False, data))
+        return
+    items = []
+    for visit in visits:
+        extra = ""
+        if visit.turnover is not None:
+            extra = context.t("visit.history_turnover",
+                              amount=format_rupiah(visit.turnover, context.lang))
+        items.append(context.t("visit.history_group_item",
+                               date=format_date_short(visit.visited_on, context.lang),
+                               attendance=visit.attendance,
+                               activities=_activities(context, visit), extra=extra))
+    text = _join(context.t("visit.history_group_title", group=group.name), items, page, context)
+    markup = _nav(context, page, more, data)
+    if page == 1:
+        await query.answer()
+        await say(update, text, reply_markup=markup)
+    else:
+        await _show(update, text, markup)
+
+
+HANDLERS = [
+    CommandHandler("riwayat", show_recent),
+    CallbackQueryHandler(show_page, pattern=rf"^{PREFIX}:page:\d{{1,4}}$"),
+    CallbackQueryHandler(show_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}(:\d{{1,4}})?$"),
+]

@@ -1,0 +1,923 @@
+"""/kunjungan: a mentor logs a mentoring visit to one of their KUBE groups.
+
+Diagram: visits.mmd beside this file.
+
+The draft lives in user_data (JSON values only, dates as ISO strings), so a restart, a wrong
+answer or a stray command never loses what was typed. What the questions need to know about
+the group (name, date formed, active households, visit interval, village) is copied into the
+draft when the group is chosen, and the group is checked against the database again at save.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from enum import IntEnum
+from typing import Any
+
+from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date, format_date_short, format_rupiah
+from bot.parsing import is_skip, parse_amount, parse_count, parse_date
+from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from models import groups as group_queries
+from models import visits as visit_queries
+from models.enums import Activity
+from models.tables import Group
+
+PREFIX = "kun"
+
+FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
+MAX_TEXT = 1000
+MAX_PHOTOS = 10
+MAX_NEXT_DAYS = 365
+MAX_GROUP_BUTTONS = 50
+REQUIRED = ("group_id", "visited_on", "attendance", "activities", "next_visit_on")
+
+
+class Step(IntEnum):
+    GROUP = 1
+    DATE = 2
+    ATTENDANCE = 3
+    ACTIVITIES = 4
+    FIGURES = 5  # "Catat angka usaha?" then omzet, keuntungan, kas, IKS (draft["_figure"])
+    PROBLEMS = 6
+    FOLLOW_UP = 7
+    LOCATION = 8
+    PHOTOS = 9
+    NEXT_DATE = 10
+    CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
+
+
+flow = Flow("visit", prefix=PREFIX, what="what.visit")
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    return flow.draft(context)
+
+
+def _today(context: BotContext) -> date:
+    """Today where the group is (its province's time zone), else where the mentor works."""
+    village = _draft(context).get("village_code")
+    if village:
+        return clock.today_for(village)
+    mentor = context.mentor
+    return clock.today_for(mentor.area_code if mentor else None)
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _default_next(draft: dict[str, Any]) -> date:
+    """The visit date plus the group's interval, kept within the allowed window."""
+    visited = date.fromisoformat(draft["visited_on"])
+    days = min(max(int(draft.get("interval") or 30), 1), MAX_NEXT_DAYS)
+    return visited + timedelta(days=days)
+
+
+def _next_ok(draft: dict[str, Any]) -> bool:
+    visited, upcoming = _date(draft.get("visited_on")), _date(draft.get("next_visit_on"))
+    if visited is None or upcoming is None:
+        return False
+    return visited < upcoming <= visited + timedelta(days=MAX_NEXT_DAYS)
+
+
+_DAY_MONTH = re.compile(r"^\s*\d{1,2}\s*(?:[/.\-]\s*\d{1,2}|[\s/.\-]*([^\W\d_]{3,})\.?)\s*$")
+_RELATIVE_WORDS = frozenset({"hari", "minggu", "mgg", "bulan", "bln", "tahun", "thn", "lagi",
+                             "lalu", "day", "days", "week", "weeks", "month", "months", "year",
+                             "years"})
+
+
+def parse_next_date(text: str, *, visited: date, today: date) -> date | None:
+    """Reads the next visit date. A day and month without a year ("27 Des", "27/12") means the
+    first such date after the visit, not the last one before today as for past dates."""
+    match = _DAY_MONTH.match(text.lower())
+    if match and (match.group(1) or "") not in _RELATIVE_WORDS:
+        return parse_date(text, today=visited + timedelta(days=MAX_NEXT_DAYS))
+    return parse_date(text, today=today)
+
+
+def _amount_text(context: BotContext, value: int | None) -> str:
+    return format_rupiah(value, context.lang) if value is not None else context.t("common.none")
+
+
+def _activities_text(context: BotContext, chosen: list[str]) -> str:
+    return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen)
+
+
+def _message_text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+async def _next(update: Update, context: BotContext, step: Step) -> int:
+    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
+    draft = _draft(context)
+    if draft.get("_editing"):
+        draft["_editing"] = False
+        return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.ask(update, context, step)
+
+
+# --- questions -------------------------------------------------------------------------------
+
+async def _group_buttons(context: BotContext) -> list[tuple[str, str]]:
+    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
+    buttons = []
+    for row in rows[:MAX_GROUP_BUTTONS]:
+        overdue = row.days_overdue(clock.today_for(row.group.village_code))
+        due = row.group.next_visit_due
+        if overdue > 0:
+            label = context.t("visit.group_overdue", name=row.group.name, days=overdue)
+        elif due is not None and due == clock.today_for(row.group.village_code):
+            label = context.t("visit.group_due_today", name=row.group.name)
+        else:
+            label = row.group.name
+        buttons.append((label, f"{PREFIX}:group:{row.group.id}"))
+    return buttons
+
+
+@flow.question(Step.GROUP)
+async def _ask_group(update: Update, context: BotContext) -> None:
+    buttons = await _group_buttons(context)
+    if not buttons:
+        await say(update, context.t("visit.no_groups"))
+        return
+    await say(update, context.t("visit.ask_group"), reply_markup=column(buttons))
+
+
+@flow.question(Step.DATE)
+async def _ask_date(update: Update, context: BotContext) -> None:
+    markup = keyboard([[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
+    await say(update, context.t("visit.ask_date"), reply_markup=markup)
+
+
+def _attendance_example(members: int) -> int:
+    return max(members - 1, 0)
+
+
+@flow.question(Step.ATTENDANCE)
+async def _ask_attendance(update: Update, context: BotContext) -> None:
+    members = int(_draft(context).get("members", 0))
+    await say(update, context.t("visit.ask_attendance", max=members,
+                                example=_attendance_example(members)))
+
+
+def _activities_keyboard(context: BotContext, chosen: list[str]):
+    rows = [[(("✅ " if a in chosen else "▫️ ") + context.t(f"activity.{a}"),
+              f"{PREFIX}:act:{a}")] for a in Activity]
+    rows.append([(context.t("common.done"), f"{PREFIX}:act:done")])
+    return keyboard(rows)
+
+
+@flow.question(Step.ACTIVITIES)
+async def _ask_activities(update: Update, context: BotContext) -> None:
+    chosen = _draft(context).get("activities", [])
+    await say(update, context.t("visit.ask_activities"),
+              reply_markup=_activities_keyboard(context, chosen))
+
+
+@flow.question(Step.FIGURES)
+async def _ask_figures(update: Update, context: BotContext) -> None:
+    field = _draft(context).get("_figure")
+    if field is None:
+        markup = keyboard([[(context.t("common.yes"), f"{PREFIX}:fig:yes"),
+                            (context.t("common.skip"), f"{PREFIX}:fig:no")]])
+        await say(update, context.t("visit.ask_figures"), reply_markup=markup)
+        return
+    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:{field}")]])
+    await say(update, context.t(f"visit.ask_{field}"), reply_markup=markup)
+
+
+@flow.question(Step.PROBLEMS)
+async def _ask_problems(update: Update, context: BotContext) -> None:
+    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:problems")]])
+    await say(update, context.t("visit.ask_problems"), reply_markup=markup)
+
+
+@flow.question(Step.FOLLOW_UP)
+async def _ask_follow_up(update: Update, context: BotContext) -> None:
+    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:follow_up")]])
+    await say(update, context.t("visit.ask_follow_up"), reply_markup=markup)
+
+
+@flow.question(Step.LOCATION)
+async def _ask_location(update: Update, context: BotContext) -> None:
+    markup = ReplyKeyboardMarkup(
+        [[KeyboardButton(context.t("visit.location_button"), request_location=True)],
+         [KeyboardButton(context.t("common.skip"))]],
+        resize_keyboard=True, one_time_keyboard=True,
+    )
+    await say(update, context.t("visit.ask_location"), reply_markup=markup)
+
+
+def _photos_keyboard(context: BotContext, count: int):
+    rows = [[(context.t("common.done"), f"{PREFIX}:photos:done")]]
+    if count:
+        rows.append([(context.t("visit.photos_clear"), f"{PREFIX}:photos:clear")])
+    return keyboard(rows)
+
+
+@flow.question(Step.PHOTOS)
+async def _ask_photos(update: Update, context: BotContext) -> None:
+    count = len(_draft(context).get("photos", []))
+    key = "visit.ask_photos_more" if count else "visit.ask_photos"
+    await say(update, context.t(key, count=count, max=MAX_PHOTOS),
+              reply_markup=_photos_keyboard(context, count))
+
+
+def _next_example(context: BotContext, draft: dict[str, Any]) -> str:
+    suggested = _default_next(draft)
+    return context.t("visit.date_example", numeric=f"{suggested:%d/%m/%Y}",
+                     short=format_date_short(suggested, context.lang))
+
+
+@flow.question(Step.NEXT_DATE)
+async def _ask_next(update: Update, context: BotContext) -> None:
+    draft = _draft(context)
+    visited = date.fromisoformat(draft["visited_on"])
+    suggested = _default_next(draft)
+    markup = keyboard([[(context.t("visit.next_button", date=format_date(suggested, context.lang)),
+                         f"{PREFIX}:next:default")]])
+    await say(update, context.t(
+        "visit.ask_next", visited=format_date(visited, context.lang),
+        latest=format_date(visited + timedelta(days=MAX_NEXT_DAYS), context.lang),
+        example=_next_example(context, draft)), reply_markup=markup)
+
+
+def _summary_text(context: BotContext) -> str:
+    draft = _draft(context)
+    lang = context.lang
+    none = context.t("common.none")
+    photos = len(draft.get("photos", []))
+    return context.t(
+        "visit.summary",
+        group=draft["group_name"],
+        date=format_date(date.fromisoformat(draft["visited_on"]), lang),
+        attendance=draft["attendance"],
+        members=draft.get("members", 0),
+        activities=_activities_text(context, draft.get("activities", [])),
+        **{field: _amount_text(context, draft.get(field)) for field in FIGURES},
+        problems=draft.get("problems") or none,
+        follow_up=draft.get("follow_up") or none,
+        location=context.t("visit.location_shared") if draft.get("latitude") is not None
+        else none,
+        photos=context.t("visit.photos_count", count=photos) if photos else none,
+        next=format_date(date.fromisoformat(draft["next_visit_on"]), lang),
+    )
+
+
+def _summary_keyboard(context: BotContext):
+    return keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
+                      (context.t("common.edit"), f"{PREFIX}:edit"),
+                      (context.t("common.cancel"), f"{PREFIX}:cancel")]])
+
+
+EDIT_FIELDS = {
+    "date": Step.DATE,
+    "attendance": Step.ATTENDANCE,
+    "activities": Step.ACTIVITIES,
+    "figures": Step.FIGURES,
+    "problems": Step.PROBLEMS,
+    "follow_up": Step.FOLLOW_UP,
+    "location": Step.LOCATION,
+    "photos": Step.PHOTOS,
+    "next": Step.NEXT_DATE,
+}
+
+
+def _edit_keyboard(context: BotContext):
+    buttons = [(context.t(f"visit.field.{field}"), f"{PREFIX}:edit:{field}")
+               for field in EDIT_FIELDS]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(context.t("common.back"), f"{PREFIX}:back")])
+    return keyboard(rows)
+
+
+@flow.question(Step.CONFIRM)
+async def _show_summary(update: Update, context: BotContext) -> None:
+    await say(update, _summary_text(context), reply_markup=_summary_keyboard(context))
+
+
+# --- starting: /kunjungan and the "kun:start:<id>" button ------------------------------------
+
+async def _resume(update: Update, context: BotContext) -> int | None:
+    """An unfinished visit is continued where it stopped (nothing typed is thrown away)."""
+    draft = _draft(context)
+    state = draft.get("_state")
+    if not draft.get("group_id") or state not in set(Step) or state == Step.GROUP:
+        return None
+    await say(update, context.t("visit.resume", group=draft.get("group_name", "")))
+    return await flow.ask(update, context, Step(state))
+
+
+async def _begin(update: Update, context: BotContext, group: Group) -> int:
+    """Copies what the questions need about the group into the draft and asks the date."""
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    draft = _draft(context)
+    draft.update(
+        group_id=group.id,
+        group_name=group.name,
+        village_code=group.village_code,
+        formed_on=group.formed_on.isoformat(),
+        members=len(members),
+        interval=group.visit_interval_days,
+    )
+    await say(update, context.t("visit.start", group=group.name))
+    return await flow.ask(update, context, Step.DATE)
+
+
+@guard()
+async def start(update: Update, context: BotContext) -> int:
+    """/kunjungan: continues an unfinished visit, or asks which group was visited."""
+    resumed = await _resume(update, context)
+    if resumed is not None:
+        return resumed
+    if not await _group_buttons(context):
+        flow.clear(context)
+        await say(update, context.t("visit.no_groups"))
+        return END
+    flow.start(context)
+    return await flow.ask(update, context, Step.GROUP)
+
+
+@guard()
+async def start_for_group(update: Update, context: BotContext) -> int:
+    """A "Catat kunjungan" button: checks the group is the mentor's own and asks the date."""
+    query = update.callback_query
+    await query.answer()
+    resumed = await _resume(update, context)
+    if resumed is not None:
+        return resumed
+    flow.start(context)
+    group = await group_queries.get_own(session=context.session,
+                                        group_id=int(query.data.rsplit(":", 1)[1]),
+                                        mentor=context.mentor)
+    if group is not None:
+        return await _begin(update, context, group)
+    if not await _group_buttons(context):
+        flow.clear(context)
+        await say(update, context.t("visit.group_not_found"))
+        await say(update, context.t("visit.no_groups"))
+        return END
+    return await flow.retry(update, context, Step.GROUP, context.t("visit.group_not_found"))
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+@guard()
+async def got_group(update: Update, context: BotContext) -> int:
+    """Stores the group (re-checked: it must be the mentor's own) and asks for the date."""
+    query = update.callback_query
+    group = await group_queries.get_own(session=context.session,
+                                        group_id=int(query.data.rsplit(":", 1)[1]),
+                                        mentor=context.mentor)
+    if group is None:
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.GROUP, context.t("visit.group_not_found"))
+    await close_buttons(query, group.name)
+    return await _begin(update, context, group)
+
+
+@guard()
+async def group_typed(update: Update, context: BotContext) -> int:
+    """Typed text where a group button was expected: explains and asks again."""
+    return await flow.retry(update, context, Step.GROUP, context.t("visit.bad_group"))
+
+
+async def _store_date(update: Update, context: BotContext, visited: date) -> int:
+    """Stores the visit date and asks for the attendance (or goes back to the summary)."""
+    draft = _draft(context)
+    draft["visited_on"] = visited.isoformat()
+    if draft.get("next_visit_on") and draft.get("next_auto"):
+        draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
+    if draft.get("_editing") and not _next_ok(draft):
+        # A new visit date the old next date no longer fits: ask it too, then the summary.
+        return await flow.ask(update, context, Step.NEXT_DATE)
+    return await _next(update, context, Step.ATTENDANCE)
+
+
+def _check_date(context: BotContext, visited: date) -> str | None:
+    """The error text for a visit date outside [date formed, today], or None."""
+    draft = _draft(context)
+    today = _today(context)
+    example = f"{today:%d/%m/%Y}"
+    if visited > today:
+        return context.t("visit.future_date", today=format_date(today, context.lang),
+                         example=example)
+    formed = _date(draft.get("formed_on"))
+    if formed is not None and visited < formed:
+        return context.t("visit.before_formed", group=draft.get("group_name", ""),
+                         formed=format_date(formed, context.lang), example=example)
+    return None
+
+
+@guard()
+async def got_date_today(update: Update, context: BotContext) -> int:
+    """Stores today as the visit date and asks for the attendance."""
+    query = update.callback_query
+    today = _today(context)
+    error = _check_date(context, today)
+    if error:  # a group formed "today" in another time zone: say so, ask again
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.DATE, error)
+    await close_buttons(query, format_date(today, context.lang))
+    return await _store_date(update, context, today)
+
+
+@guard()
+async def got_date(update: Update, context: BotContext) -> int:
+    """Stores a typed visit date (formed_on..today) and asks for the attendance."""
+    visited = parse_date(_message_text(update), today=_today(context))
+    if visited is None:
+        return await flow.retry(update, context, Step.DATE, context.t("visit.bad_date"))
+    error = _check_date(context, visited)
+    if error:
+        return await flow.retry(update, context, Step.DATE, error)
+    await say(update, context.t("visit.date_ok", date=format_date(visited, context.lang)))
+    return await _store_date(update, context, visited)
+
+
+@guard()
+async def got_attendance(update: Update, context: BotContext) -> int:
+    """Stores how many households came (0..active members) and asks for the activities."""
+    members = int(_draft(context).get("members", 0))
+    attendance = parse_count(_message_text(update), minimum=0, maximum=members)
+    if attendance is None:
+        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
+            "visit.bad_attendance", max=members, example=_attendance_example(members)))
+    _draft(context)["attendance"] = attendance
+    return await _next(update, context, Step.ACTIVITIES)
+
+
+async def _activities_done(update: Update, context: BotContext) -> int:
+    chosen = _draft(context).get("activities", [])
+    if not chosen:
+        if update.callback_query is not None:
+            await close_buttons(update.callback_query)
+        return await flow.retry(update, context, Step.ACTIVITIES,
+                                context.t("visit.need_activity"))
+    if update.callback_query is not None:
+        await close_buttons(update.callback_query, _activities_text(context, chosen))
+    return await _next(update, context, Step.FIGURES)
+
+
+@guard()
+async def toggle_activity(update: Update, context: BotContext) -> int:
+    """Ticks or unticks an activity in place; Selesai (one at least) asks for the figures."""
+    query = update.callback_query
+    value = query.data.rsplit(":", 1)[1]
+    if value == "done":
+        return await _activities_done(update, context)
+    if value not in set(Activity):
+        await query.answer(context.t("common.old_button"))
+        return Step.ACTIVITIES
+    draft = _draft(context)
+    chosen = [a for a in draft.get("activities", []) if a != value]
+    if len(chosen) == len(draft.get("activities", [])):
+        chosen.append(value)
+    draft["activities"] = [a.value for a in Activity if a in chosen]
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(
+            reply_markup=_activities_keyboard(context, draft["activities"]))
+    except BadRequest:  # the same keyboard (a double tap): nothing to change
+        pass
+    return Step.ACTIVITIES
+
+
+@guard()
+async def activities_typed(update: Update, context: BotContext) -> int:
+    """Typed "selesai" finishes the choice; other text is explained and the question repeated."""
+    if _message_text(update).strip().lower() in {"selesai", "done"}:
+        return await _activities_done(update, context)
+    return await flow.retry(update, context, Step.ACTIVITIES,
+                            context.t("visit.activities_use_buttons"))
+
+
+async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> int:
+    """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
+    draft = _draft(context)
+    if wanted:
+        draft["_figure"] = FIGURES[0]
+        draft["_misses"] = 0
+        return await flow.ask(update, context, Step.FIGURES)
+    for field in FIGURES:
+        draft[field] = None
+    draft["_figure"] = None
+    return await _next(update, context, Step.PROBLEMS)
+
+
+async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
+    """Stores one amount and asks the next one, or moves on after the last."""
+    draft = _draft(context)
+    field = draft["_figure"]
+    draft[field] = value
+    position = FIGURES.index(field)
+    if position + 1 < len(FIGURES):
+        draft["_figure"] = FIGURES[position + 1]
+        draft["_misses"] = 0
+        return await flow.ask(update, context, Step.FIGURES)
+    draft["_figure"] = None
+    return await _next(update, context, Step.PROBLEMS)
+
+
+@guard()
+async def figures_button(update: Update, context: BotContext) -> int:
+    """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
+    query = update.callback_query
+    if _draft(context).get("_figure") is not None:
+        await query.answer(context.t("common.old_button"))
+        return Step.FIGURES
+    wanted = query.data.endswith(":yes")
+    await close_buttons(query, context.t("common.yes" if wanted else "common.skip"))
+    return await _figures_answer(update, context, wanted)
+
+
+@guard()
+async def skip_figure(update: Update, context: BotContext) -> int:
+    """Lewati on one amount: leaves it empty and asks the next."""
+    query = update.callback_query
+    if _draft(context).get("_figure") != query.data.rsplit(":", 1)[1]:
+        await query.answer(context.t("common.old_button"))
+        return Step.FIGURES
+    await close_buttons(query, context.t("common.skip"))
+    return await _store_figure(update, context, None)
+
+
+@guard()
+async def got_figure(update: Update, context: BotContext) -> int:
+    """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
+    text = _message_text(update)
+    if _draft(context).get("_figure") is None:
+        if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
+            return await _figures_answer(update, context, True)
+        if is_skip(text):
+            return await _figures_answer(update, context, False)
+        return await flow.retry(update, context, Step.FIGURES, context.t("visit.bad_figures"))
+    if is_skip(text):
+        return await _store_figure(update, context, None)
+    amount = parse_amount(text)
+    if amount is None:
+        return await flow.retry(update, context, Step.FIGURES, context.t("visit.bad_amount"))
+    await say(update, f"✓ {format_rupiah(amount, context.lang)}")
+    return await _store_figure(update, context, amount)
+
+
+def _clean_text(text: str) -> str | None:
+    """Free text with spaces tidied; None when it has no letters or digits or is too long."""
+    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+    cleaned = "\n".join(line for line in lines if line)
+    if not cleaned or len(cleaned) > MAX_TEXT or not any(ch.isalnum() for ch in cleaned):
+        return None
+    return cleaned
+
+
+async def _free_text(update: Update, context: BotContext, field: str, step: Step,
+                     then: Step) -> int:
+    text = _message_text(update)
+    if is_skip(text):
+        value = None
+    else:
+        value = _clean_text(text)
+        if value is None:
+            return await flow.retry(update, context, step,
+                                    context.t(f"visit.bad_{field}", max=MAX_TEXT))
+    _draft(context)[field] = value
+    return await _next(update, context, then)
+
+
+@guard()
+async def got_problems(update: Update, context: BotContext) -> int:
+    """Stores the group's problems (or none) and asks for the follow-up."""
+    return await _free_text(update, context, "problems", Step.PROBLEMS, Step.FOLLOW_UP)
+
+
+@guard()
+async def got_follow_up(update: Update, context: BotContext) -> int:
+    """Stores the follow-up (or none) and asks for the location."""
+    return await _free_text(update, context, "follow_up", Step.FOLLOW_UP, Step.LOCATION)
+
+
+@guard()
+async def skip_text(update: Update, context: BotContext) -> int:
+    """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
+    query = update.callback_query
+    field = query.data.rsplit(":", 1)[1]
+    await close_buttons(query, context.t("common.skip"))
+    _draft(context)[field] = None
+    return await _next(update, context, Step.FOLLOW_UP if field == "problems" else Step.LOCATION)
+
+
+_COORDINATES = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
+
+
+def _parse_coordinates(text: str) -> tuple[float, float] | None:
+    """"-6.8937, 106.7846" (as copied from a map) → (latitude, longitude); None otherwise."""
+    match = _COORDINATES.match(text)
+    if not match:
+        return None
+    lat, lon = float(match.group(1)), float(match.group(2))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+async def _store_location(update: Update, context: BotContext,
+                          point: tuple[float, float] | None) -> int:
+    draft = _draft(context)
+    draft["latitude"], draft["longitude"] = point if point else (None, None)
+    key = "visit.location_ok" if point else "visit.location_skipped"
+    await say(update, context.t(key), reply_markup=ReplyKeyboardRemove())
+    return await _next(update, context, Step.PHOTOS)
+
+
+@guard()
+async def got_location(update: Update, context: BotContext) -> int:
+    """Stores the shared location and asks for photos."""
+    location = update.effective_message.location
+    return await _store_location(update, context, (location.latitude, location.longitude))
+
+
+@guard()
+async def location_typed(update: Update, context: BotContext) -> int:
+    """Lewati (or typed coordinates) instead of a shared location; else the question again."""
+    text = _message_text(update)
+    if is_skip(text):
+        return await _store_location(update, context, None)
+    point = _parse_coordinates(text)
+    if point is None:
+        return await flow.retry(update, context, Step.LOCATION, context.t("visit.bad_location"))
+    return await _store_location(update, context, point)
+
+
+@guard()
+async def got_photo(update: Update, context: BotContext) -> int:
+    """Keeps the largest size of the photo and tells how many came; asks for more or Selesai."""
+    message: Message = update.effective_message
+    photos: list[str] = _draft(context).setdefault("photos", [])
+    if len(photos) >= MAX_PHOTOS:
+        await say(update, context.t("visit.photo_limit", max=MAX_PHOTOS),
+                  reply_markup=_photos_keyboard(context, len(photos)))
+        return Step.PHOTOS
+    largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
+    photos.append(largest.file_id)
+    await say(update, context.t("visit.photo_received", count=len(photos)),
+              reply_markup=_photos_keyboard(context, len(photos)))
+    return Step.PHOTOS
+
+
+@guard()
+async def photo_as_file(update: Update, context: BotContext) -> int:
+    """An image sent as a file: asks for it as a photo."""
+    return await flow.retry(update, context, Step.PHOTOS, context.t("visit.photo_as_file"))
+
+
+async def _photos_done(update: Update, context: BotContext) -> int:
+    count = len(_draft(context).get("photos", []))
+    if update.callback_query is not None:
+        await close_buttons(update.callback_query,
+                            context.t("visit.photos_count", count=count))
+    return await _next(update, context, Step.NEXT_DATE)
+
+
+@guard()
+async def photos_done(update: Update, context: BotContext) -> int:
+    """Selesai: keeps the photos received and asks for the next visit date."""
+    return await _photos_done(update, context)
+
+
+@guard()
+async def photos_clear(update: Update, context: BotContext) -> int:
+    """Drops the photos received so far and asks for photos again."""
+    await close_buttons(update.callback_query)
+    _draft(context)["photos"] = []
+    await say(update, context.t("visit.photos_cleared"))
+    return await flow.ask(update, context, Step.PHOTOS)
+
+
+@guard()
+async def photos_typed(update: Update, context: BotContext) -> int:
+    """Typed "selesai" is Selesai; other text is explained and the question repeated."""
+    text = _message_text(update).strip().lower()
+    if text in {"selesai", "done", "sudah"} or is_skip(text):
+        return await _photos_done(update, context)
+    return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
+
+
+@guard()
+async def next_default(update: Update, context: BotContext) -> int:
+    """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
+    draft = _draft(context)
+    suggested = _default_next(draft)
+    draft["next_visit_on"] = suggested.isoformat()
+    draft["next_auto"] = True
+    await close_buttons(update.callback_query, format_date(suggested, context.lang))
+    draft["_editing"] = False
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+@guard()
+async def got_next(update: Update, context: BotContext) -> int:
+    """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
+    draft = _draft(context)
+    visited = date.fromisoformat(draft["visited_on"])
+    example = _next_example(context, draft)
+    upcoming = parse_next_date(_message_text(update), visited=visited, today=_today(context))
+    if upcoming is None:
+        return await flow.retry(update, context, Step.NEXT_DATE,
+                                context.t("visit.bad_next", example=example))
+    latest = visited + timedelta(days=MAX_NEXT_DAYS)
+    if not visited < upcoming <= latest:
+        return await flow.retry(update, context, Step.NEXT_DATE, context.t(
+            "visit.next_out_of_range", visited=format_date(visited, context.lang),
+            latest=format_date(latest, context.lang), example=example))
+    draft["next_visit_on"] = upcoming.isoformat()
+    draft["next_auto"] = False
+    await say(update, f"✓ {format_date(upcoming, context.lang)}")
+    draft["_editing"] = False
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+# --- the summary -----------------------------------------------------------------------------
+
+async def _swap_buttons(update: Update, context: BotContext, markup) -> int:
+    query = update.callback_query
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():  # a double tap
+            return Step.CONFIRM
+        return await flow.ask(update, context, Step.CONFIRM)  # the message is gone: resend
+    return Step.CONFIRM
+
+
+@guard()
+async def edit(update: Update, context: BotContext) -> int:
+    """Ubah: the summary's buttons become the fields that can be changed."""
+    return await _swap_buttons(update, context, _edit_keyboard(context))
+
+
+@guard()
+async def back(update: Update, context: BotContext) -> int:
+    """« Kembali: the summary's own buttons again."""
+    return await _swap_buttons(update, context, _summary_keyboard(context))
+
+
+@guard()
+async def edit_field(update: Update, context: BotContext) -> int:
+    """Asks the chosen question again; its answer leads back to the summary."""
+    query = update.callback_query
+    field = query.data.rsplit(":", 1)[1]
+    await close_buttons(query, context.t("common.edit") + ": " + context.t(f"visit.field.{field}"))
+    draft = _draft(context)
+    draft["_editing"] = True
+    if field == "figures":
+        draft["_figure"] = None
+    return await flow.ask(update, context, EDIT_FIELDS[field])
+
+
+@guard()
+async def save(update: Update, context: BotContext) -> int:
+    """Saves the visit and moves the group's next due date (once, even if redelivered)."""
+    query = update.callback_query
+    draft = _draft(context)
+    if any(draft.get(key) is None for key in REQUIRED) or not draft.get("activities"):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return flow.current(context) or END
+    group = await group_queries.get_own(session=context.session, group_id=draft["group_id"],
+                                        mentor=context.mentor)
+    await close_buttons(query)
+    if group is None:
+        flow.clear(context)
+        await say(update, context.t("visit.group_gone", group=draft.get("group_name", "")),
+                  reply_markup=ReplyKeyboardRemove())
+        return END
+    # The group may have changed since the questions were asked: check again what depends on it.
+    members = len(await group_queries.active_members(session=context.session,
+                                                     group_id=group.id))
+    draft.update(group_name=group.name, members=members, formed_on=group.formed_on.isoformat(),
+                 village_code=group.village_code)
+    visited = date.fromisoformat(draft["visited_on"])
+    if draft["attendance"] > members:
+        draft["_editing"] = True
+        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
+            "visit.recheck_attendance", group=group.name, max=members))
+    if visited < group.formed_on or visited > _today(context):
+        draft["_editing"] = True
+        return await flow.retry(update, context, Step.DATE,
+                                context.t("visit.recheck_date", group=group.name))
+    if not _next_ok(draft):
+        draft["_editing"] = True
+        return await flow.ask(update, context, Step.NEXT_DATE)
+    fields = {
+        "visited_on": visited,
+        "attendance": int(draft["attendance"]),
+        "activities": [a.value for a in Activity if a in draft["activities"]],
+        **{field: draft.get(field) for field in FIGURES},
+        "problems": draft.get("problems"),
+        "follow_up": draft.get("follow_up"),
+        "latitude": draft.get("latitude"),
+        "longitude": draft.get("longitude"),
+        "photo_file_ids": list(draft.get("photos", [])),
+        "next_visit_on": date.fromisoformat(draft["next_visit_on"]),
+    }
+    visit, _ = await visit_queries.create_visit(
+        session=context.session, group=group, mentor=context.mentor, fields=fields,
+        update_id=update.update_id,
+    )
+    flow.clear(context)
+    await say(update, context.t("visit.saved", group=group.name,
+                                date=format_date(visit.visited_on, context.lang),
+                                next=format_date(visit.next_visit_on, context.lang)))
+    return END
+
+
+# Only new messages answer a question: an edited old answer (or a live location moving) is not
+# an answer to the question asked now.
+TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+NEW = filters.UpdateType.MESSAGE
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """An edited message (a corrected old answer, a live location update): nothing to do."""
+
+
+_FIELDS = "|".join(EDIT_FIELDS)
+_ACTIVITIES = "|".join(a.value for a in Activity)
+
+conversation = ConversationHandler(
+    entry_points=[
+        CommandHandler("kunjungan", start),
+        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:\d{{1,12}}$"),
+    ],
+    states={
+        Step.GROUP: [
+            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}$"),
+            MessageHandler(TEXT, group_typed),
+        ],
+        Step.DATE: [
+            CallbackQueryHandler(got_date_today, pattern=rf"^{PREFIX}:date:today$"),
+            MessageHandler(TEXT, got_date),
+        ],
+        Step.ATTENDANCE: [MessageHandler(TEXT, got_attendance)],
+        Step.ACTIVITIES: [
+            CallbackQueryHandler(toggle_activity, pattern=rf"^{PREFIX}:act:({_ACTIVITIES}|done)$"),
+            MessageHandler(TEXT, activities_typed),
+        ],
+        Step.FIGURES: [
+            CallbackQueryHandler(figures_button, pattern=rf"^{PREFIX}:fig:(yes|no)$"),
+            CallbackQueryHandler(skip_figure, pattern=rf"^{PREFIX}:skip:({'|'.join(FIGURES)})$"),
+            MessageHandler(TEXT, got_figure),
+        ],
+        Step.PROBLEMS: [
+            CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:problems$"),
+            MessageHandler(TEXT, got_problems),
+        ],
+        Step.FOLLOW_UP: [
+            CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:follow_up$"),
+            MessageHandler(TEXT, got_follow_up),
+        ],
+        Step.LOCATION: [
+            MessageHandler(NEW & filters.LOCATION, got_location),
+            MessageHandler(TEXT, location_typed),
+        ],
+        Step.PHOTOS: [
+            MessageHandler(NEW & filters.PHOTO, got_photo),
+            MessageHandler(NEW & filters.Document.IMAGE, photo_as_file),
+            CallbackQueryHandler(photos_done, pattern=rf"^{PREFIX}:photos:done$"),
+            CallbackQueryHandler(photos_clear, pattern=rf"^{PREFIX}:photos:clear$"),
+            MessageHandler(TEXT, photos_typed),
+        ],
+        Step.NEXT_DATE: [
+            CallbackQueryHandler(next_default, pattern=rf"^{PREFIX}:next:default$"),
+            MessageHandler(TEXT, got_next),
+        ],
+        Step.CONFIRM: [
+            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
+            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
+            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
+            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
+        ],
+    },
+    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit), *flow.fallbacks()],
+    name="visit",
+    persistent=True,
+    allow_reentry=True,
+)
+
+HANDLERS = [conversation]

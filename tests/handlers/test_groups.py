@@ -1,0 +1,197 @@
+"""/tambah_kelompok, /kelompok and Anggota through the real Application over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from models import groups as group_queries
+from models.tables import Group, Member
+from tests.conftest import TODAY
+from tests.factories import DISTRICT_ELSEWHERE, MEMBER_LINES, make_group, make_mentor
+
+MENTOR = 700101
+
+
+async def register_until_members(chat):
+    await chat.send("/tambah_kelompok")
+    await chat.send("KUBE Mawar Sejahtera")
+    await chat.send("sekarwangi")
+    await chat.press("Desa Sekarwangi")
+    await chat.press("Ternak")
+    await chat.press("▫️ Kedekatan")
+    await chat.press("▫️ Motivasi")
+    await chat.press("Selesai")
+    await chat.send("12/03/2026")
+    await chat.press("Tumbuh")
+
+
+async def test_register_a_group_of_seven(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    assert "satu KK per baris" in chat.last_text()
+    await chat.send(MEMBER_LINES)
+    summary = chat.last_text()
+    assert "KUBE Mawar Sejahtera" in summary and "Anggota (7 KK)" in summary
+    assert "Kedekatan tempat tinggal, Motivasi yang sama" in summary
+    assert "12 Maret 2026" in summary
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    await chat.press("✅ Simpan")
+    assert "tersimpan dengan 7 KK" in chat.last_text()
+
+    group = (await session.execute(select(Group))).scalar_one()
+    assert (group.name, group.village_code, group.business_type, group.stage) == (
+        "KUBE Mawar Sejahtera", "32.02.11.2002", "ternak", "tumbuh")
+    assert group.binding_ties == ["kedekatan", "motivasi"]
+    assert group.formed_on == date(2026, 3, 12) and group.mentor_id == mentor.id
+    members = await group_queries.active_members(session=session, group_id=group.id)
+    assert [(m.name, m.welfare_category, m.role) for m in members[:3]] == [
+        ("Siti Aminah", "miskin", "ketua"), ("Budi Santoso", "fakir_miskin", "sekretaris"),
+        ("Rina Wati", "hampir_miskin", "bendahara")]
+
+
+async def test_bad_member_list_is_corrected_line_by_line(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send("Siti Aminah; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; anggota\n"
+                    "Joko; miskin; ketua")
+    shown = chat.last_text()
+    assert "2. ❌" in shown and "kategori tidak dikenal" in shown
+    assert "minimal 5 KK" in shown and "ketua lebih dari satu" in shown
+    assert "belum ada sekretaris" in shown and "hapus 2" in shown
+    await chat.send("2. Budi Santoso; fakir miskin; sekretaris")
+    await chat.send("4. Joko; miskin; bendahara")
+    assert "minimal 5 KK" in chat.last_text()
+    await chat.send("Dewi; hm; anggota\nAgus; fm; anggota\nTono; miskin; anggota")
+    assert "Periksa dulu" in chat.last_text() and "Anggota (7 KK)" in chat.last_text()
+    # Change one answer from the summary: back to the summary afterwards, the rest kept.
+    await chat.press("✏️ Ubah")
+    await chat.press("Anggota")
+    await chat.send("hapus 7")
+    assert "Anggota (6 KK)" in chat.last_text() and "Periksa dulu" in chat.last_text()
+    await chat.press("✅ Simpan")
+    count = (await session.execute(select(func.count()).select_from(Member))).scalar_one()
+    assert count == 6
+
+
+async def test_too_many_households_refused(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    lines = MEMBER_LINES + "\n" + "\n".join(f"Warga {name}; miskin; anggota"
+                                         for name in ("Satu", "Dua", "Tiga", "Empat"))
+    await chat.send(lines)
+    assert "maksimal 10 KK" in chat.last_text()
+    assert (await session.execute(select(Group))).first() is None
+
+
+async def test_bad_answers_and_cancel(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    await chat.send("A")
+    assert "Contoh: KUBE Mawar Sejahtera" in chat.texts()[-2]
+    await chat.send("KUBE Anggrek")
+    await chat.send("Mariso")  # a village far outside the mentor's district
+    assert "tidak ketemu di wilayah tugas Anda" in chat.texts()[-2]
+    await chat.press_data("grp:vil:73.71.01.1006")  # forged: a village of another province
+    assert "tidak berlaku" in chat.callback_answers()[-1].text
+    await chat.send("Sekarwangi")
+    await chat.press("Desa Sekarwangi")
+    await chat.press("Dagang/warung")
+    await chat.press("Selesai")  # no tie chosen
+    assert "minimal satu" in chat.callback_answers()[-1].text
+    await chat.press("▫️ Latar")
+    await chat.press("Selesai")
+    tomorrow = (TODAY + timedelta(days=3)).strftime("%d/%m/%Y")
+    await chat.send(tomorrow)
+    assert "tidak boleh setelah hari ini" in chat.texts()[-2]
+    await chat.send("kapan-kapan")
+    assert "Contoh: 12/03/2026" in chat.texts()[-2]
+    await chat.send("/batal")
+    assert "dibatalkan" in chat.last_text().lower()
+    assert (await session.execute(select(Group))).first() is None
+
+
+async def test_restart_during_registration_then_save(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await bot.restart()
+    await chat.send(MEMBER_LINES)
+    await chat.press("✅ Simpan")
+    assert (await session.execute(select(Group))).scalar_one().name == "KUBE Mawar Sejahtera"
+
+
+async def test_redelivered_save_creates_one_group(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES)
+    summary = chat.last()
+    update_id = bot.server.press_button(MENTOR, summary.message_id,
+                                        summary.callback_data("✅ Simpan"))
+    await bot.settle(update_id)
+    bot.server.redeliver(update_id)  # Telegram sends the same press again after a crash
+    await bot.settle(update_id)
+    count = (await session.execute(select(func.count()).select_from(Group))).scalar_one()
+    assert count == 1
+
+
+async def test_group_list_card_and_detail(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    today = TODAY
+    await make_group(session, mentor, name="KUBE Lama", next_visit_due=today - timedelta(days=12))
+    await make_group(session, mentor, name="KUBE Baru", next_visit_due=today + timedelta(days=9))
+    other = await make_mentor(session, area_code=DISTRICT_ELSEWHERE)
+    foreign = await make_group(session, other, name="KUBE Orang Lain",
+                               village_code="73.71.01.1001")
+    chat = bot.chat(MENTOR)
+    await chat.send("/kelompok")
+    text = chat.last_text()
+    assert text.index("KUBE Lama") < text.index("KUBE Baru")
+    assert "terlambat 12 hari" in text and "belum pernah" in text
+    assert "KUBE Orang Lain" not in text
+    await chat.press("1. KUBE Lama")
+    assert chat.buttons()[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
+    await chat.press("📋 Detail")
+    detail = chat.last_text()
+    assert "Kelengkapan: lengkap" in detail and "Anggota (7 KK)" in detail
+    # Someone else's group, by forged button, is refused on the server side.
+    await chat.press_data(f"kel:det:{foreign.id}")
+    assert "tidak ditemukan" in chat.callback_answers()[-1].text
+    await chat.press_data(f"mem:list:{foreign.id}")
+    assert "tidak ditemukan" in chat.callback_answers()[-1].text
+
+
+async def test_members_add_remove_role_history(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, members=5)
+    chat = bot.chat(MENTOR)
+    await chat.press_data(f"mem:list:{group.id}")
+    assert "(5 KK)" in chat.last_text()
+    await chat.press("➕ Tambah")
+    await chat.send("Ani; kaya")
+    assert "Contoh: Ani Suryani" in chat.texts()[-2]
+    await chat.send("Ani Suryani; miskin; anggota")
+    assert "ditambahkan" in chat.last_text()
+    await chat.press_data(f"mem:list:{group.id}")
+    await chat.press("🔁 Ubah peran")
+    await chat.press("Ani Suryani")
+    await chat.press("ketua")
+    assert "Ani Suryani sekarang ketua; Anggota 1 menjadi anggota" in chat.last_text()
+    await chat.press_data(f"mem:list:{group.id}")
+    await chat.press("➖ Keluarkan")
+    await chat.press("Anggota 2")
+    await chat.press("Ya")
+    assert "sudah dikeluarkan" in chat.texts()[-2]
+    assert "belum ada sekretaris" in chat.last_text()
+    await chat.press_data(f"mem:hist:{group.id}")
+    history = chat.last_text()
+    assert "Anggota 2 (sekretaris)" in history and ", keluar" in history
+    members = await group_queries.active_members(session=session, group_id=group.id)
+    assert len(members) == 5
+    assert {m.name: m.role for m in members}["Ani Suryani"] == "ketua"

@@ -17,6 +17,18 @@ DEMO_ADMIN_ID = 900001
 DEMO_MENTOR_ID = 700001
 
 
+async def last_update_id(settings: Settings) -> int:
+    from models import updates as update_queries
+    from models.db import create_engine, create_sessionmaker
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await update_queries.last_handled(session=session)
+    finally:
+        await engine.dispose()
+
+
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
     from models.areas import load_areas
@@ -53,7 +65,8 @@ def _demo(args: argparse.Namespace) -> int:
         if added:
             print(f"(Memuat {added} wilayah resmi Kemendagri ke {db_path})")
         await run_demo(lambda base_url: build_application(settings, base_url=base_url),
-                       admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID)
+                       admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
+                       first_update_id=await last_update_id(settings) + 1)
 
     asyncio.run(main())
     return 0

@@ -53,6 +53,8 @@ Perintah demo / demo commands:
   !foto                  kirim foto / send a photo
   !mentor, !admin        ganti persona / switch persona
   !persona 123 Nama      pengguna lain / another user (id, name)
+  baris \\               akhiri baris dengan \\ untuk pesan beberapa baris
+                         end a line with \\ to send several lines as one message
   !bantu                 bantuan ini / this help
   !keluar                keluar / quit
 """
@@ -382,10 +384,15 @@ async def run_demo(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     settle_timeout: float = SETTLE_TIMEOUT,
+    first_update_id: int = 1,
 ) -> None:
     """Runs the bot built by ``build_app(base_url)`` against a local server, chatting in the
-    terminal until ``!keluar`` or the end of stdin (after the bot answered the last line)."""
-    server = LocalBotApi()
+    terminal until ``!keluar`` or the end of stdin (after the bot answered the last line).
+
+    ``first_update_id`` continues the numbering of an earlier demo on the same database, as
+    Telegram's ids keep growing: the bot drops an id it has already handled as a redelivery.
+    """
+    server = LocalBotApi(first_update_id=first_update_id)
     await server.start()
     app: Application | None = None
     try:
@@ -406,6 +413,11 @@ async def run_demo(
         while True:
             chat.prompt()
             line = await reader.readline()
+            # A line ending in a backslash continues on the next one, so a member list
+            # (one household per line) can be sent as one message, as on a phone.
+            while line is not None and line.endswith("\\"):
+                more = await reader.readline()
+                line = line[:-1] + ("\n" + more if more is not None else "")
             if line is None:
                 if chat.interactive:
                     chat.write()  # Ctrl-D: end the prompt line

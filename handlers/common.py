@@ -28,6 +28,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from models import mentors as mentor_queries
 from models.enums import MentorStatus, Role
+from models.tables import Mentor
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,28 @@ def column(buttons: Iterable[tuple[str, str]], per_row: int = 1) -> InlineKeyboa
     return keyboard(items[i : i + per_row] for i in range(0, len(items), per_row))
 
 
+async def load_user(update: Update, context: BotContext) -> Mentor | None:
+    """Loads the user's record into ``context.mentor``.
+
+    An admin named in the settings is an active admin from their first update on, even
+    before /start, so an approval request can be answered straight away.
+    """
+    user = update.effective_user
+    if user is None:
+        context.mentor = None
+        return None
+    mentor = await mentor_queries.get_by_telegram_id(session=context.session,
+                                                     telegram_id=user.id)
+    if user.id in context.settings.admin_ids and (
+        mentor is None or mentor.role != Role.ADMIN or mentor.status != MentorStatus.ACTIVE
+    ):
+        mentor = await mentor_queries.ensure_admin(
+            session=context.session, telegram_id=user.id, name=user.full_name,
+            language=context.lang)
+    context.mentor = mentor
+    return mentor
+
+
 def guard(roles: frozenset[Role] | set[Role] = ALL_ROLES) -> Callable[[Callback], Callback]:
     """Opens the update's session, loads the user and lets only active users of ``roles`` through.
 
@@ -86,13 +109,7 @@ def guard(roles: frozenset[Role] | set[Role] = ALL_ROLES) -> Callable[[Callback]
         @functools.wraps(callback)
         async def wrapper(update: Update, context: BotContext) -> Any:
             async with context.open_session():
-                user = update.effective_user
-                mentor = None
-                if user is not None:
-                    mentor = await mentor_queries.get_by_telegram_id(
-                        session=context.session, telegram_id=user.id
-                    )
-                context.mentor = mentor
+                mentor = await load_user(update, context)
                 if mentor is None or mentor.status != MentorStatus.ACTIVE or mentor.role not in roles:
                     await refuse(update, context)
                     return END
@@ -109,11 +126,7 @@ def with_session(callback: Callback) -> Callback:
     @functools.wraps(callback)
     async def wrapper(update: Update, context: BotContext) -> Any:
         async with context.open_session():
-            user = update.effective_user
-            if user is not None:
-                context.mentor = await mentor_queries.get_by_telegram_id(
-                    session=context.session, telegram_id=user.id
-                )
+            await load_user(update, context)
             return await callback(update, context)
 
     return wrapper
@@ -235,8 +248,9 @@ class Flow:
         return [
             CommandHandler("batal", cancel),
             CallbackQueryHandler(cancel, pattern=rf"^{self.prefix}:cancel$"),
-            MessageHandler(filters.COMMAND, busy),
-            MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, reask),
+            MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, busy),
+            # Edits (a corrected old answer, a live location moving) are not new answers.
+            MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, reask),
             CallbackQueryHandler(reask, pattern=rf"^{self.prefix}:"),
         ]
 

@@ -78,7 +78,7 @@ HANDLERS = [
 
 # Added last of all (bot.app): they answer whatever nothing else took.
 CATCH_ALL = [
-    MessageHandler(filters.COMMAND, unknown_command),
-    MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, stray_message),
+    MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command),
+    MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, stray_message),
     CallbackQueryHandler(old_button),
 ]

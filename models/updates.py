@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,3 +39,9 @@ async def prune(*, session: AsyncSession, before: datetime) -> int:
     result = await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
     await session.commit()
     return result.rowcount or 0
+
+
+async def last_handled(*, session: AsyncSession) -> int:
+    """The highest update id handled so far (0 when none)."""
+    result = await session.execute(select(func.max(HandledUpdate.update_id)))
+    return int(result.scalar_one() or 0)

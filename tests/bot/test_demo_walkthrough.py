@@ -1,0 +1,45 @@
+"""The newcomer's walk through the real demo: sign up, approval, a KUBE of 7, a visit, lists."""
+
+from __future__ import annotations
+
+import io
+
+from bot.app import build_application
+from bot.cli import DEMO_ADMIN_ID, DEMO_MENTOR_ID
+from bot.demo import run_demo
+
+MEMBERS = [
+    "Siti Aminah; miskin; ketua", "Budi Santoso; fakir miskin; sekretaris",
+    "Rina Wati; hampir miskin; bendahara", "Joko Susilo; miskin; anggota",
+    "Dewi Lestari; miskin; anggota", "Agus Salim; fakir miskin; anggota",
+    "Nur Hayati; miskin; anggota",
+]
+SCRIPT = [
+    "/start", "Siti Rahma", "!kontak", "#1", "cibadak", "#1",
+    "!admin", "#1", "!mentor",
+    "/tambah_kelompok", "KUBE Mawar Sejahtera", "sekarwangi", "#1", "#1", "#1", "#5", "#7",
+    "12/03/2026", "#1", *[line + "\\" for line in MEMBERS[:-1]], MEMBERS[-1], "#1",
+    "/kunjungan", "#1", "#1", "6", "#2", "#3", "#9", "#1", "1,5 jt", "250rb", "-", "50rb",
+    "Pembukuan belum rapi", "Latih bendahara menulis buku kas", "!lokasi -6.89 106.78",
+    "!foto", "#1", "#1", "#1", "/kelompok", "/riwayat", "!keluar",
+]
+
+
+async def test_newcomer_walkthrough(settings):
+    settings.admin_ids = [DEMO_ADMIN_ID]
+    out = io.StringIO()
+    await run_demo(lambda base_url: build_application(settings, base_url=base_url),
+                   admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
+                   stdin=io.StringIO("\n".join(SCRIPT) + "\n"), stdout=out)
+    transcript = out.getvalue()
+    assert "menunggu persetujuan admin" in transcript
+    assert "Disetujui oleh" in transcript and "sudah disetujui" in transcript
+    assert "KUBE Mawar Sejahtera tersimpan dengan 7 KK" in transcript
+    assert "📍 Lokasi tercatat" in transcript and "Omzet: Rp 1.500.000" in transcript
+    assert "✅ Tersimpan!" in transcript
+    listing = transcript[transcript.rindex("> /kelompok"):]
+    assert "Kunjungan terakhir: 25 November 2026" in listing
+    assert "Jadwal berikutnya: 25 Desember 2026" in listing
+    history = transcript[transcript.rindex("> /riwayat"):]
+    assert "25 Nov 2026 – KUBE Mawar Sejahtera" in history and "Hadir 6 KK" in history
+    assert "Traceback" not in transcript

@@ -29,10 +29,26 @@ class Settings(BaseSettings):
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)
 
+    # Reminders. Times are local to the group's province (WIB/WITA/WIT).
+    reminder_sweep_seconds: int = Field(default=60, ge=5)
+    reminder_catchup_days: int = Field(default=3, ge=0)
+    reminder_hour: int = Field(default=7, ge=0, le=23)
+    quiet_hours_start: int = Field(default=21, ge=0, le=23)
+    quiet_hours_end: int = Field(default=6, ge=0, le=23)
+    visit_overdue_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [1, 3, 7])
+    visit_overdue_every_days: int = Field(default=7, ge=1)
+    escalation_days: int = Field(default=14, ge=1)
+    rollover_warning_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [30, 7, 1])
+    rollover_overdue_every_days: int = Field(default=7, ge=1)
+    rollover_default_months: int = Field(default=12, ge=1, le=60)
+    # A digest waits while the mentor is answering questions, but not for an abandoned draft.
+    conversation_defer_minutes: int = Field(default=30, ge=0)
+
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 
-    @field_validator("admin_ids", mode="before")
+    @field_validator("admin_ids", "visit_overdue_days", "rollover_warning_days", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -46,6 +62,19 @@ class Settings(BaseSettings):
         if self.group_min_size > self.group_max_size:
             raise ValueError("group_min_size must not be larger than group_max_size")
         return self
+
+    @property
+    def reminder_rules(self):
+        from models.reminders import Rules
+
+        return Rules(
+            hour=self.reminder_hour,
+            visit_overdue_days=tuple(sorted(self.visit_overdue_days)),
+            visit_overdue_every=self.visit_overdue_every_days,
+            escalation_days=self.escalation_days,
+            rollover_warning_days=tuple(sorted(self.rollover_warning_days, reverse=True)),
+            rollover_overdue_every=self.rollover_overdue_every_days,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -431,6 +431,7 @@ async def save(update: Update, context: BotContext) -> int:
                   "role": line.role, "nik": line.nik, "phone": line.phone} for line in lines],
         joined_on=today,
         update_id=update.update_id,
+        rules=context.settings.reminder_rules,
     )
     flow.clear(context)
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),

@@ -838,7 +838,8 @@ async def save(update: Update, context: BotContext) -> int:
     }
     visit, _ = await visit_queries.create_visit(
         session=context.session, group=group, mentor=context.mentor, fields=fields,
-        update_id=update.update_id,
+        update_id=update.update_id, today=clock.today_for(group.village_code),
+        rules=context.settings.reminder_rules,
     )
     flow.clear(context)
     await say(update, context.t("visit.saved", group=group.name,

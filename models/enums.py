@@ -89,3 +89,59 @@ class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+
+
+class GrantKind(StrEnum):
+    STIMULUS = "stimulan"
+    BLPS = "blps"
+    OTHER = "lainnya"
+
+
+class FundingSource(StrEnum):
+    APBN = "apbn"
+    APBD_PROVINCE = "apbd_provinsi"
+    APBD_REGENCY = "apbd_kabupaten"
+    PRIVATE = "csr"
+    OTHER = "lainnya"
+
+
+class GrantForm(StrEnum):
+    CASH = "tunai"
+    GOODS = "barang"
+
+
+class RecipientKind(StrEnum):
+    HOUSEHOLD = "kk"
+    GROUP = "kelompok"
+
+
+class RolloverStatus(StrEnum):
+    NOT_STARTED = "belum"
+    PARTIAL = "sebagian"
+    DONE = "selesai"
+    LATE = "terlambat"
+
+
+class ReminderRule(StrEnum):
+    VISIT_DUE = "visit_due"
+    VISIT_OVERDUE = "visit_overdue"
+    VISIT_ESCALATION = "visit_escalation"
+    ROLLOVER_SOON = "rollover_soon"
+    ROLLOVER_OVERDUE = "rollover_overdue"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"  # expanded into deliveries
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"

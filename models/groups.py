@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import audit
+from models import audit, reminders
 from models import updates as update_queries
 from models.enums import AuditAction, MemberRole, Role
 from models.tables import Group, Member, Mentor, Visit
@@ -116,6 +116,7 @@ async def create_group(
     members: list[dict[str, Any]],
     joined_on: date,
     update_id: int | None = None,
+    rules: reminders.Rules | None = None,
 ) -> tuple[Group, bool]:
     """Saves a group with its households and audit rows in one transaction.
 
@@ -151,6 +152,7 @@ async def create_group(
         await session.flush()
         audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
                      entity="member", entity_id=member.id, new=audit.snapshot(member))
+    await reminders.reschedule_group(session=session, group=group, today=joined_on, rules=rules)
     if update_id is not None:
         update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

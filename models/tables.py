@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -168,3 +168,99 @@ class UserData(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Grant(SQLModel, table=True):
+    """A grant (hibah) to a group, with its roll-over obligation. Never repaid."""
+
+    __tablename__ = "group_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="kube_group.id", index=True)
+    kind: str = Field(max_length=20)
+    funding_source: str = Field(max_length=20)
+    form: str = Field(default="tunai", max_length=10)
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    goods_description: str | None = Field(default=None, max_length=200)
+    received_on: date
+    # The obligation: any of an amount, a number of units, a number of households.
+    rollover_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    rollover_units: int | None = None
+    rollover_unit_label: str | None = Field(default=None, max_length=60)
+    rollover_households: int | None = None
+    rollover_due: date = Field(index=True)
+    recorded_by: int = Field(foreign_key="mentor.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+
+
+class Rollover(SQLModel, table=True):
+    """One roll-over (pengguliran) of part of a grant to a household or another group."""
+
+    __tablename__ = "rollover"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grant_id: int = Field(foreign_key="group_grant.id", index=True)
+    rolled_on: date
+    recipient_kind: str = Field(max_length=10)
+    recipient_name: str = Field(max_length=100)
+    recipient_village_code: str | None = Field(default=None, foreign_key="area.code")
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger))
+    units: int | None = None
+    note: str | None = Field(default=None, max_length=500)
+    recorded_by: int = Field(foreign_key="mentor.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+
+
+class Reminder(SQLModel, table=True):
+    """The next reminder of one rule for one subject (a group or a grant).
+
+    The database is the source of truth; the scheduler only wakes the sweep. At most one row
+    per rule and subject is pending; a step of a cycle (one due date) is never stored twice.
+    """
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        # Cancelled rows do not count: a rescheduled occurrence may come back.
+        Index("uq_reminder_occurrence", "rule", "subject_id", "cycle", "step", "fire_on",
+              unique=True, sqlite_where=text("status != 'cancelled'"),
+              postgresql_where=text("status != 'cancelled'")),
+        Index("uq_reminder_pending", "rule", "subject_id", unique=True,
+              sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+        # The sweep reads only pending rows that are due: a small partial index.
+        Index("ix_reminder_due", "due_at", sqlite_where=text("status = 'pending'"),
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=30)
+    subject_id: int
+    cycle: date  # the due date the reminder is about (next visit, roll-over deadline)
+    step: int  # which offset of the rule
+    fire_on: date  # the local calendar day it is for
+    due_at: datetime  # 07:00 local on fire_on, in UTC
+    status: str = Field(default="pending", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class ReminderDelivery(SQLModel, table=True):
+    """One reminder for one recipient: claimed before sending, so a restart never repeats it."""
+
+    __tablename__ = "reminder_delivery"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "recipient_telegram_id", name="uq_delivery"),
+        Index("ix_delivery_pending", "recipient_telegram_id",
+              sqlite_where=text("status IN ('pending', 'sending')"),
+              postgresql_where=text("status IN ('pending', 'sending')")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reminder_id: int = Field(foreign_key="reminder.id", index=True)
+    recipient_telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    status: str = Field(default="pending", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    reason: str | None = Field(default=None, max_length=200)

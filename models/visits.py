@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import audit
+from models import audit, reminders
 from models import updates as update_queries
 from models.enums import AuditAction
 from models.groups import visible_groups_clause
@@ -23,6 +23,8 @@ async def create_visit(
     mentor: Mentor,
     fields: dict[str, Any],
     update_id: int | None = None,
+    today: date | None = None,
+    rules: reminders.Rules | None = None,
 ) -> tuple[Visit, bool]:
     """Saves a visit and moves the group's next due date, in one transaction.
 
@@ -54,6 +56,9 @@ async def create_visit(
                  action=AuditAction.UPDATE, entity="group", entity_id=group.id,
                  old={"next_visit_due": old_due.isoformat() if old_due else None},
                  new={"next_visit_due": visit.next_visit_on.isoformat()})
+    # What was pending for the old due date is void now; the new due date gets its own.
+    await reminders.reschedule_group(session=session, group=group,
+                                     today=today or visit.visited_on, rules=rules)
     if update_id is not None:
         update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

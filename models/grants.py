@@ -1,0 +1,210 @@
+"""Grants (hibah) and their roll-overs (pengguliran). Progress and status are computed from the
+records every time, never stored, so they cannot go stale."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import audit, reminders
+from models import updates as update_queries
+from models.enums import AuditAction, RecipientKind, RolloverStatus
+from models.groups import visible_groups_clause
+from models.tables import Grant, Group, Mentor, Rollover
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How much of a grant's roll-over obligation is done, as of ``today``."""
+
+    grant: Grant
+    amount_done: int
+    units_done: int
+    households_done: int
+    groups_done: int
+    count: int
+    today: date
+
+    @property
+    def complete(self) -> bool:
+        g = self.grant
+        targets = [(g.rollover_amount, self.amount_done), (g.rollover_units, self.units_done),
+                   (g.rollover_households, self.households_done + self.groups_done)]
+        set_targets = [(target, done) for target, done in targets if target]
+        return bool(set_targets) and all(done >= target for target, done in set_targets)
+
+    @property
+    def status(self) -> RolloverStatus:
+        if self.complete:
+            return RolloverStatus.DONE
+        if self.today > self.grant.rollover_due:
+            return RolloverStatus.LATE
+        return RolloverStatus.PARTIAL if self.count else RolloverStatus.NOT_STARTED
+
+    @property
+    def amount_left(self) -> int | None:
+        target = self.grant.rollover_amount
+        return None if not target else max(0, target - self.amount_done)
+
+    @property
+    def units_left(self) -> int | None:
+        target = self.grant.rollover_units
+        return None if not target else max(0, target - self.units_done)
+
+    @property
+    def percent(self) -> int:
+        """The least advanced of the set targets, in percent (0-100)."""
+        g = self.grant
+        shares = [done / target for target, done in (
+            (g.rollover_amount, self.amount_done), (g.rollover_units, self.units_done),
+            (g.rollover_households, self.households_done + self.groups_done)) if target]
+        return int(min(1.0, min(shares)) * 100) if shares else 0
+
+
+async def progress_for(*, session: AsyncSession, grants: list[Grant], today: date
+                       ) -> dict[int, Progress]:
+    """Progress of several grants in one query."""
+    if not grants:
+        return {}
+    ids = [g.id for g in grants]
+    rows = await session.execute(
+        select(
+            Rollover.grant_id,
+            func.coalesce(func.sum(Rollover.amount), 0),
+            func.coalesce(func.sum(Rollover.units), 0),
+            func.count().filter(Rollover.recipient_kind == RecipientKind.HOUSEHOLD),
+            func.count().filter(Rollover.recipient_kind == RecipientKind.GROUP),
+            func.count(),
+        ).where(Rollover.grant_id.in_(ids)).group_by(Rollover.grant_id)
+    )
+    sums = {row[0]: row[1:] for row in rows}
+    result = {}
+    for grant in grants:
+        amount, units, households, groups, count = sums.get(grant.id, (0, 0, 0, 0, 0))
+        result[grant.id] = Progress(grant, int(amount), int(units), int(households),
+                                    int(groups), int(count), today)
+    return result
+
+
+async def progress(*, session: AsyncSession, grant: Grant, today: date) -> Progress:
+    return (await progress_for(session=session, grants=[grant], today=today))[grant.id]
+
+
+async def create_grant(
+    *, session: AsyncSession, group: Group, mentor: Mentor, fields: dict[str, Any],
+    update_id: int | None = None, today: date | None = None,
+    rules: reminders.Rules | None = None,
+) -> tuple[Grant, bool]:
+    """Saves a grant with its audit row and its roll-over reminders; once per update."""
+    if update_id is not None:
+        existing = (await session.execute(
+            select(Grant).where(Grant.source_update_id == update_id))).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+    grant = Grant(group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields)
+    session.add(grant)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return (await session.execute(
+            select(Grant).where(Grant.source_update_id == update_id))).scalar_one(), False
+    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
+                 action=AuditAction.CREATE, entity="grant", entity_id=grant.id,
+                 new=audit.snapshot(grant))
+    await reminders.reschedule_grant(session=session, grant=grant, group=group,
+                                     today=today or fields["received_on"], done=False,
+                                     rules=rules)
+    if update_id is not None:
+        update_queries.mark_in_transaction(session=session, update_id=update_id)
+    await session.commit()
+    return grant, True
+
+
+async def create_rollover(
+    *, session: AsyncSession, grant: Grant, group: Group, mentor: Mentor,
+    fields: dict[str, Any], update_id: int | None = None, today: date,
+    rules: reminders.Rules | None = None,
+) -> tuple[Rollover, bool]:
+    """Saves a roll-over; when it completes the obligation, pending reminders are cancelled."""
+    if update_id is not None:
+        existing = (await session.execute(
+            select(Rollover).where(Rollover.source_update_id == update_id))).scalar_one_or_none()
+        if existing is not None:
+            return existing, False
+    rollover = Rollover(grant_id=grant.id, recorded_by=mentor.id, source_update_id=update_id,
+                        **fields)
+    session.add(rollover)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return (await session.execute(
+            select(Rollover).where(Rollover.source_update_id == update_id))).scalar_one(), False
+    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
+                 action=AuditAction.CREATE, entity="rollover", entity_id=rollover.id,
+                 new=audit.snapshot(rollover))
+    state = await progress(session=session, grant=grant, today=today)
+    await reminders.reschedule_grant(session=session, grant=grant, group=group, today=today,
+                                     done=state.complete, rules=rules)
+    if update_id is not None:
+        update_queries.mark_in_transaction(session=session, update_id=update_id)
+    await session.commit()
+    return rollover, True
+
+
+async def list_for_group(*, session: AsyncSession, group_id: int) -> list[Grant]:
+    result = await session.execute(
+        select(Grant).where(Grant.group_id == group_id).order_by(Grant.received_on, Grant.id))
+    return list(result.scalars())
+
+
+async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[tuple[Grant, Group]]:
+    """Grants of the mentor's own groups, nearest roll-over deadline first."""
+    result = await session.execute(
+        select(Grant, Group).join(Group, Group.id == Grant.group_id)
+        .where(Group.mentor_id == mentor.id).order_by(Grant.rollover_due, Grant.id))
+    return [(grant, group) for grant, group in result]
+
+
+async def get_visible(*, session: AsyncSession, grant_id: int, actor: Mentor
+                      ) -> tuple[Grant, Group] | None:
+    """The grant and its group if ``actor`` may see the group."""
+    result = await session.execute(
+        select(Grant, Group).join(Group, Group.id == Grant.group_id)
+        .where(Grant.id == grant_id, visible_groups_clause(actor)))
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def get_own(*, session: AsyncSession, grant_id: int, mentor: Mentor
+                  ) -> tuple[Grant, Group] | None:
+    """The grant and its group if ``mentor`` mentors the group (only they record roll-overs)."""
+    result = await session.execute(
+        select(Grant, Group).join(Group, Group.id == Grant.group_id)
+        .where(Grant.id == grant_id, Group.mentor_id == mentor.id))
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def rollovers(*, session: AsyncSession, grant_id: int) -> list[Rollover]:
+    result = await session.execute(
+        select(Rollover).where(Rollover.grant_id == grant_id)
+        .order_by(Rollover.rolled_on, Rollover.id))
+    return list(result.scalars())
+
+
+async def totals_for_groups(*, session: AsyncSession, group_ids: list[int]
+                            ) -> dict[int, tuple[int, int]]:
+    """Per group: (number of grants, total Rupiah)."""
+    if not group_ids:
+        return {}
+    rows = await session.execute(
+        select(Grant.group_id, func.count(), func.coalesce(func.sum(Grant.amount), 0))
+        .where(Grant.group_id.in_(group_ids)).group_by(Grant.group_id))
+    return {gid: (int(n), int(total)) for gid, n, total in rows}

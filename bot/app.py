@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from datetime import UTC
 
 from telegram.warnings import PTBUserWarning
 
@@ -14,12 +15,14 @@ warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBU
 from telegram import BotCommand, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
+import scheduler
 from bot.context import BotContext, Services
 from bot.persistence import DatabasePersistence
 from bot.places import PlaceIndex
 from bot.settings import Settings
 from bot.texts import t
 from handlers import (
+    agenda,
     approvals,
     group_registration,
     groups,
@@ -37,7 +40,8 @@ from models.db import create_engine, create_sessionmaker
 log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
-MENU_COMMANDS = ("kelompok", "kunjungan", "tambah_kelompok", "riwayat", "bantuan", "bahasa",
+MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "tambah_kelompok", "riwayat", "bantuan",
+                 "bahasa",
                  "batal", "start")
 
 _places_cache: PlaceIndex | None = None
@@ -59,6 +63,8 @@ async def post_init(application: Application) -> None:
         commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in MENU_COMMANDS]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),
                                               language_code=language_code)
+    if services.settings.reminders_enabled:
+        await scheduler.install(application)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -85,6 +91,7 @@ def add_handlers(application: Application) -> None:
             *members.HANDLERS,
             *approvals.HANDLERS,
             *groups.HANDLERS,
+            *agenda.HANDLERS,
             *history.HANDLERS,
             *help_handlers.HANDLERS,
             *help_handlers.CATCH_ALL,
@@ -110,7 +117,7 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         .base_file_url(base_file_url or "https://api.telegram.org/file/bot")
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(DatabasePersistence(sessionmaker))
-        .defaults(Defaults(block=True))
+        .defaults(Defaults(block=True, tzinfo=UTC))
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -52,13 +52,7 @@ def _demo(args: argparse.Namespace) -> int:
     db_path = folder / "demo.db"
     if args.fresh and db_path.exists():
         db_path.unlink()
-    settings = Settings(
-        _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{db_path}",
-        admin_ids=[DEMO_ADMIN_ID],
-        telegram_token="123456:DEMO-TOKEN-NOT-SECRET",
-        language="id",
-    )
+    settings = _demo_settings(args.folder)
 
     async def main() -> None:
         added = await prepare_database(settings)
@@ -91,6 +85,90 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_settings(folder: str) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}",
+        admin_ids=[DEMO_ADMIN_ID],
+        telegram_token="123456:DEMO-TOKEN-NOT-SECRET",
+        language="id",
+    )
+
+
+def _instant(text: str | None):
+    """--at: an ISO date-time; without an offset it is read as WIB (Asia/Jakarta)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot import clock
+
+    if not text:
+        return clock.now()
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("Asia/Jakarta"))
+    return value
+
+
+def _print_digests(report, out=sys.stdout) -> None:
+    for digest in report.digests:
+        print(f"--> {digest.name} (Telegram {digest.telegram_id}):", file=out)
+        for line in digest.text.splitlines():
+            print(f"    {line}", file=out)
+        if digest.markup:
+            for row in digest.markup.inline_keyboard:
+                print("    " + "  ".join(f"[{b.text}]" for b in row), file=out)
+
+
+def _reminders(args: argparse.Namespace) -> int:
+    from telegram import Bot
+
+    from bot.localapi import LocalBotApi
+    from bot.logs import setup_logging
+    from models.db import create_engine, create_sessionmaker
+    from scheduler.sweep import sweep
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    token = settings.telegram_token.get_secret_value()
+    setup_logging("WARNING", secrets=[token])
+    now = _instant(args.at)
+
+    async def main() -> int:
+        if settings.is_sqlite:
+            await prepare_database(settings)
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        server = None
+        bot = None
+        try:
+            if not args.dry_run:
+                if args.demo:
+                    # The demo has no Telegram: a local server receives what would be sent.
+                    server = LocalBotApi()
+                    await server.start()
+                    bot = Bot(token, base_url=server.base_url)
+                else:
+                    if not token:
+                        print("PENDAMPING_TELEGRAM_TOKEN is not set.", file=sys.stderr)
+                        return 2
+                    bot = Bot(token, base_url=settings.telegram_base_url)
+                await bot.initialize()
+            report = await sweep(sessionmaker=sessionmaker, bot=bot, settings=settings,
+                                 now=now, dry_run=args.dry_run)
+            mode = "DRY RUN, nothing sent" if args.dry_run else "sent"
+            print(f"Reminder sweep as of {now.isoformat()} ({mode}): {report.summary()}")
+            _print_digests(report)
+            return 0
+        finally:
+            if bot is not None:
+                await bot.shutdown()
+            if server is not None:
+                await server.stop()
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
 def _db(args: argparse.Namespace) -> int:
     from models.db import downgrade_sync
 
@@ -115,6 +193,16 @@ def main(argv: list[str] | None = None) -> int:
 
     run = commands.add_parser("run", help="run the real bot (long polling)")
     run.set_defaults(func=_run)
+
+    reminders = commands.add_parser("reminders", help="reminder sweeps")
+    reminders.add_argument("action", choices=["run"])
+    reminders.add_argument("--at", help="as of this ISO date-time (no offset: WIB)")
+    reminders.add_argument("--dry-run", action="store_true",
+                           help="print what would be sent and to whom; send nothing")
+    reminders.add_argument("--demo", action="store_true",
+                           help="use the demo's database (and a local stand-in for Telegram)")
+    reminders.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    reminders.set_defaults(func=_reminders)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)
 
+    # Off only in tests that drive the sweep by hand with a fixed clock.
+    reminders_enabled: bool = True
     # Reminders. Times are local to the group's province (WIB/WITA/WIT).
     reminder_sweep_seconds: int = Field(default=60, ge=5)
     reminder_catchup_days: int = Field(default=3, ge=0)

@@ -208,3 +208,10 @@ async def totals_for_groups(*, session: AsyncSession, group_ids: list[int]
         select(Grant.group_id, func.count(), func.coalesce(func.sum(Grant.amount), 0))
         .where(Grant.group_id.in_(group_ids)).group_by(Grant.group_id))
     return {gid: (int(n), int(total)) for gid, n, total in rows}
+
+
+async def get_many(*, session: AsyncSession, grant_ids: list[int]) -> dict[int, Grant]:
+    if not grant_ids:
+        return {}
+    result = await session.execute(select(Grant).where(Grant.id.in_(grant_ids)))
+    return {g.id: g for g in result.scalars()}

@@ -222,3 +222,10 @@ async def change_role(
                  new={"role": role})
     await session.commit()
     return previous
+
+
+async def get_many(*, session: AsyncSession, group_ids: list[int]) -> dict[int, Group]:
+    if not group_ids:
+        return {}
+    result = await session.execute(select(Group).where(Group.id.in_(group_ids)))
+    return {g.id: g for g in result.scalars()}

@@ -191,3 +191,40 @@ async def use_invite(*, session: AsyncSession, code: str, now: datetime | None =
         .values(uses=Invite.uses + 1)
     )
     return result.rowcount == 1
+
+
+async def get_many(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, Mentor]:
+    if not mentor_ids:
+        return {}
+    result = await session.execute(select(Mentor).where(Mentor.id.in_(mentor_ids)))
+    return {m.id: m for m in result.scalars()}
+
+
+async def by_telegram_ids(*, session: AsyncSession, telegram_ids: list[int]
+                          ) -> dict[int, Mentor]:
+    if not telegram_ids:
+        return {}
+    result = await session.execute(select(Mentor).where(Mentor.telegram_id.in_(telegram_ids)))
+    return {m.telegram_id: m for m in result.scalars()}
+
+
+async def coordinators(*, session: AsyncSession) -> list[Mentor]:
+    """Active coordinators; callers pick those whose area covers a place."""
+    result = await session.execute(
+        select(Mentor).where(Mentor.role == Role.COORDINATOR,
+                             Mentor.status == MentorStatus.ACTIVE))
+    return list(result.scalars())
+
+
+async def deactivate_blocked(*, session: AsyncSession, telegram_id: int) -> None:
+    """A user who blocked the bot is marked inactive, so nothing is retried for them."""
+    mentor = await get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if mentor is None or mentor.status == MentorStatus.INACTIVE:
+        return
+    old = audit.snapshot(mentor, {"status"})
+    mentor.status = MentorStatus.INACTIVE
+    session.add(mentor)
+    audit.record(session=session, actor_telegram_id=None, action=AuditAction.UPDATE,
+                 entity="mentor", entity_id=mentor.id, old=old,
+                 new={"status": str(MentorStatus.INACTIVE), "reason": "blocked the bot"})
+    await session.commit()

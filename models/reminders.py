@@ -169,3 +169,76 @@ async def pending_for(*, session: AsyncSession, rule: str, subject_id: int) -> R
         select(Reminder).where(Reminder.rule == rule, Reminder.subject_id == subject_id,
                                Reminder.status == ReminderStatus.PENDING))
     return result.scalar_one_or_none()
+
+
+# --- what the sweep reads and writes --------------------------------------------------------
+
+async def due(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[Reminder]:
+    """Pending reminders whose time has come, oldest first (reads the partial due index)."""
+    result = await session.execute(
+        select(Reminder).where(Reminder.status == ReminderStatus.PENDING,
+                               Reminder.due_at <= now)
+        .order_by(Reminder.due_at, Reminder.id).limit(limit))
+    return list(result.scalars())
+
+
+async def open_deliveries(*, session: AsyncSession) -> list[tuple[ReminderDelivery, Reminder]]:
+    """Deliveries still to be sent, with their reminders, grouped by recipient."""
+    result = await session.execute(
+        select(ReminderDelivery, Reminder)
+        .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+        .where(ReminderDelivery.status == DeliveryStatus.PENDING)
+        .order_by(ReminderDelivery.recipient_telegram_id, Reminder.due_at, Reminder.id))
+    return [(delivery, reminder) for delivery, reminder in result]
+
+
+async def claim(*, session: AsyncSession, delivery_ids: list[int]) -> int:
+    """Marks deliveries as being sent, before the message goes out: if the process dies after
+    this, a restart will not send them again (at most once, never twice)."""
+    result = await session.execute(
+        update(ReminderDelivery)
+        .where(ReminderDelivery.id.in_(delivery_ids),
+               ReminderDelivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SENDING))
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def finish(*, session: AsyncSession, delivery_ids: list[int], status: DeliveryStatus,
+                 now: datetime, reason: str | None = None) -> None:
+    values: dict = {"status": status, "reason": reason}
+    if status == DeliveryStatus.SENT:
+        values["sent_at"] = now
+    await session.execute(
+        update(ReminderDelivery).where(ReminderDelivery.id.in_(delivery_ids)).values(**values))
+    await session.commit()
+
+
+async def release(*, session: AsyncSession, delivery_ids: list[int]) -> None:
+    """Puts claimed deliveries back (Telegram asked to wait; nothing was sent)."""
+    await session.execute(
+        update(ReminderDelivery)
+        .where(ReminderDelivery.id.in_(delivery_ids),
+               ReminderDelivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.PENDING))
+    await session.commit()
+
+
+async def fail_interrupted(*, session: AsyncSession) -> int:
+    """At start-up: deliveries left 'sending' by a crash may or may not have arrived. They are
+    not sent again (never twice); they are marked so an operator can see them."""
+    result = await session.execute(
+        update(ReminderDelivery).where(ReminderDelivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.FAILED, reason="interrupted"))
+    await session.commit()
+    return result.rowcount or 0
+
+
+async def sent_deliveries(*, session: AsyncSession, recipient_telegram_id: int | None = None
+                          ) -> list[tuple[ReminderDelivery, Reminder]]:
+    query = (select(ReminderDelivery, Reminder)
+             .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
+             .where(ReminderDelivery.status == DeliveryStatus.SENT))
+    if recipient_telegram_id is not None:
+        query = query.where(ReminderDelivery.recipient_telegram_id == recipient_telegram_id)
+    return [(d, r) for d, r in await session.execute(query.order_by(ReminderDelivery.id))]

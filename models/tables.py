@@ -10,7 +10,10 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the bot's one clock (tests move it)."""
+    from bot import clock
+
+    return clock.now().astimezone(UTC)
 
 
 class Area(SQLModel, table=True):

@@ -65,8 +65,10 @@ def db_url(template_db: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
+    # The sweep job is off: scheduler tests run sweeps by hand at chosen instants.
     return Settings(_env_file=None, database_url=db_url, admin_ids=[ADMIN_ID],
-                    telegram_token="123456:TEST-TOKEN", language="id")
+                    telegram_token="123456:TEST-TOKEN", language="id",
+                    reminders_enabled=False)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 import scheduler
 from bot.context import BotContext, Services
 from bot.persistence import DatabasePersistence
-from bot.places import PlaceIndex
+from bot.places import default_index
 from bot.settings import Settings
 from bot.texts import t
 from handlers import (
@@ -41,24 +41,13 @@ log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
 MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "tambah_kelompok", "riwayat", "bantuan",
-                 "bahasa",
-                 "batal", "start")
-
-_places_cache: PlaceIndex | None = None
-
-
-def place_index() -> PlaceIndex:
-    """The official areas in memory for fuzzy search; built once per process (it is read-only)."""
-    global _places_cache
-    if _places_cache is None:
-        _places_cache = PlaceIndex.from_csv_dir()
-    return _places_cache
-
+                 "bahasa", "batal", "start")
 
 async def post_init(application: Application) -> None:
     """Creates the shared services and registers the command menu in both languages."""
     services: Services = application.bot_data
-    services.places = place_index()
+    # Built once per process and shared: the official areas are read-only.
+    services.places = default_index()
     for lang, language_code in (("id", None), ("en", "en")):
         commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in MENU_COMMANDS]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),

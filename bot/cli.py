@@ -110,7 +110,8 @@ def _instant(text: str | None):
     return value
 
 
-def _print_digests(report, out=sys.stdout) -> None:
+def _print_digests(report, out=None) -> None:
+    out = out or sys.stdout
     for digest in report.digests:
         print(f"--> {digest.name} (Telegram {digest.telegram_id}):", file=out)
         for line in digest.text.splitlines():
@@ -169,6 +170,38 @@ def _reminders(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _users(args: argparse.Namespace) -> int:
+    from bot.places import default_index
+    from models import mentors as mentor_queries
+    from models.db import create_engine, create_sessionmaker
+    from models.enums import Role
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    role = Role(args.role)
+    place = default_index().get(args.area) if args.area else None
+    if role == Role.COORDINATOR and (place is None or place.level > 3):
+        print("A coordinator needs --area: a province, regency or district code "
+              "(for example 32.02).", file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        if settings.is_sqlite:
+            await prepare_database(settings)
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                mentor = await mentor_queries.promote(
+                    session=session, telegram_id=args.telegram_id, role=role,
+                    area_code=args.area, name=args.name)
+            where = f" for {place.label}" if place else ""
+            print(f"{mentor.name} (Telegram {mentor.telegram_id}) is now {role.value}{where}.")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+    return 0
+
+
 def _db(args: argparse.Namespace) -> int:
     from models.db import downgrade_sync
 
@@ -203,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
                            help="use the demo's database (and a local stand-in for Telegram)")
     reminders.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
     reminders.set_defaults(func=_reminders)
+
+    users = commands.add_parser("users", help="user roles")
+    users.add_argument("action", choices=["promote"])
+    users.add_argument("telegram_id", type=int)
+    users.add_argument("--role", default="coordinator", choices=["mentor", "coordinator", "admin"])
+    users.add_argument("--area", help="Kemendagri code of the area (coordinators)")
+    users.add_argument("--name", help="name, for a user who has not written to the bot yet")
+    users.add_argument("--demo", action="store_true", help="use the demo's database")
+    users.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    users.set_defaults(func=_users)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])

@@ -228,3 +228,26 @@ async def deactivate_blocked(*, session: AsyncSession, telegram_id: int) -> None
                  entity="mentor", entity_id=mentor.id, old=old,
                  new={"status": str(MentorStatus.INACTIVE), "reason": "blocked the bot"})
     await session.commit()
+
+
+async def promote(*, session: AsyncSession, telegram_id: int, role: Role, area_code: str | None,
+                  name: str | None = None, actor_telegram_id: int | None = None) -> Mentor:
+    """Gives a user a role (and area), creating an active record if they have none yet."""
+    mentor = await get_by_telegram_id(session=session, telegram_id=telegram_id)
+    if mentor is None:
+        return await create(session=session, telegram_id=telegram_id,
+                            name=name or str(telegram_id), phone=None, affiliation=None,
+                            area_code=area_code, language="id", role=role,
+                            status=MentorStatus.ACTIVE, approved_by=actor_telegram_id)
+    old = audit.snapshot(mentor, {"role", "area_code", "status"})
+    mentor.role = role
+    mentor.area_code = area_code
+    mentor.status = MentorStatus.ACTIVE
+    if name:
+        mentor.name = name
+    session.add(mentor)
+    audit.record(session=session, actor_telegram_id=actor_telegram_id,
+                 action=AuditAction.UPDATE, entity="mentor", entity_id=mentor.id, old=old,
+                 new=audit.snapshot(mentor, {"role", "area_code", "status"}))
+    await session.commit()
+    return mentor

@@ -29,6 +29,7 @@ from handlers import (
     history,
     members,
     onboarding,
+    schedule,
     system,
     visits,
 )
@@ -81,6 +82,7 @@ def add_handlers(application: Application) -> None:
             *approvals.HANDLERS,
             *groups.HANDLERS,
             *agenda.HANDLERS,
+            *schedule.HANDLERS,
             *history.HANDLERS,
             *help_handlers.HANDLERS,
             *help_handlers.CATCH_ALL,

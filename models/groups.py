@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -229,3 +229,21 @@ async def get_many(*, session: AsyncSession, group_ids: list[int]) -> dict[int, 
         return {}
     result = await session.execute(select(Group).where(Group.id.in_(group_ids)))
     return {g.id: g for g in result.scalars()}
+
+
+async def change_interval(*, session: AsyncSession, group: Group, days: int, actor: Mentor,
+                          today: date, rules: reminders.Rules | None = None) -> Group:
+    """Sets the visit interval; the next due date becomes last visit (or today) + interval,
+    and the group's reminders are rescheduled in the same transaction."""
+    last = (await session.execute(
+        select(func.max(Visit.visited_on)).where(Visit.group_id == group.id))).scalar_one()
+    old = audit.snapshot(group, {"visit_interval_days", "next_visit_due"})
+    group.visit_interval_days = days
+    group.next_visit_due = (last or today) + timedelta(days=days)
+    session.add(group)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="group", entity_id=group.id, old=old,
+                 new=audit.snapshot(group, {"visit_interval_days", "next_visit_due"}))
+    await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
+    await session.commit()
+    return group

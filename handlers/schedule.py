@@ -1,0 +1,58 @@
+"""Ubah jadwal: the mentor changes how often a group is visited (buttons, ids re-checked)."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date
+from handlers.common import close_buttons, column, guard, say
+from models import groups as group_queries
+
+PREFIX = "jdw"
+CHOICES = (7, 14, 30, 60, 90)
+
+
+@guard()
+async def ask(update: Update, context: BotContext) -> None:
+    """Offers the usual intervals for one of the mentor's own groups."""
+    query = update.callback_query
+    group = await group_queries.get_own(session=context.session,
+                                        group_id=int(query.data.split(":")[2]),
+                                        mentor=context.mentor)
+    if group is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await query.answer()
+    buttons = [(("✓ " if days == group.visit_interval_days else "")
+                + context.t("sched.every", days=days), f"{PREFIX}:set:{group.id}:{days}")
+               for days in CHOICES]
+    await say(update, context.t("sched.ask", group=group.name,
+                                days=group.visit_interval_days),
+              reply_markup=column(buttons, per_row=2))
+
+
+@guard()
+async def set_interval(update: Update, context: BotContext) -> None:
+    """Stores the interval, moves the next due date and reschedules the reminders."""
+    query = update.callback_query
+    _, _, group_id, days = query.data.split(":")
+    group = await group_queries.get_own(session=context.session, group_id=int(group_id),
+                                        mentor=context.mentor)
+    if group is None or int(days) not in CHOICES:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+        return
+    await close_buttons(query, context.t("sched.every", days=int(days)))
+    group = await group_queries.change_interval(
+        session=context.session, group=group, days=int(days), actor=context.mentor,
+        today=clock.today_for(group.village_code), rules=context.settings.reminder_rules)
+    await say(update, context.t("sched.saved", group=group.name, days=int(days),
+                                next=format_date(group.next_visit_due, context.lang)))
+
+
+HANDLERS = [
+    CallbackQueryHandler(ask, pattern=rf"^{PREFIX}:ask:\d+$"),
+    CallbackQueryHandler(set_interval, pattern=rf"^{PREFIX}:set:\d+:\d+$"),
+]

@@ -24,11 +24,13 @@ from bot.texts import t
 from handlers import (
     agenda,
     approvals,
+    grants,
     group_registration,
     groups,
     history,
     members,
     onboarding,
+    rollovers,
     schedule,
     system,
     visits,
@@ -41,8 +43,8 @@ from models.db import create_engine, create_sessionmaker
 log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
-MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "tambah_kelompok", "riwayat", "bantuan",
-                 "bahasa", "batal", "start")
+MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "tambah_kelompok",
+                 "riwayat", "bantuan", "bahasa", "batal", "start")
 
 async def post_init(application: Application) -> None:
     """Creates the shared services and registers the command menu in both languages."""
@@ -78,6 +80,8 @@ def add_handlers(application: Application) -> None:
             *onboarding.HANDLERS,
             *group_registration.HANDLERS,
             *visits.HANDLERS,
+            *grants.HANDLERS,
+            *rollovers.HANDLERS,
             *members.HANDLERS,
             *approvals.HANDLERS,
             *groups.HANDLERS,

@@ -11,8 +11,10 @@ from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
 from bot.parsing import group_problems
+from handlers import grants as grant_views
 from handlers.common import guard, keyboard, say
 from handlers.group_registration import member_line_text, problems_text
+from models import grants as grant_queries
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.groups import GroupRow
@@ -40,12 +42,13 @@ def _village(context: BotContext, group: Group) -> str:
     return place.name if place else group.village_code
 
 
-def _card_keyboard(context: BotContext, group_id: int, page: int = 0):
+def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows=()):
     return keyboard([
         [(context.t("grp.btn.detail"), f"{PREFIX}:det:{group_id}"),
          (context.t("grp.btn.visit"), f"kun:start:{group_id}")],
         [(context.t("grp.btn.members"), f"mem:list:{group_id}"),
          (context.t("grp.btn.history"), f"riw:group:{group_id}")],
+        *extra_rows,
         [(context.t("grp.btn.list"), f"{PREFIX}:page:{page}")],
     ])
 
@@ -59,13 +62,16 @@ async def _send_list(update: Update, context: BotContext, page: int) -> None:
     page = min(max(page, 0), pages - 1)
     chunk = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
     today = clock.today_for(context.mentor.area_code)
+    grant_totals = await grant_queries.totals_for_groups(
+        session=context.session, group_ids=[row.group.id for row in chunk])
     items = []
     for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1):
         due, marker = _due_text(context, row.group, today)
         items.append(context.t(
             "grp.list_item", no=no, name=row.group.name, members=row.members,
             last=format_date(row.last_visit, context.lang) if row.last_visit
-            else context.t("grp.never"), due=due, overdue=marker))
+            else context.t("grp.never"), due=due, overdue=marker)
+            + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
     text = context.t("grp.list_header", count=len(rows)) + "\n\n" + "\n\n".join(items)
     if pages > 1:
         text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
@@ -155,7 +161,13 @@ async def detail(update: Update, context: BotContext) -> None:
         last=format_date(row.last_visit, context.lang) if row.last_visit
         else context.t("grp.never"), due=due, overdue=marker, complete=complete,
         members=context.t("grp.members_list", count=len(members), lines=lines))
-    await say(update, text, reply_markup=_card_keyboard(context, group.id))
+    grants_text, grant_rows = await grant_views.group_block(context, group)
+    if grants_text:
+        text += "\n\n" + grants_text
+    if group.mentor_id == context.mentor.id:
+        grant_rows = [[(context.t("grant.btn.add"), f"hib:start:{group.id}")], *grant_rows]
+    await say(update, text, reply_markup=_card_keyboard(context, group.id,
+                                                        extra_rows=grant_rows))
 
 
 HANDLERS = [

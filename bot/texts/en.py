@@ -310,7 +310,7 @@ TEXTS: dict[str, str] = {
     "grant.bad_due": "I cannot read that date. Example: {example}",
     "grant.due_out_of_range": "The deadline must be after the date received ({received}) and at most {years} years later. Example: {example}",
     "grant.due_before_received_now": "The roll-over deadline is no longer after the date received. Please enter the deadline again.",
-    "grant.summary": "Please check before saving:\n\nGroup: {group}\nKind: {kind}\nFunding source: {source}\nForm: {form}\nGoods: {goods}\nValue: {amount}\nReceived: {received}\n\nRoll-over obligation:\n{obligation}\nDeadline: {due}",
+    "grant.summary": "Please check before saving:\n\nGroup: {group}\nKind: {kind}\nFunding source: {source}\nForm: {form}\nValue: {amount}\nReceived: {received}\n\nRoll-over obligation:\n{obligation}\nDeadline: {due}",
     "grant.ob_amount": "• Money: {amount}",
     "grant.ob_units": "• Goods: {units}",
     "grant.ob_households": "• Recipients: {count} households/groups",

@@ -310,7 +310,7 @@ TEXTS: dict[str, str] = {
     "grant.bad_due": "Tanggal itu tidak bisa saya baca. Contoh: {example}",
     "grant.due_out_of_range": "Batas waktu harus setelah tanggal diterima ({received}) dan paling lama {years} tahun sesudahnya. Contoh: {example}",
     "grant.due_before_received_now": "Batas waktu menggulirkan sekarang tidak setelah tanggal diterima. Mohon isi lagi batas waktunya.",
-    "grant.summary": "Periksa dulu sebelum disimpan:\n\nKelompok: {group}\nJenis: {kind}\nSumber dana: {source}\nBentuk: {form}\nBarang: {goods}\nNilai: {amount}\nDiterima: {received}\n\nKewajiban menggulirkan:\n{obligation}\nBatas waktu: {due}",
+    "grant.summary": "Periksa dulu sebelum disimpan:\n\nKelompok: {group}\nJenis: {kind}\nSumber dana: {source}\nBentuk: {form}\nNilai: {amount}\nDiterima: {received}\n\nKewajiban menggulirkan:\n{obligation}\nBatas waktu: {due}",
     "grant.ob_amount": "• Uang: {amount}",
     "grant.ob_units": "• Barang: {units}",
     "grant.ob_households": "• Penerima: {count} KK/kelompok",

@@ -1,0 +1,733 @@
+"""/gulir: a mentor records a roll-over (pengguliran) of part of a grant to a household or to
+another group.
+
+Diagram: rollovers.mmd beside this file.
+
+The draft lives in user_data (JSON values only, dates as ISO strings). What the questions need
+about the grant (group, date received, whether it has a units target and its label) is copied
+into the draft when the grant is chosen; the grant is checked against the database again, and
+what is left of the obligation computed again, at save.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import clock
+from bot.context import BotContext
+from bot.formatting import format_date, format_date_short
+from bot.parsing import is_skip, parse_amount, parse_date
+from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.grants import (
+    kind_label,
+    parse_units,
+    progress_line,
+    rollover_what,
+    rupiah,
+    units_text,
+)
+from models import grants as grant_queries
+from models.areas import is_within
+from models.enums import AreaLevel, RecipientKind
+from models.grants import Progress
+from models.tables import Grant, Group
+
+PREFIX = "gul"
+
+MAX_GRANT_BUTTONS = 50
+MAX_NAME = 100
+MAX_NOTE = 500
+REQUIRED = ("grant_id", "rolled_on", "kind", "name")
+
+
+class Step(IntEnum):
+    GRANT = 1
+    DATE = 2
+    KIND = 3
+    NAME = 4
+    VILLAGE = 5  # typed, searched inside the mentor's area; skippable
+    AMOUNT = 6  # required unless the grant has a units target
+    UNITS = 7  # only for a grant with a units target
+    NOTE = 8
+    EXCEED = 9  # more than is left of the obligation: "Tetap simpan?"
+    CONFIRM = 10  # summary; "Ubah" swaps its buttons for the fields, in place
+
+
+flow = Flow("rollover", prefix=PREFIX, what="roll.what")
+
+
+# --- small helpers ----------------------------------------------------------------------------
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    return flow.draft(context)
+
+
+def _today(context: BotContext) -> date:
+    """Today where the group is (its province's time zone), else where the mentor works."""
+    village = _draft(context).get("village_code")
+    if village:
+        return clock.today_for(village)
+    mentor = context.mentor
+    return clock.today_for(mentor.area_code if mentor else None)
+
+
+def _text(update: Update) -> str:
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+def _date_example(context: BotContext, day: date) -> str:
+    return context.t("grant.date_example", numeric=f"{day:%d/%m/%Y}",
+                     short=format_date_short(day, context.lang))
+
+
+def grant_button_label(context: BotContext, grant: Grant, group: Group, state: Progress) -> str:
+    """"KUBE Mawar – stimulan – 40%"."""
+    return context.t("roll.grant_button", group=group.name,
+                     kind=kind_label(context, grant.kind, short=True), percent=state.percent)
+
+
+def _exceeded(context: BotContext, draft: dict[str, Any], state: Progress) -> str | None:
+    """What is left of each target this roll-over passes ("Rp 2.000.000"); None if none."""
+    amount, units = draft.get("amount"), draft.get("units")
+    parts = []
+    if amount and state.amount_left is not None and amount > state.amount_left:
+        parts.append(rupiah(context, state.amount_left))
+    if units and state.units_left is not None and units > state.units_left:
+        parts.append(units_text(state.units_left, state.grant.rollover_unit_label))
+    return "; ".join(parts) or None
+
+
+async def _next(update: Update, context: BotContext, step: Step) -> int:
+    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
+    draft = _draft(context)
+    if draft.get("_edit"):
+        draft["_edit"] = None
+        return await _to_summary(update, context)
+    return await flow.ask(update, context, step)
+
+
+async def _to_summary(update: Update, context: BotContext) -> int:
+    """The summary, after the confirmation when the amounts exceed what is left."""
+    draft = _draft(context)
+    found = await grant_queries.get_own(session=context.session, grant_id=draft["grant_id"],
+                                        mentor=context.mentor)
+    if found is not None:
+        grant, group = found
+        state = await grant_queries.progress(session=context.session, grant=grant,
+                                             today=clock.today_for(group.village_code))
+        draft["left"] = _exceeded(context, draft, state)
+        if draft["left"] and not draft.get("exceed_ok"):
+            return await flow.ask(update, context, Step.EXCEED)
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+# --- questions --------------------------------------------------------------------------------
+
+async def _grant_buttons(context: BotContext) -> list[tuple[str, str]]:
+    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first."""
+    rows = await grant_queries.list_for_mentor(session=context.session, mentor=context.mentor)
+    states = await grant_queries.progress_for(
+        session=context.session, grants=[grant for grant, _ in rows],
+        today=clock.today_for(context.mentor.area_code))
+    labelled = [(grant_button_label(context, grant, group, states[grant.id]), grant)
+                for grant, group in rows if not states[grant.id].complete]
+    counts: dict[str, int] = {}
+    for label, _ in labelled:
+        counts[label] = counts.get(label, 0) + 1
+    buttons = []
+    for label, grant in labelled[:MAX_GRANT_BUTTONS]:
+        if counts[label] > 1:  # two grants read the same: tell them apart by the date received
+            label = f"{label} ({format_date_short(grant.received_on, context.lang)})"
+        buttons.append((label, f"{PREFIX}:grant:{grant.id}"))
+    return buttons
+
+
+@flow.question(Step.GRANT)
+async def _ask_grant(update: Update, context: BotContext) -> None:
+    buttons = await _grant_buttons(context)
+    if not buttons:
+        await say(update, context.t("roll.no_grants"))
+        return
+    await say(update, context.t("roll.ask_grant"), reply_markup=column(buttons))
+
+
+@flow.question(Step.DATE)
+async def _ask_date(update: Update, context: BotContext) -> None:
+    markup = keyboard([[(context.t("grant.today_button"), f"{PREFIX}:date:today")]])
+    await say(update, context.t("roll.ask_date", example=_date_example(context, _today(context))),
+              reply_markup=markup)
+
+
+@flow.question(Step.KIND)
+async def _ask_kind(update: Update, context: BotContext) -> None:
+    buttons = [(context.t(f"recipient.{k}"), f"{PREFIX}:kind:{k}") for k in RecipientKind]
+    await say(update, context.t("roll.ask_kind"), reply_markup=column(buttons, per_row=2))
+
+
+@flow.question(Step.NAME)
+async def _ask_name(update: Update, context: BotContext) -> None:
+    kind = _draft(context).get("kind")
+    key = "roll.ask_name_group" if kind == RecipientKind.GROUP else "roll.ask_name_household"
+    await say(update, context.t(key))
+
+
+def _skip(context: BotContext, field: str):
+    return keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:{field}")]])
+
+
+@flow.question(Step.VILLAGE)
+async def _ask_village(update: Update, context: BotContext) -> None:
+    await say(update, context.t("roll.ask_village"), reply_markup=_skip(context, "village"))
+
+
+@flow.question(Step.AMOUNT)
+async def _ask_amount(update: Update, context: BotContext) -> None:
+    draft = _draft(context)
+    if draft.get("has_units"):
+        await say(update, context.t("roll.ask_amount_optional",
+                                    label=draft.get("unit_label") or ""),
+                  reply_markup=_skip(context, "amount"))
+        return
+    await say(update, context.t("roll.ask_amount"))
+
+
+@flow.question(Step.UNITS)
+async def _ask_units(update: Update, context: BotContext) -> None:
+    draft = _draft(context)
+    label = draft.get("unit_label") or ""
+    markup = _skip(context, "units") if draft.get("amount") else None
+    await say(update, context.t("roll.ask_units", label=label), reply_markup=markup)
+
+
+@flow.question(Step.NOTE)
+async def _ask_note(update: Update, context: BotContext) -> None:
+    await say(update, context.t("roll.ask_note"), reply_markup=_skip(context, "note"))
+
+
+@flow.question(Step.EXCEED)
+async def _ask_exceed(update: Update, context: BotContext) -> None:
+    markup = keyboard([[(context.t("common.yes"), f"{PREFIX}:exceed:yes"),
+                        (context.t("roll.change_amount"), f"{PREFIX}:exceed:edit")]])
+    await say(update, context.t("roll.ask_exceed", left=_draft(context).get("left") or "-"),
+              reply_markup=markup)
+
+
+def _summary_text(context: BotContext) -> str:
+    draft = _draft(context)
+    text = context.t(
+        "roll.summary", grant=draft["grant_label"],
+        date=format_date(date.fromisoformat(draft["rolled_on"]), context.lang),
+        name=draft["name"], kind=context.t(f"recipient.{draft['kind']}"),
+        village=draft.get("village_label") or context.t("common.none"),
+        what=rollover_what(context, draft.get("amount"), draft.get("units"),
+                           draft.get("unit_label")),
+        note=draft.get("note") or context.t("common.none"))
+    if draft.get("exceed_ok"):
+        text += "\n" + context.t("roll.exceed_note")
+    return text
+
+
+def _summary_keyboard(context: BotContext):
+    return keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
+                      (context.t("common.edit"), f"{PREFIX}:edit"),
+                      (context.t("common.cancel"), f"{PREFIX}:cancel")]])
+
+
+EDIT_FIELDS = {
+    "date": Step.DATE,
+    "kind": Step.KIND,
+    "name": Step.NAME,
+    "village": Step.VILLAGE,
+    "amount": Step.AMOUNT,
+    "note": Step.NOTE,
+}
+
+
+def _edit_keyboard(context: BotContext):
+    buttons = [(context.t(f"roll.field.{field}"), f"{PREFIX}:edit:{field}")
+               for field in EDIT_FIELDS]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(context.t("common.back"), f"{PREFIX}:back")])
+    return keyboard(rows)
+
+
+@flow.question(Step.CONFIRM)
+async def _show_summary(update: Update, context: BotContext) -> None:
+    await say(update, _summary_text(context), reply_markup=_summary_keyboard(context))
+
+
+# --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
+
+async def _resume(update: Update, context: BotContext) -> int | None:
+    """An unfinished roll-over is continued where it stopped (nothing typed is thrown away)."""
+    draft = _draft(context)
+    state = draft.get("_state")
+    if not draft.get("grant_id") or state not in set(Step) or state == Step.GRANT:
+        return None
+    await say(update, context.t("roll.resume", grant=draft.get("grant_label", "")))
+    return await flow.ask(update, context, Step(state))
+
+
+async def _begin(update: Update, context: BotContext, grant: Grant, group: Group) -> int:
+    """Copies what the questions need about the grant into the draft and asks the date."""
+    state = await grant_queries.progress(session=context.session, grant=grant,
+                                         today=clock.today_for(group.village_code))
+    label = grant_button_label(context, grant, group, state)
+    _draft(context).update(
+        grant_id=grant.id, grant_label=label, group_name=group.name,
+        village_code=group.village_code, received_on=grant.received_on.isoformat(),
+        has_units=bool(grant.rollover_units), unit_label=grant.rollover_unit_label,
+    )
+    await say(update, context.t("roll.start", grant=label, progress=progress_line(context, state),
+                                due=format_date(grant.rollover_due, context.lang)))
+    return await flow.ask(update, context, Step.DATE)
+
+
+@guard()
+async def start(update: Update, context: BotContext) -> int:
+    """/gulir: continues an unfinished roll-over, or asks which grant it is from."""
+    resumed = await _resume(update, context)
+    if resumed is not None:
+        return resumed
+    if not await _grant_buttons(context):
+        flow.clear(context)
+        await say(update, context.t("roll.no_grants"))
+        return END
+    flow.start(context)
+    return await flow.ask(update, context, Step.GRANT)
+
+
+@guard()
+async def start_for_grant(update: Update, context: BotContext) -> int:
+    """A "Catat pengguliran" button: checks the grant is the mentor's group's, asks the date."""
+    query = update.callback_query
+    await query.answer()
+    resumed = await _resume(update, context)
+    if resumed is not None:
+        return resumed
+    flow.start(context)
+    found = await grant_queries.get_own(session=context.session,
+                                        grant_id=int(query.data.rsplit(":", 1)[1]),
+                                        mentor=context.mentor)
+    if found is not None:
+        return await _begin(update, context, *found)
+    if not await _grant_buttons(context):
+        flow.clear(context)
+        await say(update, context.t("roll.grant_not_found"))
+        await say(update, context.t("roll.no_grants"))
+        return END
+    return await flow.retry(update, context, Step.GRANT, context.t("roll.grant_not_found"))
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+@guard()
+async def got_grant(update: Update, context: BotContext) -> int:
+    """Stores the grant (re-checked: its group must be the mentor's own) and asks for the date."""
+    query = update.callback_query
+    found = await grant_queries.get_own(session=context.session,
+                                        grant_id=int(query.data.rsplit(":", 1)[1]),
+                                        mentor=context.mentor)
+    if found is None:
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.GRANT, context.t("roll.grant_not_found"))
+    await close_buttons(query, found[1].name)
+    return await _begin(update, context, *found)
+
+
+_BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_kind",
+                    Step.EXCEED: "roll.example_exceed"}
+
+
+@guard()
+async def typed_not_button(update: Update, context: BotContext) -> int:
+    """Typed text where a button was expected: explains with an example and asks again."""
+    state = Step(flow.current(context) or Step.GRANT)
+    example = context.t(_BUTTON_EXAMPLES.get(state, "roll.example_kind"))
+    return await flow.retry(update, context, state,
+                            context.t("grant.use_buttons", example=example))
+
+
+def _date_error(context: BotContext, rolled: date | None) -> str | None:
+    draft = _draft(context)
+    today = _today(context)
+    example = _date_example(context, today)
+    if rolled is None:
+        return context.t("grant.bad_date", example=example)
+    if rolled > today:
+        return context.t("roll.future_date", today=format_date(today, context.lang),
+                         example=example)
+    received = date.fromisoformat(draft["received_on"])
+    if rolled < received:
+        return context.t("roll.before_received", received=format_date(received, context.lang),
+                         example=example)
+    return None
+
+
+async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
+    _draft(context)["rolled_on"] = rolled.isoformat()
+    return await _next(update, context, Step.KIND)
+
+
+@guard()
+async def got_date(update: Update, context: BotContext) -> int:
+    """Stores the date (not in the future, not before the grant was received) and asks who
+    received the roll-over."""
+    rolled = parse_date(_text(update), today=_today(context))
+    error = _date_error(context, rolled)
+    if error:
+        return await flow.retry(update, context, Step.DATE, error)
+    await say(update, f"✓ {format_date(rolled, context.lang)}")
+    return await _store_date(update, context, rolled)
+
+
+@guard()
+async def date_today(update: Update, context: BotContext) -> int:
+    """Hari ini: stores today as the date and asks who received the roll-over."""
+    query = update.callback_query
+    today = _today(context)
+    error = _date_error(context, today)
+    if error:
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.DATE, error)
+    await close_buttons(query, format_date(today, context.lang))
+    return await _store_date(update, context, today)
+
+
+@guard()
+async def got_kind(update: Update, context: BotContext) -> int:
+    """Stores the kind of recipient (a household or another group) and asks for the name."""
+    query = update.callback_query
+    value = query.data.rsplit(":", 1)[1]
+    draft = _draft(context)
+    draft["kind"] = value
+    await close_buttons(query, context.t(f"recipient.{value}"))
+    return await _next(update, context, Step.NAME)
+
+
+@guard()
+async def got_name(update: Update, context: BotContext) -> int:
+    """Stores the recipient's name and asks for their village."""
+    name = " ".join(_text(update).split())
+    if not 2 <= len(name) <= MAX_NAME or sum(ch.isalpha() for ch in name) < 2:
+        return await flow.retry(update, context, Step.NAME,
+                                context.t("roll.bad_name", max=MAX_NAME))
+    _draft(context)["name"] = name
+    return await _next(update, context, Step.VILLAGE)
+
+
+@guard()
+async def search_village(update: Update, context: BotContext) -> int:
+    """Searches villages inside the mentor's area and offers the closest as buttons."""
+    text = " ".join(_text(update).split())[:60]
+    if is_skip(text):
+        return await _store_village(update, context, None)
+    area = context.mentor.area_code
+    matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
+                                    limit=6) if len(text) >= 2 else []
+    if not matches:
+        place = context.places.get(area) if area else None
+        return await flow.retry(update, context, Step.VILLAGE, context.t(
+            "roll.village_not_found", query=text or "…", area=place.label if place else "-"))
+    buttons = [(place.label, f"{PREFIX}:vil:{place.code}") for place in matches]
+    buttons.append((context.t("common.skip"), f"{PREFIX}:skip:village"))
+    await say(update, context.t("roll.pick_village"), reply_markup=column(buttons))
+    return Step.VILLAGE
+
+
+async def _store_village(update: Update, context: BotContext, place) -> int:
+    draft = _draft(context)
+    draft["village"] = place.code if place else None
+    draft["village_label"] = place.label if place else None
+    return await _next(update, context, Step.AMOUNT)
+
+
+@guard()
+async def got_village(update: Update, context: BotContext) -> int:
+    """Stores the village (re-checked inside the mentor's area) and asks for the amount."""
+    query = update.callback_query
+    code = query.data.split(":", 2)[2]
+    place = context.places.get(code)
+    area = context.mentor.area_code
+    if place is None or place.level != AreaLevel.VILLAGE or (area and not is_within(code, area)):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return Step.VILLAGE
+    await close_buttons(query, place.label)
+    return await _store_village(update, context, place)
+
+
+async def _store_amount(update: Update, context: BotContext, text: str) -> int:
+    draft = _draft(context)
+    has_units = bool(draft.get("has_units"))
+    if is_skip(text):
+        if not has_units:
+            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.need_amount"))
+        value = None
+    else:
+        value = parse_amount(text)
+        if not value:
+            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.bad_amount"))
+        await say(update, f"✓ {rupiah(context, value)}")
+    draft["amount"] = value
+    draft["exceed_ok"] = False
+    if has_units:
+        return await flow.ask(update, context, Step.UNITS)
+    draft["units"] = None
+    return await _next(update, context, Step.NOTE)
+
+
+async def _store_units(update: Update, context: BotContext, text: str) -> int:
+    draft = _draft(context)
+    label = draft.get("unit_label")
+    if is_skip(text):
+        if not draft.get("amount"):
+            return await flow.retry(update, context, Step.UNITS,
+                                    context.t("roll.need_amount_or_units", label=label or ""))
+        value = None
+    else:
+        parsed = parse_units(text)
+        if parsed is None:
+            return await flow.retry(update, context, Step.UNITS,
+                                    context.t("roll.bad_units", label=label or ""))
+        value = parsed[0]
+        await say(update, f"✓ {units_text(value, label)}")
+    draft["units"] = value
+    draft["exceed_ok"] = False
+    return await _next(update, context, Step.NOTE)
+
+
+async def _store_note(update: Update, context: BotContext, text: str) -> int:
+    if is_skip(text):
+        value = None
+    else:
+        lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+        value = "\n".join(line for line in lines if line)
+        if not value or len(value) > MAX_NOTE or not any(ch.isalnum() for ch in value):
+            return await flow.retry(update, context, Step.NOTE,
+                                    context.t("roll.bad_note", max=MAX_NOTE))
+    draft = _draft(context)
+    draft["note"] = value
+    draft["_edit"] = None
+    return await _to_summary(update, context)
+
+
+@guard()
+async def got_amount(update: Update, context: BotContext) -> int:
+    """Stores the Rupiah rolled over and asks for the units (or the note)."""
+    return await _store_amount(update, context, _text(update))
+
+
+@guard()
+async def got_units(update: Update, context: BotContext) -> int:
+    """Stores the units rolled over and asks for a note."""
+    return await _store_units(update, context, _text(update))
+
+
+@guard()
+async def got_note(update: Update, context: BotContext) -> int:
+    """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
+    return await _store_note(update, context, _text(update))
+
+
+_SKIPPERS = {
+    "village": lambda update, context, _: _store_village(update, context, None),
+    "amount": _store_amount,
+    "units": _store_units,
+    "note": _store_note,
+}
+
+
+@guard()
+async def skip(update: Update, context: BotContext) -> int:
+    """Lewati on an optional question: stores nothing for it and asks the next question."""
+    query = update.callback_query
+    field = query.data.rsplit(":", 1)[1]
+    await close_buttons(query, context.t("common.skip"))
+    return await _SKIPPERS[field](update, context, "-")
+
+
+@guard()
+async def exceed_yes(update: Update, context: BotContext) -> int:
+    """Ya on "Melebihi sisa kewajiban": keeps the amounts and sums up."""
+    await close_buttons(update.callback_query, context.t("common.yes"))
+    _draft(context)["exceed_ok"] = True
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+@guard()
+async def exceed_edit(update: Update, context: BotContext) -> int:
+    """Ubah jumlah: asks the amount (and units) again, then sums up."""
+    await close_buttons(update.callback_query, context.t("roll.change_amount"))
+    _draft(context)["_edit"] = "amount"
+    return await flow.ask(update, context, Step.AMOUNT)
+
+
+# --- the summary ------------------------------------------------------------------------------
+
+async def _swap_buttons(update: Update, context: BotContext, markup) -> int:
+    query = update.callback_query
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" in str(exc).lower():  # a double tap
+            return Step.CONFIRM
+        return await flow.ask(update, context, Step.CONFIRM)  # the message is gone: resend
+    return Step.CONFIRM
+
+
+@guard()
+async def edit(update: Update, context: BotContext) -> int:
+    """Ubah: the summary's buttons become the fields that can be changed."""
+    return await _swap_buttons(update, context, _edit_keyboard(context))
+
+
+@guard()
+async def back(update: Update, context: BotContext) -> int:
+    """« Kembali: the summary's own buttons again."""
+    return await _swap_buttons(update, context, _summary_keyboard(context))
+
+
+@guard()
+async def edit_field(update: Update, context: BotContext) -> int:
+    """Asks the chosen question again; its answer leads back to the summary."""
+    query = update.callback_query
+    field = query.data.rsplit(":", 1)[1]
+    await close_buttons(query, context.t("common.edit") + ": " + context.t(f"roll.field.{field}"))
+    _draft(context)["_edit"] = field
+    return await flow.ask(update, context, EDIT_FIELDS[field])
+
+
+@guard()
+async def save(update: Update, context: BotContext) -> int:
+    """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
+    query = update.callback_query
+    draft = _draft(context)
+    if any(draft.get(key) is None for key in REQUIRED) or not (
+            draft.get("amount") or draft.get("units")):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return flow.current(context) or END
+    found = await grant_queries.get_own(session=context.session, grant_id=draft["grant_id"],
+                                        mentor=context.mentor)
+    await close_buttons(query)
+    if found is None:
+        flow.clear(context)
+        await say(update, context.t("roll.grant_gone", grant=draft.get("grant_label", "")),
+                  reply_markup=ReplyKeyboardRemove())
+        return END
+    grant, group = found
+    draft["village_code"] = group.village_code
+    today = clock.today_for(group.village_code)
+    error = _date_error(context, date.fromisoformat(draft["rolled_on"]))
+    if error:
+        draft["_edit"] = "date"
+        return await flow.retry(update, context, Step.DATE, error)
+    before = await grant_queries.progress(session=context.session, grant=grant, today=today)
+    draft["left"] = _exceeded(context, draft, before)
+    if draft["left"] and not draft.get("exceed_ok"):
+        # Another roll-over was saved meanwhile: what is left changed.
+        return await flow.ask(update, context, Step.EXCEED)
+    fields = {
+        "rolled_on": date.fromisoformat(draft["rolled_on"]),
+        "recipient_kind": draft["kind"],
+        "recipient_name": draft["name"],
+        "recipient_village_code": draft.get("village"),
+        "amount": draft.get("amount"),
+        "units": draft.get("units") if grant.rollover_units else None,
+        "note": draft.get("note"),
+    }
+    rollover, _ = await grant_queries.create_rollover(
+        session=context.session, grant=grant, group=group, mentor=context.mentor,
+        fields=fields, update_id=update.update_id, today=today,
+        rules=context.settings.reminder_rules)
+    flow.clear(context)
+    state = await grant_queries.progress(session=context.session, grant=grant, today=today)
+    markup = keyboard([[(context.t("grant.btn.open"), f"hib:view:{grant.id}")]])
+    await say(update, context.t(
+        "roll.saved", name=rollover.recipient_name,
+        what=rollover_what(context, rollover.amount, rollover.units, grant.rollover_unit_label),
+        group=group.name, progress=progress_line(context, state)), reply_markup=markup)
+    return END
+
+
+# Only new messages answer a question: an edited old answer is not an answer to the question
+# asked now.
+TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """An edited message (a corrected old answer): nothing to do."""
+
+
+_ID = r"\d{1,12}"
+_KINDS = "|".join(k.value for k in RecipientKind)
+_FIELDS = "|".join(EDIT_FIELDS)
+
+conversation = ConversationHandler(
+    entry_points=[
+        CommandHandler("gulir", start),
+        CallbackQueryHandler(start_for_grant, pattern=rf"^{PREFIX}:start:{_ID}$"),
+    ],
+    states={
+        Step.GRANT: [
+            CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{_ID}$"),
+            MessageHandler(TEXT, typed_not_button),
+        ],
+        Step.DATE: [
+            CallbackQueryHandler(date_today, pattern=rf"^{PREFIX}:date:today$"),
+            MessageHandler(TEXT, got_date),
+        ],
+        Step.KIND: [
+            CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
+            MessageHandler(TEXT, typed_not_button),
+        ],
+        Step.NAME: [MessageHandler(TEXT, got_name)],
+        Step.VILLAGE: [
+            CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:\d{{2}}(\.\d{{2,4}}){{3}}$"),
+            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:village$"),
+            MessageHandler(TEXT, search_village),
+        ],
+        Step.AMOUNT: [
+            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
+            MessageHandler(TEXT, got_amount),
+        ],
+        Step.UNITS: [
+            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:units$"),
+            MessageHandler(TEXT, got_units),
+        ],
+        Step.NOTE: [
+            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:note$"),
+            MessageHandler(TEXT, got_note),
+        ],
+        Step.EXCEED: [
+            CallbackQueryHandler(exceed_yes, pattern=rf"^{PREFIX}:exceed:yes$"),
+            CallbackQueryHandler(exceed_edit, pattern=rf"^{PREFIX}:exceed:edit$"),
+            MessageHandler(TEXT, typed_not_button),
+        ],
+        Step.CONFIRM: [
+            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
+            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
+            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
+            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
+        ],
+    },
+    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit), *flow.fallbacks()],
+    name="rollover",
+    persistent=True,
+    allow_reentry=True,
+)
+
+HANDLERS = [conversation]

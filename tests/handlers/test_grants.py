@@ -1,0 +1,531 @@
+"""/hibah, the grant's view and the grants on the group card, through the real Application."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.grants import default_due, parse_units
+from models.enums import ReminderStatus, Role
+from models.tables import AuditLog, Grant, Reminder, UserData
+from tests.factories import (
+    DISTRICT_ELSEWHERE,
+    REGENCY_SUKABUMI,
+    make_grant,
+    make_group,
+    make_mentor,
+)
+from tests.harness import ChatUser
+
+MENTOR = 700401
+OTHER = 700402
+COORDINATOR = 700403
+TODAY = date(2026, 11, 25)
+FORMED = date(2026, 1, 10)
+
+
+async def mentor_with_group(session: AsyncSession) -> int:
+    """The mentor MENTOR with one group, KUBE Mawar (formed 10 January 2026); its id."""
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    return group.id
+
+
+async def grants(session: AsyncSession) -> list[Grant]:
+    await session.rollback()  # a fresh snapshot: the bot wrote with its own connection
+    return list((await session.execute(select(Grant).order_by(Grant.id))).scalars())
+
+
+async def draft(session: AsyncSession) -> dict | None:
+    await session.rollback()
+    row = await session.get(UserData, MENTOR)
+    return None if row is None else row.data.get("draft:grant")
+
+
+def shown(replies) -> str:
+    return "\n---\n".join(m.content or "" for m in replies)
+
+
+async def to_amount(chat: ChatUser, form: str = "Tunai") -> None:
+    await chat.send("/hibah")
+    await chat.press("KUBE Mawar")
+    await chat.press("Bantuan stimulan")
+    await chat.press("APBN")
+    await chat.press(form)
+
+
+async def to_received(chat: ChatUser) -> None:
+    await to_amount(chat)
+    await chat.send("20 jt")
+
+
+async def to_obligation(chat: ChatUser) -> None:
+    await to_received(chat)
+    await chat.press("📅 Hari ini")
+
+
+async def to_due(chat: ChatUser) -> None:
+    await to_obligation(chat)
+    await chat.send("10jt")
+    await chat.press("Lewati")  # units
+    await chat.send("-")  # households
+
+
+async def to_summary(chat: ChatUser) -> None:
+    await to_due(chat)
+    await chat.press("Pakai ")
+
+
+# --- whole grants --------------------------------------------------------------------------------
+
+async def test_cash_grant_with_a_rollover_amount(bot, session):
+    group_id = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+
+    replies = await chat.send("/hibah")
+    assert "Hibah untuk kelompok mana?" in shown(replies)
+    assert chat.buttons() == ["KUBE Mawar"]
+    replies = await chat.press("KUBE Mawar")
+    assert "Catat hibah untuk KUBE Mawar" in shown(replies)
+    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
+    await chat.press("Bantuan stimulan")
+    assert chat.buttons() == ["APBN", "APBD provinsi", "APBD kabupaten/kota", "CSR/swasta",
+                              "Lainnya"]
+    await chat.press("APBN")
+    assert chat.buttons() == ["Tunai", "Barang"]
+    await chat.press("Tunai")
+    assert "Berapa rupiah hibah" in chat.last_text() and "Contoh:" in chat.last_text()
+    replies = await chat.send("Rp 20.000.000")
+    assert "✓ Rp 20.000.000" in shown(replies)
+    assert "Kapan hibah diterima" in chat.last_text()
+    replies = await chat.press("📅 Hari ini")
+    assert "25 November 2026" in shown(replies)
+    assert "1 dari 3" in chat.last_text()
+    await chat.send("10 jt")
+    assert "2 dari 3" in chat.last_text()
+    await chat.press("Lewati")
+    assert "3 dari 3" in chat.last_text()
+    await chat.send("-")
+    assert "Sampai kapan" in chat.last_text() and "12 bulan" in chat.last_text()
+    assert chat.buttons() == ["Pakai 25 November 2027"]
+    await chat.press("Pakai 25 November 2027")
+
+    summary = chat.last_text()
+    assert "Kelompok: KUBE Mawar" in summary and "Jenis: Bantuan stimulan" in summary
+    assert "Sumber dana: APBN" in summary and "Bentuk: Tunai" in summary
+    assert "Nilai: Rp 20.000.000" in summary and "Diterima: 25 November 2026" in summary
+    assert "• Uang: Rp 10.000.000" in summary and "Batas waktu: 25 November 2027" in summary
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    await chat.press("✅ Simpan")
+    assert "Tersimpan" in chat.last_text() and "25 November 2027" in chat.last_text()
+    assert chat.buttons() == ["🔎 Lihat hibah"]
+
+    [grant] = await grants(session)
+    assert (grant.group_id, grant.kind, grant.funding_source, grant.form) == (
+        group_id, "stimulan", "apbn", "tunai")
+    assert (grant.amount, grant.goods_description, grant.received_on) == (
+        20_000_000, None, TODAY)
+    assert (grant.rollover_amount, grant.rollover_units, grant.rollover_unit_label,
+            grant.rollover_households) == (10_000_000, None, None, None)
+    assert grant.rollover_due == date(2027, 11, 25)
+    grant_id = grant.id
+    assert await draft(session) is None
+    pending = (await session.execute(select(Reminder.rule, Reminder.fire_on).where(
+        Reminder.subject_id == grant_id, Reminder.rule.like("rollover%"),
+        Reminder.status == ReminderStatus.PENDING))).all()
+    assert sorted(pending) == [("rollover_overdue", date(2027, 11, 26)),
+                               ("rollover_soon", date(2027, 10, 26))]
+    audits = (await session.execute(select(func.count()).select_from(AuditLog).where(
+        AuditLog.entity == "grant"))).scalar_one()
+    assert audits == 1
+
+    await chat.press("🔎 Lihat hibah")
+    view = chat.last_text()
+    assert "Bantuan stimulan – KUBE Mawar" in view and "sisa 365 hari" in view
+    assert "Rp 0 dari Rp 10.000.000" in view and "Belum digulirkan (0%)" in view
+    assert "Belum ada pengguliran" in view
+    assert chat.buttons() == ["🔁 Catat pengguliran", "« Kelompok"]
+
+
+async def test_goods_grant_with_a_units_obligation(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amount(chat, form="Barang")
+    assert "Barang apa" in chat.last_text() and "10 ekor kambing" in chat.last_text()
+    await chat.send("10 ekor kambing")
+    assert "nilai barang" in chat.last_text() and chat.buttons() == ["Lewati"]
+    await chat.send("-")  # value not known
+    await chat.send("1/10/2026")
+    await chat.press("Lewati")  # no Rupiah obligation
+    replies = await chat.send("10 ekor anak kambing")
+    assert "✓ 10 ekor anak kambing" in shown(replies)
+    await chat.send("5 KK")
+    assert "Pakai 1 Oktober 2027" in chat.buttons()
+    replies = await chat.send("31/12/2027")
+    assert "31 Desember 2027" in shown(replies)
+    summary = chat.last_text()
+    assert "Bentuk: Barang – 10 ekor kambing" in summary and "Nilai: -" in summary
+    assert "• Barang: 10 ekor anak kambing" in summary
+    assert "• Penerima: 5 KK/kelompok" in summary and "Uang" not in summary
+    await chat.press("✅ Simpan")
+
+    [grant] = await grants(session)
+    assert (grant.form, grant.amount, grant.goods_description) == (
+        "barang", None, "10 ekor kambing")
+    assert grant.received_on == date(2026, 10, 1)
+    assert (grant.rollover_amount, grant.rollover_units, grant.rollover_unit_label,
+            grant.rollover_households) == (None, 10, "ekor anak kambing", 5)
+    assert grant.rollover_due == date(2027, 12, 31)
+
+
+async def test_units_without_a_label_take_the_goods_label(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amount(chat, form="Barang")
+    await chat.send("10 ekor kambing")
+    await chat.send("15 jt")
+    await chat.press("📅 Hari ini")
+    await chat.send("-")
+    replies = await chat.send("8")
+    assert "✓ 8 ekor kambing" in shown(replies)
+
+
+# --- wrong answers -------------------------------------------------------------------------------
+
+async def test_bad_amounts_get_an_example_and_the_same_question(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amount(chat)
+    replies = await chat.send("dua puluh")
+    assert "tidak bisa saya baca" in shown(replies) and "Contoh: 20 jt" in shown(replies)
+    assert "Berapa rupiah hibah" in chat.last_text()
+    replies = await chat.send("-")
+    assert "wajib diisi" in shown(replies)
+    replies = await chat.send("0")
+    assert "lebih dari 0" in shown(replies)
+    replies = await chat.send("-5000")
+    assert "/batal" in shown(replies)  # the third miss offers to stop
+    await chat.send("20,5 juta")
+    assert (await draft(session))["amount"] == 20_500_000
+    await chat.press("📅 Hari ini")
+    replies = await chat.send("banyak")
+    assert "tidak bisa saya baca" in shown(replies) and "1 dari 3" in chat.last_text()
+    replies = await chat.send("25 jt")
+    assert "tidak boleh lebih dari nilai hibah (Rp 20.500.000)" in shown(replies)
+    await chat.send("10 jt")
+    replies = await chat.send("sepuluh")
+    assert "Contoh: 10 ekor anak kambing" in shown(replies)
+    replies = await chat.send("10")
+    assert "10 apa?" in shown(replies)
+    await chat.press("Lewati")
+    replies = await chat.send("500")
+    assert "1 sampai 100" in shown(replies)
+
+
+async def test_received_date_not_in_the_future_nor_before_the_group(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_received(chat)
+    replies = await chat.send("1/12/2026")
+    assert "tidak boleh setelah hari ini (25 November 2026)" in shown(replies)
+    assert "Kapan hibah diterima" in chat.last_text()
+    replies = await chat.send("5/1/2026")
+    assert "sebelum KUBE Mawar dibentuk (10 Januari 2026)" in shown(replies)
+    replies = await chat.send("jam 10")
+    assert "tidak bisa saya baca" in shown(replies)
+    await chat.send("kemarin")
+    assert (await draft(session))["received_on"] == "2026-11-24"
+
+
+async def test_an_obligation_is_required(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_obligation(chat)
+    await chat.press("Lewati")
+    await chat.press("Lewati")
+    replies = await chat.press("Lewati")
+    assert "minimal satu" in shown(replies)
+    assert "1 dari 3" in chat.last_text()
+    await chat.send("-")
+    await chat.send("-")
+    await chat.send("3")
+    assert "Sampai kapan" in chat.last_text()
+    current = await draft(session)
+    assert (current["roll_amount"], current["roll_units"], current["roll_households"]) == (
+        None, None, 3)
+
+
+async def test_deadline_must_be_after_the_receipt(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_due(chat)
+    replies = await chat.send("1/11/2026")
+    assert "harus setelah tanggal diterima (25 November 2026)" in shown(replies)
+    assert "Sampai kapan" in chat.last_text()
+    replies = await chat.send("25/11/2040")
+    assert "paling lama 10 tahun" in shown(replies)
+    replies = await chat.send("besok pagi sekali")
+    assert "tidak bisa saya baca" in shown(replies)
+    await chat.send("30 Jun 2027")
+    assert "Batas waktu: 30 Juni 2027" in chat.last_text()
+
+
+# --- changing answers ----------------------------------------------------------------------------
+
+async def test_change_answers_from_the_summary(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_summary(chat)
+    await chat.press("✏️ Ubah")
+    assert chat.buttons() == ["Jenis", "Sumber dana", "Bentuk", "Nilai", "Tanggal diterima",
+                              "Kewajiban gulir", "Batas waktu", "« Kembali"]
+    await chat.press("Tanggal diterima")
+    await chat.send("1/3/2026")
+    summary = chat.last_text()
+    # The suggested deadline follows the date received.
+    assert "Diterima: 1 Maret 2026" in summary and "Batas waktu: 1 Maret 2027" in summary
+
+    await chat.press("✏️ Ubah")
+    await chat.press("Kewajiban gulir")
+    await chat.send("-")
+    await chat.send("-")
+    await chat.send("4")
+    summary = chat.last_text()
+    assert "• Penerima: 4 KK/kelompok" in summary and "Uang" not in summary
+
+    await chat.press("✏️ Ubah")
+    await chat.press("Bentuk")
+    await chat.press("Barang")
+    await chat.send("2 ekor sapi")
+    await chat.send("-")
+    summary = chat.last_text()
+    assert "Bentuk: Barang – 2 ekor sapi" in summary
+    assert "Nilai: -" in summary
+    await chat.press("✏️ Ubah")
+    assert "Barang" in chat.buttons()
+    await chat.press("Batas waktu")
+    await chat.send("1/6/2027")
+    await chat.press("✅ Simpan")
+    [grant] = await grants(session)
+    assert (grant.form, grant.goods_description, grant.amount) == ("barang", "2 ekor sapi", None)
+    assert grant.received_on == date(2026, 3, 1) and grant.rollover_due == date(2027, 6, 1)
+    assert (grant.rollover_amount, grant.rollover_households) == (None, 4)
+
+
+async def test_a_typed_deadline_is_asked_again_when_the_receipt_moves_past_it(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_due(chat)
+    await chat.send("1/12/2026")
+    await chat.press("✏️ Ubah")
+    await chat.press("Tanggal diterima")
+    await chat.send("1/3/2026")
+    assert "Batas waktu: 1 Desember 2026" in chat.last_text()  # still after: kept
+    await chat.press("✏️ Ubah")
+    await chat.press("Batas waktu")
+    await chat.send("1/4/2026")
+    await chat.press("✏️ Ubah")
+    await chat.press("Tanggal diterima")
+    replies = await chat.send("kemarin")
+    assert "isi lagi batas waktunya" in shown(replies)
+    assert "Sampai kapan" in chat.last_text()
+    await chat.press("Pakai ")
+    assert "Batas waktu: 24 November 2027" in chat.last_text()
+
+
+# --- cancelling, forged buttons, redelivery ------------------------------------------------------
+
+async def test_cancel_saves_nothing(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_obligation(chat)
+    replies = await chat.send("/batal")
+    assert "Tidak ada yang disimpan" in shown(replies)
+    assert await grants(session) == [] and await draft(session) is None
+
+    await to_summary(chat)
+    await chat.press("❌ Batal")
+    assert await grants(session) == [] and await draft(session) is None
+
+
+async def test_forged_buttons_for_another_mentors_group_or_grant_are_refused(bot, session):
+    await mentor_with_group(session)
+    other = await make_mentor(session, telegram_id=OTHER, area_code=DISTRICT_ELSEWHERE)
+    foreign_group = await make_group(session, other, name="KUBE Anggrek",
+                                     village_code="73.71.01.1001")
+    foreign_grant = await make_grant(session, foreign_group, other)
+    chat = bot.chat(MENTOR)
+
+    replies = await chat.press_data(f"hib:start:{foreign_group.id}")
+    assert "Kelompok tidak ditemukan" in shown(replies)
+    assert chat.buttons() == ["KUBE Mawar"]  # the question again, with own groups only
+    replies = await chat.press_data(f"hib:group:{foreign_group.id}")
+    assert "Kelompok tidak ditemukan" in shown(replies)
+    assert (await draft(session)).get("group_id") is None
+
+    await chat.press_data(f"hib:view:{foreign_grant.id}")
+    assert chat.callback_answers()[-1].text == (
+        "Hibah tidak ditemukan, atau Anda tidak berhak melihatnya.")
+    await chat.press_data("hib:view:999999")
+    assert chat.callback_answers()[-1].text.startswith("Hibah tidak ditemukan")
+    assert [g.id for g in await grants(session)] == [foreign_grant.id]
+
+
+async def test_forged_hibah_button_of_a_mentor_without_groups(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    replies = await chat.send("/hibah")
+    assert "belum punya kelompok" in shown(replies)
+    replies = await chat.press_data("hib:start:1")
+    assert "Kelompok tidak ditemukan" in shown(replies) and "/tambah_kelompok" in shown(replies)
+
+
+async def test_redelivered_save_creates_one_grant(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_summary(chat)
+    summary = chat.last()
+    update_id = bot.server.press_button(MENTOR, summary.message_id,
+                                        summary.callback_data("✅ Simpan"))
+    await bot.settle(update_id)
+    assert "Tersimpan" in chat.last_text()
+    saved_texts = len(chat.texts())
+
+    bot.server.redeliver(update_id)
+    await bot.settle(update_id)
+    await bot.restart()
+    bot.server.redeliver(update_id)
+    await bot.settle(update_id)
+    await chat.press_data("hib:save", message_id=summary.message_id)  # and a double tap
+
+    assert len(await grants(session)) == 1
+    assert len([t for t in chat.texts() if "Tersimpan" in t]) == 1
+    assert len(chat.texts()) == saved_texts + 0
+    pending = (await session.execute(select(func.count()).select_from(Reminder).where(
+        Reminder.status == ReminderStatus.PENDING,
+        Reminder.rule.in_(["rollover_soon", "rollover_overdue"])))).scalar_one()
+    assert pending == 2
+
+
+async def test_restart_in_the_middle_then_complete(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_obligation(chat)
+    await bot.restart()
+    await chat.send("10 jt")
+    await chat.press("Lewati")
+    await bot.restart()
+    await chat.send("/hibah")  # continues where it stopped
+    assert "belum selesai" in chat.texts()[-2] and "3 dari 3" in chat.last_text()
+    await chat.send("-")
+    await chat.press("Pakai ")
+    await chat.press("✅ Simpan")
+    assert len(await grants(session)) == 1
+
+
+# --- the group card and the grant's view ---------------------------------------------------------
+
+async def test_group_card_and_list_show_grants(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    await make_group(session, mentor, name="KUBE Melati", formed_on=FORMED)
+    await make_grant(session, group, mentor, amount=20_000_000)
+    await make_grant(session, group, mentor, kind="blps", amount=15_000_000)
+    chat = bot.chat(MENTOR)
+
+    await chat.send("/kelompok")
+    listing = chat.last_text()
+    mawar, melati = listing.split("KUBE Mawar")[1], listing.split("KUBE Melati")[1]
+    assert "Hibah: 2 (Rp 35.000.000)" in mawar.split("KUBE Melati")[0]
+    assert "Hibah" not in melati.split("KUBE Mawar")[0]
+
+    await chat.press_data(f"kel:det:{group.id}")
+    detail = chat.last_text()
+    assert "Kelengkapan: lengkap" in detail and "Hibah (2):" in detail
+    assert "1. Bantuan stimulan Rp 20.000.000 – gulir: Belum digulirkan (0%)" in detail
+    assert "2. BLPS Rp 15.000.000" in detail
+    buttons = chat.buttons()
+    assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
+    assert buttons[4:] == ["💰 Hibah", "💰 Hibah 1", "💰 Hibah 2", "« Daftar kelompok"]
+
+    await chat.press("💰 Hibah 2")
+    assert "BLPS – KUBE Mawar" in chat.last_text()
+    await chat.press("« Kelompok")
+    assert "Hibah (2):" in chat.last_text()
+    replies = await chat.press("💰 Hibah")
+    assert "Catat hibah untuk KUBE Mawar" in shown(replies)
+    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
+
+
+async def test_coordinator_sees_a_grant_but_cannot_record_roll_overs(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    grant = await make_grant(session, group, mentor)
+    await make_mentor(session, telegram_id=COORDINATOR, role=Role.COORDINATOR,
+                      area_code=REGENCY_SUKABUMI)
+    chat = bot.chat(COORDINATOR)
+    await chat.press_data(f"hib:view:{grant.id}")
+    assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
+    assert chat.buttons() == ["« Kelompok"]
+    await chat.press_data(f"kel:det:{group.id}")
+    assert "💰 Hibah" not in chat.buttons() and "💰 Hibah 1" in chat.buttons()
+
+
+async def test_view_in_the_middle_of_the_questions_keeps_them(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    grant = await make_grant(session, group, mentor)
+    chat = bot.chat(MENTOR)
+    await chat.send("/hibah")
+    await chat.press("KUBE Mawar")
+    await chat.press_data(f"hib:view:{grant.id}")
+    assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
+    await chat.press("BLPS")  # the question before the view still answers
+    assert "sumber dana" in chat.last_text()
+
+
+# --- pure helpers --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10 ekor anak kambing", (10, "ekor anak kambing")),
+    ("10ekor", (10, "ekor")),
+    ("1.000 bibit lele", (1000, "bibit lele")),
+    ("sepuluh ekor kambing", (10, "ekor kambing")),
+    ("dua puluh ekor", (20, "ekor")),
+    ("10", (10, None)),
+    ("  3   karung  beras ", (3, "karung beras")),
+])
+def test_parse_units(text, expected):
+    assert parse_units(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "ekor kambing", "0 ekor", "1,5 ton", "10 12",
+                                  "200000 ekor", "banyak"])
+def test_parse_units_refuses(text):
+    assert parse_units(text) is None
+
+
+def test_default_due_is_calendar_months_later():
+    assert default_due(date(2026, 11, 25), 12) == date(2027, 11, 25)
+    assert default_due(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert default_due(date(2024, 2, 29), 12) == date(2025, 2, 28)
+
+
+async def test_english_mentor(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR, language="en")
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    grant = await make_grant(session, group, mentor, rollover_households=4)
+    chat = bot.chat(MENTOR, language_code="en")
+    await chat.send("/hibah")
+    assert "Which group received the grant?" in chat.last_text()
+    await chat.press("KUBE Mawar")
+    assert chat.buttons() == ["Stimulus grant", "BLPS", "Other grant"]
+    await chat.send("/batal")
+    await chat.press_data(f"hib:view:{grant.id}")
+    view = chat.last_text()
+    assert "Stimulus grant – KUBE Mawar" in view and "0 of 4 households/groups" in view
+    assert "Not started (0%)" in view and "No roll-overs yet." in view
+    assert chat.buttons() == ["🔁 Record a roll-over", "« Group"]

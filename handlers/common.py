@@ -160,11 +160,15 @@ class Flow:
     gets a short explanation and the very same question, and the draft is never touched.
     """
 
+    # Every conversation, so that starting one while another is half answered can be refused.
+    registry: list[Flow] = []
+
     def __init__(self, name: str, *, prefix: str, what: str) -> None:
         self.name = name
         self.prefix = prefix  # callback data prefix of this conversation's buttons
         self.what = what  # text key naming the conversation ("what.visit")
         self.questions: dict[int, QuestionRenderer] = {}
+        Flow.registry.append(self)
 
     def question(self, state: int) -> Callable[[QuestionRenderer], QuestionRenderer]:
         def register(renderer: QuestionRenderer) -> QuestionRenderer:
@@ -191,7 +195,21 @@ class Flow:
             context.user_data.pop(self.key, None)
 
     def current(self, context: BotContext) -> int | None:
-        return self.draft(context).get("_state")
+        """The question being answered, or None (reads without creating a draft)."""
+        if context.user_data is None:
+            return None
+        return context.user_data.get(self.key, {}).get("_state")
+
+    async def other_in_progress(self, update: Update, context: BotContext) -> bool:
+        """True (after saying so and asking its question again) when another conversation is
+        half answered: one at a time, so typed answers never go to the wrong one."""
+        for other in Flow.registry:
+            if other is not self and other.current(context) is not None:
+                if update.callback_query is not None:
+                    await update.callback_query.answer()
+                await other.busy(update, context)
+                return True
+        return False
 
     async def ask(self, update: Update, context: BotContext, state: int) -> int:
         """Asks the question of ``state`` and remembers it as the current one."""

@@ -486,6 +486,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/hibah: continues an unfinished grant, or asks which group received it."""
+    if await flow.other_in_progress(update, context):
+        return END
     resumed = await _resume(update, context)
     if resumed is not None:
         return resumed
@@ -500,6 +502,8 @@ async def start(update: Update, context: BotContext) -> int:
 @guard()
 async def start_for_group(update: Update, context: BotContext) -> int:
     """The "Hibah" button of a group card: checks the group is the mentor's own, asks the kind."""
+    if await flow.other_in_progress(update, context):
+        return END
     query = update.callback_query
     await query.answer()
     resumed = await _resume(update, context)

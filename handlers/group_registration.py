@@ -219,6 +219,8 @@ async def _next(update: Update, context: BotContext, step: Step) -> int:
 @guard({Role.MENTOR, Role.COORDINATOR, Role.ADMIN})
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
+    if await flow.other_in_progress(update, context):
+        return END
     flow.start(context)
     await say(update, context.t("grp.start"))
     return await flow.ask(update, context, Step.NAME)

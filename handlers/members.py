@@ -78,6 +78,8 @@ async def _ask_line(update: Update, context: BotContext) -> None:
 @guard()
 async def start_add(update: Update, context: BotContext) -> int:
     """Checks there is room in the group and asks for the new household's line."""
+    if await flow.other_in_progress(update, context):
+        return END
     group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
     if group is None:
         return END

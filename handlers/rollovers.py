@@ -299,6 +299,8 @@ async def _begin(update: Update, context: BotContext, grant: Grant, group: Group
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/gulir: continues an unfinished roll-over, or asks which grant it is from."""
+    if await flow.other_in_progress(update, context):
+        return END
     resumed = await _resume(update, context)
     if resumed is not None:
         return resumed
@@ -313,6 +315,8 @@ async def start(update: Update, context: BotContext) -> int:
 @guard()
 async def start_for_grant(update: Update, context: BotContext) -> int:
     """A "Catat pengguliran" button: checks the grant is the mentor's group's, asks the date."""
+    if await flow.other_in_progress(update, context):
+        return END
     query = update.callback_query
     await query.answer()
     resumed = await _resume(update, context)

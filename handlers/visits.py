@@ -343,6 +343,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/kunjungan: continues an unfinished visit, or asks which group was visited."""
+    if await flow.other_in_progress(update, context):
+        return END
     resumed = await _resume(update, context)
     if resumed is not None:
         return resumed
@@ -357,6 +359,8 @@ async def start(update: Update, context: BotContext) -> int:
 @guard()
 async def start_for_group(update: Update, context: BotContext) -> int:
     """A "Catat kunjungan" button: checks the group is the mentor's own and asks the date."""
+    if await flow.other_in_progress(update, context):
+        return END
     query = update.callback_query
     await query.answer()
     resumed = await _resume(update, context)

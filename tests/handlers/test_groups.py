@@ -195,3 +195,17 @@ async def test_members_add_remove_role_history(bot, session):
     members = await group_queries.active_members(session=session, group_id=group.id)
     assert len(members) == 5
     assert {m.name: m.role for m in members}["Ani Suryani"] == "ketua"
+
+
+async def test_one_conversation_at_a_time(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    await chat.send("KUBE Anggrek")
+    # A "Catat kunjungan" button from an older message, in the middle of registering a group.
+    await chat.press_data(f"kun:start:{group.id}")
+    assert "sedang mengisi pendaftaran kelompok" in chat.texts()[-2]
+    assert "desa/kelurahan" in chat.last_text()
+    await chat.send("Sekarwangi")  # the answer goes to the registration, not to a visit
+    assert chat.buttons() == ["Desa Sekarwangi, Kec. Cibadak, Kab. Sukabumi"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import (
     CallbackQuery,
@@ -161,7 +161,7 @@ class Flow:
     """
 
     # Every conversation, so that starting one while another is half answered can be refused.
-    registry: list[Flow] = []
+    registry: ClassVar[list[Flow]] = []
 
     def __init__(self, name: str, *, prefix: str, what: str) -> None:
         self.name = name

@@ -165,7 +165,8 @@ async def detail(update: Update, context: BotContext) -> None:
     if grants_text:
         text += "\n\n" + grants_text
     if group.mentor_id == context.mentor.id:
-        grant_rows = [[(context.t("grant.btn.add"), f"hib:start:{group.id}")], *grant_rows]
+        grant_rows = [[(context.t("grant.btn.add"), f"hib:start:{group.id}"),
+                       (context.t("sched.button"), f"jdw:ask:{group.id}")], *grant_rows]
     await say(update, text, reply_markup=_card_keyboard(context, group.id,
                                                         extra_rows=grant_rows))
 

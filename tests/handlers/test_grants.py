@@ -449,7 +449,8 @@ async def test_group_card_and_list_show_grants(bot, session):
     assert "2. BLPS Rp 15.000.000" in detail
     buttons = chat.buttons()
     assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
-    assert buttons[4:] == ["💰 Hibah", "💰 Hibah 1", "💰 Hibah 2", "« Daftar kelompok"]
+    assert buttons[4:] == ["💰 Hibah", "⏱ Ubah jadwal", "💰 Hibah 1", "💰 Hibah 2",
+                           "« Daftar kelompok"]
 
     await chat.press("💰 Hibah 2")
     assert "BLPS – KUBE Mawar" in chat.last_text()

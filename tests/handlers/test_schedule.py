@@ -18,7 +18,8 @@ async def test_change_interval_moves_due_date_and_reminders(bot, session):
     group = await make_group(session, mentor)
     await make_visit(session, group, mentor, visited_on=TODAY - timedelta(days=3))
     chat = bot.chat(MENTOR)
-    await chat.press_data(f"jdw:ask:{group.id}")
+    await chat.press_data(f"kel:det:{group.id}")
+    await chat.press("⏱ Ubah jadwal")
     assert "Sekarang setiap 30 hari" in chat.last_text()
     assert chat.buttons()[:3] == ["Setiap 7 hari", "Setiap 14 hari", "✓ Setiap 30 hari"]
     await chat.press("Setiap 14 hari")

@@ -77,6 +77,13 @@ def _local(now: datetime, area_code: str | None) -> datetime:
     return now.astimezone(ZoneInfo(timezone_for(area_code) if area_code else "Asia/Jakarta"))
 
 
+def _too_old(reminder: Reminder, now: datetime, area_code: str | None,
+              settings: Settings) -> bool:
+    """Missed for more than the catch-up window, counted in calendar days where it applies."""
+    return (_local(now, area_code).date() - reminder.fire_on).days > \
+        settings.reminder_catchup_days
+
+
 def _daytime(now: datetime, area_code: str | None, settings: Settings) -> bool:
     hour = _local(now, area_code).hour
     return settings.quiet_hours_end <= hour < settings.quiet_hours_start
@@ -108,25 +115,23 @@ async def expand(*, session: AsyncSession, now: datetime, settings: Settings,
     due already (after a long downtime); fire dates only move forward, so it ends.
     """
     rules = settings.reminder_rules
-    catchup = timedelta(days=settings.reminder_catchup_days)
     handled: set[int] = set()
     while batch := [r for r in await reminder_queries.due(session=session, now=now)
                     if r.id not in handled]:
         for reminder in batch:
             handled.add(reminder.id)
             await _expand_one(session=session, reminder=reminder, now=now, settings=settings,
-                              rules=rules, catchup=catchup, report=report)
+                              rules=rules, report=report)
             if commit:
                 await session.commit()
 
 
 async def _expand_one(*, session: AsyncSession, reminder: Reminder, now: datetime,
-                      settings: Settings, rules, catchup: timedelta,
-                      report: SweepReport) -> None:
+                      settings: Settings, rules, report: SweepReport) -> None:
     group, _grant = await _subject(session=session, reminder=reminder)
     if group is None:
         reminder.status = ReminderStatus.CANCELLED
-    elif reminder.due_at < now - catchup:
+    elif _too_old(reminder, now, group.village_code, settings):
         # Too old to be useful (the bot was down for long): skip it, keep the rule going.
         reminder.status = ReminderStatus.EXPIRED
         report.expired += 1
@@ -217,19 +222,24 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
                         report: SweepReport, dry_run: bool = False) -> list[Digest]:
     """Phase 2a: one digest per recipient who may be told now."""
     per_recipient: dict[int, list[tuple[ReminderDelivery, Reminder]]] = defaultdict(list)
-    catchup = timedelta(days=settings.reminder_catchup_days)
-    stale: list[int] = []
     for delivery, reminder in await reminder_queries.open_deliveries(session=session):
-        if reminder.due_at < now - catchup:
-            stale.append(delivery.id)
+        per_recipient[delivery.recipient_telegram_id].append((delivery, reminder))
+    people = await mentor_queries.by_telegram_ids(session=session,
+                                                  telegram_ids=list(per_recipient))
+    stale: list[int] = []
+    for telegram_id, rows in list(per_recipient.items()):
+        person = people.get(telegram_id)
+        area = person.area_code if person else None
+        fresh = [(d, r) for d, r in rows if not _too_old(r, now, area, settings)]
+        stale += [d.id for d, r in rows if _too_old(r, now, area, settings)]
+        if fresh:
+            per_recipient[telegram_id] = fresh
         else:
-            per_recipient[delivery.recipient_telegram_id].append((delivery, reminder))
+            del per_recipient[telegram_id]
     if stale and not dry_run:
         await reminder_queries.finish(session=session, delivery_ids=stale,
                                       status=DeliveryStatus.EXPIRED, now=now, reason="too old")
         report.expired += len(stale)
-    people = await mentor_queries.by_telegram_ids(session=session,
-                                                  telegram_ids=list(per_recipient))
     digests = []
     for telegram_id, rows in per_recipient.items():
         person = people.get(telegram_id)

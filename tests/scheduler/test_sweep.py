@@ -249,3 +249,13 @@ async def test_dry_run_lists_and_sends_nothing(bot, settings, session):
     assert (await session.execute(select(ReminderDelivery))).first() is None
     real = await run(bot, settings, at(DUE, 7, 0))
     assert real.sent == 1
+
+
+async def test_catch_up_counts_calendar_days(bot, settings, session):
+    mentor, _ = await mentor_with_group(session, 880001)
+    # First sweep ten days late (an outage): the 7-days-late reminder is three calendar days
+    # old and still told, with today's count; the older ones are skipped.
+    report = await run(bot, settings, at(DUE + timedelta(days=10), 7, 5))
+    texts = received(bot, mentor.telegram_id)
+    assert len(texts) == 1 and "kunjungan terlambat 10 hari" in texts[0]
+    assert report.expired == 3  # due day, 1 and 3 days late

@@ -3,6 +3,8 @@
 from models.tables import (  # noqa: F401
     Area,
     AuditLog,
+    Broadcast,
+    BroadcastRecipient,
     ConversationState,
     Grant,
     Group,

@@ -145,3 +145,25 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     CANCELLED = "cancelled"
+
+
+class Audience(StrEnum):
+    ALL_MENTORS = "semua"
+    DISTRICT = "kecamatan"
+    OVERDUE = "terlambat"
+    COORDINATORS = "koordinator"
+
+
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"

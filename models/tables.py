@@ -267,3 +267,44 @@ class ReminderDelivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
     reason: str | None = Field(default=None, max_length=200)
+
+
+class Broadcast(SQLModel, table=True):
+    """A coordinator's message to many mentors (siaran); delivered from the outbox below."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int = Field(foreign_key="mentor.id", index=True)
+    area_code: str | None = Field(default=None, foreign_key="area.code")
+    audience: str = Field(max_length=20)
+    audience_code: str | None = Field(default=None, max_length=13)
+    text: str = Field(max_length=4096)
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    document_file_id: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="draft", max_length=12, index=True)
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    progress_message_id: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+
+
+class BroadcastRecipient(SQLModel, table=True):
+    """One outbox row per recipient: a restart resumes it and never sends anyone twice."""
+
+    __tablename__ = "broadcast_recipient"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "telegram_id", name="uq_broadcast_recipient"),
+        Index("ix_broadcast_recipient_status", "broadcast_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id")
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    name: str = Field(max_length=100)
+    status: str = Field(default="pending", max_length=12)
+    attempts: int = 0
+    reason: str | None = Field(default=None, max_length=200)
+    not_before: datetime | None = None  # after a 429: wait this long for this message only
+    sent_at: datetime | None = None

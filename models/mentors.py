@@ -251,3 +251,32 @@ async def promote(*, session: AsyncSession, telegram_id: int, role: Role, area_c
                  new=audit.snapshot(mentor, {"role", "area_code", "status"}))
     await session.commit()
     return mentor
+
+
+def area_clause(area_code: str | None):
+    """Users whose own area lies inside ``area_code`` (all users when None: admins)."""
+    if not area_code:
+        return True
+    return (Mentor.area_code == area_code) | Mentor.area_code.like(area_code + ".%")
+
+
+async def in_area(*, session: AsyncSession, area_code: str | None,
+                  roles: tuple[Role, ...] = (Role.MENTOR,),
+                  statuses: tuple[MentorStatus, ...] | None = (MentorStatus.ACTIVE,),
+                  ) -> list[Mentor]:
+    """Users of these roles (and statuses) working inside an area, by name."""
+    query = select(Mentor).where(area_clause(area_code), Mentor.role.in_(roles))
+    if statuses is not None:
+        query = query.where(Mentor.status.in_(statuses))
+    result = await session.execute(query.order_by(Mentor.name, Mentor.id))
+    return list(result.scalars())
+
+
+def may_manage(actor: Mentor, mentor: Mentor) -> bool:
+    """An admin manages everyone; a coordinator the mentors of their own area."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.COORDINATOR or not actor.area_code or not mentor.area_code:
+        return False
+    return mentor.area_code == actor.area_code or mentor.area_code.startswith(
+        actor.area_code + ".")

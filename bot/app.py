@@ -24,6 +24,7 @@ from bot.texts import t
 from handlers import (
     agenda,
     approvals,
+    coordinators,
     grants,
     group_registration,
     groups,
@@ -84,6 +85,7 @@ def add_handlers(application: Application) -> None:
             *rollovers.HANDLERS,
             *members.HANDLERS,
             *approvals.HANDLERS,
+            *coordinators.HANDLERS,
             *groups.HANDLERS,
             *agenda.HANDLERS,
             *schedule.HANDLERS,

@@ -32,10 +32,18 @@ def summary(context: BotContext, mentor: Mentor) -> str:
     )
 
 
-async def notify_approvers(context: BotContext, mentor: Mentor) -> int:
-    """Sends the admins a request with Setujui / Tolak; returns how many got it."""
+async def approver_ids(context: BotContext, mentor: Mentor) -> list[int]:
+    """The admins, and the coordinators whose area covers the new mentor's."""
     ids = await mentor_queries.admins(session=context.session,
                                       extra_ids=context.settings.admin_ids)
+    coordinators = await mentor_queries.coordinators(session=context.session)
+    ids += [c.telegram_id for c in coordinators if mentor_queries.may_manage(c, mentor)]
+    return list(dict.fromkeys(ids))
+
+
+async def notify_approvers(context: BotContext, mentor: Mentor) -> int:
+    """Sends the approvers a request with Setujui / Tolak; returns how many got it."""
+    ids = await approver_ids(context, mentor)
     sent = 0
     for telegram_id in ids:
         approver = await mentor_queries.get_by_telegram_id(session=context.session,
@@ -60,8 +68,9 @@ async def decide(update: Update, context: BotContext) -> None:
     query = update.callback_query
     _, verdict, raw_id = query.data.split(":")
     actor = context.mentor
-    # Coordinators get area rules in the coordinators issue; until then only admins decide.
-    if actor.role != Role.ADMIN:
+    target = await mentor_queries.get(session=context.session, mentor_id=int(raw_id))
+    # A coordinator decides only for mentors of their own area, whatever the button says.
+    if target is not None and not mentor_queries.may_manage(actor, target):
         await query.answer(context.t("guard.not_allowed"), show_alert=True)
         return
     mentor, changed = await mentor_queries.decide_pending(
@@ -88,9 +97,10 @@ async def decide(update: Update, context: BotContext) -> None:
         log.warning("could not tell mentor %s about the decision: %s", mentor.id, exc)
 
 
-@guard({Role.ADMIN})
+@guard(STAFF_ROLES)
 async def invite(update: Update, context: BotContext) -> None:
-    """/undang [uses] [days]: creates a deep link that approves a new mentor on the spot."""
+    """/undang [uses] [days]: a deep link that approves a new mentor on the spot; a
+    coordinator's link is for their own area, and the mentor's area must lie inside it."""
     args = context.args or []
     try:
         uses = int(args[0]) if args else 1
@@ -100,9 +110,11 @@ async def invite(update: Update, context: BotContext) -> None:
     if not (1 <= uses <= 500 and 1 <= days <= 90):
         await say(update, context.t("appr.invite_usage"))
         return
+    actor = context.mentor
+    area = actor.area_code if actor.role == Role.COORDINATOR else None
     created = await mentor_queries.create_invite(
-        session=context.session, created_by=context.mentor.telegram_id, days=days, max_uses=uses
-    )
+        session=context.session, created_by=actor.telegram_id, area_code=area, days=days,
+        max_uses=uses)
     link = f"https://t.me/{context.bot.username}?start={created.code}"
     await say(update, context.t("appr.invite_created", days=days, uses=uses, link=link))
 

@@ -17,8 +17,10 @@ def menu_text(context: BotContext) -> str:
     """The command menu for the current user's role."""
     text = context.t("help.menu")
     mentor = context.mentor
+    if mentor is not None and mentor.role in (Role.COORDINATOR, Role.ADMIN):
+        text = f"{text}\n\n{context.t('help.coord_menu')}"
     if mentor is not None and mentor.role == Role.ADMIN:
-        text = f"{text}\n\n{context.t('help.admin_menu')}"
+        text = f"{text}\n\n{context.t('help.admin_menu')}\n{context.t('help.admin_extra')}"
     return text
 
 

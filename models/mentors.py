@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit
@@ -280,3 +280,57 @@ def may_manage(actor: Mentor, mentor: Mentor) -> bool:
         return False
     return mentor.area_code == actor.area_code or mentor.area_code.startswith(
         actor.area_code + ".")
+
+
+async def find(*, session: AsyncSession, text: str, limit: int = 8) -> list[Mentor]:
+    """Registered users by Telegram id or by a piece of their name (for the admin's pickers)."""
+    text = text.strip()
+    if text.isdigit():
+        result = await session.execute(select(Mentor).where(Mentor.telegram_id == int(text)))
+    else:
+        pattern = "%" + text.lower().replace("%", "").replace("_", "") + "%"
+        result = await session.execute(
+            select(Mentor).where(func.lower(Mentor.name).like(pattern))
+            .order_by(Mentor.name).limit(limit))
+    return list(result.scalars())
+
+
+async def group_counts(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, int]:
+    from models.tables import Group
+
+    if not mentor_ids:
+        return {}
+    result = await session.execute(
+        select(Group.mentor_id, func.count()).where(Group.mentor_id.in_(mentor_ids))
+        .group_by(Group.mentor_id))
+    return {mentor_id: int(n) for mentor_id, n in result}
+
+
+async def reassign_groups(*, session: AsyncSession, source: Mentor, target: Mentor,
+                          actor_telegram_id: int) -> int:
+    """Hands every group of ``source`` to ``target`` (one audit row per group); commits."""
+    from models.tables import Group
+
+    groups = list((await session.execute(
+        select(Group).where(Group.mentor_id == source.id))).scalars())
+    for group in groups:
+        group.mentor_id = target.id
+        session.add(group)
+        audit.record(session=session, actor_telegram_id=actor_telegram_id,
+                     action=AuditAction.UPDATE, entity="group", entity_id=group.id,
+                     old={"mentor_id": source.id}, new={"mentor_id": target.id,
+                                                        "reason": "reassigned"})
+    await session.commit()
+    return len(groups)
+
+
+async def recent_audit(*, session: AsyncSession, limit: int = 20,
+                       entities: tuple[str, ...] | None = None) -> list:
+    """The latest audit rows, newest first (for /audit)."""
+    from models.tables import AuditLog
+
+    query = select(AuditLog)
+    if entities:
+        query = query.where(AuditLog.entity.in_(entities))
+    result = await session.execute(query.order_by(AuditLog.id.desc()).limit(limit))
+    return list(result.scalars())

@@ -1,0 +1,380 @@
+"""Coordinators and admins: appoint coordinators (/koordinator), approve mentors of the area
+(/persetujuan), look after them (/pendamping: deactivate, handing their groups on), move groups
+between mentors (/alihkan), and read the trail (/audit). Every button's ids are re-checked
+against the actor's area on the server. Diagram: coordinators.mmd beside this file.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from bot.texts import t
+from handlers import approvals
+from handlers.common import END, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
+from models import mentors as mentor_queries
+from models.enums import AreaLevel, MentorStatus, Role
+from models.tables import Mentor
+
+PREFIX = "koo"
+MENTORS = "pds"
+AREA_LEVELS = {int(AreaLevel.PROVINCE), int(AreaLevel.REGENCY), int(AreaLevel.DISTRICT)}
+
+
+class Step(IntEnum):
+    WHO = 1
+    AREA = 2
+    CONFIRM = 3
+
+
+flow = Flow("coordinator", prefix=PREFIX, what="what.coordinator")
+
+
+def _area_label(context: BotContext, code: str | None) -> str:
+    place = context.places.get(code) if code else None
+    return place.label if place else context.t("coord.whole_country")
+
+
+async def _tell(context: BotContext, person: Mentor, key: str, **values: object) -> None:
+    try:
+        await context.bot.send_message(person.telegram_id, t(person.language, key, **values))
+    except TelegramError:
+        pass  # they may have blocked the bot; the action itself stands
+
+
+# --- /koordinator: an admin appoints a coordinator for an area ---------------------------------
+
+@flow.question(Step.WHO)
+async def _ask_who(update: Update, context: BotContext) -> None:
+    await say(update, context.t("coord.ask_who"))
+
+
+@flow.question(Step.AREA)
+async def _ask_area(update: Update, context: BotContext) -> None:
+    await say(update, context.t("coord.ask_area", name=flow.draft(context)["name"]))
+
+
+@flow.question(Step.CONFIRM)
+async def _ask_confirm(update: Update, context: BotContext) -> None:
+    draft = flow.draft(context)
+    await say(update, context.t("coord.confirm", name=draft["name"],
+                                area=_area_label(context, draft["area"])),
+              reply_markup=keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
+                                      (context.t("common.cancel"), f"{PREFIX}:cancel")]]))
+
+
+@guard({Role.ADMIN})
+async def appoint(update: Update, context: BotContext) -> int:
+    """/koordinator: starts a draft and asks who is appointed."""
+    if await flow.other_in_progress(update, context):
+        return END
+    flow.start(context)
+    return await flow.ask(update, context, Step.WHO)
+
+
+@guard({Role.ADMIN})
+async def find_person(update: Update, context: BotContext) -> int:
+    """Finds registered users by name or Telegram id and offers them as buttons."""
+    text = (update.effective_message.text or "").strip()[:60]
+    found = await mentor_queries.find(session=context.session, text=text) if text else []
+    if not found:
+        return await flow.retry(update, context, Step.WHO,
+                                context.t("coord.nobody", query=text or "…"))
+    buttons = [(f"{m.name} ({_area_label(context, m.area_code)})", f"{PREFIX}:who:{m.id}")
+               for m in found]
+    await say(update, context.t("coord.pick_who"), reply_markup=column(buttons))
+    return Step.WHO
+
+
+@guard({Role.ADMIN})
+async def got_person(update: Update, context: BotContext) -> int:
+    """Stores the person and asks for the area."""
+    query = update.callback_query
+    person = await mentor_queries.get(session=context.session,
+                                      mentor_id=int(query.data.split(":")[2]))
+    if person is None:
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return Step.WHO
+    await close_buttons(query, person.name)
+    flow.draft(context).update(person_id=person.id, name=person.name)
+    return await flow.ask(update, context, Step.AREA)
+
+
+@guard({Role.ADMIN})
+async def search_area(update: Update, context: BotContext) -> int:
+    """Searches provinces, regencies and districts and offers the closest as buttons."""
+    text = " ".join((update.effective_message.text or "").split())[:60]
+    matches = context.places.search(text, levels=AREA_LEVELS, limit=6) if len(text) >= 2 else []
+    if not matches:
+        return await flow.retry(update, context, Step.AREA,
+                                context.t("onb.area_not_found", query=text or "…"))
+    await say(update, context.t("onb.pick_area"), reply_markup=column(
+        [(place.label, f"{PREFIX}:area:{place.code}") for place in matches]))
+    return Step.AREA
+
+
+@guard({Role.ADMIN})
+async def got_area(update: Update, context: BotContext) -> int:
+    """Stores the area (a real province, regency or district) and asks to confirm."""
+    query = update.callback_query
+    code = query.data.split(":", 2)[2]
+    place = context.places.get(code)
+    if place is None or place.level not in AREA_LEVELS:
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return Step.AREA
+    await close_buttons(query, place.label)
+    flow.draft(context)["area"] = code
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+@guard({Role.ADMIN})
+async def save(update: Update, context: BotContext) -> int:
+    """Makes the person a coordinator of the area (audited) and tells them."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    person = await mentor_queries.get(session=context.session,
+                                      mentor_id=draft.get("person_id", 0))
+    if person is None or "area" not in draft:
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return END
+    await close_buttons(query)
+    person = await mentor_queries.promote(
+        session=context.session, telegram_id=person.telegram_id, role=Role.COORDINATOR,
+        area_code=draft["area"], actor_telegram_id=context.mentor.telegram_id)
+    flow.clear(context)
+    area = _area_label(context, person.area_code)
+    await say(update, context.t("coord.saved", name=person.name, area=area))
+    await _tell(context, person, "coord.you_are", name=person.name, area=area)
+    return END
+
+
+appoint_conversation = ConversationHandler(
+    entry_points=[CommandHandler("koordinator", appoint)],
+    states={
+        Step.WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, find_person),
+                   CallbackQueryHandler(got_person, pattern=rf"^{PREFIX}:who:\d+$")],
+        Step.AREA: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
+                    CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:[\d.]+$")],
+        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$")],
+    },
+    fallbacks=flow.fallbacks(),
+    name="coordinator",
+    persistent=True,
+    allow_reentry=True,
+)
+
+
+# --- /persetujuan: pending mentors of my area --------------------------------------------------
+
+def _scope(actor: Mentor) -> str | None:
+    """The area an actor acts on: a coordinator's own, the whole country for an admin."""
+    return None if actor.role == Role.ADMIN else actor.area_code
+
+
+@guard(STAFF_ROLES)
+async def pending(update: Update, context: BotContext) -> None:
+    """Lists mentors of my area waiting for approval, each with Setujui / Tolak."""
+    waiting = await mentor_queries.in_area(session=context.session,
+                                           area_code=_scope(context.mentor),
+                                           statuses=(MentorStatus.PENDING,))
+    if not waiting:
+        await say(update, context.t("coord.no_pending"))
+        return
+    await say(update, context.t("coord.pending_count", count=len(waiting)))
+    for mentor in waiting[:20]:
+        await say(update, approvals.summary(context, mentor), reply_markup=keyboard([[
+            (context.t("appr.approve"), f"appr:ok:{mentor.id}"),
+            (context.t("appr.reject"), f"appr:no:{mentor.id}")]]))
+
+
+# --- /pendamping and /alihkan: mentors of my area ----------------------------------------------
+
+async def _managed(update: Update, context: BotContext, mentor_id: int) -> Mentor | None:
+    """The mentor if the actor may manage them (their area), else an alert and None."""
+    mentor = await mentor_queries.get(session=context.session, mentor_id=mentor_id)
+    if mentor is None or mentor.role != Role.MENTOR or not mentor_queries.may_manage(
+            context.mentor, mentor):
+        await update.callback_query.answer(context.t("coord.not_yours"), show_alert=True)
+        return None
+    return mentor
+
+
+async def _mentor_list(update: Update, context: BotContext, action: str, title: str) -> None:
+    mentors = await mentor_queries.in_area(session=context.session,
+                                           area_code=_scope(context.mentor))
+    if not mentors:
+        await say(update, context.t("coord.no_mentors"))
+        return
+    counts = await mentor_queries.group_counts(session=context.session,
+                                               mentor_ids=[m.id for m in mentors])
+    lines = [context.t("coord.mentor_line", name=m.name, groups=counts.get(m.id, 0),
+                       area=_area_label(context, m.area_code)) for m in mentors[:40]]
+    buttons = [(f"{m.name} ({counts.get(m.id, 0)})", f"{MENTORS}:{action}:{m.id}")
+               for m in mentors[:40]]
+    await say(update, context.t(title) + "\n\n" + "\n".join(lines),
+              reply_markup=column(buttons, per_row=2))
+
+
+@guard(STAFF_ROLES)
+async def mentors(update: Update, context: BotContext) -> None:
+    """/pendamping: active mentors of my area with their group counts; press to deactivate."""
+    await _mentor_list(update, context, "off", "coord.mentors_title")
+
+
+@guard(STAFF_ROLES)
+async def reassign(update: Update, context: BotContext) -> None:
+    """/alihkan: choose whose groups move to another mentor."""
+    await _mentor_list(update, context, "from", "coord.reassign_title")
+
+
+async def _offer_targets(update: Update, context: BotContext, source: Mentor, action: str,
+                         key: str, count: int) -> None:
+    targets = [m for m in await mentor_queries.in_area(session=context.session,
+                                                       area_code=_scope(context.mentor))
+               if m.id != source.id and mentor_queries.may_manage(context.mentor, m)]
+    if not targets:
+        await say(update, context.t("coord.no_target"))
+        return
+    await say(update, context.t(key, name=source.name, count=count), reply_markup=column(
+        [(m.name, f"{MENTORS}:{action}:{source.id}:{m.id}") for m in targets[:40]], per_row=2))
+
+
+@guard(STAFF_ROLES)
+async def ask_deactivate(update: Update, context: BotContext) -> None:
+    """Deactivating a mentor with groups first asks who takes them over."""
+    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
+    if source is None:
+        return
+    await close_buttons(update.callback_query, source.name)
+    count = (await mentor_queries.group_counts(session=context.session,
+                                               mentor_ids=[source.id])).get(source.id, 0)
+    if count:
+        await _offer_targets(update, context, source, "offto", "coord.deactivate_handover",
+                             count)
+        return
+    await say(update, context.t("coord.deactivate_confirm", name=source.name),
+              reply_markup=keyboard([[(context.t("common.yes"), f"{MENTORS}:offok:{source.id}"),
+                                      (context.t("common.no"), f"{MENTORS}:keep")]]))
+
+
+@guard(STAFF_ROLES)
+async def pick_source(update: Update, context: BotContext) -> None:
+    """/alihkan: the mentor whose groups move; asks who takes them over."""
+    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
+    if source is None:
+        return
+    await close_buttons(update.callback_query, source.name)
+    count = (await mentor_queries.group_counts(session=context.session,
+                                               mentor_ids=[source.id])).get(source.id, 0)
+    await _offer_targets(update, context, source, "mv", "coord.reassign_to", count)
+
+
+async def _move(update: Update, context: BotContext, deactivate: bool) -> None:
+    _, _, source_id, target_id = update.callback_query.data.split(":")
+    source = await _managed(update, context, int(source_id))
+    target = await _managed(update, context, int(target_id)) if source else None
+    if source is None or target is None:
+        return
+    if target.id == source.id or target.status != MentorStatus.ACTIVE:
+        await update.callback_query.answer(context.t("coord.not_yours"), show_alert=True)
+        return
+    await close_buttons(update.callback_query, target.name)
+    actor = context.mentor.telegram_id
+    moved = await mentor_queries.reassign_groups(session=context.session, source=source,
+                                                 target=target, actor_telegram_id=actor)
+    await say(update, context.t("coord.moved", count=moved, source=source.name,
+                                target=target.name))
+    if moved:
+        await _tell(context, target, "coord.you_got", name=target.name, count=moved,
+                    source=source.name)
+    if deactivate:
+        await mentor_queries.set_status(session=context.session, mentor=source,
+                                        status=MentorStatus.INACTIVE, actor_telegram_id=actor)
+        await say(update, context.t("coord.deactivated", name=source.name))
+
+
+@guard(STAFF_ROLES)
+async def move(update: Update, context: BotContext) -> None:
+    """Hands every group of one mentor to another of the area."""
+    await _move(update, context, deactivate=False)
+
+
+@guard(STAFF_ROLES)
+async def move_and_deactivate(update: Update, context: BotContext) -> None:
+    """Hands the groups on, then deactivates the mentor, so no group is left without one."""
+    await _move(update, context, deactivate=True)
+
+
+@guard(STAFF_ROLES)
+async def deactivate(update: Update, context: BotContext) -> None:
+    """Deactivates a mentor who has no groups."""
+    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
+    if source is None:
+        return
+    count = (await mentor_queries.group_counts(session=context.session,
+                                               mentor_ids=[source.id])).get(source.id, 0)
+    if count:  # groups were given to them meanwhile: hand them over first
+        await update.callback_query.answer()
+        await _offer_targets(update, context, source, "offto", "coord.deactivate_handover",
+                             count)
+        return
+    await close_buttons(update.callback_query)
+    await mentor_queries.set_status(session=context.session, mentor=source,
+                                    status=MentorStatus.INACTIVE,
+                                    actor_telegram_id=context.mentor.telegram_id)
+    await say(update, context.t("coord.deactivated", name=source.name))
+
+
+@guard(STAFF_ROLES)
+async def keep(update: Update, context: BotContext) -> None:
+    """Tidak: nothing changes."""
+    await close_buttons(update.callback_query, context.t("common.no"))
+
+
+# --- /audit (admins) ---------------------------------------------------------------------------
+
+@guard({Role.ADMIN})
+async def audit_trail(update: Update, context: BotContext) -> None:
+    """The latest approvals, broadcasts, exports, imports, reassignments and role changes."""
+    rows = await mentor_queries.recent_audit(
+        session=context.session, limit=25,
+        entities=("mentor", "broadcast", "export", "import", "group", "invite"))
+    ids = [r.actor_telegram_id for r in rows if r.actor_telegram_id]
+    people = await mentor_queries.by_telegram_ids(session=context.session, telegram_ids=ids)
+    lines = []
+    for row in rows:
+        who = people.get(row.actor_telegram_id)
+        change = ", ".join(f"{k}: {v}" for k, v in (row.new or {}).items()
+                           if k in {"status", "role", "area_code", "mentor_id", "reason",
+                                    "audience", "recipients", "rows", "name", "max_uses"})
+        lines.append(context.t("coord.audit_line",
+                               when=row.at.strftime("%d/%m/%Y %H:%M"),
+                               who=who.name if who else (row.actor_telegram_id or "sistem"),
+                               action=row.action, entity=row.entity,
+                               id=row.entity_id or "", change=change or "-"))
+    await say(update, context.t("coord.audit_title") + "\n" + "\n".join(lines or ["-"]))
+
+
+HANDLERS = [
+    appoint_conversation,
+    CommandHandler("persetujuan", pending),
+    CommandHandler("pendamping", mentors),
+    CommandHandler("alihkan", reassign),
+    CommandHandler("audit", audit_trail),
+    CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:\d+$"),
+    CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:\d+$"),
+    CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:\d+:\d+$"),
+    CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:\d+$"),
+    CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:\d+:\d+$"),
+    CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
+]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any, ClassVar
 
 from telegram import (
@@ -25,9 +27,12 @@ from telegram.ext import (
     filters,
 )
 
+from bot import clock
 from bot.context import BotContext
+from bot.places import Place
 from models import mentors as mentor_queries
-from models.enums import MentorStatus, Role
+from models.areas import is_within
+from models.enums import AreaLevel, MentorStatus, Role
 from models.tables import Mentor
 
 log = logging.getLogger(__name__)
@@ -62,6 +67,45 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # already edited (a double tap): nothing to do
         log.debug("close_buttons: %s", exc)
+
+
+def pressed(query: CallbackQuery) -> str:
+    """What a button carries after its last ":" (an id, a value or a field name)."""
+    return (query.data or "").rsplit(":", 1)[-1]
+
+
+async def button_choice(query: CallbackQuery, context: BotContext,
+                        among: Iterable[str]) -> str | None:
+    """The value of a choice button if it is one of ``among`` (an enum's values); otherwise the
+    press is answered as an old button and None returned."""
+    value = pressed(query)
+    if value not in set(among):
+        await query.answer(context.t("common.old_button"))
+        return None
+    return value
+
+
+async def pressed_village(query: CallbackQuery, context: BotContext) -> Place | None:
+    """The village of a "<prefix>:vil:<code>" button, re-checked: a village inside the user's
+    area; otherwise the press is answered as an old button and None returned."""
+    code = (query.data or "").split(":", 2)[2]
+    place = context.places.get(code)
+    area = context.mentor.area_code
+    if place is None or place.level != AreaLevel.VILLAGE or (area and not is_within(code, area)):
+        await query.answer(context.t("common.old_button"), show_alert=True)
+        return None
+    return place
+
+
+def message_text(update: Update) -> str:
+    """The text of the update's message ("" for none)."""
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""
+
+
+def iso_date(value: str | None) -> date | None:
+    """A date kept in a draft as an ISO string, or None."""
+    return date.fromisoformat(value) if value else None
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -150,6 +194,31 @@ async def refuse(update: Update, context: BotContext) -> None:
         await say(update, text)
 
 
+# Only new messages answer a question: an edited old answer (or a live location moving) is not
+# an answer to the question asked now.
+NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """An edited message (a corrected old answer, a live location update): nothing to do."""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What a flow's first question picks from buttons (a group, a grant), for Flow.open and
+    Flow.picked."""
+
+    step: int  # the question that picks it
+    chosen: str  # the draft key set once it is picked ("group_id")
+    choices: Callable[[BotContext], Awaitable[list]]  # its buttons; none: nothing to pick from
+    find: Callable[[BotContext, int], Awaitable[Any]]  # by id, re-checked (the user's own) or None
+    label: Callable[[Any], str]  # what was picked, noted under the question
+    begin: Callable[[Update, BotContext, Any], Awaitable[int]]  # into the draft; the next question
+    resume: Callable[[BotContext, dict[str, Any]], str]  # "continuing the draft for …"
+    none: str  # text key: nothing to pick from
+    not_found: str  # text key: not found, or not the user's
+
+
 QuestionRenderer = Callable[[Update, BotContext], Awaitable[None]]
 
 
@@ -163,11 +232,18 @@ class Flow:
     # Every conversation, so that starting one while another is half answered can be refused.
     registry: ClassVar[list[Flow]] = []
 
-    def __init__(self, name: str, *, prefix: str, what: str) -> None:
+    def __init__(self, name: str, *, prefix: str, what: str, summary: int | None = None,
+                 edit_key: str = "_edit") -> None:
         self.name = name
         self.prefix = prefix  # callback data prefix of this conversation's buttons
         self.what = what  # text key naming the conversation ("what.visit")
+        self.summary = summary  # the state of the summary (Simpan / Ubah / Batal), if any
+        # The draft key marking an answer being changed from the summary (kept per flow, as
+        # drafts saved by earlier versions name it so).
+        self.edit_key = edit_key
         self.questions: dict[int, QuestionRenderer] = {}
+        self._summary_route: Callable[[Update, BotContext], Awaitable[int]] | None = None
+        self.pick: Pick | None = None  # what the first question picks (set by the module)
         Flow.registry.append(self)
 
     def question(self, state: int) -> Callable[[QuestionRenderer], QuestionRenderer]:
@@ -176,6 +252,13 @@ class Flow:
             return renderer
 
         return register
+
+    def summary_route(self, route: Callable[[Update, BotContext], Awaitable[int]]
+                      ) -> Callable[[Update, BotContext], Awaitable[int]]:
+        """Registers the way to the summary when it is not simply asking it (a question that must
+        come first, such as a confirmation)."""
+        self._summary_route = route
+        return route
 
     @property
     def key(self) -> str:
@@ -199,6 +282,15 @@ class Flow:
         if context.user_data is None:
             return None
         return context.user_data.get(self.key, {}).get("_state")
+
+    def today(self, context: BotContext) -> date:
+        """Today where the draft's group is (its province's time zone), else where the mentor
+        works."""
+        village = self.draft(context).get("village_code")
+        if village:
+            return clock.today_for(village)
+        mentor = context.mentor
+        return clock.today_for(mentor.area_code if mentor else None)
 
     async def other_in_progress(self, update: Update, context: BotContext) -> bool:
         """True (after saying so and asking its question again) when another conversation is
@@ -241,7 +333,6 @@ class Flow:
             return state
         return await self.retry(update, context, state, context.t("common.wrong_kind"))
 
-
     async def cancel(self, update: Update, context: BotContext) -> int:
         """/batal (or the Batal button): drops the draft and says nothing was saved."""
         self.clear(context)
@@ -259,6 +350,16 @@ class Flow:
         await self.questions[state](update, context)
         return state
 
+    async def stop(self, update: Update, context: BotContext, *texts: str,
+                   remove_keyboard: bool = False) -> int:
+        """Drops the draft, says ``texts`` (why there is nothing to ask; the last one removing a
+        reply keyboard if asked) and ends."""
+        self.clear(context)
+        for no, text in enumerate(texts, start=1):
+            markup = ReplyKeyboardRemove() if remove_keyboard and no == len(texts) else None
+            await say(update, text, reply_markup=markup)
+        return END
+
     def fallbacks(self) -> list[BaseHandler]:
         """/batal, stray commands, wrong kinds of input and this flow's stale buttons."""
         cancel, busy, reask = (with_session(self.cancel), with_session(self.busy),
@@ -271,6 +372,201 @@ class Flow:
             MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, reask),
             CallbackQueryHandler(reask, pattern=rf"^{self.prefix}:"),
         ]
+
+    # --- starting: the command, a start button, the first question's buttons ---------------------
+
+    async def open(self, update: Update, context: BotContext) -> int:
+        """The command or a start button ("<prefix>:start:<id>", the id re-checked): an unfinished
+        draft is continued where it stopped (nothing typed is thrown away); else the command asks
+        the first question and the button begins with its subject."""
+        pick = self._pick()
+        if await self.other_in_progress(update, context):
+            return END
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+        resumed = await self._resume(update, context)
+        if resumed is not None:
+            return resumed
+        if query is None:
+            if not await pick.choices(context):
+                return await self.stop(update, context, context.t(pick.none))
+            self.start(context)
+            return await self.ask(update, context, pick.step)
+        self.start(context)
+        found = await pick.find(context, int(pressed(query)))
+        if found is not None:
+            return await pick.begin(update, context, found)
+        if not await pick.choices(context):
+            return await self.stop(update, context, context.t(pick.not_found),
+                                   context.t(pick.none))
+        return await self.retry(update, context, pick.step, context.t(pick.not_found))
+
+    async def picked(self, update: Update, context: BotContext) -> int:
+        """A button of the first question: its subject, re-checked, noted and begun with."""
+        pick = self._pick()
+        query = update.callback_query
+        assert query is not None
+        found = await pick.find(context, int(pressed(query)))
+        if found is None:
+            await close_buttons(query)
+            return await self.retry(update, context, pick.step, context.t(pick.not_found))
+        await close_buttons(query, pick.label(found))
+        return await pick.begin(update, context, found)
+
+    async def _resume(self, update: Update, context: BotContext) -> int | None:
+        """Asks an unfinished draft's question again, after saying what it is about; None when
+        there is none (nothing picked yet)."""
+        pick = self._pick()
+        draft = self.draft(context)
+        state = draft.get("_state")
+        if not draft.get(pick.chosen) or state not in self.questions or state == pick.step:
+            return None
+        await say(update, pick.resume(context, draft))
+        return await self.ask(update, context, self._step(state))
+
+    def _step(self, state: int) -> int:
+        """The state as registered (the module's IntEnum member) for a stored int."""
+        return next(step for step in self.questions if step == state)
+
+    def _pick(self) -> Pick:
+        assert self.pick is not None, f"{self.name}: no Pick set"
+        return self.pick
+
+    async def use_buttons(self, update: Update, context: BotContext, examples: Mapping[int, str],
+                          *, default: str, text: str) -> int:
+        """Typed text where a button was expected: ``text`` with the question's example (a text
+        key from ``examples``, else ``default``), then the same question again."""
+        state = self._step(self.current(context) or self._pick().step)
+        example = context.t(examples.get(state, default))
+        return await self.retry(update, context, state, context.t(text, example=example))
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    async def choose(self, update: Update, context: BotContext, *, store: str,
+                     among: Iterable[str], label: str, then: int) -> int | None:
+        """A choice button: stores its value (one of ``among``, else answered as an old button)
+        under ``store``, notes the choice (text key ``label.<value>``) and goes to ``then`` (or
+        back to the summary)."""
+        query = update.callback_query
+        assert query is not None
+        value = await button_choice(query, context, among)
+        if value is None:
+            return self.current(context)
+        self.draft(context)[store] = value
+        await close_buttons(query, context.t(f"{label}.{value}"))
+        return await self.next(update, context, then)
+
+    def skip_keyboard(self, context: BotContext, field: str) -> InlineKeyboardMarkup:
+        """Lewati under an optional question ("<prefix>:skip:<field>")."""
+        return keyboard([[(context.t("common.skip"), f"{self.prefix}:skip:{field}")]])
+
+    async def skip(self, update: Update, context: BotContext,
+                   stores: Mapping[str, Callable[[Update, BotContext, str], Awaitable[int]]]
+                   ) -> int:
+        """Lewati on an optional question: notes it and stores "-" through ``stores[field]``."""
+        query = update.callback_query
+        assert query is not None
+        await close_buttons(query, context.t("common.skip"))
+        return await stores[pressed(query)](update, context, "-")
+
+    async def offer_villages(self, update: Update, context: BotContext, step: int, text: str, *,
+                             texts: str, more: Iterable[tuple[str, str]] = ()) -> int:
+        """Offers the villages inside the user's area closest to ``text`` as buttons
+        ("<prefix>:vil:<code>", then ``more``); none: says so ("<texts>.village_not_found") and
+        asks ``step`` again."""
+        area = context.mentor.area_code
+        matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
+                                        limit=6) if len(text) >= 2 else []
+        if not matches:
+            place = context.places.get(area) if area else None
+            return await self.retry(update, context, step, context.t(
+                f"{texts}.village_not_found", query=text or "…",
+                area=place.label if place else "-"))
+        buttons = [(place.label, f"{self.prefix}:vil:{place.code}") for place in matches]
+        buttons.extend(more)
+        await say(update, context.t(f"{texts}.pick_village"), reply_markup=column(buttons))
+        return step
+
+    async def next(self, update: Update, context: BotContext, step: int) -> int:
+        """Goes to ``step``, or back to the summary when the user was changing one answer."""
+        if self.editing(context):
+            return await self.sum_up(update, context)
+        return await self.ask(update, context, step)
+
+    # --- the summary, and changing one answer from it --------------------------------------------
+
+    def summary_keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
+        """Simpan / Ubah / Batal under the summary."""
+        return keyboard([[(context.t("common.save"), f"{self.prefix}:save"),
+                          (context.t("common.edit"), f"{self.prefix}:edit"),
+                          (context.t("common.cancel"), f"{self.prefix}:cancel")]])
+
+    def edit_keyboard(self, context: BotContext, labels: str,
+                      fields: Iterable[str]) -> InlineKeyboardMarkup:
+        """The fields that can be changed (two a row, named by the ``labels`` text keys), and
+        « Kembali."""
+        buttons = [(context.t(f"{labels}.{field}"), f"{self.prefix}:edit:{field}")
+                   for field in fields]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([(context.t("common.back"), f"{self.prefix}:back")])
+        return keyboard(rows)
+
+    async def swap_buttons(self, update: Update, context: BotContext,
+                           markup: InlineKeyboardMarkup) -> int:
+        """Puts ``markup`` under the summary in place (Ubah, « Kembali); a summary that is gone is
+        sent again."""
+        assert self.summary is not None
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        try:
+            await query.edit_message_reply_markup(reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():  # a double tap
+                return self.summary
+            return await self.ask(update, context, self.summary)  # the message is gone: resend
+        return self.summary
+
+    async def edit_field(self, update: Update, context: BotContext, steps: Mapping[str, int],
+                         labels: str) -> int:
+        """A field button under the summary: notes "Ubah: <field>", marks it as being changed
+        and asks its question again."""
+        query = update.callback_query
+        assert query is not None
+        field = pressed(query)
+        await close_buttons(query, context.t("common.edit") + ": "
+                            + context.t(f"{labels}.{field}"))
+        self.set_editing(context, field)
+        return await self.ask(update, context, steps[field])
+
+    def editing(self, context: BotContext) -> Any:
+        """The answer being changed from the summary (a field name), or nothing."""
+        return self.draft(context).get(self.edit_key)
+
+    def set_editing(self, context: BotContext, field: str | None) -> None:
+        """Marks ``field`` as being changed (its answer leads back to the summary); None unmarks."""
+        self.draft(context)[self.edit_key] = field
+
+    async def sum_up(self, update: Update, context: BotContext) -> int:
+        """Shows the summary (by its route, if one is registered); no answer is being changed."""
+        assert self.summary is not None
+        self.set_editing(context, None)
+        if self._summary_route is not None:
+            return await self._summary_route(update, context)
+        return await self.ask(update, context, self.summary)
+
+    def complete(self, context: BotContext, required: Iterable[str]) -> bool:
+        """Whether the draft has every one of the ``required`` answers."""
+        draft = self.draft(context)
+        return all(draft.get(key) is not None for key in required)
+
+    async def stale(self, update: Update, context: BotContext) -> int:
+        """A button of a draft that is gone or not complete (an old summary): says so in an alert
+        and stays at the current question."""
+        assert update.callback_query is not None
+        await update.callback_query.answer(context.t("common.old_button"), show_alert=True)
+        return self.current(context) or END
 
 
 def choice_labels(context: BotContext, vocabulary: str, values: Iterable[str]) -> Mapping[str, str]:

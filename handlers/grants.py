@@ -17,8 +17,7 @@ from enum import IntEnum
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from telegram import ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -31,7 +30,21 @@ from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short, format_rupiah
 from bot.parsing import is_skip, parse_amount, parse_count, parse_date
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    END,
+    NEW_TEXT,
+    Flow,
+    Pick,
+    close_buttons,
+    column,
+    guard,
+    ignore_edit,
+    iso_date,
+    keyboard,
+    message_text,
+    pressed,
+    say,
+)
 from handlers.visits import parse_next_date
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -66,7 +79,7 @@ class Step(IntEnum):
     CONFIRM = 12  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
-flow = Flow("grant", prefix=PREFIX, what="grant.what")
+flow = Flow("grant", prefix=PREFIX, what="grant.what", summary=Step.CONFIRM)
 
 
 # --- renderings shared with /gulir and /kelompok ----------------------------------------------
@@ -279,25 +292,7 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
 
 
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _today(context: BotContext) -> date:
-    """Today where the group is (its province's time zone), else where the mentor works."""
-    village = _draft(context).get("village_code")
-    if village:
-        return clock.today_for(village)
-    mentor = context.mentor
-    return clock.today_for(mentor.area_code if mentor else None)
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
-def _date_example(context: BotContext, day: date) -> str:
+def date_example(context: BotContext, day: date) -> str:
     return context.t("grant.date_example", numeric=f"{day:%d/%m/%Y}",
                      short=format_date_short(day, context.lang))
 
@@ -309,15 +304,6 @@ def _default_due(context: BotContext) -> date:
 
 def _has_obligation(draft: dict[str, Any]) -> bool:
     return any(draft.get(key) for key in ("roll_amount", "roll_units", "roll_households"))
-
-
-async def _next(update: Update, context: BotContext, step: Step) -> int:
-    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
-    draft = _draft(context)
-    if draft.get("_edit"):
-        draft["_edit"] = None
-        return await flow.ask(update, context, Step.CONFIRM)
-    return await flow.ask(update, context, step)
 
 
 # --- questions --------------------------------------------------------------------------------
@@ -363,8 +349,8 @@ async def _ask_goods(update: Update, context: BotContext) -> None:
 @flow.question(Step.AMOUNT)
 async def _ask_amount(update: Update, context: BotContext) -> None:
     if _draft(context).get("form") == GrantForm.GOODS:
-        markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:amount")]])
-        await say(update, context.t("grant.ask_goods_value"), reply_markup=markup)
+        await say(update, context.t("grant.ask_goods_value"),
+                  reply_markup=flow.skip_keyboard(context, "amount"))
         return
     await say(update, context.t("grant.ask_amount"))
 
@@ -373,29 +359,26 @@ async def _ask_amount(update: Update, context: BotContext) -> None:
 async def _ask_received(update: Update, context: BotContext) -> None:
     markup = keyboard([[(context.t("grant.today_button"), f"{PREFIX}:received:today")]])
     await say(update, context.t("grant.ask_received",
-                                example=_date_example(context, _today(context))),
+                                example=date_example(context, flow.today(context))),
               reply_markup=markup)
-
-
-def _skip(context: BotContext, field: str):
-    return keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:{field}")]])
 
 
 @flow.question(Step.ROLL_AMOUNT)
 async def _ask_roll_amount(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_roll_amount"),
-              reply_markup=_skip(context, "roll_amount"))
+              reply_markup=flow.skip_keyboard(context, "roll_amount"))
 
 
 @flow.question(Step.ROLL_UNITS)
 async def _ask_roll_units(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_roll_units"), reply_markup=_skip(context, "roll_units"))
+    await say(update, context.t("grant.ask_roll_units"),
+              reply_markup=flow.skip_keyboard(context, "roll_units"))
 
 
 @flow.question(Step.ROLL_HOUSEHOLDS)
 async def _ask_roll_households(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_roll_households", max=MAX_HOUSEHOLDS),
-              reply_markup=_skip(context, "roll_households"))
+              reply_markup=flow.skip_keyboard(context, "roll_households"))
 
 
 @flow.question(Step.DUE)
@@ -409,7 +392,7 @@ async def _ask_due(update: Update, context: BotContext) -> None:
     await say(update, context.t(
         "grant.ask_due", months=context.settings.rollover_default_months,
         received=format_date(received, context.lang),
-        example=_date_example(context, suggested)), reply_markup=markup)
+        example=date_example(context, suggested)), reply_markup=markup)
 
 
 def _summary_text(context: BotContext) -> str:
@@ -430,12 +413,6 @@ def _summary_text(context: BotContext) -> str:
         due=format_date(date.fromisoformat(draft["due_on"]), lang))
 
 
-def _summary_keyboard(context: BotContext):
-    return keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
-                      (context.t("common.edit"), f"{PREFIX}:edit"),
-                      (context.t("common.cancel"), f"{PREFIX}:cancel")]])
-
-
 EDIT_FIELDS = {
     "kind": Step.KIND,
     "source": Step.SOURCE,
@@ -448,31 +425,12 @@ EDIT_FIELDS = {
 }
 
 
-def _edit_keyboard(context: BotContext):
-    goods = _draft(context).get("form") == GrantForm.GOODS
-    buttons = [(context.t(f"grant.field.{field}"), f"{PREFIX}:edit:{field}")
-               for field in EDIT_FIELDS if goods or field != "goods"]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(context.t("common.back"), f"{PREFIX}:back")])
-    return keyboard(rows)
-
-
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=_summary_keyboard(context))
+    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /hibah and the "hib:start:<group id>" button -----------------------------------
-
-async def _resume(update: Update, context: BotContext) -> int | None:
-    """An unfinished grant is continued where it stopped (nothing typed is thrown away)."""
-    draft = _draft(context)
-    state = draft.get("_state")
-    if not draft.get("group_id") or state not in set(Step) or state == Step.GROUP:
-        return None
-    await say(update, context.t("grant.resume", group=draft.get("group_name", "")))
-    return await flow.ask(update, context, Step(state))
-
 
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the kind."""
@@ -483,44 +441,28 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
+async def _own_group(context: BotContext, group_id: int) -> Group | None:
+    return await group_queries.get_own(session=context.session, group_id=group_id,
+                                       mentor=context.mentor)
+
+
+flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=_own_group,
+                 label=lambda group: group.name, begin=_begin,
+                 resume=lambda context, draft: context.t("grant.resume",
+                                                         group=draft.get("group_name", "")),
+                 none="grant.no_groups", not_found="grant.group_not_found")
+
+
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/hibah: continues an unfinished grant, or asks which group received it."""
-    if await flow.other_in_progress(update, context):
-        return END
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    if not await _group_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("grant.no_groups"))
-        return END
-    flow.start(context)
-    return await flow.ask(update, context, Step.GROUP)
+    return await flow.open(update, context)
 
 
 @guard()
 async def start_for_group(update: Update, context: BotContext) -> int:
     """The "Hibah" button of a group card: checks the group is the mentor's own, asks the kind."""
-    if await flow.other_in_progress(update, context):
-        return END
-    query = update.callback_query
-    await query.answer()
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    flow.start(context)
-    group = await group_queries.get_own(session=context.session,
-                                        group_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if group is not None:
-        return await _begin(update, context, group)
-    if not await _group_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("grant.group_not_found"))
-        await say(update, context.t("grant.no_groups"))
-        return END
-    return await flow.retry(update, context, Step.GROUP, context.t("grant.group_not_found"))
+    return await flow.open(update, context)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -528,15 +470,7 @@ async def start_for_group(update: Update, context: BotContext) -> int:
 @guard()
 async def got_group(update: Update, context: BotContext) -> int:
     """Stores the group (re-checked: it must be the mentor's own) and asks for the kind."""
-    query = update.callback_query
-    group = await group_queries.get_own(session=context.session,
-                                        group_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if group is None:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.GROUP, context.t("grant.group_not_found"))
-    await close_buttons(query, group.name)
-    return await _begin(update, context, group)
+    return await flow.picked(update, context)
 
 
 _BUTTON_EXAMPLES = {
@@ -550,59 +484,51 @@ _BUTTON_EXAMPLES = {
 @guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
-    state = Step(flow.current(context) or Step.GROUP)
-    example = context.t(_BUTTON_EXAMPLES.get(state, "grant.example_kind"))
-    return await flow.retry(update, context, state,
-                            context.t("grant.use_buttons", example=example))
+    return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
+                                  default="grant.example_kind", text="grant.use_buttons")
 
 
 @guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of grant and asks for the funding source."""
-    query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    _draft(context)["kind"] = value
-    await close_buttons(query, kind_label(context, value))
-    return await _next(update, context, Step.SOURCE)
+    return await flow.choose(update, context, store="kind", among=GrantKind, label="grantkind",
+                             then=Step.SOURCE)
 
 
 @guard()
 async def got_source(update: Update, context: BotContext) -> int:
     """Stores the funding source and asks whether it is cash or goods."""
-    query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    _draft(context)["source"] = value
-    await close_buttons(query, context.t(f"fund.{value}"))
-    return await _next(update, context, Step.FORM)
+    return await flow.choose(update, context, store="source", among=FundingSource, label="fund",
+                             then=Step.FORM)
 
 
 @guard()
 async def got_form(update: Update, context: BotContext) -> int:
     """Stores cash or goods and asks for the goods (goods) or the amount (cash)."""
     query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
+    value = pressed(query)
     draft = _draft(context)
     draft["form"] = value
     await close_buttons(query, context.t(f"grantform.{value}"))
     if value == GrantForm.GOODS:
         return await flow.ask(update, context, Step.GOODS)
     draft["goods"] = None
-    if draft.get("_edit") and draft.get("amount"):
-        return await _next(update, context, Step.RECEIVED)
+    if flow.editing(context) and draft.get("amount"):
+        return await flow.next(update, context, Step.RECEIVED)
     return await flow.ask(update, context, Step.AMOUNT)
 
 
 @guard()
 async def got_goods(update: Update, context: BotContext) -> int:
     """Stores what goods were given and asks for their value."""
-    text = " ".join(_text(update).split())
+    text = " ".join(message_text(update).split())
     if not 3 <= len(text) <= MAX_GOODS or sum(ch.isalpha() for ch in text) < 3:
         return await flow.retry(update, context, Step.GOODS,
                                 context.t("grant.bad_goods", max=MAX_GOODS))
     draft = _draft(context)
     draft["goods"] = text
-    if draft.get("_edit") == "goods":
-        return await _next(update, context, Step.AMOUNT)
+    if flow.editing(context) == "goods":
+        return await flow.next(update, context, Step.AMOUNT)
     return await flow.ask(update, context, Step.AMOUNT)
 
 
@@ -620,39 +546,39 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
             return await flow.retry(update, context, Step.AMOUNT, context.t(key))
     draft["amount"] = value
     await say(update, f"✓ {rupiah(context, value)}")
-    return await _next(update, context, Step.RECEIVED)
+    return await flow.next(update, context, Step.RECEIVED)
 
 
 @guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
-    return await _store_amount(update, context, _text(update))
+    return await _store_amount(update, context, message_text(update))
 
 
 async def _store_received(update: Update, context: BotContext, received: date) -> int:
     draft = _draft(context)
     draft["received_on"] = received.isoformat()
     await say(update, f"✓ {format_date(received, context.lang)}")
-    due = _date(draft.get("due_on"))
+    due = iso_date(draft.get("due_on"))
     if due is not None and draft.get("due_auto"):
         draft["due_on"] = _default_due(context).isoformat()
     elif due is not None and not received < due:
         # The deadline no longer fits: ask it again, then back to the summary.
         await say(update, context.t("grant.due_before_received_now"))
         return await flow.ask(update, context, Step.DUE)
-    return await _next(update, context, Step.ROLL_AMOUNT)
+    return await flow.next(update, context, Step.ROLL_AMOUNT)
 
 
 def _received_error(context: BotContext, received: date | None) -> str | None:
     draft = _draft(context)
-    today = _today(context)
-    example = _date_example(context, today)
+    today = flow.today(context)
+    example = date_example(context, today)
     if received is None:
         return context.t("grant.bad_date", example=example)
     if received > today:
         return context.t("grant.future_date", today=format_date(today, context.lang),
                          example=example)
-    formed = _date(draft.get("formed_on"))
+    formed = iso_date(draft.get("formed_on"))
     if formed is not None and received < formed:
         return context.t("grant.before_formed", group=draft.get("group_name", ""),
                          formed=format_date(formed, context.lang), example=example)
@@ -663,7 +589,7 @@ def _received_error(context: BotContext, received: date | None) -> str | None:
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
-    received = parse_date(_text(update), today=_today(context))
+    received = parse_date(message_text(update), today=flow.today(context))
     error = _received_error(context, received)
     if error:
         return await flow.retry(update, context, Step.RECEIVED, error)
@@ -674,7 +600,7 @@ async def got_received(update: Update, context: BotContext) -> int:
 async def received_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date received and asks for the amount to roll over."""
     query = update.callback_query
-    today = _today(context)
+    today = flow.today(context)
     error = _received_error(context, today)
     if error:
         await close_buttons(query)
@@ -737,27 +663,27 @@ async def _store_roll_households(update: Update, context: BotContext, text: str)
         return await flow.retry(update, context, Step.ROLL_AMOUNT,
                                 context.t("grant.need_obligation"))
     if draft.get("due_on") is None:
-        draft["_edit"] = None  # a new grant goes on to the deadline
+        flow.set_editing(context, None)  # a new grant goes on to the deadline
         return await flow.ask(update, context, Step.DUE)
-    return await _next(update, context, Step.DUE)
+    return await flow.next(update, context, Step.DUE)
 
 
 @guard()
 async def got_roll_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah to roll over (or none) and asks for the units to roll over."""
-    return await _store_roll_amount(update, context, _text(update))
+    return await _store_roll_amount(update, context, message_text(update))
 
 
 @guard()
 async def got_roll_units(update: Update, context: BotContext) -> int:
     """Stores the units to roll over with their label (or none) and asks for the households."""
-    return await _store_roll_units(update, context, _text(update))
+    return await _store_roll_units(update, context, message_text(update))
 
 
 @guard()
 async def got_roll_households(update: Update, context: BotContext) -> int:
     """Stores the number of households to roll over to (or none) and asks for the deadline."""
-    return await _store_roll_households(update, context, _text(update))
+    return await _store_roll_households(update, context, message_text(update))
 
 
 _SKIPPERS = {
@@ -771,17 +697,13 @@ _SKIPPERS = {
 @guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
-    query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    await close_buttons(query, context.t("common.skip"))
-    return await _SKIPPERS[field](update, context, "-")
+    return await flow.skip(update, context, _SKIPPERS)
 
 
 async def _store_due(update: Update, context: BotContext, due: date, auto: bool) -> int:
     draft = _draft(context)
     draft["due_on"], draft["due_auto"] = due.isoformat(), auto
-    draft["_edit"] = None
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 @guard()
@@ -796,8 +718,8 @@ async def due_default(update: Update, context: BotContext) -> int:
 async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
-    example = _date_example(context, _default_due(context))
-    due = parse_next_date(_text(update), visited=received, today=_today(context))
+    example = date_example(context, _default_due(context))
+    due = parse_next_date(message_text(update), visited=received, today=flow.today(context))
     if due is None:
         return await flow.retry(update, context, Step.DUE,
                                 context.t("grant.bad_due", example=example))
@@ -812,42 +734,29 @@ async def got_due(update: Update, context: BotContext) -> int:
 
 # --- the summary ------------------------------------------------------------------------------
 
-async def _swap_buttons(update: Update, context: BotContext, markup) -> int:
-    query = update.callback_query
-    await query.answer()
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():  # a double tap
-            return Step.CONFIRM
-        return await flow.ask(update, context, Step.CONFIRM)  # the message is gone: resend
-    return Step.CONFIRM
-
-
 @guard()
 async def edit(update: Update, context: BotContext) -> int:
     """Ubah: the summary's buttons become the fields that can be changed."""
-    return await _swap_buttons(update, context, _edit_keyboard(context))
+    goods = _draft(context).get("form") == GrantForm.GOODS
+    fields = [field for field in EDIT_FIELDS if goods or field != "goods"]
+    return await flow.swap_buttons(update, context,
+                                   flow.edit_keyboard(context, "grant.field", fields))
 
 
 @guard()
 async def back(update: Update, context: BotContext) -> int:
     """« Kembali: the summary's own buttons again."""
-    return await _swap_buttons(update, context, _summary_keyboard(context))
+    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
 
 
 @guard()
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
     query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    draft = _draft(context)
-    if field == "goods" and draft.get("form") != GrantForm.GOODS:
+    if pressed(query) == "goods" and _draft(context).get("form") != GrantForm.GOODS:
         await query.answer(context.t("common.old_button"))
         return Step.CONFIRM
-    await close_buttons(query, context.t("common.edit") + ": " + context.t(f"grant.field.{field}"))
-    draft["_edit"] = field
-    return await flow.ask(update, context, EDIT_FIELDS[field])
+    return await flow.edit_field(update, context, EDIT_FIELDS, "grant.field")
 
 
 async def _recheck(update: Update, context: BotContext, group: Group) -> int | None:
@@ -859,21 +768,21 @@ async def _recheck(update: Update, context: BotContext, group: Group) -> int | N
     due = date.fromisoformat(draft["due_on"])
     error = _received_error(context, received)
     if error:
-        draft["_edit"] = "received"
+        flow.set_editing(context, "received")
         return await flow.retry(update, context, Step.RECEIVED, error)
     if draft.get("form") == GrantForm.CASH and not draft.get("amount"):
-        draft["_edit"] = "amount"
+        flow.set_editing(context, "amount")
         return await flow.ask(update, context, Step.AMOUNT)
     if draft.get("form") == GrantForm.GOODS and not draft.get("goods"):
-        draft["_edit"] = "goods"
+        flow.set_editing(context, "goods")
         return await flow.ask(update, context, Step.GOODS)
     if not _has_obligation(draft) or (
             draft.get("amount") and (draft.get("roll_amount") or 0) > draft["amount"]):
-        draft["_edit"] = "obligation"
+        flow.set_editing(context, "obligation")
         return await flow.retry(update, context, Step.ROLL_AMOUNT,
                                 context.t("grant.recheck_obligation"))
     if not received < due <= received + relativedelta(years=MAX_DUE_YEARS):
-        draft["_edit"] = "due"
+        flow.set_editing(context, "due")
         return await flow.ask(update, context, Step.DUE)
     return None
 
@@ -881,19 +790,14 @@ async def _recheck(update: Update, context: BotContext, group: Group) -> int | N
 @guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the grant and schedules its roll-over reminders (once, even if redelivered)."""
-    query = update.callback_query
     draft = _draft(context)
-    if any(draft.get(key) is None for key in REQUIRED):
-        await query.answer(context.t("common.old_button"), show_alert=True)
-        return flow.current(context) or END
-    group = await group_queries.get_own(session=context.session, group_id=draft["group_id"],
-                                        mentor=context.mentor)
-    await close_buttons(query)
+    if not flow.complete(context, REQUIRED):
+        return await flow.stale(update, context)
+    group = await _own_group(context, draft["group_id"])
+    await close_buttons(update.callback_query)
     if group is None:
-        flow.clear(context)
-        await say(update, context.t("grant.group_gone", group=draft.get("group_name", "")),
-                  reply_markup=ReplyKeyboardRemove())
-        return END
+        return await flow.stop(update, context, context.t(
+            "grant.group_gone", group=draft.get("group_name", "")), remove_keyboard=True)
     asked = await _recheck(update, context, group)
     if asked is not None:
         return asked
@@ -935,7 +839,7 @@ async def view(update: Update, context: BotContext) -> None:
     """Shows one grant, if the user may see its group: obligation, progress and roll-overs."""
     query = update.callback_query
     found = await grant_queries.get_visible(session=context.session,
-                                            grant_id=int(query.data.rsplit(":", 1)[1]),
+                                            grant_id=int(pressed(query)),
                                             actor=context.mentor)
     if found is None:
         await query.answer(context.t("grant.not_found"), show_alert=True)
@@ -943,15 +847,6 @@ async def view(update: Update, context: BotContext) -> None:
     await query.answer()
     text, markup = await grant_view(context, *found)
     await say(update, text, reply_markup=markup)
-
-
-# Only new messages answer a question: an edited old answer is not an answer to the question
-# asked now.
-TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-
-
-async def ignore_edit(update: Update, context: BotContext) -> None:
-    """An edited message (a corrected old answer): nothing to do."""
 
 
 _ID = r"\d{1,12}"
@@ -969,44 +864,44 @@ conversation = ConversationHandler(
     states={
         Step.GROUP: [
             CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{_ID}$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
         Step.KIND: [
             CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
         Step.SOURCE: [
             CallbackQueryHandler(got_source, pattern=rf"^{PREFIX}:src:({_SOURCES})$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
         Step.FORM: [
             CallbackQueryHandler(got_form, pattern=rf"^{PREFIX}:form:({_FORMS})$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
-        Step.GOODS: [MessageHandler(TEXT, got_goods)],
+        Step.GOODS: [MessageHandler(NEW_TEXT, got_goods)],
         Step.AMOUNT: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
-            MessageHandler(TEXT, got_amount),
+            MessageHandler(NEW_TEXT, got_amount),
         ],
         Step.RECEIVED: [
             CallbackQueryHandler(received_today, pattern=rf"^{PREFIX}:received:today$"),
-            MessageHandler(TEXT, got_received),
+            MessageHandler(NEW_TEXT, got_received),
         ],
         Step.ROLL_AMOUNT: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_amount$"),
-            MessageHandler(TEXT, got_roll_amount),
+            MessageHandler(NEW_TEXT, got_roll_amount),
         ],
         Step.ROLL_UNITS: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_units$"),
-            MessageHandler(TEXT, got_roll_units),
+            MessageHandler(NEW_TEXT, got_roll_units),
         ],
         Step.ROLL_HOUSEHOLDS: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_households$"),
-            MessageHandler(TEXT, got_roll_households),
+            MessageHandler(NEW_TEXT, got_roll_households),
         ],
         Step.DUE: [
             CallbackQueryHandler(due_default, pattern=rf"^{PREFIX}:due:default$"),
-            MessageHandler(TEXT, got_due),
+            MessageHandler(NEW_TEXT, got_due),
         ],
         Step.CONFIRM: [
             CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),

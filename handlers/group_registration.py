@@ -31,10 +31,20 @@ from bot.parsing import (
     parse_member_line,
     parse_member_lines,
 )
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    END,
+    Flow,
+    button_choice,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    pressed_village,
+    say,
+)
 from models import groups as group_queries
 from models.areas import is_within
-from models.enums import AreaLevel, BindingTie, BusinessType, Role, Stage
+from models.enums import BindingTie, BusinessType, Role, Stage
 
 PREFIX = "grp"
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
@@ -53,7 +63,7 @@ class Step(IntEnum):
     EDIT = 9
 
 
-flow = Flow("group", prefix=PREFIX, what="what.group")
+flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
 
 
 # --- shared renderings (also used by /kelompok) ------------------------------------------------
@@ -187,10 +197,7 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         next_due=format_date(next_due, lang),
         members=_members_text(context, _lines(context)),
     )
-    markup = keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
-                        (context.t("common.edit"), f"{PREFIX}:edit"),
-                        (context.t("common.cancel"), f"{PREFIX}:cancel")]])
-    await say(update, text, reply_markup=markup)
+    await say(update, text, reply_markup=flow.summary_keyboard(context))
 
 
 @flow.question(Step.EDIT)
@@ -205,15 +212,6 @@ async def _ask_edit(update: Update, context: BotContext) -> None:
 def _today(context: BotContext) -> date:
     mentor = context.mentor
     return clock.today_for(mentor.area_code if mentor else None)
-
-
-async def _next(update: Update, context: BotContext, step: Step) -> int:
-    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
-    draft = flow.draft(context)
-    if draft.get("_editing"):
-        draft["_editing"] = False
-        return await flow.ask(update, context, Step.CONFIRM)
-    return await flow.ask(update, context, step)
 
 
 @guard({Role.MENTOR, Role.COORDINATOR, Role.ADMIN})
@@ -233,51 +231,33 @@ async def got_name(update: Update, context: BotContext) -> int:
     if not 3 <= len(name) <= 100 or not any(ch.isalpha() for ch in name):
         return await flow.retry(update, context, Step.NAME, context.t("grp.bad_name"))
     flow.draft(context)["name"] = name
-    return await _next(update, context, Step.VILLAGE)
+    return await flow.next(update, context, Step.VILLAGE)
 
 
 @guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
-    area = context.mentor.area_code
-    matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
-                                    limit=6) if len(text) >= 2 else []
-    if not matches:
-        place = context.places.get(area) if area else None
-        return await flow.retry(update, context, Step.VILLAGE, context.t(
-            "grp.village_not_found", query=text or "…", area=place.label if place else "-"))
-    buttons = [(place.label, f"{PREFIX}:vil:{place.code}") for place in matches]
-    await say(update, context.t("grp.pick_village"), reply_markup=column(buttons))
-    return Step.VILLAGE
+    return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="grp")
 
 
 @guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the business."""
     query = update.callback_query
-    code = query.data.split(":", 2)[2]
-    place = context.places.get(code)
-    area = context.mentor.area_code
-    if place is None or place.level != AreaLevel.VILLAGE or (area and not is_within(code, area)):
-        await query.answer(context.t("common.old_button"), show_alert=True)
+    place = await pressed_village(query, context)
+    if place is None:
         return Step.VILLAGE
-    flow.draft(context)["village"] = code
+    flow.draft(context)["village"] = place.code
     await close_buttons(query, place.label)
-    return await _next(update, context, Step.BUSINESS)
+    return await flow.next(update, context, Step.BUSINESS)
 
 
 @guard()
 async def got_business(update: Update, context: BotContext) -> int:
     """Stores the business type and asks for the binding ties."""
-    query = update.callback_query
-    value = query.data.split(":", 2)[2]
-    if value not in set(BusinessType):
-        await query.answer(context.t("common.old_button"))
-        return Step.BUSINESS
-    flow.draft(context)["business"] = value
-    await close_buttons(query, context.t(f"business.{value}"))
-    return await _next(update, context, Step.TIES)
+    return await flow.choose(update, context, store="business", among=BusinessType,
+                             label="business", then=Step.TIES)
 
 
 @guard()
@@ -292,9 +272,8 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
             await query.answer(context.t("grp.need_tie"), show_alert=True)
             return Step.TIES
         await close_buttons(query, ", ".join(context.t(f"tie.{tie}") for tie in chosen))
-        return await _next(update, context, Step.FORMED)
-    if value not in set(BindingTie):
-        await query.answer(context.t("common.old_button"))
+        return await flow.next(update, context, Step.FORMED)
+    if await button_choice(query, context, BindingTie) is None:
         return Step.TIES
     if value in chosen:
         chosen.remove(value)
@@ -317,20 +296,14 @@ async def got_formed(update: Update, context: BotContext) -> int:
             "grp.future_formed", today=format_date(today, context.lang)))
     flow.draft(context)["formed"] = formed.isoformat()
     await say(update, f"✓ {format_date(formed, context.lang)}")
-    return await _next(update, context, Step.STAGE)
+    return await flow.next(update, context, Step.STAGE)
 
 
 @guard()
 async def got_stage(update: Update, context: BotContext) -> int:
     """Stores the stage and asks for the member households."""
-    query = update.callback_query
-    value = query.data.split(":", 2)[2]
-    if value not in set(Stage):
-        await query.answer(context.t("common.old_button"))
-        return Step.STAGE
-    flow.draft(context)["stage"] = value
-    await close_buttons(query, context.t(f"stage.{value}"))
-    return await _next(update, context, Step.MEMBERS)
+    return await flow.choose(update, context, store="stage", among=Stage, label="stage",
+                             then=Step.MEMBERS)
 
 
 def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) -> str | None:
@@ -368,8 +341,7 @@ async def got_members(update: Update, context: BotContext) -> int:
     _store(context, lines)
     if _problems(context, lines):
         return await flow.ask(update, context, Step.MEMBERS)
-    flow.draft(context)["_editing"] = False
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 @guard()
@@ -397,7 +369,7 @@ async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
     field = update.callback_query.data.split(":", 2)[2]
     await close_buttons(update.callback_query, context.t(f"grp.field.{field}"))
-    flow.draft(context)["_editing"] = True
+    flow.set_editing(context, field)
     return await flow.ask(update, context, _EDIT_STEPS[field])
 
 
@@ -409,8 +381,7 @@ async def save(update: Update, context: BotContext) -> int:
     lines = _lines(context)
     required = {"name", "village", "business", "ties", "formed", "stage"}
     if not required <= draft.keys() or _problems(context, lines):
-        await query.answer(context.t("common.old_button"), show_alert=True)
-        return flow.current(context) or END
+        return await flow.stale(update, context)
     area = context.mentor.area_code
     if area and not is_within(draft["village"], area):
         await query.answer(context.t("grp.not_found"), show_alert=True)

@@ -19,7 +19,7 @@ from handlers.common import END, Flow, close_buttons, column, guard, keyboard, s
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
 from models.enums import MemberRole
-from models.tables import Group
+from models.tables import Group, Member
 
 PREFIX = "mem"
 
@@ -134,35 +134,46 @@ async def got_line(update: Update, context: BotContext) -> int:
     return END
 
 
-def _member_buttons(context: BotContext, members, action: str, group_id: int):
-    return column([(f"{m.name} ({context.t(f'role.{m.role}')})",
-                    f"{PREFIX}:{action}:{group_id}:{m.id}") for m in members])
-
-
-@guard()
-async def pick_remove(update: Update, context: BotContext) -> None:
-    """Lists the households to choose who leaves."""
+async def _pick_member(update: Update, context: BotContext, action: str, text_key: str) -> None:
+    """Lists the group's households (the group re-checked) as buttons "mem:<action>:<g>:<m>"."""
     group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
     if group is None:
         return
     await update.callback_query.answer()
     members = await group_queries.active_members(session=context.session, group_id=group.id)
-    await say(update, context.t("mem.pick_remove"),
-              reply_markup=_member_buttons(context, members, "rmpick", group.id))
+    await say(update, context.t(text_key), reply_markup=column(
+        [(f"{m.name} ({context.t(f'role.{m.role}')})", f"{PREFIX}:{action}:{group.id}:{m.id}")
+         for m in members]))
+
+
+async def _own_member(update: Update, context: BotContext) -> tuple[Group, Member] | None:
+    """The group and household of a "mem:<action>:<group>:<member>[:…]" button, both re-checked
+    (the user's own group, a current household of it); else the press is answered and None."""
+    group_id, member_id = update.callback_query.data.split(":")[2:4]
+    group = await _own_group(update, context, int(group_id))
+    if group is None:
+        return None
+    member = await group_queries.get_member(session=context.session, group=group,
+                                            member_id=int(member_id))
+    if member is None:
+        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
+        return None
+    return group, member
+
+
+@guard()
+async def pick_remove(update: Update, context: BotContext) -> None:
+    """Lists the households to choose who leaves."""
+    await _pick_member(update, context, "rmpick", "mem.pick_remove")
 
 
 @guard()
 async def confirm_remove(update: Update, context: BotContext) -> None:
     """Asks to confirm that this household leaves."""
-    _, _, group_id, member_id = update.callback_query.data.split(":")
-    group = await _own_group(update, context, int(group_id))
-    if group is None:
+    found = await _own_member(update, context)
+    if found is None:
         return
-    member = await group_queries.get_member(session=context.session, group=group,
-                                            member_id=int(member_id))
-    if member is None:
-        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
-        return
+    group, member = found
     await close_buttons(update.callback_query, member.name)
     await say(update, context.t("mem.confirm_remove", name=member.name, group=group.name),
               reply_markup=keyboard([[(context.t("common.yes"),
@@ -173,15 +184,10 @@ async def confirm_remove(update: Update, context: BotContext) -> None:
 @guard()
 async def remove(update: Update, context: BotContext) -> None:
     """Marks the household as left today; the history keeps it."""
-    _, _, group_id, member_id = update.callback_query.data.split(":")
-    group = await _own_group(update, context, int(group_id))
-    if group is None:
+    found = await _own_member(update, context)
+    if found is None:
         return
-    member = await group_queries.get_member(session=context.session, group=group,
-                                            member_id=int(member_id))
-    if member is None:
-        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
-        return
+    group, member = found
     await close_buttons(update.callback_query)
     today = clock.today_for(group.village_code)
     await group_queries.remove_member(session=context.session, member=member,
@@ -194,27 +200,16 @@ async def remove(update: Update, context: BotContext) -> None:
 @guard()
 async def pick_role_member(update: Update, context: BotContext) -> None:
     """Lists the households to choose whose role changes."""
-    group = await _own_group(update, context, int(update.callback_query.data.split(":")[2]))
-    if group is None:
-        return
-    await update.callback_query.answer()
-    members = await group_queries.active_members(session=context.session, group_id=group.id)
-    await say(update, context.t("mem.pick_member_role"),
-              reply_markup=_member_buttons(context, members, "rolepick", group.id))
+    await _pick_member(update, context, "rolepick", "mem.pick_member_role")
 
 
 @guard()
 async def pick_role(update: Update, context: BotContext) -> None:
     """Offers the four roles for the chosen household."""
-    _, _, group_id, member_id = update.callback_query.data.split(":")
-    group = await _own_group(update, context, int(group_id))
-    if group is None:
+    found = await _own_member(update, context)
+    if found is None:
         return
-    member = await group_queries.get_member(session=context.session, group=group,
-                                            member_id=int(member_id))
-    if member is None:
-        await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
-        return
+    group, member = found
     await close_buttons(update.callback_query, member.name)
     buttons = [(context.t(f"role.{role}"), f"{PREFIX}:roleset:{group.id}:{member.id}:{role}")
                for role in MemberRole]
@@ -225,13 +220,12 @@ async def pick_role(update: Update, context: BotContext) -> None:
 @guard()
 async def set_role(update: Update, context: BotContext) -> None:
     """Gives the household its new role; an officer role moves from its previous holder."""
-    _, _, group_id, member_id, role = update.callback_query.data.split(":")
-    group = await _own_group(update, context, int(group_id))
-    if group is None:
+    found = await _own_member(update, context)
+    if found is None:
         return
-    member = await group_queries.get_member(session=context.session, group=group,
-                                            member_id=int(member_id))
-    if member is None or role not in set(MemberRole):
+    group, member = found
+    role = update.callback_query.data.rsplit(":", 1)[1]
+    if role not in set(MemberRole):
         await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
         return
     await close_buttons(update.callback_query, context.t(f"role.{role}"))

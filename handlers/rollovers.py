@@ -15,8 +15,7 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from telegram import ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -29,8 +28,22 @@ from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short
 from bot.parsing import is_skip, parse_amount, parse_date
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    END,
+    NEW_TEXT,
+    Flow,
+    Pick,
+    close_buttons,
+    column,
+    guard,
+    ignore_edit,
+    keyboard,
+    message_text,
+    pressed_village,
+    say,
+)
 from handlers.grants import (
+    date_example,
     kind_label,
     parse_units,
     progress_line,
@@ -39,8 +52,7 @@ from handlers.grants import (
     units_text,
 )
 from models import grants as grant_queries
-from models.areas import is_within
-from models.enums import AreaLevel, RecipientKind
+from models.enums import RecipientKind
 from models.grants import Progress
 from models.tables import Grant, Group
 
@@ -65,32 +77,13 @@ class Step(IntEnum):
     CONFIRM = 10  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
-flow = Flow("rollover", prefix=PREFIX, what="roll.what")
+flow = Flow("rollover", prefix=PREFIX, what="roll.what", summary=Step.CONFIRM)
 
 
 # --- small helpers ----------------------------------------------------------------------------
 
 def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
-
-
-def _today(context: BotContext) -> date:
-    """Today where the group is (its province's time zone), else where the mentor works."""
-    village = _draft(context).get("village_code")
-    if village:
-        return clock.today_for(village)
-    mentor = context.mentor
-    return clock.today_for(mentor.area_code if mentor else None)
-
-
-def _text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
-def _date_example(context: BotContext, day: date) -> str:
-    return context.t("grant.date_example", numeric=f"{day:%d/%m/%Y}",
-                     short=format_date_short(day, context.lang))
 
 
 def grant_button_label(context: BotContext, grant: Grant, group: Group, state: Progress) -> str:
@@ -110,15 +103,7 @@ def _exceeded(context: BotContext, draft: dict[str, Any], state: Progress) -> st
     return "; ".join(parts) or None
 
 
-async def _next(update: Update, context: BotContext, step: Step) -> int:
-    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
-    draft = _draft(context)
-    if draft.get("_edit"):
-        draft["_edit"] = None
-        return await _to_summary(update, context)
-    return await flow.ask(update, context, step)
-
-
+@flow.summary_route
 async def _to_summary(update: Update, context: BotContext) -> int:
     """The summary, after the confirmation when the amounts exceed what is left."""
     draft = _draft(context)
@@ -167,8 +152,8 @@ async def _ask_grant(update: Update, context: BotContext) -> None:
 @flow.question(Step.DATE)
 async def _ask_date(update: Update, context: BotContext) -> None:
     markup = keyboard([[(context.t("grant.today_button"), f"{PREFIX}:date:today")]])
-    await say(update, context.t("roll.ask_date", example=_date_example(context, _today(context))),
-              reply_markup=markup)
+    example = date_example(context, flow.today(context))
+    await say(update, context.t("roll.ask_date", example=example), reply_markup=markup)
 
 
 @flow.question(Step.KIND)
@@ -184,13 +169,10 @@ async def _ask_name(update: Update, context: BotContext) -> None:
     await say(update, context.t(key))
 
 
-def _skip(context: BotContext, field: str):
-    return keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:{field}")]])
-
-
 @flow.question(Step.VILLAGE)
 async def _ask_village(update: Update, context: BotContext) -> None:
-    await say(update, context.t("roll.ask_village"), reply_markup=_skip(context, "village"))
+    await say(update, context.t("roll.ask_village"),
+              reply_markup=flow.skip_keyboard(context, "village"))
 
 
 @flow.question(Step.AMOUNT)
@@ -199,7 +181,7 @@ async def _ask_amount(update: Update, context: BotContext) -> None:
     if draft.get("has_units"):
         await say(update, context.t("roll.ask_amount_optional",
                                     label=draft.get("unit_label") or ""),
-                  reply_markup=_skip(context, "amount"))
+                  reply_markup=flow.skip_keyboard(context, "amount"))
         return
     await say(update, context.t("roll.ask_amount"))
 
@@ -208,13 +190,13 @@ async def _ask_amount(update: Update, context: BotContext) -> None:
 async def _ask_units(update: Update, context: BotContext) -> None:
     draft = _draft(context)
     label = draft.get("unit_label") or ""
-    markup = _skip(context, "units") if draft.get("amount") else None
+    markup = flow.skip_keyboard(context, "units") if draft.get("amount") else None
     await say(update, context.t("roll.ask_units", label=label), reply_markup=markup)
 
 
 @flow.question(Step.NOTE)
 async def _ask_note(update: Update, context: BotContext) -> None:
-    await say(update, context.t("roll.ask_note"), reply_markup=_skip(context, "note"))
+    await say(update, context.t("roll.ask_note"), reply_markup=flow.skip_keyboard(context, "note"))
 
 
 @flow.question(Step.EXCEED)
@@ -240,12 +222,6 @@ def _summary_text(context: BotContext) -> str:
     return text
 
 
-def _summary_keyboard(context: BotContext):
-    return keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
-                      (context.t("common.edit"), f"{PREFIX}:edit"),
-                      (context.t("common.cancel"), f"{PREFIX}:cancel")]])
-
-
 EDIT_FIELDS = {
     "date": Step.DATE,
     "kind": Step.KIND,
@@ -256,33 +232,16 @@ EDIT_FIELDS = {
 }
 
 
-def _edit_keyboard(context: BotContext):
-    buttons = [(context.t(f"roll.field.{field}"), f"{PREFIX}:edit:{field}")
-               for field in EDIT_FIELDS]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(context.t("common.back"), f"{PREFIX}:back")])
-    return keyboard(rows)
-
-
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=_summary_keyboard(context))
+    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
 
-async def _resume(update: Update, context: BotContext) -> int | None:
-    """An unfinished roll-over is continued where it stopped (nothing typed is thrown away)."""
-    draft = _draft(context)
-    state = draft.get("_state")
-    if not draft.get("grant_id") or state not in set(Step) or state == Step.GRANT:
-        return None
-    await say(update, context.t("roll.resume", grant=draft.get("grant_label", "")))
-    return await flow.ask(update, context, Step(state))
-
-
-async def _begin(update: Update, context: BotContext, grant: Grant, group: Group) -> int:
+async def _begin(update: Update, context: BotContext, found: tuple[Grant, Group]) -> int:
     """Copies what the questions need about the grant into the draft and asks the date."""
+    grant, group = found
     state = await grant_queries.progress(session=context.session, grant=grant,
                                          today=clock.today_for(group.village_code))
     label = grant_button_label(context, grant, group, state)
@@ -296,44 +255,28 @@ async def _begin(update: Update, context: BotContext, grant: Grant, group: Group
     return await flow.ask(update, context, Step.DATE)
 
 
+async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] | None:
+    return await grant_queries.get_own(session=context.session, grant_id=grant_id,
+                                       mentor=context.mentor)
+
+
+flow.pick = Pick(step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
+                 label=lambda found: found[1].name, begin=_begin,
+                 resume=lambda context, draft: context.t("roll.resume",
+                                                         grant=draft.get("grant_label", "")),
+                 none="roll.no_grants", not_found="roll.grant_not_found")
+
+
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/gulir: continues an unfinished roll-over, or asks which grant it is from."""
-    if await flow.other_in_progress(update, context):
-        return END
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    if not await _grant_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("roll.no_grants"))
-        return END
-    flow.start(context)
-    return await flow.ask(update, context, Step.GRANT)
+    return await flow.open(update, context)
 
 
 @guard()
 async def start_for_grant(update: Update, context: BotContext) -> int:
     """A "Catat pengguliran" button: checks the grant is the mentor's group's, asks the date."""
-    if await flow.other_in_progress(update, context):
-        return END
-    query = update.callback_query
-    await query.answer()
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    flow.start(context)
-    found = await grant_queries.get_own(session=context.session,
-                                        grant_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if found is not None:
-        return await _begin(update, context, *found)
-    if not await _grant_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("roll.grant_not_found"))
-        await say(update, context.t("roll.no_grants"))
-        return END
-    return await flow.retry(update, context, Step.GRANT, context.t("roll.grant_not_found"))
+    return await flow.open(update, context)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -341,15 +284,7 @@ async def start_for_grant(update: Update, context: BotContext) -> int:
 @guard()
 async def got_grant(update: Update, context: BotContext) -> int:
     """Stores the grant (re-checked: its group must be the mentor's own) and asks for the date."""
-    query = update.callback_query
-    found = await grant_queries.get_own(session=context.session,
-                                        grant_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if found is None:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.GRANT, context.t("roll.grant_not_found"))
-    await close_buttons(query, found[1].name)
-    return await _begin(update, context, *found)
+    return await flow.picked(update, context)
 
 
 _BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_kind",
@@ -359,16 +294,14 @@ _BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_k
 @guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
-    state = Step(flow.current(context) or Step.GRANT)
-    example = context.t(_BUTTON_EXAMPLES.get(state, "roll.example_kind"))
-    return await flow.retry(update, context, state,
-                            context.t("grant.use_buttons", example=example))
+    return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
+                                  default="roll.example_kind", text="grant.use_buttons")
 
 
 def _date_error(context: BotContext, rolled: date | None) -> str | None:
     draft = _draft(context)
-    today = _today(context)
-    example = _date_example(context, today)
+    today = flow.today(context)
+    example = date_example(context, today)
     if rolled is None:
         return context.t("grant.bad_date", example=example)
     if rolled > today:
@@ -383,14 +316,14 @@ def _date_error(context: BotContext, rolled: date | None) -> str | None:
 
 async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
     _draft(context)["rolled_on"] = rolled.isoformat()
-    return await _next(update, context, Step.KIND)
+    return await flow.next(update, context, Step.KIND)
 
 
 @guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
-    rolled = parse_date(_text(update), today=_today(context))
+    rolled = parse_date(message_text(update), today=flow.today(context))
     error = _date_error(context, rolled)
     if error:
         return await flow.retry(update, context, Step.DATE, error)
@@ -402,7 +335,7 @@ async def got_date(update: Update, context: BotContext) -> int:
 async def date_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date and asks who received the roll-over."""
     query = update.callback_query
-    today = _today(context)
+    today = flow.today(context)
     error = _date_error(context, today)
     if error:
         await close_buttons(query)
@@ -414,60 +347,44 @@ async def date_today(update: Update, context: BotContext) -> int:
 @guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of recipient (a household or another group) and asks for the name."""
-    query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    draft = _draft(context)
-    draft["kind"] = value
-    await close_buttons(query, context.t(f"recipient.{value}"))
-    return await _next(update, context, Step.NAME)
+    return await flow.choose(update, context, store="kind", among=RecipientKind,
+                             label="recipient", then=Step.NAME)
 
 
 @guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the recipient's name and asks for their village."""
-    name = " ".join(_text(update).split())
+    name = " ".join(message_text(update).split())
     if not 2 <= len(name) <= MAX_NAME or sum(ch.isalpha() for ch in name) < 2:
         return await flow.retry(update, context, Step.NAME,
                                 context.t("roll.bad_name", max=MAX_NAME))
     _draft(context)["name"] = name
-    return await _next(update, context, Step.VILLAGE)
+    return await flow.next(update, context, Step.VILLAGE)
 
 
 @guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
-    text = " ".join(_text(update).split())[:60]
+    text = " ".join(message_text(update).split())[:60]
     if is_skip(text):
         return await _store_village(update, context, None)
-    area = context.mentor.area_code
-    matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
-                                    limit=6) if len(text) >= 2 else []
-    if not matches:
-        place = context.places.get(area) if area else None
-        return await flow.retry(update, context, Step.VILLAGE, context.t(
-            "roll.village_not_found", query=text or "…", area=place.label if place else "-"))
-    buttons = [(place.label, f"{PREFIX}:vil:{place.code}") for place in matches]
-    buttons.append((context.t("common.skip"), f"{PREFIX}:skip:village"))
-    await say(update, context.t("roll.pick_village"), reply_markup=column(buttons))
-    return Step.VILLAGE
+    return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="roll",
+                                     more=[(context.t("common.skip"), f"{PREFIX}:skip:village")])
 
 
 async def _store_village(update: Update, context: BotContext, place) -> int:
     draft = _draft(context)
     draft["village"] = place.code if place else None
     draft["village_label"] = place.label if place else None
-    return await _next(update, context, Step.AMOUNT)
+    return await flow.next(update, context, Step.AMOUNT)
 
 
 @guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the amount."""
     query = update.callback_query
-    code = query.data.split(":", 2)[2]
-    place = context.places.get(code)
-    area = context.mentor.area_code
-    if place is None or place.level != AreaLevel.VILLAGE or (area and not is_within(code, area)):
-        await query.answer(context.t("common.old_button"), show_alert=True)
+    place = await pressed_village(query, context)
+    if place is None:
         return Step.VILLAGE
     await close_buttons(query, place.label)
     return await _store_village(update, context, place)
@@ -490,7 +407,7 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     if has_units:
         return await flow.ask(update, context, Step.UNITS)
     draft["units"] = None
-    return await _next(update, context, Step.NOTE)
+    return await flow.next(update, context, Step.NOTE)
 
 
 async def _store_units(update: Update, context: BotContext, text: str) -> int:
@@ -510,7 +427,7 @@ async def _store_units(update: Update, context: BotContext, text: str) -> int:
         await say(update, f"✓ {units_text(value, label)}")
     draft["units"] = value
     draft["exceed_ok"] = False
-    return await _next(update, context, Step.NOTE)
+    return await flow.next(update, context, Step.NOTE)
 
 
 async def _store_note(update: Update, context: BotContext, text: str) -> int:
@@ -522,28 +439,26 @@ async def _store_note(update: Update, context: BotContext, text: str) -> int:
         if not value or len(value) > MAX_NOTE or not any(ch.isalnum() for ch in value):
             return await flow.retry(update, context, Step.NOTE,
                                     context.t("roll.bad_note", max=MAX_NOTE))
-    draft = _draft(context)
-    draft["note"] = value
-    draft["_edit"] = None
-    return await _to_summary(update, context)
+    _draft(context)["note"] = value
+    return await flow.sum_up(update, context)
 
 
 @guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah rolled over and asks for the units (or the note)."""
-    return await _store_amount(update, context, _text(update))
+    return await _store_amount(update, context, message_text(update))
 
 
 @guard()
 async def got_units(update: Update, context: BotContext) -> int:
     """Stores the units rolled over and asks for a note."""
-    return await _store_units(update, context, _text(update))
+    return await _store_units(update, context, message_text(update))
 
 
 @guard()
 async def got_note(update: Update, context: BotContext) -> int:
     """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
-    return await _store_note(update, context, _text(update))
+    return await _store_note(update, context, message_text(update))
 
 
 _SKIPPERS = {
@@ -557,10 +472,7 @@ _SKIPPERS = {
 @guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
-    query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    await close_buttons(query, context.t("common.skip"))
-    return await _SKIPPERS[field](update, context, "-")
+    return await flow.skip(update, context, _SKIPPERS)
 
 
 @guard()
@@ -575,69 +487,48 @@ async def exceed_yes(update: Update, context: BotContext) -> int:
 async def exceed_edit(update: Update, context: BotContext) -> int:
     """Ubah jumlah: asks the amount (and units) again, then sums up."""
     await close_buttons(update.callback_query, context.t("roll.change_amount"))
-    _draft(context)["_edit"] = "amount"
+    flow.set_editing(context, "amount")
     return await flow.ask(update, context, Step.AMOUNT)
 
 
 # --- the summary ------------------------------------------------------------------------------
 
-async def _swap_buttons(update: Update, context: BotContext, markup) -> int:
-    query = update.callback_query
-    await query.answer()
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():  # a double tap
-            return Step.CONFIRM
-        return await flow.ask(update, context, Step.CONFIRM)  # the message is gone: resend
-    return Step.CONFIRM
-
-
 @guard()
 async def edit(update: Update, context: BotContext) -> int:
     """Ubah: the summary's buttons become the fields that can be changed."""
-    return await _swap_buttons(update, context, _edit_keyboard(context))
+    return await flow.swap_buttons(update, context,
+                                   flow.edit_keyboard(context, "roll.field", EDIT_FIELDS))
 
 
 @guard()
 async def back(update: Update, context: BotContext) -> int:
     """« Kembali: the summary's own buttons again."""
-    return await _swap_buttons(update, context, _summary_keyboard(context))
+    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
 
 
 @guard()
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
-    query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    await close_buttons(query, context.t("common.edit") + ": " + context.t(f"roll.field.{field}"))
-    _draft(context)["_edit"] = field
-    return await flow.ask(update, context, EDIT_FIELDS[field])
+    return await flow.edit_field(update, context, EDIT_FIELDS, "roll.field")
 
 
 @guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
-    query = update.callback_query
     draft = _draft(context)
-    if any(draft.get(key) is None for key in REQUIRED) or not (
-            draft.get("amount") or draft.get("units")):
-        await query.answer(context.t("common.old_button"), show_alert=True)
-        return flow.current(context) or END
-    found = await grant_queries.get_own(session=context.session, grant_id=draft["grant_id"],
-                                        mentor=context.mentor)
-    await close_buttons(query)
+    if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
+        return await flow.stale(update, context)
+    found = await _own_grant(context, draft["grant_id"])
+    await close_buttons(update.callback_query)
     if found is None:
-        flow.clear(context)
-        await say(update, context.t("roll.grant_gone", grant=draft.get("grant_label", "")),
-                  reply_markup=ReplyKeyboardRemove())
-        return END
+        return await flow.stop(update, context, context.t(
+            "roll.grant_gone", grant=draft.get("grant_label", "")), remove_keyboard=True)
     grant, group = found
     draft["village_code"] = group.village_code
     today = clock.today_for(group.village_code)
     error = _date_error(context, date.fromisoformat(draft["rolled_on"]))
     if error:
-        draft["_edit"] = "date"
+        flow.set_editing(context, "date")
         return await flow.retry(update, context, Step.DATE, error)
     before = await grant_queries.progress(session=context.session, grant=grant, today=today)
     draft["left"] = _exceeded(context, draft, before)
@@ -667,15 +558,6 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-# Only new messages answer a question: an edited old answer is not an answer to the question
-# asked now.
-TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-
-
-async def ignore_edit(update: Update, context: BotContext) -> None:
-    """An edited message (a corrected old answer): nothing to do."""
-
-
 _ID = r"\d{1,12}"
 _KINDS = "|".join(k.value for k in RecipientKind)
 _FIELDS = "|".join(EDIT_FIELDS)
@@ -688,38 +570,38 @@ conversation = ConversationHandler(
     states={
         Step.GRANT: [
             CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{_ID}$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
         Step.DATE: [
             CallbackQueryHandler(date_today, pattern=rf"^{PREFIX}:date:today$"),
-            MessageHandler(TEXT, got_date),
+            MessageHandler(NEW_TEXT, got_date),
         ],
         Step.KIND: [
             CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
-        Step.NAME: [MessageHandler(TEXT, got_name)],
+        Step.NAME: [MessageHandler(NEW_TEXT, got_name)],
         Step.VILLAGE: [
             CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:\d{{2}}(\.\d{{2,4}}){{3}}$"),
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:village$"),
-            MessageHandler(TEXT, search_village),
+            MessageHandler(NEW_TEXT, search_village),
         ],
         Step.AMOUNT: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
-            MessageHandler(TEXT, got_amount),
+            MessageHandler(NEW_TEXT, got_amount),
         ],
         Step.UNITS: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:units$"),
-            MessageHandler(TEXT, got_units),
+            MessageHandler(NEW_TEXT, got_units),
         ],
         Step.NOTE: [
             CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:note$"),
-            MessageHandler(TEXT, got_note),
+            MessageHandler(NEW_TEXT, got_note),
         ],
         Step.EXCEED: [
             CallbackQueryHandler(exceed_yes, pattern=rf"^{PREFIX}:exceed:yes$"),
             CallbackQueryHandler(exceed_edit, pattern=rf"^{PREFIX}:exceed:edit$"),
-            MessageHandler(TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, typed_not_button),
         ],
         Step.CONFIRM: [
             CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),

@@ -29,7 +29,22 @@ from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short, format_rupiah
 from bot.parsing import is_skip, parse_amount, parse_count, parse_date
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    END,
+    NEW_TEXT,
+    Flow,
+    Pick,
+    button_choice,
+    close_buttons,
+    column,
+    guard,
+    ignore_edit,
+    iso_date,
+    keyboard,
+    message_text,
+    pressed,
+    say,
+)
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.enums import Activity
@@ -59,26 +74,13 @@ class Step(IntEnum):
     CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
-flow = Flow("visit", prefix=PREFIX, what="what.visit")
+flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
 # --- small helpers ---------------------------------------------------------------------------
 
 def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
-
-
-def _today(context: BotContext) -> date:
-    """Today where the group is (its province's time zone), else where the mentor works."""
-    village = _draft(context).get("village_code")
-    if village:
-        return clock.today_for(village)
-    mentor = context.mentor
-    return clock.today_for(mentor.area_code if mentor else None)
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
 
 
 def _default_next(draft: dict[str, Any]) -> date:
@@ -89,7 +91,7 @@ def _default_next(draft: dict[str, Any]) -> date:
 
 
 def _next_ok(draft: dict[str, Any]) -> bool:
-    visited, upcoming = _date(draft.get("visited_on")), _date(draft.get("next_visit_on"))
+    visited, upcoming = iso_date(draft.get("visited_on")), iso_date(draft.get("next_visit_on"))
     if visited is None or upcoming is None:
         return False
     return visited < upcoming <= visited + timedelta(days=MAX_NEXT_DAYS)
@@ -116,20 +118,6 @@ def _amount_text(context: BotContext, value: int | None) -> str:
 
 def _activities_text(context: BotContext, chosen: list[str]) -> str:
     return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen)
-
-
-def _message_text(update: Update) -> str:
-    message = update.effective_message
-    return (message.text or "") if message is not None else ""
-
-
-async def _next(update: Update, context: BotContext, step: Step) -> int:
-    """Goes to ``step``, or back to the summary when the mentor was changing one answer."""
-    draft = _draft(context)
-    if draft.get("_editing"):
-        draft["_editing"] = False
-        return await flow.ask(update, context, Step.CONFIRM)
-    return await flow.ask(update, context, step)
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -198,20 +186,20 @@ async def _ask_figures(update: Update, context: BotContext) -> None:
                             (context.t("common.skip"), f"{PREFIX}:fig:no")]])
         await say(update, context.t("visit.ask_figures"), reply_markup=markup)
         return
-    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:{field}")]])
-    await say(update, context.t(f"visit.ask_{field}"), reply_markup=markup)
+    await say(update, context.t(f"visit.ask_{field}"),
+              reply_markup=flow.skip_keyboard(context, field))
 
 
 @flow.question(Step.PROBLEMS)
 async def _ask_problems(update: Update, context: BotContext) -> None:
-    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:problems")]])
-    await say(update, context.t("visit.ask_problems"), reply_markup=markup)
+    await say(update, context.t("visit.ask_problems"),
+              reply_markup=flow.skip_keyboard(context, "problems"))
 
 
 @flow.question(Step.FOLLOW_UP)
 async def _ask_follow_up(update: Update, context: BotContext) -> None:
-    markup = keyboard([[(context.t("common.skip"), f"{PREFIX}:skip:follow_up")]])
-    await say(update, context.t("visit.ask_follow_up"), reply_markup=markup)
+    await say(update, context.t("visit.ask_follow_up"),
+              reply_markup=flow.skip_keyboard(context, "follow_up"))
 
 
 @flow.question(Step.LOCATION)
@@ -280,12 +268,6 @@ def _summary_text(context: BotContext) -> str:
     )
 
 
-def _summary_keyboard(context: BotContext):
-    return keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
-                      (context.t("common.edit"), f"{PREFIX}:edit"),
-                      (context.t("common.cancel"), f"{PREFIX}:cancel")]])
-
-
 EDIT_FIELDS = {
     "date": Step.DATE,
     "attendance": Step.ATTENDANCE,
@@ -299,30 +281,12 @@ EDIT_FIELDS = {
 }
 
 
-def _edit_keyboard(context: BotContext):
-    buttons = [(context.t(f"visit.field.{field}"), f"{PREFIX}:edit:{field}")
-               for field in EDIT_FIELDS]
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(context.t("common.back"), f"{PREFIX}:back")])
-    return keyboard(rows)
-
-
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=_summary_keyboard(context))
+    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /kunjungan and the "kun:start:<id>" button ------------------------------------
-
-async def _resume(update: Update, context: BotContext) -> int | None:
-    """An unfinished visit is continued where it stopped (nothing typed is thrown away)."""
-    draft = _draft(context)
-    state = draft.get("_state")
-    if not draft.get("group_id") or state not in set(Step) or state == Step.GROUP:
-        return None
-    await say(update, context.t("visit.resume", group=draft.get("group_name", "")))
-    return await flow.ask(update, context, Step(state))
-
 
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the date."""
@@ -340,44 +304,28 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
+async def _own_group(context: BotContext, group_id: int) -> Group | None:
+    return await group_queries.get_own(session=context.session, group_id=group_id,
+                                       mentor=context.mentor)
+
+
+flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=_own_group,
+                 label=lambda group: group.name, begin=_begin,
+                 resume=lambda context, draft: context.t("visit.resume",
+                                                         group=draft.get("group_name", "")),
+                 none="visit.no_groups", not_found="visit.group_not_found")
+
+
 @guard()
 async def start(update: Update, context: BotContext) -> int:
     """/kunjungan: continues an unfinished visit, or asks which group was visited."""
-    if await flow.other_in_progress(update, context):
-        return END
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    if not await _group_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("visit.no_groups"))
-        return END
-    flow.start(context)
-    return await flow.ask(update, context, Step.GROUP)
+    return await flow.open(update, context)
 
 
 @guard()
 async def start_for_group(update: Update, context: BotContext) -> int:
     """A "Catat kunjungan" button: checks the group is the mentor's own and asks the date."""
-    if await flow.other_in_progress(update, context):
-        return END
-    query = update.callback_query
-    await query.answer()
-    resumed = await _resume(update, context)
-    if resumed is not None:
-        return resumed
-    flow.start(context)
-    group = await group_queries.get_own(session=context.session,
-                                        group_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if group is not None:
-        return await _begin(update, context, group)
-    if not await _group_buttons(context):
-        flow.clear(context)
-        await say(update, context.t("visit.group_not_found"))
-        await say(update, context.t("visit.no_groups"))
-        return END
-    return await flow.retry(update, context, Step.GROUP, context.t("visit.group_not_found"))
+    return await flow.open(update, context)
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -385,15 +333,7 @@ async def start_for_group(update: Update, context: BotContext) -> int:
 @guard()
 async def got_group(update: Update, context: BotContext) -> int:
     """Stores the group (re-checked: it must be the mentor's own) and asks for the date."""
-    query = update.callback_query
-    group = await group_queries.get_own(session=context.session,
-                                        group_id=int(query.data.rsplit(":", 1)[1]),
-                                        mentor=context.mentor)
-    if group is None:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.GROUP, context.t("visit.group_not_found"))
-    await close_buttons(query, group.name)
-    return await _begin(update, context, group)
+    return await flow.picked(update, context)
 
 
 @guard()
@@ -408,21 +348,21 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     draft["visited_on"] = visited.isoformat()
     if draft.get("next_visit_on") and draft.get("next_auto"):
         draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
-    if draft.get("_editing") and not _next_ok(draft):
+    if flow.editing(context) and not _next_ok(draft):
         # A new visit date the old next date no longer fits: ask it too, then the summary.
         return await flow.ask(update, context, Step.NEXT_DATE)
-    return await _next(update, context, Step.ATTENDANCE)
+    return await flow.next(update, context, Step.ATTENDANCE)
 
 
 def _check_date(context: BotContext, visited: date) -> str | None:
     """The error text for a visit date outside [date formed, today], or None."""
     draft = _draft(context)
-    today = _today(context)
+    today = flow.today(context)
     example = f"{today:%d/%m/%Y}"
     if visited > today:
         return context.t("visit.future_date", today=format_date(today, context.lang),
                          example=example)
-    formed = _date(draft.get("formed_on"))
+    formed = iso_date(draft.get("formed_on"))
     if formed is not None and visited < formed:
         return context.t("visit.before_formed", group=draft.get("group_name", ""),
                          formed=format_date(formed, context.lang), example=example)
@@ -433,7 +373,7 @@ def _check_date(context: BotContext, visited: date) -> str | None:
 async def got_date_today(update: Update, context: BotContext) -> int:
     """Stores today as the visit date and asks for the attendance."""
     query = update.callback_query
-    today = _today(context)
+    today = flow.today(context)
     error = _check_date(context, today)
     if error:  # a group formed "today" in another time zone: say so, ask again
         await close_buttons(query)
@@ -445,7 +385,7 @@ async def got_date_today(update: Update, context: BotContext) -> int:
 @guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
-    visited = parse_date(_message_text(update), today=_today(context))
+    visited = parse_date(message_text(update), today=flow.today(context))
     if visited is None:
         return await flow.retry(update, context, Step.DATE, context.t("visit.bad_date"))
     error = _check_date(context, visited)
@@ -459,12 +399,12 @@ async def got_date(update: Update, context: BotContext) -> int:
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
     members = int(_draft(context).get("members", 0))
-    attendance = parse_count(_message_text(update), minimum=0, maximum=members)
+    attendance = parse_count(message_text(update), minimum=0, maximum=members)
     if attendance is None:
         return await flow.retry(update, context, Step.ATTENDANCE, context.t(
             "visit.bad_attendance", max=members, example=_attendance_example(members)))
     _draft(context)["attendance"] = attendance
-    return await _next(update, context, Step.ACTIVITIES)
+    return await flow.next(update, context, Step.ACTIVITIES)
 
 
 async def _activities_done(update: Update, context: BotContext) -> int:
@@ -476,18 +416,17 @@ async def _activities_done(update: Update, context: BotContext) -> int:
                                 context.t("visit.need_activity"))
     if update.callback_query is not None:
         await close_buttons(update.callback_query, _activities_text(context, chosen))
-    return await _next(update, context, Step.FIGURES)
+    return await flow.next(update, context, Step.FIGURES)
 
 
 @guard()
 async def toggle_activity(update: Update, context: BotContext) -> int:
     """Ticks or unticks an activity in place; Selesai (one at least) asks for the figures."""
     query = update.callback_query
-    value = query.data.rsplit(":", 1)[1]
-    if value == "done":
+    if pressed(query) == "done":
         return await _activities_done(update, context)
-    if value not in set(Activity):
-        await query.answer(context.t("common.old_button"))
+    value = await button_choice(query, context, Activity)
+    if value is None:
         return Step.ACTIVITIES
     draft = _draft(context)
     chosen = [a for a in draft.get("activities", []) if a != value]
@@ -506,7 +445,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
 @guard()
 async def activities_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" finishes the choice; other text is explained and the question repeated."""
-    if _message_text(update).strip().lower() in {"selesai", "done"}:
+    if message_text(update).strip().lower() in {"selesai", "done"}:
         return await _activities_done(update, context)
     return await flow.retry(update, context, Step.ACTIVITIES,
                             context.t("visit.activities_use_buttons"))
@@ -522,7 +461,7 @@ async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> 
     for field in FIGURES:
         draft[field] = None
     draft["_figure"] = None
-    return await _next(update, context, Step.PROBLEMS)
+    return await flow.next(update, context, Step.PROBLEMS)
 
 
 async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
@@ -536,7 +475,7 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
         draft["_misses"] = 0
         return await flow.ask(update, context, Step.FIGURES)
     draft["_figure"] = None
-    return await _next(update, context, Step.PROBLEMS)
+    return await flow.next(update, context, Step.PROBLEMS)
 
 
 @guard()
@@ -555,7 +494,7 @@ async def figures_button(update: Update, context: BotContext) -> int:
 async def skip_figure(update: Update, context: BotContext) -> int:
     """Lewati on one amount: leaves it empty and asks the next."""
     query = update.callback_query
-    if _draft(context).get("_figure") != query.data.rsplit(":", 1)[1]:
+    if _draft(context).get("_figure") != pressed(query):
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
     await close_buttons(query, context.t("common.skip"))
@@ -565,7 +504,7 @@ async def skip_figure(update: Update, context: BotContext) -> int:
 @guard()
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
-    text = _message_text(update)
+    text = message_text(update)
     if _draft(context).get("_figure") is None:
         if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
             return await _figures_answer(update, context, True)
@@ -592,7 +531,7 @@ def _clean_text(text: str) -> str | None:
 
 async def _free_text(update: Update, context: BotContext, field: str, step: Step,
                      then: Step) -> int:
-    text = _message_text(update)
+    text = message_text(update)
     if is_skip(text):
         value = None
     else:
@@ -601,7 +540,7 @@ async def _free_text(update: Update, context: BotContext, field: str, step: Step
             return await flow.retry(update, context, step,
                                     context.t(f"visit.bad_{field}", max=MAX_TEXT))
     _draft(context)[field] = value
-    return await _next(update, context, then)
+    return await flow.next(update, context, then)
 
 
 @guard()
@@ -620,10 +559,11 @@ async def got_follow_up(update: Update, context: BotContext) -> int:
 async def skip_text(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
     query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
+    field = pressed(query)
     await close_buttons(query, context.t("common.skip"))
     _draft(context)[field] = None
-    return await _next(update, context, Step.FOLLOW_UP if field == "problems" else Step.LOCATION)
+    then = Step.FOLLOW_UP if field == "problems" else Step.LOCATION
+    return await flow.next(update, context, then)
 
 
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
@@ -646,7 +586,7 @@ async def _store_location(update: Update, context: BotContext,
     draft["latitude"], draft["longitude"] = point if point else (None, None)
     key = "visit.location_ok" if point else "visit.location_skipped"
     await say(update, context.t(key), reply_markup=ReplyKeyboardRemove())
-    return await _next(update, context, Step.PHOTOS)
+    return await flow.next(update, context, Step.PHOTOS)
 
 
 @guard()
@@ -659,7 +599,7 @@ async def got_location(update: Update, context: BotContext) -> int:
 @guard()
 async def location_typed(update: Update, context: BotContext) -> int:
     """Lewati (or typed coordinates) instead of a shared location; else the question again."""
-    text = _message_text(update)
+    text = message_text(update)
     if is_skip(text):
         return await _store_location(update, context, None)
     point = _parse_coordinates(text)
@@ -695,7 +635,7 @@ async def _photos_done(update: Update, context: BotContext) -> int:
     if update.callback_query is not None:
         await close_buttons(update.callback_query,
                             context.t("visit.photos_count", count=count))
-    return await _next(update, context, Step.NEXT_DATE)
+    return await flow.next(update, context, Step.NEXT_DATE)
 
 
 @guard()
@@ -716,7 +656,7 @@ async def photos_clear(update: Update, context: BotContext) -> int:
 @guard()
 async def photos_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" is Selesai; other text is explained and the question repeated."""
-    text = _message_text(update).strip().lower()
+    text = message_text(update).strip().lower()
     if text in {"selesai", "done", "sudah"} or is_skip(text):
         return await _photos_done(update, context)
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
@@ -730,8 +670,7 @@ async def next_default(update: Update, context: BotContext) -> int:
     draft["next_visit_on"] = suggested.isoformat()
     draft["next_auto"] = True
     await close_buttons(update.callback_query, format_date(suggested, context.lang))
-    draft["_editing"] = False
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 @guard()
@@ -740,7 +679,7 @@ async def got_next(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     visited = date.fromisoformat(draft["visited_on"])
     example = _next_example(context, draft)
-    upcoming = parse_next_date(_message_text(update), visited=visited, today=_today(context))
+    upcoming = parse_next_date(message_text(update), visited=visited, today=flow.today(context))
     if upcoming is None:
         return await flow.retry(update, context, Step.NEXT_DATE,
                                 context.t("visit.bad_next", example=example))
@@ -752,65 +691,43 @@ async def got_next(update: Update, context: BotContext) -> int:
     draft["next_visit_on"] = upcoming.isoformat()
     draft["next_auto"] = False
     await say(update, f"✓ {format_date(upcoming, context.lang)}")
-    draft["_editing"] = False
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 # --- the summary -----------------------------------------------------------------------------
 
-async def _swap_buttons(update: Update, context: BotContext, markup) -> int:
-    query = update.callback_query
-    await query.answer()
-    try:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    except BadRequest as exc:
-        if "not modified" in str(exc).lower():  # a double tap
-            return Step.CONFIRM
-        return await flow.ask(update, context, Step.CONFIRM)  # the message is gone: resend
-    return Step.CONFIRM
-
-
 @guard()
 async def edit(update: Update, context: BotContext) -> int:
     """Ubah: the summary's buttons become the fields that can be changed."""
-    return await _swap_buttons(update, context, _edit_keyboard(context))
+    return await flow.swap_buttons(update, context,
+                                   flow.edit_keyboard(context, "visit.field", EDIT_FIELDS))
 
 
 @guard()
 async def back(update: Update, context: BotContext) -> int:
     """« Kembali: the summary's own buttons again."""
-    return await _swap_buttons(update, context, _summary_keyboard(context))
+    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
 
 
 @guard()
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
-    query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    await close_buttons(query, context.t("common.edit") + ": " + context.t(f"visit.field.{field}"))
-    draft = _draft(context)
-    draft["_editing"] = True
-    if field == "figures":
-        draft["_figure"] = None
-    return await flow.ask(update, context, EDIT_FIELDS[field])
+    if pressed(update.callback_query) == "figures":
+        _draft(context)["_figure"] = None  # from "Catat angka usaha?" again
+    return await flow.edit_field(update, context, EDIT_FIELDS, "visit.field")
 
 
 @guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the visit and moves the group's next due date (once, even if redelivered)."""
-    query = update.callback_query
     draft = _draft(context)
-    if any(draft.get(key) is None for key in REQUIRED) or not draft.get("activities"):
-        await query.answer(context.t("common.old_button"), show_alert=True)
-        return flow.current(context) or END
-    group = await group_queries.get_own(session=context.session, group_id=draft["group_id"],
-                                        mentor=context.mentor)
-    await close_buttons(query)
+    if not flow.complete(context, REQUIRED) or not draft.get("activities"):
+        return await flow.stale(update, context)
+    group = await _own_group(context, draft["group_id"])
+    await close_buttons(update.callback_query)
     if group is None:
-        flow.clear(context)
-        await say(update, context.t("visit.group_gone", group=draft.get("group_name", "")),
-                  reply_markup=ReplyKeyboardRemove())
-        return END
+        return await flow.stop(update, context, context.t(
+            "visit.group_gone", group=draft.get("group_name", "")), remove_keyboard=True)
     # The group may have changed since the questions were asked: check again what depends on it.
     members = len(await group_queries.active_members(session=context.session,
                                                      group_id=group.id))
@@ -818,15 +735,15 @@ async def save(update: Update, context: BotContext) -> int:
                  village_code=group.village_code)
     visited = date.fromisoformat(draft["visited_on"])
     if draft["attendance"] > members:
-        draft["_editing"] = True
+        flow.set_editing(context, "attendance")
         return await flow.retry(update, context, Step.ATTENDANCE, context.t(
             "visit.recheck_attendance", group=group.name, max=members))
-    if visited < group.formed_on or visited > _today(context):
-        draft["_editing"] = True
+    if visited < group.formed_on or visited > flow.today(context):
+        flow.set_editing(context, "date")
         return await flow.retry(update, context, Step.DATE,
                                 context.t("visit.recheck_date", group=group.name))
     if not _next_ok(draft):
-        draft["_editing"] = True
+        flow.set_editing(context, "next")
         return await flow.ask(update, context, Step.NEXT_DATE)
     fields = {
         "visited_on": visited,
@@ -852,16 +769,7 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-# Only new messages answer a question: an edited old answer (or a live location moving) is not
-# an answer to the question asked now.
-TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-NEW = filters.UpdateType.MESSAGE
-
-
-async def ignore_edit(update: Update, context: BotContext) -> None:
-    """An edited message (a corrected old answer, a live location update): nothing to do."""
-
-
+NEW = filters.UpdateType.MESSAGE  # only new messages answer a question
 _FIELDS = "|".join(EDIT_FIELDS)
 _ACTIVITIES = "|".join(a.value for a in Activity)
 
@@ -873,44 +781,44 @@ conversation = ConversationHandler(
     states={
         Step.GROUP: [
             CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}$"),
-            MessageHandler(TEXT, group_typed),
+            MessageHandler(NEW_TEXT, group_typed),
         ],
         Step.DATE: [
             CallbackQueryHandler(got_date_today, pattern=rf"^{PREFIX}:date:today$"),
-            MessageHandler(TEXT, got_date),
+            MessageHandler(NEW_TEXT, got_date),
         ],
-        Step.ATTENDANCE: [MessageHandler(TEXT, got_attendance)],
+        Step.ATTENDANCE: [MessageHandler(NEW_TEXT, got_attendance)],
         Step.ACTIVITIES: [
             CallbackQueryHandler(toggle_activity, pattern=rf"^{PREFIX}:act:({_ACTIVITIES}|done)$"),
-            MessageHandler(TEXT, activities_typed),
+            MessageHandler(NEW_TEXT, activities_typed),
         ],
         Step.FIGURES: [
             CallbackQueryHandler(figures_button, pattern=rf"^{PREFIX}:fig:(yes|no)$"),
             CallbackQueryHandler(skip_figure, pattern=rf"^{PREFIX}:skip:({'|'.join(FIGURES)})$"),
-            MessageHandler(TEXT, got_figure),
+            MessageHandler(NEW_TEXT, got_figure),
         ],
         Step.PROBLEMS: [
             CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:problems$"),
-            MessageHandler(TEXT, got_problems),
+            MessageHandler(NEW_TEXT, got_problems),
         ],
         Step.FOLLOW_UP: [
             CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:follow_up$"),
-            MessageHandler(TEXT, got_follow_up),
+            MessageHandler(NEW_TEXT, got_follow_up),
         ],
         Step.LOCATION: [
             MessageHandler(NEW & filters.LOCATION, got_location),
-            MessageHandler(TEXT, location_typed),
+            MessageHandler(NEW_TEXT, location_typed),
         ],
         Step.PHOTOS: [
             MessageHandler(NEW & filters.PHOTO, got_photo),
             MessageHandler(NEW & filters.Document.IMAGE, photo_as_file),
             CallbackQueryHandler(photos_done, pattern=rf"^{PREFIX}:photos:done$"),
             CallbackQueryHandler(photos_clear, pattern=rf"^{PREFIX}:photos:clear$"),
-            MessageHandler(TEXT, photos_typed),
+            MessageHandler(NEW_TEXT, photos_typed),
         ],
         Step.NEXT_DATE: [
             CallbackQueryHandler(next_default, pattern=rf"^{PREFIX}:next:default$"),
-            MessageHandler(TEXT, got_next),
+            MessageHandler(NEW_TEXT, got_next),
         ],
         Step.CONFIRM: [
             CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),

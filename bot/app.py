@@ -24,6 +24,7 @@ from bot.texts import t
 from handlers import (
     agenda,
     approvals,
+    broadcasts,
     coordinators,
     grants,
     group_registration,
@@ -31,6 +32,7 @@ from handlers import (
     history,
     members,
     onboarding,
+    reports,
     rollovers,
     schedule,
     system,
@@ -40,6 +42,7 @@ from handlers import (
     help as help_handlers,
 )
 from models.db import create_engine, create_sessionmaker
+from scheduler import outbox
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +61,14 @@ async def post_init(application: Application) -> None:
                                               language_code=language_code)
     if services.settings.reminders_enabled:
         await scheduler.install(application)
+    if services.settings.broadcasts_enabled:
+        await outbox.start(application)
 
 
 async def post_shutdown(application: Application) -> None:
-    """Closes the database connections."""
+    """Stops the broadcast outbox (cleanly), then closes the database connections."""
     services: Services = application.bot_data
+    await outbox.stop(application)
     if services.engine is not None:
         await services.engine.dispose()
 
@@ -85,8 +91,10 @@ def add_handlers(application: Application) -> None:
             *rollovers.HANDLERS,
             *members.HANDLERS,
             *approvals.HANDLERS,
+            *broadcasts.HANDLERS,
             *coordinators.HANDLERS,
             *groups.HANDLERS,
+            *reports.HANDLERS,
             *agenda.HANDLERS,
             *schedule.HANDLERS,
             *history.HANDLERS,

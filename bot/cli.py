@@ -202,6 +202,90 @@ def _users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from bot import clock
+    from bot.places import default_index
+    from models import exchange
+    from models.db import create_engine, create_sessionmaker
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    places = default_index()
+    if args.area and args.area not in places:
+        print(f"Unknown area code {args.area!r} (a Kemendagri code such as 32.02).",
+              file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                content, counts = await exchange.export_workbook(
+                    session=session, area_code=args.area, places=places,
+                    masked=not args.unmasked, now=clock.now(),
+                    min_size=settings.group_min_size, max_size=settings.group_max_size)
+                Path(args.out).write_bytes(content)
+                exchange.record_export(session=session, actor_telegram_id=None,
+                                       area_code=args.area, masked=not args.unmasked,
+                                       counts=counts, via="cli")
+                await session.commit()
+        finally:
+            await engine.dispose()
+        rows = ", ".join(f"{sheet} {n}" for sheet, n in counts.items())
+        masking = "unmasked" if args.unmasked else "NIK and phone masked"
+        print(f"Wrote {args.out} ({masking}): {rows}")
+
+    asyncio.run(main())
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bot import clock
+    from bot.places import default_index
+    from bot.texts import t
+    from models import exchange
+    from models import mentors as mentor_queries
+    from models.db import create_engine, create_sessionmaker
+    from models.enums import MentorStatus, Role
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    try:
+        raw = exchange.read_workbook(Path(args.file).read_bytes())
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    except exchange.ImportFileError as exc:
+        print(t("en", f"rep.file.{exc.code}", **exc.params), file=sys.stderr)
+        return 2
+
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                actor = await mentor_queries.get_by_telegram_id(session=session,
+                                                                telegram_id=args.actor)
+                if (actor is None or actor.status != MentorStatus.ACTIVE
+                        or actor.role not in (Role.COORDINATOR, Role.ADMIN)
+                        or (actor.role == Role.COORDINATOR and not actor.area_code)):
+                    print(f"Telegram {args.actor} is not an active coordinator (with an area) "
+                          "or admin.", file=sys.stderr)
+                    return 2
+                report = await exchange.import_rows(
+                    session=session, actor=actor, raw=raw, places=default_index(),
+                    now=clock.now(), min_size=settings.group_min_size,
+                    max_size=settings.group_max_size,
+                    default_interval=settings.visit_interval_days,
+                    rules=settings.reminder_rules, file_name=Path(args.file).name)
+        finally:
+            await engine.dispose()
+        lang = actor.language or "id"
+        print(exchange.report_text(report, lang, Path(args.file).name))
+        for line in exchange.refusal_lines(report, lang):
+            print(line)
+        return 0
+
+    return asyncio.run(main())
+
+
 def _db(args: argparse.Namespace) -> int:
     from models.db import downgrade_sync
 
@@ -246,6 +330,31 @@ def main(argv: list[str] | None = None) -> int:
     users.add_argument("--demo", action="store_true", help="use the demo's database")
     users.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
     users.set_defaults(func=_users)
+
+    export = commands.add_parser(
+        "export", help="write an area's data to an Excel workbook (as /ekspor does)",
+        description="Writes the groups, households, visits, grants, roll-overs and mentors of "
+                    "an area to an .xlsx file, with admin rights (every area). NIKs and phone "
+                    "numbers are masked unless --unmasked is given.")
+    export.add_argument("--area", help="Kemendagri code of the area (default: all of Indonesia)")
+    export.add_argument("--out", required=True, help="the .xlsx file to write")
+    export.add_argument("--unmasked", action="store_true",
+                        help="write NIKs and phone numbers in full (personal data: handle with "
+                             "care); without it they are masked")
+    export.add_argument("--demo", action="store_true", help="use the demo's database")
+    export.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    export.set_defaults(func=_export)
+
+    importer = commands.add_parser(
+        "import", help="import groups and households from a filled template (as sending the "
+                       ".xlsx to the bot does)")
+    importer.add_argument("file", help="the filled .xlsx template")
+    importer.add_argument("--actor", type=int, required=True,
+                          help="Telegram id of the coordinator or admin the import is done as "
+                               "(their area limits the villages and mentors)")
+    importer.add_argument("--demo", action="store_true", help="use the demo's database")
+    importer.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    importer.set_defaults(func=_import)
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     # A digest waits while the mentor is answering questions, but not for an abandoned draft.
     conversation_defer_minutes: int = Field(default=30, ge=0)
 
+    # Broadcasts (/siaran). The outbox worker runs beside the bot; tests may turn it off and
+    # drive scheduler.outbox.Outbox by hand. Telegram allows ~30 messages/s overall and 1/s per
+    # chat; the outbox keeps below that so the bot's own replies still fit.
+    broadcasts_enabled: bool = True
+    broadcast_rate_per_second: float = Field(default=25, gt=0)
+    broadcast_per_chat_per_second: float = Field(default=1, gt=0)
+    broadcast_progress_seconds: float = Field(default=3, gt=0)
+    broadcast_max_attempts: int = Field(default=3, ge=1)
+
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 

@@ -20,7 +20,7 @@ def menu_text(context: BotContext) -> str:
     if mentor is not None and mentor.role in (Role.COORDINATOR, Role.ADMIN):
         text = f"{text}\n\n{context.t('help.coord_menu')}"
     if mentor is not None and mentor.role == Role.ADMIN:
-        text = f"{text}\n\n{context.t('help.admin_menu')}\n{context.t('help.admin_extra')}"
+        text = f"{text}\n\n{context.t('help.admin_menu')}"
     return text
 
 

@@ -1,0 +1,333 @@
+"""The coordinator's summary (/rekap): counts over an area, computed by the database.
+
+Every query here is set-based (GROUP BY and conditional sums), never a loop over groups, so
+the summary of a province with 100,000 groups costs a handful of queries. An area is a
+Kemendagri code ("32", "32.02", "32.02.11"); ``None`` is the whole country (admins).
+
+Dates: a group is overdue when its next visit was due before *its* local today (the province
+decides WIB, WITA or WIT), the same rule the reminders use. "This month" and the weeks of the
+chart are the actor's local calendar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, and_, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.enums import OFFICER_ROLES, RecipientKind, Role, RolloverStatus
+from models.tables import Grant, Group, Member, Mentor, Rollover, Visit
+
+# Traffic lights of the per-mentor table: share of groups visited on time.
+GREEN_AT = 0.85
+YELLOW_AT = 0.60
+
+_ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+
+
+class NotAllowed(Exception):
+    """The actor has no area to report on (a mentor, or a coordinator without an area)."""
+
+
+def area_for(actor: Mentor) -> str | None:
+    """The area ``actor`` reports on: their own area (coordinators), everything (admins)."""
+    if actor.role == Role.ADMIN:
+        return None
+    if actor.role == Role.COORDINATOR and actor.area_code:
+        return actor.area_code
+    raise NotAllowed(actor.role)
+
+
+def in_area_clause(column: Any, area_code: str | None) -> Any:
+    """``column`` (an area code) lies inside ``area_code``; everything when None.
+
+    A range rather than LIKE: "32.02." <= code < "32.02/" ("/" sorts right after ".") uses
+    the index on both SQLite and PostgreSQL whatever the collation.
+    """
+    if not area_code:
+        return True
+    return or_(column == area_code,
+               and_(column >= area_code + ".", column < area_code + "/"))
+
+
+def groups_in(area_code: str | None) -> Any:
+    """The groups whose village lies inside ``area_code``."""
+    return in_area_clause(Group.village_code, area_code)
+
+
+@lru_cache(maxsize=1)
+def _provinces_by_zone() -> dict[str, tuple[str, ...]]:
+    from bot.parsing import province_codes
+    from bot.places import timezone_abbr
+
+    zones: dict[str, list[str]] = {}
+    for code in sorted(province_codes()):
+        zones.setdefault(timezone_abbr(code), []).append(code)
+    return {zone: tuple(codes) for zone, codes in zones.items()}
+
+
+def local_dates(now: datetime) -> dict[str, date]:
+    """Today in WIB, WITA and WIT at the instant ``now``."""
+    return {zone: now.astimezone(ZoneInfo(name)).date() for zone, name in _ZONES.items()}
+
+
+def local_today_expr(village_column: Any, now: datetime) -> Any:
+    """SQL: the local date of the group's village at ``now`` (one constant when the three time
+    zones agree, which is 22 hours a day)."""
+    dates = local_dates(now)
+    if len(set(dates.values())) == 1:
+        return literal(dates["WIB"], Date)
+    province = func.substr(village_column, literal_column("1"), literal_column("2"))
+    zones = _provinces_by_zone()
+    return case(
+        (province.in_(zones.get("WITA", ())), literal(dates["WITA"], Date)),
+        (province.in_(zones.get("WIT", ())), literal(dates["WIT"], Date)),
+        else_=literal(dates["WIB"], Date),
+    )
+
+
+def overdue_clause(now: datetime) -> Any:
+    """The group's next visit was due before its local today."""
+    return and_(Group.next_visit_due.is_not(None),
+                Group.next_visit_due < local_today_expr(Group.village_code, now))
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+# --- the summary -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MentorLine:
+    """One mentor's groups in the area and how many of them are visited on time."""
+
+    mentor_id: int
+    name: str
+    telegram_id: int
+    groups: int
+    overdue: int
+
+    @property
+    def on_time(self) -> int:
+        return self.groups - self.overdue
+
+    @property
+    def share(self) -> float:
+        return self.on_time / self.groups if self.groups else 1.0
+
+    @property
+    def light(self) -> str:
+        """"green" (>= 85% on time), "yellow" (60-85%) or "red" (< 60%)."""
+        if self.share >= GREEN_AT:
+            return "green"
+        if self.share >= YELLOW_AT:
+            return "yellow"
+        return "red"
+
+
+@dataclass
+class Summary:
+    area_code: str | None
+    today: date
+    groups: int = 0
+    by_stage: dict[str, int] = field(default_factory=dict)
+    complete: int = 0
+    overdue: int = 0
+    households: dict[str, int] = field(default_factory=dict)  # welfare category -> active KK
+    visits_this_month: int = 0
+    grants: int = 0
+    grants_total: int = 0
+    rollovers: dict[str, int] = field(default_factory=dict)  # RolloverStatus -> grants
+    mentors: list[MentorLine] = field(default_factory=list)  # worst first
+
+    @property
+    def incomplete(self) -> int:
+        return self.groups - self.complete
+
+    @property
+    def on_time(self) -> int:
+        return self.groups - self.overdue
+
+    @property
+    def on_time_share(self) -> float:
+        return self.on_time / self.groups if self.groups else 1.0
+
+    @property
+    def households_total(self) -> int:
+        return sum(self.households.values())
+
+
+def member_stats(area_code: str | None) -> Any:
+    """Per group (of the area): active members and how many hold each officer role."""
+    query = (
+        select(
+            Member.group_id.label("group_id"),
+            func.count().label("n"),
+            *(func.count().filter(Member.role == role.value).label(role.value)
+              for role in OFFICER_ROLES),
+        )
+        .where(Member.left_on.is_(None))
+        .group_by(Member.group_id)
+    )
+    if area_code:
+        query = query.where(Member.group_id.in_(select(Group.id).where(groups_in(area_code))))
+    return query.subquery("member_stats")
+
+
+def complete_clause(stats: Any, min_size: int, max_size: int) -> Any:
+    """The group has min..max active members and exactly one of each officer."""
+    return and_(func.coalesce(stats.c.n, 0) >= min_size, func.coalesce(stats.c.n, 0) <= max_size,
+                *(func.coalesce(stats.c[role.value], 0) == 1 for role in OFFICER_ROLES))
+
+
+async def summary(*, session: AsyncSession, area_code: str | None, now: datetime, today: date,
+                  min_size: int, max_size: int) -> Summary:
+    """Everything /rekap shows, in five queries whatever the number of groups.
+
+    ``today`` is the actor's local date (for "this month"); ``now`` decides each group's own
+    local today (for overdue visits and roll-overs).
+    """
+    result = Summary(area_code=area_code, today=today)
+    scope = groups_in(area_code)
+    overdue = overdue_clause(now)
+
+    stats = member_stats(area_code)
+    rows = await session.execute(
+        select(Group.stage, func.count(),
+               _count_if(complete_clause(stats, min_size, max_size)), _count_if(overdue))
+        .select_from(Group).outerjoin(stats, stats.c.group_id == Group.id)
+        .where(scope).group_by(Group.stage))
+    for stage, n, complete, late in rows:
+        result.by_stage[stage] = int(n)
+        result.groups += int(n)
+        result.complete += int(complete)
+        result.overdue += int(late)
+
+    rows = await session.execute(
+        select(Member.welfare_category, func.count())
+        .join(Group, Group.id == Member.group_id)
+        .where(scope, Member.left_on.is_(None)).group_by(Member.welfare_category))
+    result.households = {category: int(n) for category, n in rows}
+
+    month_start = today.replace(day=1)
+    result.visits_this_month = int((await session.execute(
+        select(func.count()).select_from(Visit).join(Group, Group.id == Visit.group_id)
+        .where(scope, Visit.visited_on >= month_start, Visit.visited_on <= today)
+    )).scalar_one())
+
+    result.grants, result.grants_total, result.rollovers = await _grants(
+        session=session, area_code=area_code, now=now)
+    result.mentors = await mentor_lines(session=session, area_code=area_code, now=now)
+    return result
+
+
+async def _grants(*, session: AsyncSession, area_code: str | None, now: datetime
+                  ) -> tuple[int, int, dict[str, int]]:
+    """(number of grants, total Rupiah, grants per roll-over status), with the status rules of
+    models.grants.Progress written as SQL."""
+    scope = groups_in(area_code)
+    sums = (
+        select(
+            Rollover.grant_id.label("grant_id"),
+            func.coalesce(func.sum(Rollover.amount), 0).label("amount"),
+            func.coalesce(func.sum(Rollover.units), 0).label("units"),
+            func.count().filter(Rollover.recipient_kind.in_(
+                (RecipientKind.HOUSEHOLD.value, RecipientKind.GROUP.value))).label("recipients"),
+            func.count().label("n"),
+        )
+        .group_by(Rollover.grant_id)
+    )
+    if area_code:
+        sums = sums.where(Rollover.grant_id.in_(
+            select(Grant.id).join(Group, Group.id == Grant.group_id).where(scope)))
+    sums = sums.subquery("rollover_sums")
+
+    def met(target: Any, done: Any) -> Any:
+        return or_(func.coalesce(target, 0) <= 0, done >= target)
+
+    amount = func.coalesce(sums.c.amount, 0)
+    units = func.coalesce(sums.c.units, 0)
+    recipients = func.coalesce(sums.c.recipients, 0)
+    any_target = or_(func.coalesce(Grant.rollover_amount, 0) > 0,
+                     func.coalesce(Grant.rollover_units, 0) > 0,
+                     func.coalesce(Grant.rollover_households, 0) > 0)
+    done = and_(any_target, met(Grant.rollover_amount, amount),
+                met(Grant.rollover_units, units), met(Grant.rollover_households, recipients))
+    late = and_(not_(done), Grant.rollover_due < local_today_expr(Group.village_code, now))
+    partial = and_(not_(done), not_(late), func.coalesce(sums.c.n, 0) > 0)
+    row = (await session.execute(
+        select(func.count(), func.coalesce(func.sum(Grant.amount), 0),
+               _count_if(done), _count_if(late), _count_if(partial))
+        .select_from(Grant).join(Group, Group.id == Grant.group_id)
+        .outerjoin(sums, sums.c.grant_id == Grant.id)
+        .where(scope))).one()
+    count, total, n_done, n_late, n_partial = (int(value) for value in row)
+    statuses = {
+        RolloverStatus.DONE.value: n_done,
+        RolloverStatus.PARTIAL.value: n_partial,
+        RolloverStatus.NOT_STARTED.value: count - n_done - n_late - n_partial,
+        RolloverStatus.LATE.value: n_late,
+    }
+    return count, total, statuses
+
+
+async def mentor_lines(*, session: AsyncSession, area_code: str | None, now: datetime
+                       ) -> list[MentorLine]:
+    """Every mentor with groups in the area, the worst on-time share first."""
+    rows = await session.execute(
+        select(Mentor.id, Mentor.name, Mentor.telegram_id, func.count(),
+               _count_if(overdue_clause(now)))
+        .select_from(Group).join(Mentor, Mentor.id == Group.mentor_id)
+        .where(groups_in(area_code))
+        .group_by(Mentor.id, Mentor.name, Mentor.telegram_id))
+    lines = [MentorLine(int(mid), name, int(tid), int(n), int(late))
+             for mid, name, tid, n, late in rows]
+    lines.sort(key=lambda line: (line.share, -line.overdue, line.name.casefold(), line.mentor_id))
+    return lines
+
+
+# --- the chart's data --------------------------------------------------------------------------
+
+def week_starts(today: date, weeks: int = 12) -> list[date]:
+    """The Mondays of the last ``weeks`` weeks, the current week last."""
+    this_monday = today - timedelta(days=today.weekday())
+    return [this_monday - timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+
+
+async def visits_per_week(*, session: AsyncSession, area_code: str | None, today: date,
+                          weeks: int = 12) -> list[tuple[date, int]]:
+    """(Monday, visits that week) for the last ``weeks`` weeks up to ``today``, oldest first.
+
+    The database counts per day (at most 7 × ``weeks`` rows); the days are bucketed here, which
+    keeps the SQL free of dialect-specific week functions.
+    """
+    starts = week_starts(today, weeks)
+    rows = await session.execute(
+        select(Visit.visited_on, func.count()).join(Group, Group.id == Visit.group_id)
+        .where(groups_in(area_code), Visit.visited_on >= starts[0], Visit.visited_on <= today)
+        .group_by(Visit.visited_on))
+    counts = dict.fromkeys(starts, 0)
+    for visited_on, n in rows:
+        monday = visited_on - timedelta(days=visited_on.weekday())
+        if monday in counts:
+            counts[monday] += int(n)
+    return list(counts.items())
+
+
+async def overdue_by_district(*, session: AsyncSession, area_code: str | None, now: datetime
+                              ) -> list[tuple[str, int]]:
+    """(district code, overdue groups) for the districts of the area that have any, most first."""
+    # Literal positions (not bound parameters) so GROUP BY repeats the very same expression,
+    # which PostgreSQL requires.
+    district = func.substr(Group.village_code, literal_column("1"), literal_column("8"))
+    rows = await session.execute(
+        select(district, func.count())
+        .where(groups_in(area_code), overdue_clause(now))
+        .group_by(district))
+    return sorted(((code, int(n)) for code, n in rows), key=lambda item: (-item[1], item[0]))

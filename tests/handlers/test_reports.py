@@ -1,0 +1,267 @@
+"""/rekap, /ekspor, /templat and importing a filled template, through the local Bot API server."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bot.cli import main
+from models.db import create_engine, create_sessionmaker
+from models.tables import AuditLog, Group, Member
+from tests.factories import make_mentor
+from tests.models.test_exchange import NIK, add_personal_data, filled_template, workbook
+from tests.models.test_reports import REGENCY, seed_area
+
+COORDINATOR = 810001
+ADMIN = 900001  # in the settings' admin_ids
+
+
+def line_of(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith(start))
+
+
+async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
+    await seed_area(session, coordinator_id=COORDINATOR)
+    chat = bot.chat(COORDINATOR)
+    replies = await chat.send("/rekap")
+    assert [m.kind for m in replies] == ["text", "photo"]
+    text = replies[0].text
+    assert "Rekap KUBE – Kab. Sukabumi, Jawa Barat" in text and "25 November 2026" in text
+    assert "Kelompok: 13" in text
+    assert "Tahap: Tumbuh 10 · Berkembang 2 · Mandiri 1" in text
+    assert "Lengkap: 11 · belum lengkap: 2" in text
+    assert "KK anggota aktif: 89" in text
+    assert "fakir miskin 1 · miskin 88 · hampir miskin 0" in text
+    assert "Kunjungan bulan ini: 2" in text
+    assert "Dikunjungi tepat waktu: 10 dari 13 kelompok (76%)" in text
+    assert "Terlambat dikunjungi: 3 kelompok" in text
+    assert "Hibah: 4 (Rp 65.000.000)" in text
+    assert "Pengguliran: selesai 1 · sebagian 1 · belum 1 · terlambat 1" in text
+    mentors = text.split("Pendamping (terburuk dulu")[1].splitlines()[1:]
+    assert mentors == ["🔴 Cici Paramida – 2 kelompok, 50% tepat waktu",
+                       "🟡 Budi Santoso – 4 kelompok, 75% tepat waktu",
+                       "🟢 Ani Lestari – 7 kelompok, 85% tepat waktu"]
+    assert "Cianjur" not in text
+    photo = replies[1]
+    assert photo.document_bytes[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Kab. Sukabumi" in photo.caption
+
+
+async def test_rekap_is_for_staff_and_areas_stay_apart(bot, session):
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    mentor = bot.chat(area.mentors["ani"].telegram_id)
+    await mentor.send("/rekap")
+    assert mentor.last_text() == "Maaf, menu ini bukan untuk peran Anda."
+
+    await make_mentor(session, telegram_id=820001, name="Koor Cianjur", area_code="32.03",
+                      role="coordinator")
+    other = bot.chat(820001)
+    replies = await other.send("/rekap")
+    text = replies[0].text
+    assert "Kab. Cianjur" in text and "Kelompok: 1\n" in text
+    assert "Ani Lestari" not in text and "Dedi Cianjur" in text
+
+    admin = bot.chat(ADMIN)
+    text = (await admin.send("/rekap"))[0].text
+    assert "Seluruh Indonesia" in text and "Kelompok: 14" in text
+
+
+async def test_rekap_of_an_empty_area_has_no_chart(bot, session):
+    await make_mentor(session, telegram_id=820002, area_code="73.71", role="coordinator")
+    replies = await bot.chat(820002).send("/rekap")
+    assert [m.kind for m in replies] == ["text"]
+    assert "Belum ada kelompok KUBE di wilayah ini." in replies[0].text
+
+
+async def test_rekap_lists_the_worst_mentors_within_telegrams_limit(bot, session):
+    from tests.factories import make_group
+    from tests.models.test_reports import set_due
+
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY, role="coordinator")
+    for no in range(40):
+        mentor = await make_mentor(session, name=f"Pendamping Nomor {no:02d} " + "x" * 40,
+                                   area_code="32.02.11")
+        group = await make_group(session, mentor, name=f"KUBE {no}", members=5)
+        if no % 2:
+            await set_due(session, group, group.next_visit_due.replace(year=2025))
+    text = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
+    assert len(text) <= 4096
+    assert "🔴" in text.split("Pendamping (terburuk")[1].splitlines()[1]
+    more = re.search(r"… dan (\d+) lainnya", text)
+    assert more and int(more.group(1)) + text.count(" kelompok, ") == 40
+
+
+async def test_ekspor_for_a_coordinator_masks_and_for_an_admin_does_not(bot, session):
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    await add_personal_data(session, area.groups[1], area.mentors["ani"])
+    chat = bot.chat(COORDINATOR)
+    replies = await chat.send("/ekspor")
+    document = replies[-1]
+    assert document.kind == "document"
+    assert document.document_name == "rekap-32.02-2026-11-25.xlsx"
+    assert "13 kelompok" in document.caption and "disamarkan" in document.caption
+    book = load_workbook(io.BytesIO(document.document_bytes))
+    assert book.sheetnames == ["Kelompok", "Anggota", "Kunjungan", "Bantuan", "Pengguliran",
+                               "Pendamping"]
+    in_area = Group.village_code.like(REGENCY + ".%")
+    groups = (await session.execute(select(func.count()).select_from(Group).where(in_area))
+              ).scalar_one()
+    members = (await session.execute(
+        select(func.count()).select_from(Member).join(Group, Group.id == Member.group_id)
+        .where(in_area))).scalar_one()
+    assert book["Kelompok"].max_row - 1 == groups == 13
+    assert book["Anggota"].max_row - 1 == members
+    names = [row[1] for row in book["Kelompok"].iter_rows(min_row=2, values_only=True)]
+    assert "KUBE Cianjur" not in names
+    headers = [c.value for c in book["Kunjungan"][1]]
+    visited = book["Kunjungan"].cell(row=2, column=headers.index("Tanggal kunjungan") + 1)
+    assert visited.is_date
+    nik_at = [c.value for c in book["Anggota"][1]].index("NIK")
+    niks = {row[nik_at] for row in book["Anggota"].iter_rows(min_row=2, values_only=True)} - {None}
+    assert niks == {"3202********0001"}
+    audit = (await session.execute(select(AuditLog).where(AuditLog.entity == "export"))
+             ).scalar_one()
+    assert audit.actor_telegram_id == COORDINATOR and audit.new["masked"] is True
+    assert audit.new["area"] == REGENCY and audit.new["rows"]["Kelompok"] == 13
+
+    admin = bot.chat(ADMIN)
+    document = (await admin.send("/ekspor"))[-1]
+    assert document.document_name == "rekap-indonesia-2026-11-25.xlsx"
+    book = load_workbook(io.BytesIO(document.document_bytes))
+    niks = {row[nik_at] for row in book["Anggota"].iter_rows(min_row=2, values_only=True)} - {None}
+    assert niks == {NIK}
+    assert book["Kelompok"].max_row - 1 == 14
+
+
+async def test_templat_sends_the_template(bot, session):
+    await make_mentor(session, telegram_id=COORDINATOR, area_code="32.02.12", role="coordinator")
+    document = (await bot.chat(COORDINATOR).send("/templat"))[-1]
+    assert document.kind == "document" and document.document_name == "templat-impor-kube.xlsx"
+    book = load_workbook(io.BytesIO(document.document_bytes))
+    assert book.sheetnames == ["Kelompok", "Anggota", "Petunjuk"]
+    guide = [v for row in book["Petunjuk"].iter_rows(values_only=True) for v in row if v]
+    assert any(str(value).startswith("32.02.12.") for value in guide)
+
+
+async def test_import_by_document_answers_taken_and_refused_rows_then_updates(bot, session):
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    content = filled_template(area.mentors["ani"])
+    chat = bot.chat(COORDINATOR)
+    replies = await chat.send_document("kube-sukabumi.xlsx", content)
+    text = replies[-1].text
+    assert "Impor kube-sukabumi.xlsx selesai." in text
+    assert "Kelompok: 2 baru, 0 diperbarui, 0 tetap." in text
+    assert "Anggota (KK): 11 baru, 0 diperbarui, 0 tetap." in text
+    assert "• Kelompok: baris 2–3" in text and "• Anggota: baris 2–7, 9–13" in text
+    assert "Baris yang ditolak: 15" in text
+    assert "• Kelompok baris 4: kode desa 32.02.11.9999 tidak dikenal" in text
+    assert ("• Kelompok baris 5: Kel. Pamoyanan, Kec. Cianjur, Kab. Cianjur di luar wilayah "
+            "Anda (Kab. Sukabumi, Jawa Barat)") in text
+    assert "• Kelompok baris 6: KUBE Dua Ketua: ketua lebih dari satu" in text
+    assert '• Kelompok baris 7: "Joko Tidak Ada" bukan pendamping aktif di wilayah Anda' in text
+    assert '• Kelompok baris 8: tahap "dewasa" tidak dikenal' in text
+    assert "• Anggota baris 8: NIK tidak valid" in text
+    assert "• Anggota baris 14–19: KUBE Dua Ketua: ketua lebih dari satu" in text
+    assert "• Anggota baris 21: kelompok \"KUBE Tidak Ada\"" in text
+    groups = (await session.execute(select(func.count()).select_from(Group))).scalar_one()
+    members = (await session.execute(select(func.count()).select_from(Member))).scalar_one()
+
+    again = (await chat.send_document("kube-sukabumi.xlsx", content))[-1].text
+    assert "Kelompok: 0 baru, 0 diperbarui, 2 tetap." in again
+    assert "Anggota (KK): 0 baru, 0 diperbarui, 11 tetap." in again
+    assert again.split("Baris yang ditolak:")[1] == text.split("Baris yang ditolak:")[1]
+    assert (await session.execute(select(func.count()).select_from(Group))).scalar_one() == groups
+    assert (await session.execute(select(func.count()).select_from(Member))
+            ).scalar_one() == members
+    imports = (await session.execute(select(func.count()).select_from(AuditLog)
+                                     .where(AuditLog.entity == "import"))).scalar_one()
+    assert imports == 2
+
+
+async def test_a_long_refusal_list_comes_as_a_text_file(bot, session):
+    await seed_area(session, coordinator_id=COORDINATOR)
+    rows = [[f"32.02.11.{9000 + no}", f"KUBE Salah {no}", "Ternak", "Tumbuh", "01/01/2026",
+             None, None, "Ani Lestari"] for no in range(120)]
+    replies = await bot.chat(COORDINATOR).send_document("salah.xlsx", workbook(rows, []))
+    assert [m.kind for m in replies] == ["text", "document"]
+    assert len(replies[0].text) <= 4096 and "baris lagi" in replies[0].text
+    assert replies[1].document_name == "ditolak-salah.txt"
+    listing = replies[1].document_bytes.decode("utf-8").splitlines()
+    assert len(listing) == 120 and listing[-1].startswith("• Kelompok baris 121:")
+
+
+async def test_import_is_refused_to_mentors_and_for_unreadable_files(bot, session):
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    mentor = bot.chat(area.mentors["ani"].telegram_id)
+    await mentor.send_document("kube.xlsx", filled_template(area.mentors["ani"]))
+    assert mentor.last_text() == "Maaf, menu ini bukan untuk peran Anda."
+    chat = bot.chat(COORDINATOR)
+    await chat.send_document("rusak.xlsx", b"PK\x03\x04 demo")
+    assert "tidak bisa saya baca sebagai .xlsx" in chat.last_text()
+    await chat.send_document("catatan.pdf", b"%PDF-1.4")
+    assert "/templat" not in (chat.last_text() or "")
+    assert (await session.execute(select(func.count()).select_from(AuditLog)
+                                  .where(AuditLog.entity == "import"))).scalar_one() == 0
+
+
+# --- the operator's commands -----------------------------------------------------------------
+
+def test_cli_export_and_import(template_db, tmp_path, capsys):
+    import asyncio
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    shutil.copyfile(template_db, folder / "demo.db")
+    url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        async with create_sessionmaker(engine)() as session:
+            area = await seed_area(session, coordinator_id=COORDINATOR)
+            await add_personal_data(session, area.groups[1], area.mentors["ani"])
+        await engine.dispose()
+
+    asyncio.run(seed())
+    out = tmp_path / "sukabumi.xlsx"
+    assert main(["export", "--area", "32.02", "--out", str(out), "--demo",
+                 "--folder", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "NIK and phone masked" in printed and "Kelompok 13" in printed
+    book = load_workbook(out)
+    nik_at = [c.value for c in book["Anggota"][1]].index("NIK")
+    assert {r[nik_at] for r in book["Anggota"].iter_rows(min_row=2, values_only=True)} == {
+        None, "3202********0001"}
+    assert main(["export", "--area", "32.02", "--out", str(out), "--unmasked", "--demo",
+                 "--folder", str(folder)]) == 0
+    capsys.readouterr()
+    book = load_workbook(out)
+    assert NIK in {r[nik_at] for r in book["Anggota"].iter_rows(min_row=2, values_only=True)}
+
+    template = tmp_path / "isi.xlsx"
+
+    async def fill() -> None:
+        engine = create_engine(url)
+        async with create_sessionmaker(engine)() as session:
+            from models.mentors import get_by_telegram_id
+
+            ani = await get_by_telegram_id(session=session, telegram_id=COORDINATOR + 1)
+            template.write_bytes(filled_template(ani))
+        await engine.dispose()
+
+    asyncio.run(fill())
+    assert main(["import", str(template), "--actor", str(COORDINATOR), "--demo",
+                 "--folder", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "Kelompok: 2 baru" in printed and "• Kelompok baris 4: kode desa" in printed
+    assert main(["import", str(template), "--actor", str(COORDINATOR), "--demo",
+                 "--folder", str(folder)]) == 0
+    assert "Kelompok: 0 baru, 0 diperbarui, 2 tetap." in capsys.readouterr().out
+    assert main(["import", str(template), "--actor", str(COORDINATOR + 1), "--demo",
+                 "--folder", str(folder)]) == 2
+    assert "not an active coordinator" in capsys.readouterr().err
+    assert main(["export", "--area", "99.99", "--out", str(out), "--demo",
+                 "--folder", str(folder)]) == 2

@@ -1,0 +1,388 @@
+"""Excel exchange: the export workbook, the template, and importing a filled template."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from bot.places import default_index
+from models import exchange
+from models import groups as group_queries
+from models.enums import Role
+from models.tables import AuditLog, Grant, Group, Member, Mentor, Rollover, Visit
+from tests.conftest import NOW, TODAY
+from tests.factories import make_group, make_mentor
+from tests.models.test_reports import REGENCY, seed_area
+
+NIK = "3202114507800001"
+PHONE = "+6281298765432"
+
+
+async def add_personal_data(session, group: Group, mentor: Mentor) -> Member:
+    return await group_queries.add_member(
+        session=session, group=group, actor=mentor, joined_on=TODAY,
+        data={"name": "Sri Wahyuni", "welfare_category": "hampir_miskin", "role": "anggota",
+              "nik": NIK, "phone": PHONE})
+
+
+async def export(session, area: str | None, *, masked: bool):
+    content, counts = await exchange.export_workbook(
+        session=session, area_code=area, places=default_index(), masked=masked, now=NOW,
+        min_size=5, max_size=10)
+    return load_workbook(io.BytesIO(content)), counts
+
+
+async def count(session, query) -> int:
+    return int((await session.execute(query)).scalar_one())
+
+
+def column(ws, header: str) -> list:
+    headers = [cell.value for cell in ws[1]]
+    at = headers.index(header)
+    return [row[at] for row in ws.iter_rows(min_row=2, values_only=True)]
+
+
+async def test_export_has_the_areas_rows_typed_and_masked(session):
+    area = await seed_area(session)
+    await add_personal_data(session, area.groups[1], area.mentors["ani"])
+    book, counts = await export(session, REGENCY, masked=True)
+    assert book.sheetnames == list(exchange.EXPORT_SHEETS)
+
+    in_area = Group.village_code.like(REGENCY + ".%")
+    expected = {
+        "Kelompok": await count(session, select(func.count()).select_from(Group)
+                                .where(in_area)),
+        "Anggota": await count(session, select(func.count()).select_from(Member)
+                               .join(Group, Group.id == Member.group_id).where(in_area)),
+        "Kunjungan": await count(session, select(func.count()).select_from(Visit)
+                                 .join(Group, Group.id == Visit.group_id).where(in_area)),
+        "Bantuan": await count(session, select(func.count()).select_from(Grant)
+                               .join(Group, Group.id == Grant.group_id).where(in_area)),
+        "Pengguliran": await count(session, select(func.count()).select_from(Rollover)
+                                   .join(Grant, Grant.id == Rollover.grant_id)
+                                   .join(Group, Group.id == Grant.group_id).where(in_area)),
+        "Pendamping": 3,  # Ani, Budi, Cici; not Dedi (Cianjur), not the staff
+    }
+    assert counts == expected
+    assert expected["Kelompok"] == 13 and expected["Kunjungan"] == 3
+    for name, rows in expected.items():
+        ws = book[name]
+        assert ws.max_row == rows + 1, name
+        assert ws.freeze_panes == "A2"
+        assert all(cell.font.b for cell in ws[1])
+
+    groups = book["Kelompok"]
+    assert "KUBE Cianjur" not in column(groups, "Nama kelompok")
+    assert set(column(groups, "Kode kab/kota")) == {"32.02"}
+    assert set(column(groups, "Kabupaten/Kota")) == {"Kabupaten Sukabumi"}
+    assert set(column(groups, "Kecamatan")) == {"Cibadak", "Nagrak"}
+    assert "Sekarwangi" in column(groups, "Desa/Kelurahan")
+    formed = groups.cell(row=2, column=[c.value for c in groups[1]].index("Tanggal terbentuk") + 1)
+    assert isinstance(formed.value, datetime) and formed.is_date
+    assert set(column(groups, "Tahap")) == {"Tumbuh", "Berkembang", "Mandiri"}
+    assert sorted(column(groups, "Terlambat (hari)")).count(4) == 3
+
+    members = book["Anggota"]
+    niks = [nik for nik in column(members, "NIK") if nik]
+    assert niks == ["3202********0001"]
+    assert [p for p in column(members, "No. HP") if p] == ["+62 812****5432"]
+    assert sum(1 for left in column(members, "Tanggal keluar") if left) == 3
+
+    grants = book["Bantuan"]
+    values = [c.value for c in grants[1]]
+    amount = grants.cell(row=2, column=values.index("Nilai") + 1)
+    assert amount.value == 20_000_000 and "Rp" in amount.number_format
+    assert sorted(column(grants, "Status gulir")) == ["belum", "sebagian", "selesai",
+                                                      "terlambat"]
+    mentors = book["Pendamping"]
+    assert column(mentors, "Nama") == ["Ani Lestari", "Budi Santoso", "Cici Paramida"]
+    assert column(mentors, "Kelompok") == [7, 4, 2]
+    assert all("*" in phone for phone in column(mentors, "No. HP"))
+
+    full, _ = await export(session, REGENCY, masked=False)
+    assert [nik for nik in column(full["Anggota"], "NIK") if nik] == [NIK]
+    assert PHONE in column(full["Anggota"], "No. HP")
+
+
+async def test_export_of_the_whole_country_and_formula_like_names(session):
+    mentor = await make_mentor(session)
+    await make_group(session, mentor, name="=HYPERLINK(\"http://x\")")
+    book, counts = await export(session, None, masked=True)
+    assert counts["Kelompok"] == 1 and counts["Pendamping"] == 1
+    cell = book["Kelompok"]["B2"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_template_has_the_sheets_headers_and_a_guide():
+    book = load_workbook(io.BytesIO(exchange.template_workbook(example_village="32.02.12.2001")))
+    assert book.sheetnames == ["Kelompok", "Anggota", "Petunjuk"]
+    assert [c.value for c in book["Kelompok"][1]][:3] == ["Kode desa*", "Nama kelompok*",
+                                                          "Jenis usaha*"]
+    assert book["Kelompok"].max_row == 1 and book["Anggota"].max_row == 1
+    assert book["Kelompok"].freeze_panes == "A2"
+    guide = [cell for row in book["Petunjuk"].iter_rows(values_only=True) for cell in row if cell]
+    assert "32.02.12.2001" in guide and "Contoh baris lembar Kelompok:" in guide
+    assert any("NIK" == value for value in guide)
+    raw = exchange.read_workbook(exchange.template_workbook())
+    assert raw.groups == [] and raw.members == []
+
+
+# --- import --------------------------------------------------------------------------------------
+
+GROUP_HEADERS = ["Kode desa*", "Nama kelompok*", "Jenis usaha*", "Tahap*", "Tanggal terbentuk*",
+                 "Ikatan pemersatu", "Interval kunjungan (hari)", "Pendamping*"]
+MEMBER_HEADERS = ["Kode desa*", "Nama kelompok*", "Nama KK*", "Kategori*", "Peran", "NIK",
+                  "No. HP", "Tanggal bergabung", "Tanggal keluar"]
+
+
+def workbook(groups: list[list], members: list[list]) -> bytes:
+    """A filled template, built from the real one."""
+    book = load_workbook(io.BytesIO(exchange.template_workbook()))
+    for row in groups:
+        book["Kelompok"].append(row)
+    for row in members:
+        book["Anggota"].append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def officers(village: str, group: str, names: list[str], roles: list[str]) -> list[list]:
+    return [[village, group, name, "miskin", role] for name, role in zip(names, roles,
+                                                                           strict=True)]
+
+
+def filled_template(ani: Mentor) -> bytes:
+    """Good groups, and rows with every kind of mistake (row numbers as in the sheet)."""
+    roles6 = ["ketua", "sekretaris", "bendahara", "anggota", "anggota", "anggota"]
+    groups = [
+        ["32.02.11.2002", "KUBE Melati", "Ternak", "Tumbuh", "12/03/2026",
+         "Kedekatan tempat tinggal, motivasi", 30, ani.telegram_id],            # 2 ok
+        ["32.02.12.2001", "KUBE Anggrek", "Dagang/warung", "berkembang",
+         datetime(2025, 6, 1), None, None, "budi santoso"],                     # 3 ok
+        ["32.02.11.9999", "KUBE Hantu", "Ternak", "Tumbuh", "01/01/2026", None, None,
+         "Ani Lestari"],                                                         # 4 unknown village
+        ["32.03.01.1006", "KUBE Cianjur Baru", "Ternak", "Tumbuh", "01/01/2026", None, None,
+         "Ani Lestari"],                                                         # 5 outside
+        ["32.02.11.2003", "KUBE Dua Ketua", "Jasa", "Tumbuh", "01/01/2026", None, None,
+         "Ani Lestari"],                                                         # 6 two ketua
+        ["32.02.11.2004", "KUBE Tanpa Pendamping", "Ternak", "Tumbuh", "01/01/2026", None,
+         None, "Joko Tidak Ada"],                                                # 7 mentor
+        ["32.02.11.2005", "KUBE Dewasa", "Ternak", "dewasa", "01/01/2026", None, None,
+         "Ani Lestari"],                                                         # 8 stage
+    ]
+    melati = officers("32.02.11.2002", "KUBE Melati",
+                      ["Siti Aminah", "Budi Hartono", "Rina Wati", "Joko Susilo", "Dewi Sartika",
+                       "Agus Salim"], roles6)
+    melati[0] += [NIK, "0812-9876-5432", "01/04/2026"]
+    anggrek = officers("32.02.12.2001", "kube anggrek",
+                       ["Tuti", "Wawan", "Yani", "Zaenal", "Ujang"], roles6[:5])
+    two_chairs = officers("32.02.11.2003", "KUBE Dua Ketua",
+                          ["Asep", "Bambang", "Cucu", "Dadang", "Euis", "Fajar"],
+                          ["ketua", "ketua", "sekretaris", "bendahara", "anggota", "anggota"])
+    members = [
+        *melati,                                                                 # 2-7
+        ["32.02.11.2002", "KUBE Melati", "Nani Bad", "miskin", "anggota", "1234"],  # 8 bad NIK
+        *anggrek,                                                                # 9-13
+        *two_chairs,                                                             # 14-19
+        ["32.02.11.9999", "KUBE Hantu", "Hana", "miskin"],                       # 20 village
+        ["32.02.11.2002", "KUBE Tidak Ada", "Ika", "miskin"],                    # 21 group
+        ["32.02.11.2005", "KUBE Dewasa", "Jaja", "kaya"],                        # 22 category
+    ]
+    return workbook(groups, members)
+
+
+async def run_import(session, actor: Mentor, content: bytes) -> exchange.ImportReport:
+    return await exchange.import_rows(
+        session=session, actor=actor, raw=exchange.read_workbook(content),
+        places=default_index(), now=NOW, min_size=5, max_size=10, default_interval=30,
+        file_name="kube.xlsx")
+
+
+def reasons(report: exchange.ImportReport) -> dict[tuple[str, int], list[str]]:
+    return {(r.sheet, r.row): [code for code, _ in r.reasons] for r in report.sorted_refusals()}
+
+
+async def test_import_takes_good_rows_refuses_bad_ones_and_updates_on_second_run(session):
+    area = await seed_area(session)
+    ani, budi = area.mentors["ani"], area.mentors["budi"]
+    groups_before = await count(session, select(func.count()).select_from(Group))
+    content = filled_template(ani)
+
+    report = await run_import(session, area.coordinator, content)
+    assert report.groups == {"created": 2}
+    assert report.members == {"created": 11}
+    assert report.taken == {"Kelompok": [2, 3], "Anggota": [2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13]}
+    found = reasons(report)
+    assert found[("Kelompok", 4)] == ["village_unknown"]
+    assert found[("Kelompok", 5)] == ["village_outside"]
+    assert found[("Kelompok", 6)] == ["problem_duplicate_ketua"]
+    assert found[("Kelompok", 7)] == ["mentor_unknown"]
+    assert found[("Kelompok", 8)] == ["stage"]
+    assert found[("Anggota", 8)] == ["nik"]
+    assert all(found[("Anggota", row)] == ["problem_duplicate_ketua"] for row in range(14, 20))
+    assert found[("Anggota", 20)] == ["village_unknown"]
+    assert found[("Anggota", 21)] == ["group_unknown"]
+    assert found[("Anggota", 22)] == ["member_category"]
+    assert len(found) == 5 + 1 + 6 + 3
+
+    melati = (await session.execute(select(Group).where(Group.name == "KUBE Melati"))
+              ).scalar_one()
+    assert (melati.village_code, melati.business_type, melati.stage, melati.mentor_id) == (
+        "32.02.11.2002", "ternak", "tumbuh", ani.id)
+    assert melati.binding_ties == ["kedekatan", "motivasi"]
+    assert melati.formed_on == date(2026, 3, 12) and melati.next_visit_due == date(2026, 12, 25)
+    anggrek = (await session.execute(select(Group).where(Group.name == "KUBE Anggrek"))
+               ).scalar_one()
+    assert (anggrek.business_type, anggrek.stage, anggrek.mentor_id) == (
+        "dagang", "berkembang", budi.id)
+    chair = (await session.execute(select(Member).where(Member.name == "Siti Aminah",
+                                                        Member.group_id == melati.id))
+             ).scalar_one()
+    assert (chair.role, chair.nik, chair.phone, chair.joined_on) == (
+        "ketua", NIK, "+6281298765432", date(2026, 4, 1))
+    assert await count(session, select(func.count()).select_from(Group)) == groups_before + 2
+
+    again = await run_import(session, area.coordinator, content)
+    assert again.groups == {"unchanged": 2} and again.members == {"unchanged": 11}
+    assert reasons(again) == found
+    assert await count(session, select(func.count()).select_from(Group)) == groups_before + 2
+    assert await count(session, select(func.count()).select_from(Member)
+                       .where(Member.group_id.in_([melati.id, anggrek.id]))) == 11
+
+    audits = list((await session.execute(
+        select(AuditLog).where(AuditLog.entity == "import").order_by(AuditLog.id))).scalars())
+    assert [a.new["groups"] for a in audits] == [{"created": 2}, {"unchanged": 2}]
+    assert audits[0].actor_telegram_id == area.coordinator.telegram_id
+
+
+async def test_import_updates_fields_and_households(session):
+    area = await seed_area(session)
+    ani = area.mentors["ani"]
+    await run_import(session, area.coordinator, filled_template(ani))
+    changed = workbook(
+        [["32.02.11.2002", "kube melati", "ternak", "Mandiri", None, None, 14, None]],
+        [["32.02.11.2002", "KUBE Melati", "siti aminah", "fakir miskin"],
+         ["32.02.11.2002", "KUBE Melati", "Agus Salim", None, None, None, None, None,
+          "20/11/2026"],
+         ["32.02.11.2002", "KUBE Melati", "Wati Baru", "miskin"]])
+    report = await run_import(session, area.coordinator, changed)
+    assert report.refused == []
+    assert report.groups == {"updated": 1}
+    assert report.members == {"updated": 2, "created": 1}
+    melati = (await session.execute(select(Group).where(Group.name == "KUBE Melati"))
+              ).scalar_one()
+    await session.refresh(melati)
+    assert (melati.stage, melati.visit_interval_days, melati.business_type) == (
+        "mandiri", 14, "ternak")
+    assert melati.next_visit_due == TODAY + timedelta(days=14)
+    members = {m.name: m for m in (await session.execute(
+        select(Member).where(Member.group_id == melati.id))).scalars()}
+    for member in members.values():
+        await session.refresh(member)
+    assert members["Siti Aminah"].welfare_category == "fakir_miskin"
+    assert members["Siti Aminah"].role == "ketua" and members["Siti Aminah"].nik == NIK
+    assert members["Agus Salim"].left_on == date(2026, 11, 20)
+    assert "Wati Baru" in members
+
+
+async def test_import_refuses_a_group_left_too_small(session):
+    area = await seed_area(session)
+    await run_import(session, area.coordinator, filled_template(area.mentors["ani"]))
+    leaving = workbook([], [["32.02.12.2001", "KUBE Anggrek", "Ujang", None, None, None, None,
+                             None, TODAY]])
+    report = await run_import(session, area.coordinator, leaving)
+    assert reasons(report) == {("Anggota", 2): ["problem_too_few"]}
+    assert report.members == {}
+
+
+async def test_import_by_an_admin_allows_any_area_and_by_a_mentor_never(session):
+    area = await seed_area(session)
+    dedi = area.mentors["dedi"]
+    content = workbook(
+        [["32.03.01.1006", "KUBE Cianjur Baru", "Ternak", "Tumbuh", "01/01/2026", None, None,
+          dedi.telegram_id]],
+        officers("32.03.01.1006", "KUBE Cianjur Baru", ["Asep", "Bambang", "Cucu", "Dadang",
+                                                        "Euis"],
+                 ["ketua", "sekretaris", "bendahara", "anggota", "anggota"]))
+    refused = await run_import(session, area.coordinator, content)
+    assert reasons(refused)[("Kelompok", 2)] == ["village_outside", "mentor_unknown"]
+    report = await run_import(session, area.admin, content)
+    assert report.refused == [] and report.groups == {"created": 1}
+    from models.reports import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        await run_import(session, area.mentors["ani"], content)
+
+
+async def test_export_imports_back_unchanged(session):
+    coordinator = await make_mentor(session, name="Koor", area_code=REGENCY,
+                                    role=Role.COORDINATOR)
+    mentor = await make_mentor(session, name="Ani Lestari", area_code="32.02.11")
+    group = await make_group(session, mentor, name="KUBE Mawar")
+    await make_group(session, mentor, name="KUBE Melati", village_code="32.02.11.2003")
+    await add_personal_data(session, group, mentor)
+    for masked in (True, False):
+        content, _ = await exchange.export_workbook(
+            session=session, area_code=REGENCY, places=default_index(), masked=masked,
+            now=NOW, min_size=5, max_size=10)
+        report = await run_import(session, coordinator, content)
+        assert report.refused == []
+        assert report.groups == {"unchanged": 2} and report.members == {"unchanged": 15}
+    member = (await session.execute(select(Member).where(Member.nik == NIK))).scalar_one()
+    assert member.phone == PHONE
+
+
+def test_unusable_files_are_refused_whole():
+    with pytest.raises(exchange.ImportFileError) as error:
+        exchange.read_workbook(b"PK\x03\x04 not really a zip")
+    assert error.value.code == "unreadable"
+    book = Workbook()
+    book.active.title = "Data"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(exchange.ImportFileError) as error:
+        exchange.read_workbook(buffer.getvalue())
+    assert error.value.code == "no_sheets"
+    book.active.title = "Kelompok"
+    book.active.append(["Nama kelompok", "Tahap"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(exchange.ImportFileError) as error:
+        exchange.read_workbook(buffer.getvalue())
+    assert (error.value.code, error.value.params) == (
+        "missing_column", {"sheet": "Kelompok", "column": "Kode desa"})
+
+
+def test_row_ranges():
+    assert exchange.row_ranges([7, 2, 3, 4, 9, 10]) == "2–4, 7, 9–10"
+    assert exchange.row_ranges([]) == ""
+
+
+def test_refusal_lines_share_a_line_for_neighbouring_rows_with_the_same_reasons():
+    report = exchange.ImportReport()
+    for row in (3, 4, 5, 7):
+        report.refuse("Anggota", row, "nik")
+    report.refuse("Anggota", 6, "phone")
+    report.refuse("Kelompok", 2, "village_unknown", code="32.02.11.9999")
+    assert exchange.refusal_lines(report, "id") == [
+        "• Kelompok baris 2: kode desa 32.02.11.9999 tidak dikenal",
+        "• Anggota baris 3–5: NIK tidak valid (harus 16 angka NIK yang benar)",
+        "• Anggota baris 6: nomor HP tidak terbaca",
+        "• Anggota baris 7: NIK tidak valid (harus 16 angka NIK yang benar)",
+    ]
+
+
+async def test_a_new_group_needs_its_households(session):
+    area = await seed_area(session)
+    content = workbook([["32.02.11.2002", "KUBE Sepi", "Ternak", "Tumbuh", "01/01/2026", None,
+                         None, "Ani Lestari"]], [])
+    report = await run_import(session, area.coordinator, content)
+    assert reasons(report) == {("Kelompok", 2): ["no_members"]}
+    assert exchange.refusal_lines(report, "id") == [
+        ("• Kelompok baris 2: kelompok baru tanpa anggota: isi minimal 5 KK-nya di lembar "
+         "Anggota")]

@@ -1,0 +1,225 @@
+"""The broadcast outbox worker against the local Bot API server: 429s, blocked users, a
+restart in the middle, per-chat pacing, and the bot staying responsive while it sends."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import build_application
+from bot.settings import Settings
+from models import broadcasts as queries
+from models.enums import Audience, MentorStatus, OutboxStatus, Role
+from models.tables import BroadcastRecipient, Mentor
+from scheduler.outbox import Outbox, wall_now
+from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_mentor
+from tests.handlers.test_broadcasts import (
+    COORDINATOR,
+    DISTRICT_BOGOR,
+    bulk_mentors,
+    compose,
+    last_broadcast,
+    wait_done,
+)
+from tests.harness import BotHarness
+
+FAST = {"broadcast_rate_per_second": 1000, "broadcast_per_chat_per_second": 1000}
+
+
+@pytest.fixture
+async def start_bot(settings: Settings) -> AsyncIterator[Callable]:
+    """Starts the bot with some settings changed (the outbox's, mostly)."""
+    harnesses: list[BotHarness] = []
+
+    async def start(**changes) -> BotHarness:
+        changed = settings.model_copy(update=changes)
+        harness = await BotHarness.start(
+            lambda base_url: build_application(changed, base_url=base_url))
+        harnesses.append(harness)
+        return harness
+
+    yield start
+    for harness in harnesses:
+        await harness.stop()
+
+
+async def with_progress_message(bot: BotHarness, session, broadcast_id: int) -> None:
+    """What the /siaran handler does after creating a broadcast (made here by hand)."""
+    message = await bot.application.bot.send_message(COORDINATOR, "📤 …")
+    await queries.set_progress_message(session=session, broadcast_id=broadcast_id,
+                                       chat_id=COORDINATOR, message_id=message.message_id)
+
+
+def deliveries(server, ids: list[int]) -> dict[int, int]:
+    """How many messages each of ``ids`` received."""
+    return {tid: len(server.sent(tid)) for tid in ids}
+
+
+async def test_three_hundred_recipients_with_429s_and_blocked_users(start_bot, session):
+    bot = await start_bot(broadcasts_enabled=False, **FAST)
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
+                      role=Role.COORDINATOR)
+    reachable = await bulk_mentors(session, 297)
+    blocking = await bulk_mentors(session, 3, prefix="Pemblokir")
+    inactive = await bulk_mentors(session, 4, status=MentorStatus.INACTIVE)
+    elsewhere = await bulk_mentors(session, 5, area_code=DISTRICT_BOGOR)
+    coord = bot.chat(COORDINATOR)
+    preview = await compose(coord, "Yth. {nama}, mohon laporan bulan ini.")
+    assert "Jumlah: 300 orang" in preview[-1].text and "4 tidak aktif" in preview[-1].text
+    await coord.press("📤 Kirim")
+
+    bot.server.rate_limit(retry_after=1, count=5)
+    for tid in blocking:
+        bot.server.block(tid)
+    before = bot.server.calls["sendMessage"]
+    worker = Outbox.for_application(bot.application)
+    started = time.monotonic()
+    try:
+        await worker.run_until_done(timeout=10)
+    finally:
+        await worker.close()
+    assert time.monotonic() - started < 8
+
+    # Exactly one delivery each: the 429s were retried once, nothing twice.
+    assert set(deliveries(bot.server, reachable).values()) == {1}
+    first = reachable[0]
+    assert bot.server.sent(first)[0].text == f"Yth. Pendamping {first}, mohon laporan bulan ini."
+    assert deliveries(bot.server, blocking + inactive + elsewhere) == dict.fromkeys(
+        blocking + inactive + elsewhere, 0)
+    assert bot.server.calls["sendMessage"] - before == 300 + 5
+
+    broadcast = await wait_done(session, (await last_broadcast(session)).id, timeout=1)
+    rows = (await session.execute(select(BroadcastRecipient.telegram_id,
+                                         BroadcastRecipient.status))).all()
+    assert {tid for tid, status in rows if status == OutboxStatus.BLOCKED} == set(blocking)
+    statuses = (await session.execute(select(Mentor.status).where(
+        Mentor.telegram_id.in_(blocking)))).scalars().all()
+    assert statuses == ["inactive"] * 3
+    report = bot.server.message(COORDINATOR, broadcast.progress_message_id)
+    assert report.text == "✅ Siaran selesai: 297 dari 300 terkirim, 3 memblokir bot, 0 gagal."
+    replies = await coord.press("Lihat yang gagal")
+    assert "Yang tidak menerima siaran ini (3)" in replies[-1].text
+    assert all(f"Pemblokir {tid} – memblokir bot" in replies[-1].text for tid in blocking)
+
+
+async def test_a_restart_in_the_middle_sends_nobody_anything_twice(start_bot, session):
+    bot = await start_bot(broadcast_rate_per_second=100, broadcast_per_chat_per_second=1000)
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
+                      role=Role.COORDINATOR)
+    ids = await bulk_mentors(session, 150)
+    coord = bot.chat(COORDINATOR)
+    await compose(coord, "Halo {nama}.")
+    await coord.press("📤 Kirim")
+    broadcast = await last_broadcast(session)
+
+    async with asyncio.timeout(5):
+        while sum(deliveries(bot.server, ids).values()) < 30:
+            await asyncio.sleep(0.01)
+    # As if the process had died right after claiming one row: it may have been sent, so it
+    # must not be sent again.
+    result = await session.execute(
+        select(BroadcastRecipient.id, BroadcastRecipient.telegram_id)
+        .where(BroadcastRecipient.status == OutboxStatus.PENDING)
+        .order_by(BroadcastRecipient.id.desc()).limit(1))
+    crashed_id, crashed_tid = result.one()
+    await session.execute(update(BroadcastRecipient).where(BroadcastRecipient.id == crashed_id)
+                          .values(status=OutboxStatus.SENDING, attempts=1))
+    await session.commit()
+
+    await bot.restart()  # a clean stop of the worker, then a new process resumes
+    broadcast = await wait_done(session, broadcast.id)
+
+    counts = deliveries(bot.server, ids)
+    assert counts.pop(crashed_tid) == 0
+    assert set(counts.values()) == {1}
+    crashed = await session.get(BroadcastRecipient, crashed_id, populate_existing=True)
+    assert (crashed.status, crashed.reason) == ("failed", "interrupted")
+    report = bot.server.message(COORDINATOR, broadcast.progress_message_id)
+    assert report.text == "✅ Siaran selesai: 149 dari 150 terkirim, 0 memblokir bot, 1 gagal."
+
+
+async def test_one_message_per_second_to_the_same_chat(start_bot, session):
+    bot = await start_bot(broadcasts_enabled=False, broadcast_rate_per_second=1000)
+    coordinator = await make_mentor(session, telegram_id=COORDINATOR,
+                                    area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
+    ids = await bulk_mentors(session, 3)
+    people = list((await session.execute(
+        select(Mentor).where(Mentor.telegram_id.in_(ids)))).scalars())
+    for text in ("Pertama", "Kedua"):
+        broadcast, _ = await queries.create(
+            session=session, actor=coordinator, audience=Audience.ALL_MENTORS,
+            audience_code=None, text=text, photo_file_id=None, document_file_id=None, to=people)
+        await with_progress_message(bot, session, broadcast.id)
+    times: dict[int, list[float]] = {}
+    unsubscribe = bot.server.on_sent(
+        lambda message: times.setdefault(message.chat_id, []).append(time.monotonic()))
+    worker = Outbox.for_application(bot.application)
+    try:
+        await worker.run_until_done(timeout=5)
+    finally:
+        unsubscribe()
+        await worker.close()
+    for tid in ids:
+        assert [m.text for m in bot.server.sent(tid)] == ["Pertama", "Kedua"]
+        first, second = times[tid]
+        assert second - first >= 0.95
+
+
+async def test_other_errors_are_retried_three_times_then_failed(start_bot, session):
+    bot = await start_bot(broadcasts_enabled=False, **FAST)
+    coordinator = await make_mentor(session, telegram_id=COORDINATOR,
+                                    area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari", area_code=DISTRICT_CIBADAK)
+    broadcast, _ = await queries.create(
+        session=session, actor=coordinator, audience=Audience.ALL_MENTORS, audience_code=None,
+        text="Foto", photo_file_id="NO-SUCH-FILE", document_file_id=None, to=[ani])
+    await with_progress_message(bot, session, broadcast.id)
+    # Retries wait 2 s, 4 s...: a clock running ahead makes them due at once.
+    ahead = [0.0]
+
+    def fast_wall():
+        ahead[0] += 10
+        return wall_now() + timedelta(seconds=ahead[0])
+
+    worker = Outbox.for_application(bot.application, wall=fast_wall)
+    try:
+        await worker.run_until_done(timeout=5)
+    finally:
+        await worker.close()
+    row = (await session.execute(select(BroadcastRecipient))).scalar_one()
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert row.reason.startswith("BadRequest")
+    assert bot.server.calls["sendPhoto"] == 3
+    report = bot.server.last_message(COORDINATOR)
+    assert report.text == "✅ Siaran selesai: 0 dari 1 terkirim, 0 memblokir bot, 1 gagal."
+    replies = await bot.chat(COORDINATOR).press("Lihat yang gagal")
+    assert "Ani Lestari – gagal (BadRequest:" in replies[-1].text
+
+
+async def test_replies_stay_fast_while_a_broadcast_runs(start_bot, session):
+    bot = await start_bot()  # the real worker, at the real pace (25/s, 1/s per chat)
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
+                      role=Role.COORDINATOR)
+    ids = await bulk_mentors(session, 200)
+    far = await make_mentor(session, name="Dedi Bogor", area_code=DISTRICT_BOGOR)
+    coord = bot.chat(COORDINATOR)
+    await compose(coord, "Halo {nama}.")
+    bot.server.enforce_limits(per_second_overall=30, per_chat_per_second=1)
+    await coord.press("📤 Kirim")
+    async with asyncio.timeout(5):
+        while sum(deliveries(bot.server, ids).values()) < 20:
+            await asyncio.sleep(0.01)
+
+    mentor = bot.chat(far.telegram_id)
+    started = time.monotonic()
+    replies = await mentor.send("/bantuan")
+    elapsed = time.monotonic() - started
+    assert any("/kelompok" in (m.text or "") for m in replies)
+    assert elapsed < 5
+    # Still sending in the background: the bot did not wait for the broadcast.
+    assert sum(deliveries(bot.server, ids).values()) < 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -26,6 +27,8 @@ from bot.localapi import (
     start_application,
     stop_application,
 )
+
+_START_LINK = re.compile(r"t\.me/\w+\?start=([\w-]+)")
 
 MENTOR_NAME = "Siti Rahma"
 MENTOR_PHONE = "+6281234567890"
@@ -53,6 +56,8 @@ Perintah demo / demo commands:
   !foto                  kirim foto / send a photo
   !mentor, !admin        ganti persona / switch persona
   !persona 123 Nama      pengguna lain / another user (id, name)
+  !buka                  buka tautan undangan terakhir / open the latest invite link
+  !tunggu 2              tunggu 2 detik (siaran berjalan) / wait 2 s (a broadcast runs)
   baris \\               akhiri baris dengan \\ untuk pesan beberapa baris
                          end a line with \\ to send several lines as one message
   !bantu                 bantuan ini / this help
@@ -283,9 +288,26 @@ class TerminalChat:
             await self._location(args)
         elif command == "!foto":
             await self._act(lambda: self.server.send_photo(self.current.user_id))
+        elif command in ("!buka", "!open"):
+            await self._open_link()
+        elif command == "!tunggu":
+            await asyncio.sleep(min(float(args[0]) if args else 2.0, 30.0))
         else:
             self.write(f"Perintah tidak dikenal / unknown command: {command}. Ketik / type !bantu")
         return True
+
+    async def _open_link(self) -> None:
+        """Opens the newest invite link (t.me/...?start=CODE) the bot sent anyone, as the
+        current persona: on a phone that is tapping the link, which sends /start CODE."""
+        for message in reversed(self.server.sent()):
+            found = _START_LINK.search(message.content or "")
+            if found:
+                code = found.group(1)
+                self._echo(f"/start {code}")
+                await self._act(lambda: self.server.send_text(self.current.user_id,
+                                                              f"/start {code}"))
+                return
+        self.write("Belum ada tautan undangan / no invite link yet.")
 
     async def _press(self, number: int) -> None:
         message = next(

@@ -43,3 +43,38 @@ async def test_newcomer_walkthrough(settings):
     history = transcript[transcript.rindex("> /riwayat"):]
     assert "25 Nov 2026 – KUBE Mawar Sejahtera" in history and "Hadir 6 KK" in history
     assert "Traceback" not in transcript
+
+
+COORDINATOR_SCRIPT = [
+    "!persona 800001 Budi", "/start", "Budi Hartono", "0812 1111 2222", "#2", "sukabumi", "#1",
+    "!admin", "#1", "/koordinator", "Budi", "#1", "sukabumi", "#1", "#1",
+    "!persona 800001 Budi", "/undang 2 7",
+    "!persona 810001 Ani", "!buka", "Ani Suryani", "0812 2222 3333", "#1", "cibadak", "#1",
+    "!persona 810002 Dedi", "!buka", "Dedi Kurniawan", "0812 4444 5555", "#2", "parakansalak",
+    "#1",
+    "!persona 820001 Rudi", "/start", "Rudi Makassar", "0812 6666 7777", "#1", "mariso", "#1",
+    "!admin", "#1",
+    "!persona 800001 Budi", "/siaran", "Selamat pagi {nama}, laporan ditunggu Jumat.", "#1",
+    "#1", "!tunggu 2", "/rekap", "/ekspor",
+    "!persona 820001 Rudi", "/rekap", "!keluar",
+]
+
+
+async def test_coordinator_walkthrough(settings):
+    settings.admin_ids = [DEMO_ADMIN_ID]
+    out = io.StringIO()
+    await run_demo(lambda base_url: build_application(settings, base_url=base_url),
+                   admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
+                   stdin=io.StringIO("\n".join(COORDINATOR_SCRIPT) + "\n"), stdout=out)
+    transcript = out.getvalue()
+    assert "Budi Hartono sekarang koordinator untuk Kab. Sukabumi" in transcript
+    assert transcript.count("langsung aktif lewat undangan") == 2
+    assert "Ani (pengguna/user) [persona lain / other persona]] Selamat pagi Ani Suryani, laporan" in transcript
+    assert "Selamat pagi Dedi Kurniawan, laporan ditunggu Jumat." in transcript
+    assert "Rudi Makassar, laporan" not in transcript  # another regency hears nothing
+    assert "2 dari 2 terkirim" in transcript
+    assert "📊 Rekap KUBE – Kab. Sukabumi" in transcript
+    assert "rekap-32.02-" in transcript and ".xlsx" in transcript
+    rudi = transcript[transcript.rindex("Rudi > /rekap"):]
+    assert "bukan untuk peran Anda" in rudi
+    assert "Traceback" not in transcript

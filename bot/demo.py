@@ -299,15 +299,14 @@ class TerminalChat:
     async def _open_link(self) -> None:
         """Opens the newest invite link (t.me/...?start=CODE) the bot sent anyone, as the
         current persona: on a phone that is tapping the link, which sends /start CODE."""
-        for message in reversed(self.server.sent()):
-            found = _START_LINK.search(message.content or "")
-            if found:
-                code = found.group(1)
-                self._echo(f"/start {code}")
-                await self._act(lambda: self.server.send_text(self.current.user_id,
-                                                              f"/start {code}"))
-                return
-        self.write("Belum ada tautan undangan / no invite link yet.")
+        found = next((match for message in reversed(self.server.sent())
+                      if (match := _START_LINK.search(message.content or ""))), None)
+        if found is None:
+            self.write("Belum ada tautan undangan / no invite link yet.")
+            return
+        command = f"/start {found.group(1)}"
+        self._echo(command)
+        await self._act(lambda: self.server.send_text(self.current.user_id, command))
 
     async def _press(self, number: int) -> None:
         message = next(

@@ -118,3 +118,27 @@ async def make_grant(
                 "rollover_due": rollover_due or received_on + timedelta(days=365)},
     )
     return grant
+
+
+# --- reading what the bot stored (it writes through its own connection) ----------------------
+
+async def rows(session: AsyncSession, model: type) -> list:
+    """All rows of a table, oldest first, from a fresh snapshot."""
+    from sqlalchemy import select
+
+    await session.rollback()
+    return list((await session.execute(select(model).order_by(model.id))).scalars())
+
+
+async def stored_draft(session: AsyncSession, user_id: int, flow: str) -> dict | None:
+    """The half-answered draft of a conversation, as persisted for ``user_id``."""
+    from models.tables import UserData
+
+    await session.rollback()
+    row = await session.get(UserData, user_id)
+    return None if row is None else row.data.get(f"draft:{flow}")
+
+
+def shown(replies) -> str:
+    """The texts of some bot messages, in order, for substring checks."""
+    return "\n---\n".join(m.content or "" for m in replies)

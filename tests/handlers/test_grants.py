@@ -10,13 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.grants import default_due, parse_units
 from models.enums import ReminderStatus, Role
-from models.tables import AuditLog, Grant, Reminder, UserData
+from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     DISTRICT_ELSEWHERE,
     REGENCY_SUKABUMI,
     make_grant,
     make_group,
     make_mentor,
+    rows,
+    shown,
+    stored_draft,
 )
 from tests.harness import ChatUser
 
@@ -35,18 +38,12 @@ async def mentor_with_group(session: AsyncSession) -> int:
 
 
 async def grants(session: AsyncSession) -> list[Grant]:
-    await session.rollback()  # a fresh snapshot: the bot wrote with its own connection
-    return list((await session.execute(select(Grant).order_by(Grant.id))).scalars())
+    return await rows(session, Grant)
 
 
 async def draft(session: AsyncSession) -> dict | None:
-    await session.rollback()
-    row = await session.get(UserData, MENTOR)
-    return None if row is None else row.data.get("draft:grant")
+    return await stored_draft(session, MENTOR, "grant")
 
-
-def shown(replies) -> str:
-    return "\n---\n".join(m.content or "" for m in replies)
 
 
 async def to_amount(chat: ChatUser, form: str = "Tunai") -> None:

@@ -9,8 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import grants as grant_queries
 from models.enums import ReminderStatus, RolloverStatus
-from models.tables import AuditLog, Grant, Group, Mentor, Reminder, Rollover, UserData
-from tests.factories import DISTRICT_ELSEWHERE, make_grant, make_group, make_mentor
+from models.tables import AuditLog, Grant, Group, Mentor, Reminder, Rollover
+from tests.factories import (
+    DISTRICT_ELSEWHERE,
+    make_grant,
+    make_group,
+    make_mentor,
+    rows,
+    shown,
+    stored_draft,
+)
 from tests.harness import ChatUser
 
 MENTOR = 700501
@@ -28,18 +36,12 @@ async def setup(session: AsyncSession, **grant_fields) -> Grant:
 
 
 async def rollovers(session: AsyncSession) -> list[Rollover]:
-    await session.rollback()  # a fresh snapshot: the bot wrote with its own connection
-    return list((await session.execute(select(Rollover).order_by(Rollover.id))).scalars())
+    return await rows(session, Rollover)
 
 
 async def draft(session: AsyncSession) -> dict | None:
-    await session.rollback()
-    row = await session.get(UserData, MENTOR)
-    return None if row is None else row.data.get("draft:rollover")
+    return await stored_draft(session, MENTOR, "rollover")
 
-
-def shown(replies) -> str:
-    return "\n---\n".join(m.content or "" for m in replies)
 
 
 async def to_amount(chat: ChatUser, name: str = "Sari Wulandari") -> None:

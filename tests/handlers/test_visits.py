@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from handlers.visits import parse_next_date
-from models.tables import AuditLog, Group, UserData, Visit
-from tests.factories import DISTRICT_ELSEWHERE, make_group, make_mentor
+from models.tables import AuditLog, Group, Visit
+from tests.factories import DISTRICT_ELSEWHERE, make_group, make_mentor, rows, shown, stored_draft
 from tests.harness import ChatUser
 
 MENTOR = 700201
@@ -33,18 +33,12 @@ async def mentor_with_group(session: AsyncSession, *, members: int = 7) -> int:
 
 
 async def visits(session: AsyncSession) -> list[Visit]:
-    await session.rollback()  # a fresh snapshot: the bot wrote with its own connection
-    return list((await session.execute(select(Visit).order_by(Visit.id))).scalars())
+    return await rows(session, Visit)
 
 
 async def draft(session: AsyncSession) -> dict | None:
-    await session.rollback()
-    row = await session.get(UserData, MENTOR)
-    return None if row is None else row.data.get("draft:visit")
+    return await stored_draft(session, MENTOR, "visit")
 
-
-def shown(replies) -> str:
-    return "\n---\n".join(m.content or "" for m in replies)
 
 
 # --- walking the questions -----------------------------------------------------------------

@@ -104,7 +104,13 @@ def _instant(text: str | None):
 
     if not text:
         return clock.now()
-    value = datetime.fromisoformat(text)
+    if isinstance(text, datetime):
+        return text
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not an ISO date-time: {text!r} (example: 2027-01-07T07:05)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=ZoneInfo("Asia/Jakarta"))
     return value
@@ -290,6 +296,10 @@ def _db(args: argparse.Namespace) -> int:
     from models.db import downgrade_sync
 
     settings = Settings()
+    if args.action == "downgrade" and not args.revision:
+        print("Say which revision to go back to, e.g. `pendamping db downgrade 0002` "
+              "(`base` removes every table).", file=sys.stderr)
+        return 2
     if args.action == "upgrade":
         added = asyncio.run(prepare_database(settings))
         print(f"database at head; {added} areas loaded")
@@ -313,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
 
     reminders = commands.add_parser("reminders", help="reminder sweeps")
     reminders.add_argument("action", choices=["run"])
-    reminders.add_argument("--at", help="as of this ISO date-time (no offset: WIB)")
+    reminders.add_argument("--at", type=_instant,
+                           help="as of this ISO date-time, e.g. 2027-01-07T07:05 (no offset: WIB)")
     reminders.add_argument("--dry-run", action="store_true",
                            help="print what would be sent and to whom; send nothing")
     reminders.add_argument("--demo", action="store_true",
@@ -358,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
 
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])
-    db.add_argument("revision", nargs="?", default="base")
+    db.add_argument("revision", nargs="?", default=None,
+                    help="with downgrade: the revision to go back to (required), e.g. 0002 or base")
     db.set_defaults(func=_db)
 
     args = parser.parse_args(argv)

@@ -748,3 +748,21 @@ def group_problems(lines: Iterable[object], *, minimum: int, maximum: int) -> li
     if any(count > 1 for count in niks.values()):
         problems.append("duplicate_nik")
     return problems
+
+
+_LONG_NUMBER = re.compile(r"\+?\d[\d .-]{6,}\d")
+
+
+def mask_numbers(text: str) -> str:
+    """Masks anything that looks like a NIK or a phone number inside free text (for echoing a
+    line back to the user): 16 digits as a NIK, other long numbers keep only their ends."""
+
+    def mask(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        if len(digits) == 16:
+            return mask_nik(digits)
+        if len(digits) < 8:
+            return match.group(0)
+        return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+
+    return _LONG_NUMBER.sub(mask, text)

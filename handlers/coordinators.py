@@ -118,8 +118,9 @@ async def search_area(update: Update, context: BotContext) -> int:
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))
-    await say(update, context.t("onb.pick_area"), reply_markup=column(
-        [(place.label, f"{PREFIX}:area:{place.code}") for place in matches]))
+    await say(update, context.t("coord.pick_area", name=flow.draft(context).get("name", "")),
+              reply_markup=column([(place.label, f"{PREFIX}:area:{place.code}")
+                                   for place in matches]))
     return Step.AREA
 
 
@@ -245,8 +246,10 @@ async def _offer_targets(update: Update, context: BotContext, source: Mentor, ac
     if not targets:
         await say(update, context.t("coord.no_target"))
         return
-    await say(update, context.t(key, name=source.name, count=count), reply_markup=column(
-        [(m.name, f"{MENTORS}:{action}:{source.id}:{m.id}") for m in targets[:40]], per_row=2))
+    buttons = [(m.name, f"{MENTORS}:{action}:{source.id}:{m.id}") for m in targets[:40]]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(context.t("common.cancel"), f"{MENTORS}:keep")])
+    await say(update, context.t(key, name=source.name, count=count), reply_markup=keyboard(rows))
 
 
 @guard(STAFF_ROLES)

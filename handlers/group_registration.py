@@ -26,6 +26,7 @@ from bot.parsing import (
     MemberLine,
     group_problems,
     mask_nik,
+    mask_numbers,
     mask_phone,
     parse_date,
     parse_member_line,
@@ -115,7 +116,9 @@ def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
         if line.ok:
             rendered.append(member_line_text(context, line, no))
         else:
-            rendered.append(context.t("grp.member_bad_line", no=no, raw=line.raw[:80],
+            # The line as typed may hold a NIK or a phone number: never echo them in full.
+            rendered.append(context.t("grp.member_bad_line", no=no,
+                                      raw=mask_numbers(line.raw[:80]),
                                       error=context.t(f"grp.line_error.{line.error}")))
     return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
 
@@ -428,7 +431,9 @@ conversation = ConversationHandler(
                        CallbackQueryHandler(restart_members,
                                             pattern=rf"^{PREFIX}:members:restart$")],
         Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$")],
+                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
+                       # Household lines typed at the summary still correct the list.
+                       MessageHandler(TEXT, got_members)],
         Step.EDIT: [CallbackQueryHandler(
             edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],
     },

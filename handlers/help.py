@@ -57,6 +57,11 @@ async def set_language(update: Update, context: BotContext) -> None:
     await say(update, context.t("lang.set"))
 
 
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    """/batal with no conversation going on: say so, rather than "unknown command"."""
+    await say(update, context.t("common.nothing_to_cancel"))
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
     """A command the bot does not know."""
     await say(update, context.t("common.unknown_command"))
@@ -74,6 +79,8 @@ async def old_button(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler(["bantuan", "help"], show_help),
+    # Conversations take /batal first (bot.app adds them earlier); this answers the rest.
+    CommandHandler(["batal", "cancel"], nothing_to_cancel),
     CommandHandler(["bahasa", "language"], choose_language),
     CallbackQueryHandler(set_language, pattern=rf"^{PREFIX}:(id|en)$"),
 ]

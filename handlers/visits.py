@@ -521,10 +521,10 @@ async def got_figure(update: Update, context: BotContext) -> int:
 
 
 def _clean_text(text: str) -> str | None:
-    """Free text with spaces tidied; None when it has no letters or digits or is too long."""
+    """Free text with spaces tidied; None when it has no letters or digits."""
     lines = [" ".join(line.split()) for line in text.strip().splitlines()]
     cleaned = "\n".join(line for line in lines if line)
-    if not cleaned or len(cleaned) > MAX_TEXT or not any(ch.isalnum() for ch in cleaned):
+    if not cleaned or not any(ch.isalnum() for ch in cleaned):
         return None
     return cleaned
 
@@ -539,6 +539,10 @@ async def _free_text(update: Update, context: BotContext, field: str, step: Step
         if value is None:
             return await flow.retry(update, context, step,
                                     context.t(f"visit.bad_{field}", max=MAX_TEXT))
+    if value is not None and len(value) > MAX_TEXT:
+        # Typed work is kept, not refused: the start is stored and the mentor is told.
+        value = value[:MAX_TEXT]
+        await say(update, context.t("visit.text_cut", max=MAX_TEXT))
     _draft(context)[field] = value
     return await flow.next(update, context, then)
 

@@ -412,6 +412,7 @@ TEXTS: dict[str, str] = {
     "coord.nobody": "No registered user called \"{query}\". They must /start this bot first. Try another name.\nExample: Budi",
     "coord.pick_who": "Pick the person:",
     "coord.ask_area": "For which area does {name} become coordinator? Type a province, regency/city or district.\nExample: Sukabumi",
+    "coord.pick_area": "Pick the area for {name}:",
     "coord.confirm": "Make {name} coordinator for {area}?",
     "coord.saved": "✅ {name} is now coordinator for {area}.",
     "coord.you_are": "Hello {name}, you are now coordinator for {area}. Type /bantuan to see the coordinator menu.",
@@ -552,6 +553,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.problem_duplicate_bendahara": "{group}: more than one treasurer (bendahara)",
     "rep.reason.problem_duplicate_name": "{group}: a household name appears twice",
     "rep.reason.problem_duplicate_nik": "{group}: a NIK appears twice",
+    "visit.text_cut": "That note is very long; I kept the first {max} characters.",
     # --- help ---------------------------------------------------------------------------------
     "help.menu": "Menu:\n/kelompok – my groups\n/tambah_kelompok – register a new KUBE\n/kunjungan – record a visit\n/hibah – record a group grant\n/gulir – record a grant roll-over\n/jadwal – my schedule & reminders\n/riwayat – visit history\n/bahasa – change language\n/batal – cancel what you are filling in\n/bantuan – this help",
     "help.admin_menu": "Admin menu:\n/koordinator – appoint a coordinator for an area\n/audit – audit trail",

@@ -412,6 +412,7 @@ TEXTS: dict[str, str] = {
     "coord.nobody": "Tidak ada pengguna terdaftar bernama \"{query}\". Orangnya harus /start bot ini dulu. Coba ketik nama lain.\nContoh: Budi",
     "coord.pick_who": "Pilih orangnya:",
     "coord.ask_area": "Untuk wilayah mana {name} menjadi koordinator? Ketik nama provinsi, kabupaten/kota, atau kecamatan.\nContoh: Sukabumi",
+    "coord.pick_area": "Pilih wilayah untuk {name}:",
     "coord.confirm": "Angkat {name} menjadi koordinator untuk {area}?",
     "coord.saved": "✅ {name} sekarang koordinator untuk {area}.",
     "coord.you_are": "Halo {name}, Anda sekarang koordinator untuk {area}. Ketik /bantuan untuk melihat menu koordinator.",
@@ -552,6 +553,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.problem_duplicate_bendahara": "{group}: bendahara lebih dari satu",
     "rep.reason.problem_duplicate_name": "{group}: ada nama KK yang sama dua kali",
     "rep.reason.problem_duplicate_nik": "{group}: ada NIK yang sama dua kali",
+    "visit.text_cut": "Catatannya panjang sekali; saya simpan {max} huruf pertama.",
     # --- help ---------------------------------------------------------------------------------
     "help.menu": "Menu:\n/kelompok – kelompok saya\n/tambah_kelompok – daftarkan KUBE baru\n/kunjungan – catat kunjungan\n/hibah – catat hibah kelompok\n/gulir – catat pengguliran hibah\n/jadwal – jadwal & pengingat\n/riwayat – riwayat kunjungan\n/bahasa – ganti bahasa\n/batal – batalkan yang sedang diisi\n/bantuan – bantuan ini",
     "help.admin_menu": "Menu admin:\n/koordinator – angkat koordinator untuk suatu wilayah\n/audit – jejak audit",

@@ -117,6 +117,7 @@ async def test_deactivating_a_mentor_hands_the_groups_on(bot, session):
     assert "Siti Pergi – 2 kelompok" in coord.last_text()
     await coord.press("Siti Pergi (2)")
     assert "masih mendampingi 2 kelompok" in coord.last_text()
+    assert coord.buttons() == ["Rina Tetap", "❌ Batal"]
     await coord.press("Rina Tetap")
     assert "2 kelompok dialihkan dari Siti Pergi ke Rina Tetap" in coord.texts()[-2]
     assert "Siti Pergi sudah dinonaktifkan" in coord.last_text()

@@ -209,3 +209,32 @@ async def test_one_conversation_at_a_time(bot, session):
     assert "desa/kelurahan" in chat.last_text()
     await chat.send("Sekarwangi")  # the answer goes to the registration, not to a visit
     assert chat.buttons() == ["Desa Sekarwangi, Kec. Cibadak, Kab. Sukabumi"]
+
+
+async def test_refused_member_lines_never_show_a_full_nik_or_phone(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES + "\nAgus Sulaiman; fakir miskin; anggota; 3204014505900002; 0812"
+                    + "\nJoko Widodo; kaya; anggota; 3204011234560001; 081298765432")
+    text = chat.last_text()
+    assert "❌" in text and "3204********0002" in text and "3204********0001" in text
+    assert "3204014505900002" not in text and "081298765432" not in text
+
+
+async def test_a_household_typed_at_the_summary_still_counts(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES + "\nSalah; kaya; anggota")
+    await chat.send("hapus 8")
+    assert "Periksa dulu" in chat.last_text() and "Anggota (7 KK)" in chat.last_text()
+    await chat.send("Agus Salim Baru; fakir miskin; anggota")
+    assert "Periksa dulu" in chat.last_text() and "Anggota (8 KK)" in chat.last_text()
+
+
+async def test_batal_with_nothing_going_on(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/batal")
+    assert chat.last_text() == "Tidak ada yang sedang berjalan. Ketik /bantuan untuk melihat menu."

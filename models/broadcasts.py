@@ -294,7 +294,7 @@ async def claim(*, session: AsyncSession, row_ids: list[int]) -> list[int]:
             .execution_options(synchronize_session=False))
         claimed += result.scalars().all()
     await session.commit()
-    return claimed
+    return sorted(claimed)  # RETURNING has no guaranteed order on PostgreSQL
 
 
 async def mark_sent(*, session: AsyncSession, row_ids: list[int], now: datetime) -> None:

@@ -17,8 +17,25 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+SEARCH_PATH_PARAM = "search_path"
+
+
+def with_search_path(database_url: str, schema: str) -> str:
+    """``database_url`` with its connections confined to ``schema`` (PostgreSQL only).
+
+    The schema travels in the URL (``?search_path=...``), so every engine built from it by
+    :func:`create_engine` — the bot's, the CLI's, Alembic's — works in that schema.
+    """
+    url = make_url(database_url).update_query_dict({SEARCH_PATH_PARAM: schema})
+    return url.render_as_string(hide_password=False)
+
+
 def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A PostgreSQL URL may carry ``?search_path=schema``: it is removed from the URL and set as
+    the connections' ``search_path`` (tables are created and found in that schema).
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -33,7 +50,18 @@ def create_engine(database_url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    connect_args: dict = {}
+    search_path = url.query.get(SEARCH_PATH_PARAM)
+    if search_path is not None:
+        url = url.difference_update_query([SEARCH_PATH_PARAM])
+        if isinstance(search_path, tuple):
+            search_path = ",".join(search_path)
+        if url.get_driver_name() == "asyncpg":
+            connect_args["server_settings"] = {"search_path": search_path}
+        else:  # psycopg and others take libpq options
+            connect_args["options"] = f"-csearch_path={search_path}"
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                               connect_args=connect_args)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -905,7 +905,8 @@ async def _allowed_mentors(*, session: AsyncSession, area_code: str | None) -> _
     result = await session.execute(
         select(Mentor).where(Mentor.role.in_((Role.MENTOR.value, Role.COORDINATOR.value)),
                              Mentor.status == MentorStatus.ACTIVE.value,
-                             in_area_clause(Mentor.area_code, area_code)))
+                             in_area_clause(Mentor.area_code, area_code))
+        .order_by(Mentor.id))
     return _Mentors(list(result.scalars()))
 
 
@@ -913,7 +914,8 @@ async def _existing_groups(*, session: AsyncSession, villages: set[str]
                            ) -> dict[tuple[str, str], list[Group]]:
     found: dict[tuple[str, str], list[Group]] = {}
     for chunk in _chunks(sorted(villages)):
-        result = await session.execute(select(Group).where(Group.village_code.in_(chunk)))
+        result = await session.execute(
+            select(Group).where(Group.village_code.in_(chunk)).order_by(Group.id))
         for group in result.scalars():
             found.setdefault(_key(group.village_code, group.name), []).append(group)
     return found

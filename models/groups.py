@@ -72,7 +72,7 @@ async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[Grou
         .outerjoin(members, members.c.group_id == Group.id)
         .outerjoin(last, last.c.group_id == Group.id)
         .where(Group.mentor_id == mentor.id)
-        .order_by(Group.next_visit_due.is_(None), Group.next_visit_due, Group.name)
+        .order_by(Group.next_visit_due.is_(None), Group.next_visit_due, Group.name, Group.id)
     )
     return [GroupRow(group, int(count), last_visit) for group, count, last_visit in result]
 

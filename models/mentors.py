@@ -212,7 +212,8 @@ async def coordinators(*, session: AsyncSession) -> list[Mentor]:
     """Active coordinators; callers pick those whose area covers a place."""
     result = await session.execute(
         select(Mentor).where(Mentor.role == Role.COORDINATOR,
-                             Mentor.status == MentorStatus.ACTIVE))
+                             Mentor.status == MentorStatus.ACTIVE)
+        .order_by(Mentor.id))  # PostgreSQL has no implicit (rowid) order
     return list(result.scalars())
 
 
@@ -312,7 +313,7 @@ async def reassign_groups(*, session: AsyncSession, source: Mentor, target: Ment
     from models.tables import Group
 
     groups = list((await session.execute(
-        select(Group).where(Group.mentor_id == source.id))).scalars())
+        select(Group).where(Group.mentor_id == source.id).order_by(Group.id))).scalars())
     for group in groups:
         group.mentor_id = target.id
         session.add(group)

@@ -1,27 +1,41 @@
-"""Shared fixtures: a fresh database per test (copied from a migrated template) and the bot."""
+"""Shared fixtures: a fresh database per test and the bot.
+
+The database fixtures (``db_url`` and what uses it: ``settings``, ``session``, ``bot``) run on
+SQLite — a copy of a migrated template per test — and, when PENDAMPING_TEST_DATABASE_URL names
+a PostgreSQL server, on PostgreSQL as well: one schema per test session, migrated and loaded
+with the areas once, and every other table emptied before each test.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.ext import Application, ConversationHandler
 
 from bot import clock
 from bot.app import build_application
 from bot.settings import Settings
 from models.areas import load_areas
-from models.db import create_engine, create_sessionmaker, upgrade_sync
+from models.db import create_engine, create_sessionmaker, upgrade_sync, with_search_path
 from tests.harness import BotHarness
 
 # PTB 22 warns on every 429 unless retry_after is a timedelta; opt in to the new behaviour.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+PG_URL_VARIABLE = "PENDAMPING_TEST_DATABASE_URL"
+# Tables the per-test reset keeps: the migrated schema's bookkeeping and the official areas.
+KEPT_TABLES = frozenset({"alembic_version", "area"})
 
 ADMIN_ID = 900001
 MENTOR_ID = 700001
@@ -56,8 +70,103 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def db_url(template_db: Path, tmp_path: Path) -> str:
+def postgresql_url() -> str | None:
+    """The PostgreSQL server the tests may use, or None."""
+    return os.environ.get(PG_URL_VARIABLE) or None
+
+
+async def _reachable(url: str) -> str | None:
+    """None when the server answers, else why not."""
+    try:
+        engine = create_engine(url)
+    except Exception as exc:  # noqa: BLE001 - e.g. the driver is not installed
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "skip", with the reason
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        await engine.dispose()
+    return None
+
+
+async def _execute(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def _resettable_tables(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))
+            return sorted(name for (name,) in rows if name not in KEPT_TABLES)
+    finally:
+        await engine.dispose()
+
+
+class PostgresSchema:
+    """A migrated schema with the areas loaded, private to this test session."""
+
+    def __init__(self, base_url: str) -> None:
+        self.name = f"t_{os.getpid()}_{secrets.token_hex(4)}"
+        self.base_url = base_url
+        self.url = with_search_path(base_url, self.name)
+        self.truncate = ""
+
+    def create(self) -> None:
+        asyncio.run(_execute(self.base_url, f'CREATE SCHEMA "{self.name}"'))
+        upgrade_sync(self.url)
+        asyncio.run(_load(self.url))
+        tables = ", ".join(f'"{name}"' for name in asyncio.run(_resettable_tables(self.url)))
+        self.truncate = f"TRUNCATE {tables} RESTART IDENTITY CASCADE"
+
+    def reset(self) -> None:
+        """Empties every table but the areas; ids start again at 1."""
+        asyncio.run(_execute(self.url, self.truncate))
+
+    def drop(self) -> None:
+        asyncio.run(_execute(self.base_url, f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE'))
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[PostgresSchema]:
+    """Skips unless PENDAMPING_TEST_DATABASE_URL names a reachable PostgreSQL server."""
+    base_url = postgresql_url()
+    if base_url is None:
+        pytest.skip(_NOT_SET)
+    problem = asyncio.run(_reachable(base_url))
+    if problem is not None:
+        pytest.skip(f"{PG_URL_VARIABLE} set but the server is unreachable ({problem}): "
+                    "PostgreSQL tests skipped")
+    schema = PostgresSchema(base_url)
+    try:
+        schema.create()
+        yield schema
+    finally:
+        schema.drop()
+
+
+_NOT_SET = f"{PG_URL_VARIABLE} not set: PostgreSQL tests skipped"
+# A mark rather than a skip in the fixture: the summary then folds the skips per file.
+_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skip(reason=_NOT_SET))
+             if postgresql_url() is None else "postgresql"]
+
+
+@pytest.fixture(params=_BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        schema: PostgresSchema = request.getfixturevalue("postgres_schema")
+        schema.reset()
+        return schema.url
+    template_db: Path = request.getfixturevalue("template_db")
     target = tmp_path / "bot.db"
     shutil.copyfile(template_db, target)
     return f"sqlite+aiosqlite:///{target}"
@@ -79,10 +188,35 @@ async def session(db_url: str) -> AsyncIterator[AsyncSession]:
     await engine.dispose()
 
 
+def _forget_conversations(application: Application) -> Application:
+    """Starts the bot's conversations from its database only.
+
+    The ConversationHandlers are module-level objects shared by every Application in the
+    process, and PTB keeps a handler's in-memory conversations when another Application
+    initialises it; without this, a conversation left open by one test (say, the same test on
+    the other database) would still be open in the next one.
+    """
+    for handlers in application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler):
+                handler._conversations.clear()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_conversations() -> None:
+    """The same for bots a test builds itself: every test starts with no conversation open."""
+    for name, module in list(sys.modules.items()):
+        if name == "handlers" or name.startswith("handlers."):
+            for value in list(vars(module).values()):
+                if isinstance(value, ConversationHandler):
+                    value._conversations.clear()
+
+
 @pytest.fixture
 async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
     """The real Application, polling the project's local Bot API server over HTTP."""
     harness = await BotHarness.start(
-        lambda base_url: build_application(settings, base_url=base_url))
+        lambda base_url: _forget_conversations(build_application(settings, base_url=base_url)))
     yield harness
     await harness.stop()

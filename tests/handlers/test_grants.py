@@ -446,14 +446,14 @@ async def test_group_card_and_list_show_grants(bot, session):
     assert "2. BLPS Rp 15.000.000" in detail
     buttons = chat.buttons()
     assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
-    assert buttons[4:] == ["💰 Hibah", "⏱ Ubah jadwal", "💰 Hibah 1", "💰 Hibah 2",
+    assert buttons[4:] == ["➕ Catat hibah", "⏱ Ubah jadwal", "🔎 Hibah 1", "🔎 Hibah 2",
                            "« Daftar kelompok"]
 
-    await chat.press("💰 Hibah 2")
+    await chat.press("🔎 Hibah 2")
     assert "BLPS – KUBE Mawar" in chat.last_text()
     await chat.press("« Kelompok")
     assert "Hibah (2):" in chat.last_text()
-    replies = await chat.press("💰 Hibah")
+    replies = await chat.press("➕ Catat hibah")
     assert "Catat hibah untuk KUBE Mawar" in shown(replies)
     assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
 
@@ -469,7 +469,7 @@ async def test_coordinator_sees_a_grant_but_cannot_record_roll_overs(bot, sessio
     assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
     assert chat.buttons() == ["« Kelompok"]
     await chat.press_data(f"kel:det:{group.id}")
-    assert "💰 Hibah" not in chat.buttons() and "💰 Hibah 1" in chat.buttons()
+    assert "➕ Catat hibah" not in chat.buttons() and "🔎 Hibah 1" in chat.buttons()
 
 
 async def test_view_in_the_middle_of_the_questions_keeps_them(bot, session):

@@ -120,6 +120,11 @@ def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
             rendered.append(context.t("grp.member_bad_line", no=no,
                                       raw=mask_numbers(line.raw[:80]),
                                       error=context.t(f"grp.line_error.{line.error}")))
+    valid = sum(1 for line in lines if line.ok)
+    if valid < len(lines):
+        # Only readable lines count as households, so the size rule below agrees with this.
+        return context.t("grp.members_list_partial", valid=valid, count=len(lines),
+                         lines="\n".join(rendered))
     return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
 
 

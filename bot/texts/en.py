@@ -82,6 +82,7 @@ TEXTS: dict[str, str] = {
     "grp.ask_stage": "What stage is the group at now?",
     "grp.ask_members": "List the group's households ({min}–{max}), one household per line:\nName of head of household; category; role\n\nType category and role in Indonesian:\ncategory: fakir miskin (poorest), miskin (poor), hampir miskin (near poor)\nrole: ketua (chair), sekretaris (secretary), bendahara (treasurer), anggota (member)\nYou may add the NIK and mobile number at the end.\n\nExample:\nSiti Aminah; miskin; ketua\nBudi Santoso; fakir miskin; sekretaris\nRina Wati; hampir miskin; bendahara\nJoko Susilo; miskin; anggota",
     "grp.members_list": "Members ({count} households):\n{lines}",
+    "grp.members_list_partial": "Members: {valid} households read from {count} lines:\n{lines}",
     "grp.member_line": "{no}. {name} – {category} – {role}{extra}",
     "grp.member_bad_line": "{no}. ❌ \"{raw}\" – {error}",
     "grp.members_problems": "To fix:\n{problems}",

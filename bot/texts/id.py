@@ -82,6 +82,7 @@ TEXTS: dict[str, str] = {
     "grp.ask_stage": "Kelompok sekarang di tahap apa?",
     "grp.ask_members": "Tulis anggota kelompok ({min}–{max} KK), satu KK per baris:\nNama kepala keluarga; kategori; peran\n\nKategori: fakir miskin, miskin, hampir miskin\nPeran: ketua, sekretaris, bendahara, anggota\nNIK dan nomor HP boleh ditambahkan di belakang.\n\nContoh:\nSiti Aminah; miskin; ketua\nBudi Santoso; fakir miskin; sekretaris\nRina Wati; hampir miskin; bendahara\nJoko Susilo; miskin; anggota",
     "grp.members_list": "Anggota ({count} KK):\n{lines}",
+    "grp.members_list_partial": "Anggota: {valid} KK terbaca dari {count} baris:\n{lines}",
     "grp.member_line": "{no}. {name} – {category} – {role}{extra}",
     "grp.member_bad_line": "{no}. ❌ \"{raw}\" – {error}",
     "grp.members_problems": "Yang perlu diperbaiki:\n{problems}",

@@ -238,3 +238,12 @@ async def test_batal_with_nothing_going_on(bot, session):
     chat = bot.chat(MENTOR)
     await chat.send("/batal")
     assert chat.last_text() == "Tidak ada yang sedang berjalan. Ketik /bantuan untuk melihat menu."
+
+
+async def test_member_count_only_counts_readable_lines(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send("Siti Aminah; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; bendahara")
+    text = chat.last_text()
+    assert "Anggota: 2 KK terbaca dari 3 baris" in text and "minimal 5 KK" in text

@@ -613,14 +613,17 @@ class _Params:
             raise _bad_request(empty_message or f"{name} is empty")
         return value
 
-    def get_int(self, name: str, default: int | None = None) -> int | None:
+    def _number(self, name: str, kind: type, default: Any) -> Any:
         value = self.values.get(name)
         if value is None or value == "":
             return default
         try:
-            return int(value)
+            return kind(value)
         except (TypeError, ValueError):
             raise _bad_request(f"invalid {name} specified") from None
+
+    def get_int(self, name: str, default: int | None = None) -> int | None:
+        return self._number(name, int, default)
 
     def require_int(self, name: str) -> int:
         value = self.get_int(name)
@@ -629,13 +632,7 @@ class _Params:
         return value
 
     def get_float(self, name: str, default: float | None = None) -> float | None:
-        value = self.values.get(name)
-        if value is None or value == "":
-            return default
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise _bad_request(f"invalid {name} specified") from None
+        return self._number(name, float, default)
 
     def get_bool(self, name: str, default: bool = False) -> bool:
         value = self.values.get(name)

@@ -30,10 +30,11 @@ from telegram.ext import (
 from bot import clock
 from bot.context import BotContext
 from bot.places import Place
+from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.areas import is_within
 from models.enums import AreaLevel, MentorStatus, Role
-from models.tables import Mentor
+from models.tables import Group, Mentor
 
 log = logging.getLogger(__name__)
 
@@ -571,3 +572,9 @@ class Flow:
 
 def choice_labels(context: BotContext, vocabulary: str, values: Iterable[str]) -> Mapping[str, str]:
     return {value: context.t(f"{vocabulary}.{value}") for value in values}
+
+
+async def own_group(context: BotContext, group_id: int) -> Group | None:
+    """The group if the current user is its mentor (the check every mentor action repeats)."""
+    return await group_queries.get_own(session=context.session, group_id=group_id,
+                                       mentor=context.mentor)

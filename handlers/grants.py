@@ -42,6 +42,7 @@ from handlers.common import (
     iso_date,
     keyboard,
     message_text,
+    own_group,
     pressed,
     say,
 )
@@ -441,12 +442,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
-async def _own_group(context: BotContext, group_id: int) -> Group | None:
-    return await group_queries.get_own(session=context.session, group_id=group_id,
-                                       mentor=context.mentor)
-
-
-flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=_own_group,
+flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("grant.resume",
                                                          group=draft.get("group_name", "")),
@@ -793,7 +789,7 @@ async def save(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     if not flow.complete(context, REQUIRED):
         return await flow.stale(update, context)
-    group = await _own_group(context, draft["group_id"])
+    group = await own_group(context, draft["group_id"])
     await close_buttons(update.callback_query)
     if group is None:
         return await flow.stop(update, context, context.t(

@@ -12,13 +12,14 @@ from telegram.warnings import PTBUserWarning
 # per_message tracking this warning is about is not wanted.
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
 
-from telegram import BotCommand, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 import scheduler
 from bot.context import BotContext, Services
 from bot.persistence import DatabasePersistence
 from bot.places import default_index
+from bot.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.texts import t
 from handlers import (
@@ -107,6 +108,18 @@ def add_handlers(application: Application) -> None:
     application.add_error_handler(system.on_error)
 
 
+async def _slow_down(application: Application, update: Update) -> None:
+    """Tells a user whose messages were dropped by the throttle to wait and send again."""
+    user = update.effective_user
+    lang = None
+    if user is not None:
+        lang = application.user_data.get(user.id, {}).get("lang")
+    if update.effective_chat is not None:
+        await application.bot.send_message(
+            update.effective_chat.id, t(lang or application.bot_data.settings.language,
+                                        "common.slow_down"))
+
+
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
     """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app)."""
     engine = create_engine(settings.database_url)
@@ -115,6 +128,10 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     base_url = base_url or settings.telegram_base_url
     # Files live beside the API: https://api.telegram.org/file/bot<token>/...
     base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else None
+    processor = PerUserUpdateProcessor(
+        settings.max_running_updates, burst=settings.throttle_burst,
+        per_second=settings.throttle_per_second,
+        on_throttled=lambda update: _slow_down(application, update))
     application = (
         ApplicationBuilder()
         .token(token)
@@ -123,6 +140,8 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(DatabasePersistence(sessionmaker))
         .defaults(Defaults(block=True, tzinfo=UTC))
+        # Users are served side by side, each one's messages in order (bot.processor).
+        .concurrent_updates(processor)
         .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(post_init)
         .post_shutdown(post_shutdown)

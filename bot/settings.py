@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     broadcast_progress_seconds: float = Field(default=3, gt=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)
 
+    # Updates of different users run side by side (at most this many at once), each user's in
+    # order. Someone sending more than the burst, then more than per_second, is slowed down.
+    max_running_updates: int = Field(default=64, ge=1)
+    throttle_burst: int = Field(default=20, ge=1)
+    throttle_per_second: float = Field(default=4, gt=0)
+
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 

@@ -177,7 +177,9 @@ def settings(db_url: str) -> Settings:
     # The sweep job is off: scheduler tests run sweeps by hand at chosen instants.
     return Settings(_env_file=None, database_url=db_url, admin_ids=[ADMIN_ID],
                     telegram_token="123456:TEST-TOKEN", language="id",
-                    reminders_enabled=False)
+                    reminders_enabled=False,
+                    # Test users answer far faster than people type; the throttle has its own tests.
+                    throttle_burst=10_000)
 
 
 @pytest.fixture

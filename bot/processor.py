@@ -1,0 +1,145 @@
+"""Runs updates of different users at the same time and each user's updates in order.
+
+python-telegram-bot either handles one update at a time (a slow /ekspor then holds up every
+mentor) or handles all of them concurrently (then two quick answers of one mentor could overtake
+each other and confuse her conversation). This processor keeps a queue per user: a user's next
+update starts only after the previous one finished, while other users go on. A user who floods
+the bot (far more messages than anyone can type) is slowed down on their own: updates beyond
+the allowance are dropped and the user is told, once, to slow down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+# Called (without awaiting the user's turn) when an update is dropped by the throttle.
+Throttled = Callable[[Update], Awaitable[None]]
+
+
+def user_key(update: object) -> int | None:
+    """Whose turn an update waits for: the user, else the chat; None runs it at once."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return None
+
+
+@dataclass
+class _Lane:
+    """One user's place in line: the last update's finish signal and the throttle bucket."""
+
+    tail: asyncio.Future[None] | None = None
+    waiting: int = 0
+    tokens: float = 0.0
+    refilled: float = field(default_factory=time.monotonic)
+    warned_at: float = float("-inf")
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across users, ordered per user, with a token-bucket throttle per user.
+
+    PTB's own semaphore is taken before ``do_process_update`` is called, so an update waiting for
+    its user's turn would hold a slot; that limit is therefore set high, and the real limit on
+    updates running at once (``max_running``) is taken only when it is the update's turn.
+    """
+
+    def __init__(self, max_running: int = 64, *, burst: int = 20, per_second: float = 4.0,
+                 on_throttled: Throttled | None = None, warn_every: float = 10.0) -> None:
+        super().__init__(max_concurrent_updates=100_000)
+        self.max_running = max_running
+        self.burst = burst
+        self.per_second = per_second
+        self.on_throttled = on_throttled
+        self.warn_every = warn_every
+        self.dropped = 0
+        self._running: asyncio.Semaphore | None = None
+        self._lanes: dict[int, _Lane] = {}
+        # Lanes are kept between updates (the bucket must remember a flood) and pruned when
+        # there are many.
+        self.prune_above = 10_000
+
+    async def initialize(self) -> None:
+        self._running = asyncio.Semaphore(self.max_running)
+
+    async def shutdown(self) -> None:
+        self._lanes.clear()
+
+    def _admit(self, lane: _Lane) -> bool:
+        now = time.monotonic()
+        lane.tokens = min(self.burst, lane.tokens + (now - lane.refilled) * self.per_second)
+        lane.refilled = now
+        if lane.tokens >= 1:
+            lane.tokens -= 1
+            return True
+        return False
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Waits for this user's previous update, then runs this one."""
+        if self._running is None:  # PTB initialises the processor first; this is a safety net
+            await self.initialize()
+        assert self._running is not None
+        key = user_key(update)
+        if key is None:
+            async with self._running:
+                await coroutine
+            return
+        lane = self._lanes.get(key)
+        if lane is None:
+            if len(self._lanes) >= self.prune_above:
+                self._prune()
+            lane = self._lanes[key] = _Lane(tokens=float(self.burst))
+        if not self._admit(lane):
+            await self._drop(update, lane, coroutine)
+            return
+        # Nothing is awaited between reading the tail and replacing it, so the order in which
+        # updates reach this line (PTB's fetch order) is the order they run in.
+        previous, done = lane.tail, asyncio.get_running_loop().create_future()
+        lane.tail = done
+        lane.waiting += 1
+        try:
+            if previous is not None:
+                await previous
+            async with self._running:
+                await coroutine
+        finally:
+            lane.waiting -= 1
+            done.set_result(None)
+            if lane.tail is done:
+                lane.tail = None
+
+    def _prune(self) -> None:
+        """Forgets idle users whose bucket has refilled: a new lane would be the same."""
+        now = time.monotonic()
+        full_after = self.burst / self.per_second
+        for key, lane in list(self._lanes.items()):
+            if lane.waiting == 0 and now - lane.refilled >= full_after \
+                    and now - lane.warned_at >= self.warn_every:
+                del self._lanes[key]
+
+    async def _drop(self, update: object, lane: _Lane, coroutine: Awaitable[Any]) -> None:
+        self.dropped += 1
+        close = getattr(coroutine, "close", None)
+        if close is not None:
+            close()  # never awaited: tell Python so, instead of a warning
+        now = time.monotonic()
+        log.info("throttled an update of a user sending too fast")
+        if self.on_throttled is not None and isinstance(update, Update) \
+                and now - lane.warned_at >= self.warn_every:
+            lane.warned_at = now
+            try:
+                await self.on_throttled(update)
+            except Exception:  # noqa: BLE001 - a failed warning must not stop the others
+                log.warning("could not tell a throttled user to slow down")

@@ -67,22 +67,22 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.serve import ServeError, run
 
     settings = Settings()
     token = settings.telegram_token.get_secret_value()
-    setup_logging(os.environ.get("PENDAMPING_LOG_LEVEL", "INFO"), secrets=[token])
+    setup_logging(os.environ.get("PENDAMPING_LOG_LEVEL", "INFO"),
+                  secrets=[token, settings.webhook_secret.get_secret_value()])
     if not token:
         print("PENDAMPING_TELEGRAM_TOKEN is not set (see README: Running against Telegram).",
               file=sys.stderr)
         return 2
-    if settings.is_sqlite:
-        asyncio.run(prepare_database(settings))
-    application = build_application(settings)
-    log.info("starting long polling")
-    application.run_polling(allowed_updates=["message", "callback_query"])
-    return 0
+    try:
+        return run(settings, webhook=args.webhook)
+    except ServeError as problem:
+        print(problem, file=sys.stderr)
+        return 3
 
 
 def _demo_settings(folder: str) -> Settings:
@@ -318,7 +318,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--fresh", action="store_true", help="start from an empty database")
     demo.set_defaults(func=_demo)
 
-    run = commands.add_parser("run", help="run the real bot (long polling)")
+    run = commands.add_parser(
+        "run", help="run the real bot (long polling, or --webhook)",
+        description="Serves Telegram. With PostgreSQL, start it on two machines: one leads, "
+                    "the other waits as a hot standby and takes over within seconds.")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on PTB's webhook server (PENDAMPING_WEBHOOK_URL, "
+                          "_PORT, _SECRET) instead of long polling")
     run.set_defaults(func=_run)
 
     reminders = commands.add_parser("reminders", help="reminder sweeps")

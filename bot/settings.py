@@ -62,6 +62,19 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=20, ge=1)
     throttle_per_second: float = Field(default=4, gt=0)
 
+    # `pendamping run`: long polling, or with --webhook PTB's webhook server behind a public
+    # https URL. Every instance has a health endpoint (0 turns it off); with PostgreSQL one
+    # instance leads and the others wait as standbys, polling for the lock this often.
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
+    webhook_url: str = ""
+    webhook_path: str = "telegram"
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr = SecretStr("")
+    health_host: str = "0.0.0.0"
+    health_port: int = Field(default=8080, ge=0, le=65535)
+    leader_poll_seconds: float = Field(default=2, gt=0, le=10)
+
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 

@@ -258,8 +258,6 @@ class Outbox:
             broadcasts = {bid: await queries.get(session=session, broadcast_id=bid)
                           for bid in {row.broadcast_id for row in chosen}}
         outcomes = [o for o in await self._send_all(chosen, broadcasts) if o.status != "skipped"]
-        if outcomes:
-            await self._record(outcomes)
         rows = [o.row for o in outcomes]
         still_open, report_wait = await self._report()
         if still_open:
@@ -281,7 +279,11 @@ class Outbox:
                 await self.pacer.slot(row.telegram_id)
                 if self._stopping or not await self._claim(row):
                     return Outcome(row, "skipped")
-                return await self._send(row, broadcasts.get(row.broadcast_id))
+                outcome = await self._send(row, broadcasts.get(row.broadcast_id))
+                # Recorded at once, not with the round: a crash then leaves only the messages
+                # actually in flight unrecorded, not everything sent this round.
+                await self._record([outcome])
+                return outcome
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
 

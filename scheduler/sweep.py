@@ -85,6 +85,8 @@ def _too_old(reminder: Reminder, now: datetime, area_code: str | None,
 
 
 def _daytime(now: datetime, area_code: str | None, settings: Settings) -> bool:
+    if settings.quiet_hours_start == settings.quiet_hours_end:
+        return True  # equal start and end: no quiet hours at all
     hour = _local(now, area_code).hour
     return settings.quiet_hours_end <= hour < settings.quiet_hours_start
 

@@ -1,0 +1,141 @@
+"""`pendamping run`: wait to lead, then serve Telegram (long polling or webhook) until stopped.
+
+Every instance starts the health endpoint at once. Only the leader (bot.leader) builds the
+Application, and with it the polling or webhook server, the reminder sweep and the broadcast
+worker; so a standby never sends anything. If a leader loses its lock it stops at once and exits
+with code 75, and the process supervisor starts it again as a standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+import time
+
+from bot.app import build_application
+from bot.health import HealthServer
+from bot.leader import AlreadyRunning, leadership_for
+from bot.settings import Settings
+from models.db import create_engine
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+LOST_LEADERSHIP = 75  # EX_TEMPFAIL: "try again", which is what the supervisor should do
+
+
+class ServeError(Exception):
+    """A setting is missing or wrong; the message says what to do."""
+
+
+def webhook_settings(settings: Settings) -> tuple[str, str]:
+    """The public URL Telegram posts to, and the secret token it must send with every post."""
+    if not settings.webhook_url:
+        raise ServeError("--webhook needs PENDAMPING_WEBHOOK_URL, the public https address "
+                         "Telegram should post to (e.g. https://bot.example.go.id).")
+    url = settings.webhook_url.rstrip("/") + "/" + settings.webhook_path.strip("/")
+    # A fresh secret per leader is fine: the leader registers it with setWebhook itself.
+    secret = settings.webhook_secret.get_secret_value() or secrets.token_urlsafe(32)
+    return url, secret
+
+
+async def _start_serving(application, settings: Settings, *, webhook: bool) -> None:
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    if webhook:
+        url, secret = webhook_settings(settings)
+        # PTB's webhook server answers 403 to any post without this secret token.
+        await application.updater.start_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            url_path=settings.webhook_path.strip("/"), webhook_url=url, secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES, max_connections=40)
+    else:
+        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
+                                                timeout=settings.poll_timeout_seconds)
+    await application.start()
+
+
+async def _stop_serving(application) -> None:
+    with contextlib.suppress(Exception):
+        if application.updater and application.updater.running:
+            await application.updater.stop()
+    with contextlib.suppress(Exception):
+        if application.running:
+            await application.stop()
+    with contextlib.suppress(Exception):
+        await application.shutdown()
+    if application.post_shutdown:
+        with contextlib.suppress(Exception):
+            await application.post_shutdown(application)
+
+
+async def serve(settings: Settings, *, webhook: bool = False,
+                stop: asyncio.Event | None = None) -> int:
+    """Runs one instance until ``stop`` is set (0) or its leadership is lost (75)."""
+    stop = stop or asyncio.Event()
+    if webhook:
+        webhook_settings(settings)  # fail now, not after the wait for leadership
+    leadership = leadership_for(settings.database_url, poll_seconds=settings.leader_poll_seconds)
+    if settings.is_sqlite:
+        # With SQLite the check is immediate: a second instance is refused, not kept waiting.
+        await leadership.acquire()
+        from bot.cli import prepare_database
+
+        await prepare_database(settings)
+    engine = create_engine(settings.database_url)
+    health = HealthServer(leadership, engine, mode="webhook" if webhook else "polling")
+    application = None
+    try:
+        if settings.health_port:
+            await health.start(settings.health_host, settings.health_port)
+        acquire = asyncio.create_task(leadership.acquire())
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({acquire, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if stop.is_set():
+            acquire.cancel()
+            return 0
+        acquire.result()
+        health.leader_since = time.time()
+        log.info("this instance is the leader: serving Telegram (%s)", health.mode)
+        application = build_application(settings)
+        await _start_serving(application, settings, webhook=webhook)
+        health.serving = True
+        lost = asyncio.create_task(leadership.lost.wait())
+        await asyncio.wait({lost, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        lost.cancel()
+        if stop.is_set():
+            log.info("stopping")
+            return 0
+        log.error("leadership lost: stopping so that this instance restarts as a standby")
+        return LOST_LEADERSHIP
+    finally:
+        health.serving = False
+        if application is not None:
+            await _stop_serving(application)
+        await leadership.release()
+        await health.stop()
+        await engine.dispose()
+
+
+def run(settings: Settings, *, webhook: bool) -> int:
+    """The process's main: SIGTERM/SIGINT stop cleanly; wrong settings get a plain message."""
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows
+                loop.add_signal_handler(signum, stop.set)
+        return await serve(settings, webhook=webhook, stop=stop)
+
+    try:
+        return asyncio.run(main())
+    except AlreadyRunning as running:
+        raise ServeError(
+            "Another Pendamping KUBE is already running on this SQLite database "
+            f"(lock file {running}). Stop it first: with SQLite only one instance can run. "
+            "For a hot standby, use PostgreSQL (README: Deployment).") from None

@@ -1,0 +1,291 @@
+"""`pendamping run`: webhook with a secret token, the health endpoint, one leader per database.
+
+The standby test runs two real `pendamping run` processes against PostgreSQL and the local Bot
+API server, and kills the leader with SIGKILL in the middle of a broadcast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from telegram import Bot
+
+from bot.localapi import LocalBotApi
+from bot.serve import serve
+from models import broadcasts as broadcast_queries
+from models.db import create_engine, create_sessionmaker
+from models.enums import Audience, BroadcastStatus, Role
+from models.tables import Broadcast, BroadcastRecipient, Reminder
+from tests.conftest import ADMIN_ID
+from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def get_json(url: str) -> tuple[int, dict]:
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout) as client, client.get(url) as response:
+        return response.status, await response.json()
+
+
+async def wait_until(check, timeout: float, what: str):
+    """Polls ``check`` (async, returns a truthy value when done) until it holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = await check()
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def test_webhook_checks_the_secret_token_and_health_says_leader(settings):
+    server = LocalBotApi()
+    await server.start()
+    hook_port, health_port = free_port(), free_port()
+    webhook_settings = settings.model_copy(update={
+        "telegram_base_url": server.base_url, "webhook_url": f"http://127.0.0.1:{hook_port}",
+        "webhook_listen": "127.0.0.1", "webhook_port": hook_port,
+        "health_host": "127.0.0.1", "health_port": health_port,
+        "broadcasts_enabled": False})
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(webhook_settings, webhook=True, stop=stop))
+    try:
+        health = f"http://127.0.0.1:{health_port}"
+        status, body = await wait_until(
+            lambda: _leader_report(health), 20, "the instance to lead")
+        assert (status, body["role"], body["database"], body["mode"]) == (
+            200, "leader", "ok", "webhook")
+        # The bot registered its webhook with a secret token, as Telegram requires.
+        assert server.webhook["url"] == f"http://127.0.0.1:{hook_port}/telegram"
+        secret = server.webhook["secret_token"]
+        assert secret and len(secret) >= 32
+
+        server.user(ADMIN_ID, first_name="Admin")
+        update_id = server.send_text(ADMIN_ID, "/start")
+        await server.wait_fetched(update_id, timeout=10)
+        await wait_until(lambda: _sent_to(server, ADMIN_ID), 10, "the bot's answer")
+        assert (update_id, "200") in server.webhook_attempts
+
+        # A post without the secret, or with a wrong one, is refused and never handled.
+        forged = {"update_id": 999_999, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "/start",
+            "chat": {"id": 424242, "type": "private", "first_name": "Palsu"},
+            "from": {"id": 424242, "is_bot": False, "first_name": "Palsu"}}}
+        async with aiohttp.ClientSession() as client:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "tebakan"}):
+                async with client.post(server.webhook["url"], json=forged,
+                                       headers=headers) as response:
+                    assert response.status == 403
+        await asyncio.sleep(0.3)
+        assert server.sent(424242) == []
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(running, 20) == 0
+        await server.stop()
+    # Stopped cleanly: the port is free again and nobody answers.
+    with pytest.raises(aiohttp.ClientError):
+        await get_json(f"http://127.0.0.1:{health_port}/health")
+
+
+async def _leader_report(health: str):
+    status, body = await get_json(f"{health}/health/leader")
+    return (status, body) if status == 200 else None
+
+
+async def _sent_to(server: LocalBotApi, chat_id: int):
+    return server.sent(chat_id)
+
+
+def _env(database_url: str, base_url: str, health_port: int, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("PENDAMPING_")}
+    env.update({
+        "PENDAMPING_DATABASE_URL": database_url,
+        "PENDAMPING_TELEGRAM_TOKEN": "123456:TEST-TOKEN",
+        "PENDAMPING_TELEGRAM_BASE_URL": base_url,
+        "PENDAMPING_ADMIN_IDS": str(ADMIN_ID),
+        "PENDAMPING_HEALTH_HOST": "127.0.0.1",
+        "PENDAMPING_HEALTH_PORT": str(health_port),
+        "PENDAMPING_POLL_TIMEOUT_SECONDS": "1",
+        "PTB_TIMEDELTA": "true",
+        **extra,
+    })
+    return env
+
+
+def _start_instance(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log_file = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+                            stdout=log_file, stderr=subprocess.STDOUT)
+
+
+async def test_second_instance_on_the_same_sqlite_file_is_refused(settings, tmp_path):
+    server = LocalBotApi()
+    await server.start()
+    env = _env(settings.database_url, server.base_url, 0)
+    first = _start_instance(env, tmp_path / "first.log")
+    try:
+        await wait_until(lambda: _commands_set(server), 30, "the first instance to start")
+        second = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+            capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3
+        assert "Another Pendamping KUBE is already running on this SQLite database" \
+            in second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(first.wait, 20)
+        await server.stop()
+    assert first.returncode == 0, (tmp_path / "first.log").read_text()
+
+
+async def _commands_set(server: LocalBotApi):
+    return server.calls["setMyCommands"] >= 2
+
+
+@pytest.fixture
+def pg_url(postgres_schema) -> str:
+    """The test session's PostgreSQL schema, emptied (outside the event loop)."""
+    postgres_schema.reset()
+    return postgres_schema.url
+
+
+@pytest.fixture
+async def pg_session(pg_url):
+    engine = create_engine(pg_url)
+    async with create_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+async def test_standby_takes_over_when_the_leader_is_killed(postgres_schema, pg_session,
+                                                            tmp_path):
+    session = pg_session
+    # A group whose visit was due yesterday (Sukabumi time): today's reminder is due now.
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    coordinator = await make_mentor(session, telegram_id=800001, name="Koor Sukabumi",
+                                    area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
+    siti = await make_mentor(session, telegram_id=700001, name="Siti Rahma")
+    await make_group(session, siti, next_visit_due=today - timedelta(days=1))
+    recipients = []
+    for n in range(60):
+        recipients.append(await make_mentor(session, telegram_id=710000 + n,
+                                            name=f"Pendamping {n}"))
+    broadcast, _ = await broadcast_queries.create(
+        session=session, actor=coordinator, audience=Audience.ALL_MENTORS, audience_code=None,
+        text="Halo {nama}, rapat Senin.", photo_file_id=None, document_file_id=None,
+        to=recipients)
+    await session.commit()
+
+    server = LocalBotApi()
+    await server.start()
+    # The coordinator's progress message, as /siaran leaves it.
+    async with Bot("123456:TEST-TOKEN", base_url=server.base_url) as sender:
+        progress = await sender.send_message(coordinator.telegram_id, "📤 …")
+    await broadcast_queries.set_progress_message(
+        session=session, broadcast_id=broadcast.id, chat_id=coordinator.telegram_id,
+        message_id=progress.message_id)
+    # Quiet hours off and 00:00 as reminder hour: whatever the time of day, the reminder is due.
+    extra = {"PENDAMPING_REMINDER_HOUR": "0", "PENDAMPING_QUIET_HOURS_START": "0",
+             "PENDAMPING_QUIET_HOURS_END": "0", "PENDAMPING_REMINDER_SWEEP_SECONDS": "5",
+             "PENDAMPING_BROADCAST_RATE_PER_SECOND": "10",
+             "PENDAMPING_LEADER_POLL_SECONDS": "1"}
+    ports = free_port(), free_port()
+    leader = _start_instance(_env(postgres_schema.url, server.base_url, ports[0], **extra),
+                             tmp_path / "leader.log")
+    standby = None
+    try:
+        await wait_until(lambda: _leader_report(f"http://127.0.0.1:{ports[0]}"), 30,
+                         "the first instance to lead")
+        standby = _start_instance(_env(postgres_schema.url, server.base_url, ports[1], **extra),
+                                  tmp_path / "standby.log")
+        status, body = await wait_until(
+            lambda: get_json(f"http://127.0.0.1:{ports[1]}/health"), 30, "the standby")
+        assert (status, body["role"], body["database"]) == (200, "standby", "ok")
+        status, _ = await get_json(f"http://127.0.0.1:{ports[1]}/health/leader")
+        assert status == 503
+
+        ids = [person.telegram_id for person in recipients]
+        # The leader sends the reminder and is half-way through the broadcast ...
+        await wait_until(lambda: _delivered(server, ids, 20), 30, "part of the broadcast")
+        await wait_until(lambda: _sent_to(server, siti.telegram_id), 30, "the reminder")
+        leader.send_signal(signal.SIGKILL)  # ... when its machine dies.
+        killed_at = time.monotonic()
+        await asyncio.to_thread(leader.wait, 10)
+
+        await wait_until(lambda: _leader_report(f"http://127.0.0.1:{ports[1]}"), 15,
+                         "the standby to take over")
+        took_over = time.monotonic() - killed_at
+        assert took_over < 15
+
+        # The new leader answers mentors ...
+        update_id = server.send_text(siti.telegram_id, "/bantuan")
+        await server.wait_fetched(update_id, timeout=15)
+        # ... finishes the broadcast, and its own sweeps send no reminder a second time.
+        done = await wait_until(lambda: _finished(session, broadcast.id), 30,
+                                "the broadcast to finish")
+        await asyncio.sleep(1)  # the new leader swept at its start; give a late send time to show
+        counts = {tid: len(server.sent(tid)) for tid in ids}
+        assert max(counts.values()) == 1, "a broadcast message was sent twice"
+        rows = dict((await session.execute(
+            select(BroadcastRecipient.telegram_id, BroadcastRecipient.status))).all())
+        # Every row is finished. Only rows whose message was in flight when the leader died
+        # are failed ("interrupted": maybe delivered, so never resent); every other recipient
+        # got the message exactly once.
+        interrupted = [tid for tid, status in rows.items() if status == "failed"]
+        assert set(rows.values()) <= {"sent", "failed"}
+        assert all(counts[tid] == 1 for tid, status in rows.items() if status == "sent")
+        assert len(interrupted) <= 10  # at most one per concurrent send (rate 10/s)
+        assert done.status == BroadcastStatus.DONE
+        report = server.message(coordinator.telegram_id, progress.message_id).text
+        assert report.startswith(f"✅ Siaran selesai: {60 - len(interrupted)} dari 60 terkirim")
+        siti_texts = [m.content or "" for m in server.sent(siti.telegram_id)]
+        assert sum("Pengingat" in text for text in siti_texts) == 1, siti_texts
+        assert any("/kunjungan" in text for text in siti_texts)  # the /bantuan answer
+        sent_reminders = (await session.execute(
+            select(func.count()).select_from(Reminder).where(Reminder.status == "sent"))).scalar()
+        assert sent_reminders >= 1
+    finally:
+        for process in (leader, standby):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                await asyncio.to_thread(process.wait, 20)
+        await server.stop()
+    assert standby.returncode == 0, (tmp_path / "standby.log").read_text()
+
+
+async def _delivered(server: LocalBotApi, ids: list[int], at_least: int):
+    return sum(len(server.sent(tid)) for tid in ids) >= at_least
+
+
+async def _finished(session, broadcast_id: int):
+    row = await session.get(Broadcast, broadcast_id, populate_existing=True)
+    await session.commit()
+    return row if row is not None and row.status == BroadcastStatus.DONE else None
+
+

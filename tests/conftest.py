@@ -222,22 +222,3 @@ async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
         lambda base_url: _forget_conversations(build_application(settings, base_url=base_url)))
     yield harness
     await harness.stop()
-
-
-# The PostgreSQL run covers the tests whose point is the database (queries, migrations,
-# reminders and outbox, registration, access); the long conversation walks run on SQLite
-# only, which keeps the whole suite under five minutes on two cores.
-_POSTGRESQL_TOO = ("tests/models/", "tests/scheduler/", "tests/handlers/test_onboarding.py",
-                   "tests/handlers/test_groups.py", "tests/handlers/test_coordinators.py",
-                   "tests/handlers/test_access_matrix.py")
-_SQLITE_ONLY = pytest.mark.skip(reason="conversation walk: SQLite only (suite time budget)")
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        callspec = getattr(item, "callspec", None)
-        if callspec is None or callspec.params.get("db_url") != "postgresql":
-            continue
-        path = item.nodeid.split("::", 1)[0]
-        if not path.startswith(_POSTGRESQL_TOO):
-            item.add_marker(_SQLITE_ONLY)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -142,10 +143,12 @@ def _start_instance(env: dict[str, str], log_path: Path) -> subprocess.Popen:
                             stdout=log_file, stderr=subprocess.STDOUT)
 
 
-async def test_second_instance_on_the_same_sqlite_file_is_refused(settings, tmp_path):
+async def test_second_instance_on_the_same_sqlite_file_is_refused(template_db, tmp_path):
+    database = tmp_path / "bot.db"
+    shutil.copyfile(template_db, database)
     server = LocalBotApi()
     await server.start()
-    env = _env(settings.database_url, server.base_url, 0)
+    env = _env(f"sqlite+aiosqlite:///{database}", server.base_url, 0)
     first = _start_instance(env, tmp_path / "first.log")
     try:
         await wait_until(lambda: _commands_set(server), 30, "the first instance to start")
@@ -238,10 +241,10 @@ async def test_standby_takes_over_when_the_leader_is_killed(postgres_schema, pg_
         killed_at = time.monotonic()
         await asyncio.to_thread(leader.wait, 10)
 
-        await wait_until(lambda: _leader_report(f"http://127.0.0.1:{ports[1]}"), 15,
-                         "the standby to take over")
-        took_over = time.monotonic() - killed_at
-        assert took_over < 15
+        # The bound: the standby leads within 15 seconds of the leader's death.
+        await wait_until(lambda: _leader_report(f"http://127.0.0.1:{ports[1]}"),
+                         15 - (time.monotonic() - killed_at), "the standby to take over")
+        print(f"standby took over {time.monotonic() - killed_at:.1f} s after the kill")
 
         # The new leader answers mentors ...
         update_id = server.send_text(siti.telegram_id, "/bantuan")

@@ -91,7 +91,7 @@ async def test_three_hundred_recipients_with_429s_and_blocked_users(start_bot, s
         blocking + inactive + elsewhere, 0)
     assert bot.server.calls["sendMessage"] - before == 300 + 5
 
-    broadcast = await wait_done(session, (await last_broadcast(session)).id, timeout=1)
+    broadcast = await wait_done(session, (await last_broadcast(session)).id, timeout=10)
     rows = (await session.execute(select(BroadcastRecipient.telegram_id,
                                          BroadcastRecipient.status))).all()
     assert {tid for tid, status in rows if status == OutboxStatus.BLOCKED} == set(blocking)

@@ -309,6 +309,21 @@ def _db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from bot.backup import backup_command
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    return backup_command(settings.database_url, args.file, force=args.force)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from bot import clock
+    from bot.backup import restore_command
+
+    settings = _demo_settings(args.folder) if args.demo else Settings()
+    return restore_command(settings.database_url, args.file, now=clock.now())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pendamping", description="Pendamping KUBE bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -378,6 +393,26 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("revision", nargs="?", default=None,
                     help="with downgrade: the revision to go back to (required), e.g. 0002 or base")
     db.set_defaults(func=_db)
+
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the database to FILE (safe while the bot runs)",
+        description="Copies the SQLite database with SQLite's online backup, checks the copy "
+                    "and says what it holds. For PostgreSQL it prints the pg_dump command.")
+    backup.add_argument("file", help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.add_argument("--demo", action="store_true", help="use the demo's database")
+    backup.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    backup.set_defaults(func=_backup)
+
+    restore = commands.add_parser(
+        "restore", help="put a backup back in place of the database (stop the bot first)",
+        description="Checks FILE, keeps the current database as <name>.before-restore-<time>, "
+                    "puts FILE in its place and migrates it when it is older. The bot must "
+                    "be stopped. For PostgreSQL it prints the pg_restore commands.")
+    restore.add_argument("file", help="a file written by `pendamping backup`")
+    restore.add_argument("--demo", action="store_true", help="use the demo's database")
+    restore.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    restore.set_defaults(func=_restore)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -13,7 +13,16 @@ from telegram.warnings import PTBUserWarning
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.error import BadRequest
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    Defaults,
+    ExtBot,
+)
+from telegram.request import HTTPXRequest
 
 import scheduler
 from bot.context import BotContext, Services
@@ -108,6 +117,25 @@ def add_handlers(application: Application) -> None:
     application.add_error_handler(system.on_error)
 
 
+class PendampingBot(ExtBot):
+    """The bot, with one forgiveness: a button press answered too late is not an error.
+
+    Telegram refuses to answer a callback query after about 15 seconds or a second time. That
+    happens when the database was slow and the update is handled again (handlers.system); the
+    answer only stops the button's spinner, so the work must go on without it.
+    """
+
+    async def answer_callback_query(self, *args, **kwargs) -> bool:
+        try:
+            return await super().answer_callback_query(*args, **kwargs)
+        except BadRequest as error:
+            message = str(error).lower()
+            if "query is too old" in message or "query id is invalid" in message:
+                log.info("a button press was answered too late; going on")
+                return False
+            raise
+
+
 async def _slow_down(application: Application, update: Update) -> None:
     """Tells a user whose messages were dropped by the throttle to wait and send again."""
     user = update.effective_user
@@ -122,7 +150,7 @@ async def _slow_down(application: Application, update: Update) -> None:
 
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
     """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app)."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, busy_seconds=settings.database_busy_seconds)
     sessionmaker = create_sessionmaker(engine)
     token = settings.telegram_token.get_secret_value() or "0:demo"
     base_url = base_url or settings.telegram_base_url
@@ -132,17 +160,21 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         settings.max_running_updates, burst=settings.throttle_burst,
         per_second=settings.throttle_per_second,
         on_throttled=lambda update: _slow_down(application, update))
+    bot = PendampingBot(
+        token=token, base_url=base_url,
+        base_file_url=base_file_url or "https://api.telegram.org/file/bot",
+        defaults=Defaults(block=True, tzinfo=UTC),
+        # The sizes python-telegram-bot's builder would choose.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        rate_limiter=AIORateLimiter(max_retries=2))
     application = (
         ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url or "https://api.telegram.org/file/bot")
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(DatabasePersistence(sessionmaker))
-        .defaults(Defaults(block=True, tzinfo=UTC))
         # Users are served side by side, each one's messages in order (bot.processor).
         .concurrent_updates(processor)
-        .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()

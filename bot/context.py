@@ -25,6 +25,9 @@ class Services:
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.places: PlaceIndex | None = None
+        # Updates that failed on an unavailable database: tries so far
+        # (handlers.system.handle_again_later).
+        self.db_attempts: dict[int, int] = {}
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

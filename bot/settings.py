@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     broadcast_progress_seconds: float = Field(default=3, gt=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)
 
+    # A database that is locked (SQLite: another writer) or unreachable: wait this long, then
+    # tell the user to wait and handle the message again, up to db_retry_attempts times,
+    # db_retry_seconds apart (doubling).
+    database_busy_seconds: float = Field(default=5, gt=0)
+    db_retry_attempts: int = Field(default=5, ge=0)
+    db_retry_seconds: float = Field(default=2, gt=0)
+
     # Updates of different users run side by side (at most this many at once), each user's in
     # order. Someone sending more than the burst, then more than per_second, is slowed down.
     max_running_updates: int = Field(default=64, ge=1)

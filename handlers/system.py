@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
@@ -14,6 +17,10 @@ from bot.texts import t
 from models import updates as update_queries
 
 log = logging.getLogger(__name__)
+
+# Errors of a database that is busy or away (not of a wrong query): the update is tried again.
+DB_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, ConnectionError,
+                  TimeoutError)
 
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:
@@ -27,16 +34,71 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
-    async with context.open_session() as session:
-        await update_queries.mark_handled(session=session, update_id=update.update_id)
-    await context.application.update_persistence()
+    try:
+        async with context.open_session() as session:
+            await update_queries.mark_handled(session=session, update_id=update.update_id)
+        await context.application.update_persistence()
+    except DB_UNAVAILABLE:
+        # The update itself was handled; what is missing is bookkeeping, which the next update
+        # or the periodic flush writes. Handling it again would do its work twice.
+        log.warning("could not mark update %s handled: database unavailable", update.update_id)
+
+
+def is_db_unavailable(error: BaseException | None) -> bool:
+    """A database that is locked, restarting or unreachable: worth trying again shortly."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, DB_UNAVAILABLE)
+
+
+async def handle_again_later(update: Update, context: BotContext) -> bool:
+    """Handles an update that failed on the database again, a little later; False when the
+    tries are used up.
+
+    It runs inside the user's turn (bot.processor), so the user's later messages wait and keep
+    their order, while other users go on. The user hears once that the message arrived; nothing
+    typed is lost. The conversation did not move on (PTB keeps the state when a callback
+    fails), so the same answer meets the same question again.
+    """
+    settings = context.settings
+    attempts = context.services.db_attempts
+    attempt = attempts.get(update.update_id, 0)
+    if attempt >= settings.db_retry_attempts:
+        return False
+    attempts[update.update_id] = attempt + 1
+    if attempt == 0:
+        lang = context.user_data.get("lang") if context.user_data else None
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if update.effective_chat is not None:
+            try:
+                await update.effective_chat.send_message(
+                    t(lang or settings.language, "common.db_busy"))
+            except TelegramError:
+                log.warning("could not tell the user to wait")
+    delay = settings.db_retry_seconds * (2 ** attempt)
+    log.warning("database unavailable for update %s; trying again in %.1f s (try %s of %s)",
+                update.update_id, delay, attempt + 1, settings.db_retry_attempts)
+    await asyncio.sleep(delay)
+    try:
+        await context.application.process_update(update)
+    finally:
+        if attempts.get(update.update_id) == attempt + 1:
+            attempts.pop(update.update_id, None)
+    return True
 
 
 async def on_error(update: object, context: BotContext) -> None:
     """Logs first, then apologises to the user and tells the admins briefly. No traceback to users."""
+    if isinstance(update, Update) and is_db_unavailable(context.error) \
+            and await handle_again_later(update, context):
+        # Handled again (successfully or not) in there: this failed run must stop here.
+        raise ApplicationHandlerStop
     log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update):
         return
+    context.services.db_attempts.pop(update.update_id, None)
     # Whatever the user had typed so far is in the draft; persist it so nothing is lost.
     try:
         await context.application.update_persistence()

@@ -30,15 +30,19 @@ def with_search_path(database_url: str, schema: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    ``busy_seconds``: how long SQLite waits for another writer before "database is locked".
+    The bot uses a short wait and then tells the user and tries again (handlers.system); tools
+    and migrations wait long.
 
     A PostgreSQL URL may carry ``?search_path=schema``: it is removed from the URL and set as
     the connections' ``search_path`` (tables are created and found in that schema).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": busy_seconds})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial

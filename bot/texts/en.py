@@ -13,6 +13,7 @@ TEXTS: dict[str, str] = {
     "what.visit": "a visit record",
     "what.member": "member details",
     "common.error": "Sorry, something went wrong on our side. Your earlier answers are still saved. Please try again in a moment.",
+    "common.db_busy": "⏳ The system is busy. We have your message and will handle it in a moment; no need to send it again.",
     "common.slow_down": "⏳ Your messages are coming in too fast, so some were not read. Wait a moment, then send again whatever got no answer.",
     "common.admin_error": "⚠️ Bot error: {error} (update {update_id}). See the log.",
     "common.yes": "Yes",

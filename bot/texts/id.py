@@ -13,6 +13,7 @@ TEXTS: dict[str, str] = {
     "what.visit": "catatan kunjungan",
     "what.member": "data anggota",
     "common.error": "Maaf, ada gangguan di sistem kami. Jawaban Anda sebelumnya tetap tersimpan. Silakan coba lagi sebentar lagi.",
+    "common.db_busy": "⏳ Sistem sedang sibuk. Pesan Anda sudah kami terima dan akan diproses sebentar lagi, tidak perlu dikirim ulang.",
     "common.slow_down": "⏳ Pesan Anda datang terlalu cepat, jadi sebagian belum terbaca. Tunggu sebentar, lalu kirim lagi pesan yang belum dibalas.",
     "common.admin_error": "⚠️ Galat pada bot: {error} (update {update_id}). Lihat log.",
     "common.yes": "Ya",

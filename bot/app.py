@@ -86,11 +86,13 @@ async def post_shutdown(application: Application) -> None:
 def add_handlers(application: Application) -> None:
     """Adds every handler. Order matters, so it is spelled out here and nowhere else.
 
-    Group -1 drops redelivered updates before anything can act twice. In group 0, conversations
+    Group -2 stops button presses without data (PTB would let them match any button handler);
+    group -1 drops redelivered updates before anything can act twice. In group 0, conversations
     come first so that an answer to a question (which is plain text) reaches the conversation
     that asked it; then single commands and buttons; the catch-alls last, since they take
     anything. Group 1 persists state after whatever handled the update.
     """
+    application.add_handlers(system.EMPTY_BUTTONS, group=-2)
     application.add_handlers(system.FIRST, group=-1)
     application.add_handlers(
         [

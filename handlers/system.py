@@ -23,6 +23,20 @@ DB_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, Connecti
                   TimeoutError)
 
 
+async def drop_empty_button(update: Update, context: BotContext) -> None:
+    """Answers a button press that carries no data (a forged or broken client) and stops it.
+
+    python-telegram-bot lets such a press match every button handler, whatever its pattern.
+    """
+    query = update.callback_query
+    if query is not None and not query.data:
+        lang = context.user_data.get("lang") if context.user_data else None
+        with contextlib.suppress(TelegramError):
+            await query.answer(t(lang or context.settings.language, "common.old_button"),
+                               show_alert=True)
+        raise ApplicationHandlerStop
+
+
 async def drop_redelivered(update: Update, context: BotContext) -> None:
     """Stops an update Telegram delivers a second time (after a crash) before anything acts."""
     async with context.open_session() as session:
@@ -126,5 +140,6 @@ async def on_error(update: object, context: BotContext) -> None:
             log.warning("could not notify an admin of the error")
 
 
+EMPTY_BUTTONS = [TypeHandler(Update, drop_empty_button)]
 FIRST = [TypeHandler(Update, drop_redelivered)]
 LAST = [TypeHandler(Update, after_update)]

@@ -37,7 +37,7 @@ async def test_a_slow_user_does_not_hold_up_others_and_keeps_his_order(settings,
 
     def build(base_url: str):
         application = build_application(settings, base_url=base_url)
-        application.add_handler(MessageHandler(filters.TEXT, slow, block=True), group=-2)
+        application.add_handler(MessageHandler(filters.TEXT, slow, block=True), group=-3)
         return application
 
     harness = await BotHarness.start(build)

@@ -26,6 +26,7 @@ from handlers import (
     approvals,
     broadcasts,
     coordinators,
+    erasure,
     grants,
     group_registration,
     groups,
@@ -41,6 +42,7 @@ from handlers import (
 from handlers import (
     help as help_handlers,
 )
+from models import crypto
 from models.db import create_engine, create_sessionmaker
 from scheduler import outbox
 
@@ -48,7 +50,7 @@ log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
 MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "tambah_kelompok",
-                 "riwayat", "bantuan", "bahasa", "batal", "start")
+                 "riwayat", "hapus_anggota", "bantuan", "bahasa", "batal", "start")
 
 async def post_init(application: Application) -> None:
     """Creates the shared services and registers the command menu in both languages."""
@@ -90,6 +92,7 @@ def add_handlers(application: Application) -> None:
             *grants.HANDLERS,
             *rollovers.HANDLERS,
             *members.HANDLERS,
+            *erasure.HANDLERS,
             *approvals.HANDLERS,
             *broadcasts.HANDLERS,
             *coordinators.HANDLERS,
@@ -108,7 +111,11 @@ def add_handlers(application: Application) -> None:
 
 
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
-    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app)."""
+    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app).
+
+    Raises models.crypto.MissingKey without a data key: nothing personal could be stored.
+    """
+    crypto.configure(settings.data_key)
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     token = settings.telegram_token.get_secret_value() or "0:demo"

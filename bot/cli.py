@@ -31,14 +31,32 @@ async def last_update_id(settings: Settings) -> int:
 
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
+    from models import crypto
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker, upgrade
 
+    if settings.data_key.get_secret_value():
+        crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
             return await load_areas(session=session)
+    finally:
+        await engine.dispose()
+
+
+async def check_data_key(settings: Settings) -> None:
+    """Raises models.crypto.DataKeyError (main prints it) when the data key is missing, or is
+    not the one the stored personal data was encrypted with."""
+    from models import crypto
+    from models.db import create_engine, create_sessionmaker
+
+    crypto.configure(settings.data_key)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await crypto.verify_stored(session=session)
     finally:
         await engine.dispose()
 
@@ -58,6 +76,7 @@ def _demo(args: argparse.Namespace) -> int:
         added = await prepare_database(settings)
         if added:
             print(f"(Memuat {added} wilayah resmi Kemendagri ke {db_path})")
+        await check_data_key(settings)
         await run_demo(lambda base_url: build_application(settings, base_url=base_url),
                        admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
                        first_update_id=await last_update_id(settings) + 1)
@@ -79,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     if settings.is_sqlite:
         asyncio.run(prepare_database(settings))
+    asyncio.run(check_data_key(settings))
     application = build_application(settings)
     log.info("starting long polling")
     application.run_polling(allowed_updates=["message", "callback_query"])
@@ -86,8 +106,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _demo_settings(folder: str) -> Settings:
+    from bot.demo import demo_data_key
+
     return Settings(
         _env_file=None,
+        data_key=demo_data_key(Path(folder)),
         database_url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}",
         admin_ids=[DEMO_ADMIN_ID],
         telegram_token="123456:DEMO-TOKEN-NOT-SECRET",
@@ -211,10 +234,11 @@ def _users(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from bot import clock
     from bot.places import default_index
-    from models import exchange
+    from models import crypto, exchange
     from models.db import create_engine, create_sessionmaker
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
+    crypto.configure(settings.data_key)
     places = default_index()
     if args.area and args.area not in places:
         print(f"Unknown area code {args.area!r} (a Kemendagri code such as 32.02).",
@@ -248,12 +272,13 @@ def _import(args: argparse.Namespace) -> int:
     from bot import clock
     from bot.places import default_index
     from bot.texts import t
-    from models import exchange
+    from models import crypto, exchange
     from models import mentors as mentor_queries
     from models.db import create_engine, create_sessionmaker
     from models.enums import MentorStatus, Role
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
+    crypto.configure(settings.data_key)
     try:
         raw = exchange.read_workbook(Path(args.file).read_bytes())
     except OSError as exc:
@@ -306,6 +331,16 @@ def _db(args: argparse.Namespace) -> int:
     else:
         downgrade_sync(settings.database_url, args.revision)
         print(f"database downgraded to {args.revision}")
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    from models import crypto
+
+    print(crypto.new_key())
+    print(f"(a new data key: set it as {crypto.KEY_VARIABLE} and keep a copy somewhere safe; "
+          "a lost key cannot be recovered, and neither can the data it encrypted)",
+          file=sys.stderr)
     return 0
 
 
@@ -373,8 +408,28 @@ def main(argv: list[str] | None = None) -> int:
                     help="with downgrade: the revision to go back to (required), e.g. 0002 or base")
     db.set_defaults(func=_db)
 
+    key = commands.add_parser("key", help="the data key that encrypts NIKs and phone numbers")
+    key.add_argument("action", choices=["new"], help="new: print a fresh random key")
+    key.set_defaults(func=_key)
+
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _with_key_errors(args.func, args)
+
+
+def _with_key_errors(func, args: argparse.Namespace) -> int:
+    """A missing or wrong data key ends any command with its explanation, not a traceback."""
+    from sqlalchemy.exc import StatementError
+
+    from models.crypto import DataKeyError
+
+    try:
+        return func(args)
+    except (DataKeyError, StatementError) as exc:
+        cause = exc.orig if isinstance(exc, StatementError) else exc
+        if not isinstance(cause, DataKeyError):
+            raise
+        print(cause, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TextIO
 
-# NIK (16 digits) and Indonesian phone numbers, wherever they appear in a message.
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE = re.compile(r"(?<![\d])(?:\+?62|0)8\d{7,12}(?!\d)")
+# NIK (16 digits, possibly grouped by spaces, dots or dashes) and Indonesian phone numbers
+# (08…, 62 8…, +62 8…, grouped or not), wherever they appear in a message or a traceback.
+_NIK = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d])")
+_PHONE = re.compile(r"(?<![\d+])(?:\+?62[ .-]?(?:\(0\)[ .-]?)?|0)8\d(?:[ .-]?\d){6,11}(?!\d)")
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces the token, NIKs and phone numbers in every record before it is written."""
+    """Replaces the token, NIKs and phone numbers in every record before it is written: the
+    message, and the traceback and stack of records that carry one."""
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
         self._secrets = [s for s in (secrets or []) if s]
+        self._formatter = logging.Formatter()
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:
@@ -30,11 +34,19 @@ class RedactingFilter(logging.Filter):
         cleaned = self._clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # An exception's text may quote what a user typed (or a SQL parameter).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
-    handler = logging.StreamHandler()
+def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
+                  stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()

@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.cli import main
 from models.db import create_engine, create_sessionmaker
+from tests.conftest import TEST_DATA_KEY
 from tests.factories import make_group, make_mentor
 
 
@@ -27,6 +28,8 @@ def test_reminders_run_dry_then_real_then_nothing_twice(template_db, tmp_path, c
     folder = tmp_path / "demo"
     folder.mkdir()
     shutil.copyfile(template_db, folder / "demo.db")
+    # The demo's key file holds the key the seed encrypts with.
+    (folder / "data.key").write_text(TEST_DATA_KEY)
     _seed(f"sqlite+aiosqlite:///{folder / 'demo.db'}")
     assert main(["users", "promote", "900777", "--role", "coordinator", "--area", "32.02",
                  "--name", "Koor Sukabumi", "--demo", "--folder", str(folder)]) == 0

@@ -26,7 +26,7 @@ async def add_personal_data(session, group: Group, mentor: Mentor) -> Member:
     return await group_queries.add_member(
         session=session, group=group, actor=mentor, joined_on=TODAY,
         data={"name": "Sri Wahyuni", "welfare_category": "hampir_miskin", "role": "anggota",
-              "nik": NIK, "phone": PHONE})
+              "nik": NIK, "phone": PHONE}, consented=True)
 
 
 async def export(session, area: str | None, *, masked: bool):
@@ -178,7 +178,7 @@ def filled_template(ani: Mentor) -> bytes:
     melati = officers("32.02.11.2002", "KUBE Melati",
                       ["Siti Aminah", "Budi Hartono", "Rina Wati", "Joko Susilo", "Dewi Sartika",
                        "Agus Salim"], roles6)
-    melati[0] += [NIK, "0812-9876-5432", "01/04/2026"]
+    melati[0] += [NIK, "0812-9876-5432", "01/04/2026", None, "ya"]
     anggrek = officers("32.02.12.2001", "kube anggrek",
                        ["Tuti", "Wawan", "Yani", "Zaenal", "Ujang"], roles6[:5])
     two_chairs = officers("32.02.11.2003", "KUBE Dua Ketua",
@@ -333,7 +333,7 @@ async def test_export_imports_back_unchanged(session):
         report = await run_import(session, coordinator, content)
         assert report.refused == []
         assert report.groups == {"unchanged": 2} and report.members == {"unchanged": 15}
-    member = (await session.execute(select(Member).where(Member.nik == NIK))).scalar_one()
+    [member] = await group_queries.find_by_nik(session=session, nik=NIK)
     assert member.phone == PHONE
 
 

@@ -235,11 +235,12 @@ async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
 
 
 # The PostgreSQL run covers the tests whose point is the database (queries, migrations,
-# reminders and outbox, registration, access); the long conversation walks run on SQLite
-# only, which keeps the whole suite under five minutes on two cores.
+# reminders and outbox, registration, access, erasure and consent); the long conversation
+# walks run on SQLite only, which keeps the whole suite under five minutes on two cores.
 _POSTGRESQL_TOO = ("tests/models/", "tests/scheduler/", "tests/handlers/test_onboarding.py",
                    "tests/handlers/test_groups.py", "tests/handlers/test_coordinators.py",
-                   "tests/handlers/test_access_matrix.py")
+                   "tests/handlers/test_access_matrix.py", "tests/handlers/test_erasure.py",
+                   "tests/handlers/test_consent.py")
 _SQLITE_ONLY = pytest.mark.skip(reason="conversation walk: SQLite only (suite time budget)")
 
 

@@ -8,8 +8,13 @@ from typing import TextIO
 
 # NIK (16 digits, possibly grouped by spaces, dots or dashes) and Indonesian phone numbers
 # (08…, 62 8…, +62 8…, grouped or not), wherever they appear in a message or a traceback.
-_NIK = re.compile(r"(?<![\d.-])\d(?:[ .-]?\d){15}(?![\d])")
-_PHONE = re.compile(r"(?<![\d+])(?:\+?62[ .-]?(?:\(0\)[ .-]?)?|0)8\d(?:[ .-]?\d){6,11}(?!\d)")
+_NIK = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")
+_PHONE = re.compile(
+    r"(?<![\d+])(?:"
+    r"(?:\+?62[ .-]?(?:\(0\)[ .-]?)?|0)8\d(?:[ .-]?\d){6,11}"  # 0812…, 62 812…, +62 812…
+    r"|8\d{2}[ .-]\d{3,4}[ .-]?\d{3,5}"  # 812-3456-7890: the national number, grouped
+    r"|8\d{10,11}"  # 81234567890 (shorter runs of digits starting with 8 may be Telegram ids)
+    r")(?!\d)")
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
@@ -20,6 +25,9 @@ class RedactingFilter(logging.Filter):
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
         self._secrets = [s for s in (secrets or []) if s]
+        # A bot token's secret half is a secret on its own ("123456:" is the public bot id).
+        self._secrets += [s.split(":", 1)[1] for s in self._secrets
+                          if ":" in s and len(s.split(":", 1)[1]) >= 20]
         self._formatter = logging.Formatter()
 
     def _clean(self, text: str) -> str:

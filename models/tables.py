@@ -102,7 +102,7 @@ class Member(SQLModel, table=True):
     role: str = Field(default="anggota", max_length=20)
     nik: str | None = Field(default=None, sa_column=Column(EncryptedString("member.nik")))
     phone: str | None = Field(default=None, sa_column=Column(EncryptedString("member.phone")))
-    # Kept in step with nik / phone when the row is written (events below).
+    # Kept in step with nik / phone when the ORM writes the row (events below).
     nik_hash: str | None = Field(default=None, max_length=64, index=True)
     phone_hash: str | None = Field(default=None, max_length=64, index=True)
     joined_on: date

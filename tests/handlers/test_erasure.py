@@ -202,3 +202,18 @@ async def test_command_is_in_the_menu_and_help(bot, session):
     assert "hapus_anggota" in [c["command"] for c in bot.server.commands()]
     await chat.send("/hapus_anggota")
     assert "Belum ada kelompok" in chat.last_text()
+
+
+async def test_strangers_pending_and_inactive_users_are_refused(bot, session):
+    from models.enums import MentorStatus
+
+    _, _, member = await group_with_household(session)
+    await make_mentor(session, telegram_id=990002, status=MentorStatus.PENDING)
+    await make_mentor(session, telegram_id=990003, status=MentorStatus.INACTIVE)
+    for telegram_id, refusal in ((990001, "belum terdaftar"), (990002, "menunggu persetujuan"),
+                                 (990003, "tidak aktif")):
+        chat = bot.chat(telegram_id)
+        await chat.send("/hapus_anggota")
+        assert refusal in chat.last_text()
+        await chat.press_data(f"hps:mem:1:{member.id}")
+    assert (await stored(session, member.id)).nik == NIK

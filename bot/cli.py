@@ -64,6 +64,7 @@ async def check_data_key(settings: Settings) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.demo import run_demo
+    from models import crypto
 
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,11 @@ def _demo(args: argparse.Namespace) -> int:
         added = await prepare_database(settings)
         if added:
             print(f"(Memuat {added} wilayah resmi Kemendagri ke {db_path})")
-        await check_data_key(settings)
+        try:
+            await check_data_key(settings)
+        except crypto.WrongKey as exc:
+            raise crypto.WrongKey(f" in {db_path}, with the key in {folder / 'data.key'}; "
+                                  "`demo --fresh` starts over") from exc
         await run_demo(lambda base_url: build_application(settings, base_url=base_url),
                        admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
                        first_update_id=await last_update_id(settings) + 1)

@@ -25,6 +25,7 @@ from bot.app import build_application
 from bot.localapi import LocalBotApi, start_application, stop_application
 from bot.settings import Settings
 from models import broadcasts as queries
+from models.crypto import new_key
 from models.db import create_engine, create_sessionmaker, upgrade
 from models.enums import Audience
 from models.tables import Area, Mentor, utcnow
@@ -64,6 +65,7 @@ async def run(args: argparse.Namespace) -> None:
     url = f"sqlite+aiosqlite:///{directory / 'bench.db'}"
     ids = await prepare(url, args.recipients)
     settings = Settings(_env_file=None, database_url=url, telegram_token="123456:BENCH",
+                        data_key=new_key(),
                         reminders_enabled=False, broadcast_rate_per_second=args.rate)
     server = LocalBotApi()
     await server.start()

@@ -36,6 +36,7 @@ from handlers import (
     approvals,
     broadcasts,
     coordinators,
+    erasure,
     grants,
     group_registration,
     groups,
@@ -51,6 +52,7 @@ from handlers import (
 from handlers import (
     help as help_handlers,
 )
+from models import crypto
 from models.db import create_engine, create_sessionmaker
 from scheduler import outbox
 
@@ -58,7 +60,7 @@ log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
 MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "tambah_kelompok",
-                 "riwayat", "bantuan", "bahasa", "batal", "start")
+                 "riwayat", "hapus_anggota", "bantuan", "bahasa", "batal", "start")
 
 async def post_init(application: Application) -> None:
     """Creates the shared services and registers the command menu in both languages."""
@@ -102,6 +104,7 @@ def add_handlers(application: Application) -> None:
             *grants.HANDLERS,
             *rollovers.HANDLERS,
             *members.HANDLERS,
+            *erasure.HANDLERS,
             *approvals.HANDLERS,
             *broadcasts.HANDLERS,
             *coordinators.HANDLERS,
@@ -151,7 +154,11 @@ async def _slow_down(application: Application, update: Update) -> None:
 
 
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
-    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app)."""
+    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app).
+
+    Raises models.crypto.MissingKey without a data key: nothing personal could be stored.
+    """
+    crypto.configure(settings.data_key)
     engine = create_engine(settings.database_url, busy_seconds=settings.database_busy_seconds)
     sessionmaker = create_sessionmaker(engine)
     token = settings.telegram_token.get_secret_value() or "0:demo"

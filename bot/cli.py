@@ -31,9 +31,12 @@ async def last_update_id(settings: Settings) -> int:
 
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
+    from models import crypto
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker, upgrade
 
+    if settings.data_key.get_secret_value():
+        crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
@@ -43,9 +46,25 @@ async def prepare_database(settings: Settings) -> int:
         await engine.dispose()
 
 
+async def check_data_key(settings: Settings) -> None:
+    """Raises models.crypto.DataKeyError (main prints it) when the data key is missing, or is
+    not the one the stored personal data was encrypted with."""
+    from models import crypto
+    from models.db import create_engine, create_sessionmaker
+
+    crypto.configure(settings.data_key)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await crypto.verify_stored(session=session)
+    finally:
+        await engine.dispose()
+
+
 def _demo(args: argparse.Namespace) -> int:
     from bot.app import build_application
     from bot.demo import run_demo
+    from models import crypto
 
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -58,6 +77,11 @@ def _demo(args: argparse.Namespace) -> int:
         added = await prepare_database(settings)
         if added:
             print(f"(Memuat {added} wilayah resmi Kemendagri ke {db_path})")
+        try:
+            await check_data_key(settings)
+        except crypto.WrongKey as exc:
+            raise crypto.WrongKey(f" in {db_path}, with the key in {folder / 'data.key'}; "
+                                  "`demo --fresh` starts over") from exc
         await run_demo(lambda base_url: build_application(settings, base_url=base_url),
                        admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
                        first_update_id=await last_update_id(settings) + 1)
@@ -85,9 +109,19 @@ def _run(args: argparse.Namespace) -> int:
         return 3
 
 
-def _demo_settings(folder: str) -> Settings:
+def _demo_settings(folder: str, *, create_key: bool = True) -> Settings:
+    """The demo's settings; ``create_key=False`` for commands that only copy the file (backup,
+    restore): they need no key and must not leave one in a folder they merely looked at."""
+    from bot.demo import DATA_KEY_FILE, demo_data_key
+
+    key_file = Path(folder) / DATA_KEY_FILE
+    if create_key:
+        key = demo_data_key(Path(folder))
+    else:
+        key = key_file.read_text(encoding="ascii").strip() if key_file.exists() else ""
     return Settings(
         _env_file=None,
+        data_key=key,
         database_url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}",
         admin_ids=[DEMO_ADMIN_ID],
         telegram_token="123456:DEMO-TOKEN-NOT-SECRET",
@@ -211,10 +245,11 @@ def _users(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from bot import clock
     from bot.places import default_index
-    from models import exchange
+    from models import crypto, exchange
     from models.db import create_engine, create_sessionmaker
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
+    crypto.configure(settings.data_key)
     places = default_index()
     if args.area and args.area not in places:
         print(f"Unknown area code {args.area!r} (a Kemendagri code such as 32.02).",
@@ -248,12 +283,13 @@ def _import(args: argparse.Namespace) -> int:
     from bot import clock
     from bot.places import default_index
     from bot.texts import t
-    from models import exchange
+    from models import crypto, exchange
     from models import mentors as mentor_queries
     from models.db import create_engine, create_sessionmaker
     from models.enums import MentorStatus, Role
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
+    crypto.configure(settings.data_key)
     try:
         raw = exchange.read_workbook(Path(args.file).read_bytes())
     except OSError as exc:
@@ -312,7 +348,7 @@ def _db(args: argparse.Namespace) -> int:
 def _backup(args: argparse.Namespace) -> int:
     from bot.backup import backup_command
 
-    settings = _demo_settings(args.folder) if args.demo else Settings()
+    settings = _demo_settings(args.folder, create_key=False) if args.demo else Settings()
     return backup_command(settings.database_url, args.file, force=args.force)
 
 
@@ -320,8 +356,18 @@ def _restore(args: argparse.Namespace) -> int:
     from bot import clock
     from bot.backup import restore_command
 
-    settings = _demo_settings(args.folder) if args.demo else Settings()
+    settings = _demo_settings(args.folder, create_key=False) if args.demo else Settings()
     return restore_command(settings.database_url, args.file, now=clock.now())
+
+
+def _key(args: argparse.Namespace) -> int:
+    from models import crypto
+
+    print(crypto.new_key())
+    print(f"(a new data key: set it as {crypto.KEY_VARIABLE} and keep a copy somewhere safe; "
+          "a lost key cannot be recovered, and neither can the data it encrypted)",
+          file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,8 +460,29 @@ def main(argv: list[str] | None = None) -> int:
     restore.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
     restore.set_defaults(func=_restore)
 
+
+    key = commands.add_parser("key", help="the data key that encrypts NIKs and phone numbers")
+    key.add_argument("action", choices=["new"], help="new: print a fresh random key")
+    key.set_defaults(func=_key)
+
     args = parser.parse_args(argv)
-    return args.func(args)
+    return _with_key_errors(args.func, args)
+
+
+def _with_key_errors(func, args: argparse.Namespace) -> int:
+    """A missing or wrong data key ends any command with its explanation, not a traceback."""
+    from sqlalchemy.exc import StatementError
+
+    from models.crypto import DataKeyError
+
+    try:
+        return func(args)
+    except (DataKeyError, StatementError) as exc:
+        cause = exc.orig if isinstance(exc, StatementError) else exc
+        if not isinstance(cause, DataKeyError):
+            raise
+        print(cause, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

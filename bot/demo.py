@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from telegram.ext import Application
@@ -374,6 +375,27 @@ class TerminalChat:
                 await self.app.update_queue.join()
         except TimeoutError:
             self.write(self.style.note("(bot belum menjawab / the bot has not answered yet)"))
+
+
+DATA_KEY_FILE = "data.key"
+
+
+def demo_data_key(folder: Path, out: TextIO | None = None) -> str:
+    """The demo's data key, kept in ``folder/data.key`` (readable by the owner only); made on
+    first use, saying where it is. Without the file the demo's stored data cannot be read."""
+    path = folder / DATA_KEY_FILE
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    from models.crypto import new_key
+
+    folder.mkdir(parents=True, exist_ok=True)
+    key = new_key()
+    # Created with its final mode, so the key is never readable by others, even briefly.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    print(f"(Kunci data demo dibuat / demo data key created: {path})", file=out or sys.stdout)
+    return key
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TextIO
 
-# NIK (16 digits) and Indonesian phone numbers, wherever they appear in a message.
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE = re.compile(r"(?<![\d])(?:\+?62|0)8\d{7,12}(?!\d)")
+# NIK (16 digits, possibly grouped by spaces, dots or dashes) and Indonesian phone numbers
+# (08…, 62 8…, +62 8…, grouped or not), wherever they appear in a message or a traceback.
+_NIK = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")
+_PHONE = re.compile(
+    r"(?<![\d+])(?:"
+    r"(?:\+?62[ .-]?(?:\(0\)[ .-]?)?|0)8\d(?:[ .-]?\d){6,11}"  # 0812…, 62 812…, +62 812…
+    r"|8\d{2}[ .-]\d{3,4}[ .-]?\d{3,5}"  # 812-3456-7890: the national number, grouped
+    r"|8\d{10,11}"  # 81234567890 (shorter runs of digits starting with 8 may be Telegram ids)
+    r")(?!\d)")
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces the token, NIKs and phone numbers in every record before it is written."""
+    """Replaces the token, NIKs and phone numbers in every record before it is written: the
+    message, and the traceback and stack of records that carry one."""
 
     def __init__(self, secrets: list[str] | None = None) -> None:
         super().__init__()
         self._secrets = [s for s in (secrets or []) if s]
+        # A bot token's secret half is a secret on its own ("123456:" is the public bot id).
+        self._secrets += [s.split(":", 1)[1] for s in self._secrets
+                          if ":" in s and len(s.split(":", 1)[1]) >= 20]
+        self._formatter = logging.Formatter()
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:
@@ -30,11 +42,19 @@ class RedactingFilter(logging.Filter):
         cleaned = self._clean(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # An exception's text may quote what a user typed (or a SQL parameter).
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
         return True
 
 
-def setup_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
-    handler = logging.StreamHandler()
+def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
+                  stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()

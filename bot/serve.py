@@ -83,9 +83,10 @@ async def serve(settings: Settings, *, webhook: bool = False,
     if settings.is_sqlite:
         # With SQLite the check is immediate: a second instance is refused, not kept waiting.
         await leadership.acquire()
-        from bot.cli import prepare_database
+        from bot.cli import check_data_key, prepare_database
 
         await prepare_database(settings)
+        await check_data_key(settings)  # a wrong data key: refuse now, with its explanation
     engine = create_engine(settings.database_url)
     health = HealthServer(leadership, engine, mode="webhook" if webhook else "polling")
     application = None
@@ -99,6 +100,10 @@ async def serve(settings: Settings, *, webhook: bool = False,
             acquire.cancel()
             return 0
         acquire.result()
+        if not settings.is_sqlite:
+            from bot.cli import check_data_key
+
+            await check_data_key(settings)
         health.leader_since = time.time()
         log.info("this instance is the leader: serving Telegram (%s)", health.mode)
         application = build_application(settings)

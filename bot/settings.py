@@ -16,6 +16,8 @@ class Settings(BaseSettings):
 
     # SecretStr keeps the token out of reprs, tracebacks and logs.
     telegram_token: SecretStr = SecretStr("")
+    # Encrypts NIKs, phone numbers and drafts at rest (models.crypto); `pendamping key new`.
+    data_key: SecretStr = SecretStr("")
     telegram_base_url: str = "https://api.telegram.org/bot"
     database_url: str = "sqlite+aiosqlite:///pendamping.db"
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)

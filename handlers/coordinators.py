@@ -23,7 +23,7 @@ from bot.texts import t
 from handlers import approvals
 from handlers.common import END, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
 from models import mentors as mentor_queries
-from models.enums import AreaLevel, MentorStatus, Role
+from models.enums import AreaLevel, AuditAction, MentorStatus, Role
 from models.tables import Mentor
 
 PREFIX = "koo"
@@ -351,7 +351,8 @@ async def audit_trail(update: Update, context: BotContext) -> None:
     """The latest approvals, broadcasts, exports, imports, reassignments and role changes."""
     rows = await mentor_queries.recent_audit(
         session=context.session, limit=25,
-        entities=("mentor", "broadcast", "export", "import", "group", "invite"))
+        entities=("mentor", "broadcast", "export", "import", "group", "invite"),
+        actions=(AuditAction.ERASE,))
     ids = [r.actor_telegram_id for r in rows if r.actor_telegram_id]
     people = await mentor_queries.by_telegram_ids(session=context.session, telegram_ids=ids)
     lines = []
@@ -359,7 +360,8 @@ async def audit_trail(update: Update, context: BotContext) -> None:
         who = people.get(row.actor_telegram_id)
         change = ", ".join(f"{k}: {v}" for k, v in (row.new or {}).items()
                            if k in {"status", "role", "area_code", "mentor_id", "reason",
-                                    "audience", "recipients", "rows", "name", "max_uses"})
+                                    "audience", "recipients", "rows", "name", "max_uses",
+                                    "group_id"})
         lines.append(context.t("coord.audit_line",
                                when=row.at.strftime("%d/%m/%Y %H:%M"),
                                who=who.name if who else (row.actor_telegram_id or "sistem"),

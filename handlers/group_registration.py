@@ -40,6 +40,7 @@ from handlers.common import (
     column,
     guard,
     keyboard,
+    pressed,
     pressed_village,
     say,
 )
@@ -62,6 +63,7 @@ class Step(IntEnum):
     MEMBERS = 7
     CONFIRM = 8
     EDIT = 9
+    CONSENT = 10
 
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
@@ -108,6 +110,13 @@ def _problems(context: BotContext, lines: list[MemberLine]) -> list[str]:
     problems += group_problems(lines, minimum=context.settings.group_min_size,
                                maximum=context.settings.group_max_size)
     return problems
+
+
+def _unagreed(context: BotContext, lines: list[MemberLine]) -> list[MemberLine]:
+    """Lines with a NIK or phone number the mentor has not yet said the family agreed to."""
+    agreed = set(flow.draft(context).get("agreed", []))
+    return [line for line in lines
+            if line.ok and any(value and value not in agreed for value in (line.nik, line.phone))]
 
 
 def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
@@ -206,6 +215,23 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         members=_members_text(context, _lines(context)),
     )
     await say(update, text, reply_markup=flow.summary_keyboard(context))
+
+
+@flow.question(Step.CONSENT)
+async def _ask_consent(update: Update, context: BotContext) -> None:
+    pending = _unagreed(context, _lines(context))
+    await say(update, context.t("consent.ask", count=len(pending)), reply_markup=keyboard(
+        [[(context.t("consent.yes"), f"{PREFIX}:consent:yes"),
+          (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
+
+
+@flow.summary_route
+async def _to_summary(update: Update, context: BotContext) -> int:
+    """The summary, after one question for the whole list when it brings NIKs or phone
+    numbers the families have not yet been said to agree to."""
+    if _unagreed(context, _lines(context)):
+        return await flow.ask(update, context, Step.CONSENT)
+    return await flow.ask(update, context, Step.CONFIRM)
 
 
 @flow.question(Step.EDIT)
@@ -353,6 +379,32 @@ async def got_members(update: Update, context: BotContext) -> int:
 
 
 @guard()
+async def got_consent(update: Update, context: BotContext) -> int:
+    """Ya: the families agreed, their NIKs and phones are kept (consent recorded on saving).
+    Tidak: those NIKs and phones leave the draft; names and categories stay."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    lines = _lines(context)
+    agreed = set(draft.get("agreed", []))
+    if pressed(query) == "yes":
+        agreed.update(value for line in _unagreed(context, lines)
+                      for value in (line.nik, line.phone) if value)
+        draft["agreed"] = sorted(agreed)
+        await close_buttons(query, context.t("consent.yes"))
+    else:
+        for line in _unagreed(context, lines):
+            if line.nik not in agreed:
+                line.nik = None
+            if line.phone not in agreed:
+                line.phone = None
+            line.raw = mask_numbers(line.raw)  # what was typed goes too
+        _store(context, lines)
+        await close_buttons(query, context.t("consent.no"))
+        await say(update, context.t("consent.dropped"))
+    return await flow.ask(update, context, Step.CONFIRM)
+
+
+@guard()
 async def restart_members(update: Update, context: BotContext) -> int:
     """Empties the member list (on request) and asks for it again."""
     await close_buttons(update.callback_query)
@@ -390,6 +442,9 @@ async def save(update: Update, context: BotContext) -> int:
     required = {"name", "village", "business", "ties", "formed", "stage"}
     if not required <= draft.keys() or _problems(context, lines):
         return await flow.stale(update, context)
+    if _unagreed(context, lines):  # never stored without the families' consent
+        await close_buttons(query)
+        return await flow.ask(update, context, Step.CONSENT)
     area = context.mentor.area_code
     if area and not is_within(draft["village"], area):
         await query.answer(context.t("grp.not_found"), show_alert=True)
@@ -413,6 +468,7 @@ async def save(update: Update, context: BotContext) -> int:
         joined_on=today,
         update_id=update.update_id,
         rules=context.settings.reminder_rules,
+        consented=any(group_queries.has_personal_data(line) for line in lines),
     )
     flow.clear(context)
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),
@@ -438,6 +494,9 @@ conversation = ConversationHandler(
         Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
                        CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
                        # Household lines typed at the summary still correct the list.
+                       MessageHandler(TEXT, got_members)],
+        Step.CONSENT: [CallbackQueryHandler(got_consent, pattern=rf"^{PREFIX}:consent:(yes|no)$"),
+                       # A line sent again without its NIK / phone: that family did not agree.
                        MessageHandler(TEXT, got_members)],
         Step.EDIT: [CallbackQueryHandler(
             edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],

@@ -6,6 +6,7 @@ are re-checked against the database on every press. Diagram: members.mmd beside 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import IntEnum
 
 from telegram import Update
@@ -14,8 +15,8 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
-from bot.parsing import group_problems, parse_member_line
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, say
+from bot.parsing import MemberLine, group_problems, parse_member_line
+from handlers.common import END, Flow, close_buttons, column, guard, keyboard, pressed, say
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
 from models.enums import MemberRole
@@ -26,6 +27,7 @@ PREFIX = "mem"
 
 class Step(IntEnum):
     LINE = 1
+    CONSENT = 2
 
 
 flow = Flow("member", prefix=PREFIX, what="what.member")
@@ -75,6 +77,14 @@ async def _ask_line(update: Update, context: BotContext) -> None:
     await say(update, context.t("mem.ask_line"))
 
 
+@flow.question(Step.CONSENT)
+async def _ask_consent(update: Update, context: BotContext) -> None:
+    name = flow.draft(context).get("line", {}).get("name", "")
+    await say(update, context.t("consent.ask_one", name=name), reply_markup=keyboard(
+        [[(context.t("consent.yes"), f"{PREFIX}:consent:yes"),
+          (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
+
+
 @guard()
 async def start_add(update: Update, context: BotContext) -> int:
     """Checks there is room in the group and asks for the new household's line."""
@@ -113,17 +123,56 @@ async def got_line(update: Update, context: BotContext) -> int:
         await say(update, context.t("mem.too_many", count=len(members),
                                     max=context.settings.group_max_size))
         return END
-    if line.nik and any(m.nik == line.nik for m in members):
+    if line.nik and await group_queries.nik_in_group(session=context.session, group_id=group.id,
+                                                     nik=line.nik):
         return await flow.retry(update, context, Step.LINE,
                                 context.t("grp.problem.duplicate_nik"))
+    if group_queries.has_personal_data(line):
+        flow.draft(context)["line"] = asdict(line)  # drafts are encrypted at rest
+        return await flow.ask(update, context, Step.CONSENT)
+    return await _add(update, context, group, line, consented=False, dropped=False)
+
+
+@guard()
+async def got_consent(update: Update, context: BotContext) -> int:
+    """Ya: the household is added with its NIK / phone and the consent; Tidak: without them.
+    The group, its room and the NIK are checked again (time passed since the line)."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    if "line" not in draft:
+        return await flow.stale(update, context)
+    line = MemberLine(**draft["line"])
+    agreed = pressed(query) == "yes"
+    await close_buttons(query, context.t("consent.yes" if agreed else "consent.no"))
+    group = await _own_group(update, context, draft.get("group_id", 0))
+    if group is None:
+        return await flow.stop(update, context, context.t("grp.not_found"))
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    if len(members) >= context.settings.group_max_size:
+        return await flow.stop(update, context, context.t(
+            "mem.too_many", count=len(members), max=context.settings.group_max_size))
+    if not agreed:
+        line.nik = line.phone = None
+    elif line.nik and await group_queries.nik_in_group(session=context.session,
+                                                       group_id=group.id, nik=line.nik):
+        return await flow.retry(update, context, Step.LINE,
+                                context.t("grp.problem.duplicate_nik"))
+    return await _add(update, context, group, line, consented=agreed, dropped=not agreed)
+
+
+async def _add(update: Update, context: BotContext, group: Group, line: MemberLine, *,
+               consented: bool, dropped: bool) -> int:
+    """Stores the household (``dropped``: its NIK / phone left out, the family did not agree),
+    says so and shows any rule the group now breaks."""
     await group_queries.add_member(
         session=context.session, group=group, actor=context.mentor,
         data={"name": line.name, "welfare_category": line.welfare_category,
               "role": MemberRole.MEMBER, "nik": line.nik, "phone": line.phone},
-        joined_on=clock.today_for(group.village_code),
+        joined_on=clock.today_for(group.village_code), consented=consented,
     )
     flow.clear(context)
-    await say(update, context.t("mem.added", name=line.name, group=group.name))
+    await say(update, context.t("mem.added_without_data" if dropped else "mem.added",
+                                name=line.name, group=group.name))
     if line.role != MemberRole.MEMBER:
         # Officer roles change through Ubah peran, which also moves the old holder.
         added = (await group_queries.active_members(session=context.session,
@@ -263,7 +312,9 @@ async def history(update: Update, context: BotContext) -> None:
 
 add_conversation = ConversationHandler(
     entry_points=[CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:\d+$")],
-    states={Step.LINE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_line)]},
+    states={Step.LINE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_line)],
+            Step.CONSENT: [CallbackQueryHandler(got_consent,
+                                                pattern=rf"^{PREFIX}:consent:(yes|no)$")]},
     fallbacks=flow.fallbacks(),
     name="member",
     persistent=True,

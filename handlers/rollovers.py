@@ -27,7 +27,7 @@ from telegram.ext import (
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short
-from bot.parsing import is_skip, parse_amount, parse_date
+from bot.parsing import is_skip, mask_numbers, parse_amount, parse_date
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -216,7 +216,7 @@ def _summary_text(context: BotContext) -> str:
         village=draft.get("village_label") or context.t("common.none"),
         what=rollover_what(context, draft.get("amount"), draft.get("units"),
                            draft.get("unit_label")),
-        note=draft.get("note") or context.t("common.none"))
+        note=mask_numbers(draft.get("note") or context.t("common.none")))
     if draft.get("exceed_ok"):
         text += "\n" + context.t("roll.exceed_note")
     return text

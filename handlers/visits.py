@@ -28,7 +28,7 @@ from telegram.ext import (
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short, format_rupiah
-from bot.parsing import is_skip, parse_amount, parse_count, parse_date
+from bot.parsing import is_skip, mask_numbers, parse_amount, parse_count, parse_date
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -260,8 +260,9 @@ def _summary_text(context: BotContext) -> str:
         members=draft.get("members", 0),
         activities=_activities_text(context, draft.get("activities", [])),
         **{field: _amount_text(context, draft.get(field)) for field in FIGURES},
-        problems=draft.get("problems") or none,
-        follow_up=draft.get("follow_up") or none,
+        # Free text may quote a NIK or a phone number: shown masked, like everywhere in chat.
+        problems=mask_numbers(draft.get("problems") or none),
+        follow_up=mask_numbers(draft.get("follow_up") or none),
         location=context.t("visit.location_shared") if draft.get("latitude") is not None
         else none,
         photos=context.t("visit.photos_count", count=photos) if photos else none,

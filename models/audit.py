@@ -11,8 +11,13 @@ from sqlmodel import SQLModel
 
 from models.tables import AuditLog
 
-# Personal data never enters the audit trail in clear: the trail is read by more people.
-_MASKED_FIELDS = {"nik", "phone"}
+# Personal data never enters the audit trail: the trail is read by more people, and it cannot
+# be changed, so a household's erasure (/hapus_anggota) could not reach it. The entity id links
+# a row to the record, which holds the values (encrypted) until they are erased.
+_PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash"},
+                    "mentor": {"phone"}}
+_DEFAULT_PERSONAL = {"nik", "phone"}
+REDACTED = "***"
 
 
 def _plain(value: Any) -> Any:
@@ -22,14 +27,16 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(row: SQLModel, fields: set[str] | None = None) -> dict[str, Any]:
-    """A JSON-ready copy of a row's fields for the audit trail, personal data masked."""
+    """A JSON-ready copy of a row's fields for the audit trail; personal values show only as
+    "***" (there was one)."""
     data = row.model_dump()
+    personal = _PERSONAL_FIELDS.get(getattr(row, "__tablename__", ""), _DEFAULT_PERSONAL)
     out: dict[str, Any] = {}
     for name, value in data.items():
         if fields is not None and name not in fields:
             continue
-        if name in _MASKED_FIELDS and value:
-            value = "***" + str(value)[-4:]
+        if name in personal and value:
+            value = REDACTED
         out[name] = _plain(value)
     return out
 

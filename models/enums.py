@@ -89,6 +89,15 @@ class AuditAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
+    ERASE = "erase"  # a member's personal data removed on request (/hapus_anggota)
+
+
+class ErasureReason(StrEnum):
+    """Why a member's personal data was erased (recorded in the audit trail, never free text)."""
+
+    REQUEST = "permintaan"  # the household asked
+    WITHDRAWN = "cabut"  # the household withdrew its consent
+    MISTAKE = "keliru"  # entered by mistake
 
 
 class GrantKind(StrEnum):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -44,7 +45,7 @@ from bot.parsing import (
     parse_phone,
     validate_nik,
 )
-from bot.places import timezone_abbr
+from bot.places import timezone_abbr, timezone_for
 from bot.texts import t
 from models import audit, reminders
 from models.areas import is_within
@@ -86,6 +87,11 @@ _MIN_WIDTH, _MAX_WIDTH = 6, 50
 # A template larger than this is a mistake (or an attack): split it.
 MAX_IMPORT_ROWS = 5000
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+
+CONSENT_HEADER = "Setuju NIK/HP dicatat"
+CONSENT_YES = "ya"
+# A consent cell reads as yes with any of these (a tick, "Y", "setuju", "yes", 1, TRUE...).
+_CONSENT_WORDS = frozenset({"ya", "y", "iya", "setuju", "yes", "v", "x", "1", "true", "benar"})
 
 GROUP_SHEET = "Kelompok"
 MEMBER_SHEET = "Anggota"
@@ -209,6 +215,7 @@ MEMBER_COLUMNS = [
     Col("ID anggota", "int", 8), Col("ID kelompok", "int", 8), Col("Nama kelompok"),
     Col("Kode desa", width=15), Col("Desa/Kelurahan"), Col("Nama KK"), Col("Kategori"),
     Col("Peran"), Col("NIK", width=18), Col("No. HP", width=17),
+    Col("Setuju NIK/HP dicatat", width=10), Col("Tanggal persetujuan", "date"),
     Col("Tanggal bergabung", "date"), Col("Tanggal keluar", "date"),
 ]
 VISIT_COLUMNS = [
@@ -334,7 +341,8 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
         sheet.add([
             member.id, member.group_id, group_name, village, names.name(village), member.name,
             _label("welfare", member.welfare_category), _label("role", member.role),
-            nik(member.nik), phone(member.phone), member.joined_on, member.left_on,
+            nik(member.nik), phone(member.phone), CONSENT_YES if member.consent_at else None,
+            _local_date(member.consent_at, village), member.joined_on, member.left_on,
         ])
     sheet.close()
     counts["Anggota"] = sheet.rows
@@ -434,6 +442,16 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
     return buffer.getvalue(), counts
 
 
+def _local_date(moment: datetime | None, village: str) -> date | None:
+    if moment is None:
+        return None
+    try:
+        zone = ZoneInfo(timezone_for(village))
+    except ValueError:
+        zone = ZoneInfo("Asia/Jakarta")
+    return moment.astimezone(zone).date()
+
+
 def _case_overdue(now: datetime) -> Any:
     return case((overdue_clause(now), 1), else_=0)
 
@@ -508,6 +526,9 @@ def _member_template_columns(example_village: str) -> list[TemplateCol]:
         TemplateCol("Tanggal bergabung", False, "Kosong: hari impor.", None, 14),
         TemplateCol("Tanggal keluar", False, "Isi hanya jika KK ini sudah keluar dari "
                     "kelompok.", None, 14),
+        TemplateCol(CONSENT_HEADER, False, "Tulis \"ya\" bila keluarga ini setuju NIK dan "
+                    "nomor HP-nya dicatat. Tanpa \"ya\", NIK dan nomor HP yang baru tidak "
+                    "disimpan (nama dan kategori tetap).", CONSENT_YES, 12),
     ]
 
 
@@ -627,6 +648,7 @@ _MEMBER_HEADERS = {
     "role": ("peran", "jabatan", "role"),
     "nik": ("nik",),
     "phone": ("no. hp", "no hp", "nomor hp", "hp", "telepon", "phone"),
+    "consent": ("setuju nik/hp dicatat", "setuju dicatat", "persetujuan", "setuju", "consent"),
     "joined_on": ("tanggal bergabung", "tanggal masuk", "joined on"),
     "left_on": ("tanggal keluar", "left on"),
 }
@@ -781,6 +803,12 @@ def _vocabulary(vocabulary: str, values: tuple[str, ...]) -> dict[str, str]:
     return table
 
 
+def _consent(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return _norm(_text(value)) in _CONSENT_WORDS
+
+
 def _word(value: Any, vocabulary: str, values: tuple[str, ...]) -> str | None:
     key = _norm(_text(value))
     table = _vocabulary(vocabulary, values)
@@ -816,6 +844,8 @@ class ImportReport:
     taken: dict[str, list[int]] = field(default_factory=lambda: {GROUP_SHEET: [],
                                                                   MEMBER_SHEET: []})
     refused: list[Refusal] = field(default_factory=list)
+    # Anggota rows taken without their new NIK / phone: no "ya" in the consent column.
+    without_consent: list[int] = field(default_factory=list)
     _by_row: dict[tuple[str, int], Refusal] = field(default_factory=dict, repr=False)
 
     def refuse(self, sheet: str, row: int, reason: str, **params: Any) -> None:
@@ -855,6 +885,7 @@ class _MemberPlan:
     fields: dict[str, Any]
     existing: Member | None = None
     leaving: bool = False
+    consent: bool = False  # the row's new NIK / phone come with the household's consent
     # group_problems reads these
     error: None = None
 
@@ -1134,6 +1165,18 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
                 report.refuse(MEMBER_SHEET, row.number, "phone")
                 continue
             fields["phone"] = phone
+        # New personal data is kept only with the household's consent (the consent column);
+        # a value already stored (an export imported back) needs none.
+        new_personal = [key for key in ("nik", "phone") if key in fields
+                        and (member is None or getattr(member, key) != fields[key])]
+        consent = False
+        if new_personal:
+            if _consent(values.get("consent")):
+                consent = True
+            else:
+                for key in new_personal:
+                    del fields[key]
+                report.without_consent.append(row.number)
         if not _blank(values.get("joined_on")):
             joined = _date(values["joined_on"], today_at(village))
             if joined is None:
@@ -1156,7 +1199,7 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
                           row=earlier.row.number)
             continue
         plan.members.append(_MemberPlan(row, plan.key, line.name, fields, member,
-                                        leaving=leaving_on is not None))
+                                        leaving=leaving_on is not None, consent=consent))
 
     # 4. Each group as a whole: its membership after the import must follow the rules.
     for plan in member_groups.values():
@@ -1252,6 +1295,8 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
             report.taken[GROUP_SHEET].append(plan.row.number)
         for member_plan in plan.members:
             member = member_plan.existing
+            if member_plan.consent:
+                member_plan.fields.update(consent_at=now, consent_by=actor.id)
             if member is None:
                 data = dict(member_plan.fields)
                 data.setdefault("joined_on", today)
@@ -1334,7 +1379,7 @@ def report_text(report: ImportReport, lang: str, file_name: str) -> str:
     for sheet, numbers in report.taken.items():
         if numbers:
             taken.append(t(lang, "rep.taken_rows", sheet=sheet, rows=row_ranges(numbers)))
-    return t(lang, "rep.import_done", file=file_name,
+    done = t(lang, "rep.import_done", file=file_name,
              groups_created=report.groups["created"], groups_updated=report.groups["updated"],
              groups_unchanged=report.groups["unchanged"],
              members_created=report.members["created"],
@@ -1342,3 +1387,9 @@ def report_text(report: ImportReport, lang: str, file_name: str) -> str:
              members_unchanged=report.members["unchanged"],
              taken="\n".join(taken) or t(lang, "rep.taken_none"),
              refused=len(report.refused))
+    taken_members = set(report.taken[MEMBER_SHEET])
+    unconsented = [number for number in report.without_consent if number in taken_members]
+    if unconsented:
+        done += "\n\n" + t(lang, "rep.without_consent", sheet=MEMBER_SHEET,
+                           rows=row_ranges(unconsented), column=CONSENT_HEADER)
+    return done

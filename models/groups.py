@@ -12,8 +12,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit, reminders
 from models import updates as update_queries
+from models.crypto import lookup_hash
 from models.enums import AuditAction, MemberRole, Role
-from models.tables import Group, Member, Mentor, Visit
+from models.tables import Group, Member, Mentor, Visit, utcnow
+
+PERSONAL_FIELDS = ("nik", "phone")
+
+
+def has_personal_data(data: Any) -> bool:
+    """Whether a household (a dict, a parsed line or a row) carries a NIK or a phone number."""
+    if isinstance(data, dict):
+        return any(data.get(field) for field in PERSONAL_FIELDS)
+    return any(getattr(data, field, None) for field in PERSONAL_FIELDS)
+
+
+def with_consent(data: dict[str, Any], consent_by: Mentor | None) -> dict[str, Any]:
+    """The household's fields with its consent recorded (when, and which mentor confirmed it).
+
+    A NIK or phone number without consent is a bug in the caller, never stored.
+    """
+    if not has_personal_data(data):
+        return data
+    if consent_by is None:
+        raise ValueError("NIK and phone numbers are stored only with the household's consent")
+    return {**data, "consent_at": utcnow(), "consent_by": consent_by.id}
 
 
 def visible_groups_clause(actor: Mentor) -> Any:
@@ -117,11 +139,15 @@ async def create_group(
     joined_on: date,
     update_id: int | None = None,
     rules: reminders.Rules | None = None,
+    consented: bool = False,
 ) -> tuple[Group, bool]:
     """Saves a group with its households and audit rows in one transaction.
 
-    Returns (group, created). A redelivered update finds the group it already created.
+    ``consented``: the mentor confirmed that the households agreed to their NIK and phone
+    being recorded (required when any household has one). Returns (group, created). A
+    redelivered update finds the group it already created.
     """
+    members = [with_consent(data, mentor if consented else None) for data in members]
     if update_id is not None:
         existing = (await session.execute(
             select(Group).where(Group.source_update_id == update_id)
@@ -160,8 +186,11 @@ async def create_group(
 
 
 async def add_member(
-    *, session: AsyncSession, group: Group, actor: Mentor, data: dict[str, Any], joined_on: date
+    *, session: AsyncSession, group: Group, actor: Mentor, data: dict[str, Any], joined_on: date,
+    consented: bool = False,
 ) -> Member:
+    """Adds a household; ``consented`` as for :func:`create_group`."""
+    data = with_consent(data, actor if consented else None)
     member = Member(group_id=group.id, joined_on=joined_on, **data)
     session.add(member)
     await session.flush()
@@ -179,6 +208,74 @@ async def get_member(*, session: AsyncSession, group: Group, member_id: int) -> 
                                   Member.left_on.is_(None)))
     )
     return result.scalar_one_or_none()
+
+
+async def nik_in_group(*, session: AsyncSession, group_id: int, nik: str) -> bool:
+    """Whether a current household of the group has this NIK (found by its keyed hash)."""
+    result = await session.execute(
+        select(Member.id).where(Member.group_id == group_id, Member.left_on.is_(None),
+                                Member.nik_hash == lookup_hash(nik, "nik")).limit(1))
+    return result.first() is not None
+
+
+async def find_by_nik(*, session: AsyncSession, nik: str) -> list[Member]:
+    """Every household row with this NIK, in any group (found by its keyed hash)."""
+    result = await session.execute(
+        select(Member).where(Member.nik_hash == lookup_hash(nik, "nik")).order_by(Member.id))
+    return list(result.scalars())
+
+
+async def visible_groups(*, session: AsyncSession, actor: Mentor, name_like: str | None = None,
+                         limit: int = 50) -> list[Group]:
+    """The groups ``actor`` may see (see :func:`visible_groups_clause`), by name; ``name_like``
+    keeps those whose name contains it (any case)."""
+    query = select(Group).where(visible_groups_clause(actor))
+    if name_like:
+        pattern = "%" + name_like.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        query = query.where(func.lower(Group.name).like(pattern.lower()))
+    result = await session.execute(query.order_by(Group.name, Group.id).limit(limit))
+    return list(result.scalars())
+
+
+async def erasable_members(*, session: AsyncSession, group: Group) -> list[Member]:
+    """Households of the group whose personal data is still there, current ones first."""
+    result = await session.execute(
+        select(Member).where(Member.group_id == group.id, Member.erased_at.is_(None))
+        .order_by(Member.left_on.is_not(None), Member.id))
+    return list(result.scalars())
+
+
+async def get_erasable(*, session: AsyncSession, group: Group, member_id: int) -> Member | None:
+    """A household of this very group, not yet erased (an id from elsewhere is refused)."""
+    result = await session.execute(
+        select(Member).where(Member.id == member_id, Member.group_id == group.id,
+                             Member.erased_at.is_(None)))
+    return result.scalar_one_or_none()
+
+
+def erased_name(member_id: int) -> str:
+    """What stands for an erased household's name: unique in its group, so rules still hold."""
+    return f"(dihapus #{member_id})"
+
+
+async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
+                       reason: str) -> Member:
+    """Erases the household's name, NIK and phone (ciphertexts and hashes) on request.
+
+    The row stays with its category, role and dates, so the group's counts do not change; the
+    audit row says who erased which member, when and why, and holds no personal data.
+    """
+    member.name = erased_name(member.id)
+    member.nik = None
+    member.phone = None
+    member.erased_at = utcnow()
+    session.add(member)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.ERASE, entity="member", entity_id=member.id,
+                 new={"group_id": member.group_id, "reason": reason,
+                      "erased": ["name", *PERSONAL_FIELDS]})
+    await session.commit()
+    return member
 
 
 async def remove_member(

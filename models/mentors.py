@@ -326,12 +326,16 @@ async def reassign_groups(*, session: AsyncSession, source: Mentor, target: Ment
 
 
 async def recent_audit(*, session: AsyncSession, limit: int = 20,
-                       entities: tuple[str, ...] | None = None) -> list:
-    """The latest audit rows, newest first (for /audit)."""
+                       entities: tuple[str, ...] | None = None,
+                       actions: tuple[str, ...] = ()) -> list:
+    """The latest audit rows, newest first (for /audit): of ``entities``, and of ``actions``
+    whatever their entity."""
+    from sqlalchemy import or_
+
     from models.tables import AuditLog
 
     query = select(AuditLog)
     if entities:
-        query = query.where(AuditLog.entity.in_(entities))
+        query = query.where(or_(AuditLog.entity.in_(entities), AuditLog.action.in_(actions)))
     result = await session.execute(query.order_by(AuditLog.id.desc()).limit(limit))
     return list(result.scalars())

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, inspect, text
 from sqlmodel import Field, SQLModel
+
+from models.crypto import EncryptedJSON, EncryptedString, lookup_hash
 
 
 def utcnow() -> datetime:
@@ -35,7 +37,7 @@ class Mentor(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     name: str = Field(max_length=100)
-    phone: str | None = Field(default=None, max_length=20)
+    phone: str | None = Field(default=None, sa_column=Column(EncryptedString("mentor.phone")))
     affiliation: str | None = Field(default=None, max_length=20)
     area_code: str | None = Field(default=None, foreign_key="area.code", index=True)
     role: str = Field(default="mentor", max_length=20)
@@ -84,7 +86,12 @@ class Group(SQLModel, table=True):
 
 
 class Member(SQLModel, table=True):
-    """A household (KK) in a group. Leaving sets left_on; rows are never deleted, so history stays."""
+    """A household (KK) in a group. Leaving sets left_on; rows are never deleted, so history stays.
+
+    NIK and phone are stored encrypted (models.crypto), each with a keyed hash to find equal
+    values; they are kept only with the household's consent (consent_at, consent_by). Erasure
+    (/hapus_anggota) empties them and the name, and keeps the row, so counts stay right.
+    """
 
     __tablename__ = "member"
 
@@ -93,10 +100,34 @@ class Member(SQLModel, table=True):
     name: str = Field(max_length=100)
     welfare_category: str = Field(max_length=20)
     role: str = Field(default="anggota", max_length=20)
-    nik: str | None = Field(default=None, max_length=16)
-    phone: str | None = Field(default=None, max_length=20)
+    nik: str | None = Field(default=None, sa_column=Column(EncryptedString("member.nik")))
+    phone: str | None = Field(default=None, sa_column=Column(EncryptedString("member.phone")))
+    # Kept in step with nik / phone when the ORM writes the row (events below).
+    nik_hash: str | None = Field(default=None, max_length=64, index=True)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
     joined_on: date
     left_on: date | None = None
+    consent_at: datetime | None = None
+    consent_by: int | None = Field(default=None, foreign_key="mentor.id")
+    erased_at: datetime | None = None
+
+
+_HASHED = (("nik", "nik_hash"), ("phone", "phone_hash"))
+
+
+@event.listens_for(Member, "before_insert")
+def _hash_new_member(_mapper: Any, _connection: Any, member: Member) -> None:
+    for field, hashed in _HASHED:
+        setattr(member, hashed, lookup_hash(getattr(member, field), field))
+
+
+@event.listens_for(Member, "before_update")
+def _hash_changed_member(_mapper: Any, _connection: Any, member: Member) -> None:
+    state = inspect(member)
+    for field, hashed in _HASHED:
+        # Only a changed value is read: an unloaded one would need a (sync) lazy load.
+        if state.attrs[field].history.has_changes():
+            setattr(member, hashed, lookup_hash(getattr(member, field), field))
 
 
 class Visit(SQLModel, table=True):
@@ -169,7 +200,9 @@ class UserData(SQLModel, table=True):
     __tablename__ = "user_data"
 
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Drafts hold what users typed, NIKs and phone numbers included: encrypted like them.
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(
+        EncryptedJSON("user_data.data"), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
 
 

@@ -26,6 +26,7 @@ from telegram.ext import Application, ConversationHandler
 from bot import clock
 from bot.app import build_application
 from bot.settings import Settings
+from models import crypto
 from models.areas import load_areas
 from models.db import create_engine, create_sessionmaker, upgrade_sync, with_search_path
 from tests.harness import BotHarness
@@ -39,6 +40,9 @@ KEPT_TABLES = frozenset({"alembic_version", "area"})
 
 ADMIN_ID = 900001
 MENTOR_ID = 700001
+# A fixed data key: what the tests store is encrypted with it (models.crypto).
+TEST_DATA_KEY = "dGVzdC1rZXktMzItYnl0ZXMtZm9yLXBlbmRhbXBpbmc="
+crypto.configure(TEST_DATA_KEY)
 # Tests live on Wednesday 25 November 2026, 10:00 WIB (03:00 UTC), whatever the machine says.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -47,6 +51,14 @@ TODAY = NOW.date()
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+@pytest.fixture(autouse=True)
+def data_key() -> Iterator[str]:
+    """The process's data key is the test key in every test (one that changes it is undone)."""
+    crypto.configure(TEST_DATA_KEY)
+    yield TEST_DATA_KEY
+    crypto.configure(TEST_DATA_KEY)
 
 
 async def _load(url: str) -> None:
@@ -177,7 +189,7 @@ def settings(db_url: str) -> Settings:
     # The sweep job is off: scheduler tests run sweeps by hand at chosen instants.
     return Settings(_env_file=None, database_url=db_url, admin_ids=[ADMIN_ID],
                     telegram_token="123456:TEST-TOKEN", language="id",
-                    reminders_enabled=False,
+                    reminders_enabled=False, data_key=TEST_DATA_KEY,
                     # Test users answer far faster than people type; the throttle has its own tests.
                     throttle_burst=10_000)
 

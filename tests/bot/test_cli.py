@@ -8,6 +8,7 @@ from datetime import date
 
 from bot.cli import main
 from models.db import create_engine, create_sessionmaker
+from tests.conftest import TEST_DATA_KEY
 from tests.factories import make_group, make_mentor
 
 
@@ -27,6 +28,8 @@ def test_reminders_run_dry_then_real_then_nothing_twice(template_db, tmp_path, c
     folder = tmp_path / "demo"
     folder.mkdir()
     shutil.copyfile(template_db, folder / "demo.db")
+    # The demo's key file holds the key the seed encrypts with.
+    (folder / "data.key").write_text(TEST_DATA_KEY)
     _seed(f"sqlite+aiosqlite:///{folder / 'demo.db'}")
     assert main(["users", "promote", "900777", "--role", "coordinator", "--area", "32.02",
                  "--name", "Koor Sukabumi", "--demo", "--folder", str(folder)]) == 0
@@ -58,3 +61,74 @@ def test_promote_refuses_a_coordinator_without_an_area(template_db, tmp_path, ca
     assert main(["users", "promote", "1", "--role", "coordinator", "--demo",
                  "--folder", str(folder)]) == 2
     assert "needs --area" in capsys.readouterr().err
+
+
+# --- the data key --------------------------------------------------------------------------------
+
+def test_key_new_prints_a_fresh_usable_key(capsys):
+    from models import crypto
+
+    assert main(["key", "new"]) == 0
+    first = capsys.readouterr()
+    assert main(["key", "new"]) == 0
+    second = capsys.readouterr().out.strip()
+    key = first.out.strip()
+    assert key != second and len(key) == 44
+    crypto.Keyring(key)  # a valid key
+    assert "keep a copy somewhere safe" in first.err
+
+
+def _run_env(monkeypatch, tmp_path, template_db, *, key: str | None):
+    """`pendamping run` set up against a copy of the template (no .env around)."""
+    import logging
+
+    db = tmp_path / "bot.db"
+    shutil.copyfile(template_db, db)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PENDAMPING_TELEGRAM_TOKEN", "123456:TEST-TOKEN-FOR-THE-CLI-TEST")
+    monkeypatch.setenv("PENDAMPING_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    if key is None:
+        monkeypatch.delenv("PENDAMPING_DATA_KEY", raising=False)
+    else:
+        monkeypatch.setenv("PENDAMPING_DATA_KEY", key)
+    # `run` sets up logging for the process; put the test's back afterwards.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])
+    monkeypatch.setattr(root, "level", root.level)
+    return f"sqlite+aiosqlite:///{db}"
+
+
+def test_run_without_a_key_says_how_to_make_one(monkeypatch, tmp_path, template_db, capsys):
+    _run_env(monkeypatch, tmp_path, template_db, key=None)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "PENDAMPING_DATA_KEY is not set" in err and "pendamping key new" in err
+    assert "Traceback" not in err
+
+
+def test_run_with_another_key_refuses_to_start(monkeypatch, tmp_path, template_db, capsys):
+    from models import crypto
+
+    url = _run_env(monkeypatch, tmp_path, template_db, key=crypto.new_key())
+    _seed(url)  # encrypted with the test key
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "does not open the personal data already stored" in err
+    assert "Traceback" not in err
+
+
+def test_demo_makes_its_key_once_and_says_where(tmp_path, capsys):
+    import stat
+
+    from bot.cli import _demo_settings
+
+    folder = tmp_path / "demo"
+    first = _demo_settings(str(folder))
+    printed = capsys.readouterr().out
+    path = folder / "data.key"
+    assert printed.strip() == f"(Kunci data demo dibuat / demo data key created: {path})"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = _demo_settings(str(folder))
+    assert capsys.readouterr().out == ""
+    assert first.data_key.get_secret_value() == again.data_key.get_secret_value() \
+        == path.read_text().strip()

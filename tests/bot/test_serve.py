@@ -29,7 +29,7 @@ from models import broadcasts as broadcast_queries
 from models.db import create_engine, create_sessionmaker
 from models.enums import Audience, BroadcastStatus, Role
 from models.tables import Broadcast, BroadcastRecipient, Reminder
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, TEST_DATA_KEY
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,6 +132,7 @@ def _env(database_url: str, base_url: str, health_port: int, **extra: str) -> di
         "PENDAMPING_HEALTH_PORT": str(health_port),
         "PENDAMPING_POLL_TIMEOUT_SECONDS": "1",
         "PTB_TIMEDELTA": "true",
+        "PENDAMPING_DATA_KEY": TEST_DATA_KEY,
         **extra,
     })
     return env

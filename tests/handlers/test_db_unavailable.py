@@ -15,7 +15,7 @@ from bot.app import build_application
 from bot.settings import Settings
 from models.db import create_engine, create_sessionmaker
 from models.tables import Mentor
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, TEST_DATA_KEY
 from tests.harness import BotHarness
 
 BUSY = "Sistem sedang sibuk"
@@ -35,7 +35,7 @@ def _settings(database: Path, **changes) -> Settings:
     return Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{database}",
                     admin_ids=[ADMIN_ID], telegram_token="123456:TEST-TOKEN",
                     reminders_enabled=False, broadcasts_enabled=False, throttle_burst=10_000,
-                    **values)
+                    data_key=TEST_DATA_KEY, **values)
 
 
 @pytest.fixture

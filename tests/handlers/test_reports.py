@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.cli import main
 from models.db import create_engine, create_sessionmaker
 from models.tables import AuditLog, Group, Member
+from tests.conftest import TEST_DATA_KEY
 from tests.factories import make_mentor
 from tests.models.test_exchange import NIK, add_personal_data, filled_template, workbook
 from tests.models.test_reports import REGENCY, seed_area
@@ -216,6 +217,8 @@ def test_cli_export_and_import(template_db, tmp_path, capsys):
     folder = tmp_path / "demo"
     folder.mkdir()
     shutil.copyfile(template_db, folder / "demo.db")
+    # The demo's key file holds the key the seed below encrypts with.
+    (folder / "data.key").write_text(TEST_DATA_KEY)
     url = f"sqlite+aiosqlite:///{folder / 'demo.db'}"
 
     async def seed() -> None:

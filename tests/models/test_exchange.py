@@ -26,7 +26,7 @@ async def add_personal_data(session, group: Group, mentor: Mentor) -> Member:
     return await group_queries.add_member(
         session=session, group=group, actor=mentor, joined_on=TODAY,
         data={"name": "Sri Wahyuni", "welfare_category": "hampir_miskin", "role": "anggota",
-              "nik": NIK, "phone": PHONE})
+              "nik": NIK, "phone": PHONE}, consented=True)
 
 
 async def export(session, area: str | None, *, masked: bool):
@@ -178,7 +178,7 @@ def filled_template(ani: Mentor) -> bytes:
     melati = officers("32.02.11.2002", "KUBE Melati",
                       ["Siti Aminah", "Budi Hartono", "Rina Wati", "Joko Susilo", "Dewi Sartika",
                        "Agus Salim"], roles6)
-    melati[0] += [NIK, "0812-9876-5432", "01/04/2026"]
+    melati[0] += [NIK, "0812-9876-5432", "01/04/2026", None, "ya"]
     anggrek = officers("32.02.12.2001", "kube anggrek",
                        ["Tuti", "Wawan", "Yani", "Zaenal", "Ujang"], roles6[:5])
     two_chairs = officers("32.02.11.2003", "KUBE Dua Ketua",
@@ -333,7 +333,7 @@ async def test_export_imports_back_unchanged(session):
         report = await run_import(session, coordinator, content)
         assert report.refused == []
         assert report.groups == {"unchanged": 2} and report.members == {"unchanged": 15}
-    member = (await session.execute(select(Member).where(Member.nik == NIK))).scalar_one()
+    [member] = await group_queries.find_by_nik(session=session, nik=NIK)
     assert member.phone == PHONE
 
 
@@ -386,3 +386,37 @@ async def test_a_new_group_needs_its_households(session):
     assert exchange.refusal_lines(report, "id") == [
         ("• Kelompok baris 2: kelompok baru tanpa anggota: isi minimal 5 KK-nya di lembar "
          "Anggota")]
+
+
+async def test_import_keeps_new_nik_and_phone_only_with_consent(session):
+    area = await seed_area(session)
+    await run_import(session, area.coordinator, filled_template(area.mentors["ani"]))
+    content = workbook([], [
+        ["32.02.11.2002", "KUBE Melati", "Budi Hartono", None, None, "3202114507800002",
+         "0812-1111-2222", None, None, "ya"],                                   # 2 agreed
+        ["32.02.11.2002", "KUBE Melati", "Rina Wati", None, None, "3202114507800003",
+         "0812-3333-4444"],                                                     # 3 no answer
+        ["32.02.11.2002", "KUBE Melati", "Joko Susilo", None, None, None, "0812-5555-6666",
+         None, None, "tidak"],                                                  # 4 refused
+        ["32.02.11.2002", "KUBE Melati", "Siti Aminah", None, None, NIK],      # 5 known NIK
+    ])
+    report = await run_import(session, area.coordinator, content)
+    assert report.refused == [] and report.without_consent == [3, 4]
+    assert report.members == {"updated": 1, "unchanged": 3}
+    members = {m.name: m for m in await group_queries.find_by_nik(
+        session=session, nik="3202114507800002")}
+    budi = members["Budi Hartono"]
+    assert (budi.phone, budi.consent_by) == ("+6281211112222", area.coordinator.id)
+    assert budi.consent_at == NOW
+    assert await group_queries.find_by_nik(session=session, nik="3202114507800003") == []
+    rina = (await session.execute(select(Member).where(Member.name == "Rina Wati"))).scalar_one()
+    assert (rina.phone, rina.consent_at) == (None, None)
+    text = exchange.report_text(report, "id", "kube.xlsx")
+    assert "Anggota baris 3–4: NIK/nomor HP baru tidak disimpan" in text
+    assert "Setuju NIK/HP dicatat" in text
+
+    book, _ = await export(session, REGENCY, masked=True)
+    consent = dict(zip(column(book["Anggota"], "Nama KK"),
+                       column(book["Anggota"], "Setuju NIK/HP dicatat"), strict=True))
+    assert consent["Budi Hartono"] == "ya" and consent["Rina Wati"] is None
+    assert consent["Siti Aminah"] == "ya"  # imported with "ya" by filled_template

@@ -78,3 +78,198 @@ def test_migrations_on_postgresql_match_models_and_downgrade_cleanly():
         assert "visit" in asyncio.run(inspect_schema(tables))
     finally:
         asyncio.run(execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+# --- 0005: existing personal data is encrypted, and decrypted again on the way down -----------
+
+NIK = "3202114507800001"
+PHONE = "+6281298765432"
+MENTOR_PHONE = "+6281234567890"
+DRAFT = {"draft:group": {"members": [{"name": "Sri Wahyuni", "nik": NIK, "phone": PHONE}]}}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db(request, tmp_path):
+    """The URL of an empty database (a SQLite file, or a PostgreSQL schema of its own)."""
+    import asyncio
+    import os
+    import secrets
+
+    from sqlalchemy import text
+
+    from models.db import create_engine as create_async_engine
+    from models.db import with_search_path
+    from tests.conftest import PG_URL_VARIABLE, _reachable, postgresql_url
+
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+        return
+    base_url = postgresql_url()
+    if base_url is None:
+        pytest.skip(f"{PG_URL_VARIABLE} not set: PostgreSQL tests skipped")
+    if (problem := asyncio.run(_reachable(base_url))) is not None:
+        pytest.skip(f"PostgreSQL unreachable ({problem}): PostgreSQL tests skipped")
+    schema = f"m_{os.getpid()}_{secrets.token_hex(4)}"
+
+    async def execute(statement: str) -> None:
+        engine = create_async_engine(base_url)
+        async with engine.begin() as connection:
+            await connection.execute(text(statement))
+        await engine.dispose()
+
+    asyncio.run(execute(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield with_search_path(base_url, schema)
+    finally:
+        asyncio.run(execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def _run(url: str, work):
+    """Runs ``work(connection)`` (sync) in a transaction on ``url``; returns its result."""
+    import asyncio
+
+    from models.db import create_engine as create_async_engine
+
+    async def main():
+        engine = create_async_engine(url)
+        try:
+            async with engine.begin() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def _seed_plain(connection) -> None:
+    """Rows as revision 0003 stored them: NIKs, phones and drafts in clear."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def table(table_name, **columns):
+        return sa.table(table_name, *(sa.column(key, kind) for key, kind in columns.items()))
+
+    connection.execute(table("area", code=sa.String, parent_code=sa.String, level=sa.Integer,
+                             name=sa.String).insert(),
+                       [{"code": "32.02.11.2002", "parent_code": "32.02.11", "level": 4,
+                         "name": "Sekarwangi"}])
+    connection.execute(table("mentor", id=sa.Integer, telegram_id=sa.BigInteger, name=sa.String,
+                             phone=sa.String, role=sa.String, status=sa.String,
+                             language=sa.String, created_at=sa.DateTime(timezone=True)).insert(),
+                       [{"id": 1, "telegram_id": 700001, "name": "Siti Rahma",
+                         "phone": MENTOR_PHONE, "role": "mentor", "status": "active",
+                         "language": "id", "created_at": at}])
+    connection.execute(table("kube_group", id=sa.Integer, name=sa.String, village_code=sa.String,
+                             business_type=sa.String, binding_ties=sa.JSON, formed_on=sa.Date,
+                             stage=sa.String, visit_interval_days=sa.Integer,
+                             mentor_id=sa.Integer, created_at=sa.DateTime(timezone=True)
+                             ).insert(),
+                       [{"id": 1, "name": "KUBE Mawar", "village_code": "32.02.11.2002",
+                         "business_type": "ternak", "binding_ties": [], "stage": "tumbuh",
+                         "formed_on": date(2026, 3, 1), "visit_interval_days": 30,
+                         "mentor_id": 1, "created_at": at}])
+    connection.execute(table("member", id=sa.Integer, group_id=sa.Integer, name=sa.String,
+                             welfare_category=sa.String, role=sa.String, nik=sa.String,
+                             phone=sa.String, joined_on=sa.Date).insert(),
+                       [{"id": 1, "group_id": 1, "name": "Sri Wahyuni", "welfare_category":
+                         "miskin", "role": "ketua", "nik": NIK, "phone": PHONE,
+                         "joined_on": date(2026, 3, 1)},
+                        {"id": 2, "group_id": 1, "name": "Budi", "welfare_category": "miskin",
+                         "role": "anggota", "nik": None, "phone": None,
+                         "joined_on": date(2026, 3, 1)}])
+    connection.execute(table("user_data", user_id=sa.BigInteger, data=sa.JSON,
+                             updated_at=sa.DateTime(timezone=True)).insert(),
+                       [{"user_id": 700001, "data": DRAFT, "updated_at": at}])
+    connection.execute(table("audit_log", id=sa.Integer, at=sa.DateTime(timezone=True),
+                             actor_telegram_id=sa.BigInteger, action=sa.String,
+                             entity=sa.String, entity_id=sa.Integer, new=sa.JSON).insert(),
+                       [{"id": 1, "at": at, "actor_telegram_id": 700001, "action": "create",
+                         "entity": "member", "entity_id": 1,
+                         "new": {"name": "Sri Wahyuni", "nik": "***0001", "phone": "***5432",
+                                 "role": "ketua"}},
+                        {"id": 2, "at": at, "actor_telegram_id": 700001, "action": "create",
+                         "entity": "mentor", "entity_id": 1,
+                         "new": {"name": "Siti Rahma", "phone": "***7890"}}])
+
+
+def _read(connection) -> dict:
+    import json
+
+    from sqlalchemy import text
+
+    def rows(sql):
+        return [tuple(row) for row in connection.execute(text(sql))]
+
+    def as_dict(value):
+        return json.loads(value) if isinstance(value, str) else value
+
+    return {
+        "member": rows("SELECT id, nik, phone FROM member ORDER BY id"),
+        "hashes": rows("SELECT id, nik_hash, phone_hash FROM member ORDER BY id")
+        if "nik_hash" in {c["name"] for c in inspect(connection).get_columns("member")}
+        else None,
+        "mentor": rows("SELECT phone FROM mentor")[0][0],
+        "draft": rows("SELECT data FROM user_data")[0][0],
+        "audit": {entity: as_dict(new) for entity, new in rows(
+            "SELECT entity, new FROM audit_log ORDER BY id")},
+        "version": rows("SELECT version_num FROM alembic_version")[0][0],
+    }
+
+
+def test_0005_encrypts_existing_rows_and_downgrade_decrypts(empty_db):
+    import json
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from models import crypto
+
+    upgrade_sync(empty_db, "0003")
+    _run(empty_db, _seed_plain)
+    upgrade_sync(empty_db, "0005")
+    ring = crypto.keyring()
+    after = _run(empty_db, _read)
+    [(_, nik, phone), (_, no_nik, no_phone)] = after["member"]
+    assert ring.decrypt(nik, "member.nik") == NIK and ring.decrypt(phone, "member.phone") == PHONE
+    assert (no_nik, no_phone) == (None, None)
+    assert after["hashes"] == [(1, ring.lookup_hash(NIK, "nik"),
+                                ring.lookup_hash(PHONE, "phone")), (2, None, None)]
+    assert ring.decrypt(after["mentor"], "mentor.phone") == MENTOR_PHONE
+    assert json.loads(ring.decrypt(after["draft"], "user_data.data")) == DRAFT
+    assert NIK not in str(after) and "81298765432" not in str(after) \
+        and "81234567890" not in str(after)
+    # The trail keeps what happened, not whose data it was.
+    assert after["audit"]["member"] == {"name": "***", "nik": "***", "phone": "***",
+                                        "role": "ketua"}
+    assert after["audit"]["mentor"] == {"name": "Siti Rahma", "phone": "***"}
+
+    def change_audit(connection):
+        connection.execute(text("UPDATE audit_log SET action = 'x' WHERE id = 1"))
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        _run(empty_db, change_audit)
+
+    downgrade_sync(empty_db, "0003")
+    before = _run(empty_db, _read)
+    assert before["member"] == [(1, NIK, PHONE), (2, None, None)]
+    assert before["mentor"] == MENTOR_PHONE
+    draft = before["draft"]
+    assert (json.loads(draft) if isinstance(draft, str) else draft) == DRAFT
+    _run(empty_db, change_audit)  # no longer locked at 0003
+
+
+def test_0005_without_a_key_refuses_to_run_over_plain_data(empty_db, monkeypatch, tmp_path):
+    from models import crypto
+
+    upgrade_sync(empty_db, "0003")
+    _run(empty_db, _seed_plain)
+    monkeypatch.setattr(crypto, "_keyring", None)
+    monkeypatch.delenv(crypto.KEY_VARIABLE, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env around
+    with pytest.raises(crypto.MissingKey) as error:
+        upgrade_sync(empty_db, "0005")
+    assert "pendamping key new" in str(error.value) and "personal data" in str(error.value)
+    assert _run(empty_db, _read)["version"] == "0003"

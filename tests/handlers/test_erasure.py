@@ -1,0 +1,219 @@
+"""/hapus_anggota through the real Application: who may erase whose data, what stays."""
+
+from __future__ import annotations
+
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select, text
+
+from models import groups as group_queries
+from models.enums import Role
+from models.tables import AuditLog, Member
+from tests.conftest import ADMIN_ID, TODAY
+from tests.factories import (
+    DISTRICT_ELSEWHERE,
+    REGENCY_SUKABUMI,
+    make_group,
+    make_mentor,
+    rows,
+    shown,
+)
+
+MENTOR = 700301
+OTHER = 700302
+NIK = "3202114507800001"
+PHONE = "+6281298765432"
+
+
+async def group_with_household(session, telegram_id: int = MENTOR, name: str = "KUBE Mawar",
+                               village: str = "32.02.11.2002"):
+    """A mentor's group of 7, one of them Sri Wahyuni with NIK and phone (consent given)."""
+    mentor = await make_mentor(session, telegram_id=telegram_id,
+                               area_code=village.rsplit(".", 1)[0])
+    group = await make_group(session, mentor, name=name, village_code=village, members=6)
+    member = await group_queries.add_member(
+        session=session, group=group, actor=mentor, joined_on=TODAY, consented=True,
+        data={"name": "Sri Wahyuni", "welfare_category": "hampir_miskin", "role": "anggota",
+              "nik": NIK, "phone": PHONE})
+    return mentor, group, member
+
+
+async def stored(session, member_id: int) -> Member:
+    """The household as the bot left it (the bot writes through its own connection)."""
+    await session.rollback()
+    return await session.get(Member, member_id, populate_existing=True)
+
+
+async def erase_through_the_bot(chat, group_label: str, member_name: str) -> None:
+    await chat.send("/hapus_anggota")
+    await chat.press(group_label)
+    await chat.press(member_name)
+    await chat.press("Permintaan keluarga")
+    await chat.press("🗑 Ya, hapus")
+
+
+async def test_mentor_erases_own_member_counts_and_audit_stay(bot, session):
+    _, group, member = await group_with_household(session)
+    group_id, member_id = group.id, member.id
+    before = len(await group_queries.active_members(session=session, group_id=group_id))
+    chat = bot.chat(MENTOR)
+    await chat.send("/hapus_anggota")
+    assert "atas permintaan keluarga" in chat.texts()[-2]
+    assert chat.buttons() == ["KUBE Mawar – Sekarwangi"]
+    await chat.press("KUBE Mawar – Sekarwangi")
+    assert "Sri Wahyuni (anggota)" in chat.buttons()
+    await chat.press("Sri Wahyuni (anggota)")
+    assert chat.buttons() == ["Permintaan keluarga", "Persetujuan dicabut", "Salah dicatat"]
+    await chat.press("Persetujuan dicabut")
+    confirm = chat.last_text()
+    assert "Hapus data pribadi Sri Wahyuni (KUBE Mawar)?" in confirm
+    assert "jumlah anggota kelompok tetap" in confirm
+    assert chat.buttons() == ["🗑 Ya, hapus", "❌ Batal"]
+    await chat.press("🗑 Ya, hapus")
+    done = chat.last_text()
+    assert f"(dihapus #{member_id})" in done and f"tetap {before} KK" in done
+
+    row = await stored(session, member_id)
+    assert (row.name, row.nik, row.phone, row.nik_hash, row.phone_hash) == (
+        f"(dihapus #{member_id})", None, None, None, None)
+    assert (row.welfare_category, row.role, row.left_on) == ("hampir_miskin", "anggota", None)
+    assert row.erased_at is not None
+    assert len(await group_queries.active_members(session=session, group_id=group_id)) == before
+    assert await group_queries.find_by_nik(session=session, nik=NIK) == []
+    # No trace of the values anywhere in the member table.
+    everything = str([tuple(r) for r in await session.execute(text("SELECT * FROM member"))])
+    assert "Sri Wahyuni" not in everything and "81298765432" not in everything
+
+    erasure = (await session.execute(select(AuditLog).where(
+        AuditLog.action == "erase"))).scalar_one()
+    assert (erasure.entity, erasure.entity_id, erasure.actor_telegram_id) == (
+        "member", member_id, MENTOR)
+    assert erasure.new == {"group_id": group_id, "reason": "cabut",
+                           "erased": ["name", "nik", "phone"]}
+    trail = str([(a.old, a.new) for a in await rows(session, AuditLog)])
+    assert "Sri Wahyuni" not in trail and NIK not in trail and "5432" not in trail
+
+    # Nothing left to erase in that household: it is no longer offered.
+    await chat.send("/hapus_anggota")
+    await chat.press("KUBE Mawar – Sekarwangi")
+    assert all("dihapus" not in b for b in chat.buttons())
+
+
+async def test_other_mentors_forged_buttons_are_refused(bot, session):
+    _, group, member = await group_with_household(session)
+    await group_with_household(session, telegram_id=OTHER, name="KUBE Melati",
+                               village="32.02.11.2003")
+    chat = bot.chat(OTHER)
+    await chat.send("/hapus_anggota")
+    assert chat.buttons() == ["KUBE Melati – Pamuruyan"]
+    # Someone else's group and household, by forged buttons, at each step.
+    await chat.press_data(f"hps:grp:{group.id}")
+    assert "bukan wewenang Anda" in chat.callback_answers()[-1].text
+    await chat.press("KUBE Melati – Pamuruyan")
+    await chat.press_data(f"hps:mem:{group.id}:{member.id}")
+    assert "bukan wewenang Anda" in chat.callback_answers()[-1].text
+    # The own group's id with a foreign household's id is refused too.
+    own = (await group_queries.visible_groups(
+        session=session, actor=await _mentor(session, OTHER)))[0]
+    await chat.press_data(f"hps:mem:{own.id}:{member.id}")
+    assert "bukan wewenang Anda" in chat.callback_answers()[-1].text
+    row = await stored(session, member.id)
+    assert (row.name, row.nik) == ("Sri Wahyuni", NIK)
+    assert (await session.execute(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "erase"))).scalar_one() == 0
+
+
+async def _mentor(session, telegram_id):
+    from models import mentors as mentor_queries
+
+    return await mentor_queries.get_by_telegram_id(session=session, telegram_id=telegram_id)
+
+
+async def test_coordinator_erases_in_the_area_only(bot, session):
+    _, group, member = await group_with_household(session)
+    # A group far away, so the outside coordinator has a conversation to forge buttons in.
+    far = await make_mentor(session, telegram_id=700399, area_code=DISTRICT_ELSEWHERE)
+    await make_group(session, far, name="KUBE Makassar", village_code="73.71.01.1001")
+    await make_mentor(session, telegram_id=810401, name="Koor Makassar",
+                      area_code=DISTRICT_ELSEWHERE, role=Role.COORDINATOR)
+    await make_mentor(session, telegram_id=810402, name="Koor Sukabumi",
+                      area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
+
+    outsider = bot.chat(810401)
+    await outsider.send("/hapus_anggota")
+    assert outsider.buttons() == ["KUBE Makassar – Bontorannu"]
+    await outsider.press_data(f"hps:grp:{group.id}")
+    assert "bukan wewenang Anda" in outsider.callback_answers()[-1].text
+    assert (await stored(session, member.id)).nik == NIK
+
+    coordinator = bot.chat(810402)
+    await erase_through_the_bot(coordinator, "KUBE Mawar – Sekarwangi", "Sri Wahyuni")
+    assert "Data pribadi sudah dihapus" in coordinator.last_text()
+    assert (await stored(session, member.id)).nik is None
+    erasure = (await session.execute(select(AuditLog).where(
+        AuditLog.action == "erase"))).scalar_one()
+    assert erasure.actor_telegram_id == 810402 and erasure.new["reason"] == "permintaan"
+
+
+async def test_a_stale_confirmation_erases_nothing_twice(bot, session):
+    _, _, member = await group_with_household(session)
+    chat = bot.chat(MENTOR)
+    await chat.send("/hapus_anggota")
+    await chat.press("KUBE Mawar – Sekarwangi")
+    await chat.press("Sri Wahyuni (anggota)")
+    await chat.press("Salah dicatat")
+    # Meanwhile the household is erased another way (here: by the queries directly).
+    current = await stored(session, member.id)
+    await group_queries.erase_member(session=session, member=current,
+                                     actor=await _mentor(session, MENTOR), reason="permintaan")
+    await chat.press("🗑 Ya, hapus")
+    assert "sudah dihapus" in chat.last_text()
+    assert (await session.execute(select(func.count()).select_from(AuditLog).where(
+        AuditLog.action == "erase"))).scalar_one() == 1
+
+
+async def test_export_shows_the_erased_member_without_data_and_audit_lists_it(bot, session):
+    _, _, member = await group_with_household(session)
+    chat = bot.chat(MENTOR)
+    await erase_through_the_bot(chat, "KUBE Mawar – Sekarwangi", "Sri Wahyuni")
+    admin = bot.chat(ADMIN_ID, first_name="Admin")
+    document = (await admin.send("/ekspor"))[-1]
+    book = load_workbook(io.BytesIO(document.document_bytes))
+    sheet = book["Anggota"]
+    headers = [c.value for c in sheet[1]]
+    found = {row[headers.index("ID anggota")]: row for row in sheet.iter_rows(min_row=2,
+                                                                              values_only=True)}
+    erased = found[member.id]
+    assert erased[headers.index("Nama KK")] == f"(dihapus #{member.id})"
+    assert erased[headers.index("NIK")] is None and erased[headers.index("No. HP")] is None
+    assert erased[headers.index("Kategori")] == "hampir miskin"
+    assert len(found) == 7  # every household still counted
+    await admin.send("/audit")
+    assert f"erase member {member.id}" in admin.last_text()
+    assert "Sri" not in shown(admin.messages())
+
+
+async def test_command_is_in_the_menu_and_help(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/bantuan")
+    assert "/hapus_anggota" in chat.last_text()
+    assert "hapus_anggota" in [c["command"] for c in bot.server.commands()]
+    await chat.send("/hapus_anggota")
+    assert "Belum ada kelompok" in chat.last_text()
+
+
+async def test_strangers_pending_and_inactive_users_are_refused(bot, session):
+    from models.enums import MentorStatus
+
+    _, _, member = await group_with_household(session)
+    await make_mentor(session, telegram_id=990002, status=MentorStatus.PENDING)
+    await make_mentor(session, telegram_id=990003, status=MentorStatus.INACTIVE)
+    for telegram_id, refusal in ((990001, "belum terdaftar"), (990002, "menunggu persetujuan"),
+                                 (990003, "tidak aktif")):
+        chat = bot.chat(telegram_id)
+        await chat.send("/hapus_anggota")
+        assert refusal in chat.last_text()
+        await chat.press_data(f"hps:mem:1:{member.id}")
+    assert (await stored(session, member.id)).nik == NIK

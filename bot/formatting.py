@@ -12,7 +12,8 @@ from datetime import date
 from babel.dates import format_date as _babel_format_date
 from babel.numbers import format_currency
 
-__all__ = ["format_date", "format_date_short", "format_rupiah", "format_weekday_date"]
+__all__ = ["format_date", "format_date_short", "format_month", "format_rupiah",
+           "format_weekday_date"]
 
 # English dates use the day-month-year order too ("25 November 2026"), and the "en"
 # locale's month abbreviations ("Sep", where en_GB now says "Sept").
@@ -48,6 +49,11 @@ def format_date(d: date, lang: str = "id") -> str:
 def format_date_short(d: date, lang: str = "id") -> str:
     """Formats a date with the month abbreviated: "25 Nov 2026" ("1 Agu 2026" / "1 Aug 2026")."""
     return _babel_format_date(d, "d MMM y", locale=_date_locale(lang))
+
+
+def format_month(d: date, lang: str = "id") -> str:
+    """Formats the month of a date: "Februari 2026" / "February 2026"."""
+    return _babel_format_date(d, "LLLL y", locale=_date_locale(lang))
 
 
 def format_weekday_date(d: date, lang: str = "id") -> str:

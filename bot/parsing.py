@@ -8,6 +8,7 @@ may contain personal data (names, NIKs, phone numbers).
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 import unicodedata
@@ -20,9 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
-from babel.dates import get_day_names
+from babel.dates import get_day_names, get_month_names
 from babel.numbers import NumberFormatError, parse_decimal
 from dateparser.date import DateDataParser
+from num2words import num2words
 from rapidfuzz import fuzz, process
 
 from models.enums import OFFICER_ROLES, MemberRole, WelfareCategory
@@ -33,12 +35,18 @@ __all__ = [
     "group_problems",
     "is_skip",
     "mask_nik",
+    "mask_numbers",
     "mask_phone",
+    "nonexistent_date",
     "parse_amount",
     "parse_count",
     "parse_date",
+    "parse_group_name",
+    "parse_leading_count",
+    "parse_member_fields",
     "parse_member_line",
     "parse_member_lines",
+    "parse_person_name",
     "parse_phone",
     "province_codes",
     "validate_nik",
@@ -71,8 +79,12 @@ _DATE_WORDS = {
     "kmarin": "kemarin",
     "yg": "yang",
     "hr": "hari",
-    "tgl": "tanggal",
-    "tggl": "tanggal",
+    # "tanggal" announces a date and says nothing about it; dateparser, which reads one
+    # language per text, would miss "tgl 1 january".
+    "tanggal": "",
+    "tgl": "",
+    "tggl": "",
+    "tanggalnya": "",
     "mgg": "minggu",
     "mg": "minggu",
     "bln": "bulan",
@@ -161,6 +173,10 @@ def _numeric_parts(cleaned: str) -> tuple[int | None, int, int, int | None] | No
     return (int(year) if year else None), int(month), int(day), (len(year) if year else None)
 
 
+# A two-digit year is this century's up to this many years after today, else the last's.
+TWO_DIGIT_YEARS_AHEAD = 30
+
+
 def parse_date(text: str, *, today: date) -> date | None:
     """Parses a date typed by a mentor, relative to ``today``; None if it is not a date.
 
@@ -169,8 +185,9 @@ def parse_date(text: str, *, today: date) -> date | None:
     "2026-11-25", weekday names ("senin": the most recent Monday, today if it is Monday;
     "senin lalu": strictly before today), "today", "yesterday". A day and month without a
     year is the most recent such date not after today. A full date in the future is returned
-    as typed (the caller checks ranges). Bare numbers ("5"), months alone ("november") and
-    times ("jam 10") are refused.
+    as typed (the caller checks ranges). A two-digit year is this century's up to
+    TWO_DIGIT_YEARS_AHEAD years after today ("25/11/30" is 2030), else the last century's.
+    Bare numbers ("5"), months alone ("november") and times ("jam 10") are refused.
     """
     try:
         if not isinstance(text, str) or len(text) > _MAX_INPUT:
@@ -199,10 +216,64 @@ def parse_date(text: str, *, today: date) -> date | None:
                 return None
             if year is not None and year_digits == 4 and result.year != year:
                 return None
-            if year is not None and year_digits == 2 and result.year % 100 != year:
-                return None
+            if year is not None and year_digits == 2:
+                if result.year % 100 != year:
+                    return None
+                # dateparser puts "25/11/30" in 1930 (the past is preferred); a mentor means
+                # 2030: this century, unless that is more than TWO_DIGIT_YEARS_AHEAD away.
+                century = 2000 if 2000 + year <= today.year + TWO_DIGIT_YEARS_AHEAD else 1900
+                result = date(century + year, month, day)  # ValueError (29/02) → None
         return result
     except Exception:  # noqa: BLE001 - dateparser has surprising failure modes; never raise.
+        return None
+
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s*([/.\-])\s*(\d{1,2})(?:\s*\2\s*(\d{4}|\d{2}))?")
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})\s*([/.\-])\s*(\d{1,2})\s*\2\s*(\d{1,2})")
+_DAY_MONTHNAME_YEAR = re.compile(r"(\d{1,2}) ([^\W\d_]+)\.?(?: (\d{4}))?")
+
+
+@lru_cache(maxsize=1)
+def _month_numbers() -> dict[str, int]:
+    """Lowercase month names (wide and abbreviated, Indonesian and English) → 1..12."""
+    names: dict[str, int] = {"nopember": 11, "agt": 8, "sept": 9, "peb": 2, "pebruari": 2}
+    for locale in ("id", "en"):
+        for width in ("wide", "abbreviated"):
+            for number, name in get_month_names(width, locale=locale).items():
+                names[_clean(name).rstrip(".")] = number
+    return names
+
+
+def nonexistent_date(text: str) -> tuple[int, int, int | None] | None:
+    """(day, month, year or None) when ``text`` names a day its month does not have
+    ("31/02/2026", "30 Februari", "2026-04-31", "29/02/2025"); None otherwise (a real date or
+    no date at all). A two-digit year is read as 20yy. For the caller's "that day does not
+    exist" answer: :func:`parse_date` returns None for such a text, like for any non-date.
+    """
+    try:
+        if not isinstance(text, str) or len(text) > _MAX_INPUT:
+            return None
+        cleaned = _normalise_date_text(text)
+        if match := _YEAR_MONTH_DAY.fullmatch(cleaned):
+            year, month, day = int(match[1]), int(match[3]), int(match[4])
+        elif match := _DAY_MONTH_YEAR.fullmatch(cleaned):
+            day, month = int(match[1]), int(match[3])
+            year = int(match[4]) if match[4] else None
+            if year is not None and len(match[4]) == 2:
+                year += 2000
+        elif match := _DAY_MONTHNAME_YEAR.fullmatch(cleaned):
+            month = _month_numbers().get(match[2])
+            if month is None:
+                return None
+            day, year = int(match[1]), int(match[3]) if match[3] else None
+        else:
+            return None
+        if not 1 <= month <= 12 or day < 1 or (year is not None and not 1 <= year <= 9999):
+            return None
+        # Without a year, 29 February exists (in leap years).
+        last = calendar.monthrange(year if year is not None else 2000, month)[1]
+        return (day, month, year) if day > last else None
+    except Exception:  # noqa: BLE001 - never raise on user text
         return None
 
 
@@ -237,6 +308,8 @@ _AMOUNT_SEGMENT = re.compile(
 _ENGLISH_GROUPS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _CURRENCY_PREFIX = re.compile(r"^(?:rp\.?|idr)\s*")
 _CURRENCY_SUFFIX = re.compile(r"\s*(?:,-|\.-|,\u2013|rupiah|idr|rp)$")
+# A loss: a minus (or the dash or minus sign phones put instead), or the word.
+_LOSS = re.compile(r"^(?:-|\u2212|\u2013|minus|rugi|kerugian|loss)\s*")
 
 
 def _decimal(number: str, *, with_unit: bool) -> Decimal | None:
@@ -258,7 +331,7 @@ def _decimal(number: str, *, with_unit: bool) -> Decimal | None:
         return None
 
 
-def parse_amount(text: str) -> int | None:
+def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
     """Parses a whole Rupiah amount; None for garbage, negatives, fractions or > 100 miliar.
 
     Accepts "Rp 250.000", "Rp250.000,00", "Rp 1.250.000,-", "1.500.000", "1500000", "250rb",
@@ -267,6 +340,10 @@ def parse_amount(text: str) -> int | None:
     decimal mark); a lone dot before a multiplier is a decimal point ("1.5jt" = 1.500.000)
     while "1.500" without one is 1500. Amounts whose Rupiah value is not whole ("1,5") are
     refused rather than rounded. "-" is not an amount: check :func:`is_skip` first.
+
+    With ``allow_loss`` (a profit, which can be a loss) a negative amount is read too:
+    "-250rb", "-Rp 250.000" (as :func:`bot.formatting.format_rupiah` writes it), "Rp -250.000",
+    "rugi 250rb", "minus 250rb"; never for money received or counted.
     """
     try:
         if not isinstance(text, str) or len(text) > 64:
@@ -274,8 +351,12 @@ def parse_amount(text: str) -> int | None:
         cleaned = _clean(text)
         cleaned = _CURRENCY_SUFFIX.sub("", cleaned)
         cleaned = _CURRENCY_PREFIX.sub("", cleaned).strip().rstrip(".!")
+        sign = 1
+        if allow_loss and (loss := _LOSS.match(cleaned)):
+            sign = -1
+            cleaned = _CURRENCY_PREFIX.sub("", cleaned[loss.end():]).strip()
         if not cleaned or not cleaned[0].isdigit():
-            return None  # also refuses negatives
+            return None  # also refuses negatives (and a second minus)
         total = Decimal(0)
         previous_multiplier = None
         position = 0
@@ -299,7 +380,7 @@ def parse_amount(text: str) -> int | None:
             position = match.end()
         if total != total.to_integral_value() or total < 0 or total > MAX_AMOUNT:
             return None
-        return int(total)
+        return sign * int(total)
     except Exception:  # noqa: BLE001 - never raise on user text
         return None
 
@@ -353,70 +434,86 @@ def is_skip(text: str) -> bool:
 # Counts
 # --------------------------------------------------------------------------------------
 
-_UNITS_ID = {
-    "nol": 0,
-    "satu": 1,
-    "dua": 2,
-    "tiga": 3,
-    "empat": 4,
-    "lima": 5,
-    "enam": 6,
-    "tujuh": 7,
-    "delapan": 8,
-    "sembilan": 9,
-}
-# fmt: off
-_EN_WORDS = [
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen", "twenty",
-]
-# fmt: on
+# Number words are read up to this; larger counts are typed in digits.
+MAX_COUNT_WORDS = 1000
 _COUNT_UNITS = re.compile(
     r"\s*(?:orang|org|kk|keluarga|kepala keluarga|anggota|rumah tangga|ruta|"
     r"people|persons?|members?|households?)\.?$"
 )
+_DIGIT_COUNT = re.compile(r"\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,9}")
 
 
 @lru_cache(maxsize=1)
 def _count_words() -> dict[str, int]:
-    """Number words: 0-99 in Indonesian ("tujuh", "sebelas", "dua puluh satu"), 0-20 in English."""
-    words = dict(_UNITS_ID)
-    words["sepuluh"] = 10
-    words["sebelas"] = 11
-    for word, value in _UNITS_ID.items():
-        if value >= 2:
-            words[f"{word} belas"] = 10 + value
-    for tens_word, tens in _UNITS_ID.items():
-        if tens < 2:
-            continue
-        words[f"{tens_word} puluh"] = tens * 10
-        for unit_word, unit in _UNITS_ID.items():
-            if unit:
-                words[f"{tens_word} puluh {unit_word}"] = tens * 10 + unit
-    for value, word in enumerate(_EN_WORDS):
-        words[word] = value
-    words.update({key.replace(" ", ""): value for key, value in list(words.items())})
+    """Number words, 0 to MAX_COUNT_WORDS, in Indonesian ("tujuh", "dua belas", "seratus
+    lima") and English ("seven", "twenty-one", "one hundred and five"), as num2words spells
+    them, and as phones mangle them ("duapuluh", "twenty one", "one hundred five")."""
+    words: dict[str, int] = {}
+    for value in range(MAX_COUNT_WORDS + 1):
+        for lang in ("id", "en"):
+            spelt = _clean(num2words(value, lang=lang).replace("-", " ").replace(",", ""))
+            for variant in (spelt, spelt.replace(" and ", " "), spelt.replace(" ", "")):
+                words.setdefault(variant, value)
     return words
 
 
-def parse_count(text: str, *, minimum: int, maximum: int) -> int | None:
-    """Parses a whole count within [minimum, maximum]: "7", "7 orang", "7 KK", "tujuh", "dua belas".
+_WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
-    Number words are Indonesian (nol to sembilan puluh sembilan) or English (zero to twenty).
-    None when the text is not a count or is out of range.
+
+def _read_count(cleaned: str) -> int | None:
+    """The count in ``cleaned`` (digits, Indonesian grouping or number words); None if none."""
+    if _DIGIT_COUNT.fullmatch(cleaned):
+        return int(cleaned.replace(".", ""))
+    return _count_words().get(_WORD_HYPHEN.sub(" ", cleaned))
+
+
+def parse_count(text: str, *, minimum: int, maximum: int) -> int | None:
+    """Parses a whole count within [minimum, maximum]: "7", "7 orang", "7 KK", "1.000",
+    "tujuh", "dua belas", "seratus", "twenty-one".
+
+    Number words go up to MAX_COUNT_WORDS (1000), in Indonesian or English. None when the text
+    is not a count or is out of range. Every question asking "how many" reads its answer here
+    (or through :func:`parse_leading_count`), so they all understand the same words.
     """
-    if not isinstance(text, str) or len(text) > 40:
-        return None
-    cleaned = _COUNT_UNITS.sub("", _clean(text)).strip()
-    if re.fullmatch(r"\d{1,9}", cleaned):
-        value = int(cleaned)
-    else:
-        found = _count_words().get(cleaned)
-        if found is None:
+    try:
+        if not isinstance(text, str) or len(text) > 60:
             return None
-        value = found
-    return value if minimum <= value <= maximum else None
+        value = _read_count(_COUNT_UNITS.sub("", _clean(text)).strip())
+        return value if value is not None and minimum <= value <= maximum else None
+    except Exception:  # noqa: BLE001 - never raise on user text
+        return None
+
+
+# The longest number words below 1000: "one hundred and ninety nine" (5 words).
+_LONGEST_COUNT_WORDS = 6
+
+
+def parse_leading_count(text: str, *, minimum: int, maximum: int) -> tuple[int, str] | None:
+    """A count at the start of ``text`` and what follows it: "10 ekor kambing" → (10, "ekor
+    kambing"), "sepuluh ekor" → (10, "ekor"), "1.000 bibit" → (1000, "bibit"), "10ekor" →
+    (10, "ekor"), "25" → (25, ""). The words are read as by :func:`parse_count`, the longest
+    number first; the rest keeps its letters' case. None without a count in range first.
+    """
+    try:
+        if not isinstance(text, str) or len(text) > 200:
+            return None
+        cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
+        if match := _DIGIT_COUNT.match(cleaned):
+            rest = cleaned[match.end():]
+            if rest and not (rest[0].isspace() or rest[0].isalpha()):
+                return None  # "1,5 ekor", "12.34", "10/ekor": not a count and its unit
+            value = int(match[0].replace(".", ""))
+            return (value, rest.strip()) if minimum <= value <= maximum else None
+        words = cleaned.split(" ")
+        for size in range(min(len(words), _LONGEST_COUNT_WORDS), 0, -1):
+            value = _read_count(_clean(" ".join(words[:size])))
+            if value is not None:
+                if not minimum <= value <= maximum:
+                    return None
+                return value, " ".join(words[size:])
+        return None
+    except Exception:  # noqa: BLE001 - never raise on user text
+        return None
 
 
 # --------------------------------------------------------------------------------------
@@ -597,21 +694,55 @@ def _match_word(field: str) -> tuple[str, str] | None:
     return _ALIASES[best[0]] if best else None
 
 
-def _clean_name(field: str) -> str | None:
-    """The name with spaces normalised, title-cased if typed all lower or all upper case.
+def parse_person_name(text: str) -> str | None:
+    """A person's name as on the KTP and the family card: spaces tidied, title-cased if typed
+    all lower or all upper case; None if it is not one.
 
-    None if it is not a plausible name (2-100 characters: letters, spaces, . ' -).
+    Letters of any script, spaces and . ' - only, 2-100 characters with two letters at least:
+    no digits, emoji or other symbols, which have no place in the official records these
+    names are matched against (the answer to a refused name says so, with an example).
     """
-    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", field)).strip()
+    if not isinstance(text, str) or len(text) > 300:
+        return None
+    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
     name = _APOSTROPHES.sub("'", name)
     if not 2 <= len(name) <= 100:
         return None
-    if any(not (char.isalpha() or char in _NAME_PUNCTUATION) for char in name):
-        return None
+    in_letter = False
+    for char in name:
+        if unicodedata.category(char) in {"Mn", "Mc"} and not "\ufe00" <= char <= "\ufe0f":
+            if not in_letter:  # combining marks belong to a letter (Devanagari vowels, "Z̧")
+                return None
+        elif char.isalpha():
+            in_letter = True
+        elif char in _NAME_PUNCTUATION:
+            in_letter = False
+        else:
+            return None
     if sum(char.isalpha() for char in name) < 2:
         return None
     if name == name.lower() or name == name.upper():
         name = _CAPITALISE.sub(lambda m: m[1] + m[2].upper(), name.lower())
+        # Case changes can unsettle combining marks ("İ" lowers to i + dot): order them again.
+        name = unicodedata.normalize("NFKC", name)
+    return name
+
+
+_GROUP_NAME_PUNCTUATION = frozenset(" .'-&/(),\"")
+
+
+def parse_group_name(text: str) -> str | None:
+    """A group's name ("KUBE Mawar Sejahtera", "KUBE Maju Jaya 2") with spaces tidied; None
+    if it is not one. 3-100 characters with a letter at least: letters, digits, spaces and
+    common punctuation (. ' - & / ( ) , ") only, so no emoji, as for people's names."""
+    if not isinstance(text, str) or len(text) > 300:
+        return None
+    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    name = _APOSTROPHES.sub("'", name)
+    if not 3 <= len(name) <= 100 or not any(char.isalpha() for char in name):
+        return None
+    if any(not (char.isalnum() or char in _GROUP_NAME_PUNCTUATION) for char in name):
+        return None
     return name
 
 
@@ -656,13 +787,29 @@ def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
     if len(raw) > 300:
         line.error = "fields"
         return line
-    fields = _split_fields(_LEADING_NUMBER.sub("", raw, count=1))
+    return _member_from_fields(line, _split_fields(_LEADING_NUMBER.sub("", raw, count=1)))
+
+
+def parse_member_fields(name: str, category: str, role: str = "", *,
+                        line_no: int = 1) -> MemberLine:
+    """One household given field by field (a spreadsheet row's cells), checked as
+    :func:`parse_member_line` checks a typed line; a separator inside a cell ("Siti; ketua")
+    is part of that cell, so it never makes a field of its own."""
+    cells = [str(cell) if cell is not None else "" for cell in (name, category, role)]
+    line = MemberLine(line_no=line_no, raw="; ".join(cells).strip())
+    if any(len(cell) > 300 for cell in cells):
+        line.error = "fields"
+        return line
+    return _member_from_fields(line, [cell.strip() for cell in cells])
+
+
+def _member_from_fields(line: MemberLine, fields: list[str]) -> MemberLine:
     # Empty fields and "-" (or "tidak ada") stand for a value the mentor does not have.
     fields = [fields[0], *(field for field in fields[1:] if field and not is_skip(field))]
     if len(fields) < 2 or len(fields) > 5:
         line.error = "fields"
         return line
-    line.name = _clean_name(fields[0])
+    line.name = parse_person_name(fields[0])
     if line.name is None:
         line.error = "name"
         return line

@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
-from handlers.common import guard, say
+from handlers.common import ID, guard, say
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reminders as reminder_queries
@@ -98,5 +98,5 @@ async def snooze(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("jadwal", agenda),
-    CallbackQueryHandler(snooze, pattern=rf"^{PREFIX}:snooze:\d+$"),
+    CallbackQueryHandler(snooze, pattern=rf"^{PREFIX}:snooze:{ID}$"),
 ]

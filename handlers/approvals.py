@@ -9,9 +9,9 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.parsing import mask_phone
+from bot.parsing import mask_phone, parse_count
 from bot.texts import t
-from handlers.common import STAFF_ROLES, guard, keyboard, say
+from handlers.common import ID, STAFF_ROLES, guard, keyboard, say
 from models import mentors as mentor_queries
 from models.enums import Role
 from models.tables import Mentor
@@ -97,19 +97,26 @@ async def decide(update: Update, context: BotContext) -> None:
         log.warning("could not tell mentor %s about the decision: %s", mentor.id, exc)
 
 
+MAX_INVITE_USES, MAX_INVITE_DAYS = 500, 90
+
+
+def invite_arguments(args: list[str]) -> tuple[int, int] | None:
+    """(uses, days) from /undang's arguments ("5 14", "lima 14"; 1 use for 7 days by default);
+    None when they are not counts in range."""
+    uses = parse_count(args[0], minimum=1, maximum=MAX_INVITE_USES) if args else 1
+    days = parse_count(args[1], minimum=1, maximum=MAX_INVITE_DAYS) if len(args) > 1 else 7
+    return (uses, days) if uses is not None and days is not None else None
+
+
 @guard(STAFF_ROLES)
 async def invite(update: Update, context: BotContext) -> None:
     """/undang [uses] [days]: a deep link that approves a new mentor on the spot; a
     coordinator's link is for their own area, and the mentor's area must lie inside it."""
-    args = context.args or []
-    try:
-        uses = int(args[0]) if args else 1
-        days = int(args[1]) if len(args) > 1 else 7
-    except ValueError:
-        uses = days = -1
-    if not (1 <= uses <= 500 and 1 <= days <= 90):
+    found = invite_arguments(context.args or [])
+    if found is None:
         await say(update, context.t("appr.invite_usage"))
         return
+    uses, days = found
     actor = context.mentor
     area = actor.area_code if actor.role == Role.COORDINATOR else None
     created = await mentor_queries.create_invite(
@@ -120,6 +127,6 @@ async def invite(update: Update, context: BotContext) -> None:
 
 
 HANDLERS = [
-    CallbackQueryHandler(decide, pattern=rf"^{PREFIX}:(ok|no):\d+$"),
+    CallbackQueryHandler(decide, pattern=rf"^{PREFIX}:(ok|no):{ID}$"),
     CommandHandler("undang", invite),
 ]

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from handlers.common import END, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import END, ID, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
 from models import broadcasts as queries
 from models.enums import AreaLevel, Audience, OutboxStatus, Role
 from models.tables import BroadcastRecipient
@@ -356,7 +356,7 @@ async def show_failed(update: Update, context: BotContext) -> None:
 TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 MEDIA = filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL)
 # Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
-FAILED = CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:\d+$")
+FAILED = CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:{ID}$")
 
 conversation = ConversationHandler(
     entry_points=[CommandHandler("siaran", start)],

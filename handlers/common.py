@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ from telegram.ext import (
 
 from bot import clock
 from bot.context import BotContext
+from bot.formatting import format_month
+from bot.parsing import nonexistent_date
 from bot.places import Place
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -40,6 +43,14 @@ log = logging.getLogger(__name__)
 
 END = ConversationHandler.END
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
+
+# Parts of button data, for the handlers' patterns. Whatever a pattern lets through reaches
+# int() and then SQL, so numbers are bounded (a database id fits 64 bits; a modified client
+# can send any data up to Telegram's 64 bytes).
+ID = r"\d{1,12}"
+PAGE = r"\d{1,4}"
+AREA_CODE = r"\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?"  # "32", "32.02", "32.02.11", "32.02.11.2002"
+VILLAGE_CODE = r"\d{2}\.\d{2}\.\d{2}\.\d{4}"
 
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -107,6 +118,22 @@ def message_text(update: Update) -> str:
 def iso_date(value: str | None) -> date | None:
     """A date kept in a draft as an ISO string, or None."""
     return date.fromisoformat(value) if value else None
+
+
+def unreadable_date(context: BotContext, text: str, today: date, fallback: str) -> str:
+    """The answer to a typed date that could not be read: a day its month does not have
+    ("31/02/2026") is named as such, with the month's last day as the example; anything else
+    gets ``fallback`` (the question's own "cannot read that date" text)."""
+    missing = nonexistent_date(text)
+    if missing is None:
+        return fallback
+    _, month, year = missing
+    year = year if year is not None else today.year
+    last = calendar.monthrange(year, month)[1]
+    example = date(year, month, last)
+    return context.t("common.no_such_date", date=" ".join(text.split())[:40],
+                     month=format_month(example, context.lang), last=last,
+                     example=f"{example:%d/%m/%Y}")
 
 
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

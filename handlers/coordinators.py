@@ -21,7 +21,18 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.texts import t
 from handlers import approvals
-from handlers.common import END, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    AREA_CODE,
+    END,
+    ID,
+    STAFF_ROLES,
+    Flow,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    say,
+)
 from models import mentors as mentor_queries
 from models.enums import AreaLevel, AuditAction, MentorStatus, Role
 from models.tables import Mentor
@@ -163,9 +174,9 @@ appoint_conversation = ConversationHandler(
     entry_points=[CommandHandler("koordinator", appoint)],
     states={
         Step.WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, find_person),
-                   CallbackQueryHandler(got_person, pattern=rf"^{PREFIX}:who:\d+$")],
+                   CallbackQueryHandler(got_person, pattern=rf"^{PREFIX}:who:{ID}$")],
         Step.AREA: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
-                    CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:[\d.]+$")],
+                    CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:{AREA_CODE}$")],
         Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$")],
     },
     fallbacks=flow.fallbacks(),
@@ -376,10 +387,10 @@ HANDLERS = [
     CommandHandler("pendamping", mentors),
     CommandHandler("alihkan", reassign),
     CommandHandler("audit", audit_trail),
-    CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:\d+$"),
-    CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:\d+$"),
-    CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:\d+:\d+$"),
-    CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:\d+$"),
-    CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:\d+:\d+$"),
+    CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:{ID}$"),
+    CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:{ID}$"),
+    CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:{ID}:{ID}$"),
+    CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:{ID}$"),
+    CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:{ID}:{ID}$"),
     CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
 ]

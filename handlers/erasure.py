@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 from bot.context import BotContext
 from handlers.common import (
     END,
+    ID,
     NEW_TEXT,
     Flow,
     button_choice,
@@ -212,8 +213,8 @@ conversation = ConversationHandler(
     entry_points=[CommandHandler("hapus_anggota", start)],
     states={
         Step.GROUP: [MessageHandler(NEW_TEXT, search_group),
-                     CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:grp:\d+$")],
-        Step.MEMBER: [CallbackQueryHandler(got_member, pattern=rf"^{PREFIX}:mem:\d+:\d+$")],
+                     CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:grp:{ID}$")],
+        Step.MEMBER: [CallbackQueryHandler(got_member, pattern=rf"^{PREFIX}:mem:{ID}:{ID}$")],
         Step.REASON: [CallbackQueryHandler(got_reason, pattern=rf"^{PREFIX}:why:\w+$")],
         Step.CONFIRM: [CallbackQueryHandler(erase, pattern=rf"^{PREFIX}:ok$")],
     },

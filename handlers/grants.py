@@ -11,7 +11,6 @@ obligation and progress at the top are shared with /gulir and the group card.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from enum import IntEnum
 from typing import Any
@@ -29,7 +28,7 @@ from telegram.ext import (
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short, format_rupiah
-from bot.parsing import is_skip, parse_amount, parse_count, parse_date
+from bot.parsing import is_skip, parse_amount, parse_count, parse_date, parse_leading_count
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -45,6 +44,7 @@ from handlers.common import (
     own_group,
     pressed,
     say,
+    unreadable_date,
 )
 from handlers.visits import parse_next_date
 from models import grants as grant_queries
@@ -248,35 +248,18 @@ def group_list_line(context: BotContext, totals: tuple[int, int] | None) -> str:
 
 # --- parsing ----------------------------------------------------------------------------------
 
-_UNITS = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,6})(?:\s+|(?=[^\W\d_])|$)(.*)$")
-
-
 def parse_units(text: str) -> tuple[int, str | None] | None:
     """"10 ekor anak kambing" → (10, "ekor anak kambing"); "sepuluh ekor" → (10, "ekor");
-    "10" → (10, None). None when there is no count of 1 to 100.000 first."""
-    if not isinstance(text, str):
+    "10" → (10, None). None when there is no count of 1 to 100.000 first (digits, or number
+    words as every count question reads them)."""
+    if not isinstance(text, str) or len(text) > 100:
         return None
-    cleaned = " ".join(text.split())
-    if not cleaned or len(cleaned) > 100:
+    found = parse_leading_count(text, minimum=1, maximum=MAX_UNITS)
+    if found is None:
         return None
-    match = _UNITS.match(cleaned)
-    if match:
-        count, label = int(match.group(1).replace(".", "")), match.group(2)
-    else:
-        words = cleaned.split(" ")
-        for size in (3, 2, 1):
-            if len(words) < size:
-                continue
-            value = parse_count(" ".join(words[:size]), minimum=1, maximum=99)
-            if value is not None:
-                count, label = value, " ".join(words[size:])
-                break
-        else:
-            return None
+    count, label = found
     label = label.strip(" .,;:-")
     if label and (len(label) > MAX_UNIT_LABEL or not any(ch.isalpha() for ch in label)):
-        return None
-    if not 1 <= count <= MAX_UNITS:
         return None
     return count, label or None
 
@@ -565,12 +548,13 @@ async def _store_received(update: Update, context: BotContext, received: date) -
     return await flow.next(update, context, Step.ROLL_AMOUNT)
 
 
-def _received_error(context: BotContext, received: date | None) -> str | None:
+def _received_error(context: BotContext, received: date | None, text: str = "") -> str | None:
     draft = _draft(context)
     today = flow.today(context)
     example = date_example(context, today)
     if received is None:
-        return context.t("grant.bad_date", example=example)
+        return unreadable_date(context, text, today,
+                               context.t("grant.bad_date", example=example))
     if received > today:
         return context.t("grant.future_date", today=format_date(today, context.lang),
                          example=example)
@@ -585,8 +569,9 @@ def _received_error(context: BotContext, received: date | None) -> str | None:
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
-    received = parse_date(message_text(update), today=flow.today(context))
-    error = _received_error(context, received)
+    text = message_text(update)
+    received = parse_date(text, today=flow.today(context))
+    error = _received_error(context, received, text)
     if error:
         return await flow.retry(update, context, Step.RECEIVED, error)
     return await _store_received(update, context, received)
@@ -715,10 +700,11 @@ async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
     example = date_example(context, _default_due(context))
-    due = parse_next_date(message_text(update), visited=received, today=flow.today(context))
+    text, today = message_text(update), flow.today(context)
+    due = parse_next_date(text, visited=received, today=today)
     if due is None:
-        return await flow.retry(update, context, Step.DUE,
-                                context.t("grant.bad_due", example=example))
+        return await flow.retry(update, context, Step.DUE, unreadable_date(
+            context, text, today, context.t("grant.bad_due", example=example)))
     latest = received + relativedelta(years=MAX_DUE_YEARS)
     if not received < due <= latest:
         return await flow.retry(update, context, Step.DUE, context.t(

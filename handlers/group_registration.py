@@ -29,11 +29,13 @@ from bot.parsing import (
     mask_numbers,
     mask_phone,
     parse_date,
+    parse_group_name,
     parse_member_line,
     parse_member_lines,
 )
 from handlers.common import (
     END,
+    VILLAGE_CODE,
     Flow,
     button_choice,
     close_buttons,
@@ -43,6 +45,7 @@ from handlers.common import (
     pressed,
     pressed_village,
     say,
+    unreadable_date,
 )
 from models import groups as group_queries
 from models.areas import is_within
@@ -261,8 +264,8 @@ async def start(update: Update, context: BotContext) -> int:
 @guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the village."""
-    name = " ".join((update.effective_message.text or "").split())
-    if not 3 <= len(name) <= 100 or not any(ch.isalpha() for ch in name):
+    name = parse_group_name(update.effective_message.text or "")
+    if name is None:
         return await flow.retry(update, context, Step.NAME, context.t("grp.bad_name"))
     flow.draft(context)["name"] = name
     return await flow.next(update, context, Step.VILLAGE)
@@ -322,9 +325,11 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
     today = _today(context)
-    formed = parse_date(update.effective_message.text or "", today=today)
+    text = update.effective_message.text or ""
+    formed = parse_date(text, today=today)
     if formed is None or formed.year < 1970:
-        return await flow.retry(update, context, Step.FORMED, context.t("grp.bad_formed"))
+        return await flow.retry(update, context, Step.FORMED, unreadable_date(
+            context, text, today, context.t("grp.bad_formed")))
     if formed > today:
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.future_formed", today=format_date(today, context.lang)))
@@ -483,7 +488,7 @@ conversation = ConversationHandler(
     states={
         Step.NAME: [MessageHandler(TEXT, got_name)],
         Step.VILLAGE: [MessageHandler(TEXT, search_village),
-                       CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:[\d.]+$")],
+                       CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:{VILLAGE_CODE}$")],
         Step.BUSINESS: [CallbackQueryHandler(got_business, pattern=rf"^{PREFIX}:biz:\w+$")],
         Step.TIES: [CallbackQueryHandler(toggle_tie, pattern=rf"^{PREFIX}:tie:\w+$")],
         Step.FORMED: [MessageHandler(TEXT, got_formed)],

@@ -12,7 +12,7 @@ from bot.context import BotContext
 from bot.formatting import format_date
 from bot.parsing import group_problems
 from handlers import grants as grant_views
-from handlers.common import guard, keyboard, say
+from handlers.common import ID, PAGE, guard, keyboard, say
 from handlers.group_registration import member_line_text, problems_text
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -173,7 +173,7 @@ async def detail(update: Update, context: BotContext) -> None:
 
 HANDLERS = [
     CommandHandler("kelompok", list_groups),
-    CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:\d+$"),
-    CallbackQueryHandler(card, pattern=rf"^{PREFIX}:card:\d+(:\d+)?$"),
-    CallbackQueryHandler(detail, pattern=rf"^{PREFIX}:det:\d+$"),
+    CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:{PAGE}$"),
+    CallbackQueryHandler(card, pattern=rf"^{PREFIX}:card:{ID}(:{PAGE})?$"),
+    CallbackQueryHandler(detail, pattern=rf"^{PREFIX}:det:{ID}$"),
 ]

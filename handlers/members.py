@@ -16,7 +16,7 @@ from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
 from bot.parsing import MemberLine, group_problems, parse_member_line
-from handlers.common import END, Flow, close_buttons, column, guard, keyboard, pressed, say
+from handlers.common import END, ID, Flow, close_buttons, column, guard, keyboard, pressed, say
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
 from models.enums import MemberRole
@@ -311,7 +311,7 @@ async def history(update: Update, context: BotContext) -> None:
 
 
 add_conversation = ConversationHandler(
-    entry_points=[CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:\d+$")],
+    entry_points=[CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:{ID}$")],
     states={Step.LINE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_line)],
             Step.CONSENT: [CallbackQueryHandler(got_consent,
                                                 pattern=rf"^{PREFIX}:consent:(yes|no)$")]},
@@ -323,12 +323,12 @@ add_conversation = ConversationHandler(
 
 HANDLERS = [
     add_conversation,
-    CallbackQueryHandler(show, pattern=rf"^{PREFIX}:list:\d+$"),
-    CallbackQueryHandler(pick_remove, pattern=rf"^{PREFIX}:rm:\d+$"),
-    CallbackQueryHandler(confirm_remove, pattern=rf"^{PREFIX}:rmpick:\d+:\d+$"),
-    CallbackQueryHandler(remove, pattern=rf"^{PREFIX}:rmok:\d+:\d+$"),
-    CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:\d+$"),
-    CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:rolepick:\d+:\d+$"),
-    CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:\d+:\d+:\w+$"),
-    CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:\d+$"),
+    CallbackQueryHandler(show, pattern=rf"^{PREFIX}:list:{ID}$"),
+    CallbackQueryHandler(pick_remove, pattern=rf"^{PREFIX}:rm:{ID}$"),
+    CallbackQueryHandler(confirm_remove, pattern=rf"^{PREFIX}:rmpick:{ID}:{ID}$"),
+    CallbackQueryHandler(remove, pattern=rf"^{PREFIX}:rmok:{ID}:{ID}$"),
+    CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:{ID}$"),
+    CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:rolepick:{ID}:{ID}$"),
+    CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:{ID}:{ID}:\w+$"),
+    CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:{ID}$"),
 ]

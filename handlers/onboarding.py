@@ -18,9 +18,9 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from bot.parsing import mask_phone, parse_phone
+from bot.parsing import mask_phone, parse_person_name, parse_phone
 from handlers import approvals
-from handlers.common import END, Flow, close_buttons, column, say, with_session
+from handlers.common import AREA_CODE, END, Flow, close_buttons, column, say, with_session
 from handlers.help import menu_text
 from models import mentors as mentor_queries
 from models.enums import Affiliation, AreaLevel, MentorStatus, Role
@@ -109,8 +109,9 @@ async def start(update: Update, context: BotContext) -> int:
 
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the phone number."""
-    name = " ".join((update.effective_message.text or "").split())
-    if not 2 <= len(name) <= 100 or not any(ch.isalpha() for ch in name) or name.startswith("/"):
+    # The same rule as for the households' names: as on the KTP, no digits or emoji.
+    name = parse_person_name(update.effective_message.text or "")
+    if name is None:
         return await flow.retry(update, context, Step.NAME, context.t("onb.bad_name"))
     flow.draft(context)["name"] = name
     return await flow.ask(update, context, Step.PHONE)
@@ -222,7 +223,7 @@ conversation = ConversationHandler(
         Step.AFFILIATION: [CallbackQueryHandler(got_affiliation, pattern=rf"^{PREFIX}:aff:\w+$")],
         Step.AREA: [
             MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
-            CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:[\d.]+$"),
+            CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:{AREA_CODE}$"),
         ],
     },
     fallbacks=flow.fallbacks(),

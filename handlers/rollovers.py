@@ -27,7 +27,14 @@ from telegram.ext import (
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date, format_date_short
-from bot.parsing import is_skip, mask_numbers, parse_amount, parse_date
+from bot.parsing import (
+    is_skip,
+    mask_numbers,
+    parse_amount,
+    parse_date,
+    parse_group_name,
+    parse_person_name,
+)
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -41,6 +48,7 @@ from handlers.common import (
     message_text,
     pressed_village,
     say,
+    unreadable_date,
 )
 from handlers.grants import (
     date_example,
@@ -298,12 +306,13 @@ async def typed_not_button(update: Update, context: BotContext) -> int:
                                   default="roll.example_kind", text="grant.use_buttons")
 
 
-def _date_error(context: BotContext, rolled: date | None) -> str | None:
+def _date_error(context: BotContext, rolled: date | None, text: str = "") -> str | None:
     draft = _draft(context)
     today = flow.today(context)
     example = date_example(context, today)
     if rolled is None:
-        return context.t("grant.bad_date", example=example)
+        return unreadable_date(context, text, today,
+                               context.t("grant.bad_date", example=example))
     if rolled > today:
         return context.t("roll.future_date", today=format_date(today, context.lang),
                          example=example)
@@ -323,8 +332,9 @@ async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
-    rolled = parse_date(message_text(update), today=flow.today(context))
-    error = _date_error(context, rolled)
+    text = message_text(update)
+    rolled = parse_date(text, today=flow.today(context))
+    error = _date_error(context, rolled, text)
     if error:
         return await flow.retry(update, context, Step.DATE, error)
     await say(update, f"✓ {format_date(rolled, context.lang)}")
@@ -354,10 +364,15 @@ async def got_kind(update: Update, context: BotContext) -> int:
 @guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the recipient's name and asks for their village."""
-    name = " ".join(message_text(update).split())
-    if not 2 <= len(name) <= MAX_NAME or sum(ch.isalpha() for ch in name) < 2:
-        return await flow.retry(update, context, Step.NAME,
-                                context.t("roll.bad_name", max=MAX_NAME))
+    # A household is named as its members are (as on the KTP), a group as groups are.
+    if _draft(context).get("kind") == RecipientKind.GROUP:
+        name = parse_group_name(message_text(update))
+        error = context.t("roll.bad_group_name")
+    else:
+        name = parse_person_name(message_text(update))
+        error = context.t("roll.bad_name", max=MAX_NAME)
+    if name is None or len(name) > MAX_NAME:
+        return await flow.retry(update, context, Step.NAME, error)
     _draft(context)["name"] = name
     return await flow.next(update, context, Step.VILLAGE)
 

@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler
 from bot import clock
 from bot.context import BotContext
 from bot.formatting import format_date
-from handlers.common import close_buttons, column, guard, say
+from handlers.common import ID, close_buttons, column, guard, say
 from models import groups as group_queries
 
 PREFIX = "jdw"
@@ -53,6 +53,6 @@ async def set_interval(update: Update, context: BotContext) -> None:
 
 
 HANDLERS = [
-    CallbackQueryHandler(ask, pattern=rf"^{PREFIX}:ask:\d+$"),
-    CallbackQueryHandler(set_interval, pattern=rf"^{PREFIX}:set:\d+:\d+$"),
+    CallbackQueryHandler(ask, pattern=rf"^{PREFIX}:ask:{ID}$"),
+    CallbackQueryHandler(set_interval, pattern=rf"^{PREFIX}:set:{ID}:{ID}$"),
 ]

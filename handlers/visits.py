@@ -45,6 +45,7 @@ from handlers.common import (
     own_group,
     pressed,
     say,
+    unreadable_date,
 )
 from models import groups as group_queries
 from models import visits as visit_queries
@@ -114,7 +115,11 @@ def parse_next_date(text: str, *, visited: date, today: date) -> date | None:
 
 
 def _amount_text(context: BotContext, value: int | None) -> str:
-    return format_rupiah(value, context.lang) if value is not None else context.t("common.none")
+    if value is None:
+        return context.t("common.none")
+    if value < 0:  # a loss, which only the profit can be
+        return context.t("visit.loss", amount=format_rupiah(-value, context.lang))
+    return format_rupiah(value, context.lang)
 
 
 def _activities_text(context: BotContext, chosen: list[str]) -> str:
@@ -382,9 +387,11 @@ async def got_date_today(update: Update, context: BotContext) -> int:
 @guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
-    visited = parse_date(message_text(update), today=flow.today(context))
+    text, today = message_text(update), flow.today(context)
+    visited = parse_date(text, today=today)
     if visited is None:
-        return await flow.retry(update, context, Step.DATE, context.t("visit.bad_date"))
+        return await flow.retry(update, context, Step.DATE, unreadable_date(
+            context, text, today, context.t("visit.bad_date")))
     error = _check_date(context, visited)
     if error:
         return await flow.retry(update, context, Step.DATE, error)
@@ -510,10 +517,13 @@ async def got_figure(update: Update, context: BotContext) -> int:
         return await flow.retry(update, context, Step.FIGURES, context.t("visit.bad_figures"))
     if is_skip(text):
         return await _store_figure(update, context, None)
-    amount = parse_amount(text)
+    # A profit can be a loss; turnover, cash and the solidarity fee cannot be negative.
+    profit = _draft(context).get("_figure") == "profit"
+    amount = parse_amount(text, allow_loss=profit)
     if amount is None:
-        return await flow.retry(update, context, Step.FIGURES, context.t("visit.bad_amount"))
-    await say(update, f"✓ {format_rupiah(amount, context.lang)}")
+        return await flow.retry(update, context, Step.FIGURES,
+                                context.t("visit.bad_profit" if profit else "visit.bad_amount"))
+    await say(update, f"✓ {_amount_text(context, amount)}")
     return await _store_figure(update, context, amount)
 
 
@@ -680,10 +690,11 @@ async def got_next(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     visited = date.fromisoformat(draft["visited_on"])
     example = _next_example(context, draft)
-    upcoming = parse_next_date(message_text(update), visited=visited, today=flow.today(context))
+    text, today = message_text(update), flow.today(context)
+    upcoming = parse_next_date(text, visited=visited, today=today)
     if upcoming is None:
-        return await flow.retry(update, context, Step.NEXT_DATE,
-                                context.t("visit.bad_next", example=example))
+        return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
+            context, text, today, context.t("visit.bad_next", example=example)))
     latest = visited + timedelta(days=MAX_NEXT_DAYS)
     if not visited < upcoming <= latest:
         return await flow.retry(update, context, Step.NEXT_DATE, context.t(

@@ -39,9 +39,11 @@ from bot.parsing import (
     is_skip,
     mask_nik,
     mask_phone,
+    nonexistent_date,
     parse_count,
     parse_date,
-    parse_member_line,
+    parse_group_name,
+    parse_member_fields,
     parse_phone,
     validate_nik,
 )
@@ -787,6 +789,11 @@ def _date(value: Any, today: date) -> date | None:
     return parse_date(text, today=today)
 
 
+def _date_reason(value: Any) -> str:
+    """Why a date cell was refused: a day its month does not have ("31/02/2026"), or no date."""
+    return "no_such_date" if nonexistent_date(_text(value)) else "date"
+
+
 @lru_cache(maxsize=8)
 def _vocabulary(vocabulary: str, values: tuple[str, ...]) -> dict[str, str]:
     """Normalised words → enum value: the values, and their labels in both languages (each
@@ -1033,7 +1040,8 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
         if not _blank(values.get("formed_on")):
             formed = _date(values["formed_on"], today_at(village))
             if formed is None:
-                report.refuse(GROUP_SHEET, row.number, "date", column="Tanggal terbentuk",
+                report.refuse(GROUP_SHEET, row.number, _date_reason(values["formed_on"]),
+                              column="Tanggal terbentuk",
                               value=_text(values["formed_on"]))
             elif formed > today_at(village):
                 report.refuse(GROUP_SHEET, row.number, "date_future",
@@ -1041,7 +1049,9 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
             else:
                 fields["formed_on"] = formed
         if not _blank(values.get("interval")):
+            # A TRUE/FALSE cell is a bool, which Python counts as the int 1 or 0.
             days = (int(values["interval"]) if isinstance(values["interval"], (int, float))
+                    and not isinstance(values["interval"], bool)
                     and float(values["interval"]).is_integer()
                     else parse_count(_text(values["interval"]), minimum=1, maximum=365))
             if days is None or not 1 <= days <= 365:
@@ -1078,6 +1088,9 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
         if len(found) > 1:
             report.refuse(GROUP_SHEET, row.number, "group_ambiguous", count=len(found))
         group = found[0] if len(found) == 1 else None
+        if group is None and parse_group_name(name) is None:
+            # A new group's name follows the bot's rule (no emoji); a registered one is kept.
+            report.refuse(GROUP_SHEET, row.number, "group_name")
         if group is None:
             for needed, column in (("business_type", "Jenis usaha"), ("stage", "Tahap"),
                                    ("formed_on", "Tanggal terbentuk")):
@@ -1125,7 +1138,8 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
         if not _blank(values.get("left_on")):
             leaving_on = _date(values["left_on"], today_at(village))
             if leaving_on is None:
-                report.refuse(MEMBER_SHEET, row.number, "date", column="Tanggal keluar",
+                report.refuse(MEMBER_SHEET, row.number, _date_reason(values["left_on"]),
+                              column="Tanggal keluar",
                               value=_text(values["left_on"]))
                 continue
         current = members_of.get(plan.existing.id, []) if plan.existing else []
@@ -1140,8 +1154,7 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
             member.role if member else "")
         # A registered household is found by its name, which is then not checked again (it
         # may come from before the rules, or from a test factory).
-        line = parse_member_line("; ".join((name_text if member is None else "Nama",
-                                            category, role)))
+        line = parse_member_fields(name_text if member is None else "Nama", category, role)
         if not line.ok:
             report.refuse(MEMBER_SHEET, row.number, f"member_{line.error}")
             continue
@@ -1180,7 +1193,8 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
         if not _blank(values.get("joined_on")):
             joined = _date(values["joined_on"], today_at(village))
             if joined is None:
-                report.refuse(MEMBER_SHEET, row.number, "date", column="Tanggal bergabung",
+                report.refuse(MEMBER_SHEET, row.number, _date_reason(values["joined_on"]),
+                              column="Tanggal bergabung",
                               value=_text(values["joined_on"]))
                 continue
             if joined > today_at(village):

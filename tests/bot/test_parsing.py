@@ -17,11 +17,16 @@ from bot.parsing import (
     is_skip,
     mask_nik,
     mask_phone,
+    nonexistent_date,
     parse_amount,
     parse_count,
     parse_date,
+    parse_group_name,
+    parse_leading_count,
+    parse_member_fields,
     parse_member_line,
     parse_member_lines,
+    parse_person_name,
     parse_phone,
     province_codes,
     validate_nik,
@@ -690,3 +695,120 @@ def test_group_problems_accepts_stored_members() -> None:
         SimpleNamespace(name="Ani", role="bendahara", nik=NIK),
     ]
     assert group_problems(members, minimum=3, maximum=10) == ["duplicate_nik"]
+
+
+# --------------------------------------------------------------------------------------
+# Found by the property tests (test_properties.py) and the review that came with them
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("tgl 1 january", date(2026, 1, 1)),  # "tgl" made dateparser miss the English month
+    ("tanggal 5 March 2026", date(2026, 3, 5)),
+    ("Tgl 17 Agustus", date(2026, 8, 17)),
+])
+def test_tanggal_before_a_date_in_either_language(text: str, expected: date) -> None:
+    assert parse_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("25/11/30", date(2030, 11, 25)),  # was 1930: dateparser prefers the past
+    ("01/01/27", date(2027, 1, 1)),
+    ("25/11/26", date(2026, 11, 25)),
+    ("17-08-45", date(2045, 8, 17)),
+    ("17.08.98", date(1998, 8, 17)),
+])
+def test_two_digit_years(text: str, expected: date) -> None:
+    assert parse_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("31/02/2026", (31, 2, 2026)),
+    ("29/02/2025", (29, 2, 2025)),
+    ("30 Februari", (30, 2, None)),
+    ("tgl 31 april 2026", (31, 4, 2026)),
+    ("2026-06-31", (31, 6, 2026)),
+    ("31-09-26", (31, 9, 2026)),
+    ("32/11", (32, 11, None)),
+])
+def test_days_that_do_not_exist(text: str, expected: tuple) -> None:
+    assert nonexistent_date(text) == expected
+    assert parse_date(text, today=TODAY) is None
+
+
+@pytest.mark.parametrize("text", ["29/02/2024", "29 feb", "31/12/2026", "13/13/2026", "garbage",
+                                  "00/11/2026", ""])
+def test_days_that_exist_or_are_no_date(text: str) -> None:
+    assert nonexistent_date(text) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("-250rb", -250_000), ("rugi 250rb", -250_000), ("Rugi Rp 1,5 jt", -1_500_000),
+    ("-Rp 250.000", -250_000), ("Rp -250.000", -250_000), ("minus 5.000", -5_000),
+    ("\u2212250rb", -250_000), ("250rb", 250_000), ("-0", 0),
+])
+def test_a_loss_is_a_negative_amount_when_allowed(text: str, expected: int) -> None:
+    assert parse_amount(text, allow_loss=True) == expected
+    if expected < 0:
+        assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize("text", ["- -250rb", "rugi", "rugi -250rb", "-", "rugi banyak"])
+def test_not_a_loss(text: str) -> None:
+    assert parse_amount(text, allow_loss=True) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("seratus", 100), ("seribu", 1000), ("dua ratus lima puluh", 250),
+    ("twenty-one", 21), ("one hundred and five", 105), ("1.000", 1000), ("Lima KK", 5),
+])
+def test_counts_in_words_beyond_twenty(text: str, expected: int) -> None:
+    assert parse_count(text, minimum=0, maximum=1000) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10 ekor kambing", (10, "ekor kambing")), ("sepuluh ekor", (10, "ekor")),
+    ("dua ratus lima puluh lima batang", (255, "batang")), ("Tiga Karung", (3, "Karung")),
+    ("25", (25, "")),
+])
+def test_parse_leading_count(text: str, expected: tuple) -> None:
+    assert parse_leading_count(text, minimum=1, maximum=100_000) == expected
+
+
+@pytest.mark.parametrize("text", ["1,5 ekor", "12.34", "10/ekor", "-3 ekor", "ekor", ""])
+def test_parse_leading_count_refuses(text: str) -> None:
+    assert parse_leading_count(text, minimum=1, maximum=100_000) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("मोहन", "मोहन"),  # a vowel sign is a combining mark: was refused
+    ("Z\u0327eynep", "Z\u0327eynep"),
+    ("siti aminah", "Siti Aminah"),
+    ("Siti 🌸", None), ("Siti2", None), ("Siti\ufe0f", None), ("\u0301Ab", None),
+])
+def test_person_names(text: str, expected: str | None) -> None:
+    assert parse_person_name(text) == expected
+
+
+def test_a_cleaned_name_cleans_to_itself() -> None:
+    """Found by test_names_in_any_script_are_names: lowering "İ" gives i + a combining dot,
+    which came out of order, so the same name cleaned twice differed."""
+    once = parse_person_name("A\u0130\u0316")
+    assert once is not None and parse_person_name(once) == once
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("KUBE Mawar 2", "KUBE Mawar 2"), ("  KUBE   Tani & Ternak ", "KUBE Tani & Ternak"),
+    ("KUBE Mawar 🌹", None), ("12", None), ("AB", None),
+])
+def test_group_names(text: str, expected: str | None) -> None:
+    assert parse_group_name(text) == expected
+
+
+def test_member_fields_keep_a_separator_inside_a_cell() -> None:
+    """Spreadsheet cells were joined into a typed line: "Siti; ketua" became a ketua."""
+    assert parse_member_fields("Siti; ketua", "miskin", "").error == "name"
+    line = parse_member_fields("Siti Aminah", "miskin", "")
+    assert (line.name, line.welfare_category, line.role, line.error) == (
+        "Siti Aminah", "miskin", "anggota", None)
+    assert parse_member_fields("Siti", "ketua", "miskin").ok  # swapped cells still read

@@ -68,6 +68,8 @@ async def test_many_users_at_once_each_conversation_stays_right(settings, sessio
     harness = await BotHarness.start(lambda url: build_application(settings, base_url=url))
     server = harness.server
     users = [700100 + n for n in range(10)]
+    names = ["Siti Aminah", "Budi Santoso", "Ani Lestari", "Dedi Kurnia", "Euis Rahayu",
+             "Fajar Nugraha", "Gita Permata", "Hadi Wijaya", "Intan Sari", "Joko Susilo"]
 
     def press(user_id: int, label: str) -> int:
         # Found as the harness finds it, but pressed without waiting for the answer.
@@ -80,7 +82,7 @@ async def test_many_users_at_once_each_conversation_stays_right(settings, sessio
         # Every step is queued for all ten before the bot has answered any of them.
         for n, user_id in enumerate(users):
             server.send_text(user_id, "/start")
-            server.send_text(user_id, f"Pendamping Nomor {n}")
+            server.send_text(user_id, names[n])
             last = server.share_contact(user_id, f"+62812345678{n:02d}")
         await harness.settle(last)
         for user_id in users:
@@ -99,7 +101,7 @@ async def test_many_users_at_once_each_conversation_stays_right(settings, sessio
             assert "menunggu persetujuan" in texts[-1]
             row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=user_id)
             assert (row.name, row.phone, row.area_code) == (
-                f"Pendamping Nomor {n}", f"+62812345678{n:02d}", "32.02.11")
+                names[n], f"+62812345678{n:02d}", "32.02.11")
     finally:
         await harness.stop()
 

@@ -222,6 +222,30 @@ async def test_bad_amounts_get_an_example_and_the_same_question(bot, session):
     assert "1 sampai 100" in shown(replies)
 
 
+async def test_counts_in_words_for_units_and_households(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_obligation(chat)
+    await chat.press("Lewati")  # no Rupiah
+    replies = await chat.send("dua ratus ekor ayam")
+    assert "✓ 200 ekor ayam" in shown(replies)
+    await chat.send("dua belas KK")
+    current = await draft(session)
+    assert (current["roll_units"], current["roll_label"], current["roll_households"]) == (
+        200, "ekor ayam", 12)
+
+
+async def test_a_due_date_that_does_not_exist_is_named(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_due(chat)
+    replies = await chat.send("31/04/2027")
+    assert "Tanggal 31/04/2027 tidak ada: April 2027 hanya sampai tanggal 30. " \
+        "Contoh: 30/04/2027" in shown(replies)
+    replies = await chat.send("30/04/27")  # a two-digit year: 2027, not 1927
+    assert "30 April 2027" in shown(replies)
+
+
 async def test_received_date_not_in_the_future_nor_before_the_group(bot, session):
     await mentor_with_group(session)
     chat = bot.chat(MENTOR)
@@ -495,6 +519,11 @@ async def test_view_in_the_middle_of_the_questions_keeps_them(bot, session):
     ("dua puluh ekor", (20, "ekor")),
     ("10", (10, None)),
     ("  3   karung  beras ", (3, "karung beras")),
+    # Number words as every count question reads them (they stopped at 99 here).
+    ("seratus ekor ayam", (100, "ekor ayam")),
+    ("dua ratus lima puluh batang bibit", (250, "batang bibit")),
+    ("Seribu bibit lele", (1000, "bibit lele")),
+    ("twenty-one sacks", (21, "sacks")),
 ])
 def test_parse_units(text, expected):
     assert parse_units(text) == expected

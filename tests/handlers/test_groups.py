@@ -77,6 +77,23 @@ async def test_bad_member_list_is_corrected_line_by_line(bot, session):
     assert count == 6
 
 
+async def test_a_name_with_emoji_is_refused_with_the_rule_and_an_example(bot, session):
+    """Found in review: "nama tidak terbaca" said nothing of what was wrong."""
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    await chat.send("KUBE Mawar 🌹")
+    assert "tanpa emoji. Contoh: KUBE Mawar Sejahtera" in chat.texts()[-2]
+    await chat.send("KUBE Mawar 2")
+    assert "desa" in chat.last_text().lower()
+    await chat.send("/batal")
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES.replace("Siti Aminah", "Siti 🌸"))
+    shown = chat.last_text()
+    assert "1. ❌ \"Siti 🌸; miskin; ketua\" – tulis nama seperti di KTP: huruf saja, tanpa " \
+        "angka atau emoji, contoh: Siti Aminah; miskin; ketua" in shown
+
+
 async def test_too_many_households_refused(bot, session):
     await make_mentor(session, telegram_id=MENTOR)
     chat = bot.chat(MENTOR)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from models import mentors as mentor_queries
 from models.tables import AuditLog, Mentor
 from tests.conftest import ADMIN_ID
+from tests.factories import stored_draft
 
 
 async def sign_up_until_area(mentor, area_query: str = "cibadak"):
@@ -184,3 +185,26 @@ async def test_restart_in_the_middle_of_sign_up_loses_nothing(bot, session):
     await mentor.press("Kec. Cibadak, Kab. Sukabumi")
     row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=700007)
     assert row.name == "Agus Salim"
+
+
+# --- found in the property tests' review (tests/bot/test_properties.py) ---------------------------
+
+async def test_a_name_with_emoji_is_refused_clearly_like_the_households_names(bot, session):
+    """One rule for people's names: as on the KTP. Emoji were accepted here but refused
+    (with "nama tidak terbaca") in the member list."""
+    mentor = bot.chat(700007, first_name="Siti")
+    await mentor.send("/start")
+    await mentor.send("Siti 🌸")
+    assert "tanpa angka atau emoji. Contoh: Siti Rahmawati" in mentor.texts()[-2]
+    assert "nama lengkap" in mentor.last_text()
+    await mentor.send("siti rahmawati")  # typed in lower case: written as on the KTP
+    assert (await stored_draft(session, 700007, "onboarding"))["name"] == "Siti Rahmawati"
+
+
+async def test_invite_counts_may_be_words(bot, session):
+    admin = bot.chat(ADMIN_ID, first_name="Admin")
+    await admin.send("/start")
+    await admin.send("/undang lima sepuluh")
+    assert "berlaku 10 hari, 5 kali pakai" in admin.last_text()
+    await admin.send("/undang seribu")
+    assert "Cara pakai" in admin.last_text()

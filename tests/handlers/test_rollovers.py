@@ -78,7 +78,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert chat.buttons() == ["KK", "Kelompok lain"]
     await chat.press("KK")
     assert "nama kepala keluarga" in chat.last_text()
-    await chat.send("sari wulandari")
+    await chat.send("sari wulandari")  # a household is named as on the KTP: title-cased
     assert "desa" in chat.last_text() and chat.buttons() == ["Lewati"]
     await chat.send("sekarwangi")
     assert "Lewati" in chat.buttons()
@@ -90,7 +90,7 @@ async def test_two_partial_roll_overs(bot, session):
     summary = chat.last_text()
     assert "Hibah: KUBE Mawar – stimulan – 0%" in summary
     assert "Tanggal: 24 November 2026" in summary
-    assert "Penerima: sari wulandari (KK)" in summary and "Sekarwangi" in summary
+    assert "Penerima: Sari Wulandari (KK)" in summary and "Sekarwangi" in summary
     assert "Digulirkan: Rp 2.000.000" in summary and "balai desa" in summary
     assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
     await chat.press("✅ Simpan")
@@ -111,7 +111,7 @@ async def test_two_partial_roll_overs(bot, session):
 
     first, second = await rollovers(session)
     assert (first.grant_id, first.rolled_on, first.recipient_kind, first.recipient_name) == (
-        grant.id, date(2026, 11, 24), "kk", "sari wulandari")
+        grant.id, date(2026, 11, 24), "kk", "Sari Wulandari")
     assert first.recipient_village_code == "32.02.11.2002"
     assert (first.amount, first.units, first.note) == (2_000_000, None,
                                                        "Diserahkan di balai desa")
@@ -129,7 +129,7 @@ async def test_two_partial_roll_overs(bot, session):
     view = chat.last_text()
     assert "Rp 4.000.000 dari Rp 10.000.000" in view and "Sebagian (40%)" in view
     assert "Pengguliran (2):" in view
-    assert "1. 24 Nov 2026 – sari wulandari (KK, Sekarwangi): Rp 2.000.000" in view
+    assert "1. 24 Nov 2026 – Sari Wulandari (KK, Sekarwangi): Rp 2.000.000" in view
     assert "2. 25 Nov 2026 – KUBE Melati 2 (Kelompok lain): Rp 2.000.000" in view
 
 
@@ -193,6 +193,33 @@ async def test_exceeding_the_remainder_needs_a_confirmation(bot, session):
     await chat.press("✅ Simpan")
     assert "Selesai 🎉" in chat.last_text()
     assert [r.amount for r in await rollovers(session)] == [8_000_000, 5_000_000]
+
+
+async def test_recipient_names_follow_the_rules_for_names(bot, session):
+    """A household is named as on the KTP (as in the member list), a group as groups are."""
+    await setup(session)
+    chat = bot.chat(MENTOR)
+    await chat.send("/gulir")
+    await chat.press("KUBE Mawar")
+    await chat.press("📅 Hari ini")
+    await chat.press("KK")
+    replies = await chat.send("Sari 🌸")
+    assert "tanpa angka atau emoji. Contoh: Sari Wulandari" in shown(replies)
+    assert "nama kepala keluarga" in chat.last_text()
+    await chat.send("SARI WULANDARI")
+    await chat.press("Lewati")  # village
+    await chat.send("2 jt")
+    await chat.press("Lewati")  # note
+    assert "Penerima: Sari Wulandari (KK)" in chat.last_text()
+    await chat.press("✏️ Ubah")
+    await chat.press("Jenis penerima")
+    await chat.press("Kelompok lain")
+    await chat.press("✏️ Ubah")
+    await chat.press("Nama penerima")
+    replies = await chat.send("KUBE 🌹")
+    assert "tanpa emoji. Contoh: KUBE Melati" in shown(replies)
+    await chat.send("KUBE Melati 2")
+    assert "Penerima: KUBE Melati 2 (Kelompok lain)" in chat.last_text()
 
 
 async def test_a_units_grant_rolls_over_goods(bot, session):

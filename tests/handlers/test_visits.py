@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import clock
 from handlers.visits import parse_next_date
 from models.tables import AuditLog, Group, Visit
+from tests.conftest import ADMIN_ID
 from tests.factories import DISTRICT_ELSEWHERE, make_group, make_mentor, rows, shown, stored_draft
 from tests.harness import ChatUser
 
@@ -597,3 +598,56 @@ async def test_photos_can_be_cleared_and_are_limited(bot, session):
     await chat.send("selesai")
     await chat.press("Pakai ")
     assert "Foto: 10 foto" in chat.last_text()
+
+
+# --- found in the property tests' review (tests/bot/test_properties.py) ---------------------------
+
+async def test_a_day_that_does_not_exist_is_named_and_asked_again(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_date(chat)
+    assert_retried(await chat.send("31/02/2026"), "Tanggal 31/02/2026 tidak ada: Februari 2026 "
+                   "hanya sampai tanggal 28. Contoh: 28/02/2026", "Kapan kunjungannya?")
+    assert_retried(await chat.send("tgl 30 februari"), "Februari 2026 hanya sampai tanggal 28",
+                   "Kapan kunjungannya?")
+    await chat.send("24/11/2026")
+    assert "Berapa KK yang hadir?" in chat.last_text()
+
+
+async def test_a_loss_is_typed_as_profit_and_only_there(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amounts(chat)
+    assert_retried(await chat.send("rugi 250rb"), "tanpa minus", "omzet")
+    await chat.send("1,5 jt")
+    assert "kalau rugi, tulis rugi di depannya" in chat.last_text()
+    assert_retried(await chat.send("rugi banyak"), "kalau rugi, tulis rugi di depannya",
+                   "keuntungan")
+    replies = await chat.send("rugi 250rb")
+    assert "✓ rugi Rp 250.000" in shown(replies) and "kas" in chat.last_text()
+    assert_retried(await chat.send("-300rb"), "tanpa minus", "kas")
+    await chat.send("2 jt")
+    await chat.send("-Rp 50.000")  # IKS: no loss either
+    assert "IKS" in chat.last_text()
+    await chat.send("50rb")
+    await chat.send("Harga pakan naik")
+    await chat.send("Cari pemasok pakan")
+    await chat.send("Lewati")
+    await chat.press("Selesai")
+    await chat.press("Pakai ")
+    assert "Keuntungan: rugi Rp 250.000" in chat.last_text()
+    await chat.press("✅ Simpan")
+    [visit] = await visits(session)
+    assert (visit.turnover, visit.profit, visit.cash, visit.solidarity_fee) == (
+        1_500_000, -250_000, 2_000_000, 50_000)
+
+
+async def test_a_forged_button_with_a_huge_id_is_no_error(bot, session):
+    """Button data is whatever the client sends: an id beyond 64 bits used to reach SQL and
+    end in "Maaf, ada gangguan" (and an alert to the admins)."""
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    for data in ("kel:det:" + "9" * 25, "mem:rmok:1:" + "9" * 30, "jdw:set:1:" + "9" * 40):
+        replies = await chat.press_data(data)
+        assert not any("gangguan" in (m.content or "") for m in replies), data
+    assert bot.chat(ADMIN_ID).messages() == []

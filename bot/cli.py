@@ -370,6 +370,12 @@ def _key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    """--demo and --folder: run a command on the demo's database instead of the configured one."""
+    parser.add_argument("--demo", action="store_true", help="use the demo's database")
+    parser.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pendamping", description="Pendamping KUBE bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -405,8 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     users.add_argument("--role", default="coordinator", choices=["mentor", "coordinator", "admin"])
     users.add_argument("--area", help="Kemendagri code of the area (coordinators)")
     users.add_argument("--name", help="name, for a user who has not written to the bot yet")
-    users.add_argument("--demo", action="store_true", help="use the demo's database")
-    users.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    _demo_options(users)
     users.set_defaults(func=_users)
 
     export = commands.add_parser(
@@ -419,8 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--unmasked", action="store_true",
                         help="write NIKs and phone numbers in full (personal data: handle with "
                              "care); without it they are masked")
-    export.add_argument("--demo", action="store_true", help="use the demo's database")
-    export.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    _demo_options(export)
     export.set_defaults(func=_export)
 
     importer = commands.add_parser(
@@ -430,8 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("--actor", type=int, required=True,
                           help="Telegram id of the coordinator or admin the import is done as "
                                "(their area limits the villages and mentors)")
-    importer.add_argument("--demo", action="store_true", help="use the demo's database")
-    importer.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    _demo_options(importer)
     importer.set_defaults(func=_import)
 
     db = commands.add_parser("db", help="database migrations")
@@ -446,8 +449,7 @@ def main(argv: list[str] | None = None) -> int:
                     "and says what it holds. For PostgreSQL it prints the pg_dump command.")
     backup.add_argument("file", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
-    backup.add_argument("--demo", action="store_true", help="use the demo's database")
-    backup.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    _demo_options(backup)
     backup.set_defaults(func=_backup)
 
     restore = commands.add_parser(
@@ -456,8 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                     "puts FILE in its place and migrates it when it is older. The bot must "
                     "be stopped. For PostgreSQL it prints the pg_restore commands.")
     restore.add_argument("file", help="a file written by `pendamping backup`")
-    restore.add_argument("--demo", action="store_true", help="use the demo's database")
-    restore.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
+    _demo_options(restore)
     restore.set_defaults(func=_restore)
 
 

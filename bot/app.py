@@ -154,7 +154,7 @@ async def _slow_down(application: Application, update: Update) -> None:
 
 
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
-    """The whole bot, ready for run_polling / run_webhook or a manual start (see start_app).
+    """The whole bot, ready for run_polling / run_webhook or a manual start (bot.serve, bot.localapi.start_application).
 
     Raises models.crypto.MissingKey without a data key: nothing personal could be stored.
     """
@@ -194,22 +194,3 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     services.sessionmaker = sessionmaker
     add_handlers(application)
     return application
-
-
-async def start_app(application: Application, *, poll_timeout: int = 10) -> None:
-    """Starts the bot by hand (demo, tests): what run_polling does, without owning the loop."""
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(poll_interval=0, timeout=poll_timeout)
-
-
-async def stop_app(application: Application) -> None:
-    if application.updater and application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        await application.stop()
-    await application.shutdown()
-    if application.post_shutdown:
-        await application.post_shutdown(application)

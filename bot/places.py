@@ -295,6 +295,15 @@ class PlaceIndex:
         # "/" sorts right after ".", so [within, within + "/") holds within and within.*
         return bisect_left(codes, within), bisect_left(codes, within + "/")
 
+    def example(self, level: int, within: str | None, default: str) -> str:
+        """A real name of ``level`` inside ``within``, for a question's "Contoh:" (a mentor in
+        Papua should not be shown a village of Sukabumi); ``default`` when there is none."""
+        start, end = self._range(level, within)
+        if start >= end:
+            return default
+        # The middle one rather than the first: less often an odd "Kelurahan 1"-style name.
+        return self._places[self._codes[level][(start + end) // 2]].name
+
     def search(
         self,
         query: str,

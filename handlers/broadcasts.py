@@ -147,6 +147,11 @@ async def _show_preview(update: Update, context: BotContext) -> None:
     if found.count:
         text = context.t("bc.preview", example=example, audience=audience, count=found.count,
                          left_out=left_out)
+        unknown = queries.unknown_tags(draft.get("text") or "")
+        if unknown:
+            # A mistyped {name} would reach hundreds of mentors as written; say so before Kirim.
+            text = context.t("bc.unknown_tags", tags=", ".join(unknown),
+                             tag=queries.NAME_TAG) + "\n\n" + text
         buttons.insert(0, (context.t("bc.send"), f"{PREFIX}:send"))
     else:
         text = context.t("bc.no_recipients", audience=audience)

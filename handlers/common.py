@@ -136,6 +136,12 @@ def unreadable_date(context: BotContext, text: str, today: date, fallback: str) 
                      example=f"{example:%d/%m/%Y}")
 
 
+def village_example(context: BotContext) -> str:
+    """A village of the user's own area for "Contoh:" in a village question."""
+    return context.places.example(int(AreaLevel.VILLAGE), context.mentor.area_code,
+                                  default="Sekarwangi")
+
+
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """An inline keyboard from rows of (text, callback_data)."""
     return InlineKeyboardMarkup(
@@ -510,7 +516,7 @@ class Flow:
             place = context.places.get(area) if area else None
             return await self.retry(update, context, step, context.t(
                 f"{texts}.village_not_found", query=text or "…",
-                area=place.label if place else "-"))
+                area=place.label if place else "-", example=village_example(context)))
         buttons = [(place.label, f"{self.prefix}:vil:{place.code}") for place in matches]
         buttons.extend(more)
         await say(update, context.t(f"{texts}.pick_village"), reply_markup=column(buttons))

@@ -46,6 +46,7 @@ from handlers.common import (
     pressed_village,
     say,
     unreadable_date,
+    village_example,
 )
 from models import groups as group_queries
 from models.areas import is_within
@@ -149,7 +150,7 @@ async def _ask_name(update: Update, context: BotContext) -> None:
 
 @flow.question(Step.VILLAGE)
 async def _ask_village(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grp.ask_village"))
+    await say(update, context.t("grp.ask_village", example=village_example(context)))
 
 
 @flow.question(Step.BUSINESS)

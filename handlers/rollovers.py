@@ -49,6 +49,7 @@ from handlers.common import (
     pressed_village,
     say,
     unreadable_date,
+    village_example,
 )
 from handlers.grants import (
     date_example,
@@ -179,7 +180,7 @@ async def _ask_name(update: Update, context: BotContext) -> None:
 
 @flow.question(Step.VILLAGE)
 async def _ask_village(update: Update, context: BotContext) -> None:
-    await say(update, context.t("roll.ask_village"),
+    await say(update, context.t("roll.ask_village", example=village_example(context)),
               reply_markup=flow.skip_keyboard(context, "village"))
 
 

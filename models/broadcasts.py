@@ -7,6 +7,7 @@ finished after, so a restart resumes what is pending and never sends anyone twic
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,11 +35,18 @@ ENTITY = "broadcast"
 # Where {nama} stands in a text, and the longest name it may become (Mentor.name).
 NAME_TAG = "{nama}"
 LONGEST_NAME = 100
+_TAG = re.compile(r"\{[^{}\n]{1,30}\}")
 
 
 def render(text: str, name: str) -> str:
     """The text as one recipient reads it: only {nama} is replaced, any other {...} stays."""
     return text.replace(NAME_TAG, name)
+
+
+def unknown_tags(text: str) -> list[str]:
+    """The {...} in a text that are not {nama}, e.g. a mistyped {name}: they go out as written."""
+    found = dict.fromkeys(m.group(0) for m in _TAG.finditer(text or ""))
+    return [tag for tag in found if tag != NAME_TAG]
 
 
 def longest_rendering(text: str) -> int:

@@ -86,6 +86,8 @@ async def test_compose_preview_and_send_reaches_each_active_mentor_once(bot, ses
     # The example is a real recipient; any other {...} stays as written.
     assert rendered.text == "Halo Ani Lestari, rapat {tanggal} besok jam 9."
     assert "Jumlah: 2 orang" in summary.text and "1 tidak aktif" in summary.text
+    # The unknown {tanggal} is pointed out before anything goes out.
+    assert summary.text.startswith("⚠️ {tanggal} tidak dikenal dan akan terkirim apa adanya.")
     assert "semua pendamping aktif di Kab. Sukabumi" in summary.text
     assert summary.button_texts == ["📤 Kirim", "✏️ Ubah", "❌ Batal"]
 
@@ -128,6 +130,7 @@ async def test_one_district_then_change_the_message(bot, session):
     await coord.press("Pesan")
     preview = await coord.send("Pertemuan kecamatan hari Selasa, {nama}.")
     assert preview[-2].text == "Pertemuan kecamatan hari Selasa, Budi Hartono."
+    assert "tidak dikenal" not in preview[-1].text
     await coord.press("❌ Batal")
     count_ = (await session.execute(select(func.count()).select_from(Broadcast))).scalar_one()
     assert count_ == 0

@@ -264,3 +264,20 @@ async def test_member_count_only_counts_readable_lines(bot, session):
     await chat.send("Siti Aminah; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; bendahara")
     text = chat.last_text()
     assert "Anggota: 2 KK terbaca dari 3 baris" in text and "minimal 5 KK" in text
+
+
+async def test_village_examples_come_from_the_mentors_own_area(bot, session):
+    await make_mentor(session, telegram_id=MENTOR, area_code=DISTRICT_ELSEWHERE)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    replies = await chat.send("KUBE Anggrek")
+    asked = replies[-1].text
+    assert asked.startswith("Di desa/kelurahan mana kelompok ini?")
+    example = asked.rsplit("Contoh: ", 1)[1]
+    assert example != "Sekarwangi"
+    # The example is a real village of the mentor's district in Makassar, and it is found.
+    replies = await chat.send(example)
+    assert any(example in b and "Makassar" in b for b in replies[-1].button_texts)
+    # A village of Sukabumi is not in the mentor's area: the refusal's example is theirs too.
+    replies = await chat.send("Sekarwangi")
+    assert "tidak ketemu" in replies[0].text and f"Contoh: {example}" in replies[0].text

@@ -30,7 +30,7 @@ from bot.places import default_index
 from bot.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.texts import t
-from bot.transport import telegram_request
+from bot.transport import HANDLING_UPDATE, maybe_delivered, telegram_request
 from handlers import (
     agenda,
     approvals,
@@ -145,6 +145,21 @@ class PendampingBot(ExtBot):
             log.info("a button press could not be answered (%s); going on",
                      type(error).__name__)
             return False
+
+
+    async def _send_message(self, endpoint: str, *args, **kwargs):
+        """Every message sent or edited. While an update is handled, one whose answer did not
+        come back (a timeout, a dropped connection) is taken as arrived, since it may well
+        have: the conversation goes on with the user rather than failing half way, and it is
+        never sent again (bot.transport). Returns None then."""
+        try:
+            return await super()._send_message(endpoint, *args, **kwargs)
+        except NetworkError as error:
+            if not (HANDLING_UPDATE.get() and maybe_delivered(error)):
+                raise
+            log.warning("no answer from Telegram to %s (%s); going on as if it arrived",
+                        endpoint, type(error).__name__)
+            return None
 
 
 async def _slow_down(application: Application, update: Update) -> None:

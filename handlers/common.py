@@ -33,7 +33,6 @@ from bot.context import BotContext
 from bot.formatting import format_month
 from bot.parsing import nonexistent_date
 from bot.places import Place
-from bot.transport import maybe_delivered
 from models import drafts
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -62,19 +61,11 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
     """Sends a new message into the chat the update came from.
 
     None when no answer came back (a timeout, a dropped connection): the message may well have
-    arrived, so the conversation goes on as if it had (bot.transport; it is never sent twice).
-    Failures Telegram answers still raise: the conversation then stays where it was.
+    arrived, so the conversation goes on as if it had (bot.app.PendampingBot).
     """
     chat = update.effective_chat
     assert chat is not None
-    try:
-        return await chat.send_message(text, reply_markup=reply_markup)
-    except NetworkError as error:
-        if not maybe_delivered(error):
-            raise
-        log.warning("no answer to a message to a user (%s); going on as if it arrived",
-                    type(error).__name__)
-        return None
+    return await chat.send_message(text, reply_markup=reply_markup)
 
 
 async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:

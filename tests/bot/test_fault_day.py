@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from bot import transport
 from bot.app import build_application
 from bot.localapi import Faults, LocalBotApi, SentMessage
 from models.enums import MentorStatus, Role
@@ -38,8 +39,8 @@ from tests.harness import BotHarness, ChatUser
 
 FAULTS = Faults(seed=20261125, error_5xx=0.08, timeout=0.03, drop=0.03, slow=0.06,
                 duplicate=0.1, burst_429=0.01, burst_length=2, retry_after=1,
-                timeout_seconds=1.3, slow_seconds=0.2)
-CLIENT_TIMEOUT = 0.8  # the bot's PENDAMPING_TELEGRAM_TIMEOUT_SECONDS in this test
+                timeout_seconds=0.9, slow_seconds=0.1)
+CLIENT_TIMEOUT = 0.5  # the bot's PENDAMPING_TELEGRAM_TIMEOUT_SECONDS in this test
 APOLOGY = "ada gangguan"
 COORDINATOR = 800001
 MENTORS = {710001: ("Siti Rahma", "KUBE Mawar"), 710002: ("Budi Hartono", "KUBE Melati"),
@@ -155,7 +156,10 @@ async def count(session, model, *where) -> int:
     return value
 
 
-async def test_a_day_of_work_with_faults_loses_and_doubles_nothing(settings, session):
+async def test_a_day_of_work_with_faults_loses_and_doubles_nothing(settings, session,
+                                                                  monkeypatch):
+    # The pause before trying a 5xx again is real time; the test's day is short.
+    monkeypatch.setattr(transport, "SERVER_ERROR_PAUSE_SECONDS", 0.05)
     settings = settings.model_copy(update={"telegram_timeout_seconds": CLIENT_TIMEOUT,
                                            "broadcast_progress_seconds": 0.5})
     await make_mentor(session, telegram_id=COORDINATOR, name="Koordinator Sukabumi",

@@ -13,7 +13,7 @@ from telegram.warnings import PTBUserWarning
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
 
 from telegram import BotCommand, BotCommandScopeDefault, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -22,7 +22,6 @@ from telegram.ext import (
     Defaults,
     ExtBot,
 )
-from telegram.request import HTTPXRequest
 
 import scheduler
 from bot.context import BotContext, Services
@@ -31,6 +30,7 @@ from bot.places import default_index
 from bot.processor import PerUserUpdateProcessor
 from bot.settings import Settings
 from bot.texts import t
+from bot.transport import HANDLING_UPDATE, maybe_delivered, telegram_request
 from handlers import (
     agenda,
     approvals,
@@ -127,7 +127,8 @@ class PendampingBot(ExtBot):
 
     Telegram refuses to answer a callback query after about 15 seconds or a second time. That
     happens when the database was slow and the update is handled again (handlers.system); the
-    answer only stops the button's spinner, so the work must go on without it.
+    answer only stops the button's spinner, so the work must go on without it (also when
+    Telegram had a bad moment and the answer failed).
     """
 
     async def answer_callback_query(self, *args, **kwargs) -> bool:
@@ -139,6 +140,26 @@ class PendampingBot(ExtBot):
                 log.info("a button press was answered too late; going on")
                 return False
             raise
+        except (NetworkError, RetryAfter) as error:
+            # Telegram had a bad moment: the spinner stops by itself, the work goes on.
+            log.info("a button press could not be answered (%s); going on",
+                     type(error).__name__)
+            return False
+
+
+    async def _send_message(self, endpoint: str, *args, **kwargs):
+        """Every message sent or edited. While an update is handled, one whose answer did not
+        come back (a timeout, a dropped connection) is taken as arrived, since it may well
+        have: the conversation goes on with the user rather than failing half way, and it is
+        never sent again (bot.transport). Returns None then."""
+        try:
+            return await super()._send_message(endpoint, *args, **kwargs)
+        except NetworkError as error:
+            if not (HANDLING_UPDATE.get() and maybe_delivered(error)):
+                raise
+            log.warning("no answer from Telegram to %s (%s); going on as if it arrived",
+                        endpoint, type(error).__name__)
+            return None
 
 
 async def _slow_down(application: Application, update: Update) -> None:
@@ -173,9 +194,9 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         token=token, base_url=base_url,
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",
         defaults=Defaults(block=True, tzinfo=UTC),
-        # The sizes python-telegram-bot's builder would choose.
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # The pool sizes python-telegram-bot's builder would choose; timeouts from the settings.
+        request=telegram_request(settings, pool_size=256),
+        get_updates_request=telegram_request(settings, pool_size=1),
         rate_limiter=AIORateLimiter(max_retries=2))
     application = (
         ApplicationBuilder()

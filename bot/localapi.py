@@ -9,7 +9,10 @@ can run against it unchanged: pass :attr:`LocalBotApi.base_url` to
 Besides answering the bot, the server plays the users: ``send_text``, ``press_button``,
 ``share_contact`` ... queue updates that the bot fetches with real long polling, and every
 message the bot sends is recorded as a :class:`SentMessage`. Faults Telegram produces in real
-life (blocked users, flood limits, redelivery after a crash) can be injected on purpose.
+life (blocked users, flood limits, redelivery after a crash) can be injected on purpose, and
+so can the failures of a bad minute (:class:`Faults`: 5xx answers, timeouts, dropped
+connections, slow answers, updates delivered twice, bursts of 429), at random from a seed or
+one by one with :meth:`LocalBotApi.fail_next`; ``fault_counts`` says how many were injected.
 
 The server validates what real Telegram validates where a bug would otherwise slip through
 unnoticed: HTML / MarkdownV2 markup, message and caption length, callback data length,
@@ -30,6 +33,7 @@ import json
 import logging
 import math
 import mimetypes
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -48,6 +52,7 @@ __all__ = [
     "ApiCall",
     "BotApiError",
     "CallbackAnswer",
+    "Faults",
     "LocalBotApi",
     "LocalUser",
     "SentMessage",
@@ -295,6 +300,63 @@ class _RateRule:
     retry_after: int
     remaining: int
     chat_id: int | None
+
+
+# --------------------------------------------------------------------------------------------
+# Injected faults
+# --------------------------------------------------------------------------------------------
+
+FAULT_KINDS = ("error_5xx", "timeout", "drop", "slow", "duplicate", "burst_429")
+
+# Methods random faults hit unless Faults.methods says otherwise: what the bot sends and the
+# answers to button presses (getUpdates is opt-in: its faults only cost the poll loop time).
+_DEFAULT_FAULT_METHODS = _SEND_METHODS | {"answercallbackquery", "sendchataction", "deletemessage"}
+
+_SERVER_ERRORS = ((502, "Bad Gateway"), (500, "Internal Server Error"),
+                  (503, "Service Unavailable"))
+
+
+@dataclass
+class Faults:
+    """Failures the server injects at random, from a seeded ``random.Random`` (a run repeats).
+
+    Each probability is per request of an affected method (``methods``, lower-case names;
+    None: what the bot sends and answerCallbackQuery), except ``duplicate``, which is per
+    update handed out (getUpdates or the webhook). The kinds, as real Telegram shows them:
+
+    - ``error_5xx``: 502/500/503 answered at once; nothing was done.
+    - ``timeout``: done, but answered only after ``timeout_seconds``, which must exceed the
+      client's timeout: the client gives up without knowing that it arrived.
+    - ``drop``: done, then the connection is closed without an answer (a reply lost on the
+      way back); the client cannot tell it from a request that never arrived.
+    - ``slow``: answered after ``slow_seconds`` (within the client's patience).
+    - ``duplicate``: the update is delivered again later, with the same update_id.
+    - ``burst_429``: this and the next ``burst_length - 1`` requests answer 429 retry_after.
+    """
+
+    seed: int = 0
+    error_5xx: float = 0.0
+    timeout: float = 0.0
+    drop: float = 0.0
+    slow: float = 0.0
+    duplicate: float = 0.0
+    burst_429: float = 0.0
+    methods: frozenset[str] | None = None
+    timeout_seconds: float = 6.0
+    slow_seconds: float = 0.3
+    burst_length: int = 3
+    retry_after: int = 1
+
+    def affects(self, method: str) -> bool:
+        return method.lower() in (self.methods if self.methods is not None
+                                  else _DEFAULT_FAULT_METHODS)
+
+
+@dataclass
+class _TargetedFault:
+    kind: str
+    method: str | None  # lower-case; None: any affected method
+    remaining: int
 
 
 SentListener = Callable[[SentMessage], Awaitable[None] | None]
@@ -682,10 +744,12 @@ class LocalBotApi:
         bot_first_name: str = "Pendamping KUBE",
         strict_chats: bool = False,
         first_update_id: int = 1,
+        faults: Faults | None = None,
     ) -> None:
         """``strict_chats``: refuse to message users who never wrote to the bot (Telegram does,
         with 403 "bot can't initiate conversation"); off by default so tests may notify an
-        admin who has not pressed /start yet."""
+        admin who has not pressed /start yet. ``faults``: failures injected at random (off
+        by default; see :class:`Faults` and :meth:`fail_next`)."""
         self.bot_user: dict[str, Any] = {
             "id": bot_id,
             "is_bot": True,
@@ -718,6 +782,13 @@ class LocalBotApi:
         self._limits: tuple[int, int] | None = None
         self._recent_overall: collections.deque[float] = collections.deque()
         self._recent_per_chat: dict[int, collections.deque[float]] = {}
+        self.faults = Faults()
+        self._rng = random.Random(0)
+        self.set_faults(faults or Faults())
+        # Injected faults by kind (Faults), for a test to report.
+        self.fault_counts: collections.Counter[str] = collections.Counter()
+        self._targeted: list[_TargetedFault] = []
+        self._burst_left = 0
 
         self._next_update_id = first_update_id
         self._all_updates: dict[int, dict[str, Any]] = {}
@@ -1033,6 +1104,63 @@ class LocalBotApi:
     def disable_limits(self) -> None:
         self._limits = None
 
+    def set_faults(self, faults: Faults) -> None:
+        """Injects these random faults from now on (``Faults()`` turns them off)."""
+        self.faults = faults
+        self._rng = random.Random(faults.seed)
+
+    def fail_next(self, kind: str, method: str | None = None, count: int = 1) -> None:
+        """The next ``count`` requests of ``method`` (any method random faults affect when
+        None) fail this way; for "duplicate", the next ``count`` updates handed out."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {FAULT_KINDS}")
+        self._targeted.append(_TargetedFault(kind, method.lower() if method else None, count))
+
+    def _take_targeted(self, method: str, *, duplicate: bool) -> str | None:
+        for fault in self._targeted:
+            if (fault.kind == "duplicate") != duplicate:
+                continue
+            if not duplicate and not (fault.method == method or (
+                    fault.method is None and self.faults.affects(method))):
+                continue
+            fault.remaining -= 1
+            self._targeted = [f for f in self._targeted if f.remaining > 0]
+            return fault.kind
+        return None
+
+    def _draw_fault(self, method: str) -> str | None:
+        """The fault for this request of ``method`` (lower-case), if any; counted."""
+        kind = self._take_targeted(method, duplicate=False)
+        if kind is None and self._burst_left > 0 and self.faults.affects(method):
+            self._burst_left -= 1
+            kind = "burst_429"
+        if kind is None and self.faults.affects(method):
+            draw = self._rng.random()
+            for name in ("error_5xx", "timeout", "drop", "slow", "burst_429"):
+                draw -= getattr(self.faults, name)
+                if draw < 0:
+                    kind = name
+                    if name == "burst_429":
+                        self._burst_left = self.faults.burst_length - 1
+                    break
+        if kind is not None:
+            self.fault_counts[kind] += 1
+        return kind
+
+    def _duplicate(self, item: _QueuedUpdate) -> None:
+        """Maybe queues ``item`` for a second delivery (same update_id), as Telegram does when
+        it did not see the first one confirmed."""
+        if item.redelivered:
+            return
+        targeted = self._take_targeted("", duplicate=True)
+        if targeted is None and not (self.faults.duplicate
+                                     and self._rng.random() < self.faults.duplicate):
+            return
+        self.fault_counts["duplicate"] += 1
+        self._queue.append(_QueuedUpdate(item.payload, redelivered=True))
+        self._queue.sort(key=lambda queued: queued.update_id)
+        self._notify()
+
     # ----------------------------------------------------------------------------------------
     # Inspection
     # ----------------------------------------------------------------------------------------
@@ -1111,6 +1239,27 @@ class LocalBotApi:
         self.calls[name] += 1
         if handler is None:
             return self._error_response(BotApiError(404, "Not Found: method not found"))
+        fault = self._draw_fault(requested.lower())
+        if fault == "error_5xx":
+            code, description = self._rng.choice(_SERVER_ERRORS)
+            return self._error_response(BotApiError(code, description))
+        if fault == "burst_429":
+            retry_after = self.faults.retry_after
+            return self._error_response(BotApiError(
+                429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after))
+        if fault == "slow":
+            await asyncio.sleep(self.faults.slow_seconds)
+        response = await self._answer(request, name, handler)
+        if fault == "timeout":
+            # Done, but the answer comes after the client gave up (the handler is cancelled
+            # when the client goes away).
+            await asyncio.sleep(self.faults.timeout_seconds)
+        elif fault == "drop" and request.transport is not None:
+            request.transport.close()
+        return response
+
+    async def _answer(self, request: web.Request, name: str,
+                      handler: Callable[[_Params], Awaitable[Any]]) -> web.Response:
         try:
             params = await self._read_params(request)
             self.requests.append(ApiCall(name, params.describe()))
@@ -1453,6 +1602,7 @@ class LocalBotApi:
                                        "sure that only one bot instance is running")
         for item in batch:
             item.delivered = True
+            self._duplicate(item)
         return [item.payload for item in batch]
 
     def _confirm(self, offset: int) -> None:
@@ -1496,6 +1646,7 @@ class LocalBotApi:
                 if ok and self.webhook is webhook:
                     item.delivered = True
                     self._queue = [queued for queued in self._queue if queued is not item]
+                    self._duplicate(item)
                     self._notify()
                 elif not ok:
                     await asyncio.sleep(0.2)

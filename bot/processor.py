@@ -20,6 +20,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.transport import HANDLING_UPDATE
+
 log = logging.getLogger(__name__)
 
 # Called (without awaiting the user's turn) when an update is dropped by the throttle.
@@ -88,6 +90,13 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Waits for this user's previous update, then runs this one."""
+        token = HANDLING_UPDATE.set(True)  # replies that got no answer count as arrived
+        try:
+            await self._run(update, coroutine)
+        finally:
+            HANDLING_UPDATE.reset(token)
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self._running is None:  # PTB initialises the processor first; this is a safety net
             await self.initialize()
         assert self._running is not None

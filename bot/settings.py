@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     health_port: int = Field(default=8080, ge=0, le=65535)
     leader_poll_seconds: float = Field(default=2, gt=0, le=10)
 
+    # Requests to Telegram give up after this long (connect, send, answer). A message whose
+    # answer did not come is never sent again: it may have arrived (bot.transport).
+    telegram_timeout_seconds: float = Field(default=10, gt=0, le=120)
+
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 

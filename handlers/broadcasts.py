@@ -316,6 +316,7 @@ async def send(update: Update, context: BotContext) -> int:
                            show_alert=True)
         return Step.CONFIRM
     await close_buttons(query, context.t("bc.send"))
+    await flow.end_with_save(update, context)
     broadcast, created = await queries.create(
         session=context.session, actor=actor, audience=draft["audience"],
         audience_code=draft.get("district"), text=draft["text"],
@@ -326,8 +327,10 @@ async def send(update: Update, context: BotContext) -> int:
         await say(update, context.t("bc.already_sent"))
         return END
     progress = await say(update, context.t("bc.progress", done=0, total=found.count))
-    await queries.set_progress_message(session=context.session, broadcast_id=broadcast.id,
-                                       chat_id=progress.chat_id, message_id=progress.message_id)
+    if progress is not None:  # else the final report comes as a new message (scheduler.outbox)
+        await queries.set_progress_message(session=context.session, broadcast_id=broadcast.id,
+                                           chat_id=progress.chat_id,
+                                           message_id=progress.message_id)
     outbox.wake(context.application)
     return END
 

@@ -18,7 +18,7 @@ from telegram import (
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,6 +33,7 @@ from bot.context import BotContext
 from bot.formatting import format_month
 from bot.parsing import nonexistent_date
 from bot.places import Place
+from models import drafts
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.areas import is_within
@@ -56,8 +57,12 @@ ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
 
-async def say(update: Update, text: str, reply_markup: Any = None) -> Message:
-    """Sends a new message into the chat the update came from."""
+async def say(update: Update, text: str, reply_markup: Any = None) -> Message | None:
+    """Sends a new message into the chat the update came from.
+
+    None when no answer came back (a timeout, a dropped connection): the message may well have
+    arrived, so the conversation goes on as if it had (bot.app.PendampingBot).
+    """
     chat = update.effective_chat
     assert chat is not None
     return await chat.send_message(text, reply_markup=reply_markup)
@@ -79,6 +84,10 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # already edited (a double tap): nothing to do
         log.debug("close_buttons: %s", exc)
+    except NetworkError as exc:
+        # Telegram had a bad moment: the old buttons may stay, and each handler re-checks a
+        # press (a second Simpan finds no draft), so the work goes on.
+        log.info("close_buttons: %s", type(exc).__name__)
 
 
 def pressed(query: CallbackQuery) -> str:
@@ -310,6 +319,17 @@ class Flow:
     def clear(self, context: BotContext) -> None:
         if context.user_data is not None:
             context.user_data.pop(self.key, None)
+
+    async def end_with_save(self, update: Update, context: BotContext) -> None:
+        """Ends the draft and the conversation in the transaction of the save that follows
+        (call it right before the query that saves and commits): a crash after that commit
+        cannot leave a draft to be saved a second time (models.drafts)."""
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None and context.user_data is not None
+        remaining = {key: value for key, value in context.user_data.items() if key != self.key}
+        await drafts.end_in_transaction(
+            session=context.session, user_id=user.id, user_data=remaining,
+            conversation=self.name, key=drafts.conversation_key(chat.id, user.id))
 
     def current(self, context: BotContext) -> int | None:
         """The question being answered, or None (reads without creating a draft)."""

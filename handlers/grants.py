@@ -797,6 +797,7 @@ async def save(update: Update, context: BotContext) -> int:
         "rollover_households": draft.get("roll_households"),
         "rollover_due": date.fromisoformat(draft["due_on"]),
     }
+    await flow.end_with_save(update, context)
     grant, _ = await grant_queries.create_grant(
         session=context.session, group=group, mentor=context.mentor, fields=fields,
         update_id=update.update_id, today=clock.today_for(group.village_code),

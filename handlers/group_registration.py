@@ -458,6 +458,7 @@ async def save(update: Update, context: BotContext) -> int:
     await close_buttons(query)
     today = _today(context)
     next_due = today + timedelta(days=context.settings.visit_interval_days)
+    await flow.end_with_save(update, context)
     group, _ = await group_queries.create_group(
         session=context.session,
         mentor=context.mentor,

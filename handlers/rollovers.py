@@ -560,6 +560,7 @@ async def save(update: Update, context: BotContext) -> int:
         "units": draft.get("units") if grant.rollover_units else None,
         "note": draft.get("note"),
     }
+    await flow.end_with_save(update, context)
     rollover, _ = await grant_queries.create_rollover(
         session=context.session, grant=grant, group=group, mentor=context.mentor,
         fields=fields, update_id=update.update_id, today=today,

@@ -769,6 +769,7 @@ async def save(update: Update, context: BotContext) -> int:
         "photo_file_ids": list(draft.get("photos", [])),
         "next_visit_on": date.fromisoformat(draft["next_visit_on"]),
     }
+    await flow.end_with_save(update, context)
     visit, _ = await visit_queries.create_visit(
         session=context.session, group=group, mentor=context.mentor, fields=fields,
         update_id=update.update_id, today=clock.today_for(group.village_code),

@@ -11,9 +11,10 @@ and never inside update handling, so the bot keeps answering everyone while it s
   again. A clean stop lets the messages in flight finish; the rest stay pending.
 - 429 (RetryAfter): only that row waits (``not_before``); the others go on.
 - 403 (Forbidden): the row is 'blocked' and the user marked inactive.
-- Other errors Telegram answers (nothing was delivered): retried up to
-  ``broadcast_max_attempts``, then failed with the reason. A timeout may or may not have
-  delivered: it is failed at once, never retried (never twice).
+- Other errors Telegram answers (a 5xx, a refusal: nothing was delivered) and requests that
+  never left: retried up to ``broadcast_max_attempts``, then failed with the reason (a 5xx is
+  first tried again at once by bot.transport). A timeout or a dropped connection may or may
+  not have delivered: failed at once, never retried (never twice).
 - The coordinator's progress message is edited every ``broadcast_progress_seconds`` and, at
   the end, replaced by the final report with "Lihat yang gagal" when someone was missed.
 
@@ -37,12 +38,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.settings import Settings
 from bot.texts import t
+from bot.transport import maybe_delivered, telegram_request
 from models import broadcasts as queries
 from models import mentors as mentor_queries
 from models.enums import OutboxStatus
@@ -160,8 +162,8 @@ class Outbox:
         app_bot = application.bot
         concurrency = max(1, min(MAX_CONCURRENCY,
                                  math.ceil(services.settings.broadcast_rate_per_second)))
-        requests = (HTTPXRequest(connection_pool_size=1),
-                    HTTPXRequest(connection_pool_size=concurrency + 2))
+        requests = (telegram_request(services.settings, pool_size=1),
+                    telegram_request(services.settings, pool_size=concurrency + 2))
         bot = Bot(app_bot.token, base_url=lambda _token: app_bot.base_url,
                   base_file_url=lambda _token: app_bot.base_file_url,
                   get_updates_request=requests[0], request=requests[1])
@@ -311,18 +313,10 @@ class Outbox:
             return Outcome(row, "wait", not_before=self.wall() + timedelta(seconds=seconds))
         except Forbidden:
             return Outcome(row, "blocked", REASON_BLOCKED)
-        except BadRequest as exc:  # Telegram refused it (PTB files this under NetworkError)
-            return self._retry(row, attempt, f"BadRequest: {exc}")
-        except TimedOut as exc:
-            if "pool" in str(exc).lower():  # never left this process: safe to try again
-                return self._retry(row, attempt, f"TimedOut: {exc}")
-            # It may have arrived: never risk sending it twice.
-            return Outcome(row, "failed", REASON_TIMED_OUT)
-        except NetworkError as exc:
-            if "connect" in str(exc).lower():  # never reached the server
-                return self._retry(row, attempt, f"NetworkError: {exc}")
-            return Outcome(row, "failed", f"NetworkError: {exc}")
-        except TelegramError as exc:  # Telegram answered with an error: nothing was delivered
+        except TelegramError as exc:
+            if maybe_delivered(exc):  # a timeout or a dropped connection: never twice
+                return Outcome(row, "failed", REASON_TIMED_OUT)
+            # Telegram answered with an error (a 5xx, a refusal) or it never left: not delivered.
             return self._retry(row, attempt, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug or a bad file id: do not loop on it
             log.exception("broadcast %s to %s failed", row.broadcast_id, row.telegram_id)

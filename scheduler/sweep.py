@@ -27,6 +27,7 @@ from bot.formatting import format_date
 from bot.places import timezone_for
 from bot.settings import Settings
 from bot.texts import t
+from bot.transport import worth_retrying
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -301,6 +302,11 @@ async def deliver(*, session: AsyncSession, bot: Bot, digest: Digest, now: datet
         report.deferred += 1
         return
     except TelegramError as exc:
+        if worth_retrying(exc):
+            # Telegram had a bad moment (5xx) or it never left: nothing arrived; next sweep.
+            await reminder_queries.release(session=session, delivery_ids=digest.delivery_ids)
+            report.deferred += 1
+            return
         # A timeout may or may not have delivered: never risk sending twice.
         await reminder_queries.finish(session=session, delivery_ids=digest.delivery_ids,
                                       status=DeliveryStatus.FAILED, now=now,

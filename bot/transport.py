@@ -1,0 +1,78 @@
+"""Requests to Telegram: their timeouts, a retry when Telegram says it did nothing, and what a
+failed send means for "never twice".
+
+A send that fails in one of three ways:
+- Telegram answered with an error (5xx, 400, ...): nothing was done, so it may be sent again.
+  A 5xx is tried again here a couple of times, a moment apart, before anyone sees it.
+- It never left this process (no connection, no free connection in the pool): sent again safely.
+- It left, and no answer came back (a timeout, a dropped connection): it may have arrived.
+  It is never sent again, so nobody gets a message twice (:func:`maybe_delivered`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+
+import httpx
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.request import HTTPXRequest
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# True while an update is being handled (bot.processor): a reply whose answer did not come
+# back is then taken as delivered, so the conversation moves on with the user (bot.app).
+HANDLING_UPDATE: contextvars.ContextVar[bool] = contextvars.ContextVar("handling_update",
+                                                                        default=False)
+
+SERVER_ERROR_RETRIES = 2
+SERVER_ERROR_PAUSE_SECONDS = 0.5  # doubled on each try
+# httpx errors raised before the request reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class TelegramRequest(HTTPXRequest):
+    """PTB's HTTPXRequest, trying a 5xx answer again (Telegram did nothing: resending is safe)."""
+
+    def __init__(self, *, server_error_retries: int = SERVER_ERROR_RETRIES, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.server_error_retries = server_error_retries
+
+    async def do_request(self, url, method, request_data=None, **timeouts):
+        for attempt in range(self.server_error_retries + 1):
+            code, payload = await super().do_request(url, method, request_data, **timeouts)
+            if code < 500 or attempt == self.server_error_retries:
+                return code, payload
+            # The URL holds the token: only the status is logged.
+            log.info("Telegram answered %s; trying again (%s of %s)", code, attempt + 1,
+                     self.server_error_retries)
+            await asyncio.sleep(SERVER_ERROR_PAUSE_SECONDS * 2 ** attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def telegram_request(settings: Settings, *, pool_size: int) -> TelegramRequest:
+    """A request object with the configured timeouts (uploads get at least PTB's 20 s)."""
+    seconds = settings.telegram_timeout_seconds
+    return TelegramRequest(connection_pool_size=pool_size, read_timeout=seconds,
+                           write_timeout=seconds, connect_timeout=seconds,
+                           media_write_timeout=max(seconds, 20.0))
+
+
+def maybe_delivered(error: BaseException) -> bool:
+    """The request left and no answer came back: Telegram may have done it. Never resend."""
+    if isinstance(error, BadRequest) or not isinstance(error, NetworkError):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, _NOT_SENT):
+        return False
+    return isinstance(cause, httpx.HTTPError) or isinstance(error, TimedOut)
+
+
+def worth_retrying(error: BaseException) -> bool:
+    """Telegram had a bad moment (5xx) or the request never left: nothing arrived, and the
+    same request may well work later. Not for a refusal (400, 403) or a flood wait (429)."""
+    return (isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+            and not maybe_delivered(error))

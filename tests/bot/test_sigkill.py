@@ -76,9 +76,11 @@ async def answered(server: LocalBotApi, chat_id: int, inject, fragment: str) -> 
     inject()
 
     async def shown():
-        return any(fragment in (m.content or "") for m in server.sent_since(chat_id, position))
-    await wait_until(shown, 20, f"an answer with {fragment!r} (the chat: "
-                     f"{[m.content for m in server.sent(chat_id)][-2:]} {[(c.method, str(c.params)[:60]) for c in server.requests[-4:]]} {server.pending_updates})")
+        # A new message, or buttons changed in place (a ticked choice is an edit).
+        last = server.last_message(chat_id)
+        return (any(fragment in (m.content or "") for m in server.sent_since(chat_id, position))
+                or (last is not None and fragment in " ".join(last.button_texts)))
+    await wait_until(shown, 20, f"an answer with {fragment!r}")
 
 
 def today_in_jakarta() -> date:  # the bot process runs on the real clock
@@ -92,8 +94,6 @@ async def fresh(session, model, *where):
     return rows
 
 
-@pytest.mark.xfail(reason="unfinished: in this subprocess run the bot stops polling after its "
-                   "first answer (pending update 2 never fetched); not yet diagnosed", run=False)
 async def test_kill_during_a_save_leaves_no_draft_to_save_twice(db_url, session, tmp_path):
     mentor = await make_mentor(session, telegram_id=720001, name="Siti Rahma")
     await make_group(session, mentor, name="KUBE Mawar", members=6, formed_on=date(2020, 1, 1))
@@ -117,10 +117,10 @@ async def test_kill_during_a_save_leaves_no_draft_to_save_twice(db_url, session,
         return inject
     try:
         await bot.start()
-        for act, answer in ((say("/kunjungan"), "mana"), (press("KUBE Mawar"), "Tanggal"),
+        for act, answer in ((say("/kunjungan"), "mana"), (press("KUBE Mawar"), "Kapan kunjungannya"),
                             (say("kemarin"), "hadir"), (say("5"), "Kegiatan"),
-                            (press("Pemantauan usaha"), "Pemantauan"), (press("Selesai"), "angka"),
-                            (press("Lewati"), "Masalah"), (say("Pakan mahal"), "Tindak"),
+                            (press("Pemantauan usaha"), "✅ Pemantauan"), (press("Selesai"), "angka"),
+                            (press("Lewati"), "masalah"), (say("Pakan mahal"), "tindak lanjut"),
                             (say("Cari pemasok"), "okasi"), (say("Lewati"), "oto"),
                             (press("Selesai"), "berikutnya"), (press("Pakai "), "Simpan")):
             await answered(server, uid, act, answer)

@@ -277,7 +277,8 @@ class Recorder:
                                                              "DELETE", "WITH"}:
             params = parameters[0] if executemany and parameters else parameters
             # One entry per statement shape: IN lists of any length are the same query.
-            shape = re.sub(r"\((?:\?|\$\d+)(?:, (?:\?|\$\d+))*\)", "(…)", statement)
+            shape = re.sub(r"\((?:\?|\$\d+(?:::[A-Z ]+)?)(?:, (?:\?|\$\d+(?:::[A-Z ]+)?))*\)",
+                           "(…)", statement)
             self.statements.setdefault(shape, (statement, params))
 
 

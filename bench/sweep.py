@@ -16,14 +16,15 @@ Then, in a fresh process (so its peak memory is that of the measured work, not o
 /rekap (summary and chart queries, and the chart) of the whole country and of one regency,
 /ekspor of that regency, and one reminder sweep for each due count. A sweep's due items are
 made due by moving that many pending reminders to this morning; it sends to the local Bot API
-server over real HTTP with no rate limit. The same middle due count runs again over a database
+server (another process) over real HTTP with no rate limit. The same middle due count runs again over a database
 of half the size: the sweep's cost follows the due items, not the tables. Every distinct
 statement of a sweep is printed with its plan (EXPLAIN QUERY PLAN / EXPLAIN) and checked for
 full scans of the big tables.
 
 Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the measuring process (Linux:
-KiB), which includes the interpreter, the place index and the in-process Bot API server;
-PostgreSQL's own processes are not counted.
+KiB), which includes the interpreter, the place index and matplotlib; the local Bot API
+server runs in a process of its own (as Telegram is not inside the bot) and PostgreSQL's own
+processes are not counted.
 """
 
 from __future__ import annotations
@@ -253,7 +254,7 @@ async def arm(engine, due: int, salt: int, built: int) -> int:
         await connection.execute(text(
             "UPDATE reminder SET fire_on = :today, due_at = :due_at WHERE id IN ("
             " SELECT id FROM reminder WHERE status = 'pending' AND due_at > :now"
-            " AND id <= :built AND id % 13 = :salt LIMIT :n)"),
+            " AND id <= :built AND id % 13 = :salt ORDER BY id LIMIT :n)"),
             {"today": TODAY, "due_at": NOW - timedelta(minutes=30), "now": NOW,
              "salt": salt % 13, "n": due, "built": built})
         return (await connection.execute(text(
@@ -310,7 +311,6 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot.localapi import LocalBotApi
     from bot.places import default_index
     from bot.settings import Settings
     from handlers.reports import render_chart
@@ -350,9 +350,12 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
                                      "bytes": len(content), "counts": counts}
     settings = Settings(_env_file=None, database_url=url, telegram_token="123456:BENCH",
                         reminders_enabled=False, broadcasts_enabled=False)
-    server = LocalBotApi()
-    await server.start()
-    bot = Bot("123456:BENCH", base_url=server.base_url,
+    # The Bot API server runs in a process of its own, as Telegram is not inside the bot.
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--stage", "server", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE)
+    base_url = (await server.stdout.readline()).decode().strip()
+    bot = Bot("123456:BENCH", base_url=base_url,
               request=HTTPXRequest(connection_pool_size=SEND_CONCURRENCY))
     await bot.initialize()
     recorder = Recorder()
@@ -378,7 +381,8 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
     plans, scans = await explain(engine, recorder, postgresql)
     out["plans"], out["scans"] = plans, scans
     await bot.shutdown()
-    await server.stop()
+    server.stdin.close()
+    await server.wait()
     await engine.dispose()
     out["peak_rss_mb"] = rss_mb()
     return out
@@ -386,8 +390,22 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
 
 # --- orchestration -------------------------------------------------------------------------------
 
+async def serve() -> None:
+    """The local Bot API server (no rate limits) until stdin closes; prints its URL first."""
+    from bot.localapi import LocalBotApi
+
+    server = LocalBotApi()
+    await server.start()
+    print(server.base_url, flush=True)
+    await asyncio.to_thread(sys.stdin.read)
+    await server.stop()
+
+
 def child(args: argparse.Namespace) -> None:
     """Runs one stage in this (fresh) process and writes its result as JSON."""
+    if args.stage == "server":
+        asyncio.run(serve())
+        return
     from models.crypto import configure, new_key
 
     configure(new_key())
@@ -520,7 +538,8 @@ def main() -> None:
     parser.add_argument("--pg-url", default=os.environ.get("PENDAMPING_BENCH_PG_URL", PG_URL))
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 5,000 groups, 30/100/300 due")
-    parser.add_argument("--stage", choices=["build", "measure"], help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=["build", "measure", "server"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)

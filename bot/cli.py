@@ -163,11 +163,12 @@ def _print_digests(report, out=None) -> None:
 
 def _reminders(args: argparse.Namespace) -> int:
     from telegram import Bot
+    from telegram.request import HTTPXRequest
 
     from bot.localapi import LocalBotApi
     from bot.logs import setup_logging
     from models.db import create_engine, create_sessionmaker
-    from scheduler.sweep import sweep
+    from scheduler.sweep import SEND_CONCURRENCY, sweep
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
     token = settings.telegram_token.get_secret_value()
@@ -183,16 +184,19 @@ def _reminders(args: argparse.Namespace) -> int:
         bot = None
         try:
             if not args.dry_run:
+                # A connection per digest in flight: a request waiting for a free connection
+                # would time out and count as failed.
+                request = HTTPXRequest(connection_pool_size=SEND_CONCURRENCY)
                 if args.demo:
                     # The demo has no Telegram: a local server receives what would be sent.
                     server = LocalBotApi()
                     await server.start()
-                    bot = Bot(token, base_url=server.base_url)
+                    bot = Bot(token, base_url=server.base_url, request=request)
                 else:
                     if not token:
                         print("PENDAMPING_TELEGRAM_TOKEN is not set.", file=sys.stderr)
                         return 2
-                    bot = Bot(token, base_url=settings.telegram_base_url)
+                    bot = Bot(token, base_url=settings.telegram_base_url, request=request)
                 await bot.initialize()
             report = await sweep(sessionmaker=sessionmaker, bot=bot, settings=settings,
                                  now=now, dry_run=args.dry_run)

@@ -33,6 +33,8 @@ class Mentor(SQLModel, table=True):
     """A user of the bot: a mentor, a coordinator or an admin."""
 
     __tablename__ = "mentor"
+    # The sweep reads the active coordinators (and admins) of the whole country at once.
+    __table_args__ = (Index("ix_mentor_role_status", "role", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
@@ -185,7 +187,8 @@ class ConversationState(SQLModel, table=True):
     """PTB conversation state per (conversation, key), so a restart loses nothing."""
 
     __tablename__ = "conversation_state"
-    __table_args__ = (UniqueConstraint("name", "key"),)
+    # By key alone too: the sweep asks which of its recipients are in any conversation.
+    __table_args__ = (UniqueConstraint("name", "key"), Index("ix_conversation_state_key", "key"))
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=60)
@@ -288,9 +291,10 @@ class ReminderDelivery(SQLModel, table=True):
     __tablename__ = "reminder_delivery"
     __table_args__ = (
         UniqueConstraint("reminder_id", "recipient_telegram_id", name="uq_delivery"),
-        Index("ix_delivery_pending", "recipient_telegram_id",
-              sqlite_where=text("status IN ('pending', 'sending')"),
-              postgresql_where=text("status IN ('pending', 'sending')")),
+        # The sweep reads the open ones (pending, or sending after a crash) by status: the
+        # cost follows how many are open, not the history. Not partial: SQLite would not use
+        # a partial index for a status given as a bound parameter.
+        Index("ix_delivery_status", "status", "recipient_telegram_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

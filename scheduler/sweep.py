@@ -1,24 +1,33 @@
 """The reminder sweep: turn due reminders into deliveries, then send one digest per person.
 
 Two phases, each safe to interrupt:
-1. Expand. Every pending reminder whose time has come gets one delivery row per recipient, is
-   marked sent, and its rule's next occurrence is stored: one transaction per reminder.
-2. Deliver. Per recipient, the open deliveries are claimed (committed) before the message goes
-   out and finished after. A crash in between leaves them claimed, and the next start marks
-   them failed instead of sending them again: a reminder arrives at most once.
+1. Expand. Due reminders are read in batches (by the partial due index). Each batch gets one
+   delivery row per recipient, its reminders are marked sent, and each rule's next occurrence
+   is stored: one transaction per batch, a few queries whatever its size.
+2. Deliver. Per recipient, the open deliveries become one digest. Digests are claimed
+   (committed) in batches before any message of the batch goes out, sent side by side, and
+   finished together after. A crash in between leaves them claimed, and the next start marks
+   them failed instead of sending them again: a reminder arrives at most once. A batch is no
+   bigger than the number of sends in flight, so a crash costs at most that many people one
+   reminder (the rules remind them again later), and some of those did get it.
 Deliveries wait for the recipient's daytime (06:00-21:00 local) and for the end of a
 conversation they are in the middle of; reminders older than the catch-up window expire.
+The database work grows with the number of due items, never with the size of the tables:
+every read goes by an index to the rows at hand (bench/sweep.py prints the plans).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
@@ -32,13 +41,17 @@ from models import grants as grant_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import reminders as reminder_queries
-from models.areas import is_within
 from models.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
-from models.tables import ConversationState, Grant, Group, Mentor, Reminder, ReminderDelivery
+from models.tables import Grant, Group, Mentor, Reminder, ReminderDelivery
 
 log = logging.getLogger(__name__)
 
 MAX_ITEMS = 15
+EXPAND_BATCH = 500  # due reminders per expand transaction
+SEND_CONCURRENCY = 16  # messages in flight at once (the bot's rate limiter paces them)
+# Digests claimed per transaction, then sent side by side. No more than are in flight: a
+# crash marks the whole claimed batch failed, so a bigger batch would cost more reminders.
+CLAIM_BATCH = SEND_CONCURRENCY
 GROUP_RULES = {ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE,
                ReminderRule.VISIT_ESCALATION}
 TO_COORDINATORS = {ReminderRule.VISIT_ESCALATION, ReminderRule.ROLLOVER_OVERDUE}
@@ -67,6 +80,13 @@ class SweepReport:
     blocked: int = 0
     failed: int = 0
     deferred: int = 0
+    # Seconds per part: expand, plan (build the digests), claim, send, finish.
+    timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    @property
+    def database_seconds(self) -> float:
+        """All but the sends: what grows with the due items on the database's side."""
+        return sum(v for k, v in self.timings.items() if k != "send")
 
     def summary(self) -> str:
         return (f"{self.expanded} reminders due, {self.expired} expired, "
@@ -92,21 +112,88 @@ def _daytime(now: datetime, area_code: str | None, settings: Settings) -> bool:
     return settings.quiet_hours_end <= hour < settings.quiet_hours_start
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+async def _fetch_many(fetch: Callable[..., Awaitable[dict[K, V]]], key: str,
+                      ids: Iterable[K], session: AsyncSession) -> dict[K, V]:
+    """``fetch(session=..., key=chunk)`` over chunks of ``ids``, merged."""
+    found: dict[K, V] = {}
+    for chunk in reminder_queries.chunked(sorted(set(ids))):
+        found.update(await fetch(session=session, **{key: chunk}))
+    return found
+
+
+class _Subjects:
+    """The groups, grants and mentors a batch of reminders is about, each read once."""
+
+    def __init__(self) -> None:
+        self.groups: dict[int, Group] = {}
+        self.grants: dict[int, Grant] = {}
+        self.mentors: dict[int, Mentor] = {}
+
+    async def load(self, *, session: AsyncSession, reminders: Iterable[Reminder]) -> None:
+        reminders = list(reminders)
+        grant_ids = {r.subject_id for r in reminders if r.rule not in GROUP_RULES} \
+            - self.grants.keys()
+        self.grants.update(await _fetch_many(grant_queries.get_many, "grant_ids", grant_ids,
+                                             session))
+        group_ids = {r.subject_id for r in reminders if r.rule in GROUP_RULES} | {
+            self.grants[r.subject_id].group_id for r in reminders
+            if r.rule not in GROUP_RULES and r.subject_id in self.grants}
+        self.groups.update(await _fetch_many(group_queries.get_many, "group_ids",
+                                             group_ids - self.groups.keys(), session))
+        mentor_ids = {g.mentor_id for g in self.groups.values()} - self.mentors.keys()
+        self.mentors.update(await _fetch_many(mentor_queries.get_many, "mentor_ids",
+                                              mentor_ids, session))
+
+    def of(self, reminder: Reminder) -> tuple[Group | None, Grant | None]:
+        if reminder.rule in GROUP_RULES:
+            return self.groups.get(reminder.subject_id), None
+        grant = self.grants.get(reminder.subject_id)
+        if grant is None:
+            return None, None
+        return self.groups.get(grant.group_id), grant
+
+
+class _Coordinators:
+    """Who covers which area, read once per sweep (there are few coordinators)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.by_area: dict[str, list[int]] | None = None
+        self.admins: list[int] | None = None
+
+    async def covering(self, *, session: AsyncSession, village_code: str) -> list[int]:
+        """The coordinators whose area holds the village, else the admins."""
+        if self.by_area is None:
+            self.by_area = defaultdict(list)
+            for coordinator in await mentor_queries.coordinators(session=session):
+                if coordinator.area_code:
+                    self.by_area[coordinator.area_code].append(coordinator.telegram_id)
+        parts = village_code.split(".")
+        # Codes are hierarchical: the village's province, regency, district and itself.
+        found = [telegram_id for depth in range(1, len(parts) + 1)
+                 for telegram_id in self.by_area.get(".".join(parts[:depth]), [])]
+        if found:
+            return found
+        if self.admins is None:
+            self.admins = await mentor_queries.admins(session=session,
+                                                      extra_ids=self.settings.admin_ids)
+        return self.admins
+
+
 async def _recipients(*, session: AsyncSession, reminder: Reminder, group: Group,
-                      mentor: Mentor | None, settings: Settings) -> set[int]:
+                      mentor: Mentor | None, coordinators: _Coordinators) -> set[int]:
     """Who hears of this reminder: the group's mentor and/or the area's coordinators (the
     admins while the area has no coordinator)."""
     out: set[int] = set()
     if reminder.rule in TO_MENTOR and mentor is not None and mentor.status == MentorStatus.ACTIVE:
         out.add(mentor.telegram_id)
     if reminder.rule in TO_COORDINATORS:
-        covering = [c.telegram_id for c in await mentor_queries.coordinators(session=session)
-                    if is_within(group.village_code, c.area_code)]
-        if covering:
-            out.update(covering)
-        else:
-            out.update(await mentor_queries.admins(session=session,
-                                                   extra_ids=settings.admin_ids))
+        out.update(await coordinators.covering(session=session,
+                                               village_code=group.village_code))
     return out
 
 
@@ -117,73 +204,62 @@ async def expand(*, session: AsyncSession, now: datetime, settings: Settings,
     Repeats until nothing is due, because the occurrence that follows an expired one may be
     due already (after a long downtime); fire dates only move forward, so it ends.
     """
+    started = time.perf_counter()
     rules = settings.reminder_rules
+    coordinators = _Coordinators(settings)
     handled: set[int] = set()
-    while batch := [r for r in await reminder_queries.due(session=session, now=now)
+    while batch := [r for r in await reminder_queries.due(session=session, now=now,
+                                                          limit=EXPAND_BATCH)
                     if r.id not in handled]:
-        for reminder in batch:
-            handled.add(reminder.id)
-            await _expand_one(session=session, reminder=reminder, now=now, settings=settings,
-                              rules=rules, report=report)
-            if commit:
-                await session.commit()
+        handled.update(r.id for r in batch)
+        await _expand_batch(session=session, batch=batch, now=now, settings=settings,
+                            rules=rules, coordinators=coordinators, report=report)
+        if commit:
+            await session.commit()
+    report.timings["expand"] += time.perf_counter() - started
 
 
-async def _expand_one(*, session: AsyncSession, reminder: Reminder, now: datetime,
-                      settings: Settings, rules, report: SweepReport) -> None:
-    group, _grant = await _subject(session=session, reminder=reminder)
-    if group is None:
-        reminder.status = ReminderStatus.CANCELLED
-    elif _too_old(reminder, now, group.village_code, settings):
-        # Too old to be useful (the bot was down for long): skip it, keep the rule going.
-        reminder.status = ReminderStatus.EXPIRED
-        report.expired += 1
-    else:
-        mentor = (await mentor_queries.get_many(session=session,
-                                                mentor_ids=[group.mentor_id])).get(
-            group.mentor_id)
-        for telegram_id in await _recipients(session=session, reminder=reminder, group=group,
-                                             mentor=mentor, settings=settings):
-            session.add(ReminderDelivery(reminder_id=reminder.id,
-                                         recipient_telegram_id=telegram_id))
-        reminder.status = ReminderStatus.SENT
-        reminder.sent_at = now
-        report.expanded += 1
-    session.add(reminder)
-    await session.flush()
-    if group is not None:
-        await reminder_queries.schedule_next(
-            session=session, rule=reminder.rule, subject_id=reminder.subject_id,
-            cycle=reminder.cycle, area_code=group.village_code,
-            not_before=reminder.fire_on + timedelta(days=1), rules=rules)
+async def _expand_batch(*, session: AsyncSession, batch: list[Reminder], now: datetime,
+                        settings: Settings, rules: reminder_queries.Rules,
+                        coordinators: _Coordinators, report: SweepReport) -> None:
+    subjects = _Subjects()
+    await subjects.load(session=session, reminders=batch)
+    statuses: dict[str, list[int]] = defaultdict(list)
+    deliveries: list[tuple[int, int]] = []
+    follows: list[reminder_queries.Follow] = []
+    for reminder in batch:
+        group, _grant = subjects.of(reminder)
+        if group is None:
+            statuses[ReminderStatus.CANCELLED].append(reminder.id)
+            continue
+        if _too_old(reminder, now, group.village_code, settings):
+            # Too old to be useful (the bot was down for long): skip it, keep the rule going.
+            statuses[ReminderStatus.EXPIRED].append(reminder.id)
+            report.expired += 1
+        else:
+            mentor = subjects.mentors.get(group.mentor_id)
+            for telegram_id in await _recipients(session=session, reminder=reminder,
+                                                 group=group, mentor=mentor,
+                                                 coordinators=coordinators):
+                deliveries.append((reminder.id, telegram_id))
+            statuses[ReminderStatus.SENT].append(reminder.id)
+            report.expanded += 1
+        follows.append(reminder_queries.Follow(
+            rule=reminder.rule, subject_id=reminder.subject_id, cycle=reminder.cycle,
+            area_code=group.village_code, not_before=reminder.fire_on + timedelta(days=1)))
+    # The statuses first: the next occurrence may only be added once this one is no longer
+    # the pending one, and it must see this one as fired.
+    for status, ids in statuses.items():
+        await reminder_queries.set_status(
+            session=session, reminder_ids=ids, status=status,
+            sent_at=now if status == ReminderStatus.SENT else None)
+    await reminder_queries.add_deliveries(session=session, rows=deliveries)
+    await reminder_queries.schedule_next_many(session=session, follows=follows, rules=rules)
 
 
-async def _subject(*, session: AsyncSession, reminder: Reminder
-                   ) -> tuple[Group | None, Grant | None]:
-    if reminder.rule in GROUP_RULES:
-        groups = await group_queries.get_many(session=session, group_ids=[reminder.subject_id])
-        return groups.get(reminder.subject_id), None
-    grants = await grant_queries.get_many(session=session, grant_ids=[reminder.subject_id])
-    grant = grants.get(reminder.subject_id)
-    if grant is None:
-        return None, None
-    groups = await group_queries.get_many(session=session, group_ids=[grant.group_id])
-    return groups.get(grant.group_id), grant
-
-
-async def _busy(*, session: AsyncSession, telegram_id: int, now: datetime,
-                settings: Settings) -> bool:
-    """In the middle of answering questions (recently): the digest waits until it is over."""
-    key = f"[{telegram_id}, {telegram_id}]"
-    result = await session.execute(
-        select(ConversationState.updated_at).where(ConversationState.key == key,
-                                                   ConversationState.state.is_not(None)))
-    recent = now - timedelta(minutes=settings.conversation_defer_minutes)
-    return any(updated_at > recent for updated_at in result.scalars())
-
-
-async def _item(*, session: AsyncSession, reminder: Reminder, group: Group, grant: Grant | None,
-                lang: str, to_mentor: bool, now: datetime) -> tuple[str, list[tuple[str, str]]]:
+def _item(*, reminder: Reminder, group: Group, grant: Grant | None,
+          progress: dict[int, int], mentors: dict[int, Mentor], lang: str,
+          to_mentor: bool, now: datetime) -> tuple[str, list[tuple[str, str]]]:
     """The line for one reminder and its buttons."""
     today = _local(now, group.village_code).date()
     rule = reminder.rule
@@ -193,26 +269,23 @@ async def _item(*, session: AsyncSession, reminder: Reminder, group: Group, gran
         if days <= 0:
             line = t(lang, "rem.item.visit_due", group=group.name)
         elif not to_mentor:
-            mentor = (await mentor_queries.get_many(session=session,
-                                                    mentor_ids=[group.mentor_id]))[
-                group.mentor_id]
-            line = t(lang, "rem.item.escalation", group=group.name, mentor=mentor.name,
-                     days=days)
+            line = t(lang, "rem.item.escalation", group=group.name,
+                     mentor=mentors[group.mentor_id].name, days=days)
         else:
             line = t(lang, "rem.item.visit_overdue", group=group.name, days=days)
         buttons = [(t(lang, "rem.btn.visit"), f"kun:start:{group.id}")] if to_mentor else []
         view = f"kel:card:{group.id}"
     else:
         assert grant is not None
-        state = await grant_queries.progress(session=session, grant=grant, today=today)
+        percent = progress.get(grant.id, 0)
         days = (grant.rollover_due - today).days
         if days >= 0:
             line = t(lang, "rem.item.rollover_soon", group=group.name,
                      date=format_date(grant.rollover_due, lang), days=days,
-                     percent=state.percent)
+                     percent=percent)
         else:
             line = t(lang, "rem.item.rollover_overdue", group=group.name, days=-days,
-                     percent=state.percent)
+                     percent=percent)
         buttons = [(t(lang, "rem.btn.rollover"), f"gul:start:{grant.id}")] if to_mentor else []
         view = f"hib:view:{grant.id}"
     if to_mentor:
@@ -224,11 +297,12 @@ async def _item(*, session: AsyncSession, reminder: Reminder, group: Group, gran
 async def build_digests(*, session: AsyncSession, now: datetime, settings: Settings,
                         report: SweepReport, dry_run: bool = False) -> list[Digest]:
     """Phase 2a: one digest per recipient who may be told now."""
+    started = time.perf_counter()
     per_recipient: dict[int, list[tuple[ReminderDelivery, Reminder]]] = defaultdict(list)
     for delivery, reminder in await reminder_queries.open_deliveries(session=session):
         per_recipient[delivery.recipient_telegram_id].append((delivery, reminder))
-    people = await mentor_queries.by_telegram_ids(session=session,
-                                                  telegram_ids=list(per_recipient))
+    people = await _fetch_many(mentor_queries.by_telegram_ids, "telegram_ids", per_recipient,
+                               session)
     stale: list[int] = []
     for telegram_id, rows in list(per_recipient.items()):
         person = people.get(telegram_id)
@@ -243,81 +317,134 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
         await reminder_queries.finish(session=session, delivery_ids=stale,
                                       status=DeliveryStatus.EXPIRED, now=now, reason="too old")
         report.expired += len(stale)
-    digests = []
-    for telegram_id, rows in per_recipient.items():
-        person = people.get(telegram_id)
-        lang = person.language if person else settings.language
-        area = person.area_code if person else None
-        if not _daytime(now, area, settings) or (
-            not dry_run and await _busy(session=session, telegram_id=telegram_id, now=now,
-                                       settings=settings)):
-            report.deferred += 1
+    awake = [telegram_id for telegram_id in per_recipient
+             if _daytime(now, people[telegram_id].area_code if telegram_id in people else None,
+                         settings)]
+    busy = set() if dry_run else await reminder_queries.busy_recipients(
+        session=session, telegram_ids=awake,
+        since=now - timedelta(minutes=settings.conversation_defer_minutes))
+    report.deferred += len(per_recipient) - len(awake) + len(busy)
+    # One line per group or grant: a late due-day reminder and the overdue one that followed
+    # it say the same thing, and the latest says it best.
+    shown: dict[int, tuple[list[tuple[ReminderDelivery, Reminder]], int]] = {}
+    for telegram_id in awake:
+        if telegram_id in busy:
             continue
-        lines, keyboard = [], []
-        # One line per group or grant: a late due-day reminder and the overdue one that
-        # followed it say the same thing, and the latest says it best.
         latest: dict[tuple[bool, int], tuple[ReminderDelivery, Reminder]] = {}
-        for delivery, reminder in rows:
+        for delivery, reminder in per_recipient[telegram_id]:
             key = (reminder.rule in GROUP_RULES, reminder.subject_id)
             if key not in latest or reminder.fire_on >= latest[key][1].fire_on:
                 latest[key] = (delivery, reminder)
-        shown = sorted(latest.values(), key=lambda row: row[1].cycle)[:MAX_ITEMS]
-        for number, (_delivery, reminder) in enumerate(shown, start=1):
-            group, grant = await _subject(session=session, reminder=reminder)
+        items = sorted(latest.values(), key=lambda row: row[1].cycle)
+        shown[telegram_id] = (items[:MAX_ITEMS], len(items))
+    subjects = _Subjects()
+    await subjects.load(session=session,
+                        reminders=(r for items, _ in shown.values() for _, r in items))
+    # The share done does not depend on the day (only the status does).
+    progress: dict[int, int] = {}
+    for chunk in reminder_queries.chunked(subjects.grants.values()):
+        states = await grant_queries.progress_for(session=session, grants=chunk,
+                                                  today=now.date())
+        progress.update({grant_id: state.percent for grant_id, state in states.items()})
+    digests = []
+    for telegram_id, (items, total) in shown.items():
+        person = people.get(telegram_id)
+        lang = person.language if person else settings.language
+        lines, keyboard = [], []
+        for number, (_delivery, reminder) in enumerate(items, start=1):
+            group, grant = subjects.of(reminder)
             if group is None:
                 continue
             to_mentor = person is not None and group.mentor_id == person.id
-            line, buttons = await _item(session=session, reminder=reminder, group=group,
-                                        grant=grant, lang=lang, to_mentor=to_mentor, now=now)
+            line, buttons = _item(reminder=reminder, group=group, grant=grant,
+                                  progress=progress, mentors=subjects.mentors, lang=lang,
+                                  to_mentor=to_mentor, now=now)
             lines.append(f"{number}. {line}")
             keyboard.append([InlineKeyboardButton(f"{number}. {text}", callback_data=data)
                              for text, data in buttons])
         text = t(lang, "rem.digest", name=person.name if person else "", items="\n".join(lines))
-        if len(latest) > MAX_ITEMS:
-            text += "\n" + t(lang, "rem.more", count=len(latest) - MAX_ITEMS)
+        if total > MAX_ITEMS:
+            text += "\n" + t(lang, "rem.more", count=total - MAX_ITEMS)
         digests.append(Digest(telegram_id, person.name if person else str(telegram_id), text,
-                              [d.id for d, _ in rows], InlineKeyboardMarkup(keyboard)))
+                              [d.id for d, _ in per_recipient[telegram_id]],
+                              InlineKeyboardMarkup(keyboard)))
+    report.timings["plan"] += time.perf_counter() - started
     return digests
 
 
-async def deliver(*, session: AsyncSession, bot: Bot, digest: Digest, now: datetime,
+async def _send(bot: Bot, digest: Digest) -> None:
+    """One digest to Telegram. Whatever it raises decides the deliveries' fate (_attempt)."""
+    await bot.send_message(digest.telegram_id, digest.text, reply_markup=digest.markup)
+
+
+async def _attempt(bot: Bot, digest: Digest, slots: asyncio.Semaphore
+                   ) -> tuple[DeliveryStatus, str | None]:
+    """Sends a claimed digest; the status its deliveries get (pending: nothing was sent)."""
+    async with slots:
+        try:
+            await _send(bot, digest)
+        except Forbidden:
+            log.info("reminder recipient %s has blocked the bot; marked inactive",
+                     digest.telegram_id)
+            return DeliveryStatus.BLOCKED, "blocked the bot"
+        except RetryAfter:
+            # Telegram refused before sending: safe to try again on a later sweep.
+            return DeliveryStatus.PENDING, None
+        except TelegramError as exc:
+            if worth_retrying(exc):
+                # Telegram had a bad moment (5xx) or it never left: nothing arrived. Like a
+                # flood answer, it and the rest wait for a later sweep.
+                return DeliveryStatus.PENDING, None
+            # A timeout may or may not have delivered: never risk sending twice.
+            log.warning("reminder digest to %s failed: %s", digest.telegram_id,
+                        type(exc).__name__)
+            return DeliveryStatus.FAILED, type(exc).__name__
+        except Exception as exc:  # claimed: it must be settled, never resent
+            log.exception("reminder digest to %s failed", digest.telegram_id)
+            return DeliveryStatus.FAILED, type(exc).__name__
+    return DeliveryStatus.SENT, None
+
+
+async def deliver(*, session: AsyncSession, bot: Bot, digests: list[Digest], now: datetime,
                   report: SweepReport) -> None:
-    """Phase 2b: claim, send, finish. Never sends what another sweep already claimed."""
-    if await reminder_queries.claim(session=session, delivery_ids=digest.delivery_ids) == 0:
-        return
-    try:
-        await bot.send_message(digest.telegram_id, digest.text, reply_markup=digest.markup)
-    except Forbidden:
-        await reminder_queries.finish(session=session, delivery_ids=digest.delivery_ids,
-                                      status=DeliveryStatus.BLOCKED, now=now,
-                                      reason="blocked the bot")
-        await mentor_queries.deactivate_blocked(session=session, telegram_id=digest.telegram_id)
-        report.blocked += 1
-        log.info("reminder recipient %s has blocked the bot; marked inactive",
-                 digest.telegram_id)
-        return
-    except RetryAfter:
-        # Telegram refused before sending: safe to try again on a later sweep.
-        await reminder_queries.release(session=session, delivery_ids=digest.delivery_ids)
-        report.deferred += 1
-        return
-    except TelegramError as exc:
-        if worth_retrying(exc):
-            # Telegram had a bad moment (5xx) or it never left: nothing arrived; next sweep.
-            await reminder_queries.release(session=session, delivery_ids=digest.delivery_ids)
-            report.deferred += 1
+    """Phase 2b: claim a batch, send it, finish it. Never sends what another sweep already
+    claimed. Once Telegram asks to wait, what is left waits for a later sweep."""
+    slots = asyncio.Semaphore(SEND_CONCURRENCY)
+    for start in range(0, len(digests), CLAIM_BATCH):
+        batch = digests[start:start + CLAIM_BATCH]
+        started = time.perf_counter()
+        claimed = await reminder_queries.claim_many(
+            session=session, delivery_ids=[i for d in batch for i in d.delivery_ids])
+        mine = []
+        for digest in batch:
+            ids = [i for i in digest.delivery_ids if i in claimed]
+            if ids:
+                digest.delivery_ids = ids
+                mine.append(digest)
+        report.timings["claim"] += time.perf_counter() - started
+        started = time.perf_counter()
+        results = await asyncio.gather(*(_attempt(bot, digest, slots) for digest in mine))
+        report.timings["send"] += time.perf_counter() - started
+        started = time.perf_counter()
+        outcomes: dict[tuple[DeliveryStatus, str | None], list[int]] = defaultdict(list)
+        for digest, outcome in zip(mine, results, strict=True):
+            outcomes[outcome] += digest.delivery_ids
+        await reminder_queries.finish_many(session=session, outcomes=outcomes, now=now)
+        for digest, (status, _reason) in zip(mine, results, strict=True):
+            if status == DeliveryStatus.BLOCKED:
+                await mentor_queries.deactivate_blocked(session=session,
+                                                        telegram_id=digest.telegram_id)
+                report.blocked += 1
+            elif status == DeliveryStatus.FAILED:
+                report.failed += 1
+            elif status == DeliveryStatus.PENDING:
+                report.deferred += 1
+            else:
+                report.sent += 1
+        report.timings["finish"] += time.perf_counter() - started
+        if any(status == DeliveryStatus.PENDING for status, _ in results):
+            report.deferred += len(digests) - start - len(batch)
             return
-        # A timeout may or may not have delivered: never risk sending twice.
-        await reminder_queries.finish(session=session, delivery_ids=digest.delivery_ids,
-                                      status=DeliveryStatus.FAILED, now=now,
-                                      reason=type(exc).__name__)
-        report.failed += 1
-        log.warning("reminder digest to %s failed: %s", digest.telegram_id,
-                    type(exc).__name__)
-        return
-    await reminder_queries.finish(session=session, delivery_ids=digest.delivery_ids,
-                                  status=DeliveryStatus.SENT, now=now)
-    report.sent += 1
 
 
 async def sweep(*, sessionmaker: async_sessionmaker[AsyncSession], bot: Bot | None,
@@ -337,6 +464,6 @@ async def sweep(*, sessionmaker: async_sessionmaker[AsyncSession], bot: Bot | No
         report.digests = await build_digests(session=session, now=now, settings=settings,
                                              report=report)
         assert bot is not None
-        for digest in report.digests:
-            await deliver(session=session, bot=bot, digest=digest, now=now, report=report)
+        await deliver(session=session, bot=bot, digests=report.digests, now=now,
+                      report=report)
     return report

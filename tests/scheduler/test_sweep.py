@@ -259,3 +259,21 @@ async def test_catch_up_counts_calendar_days(bot, settings, session):
     texts = received(bot, mentor.telegram_id)
     assert len(texts) == 1 and "kunjungan terlambat 10 hari" in texts[0]
     assert report.expired == 3  # due day, 1 and 3 days late
+
+
+async def test_a_flood_answer_holds_the_rest_for_the_next_sweep(bot, settings, session,
+                                                                monkeypatch):
+    import sys
+
+    sweep_module = sys.modules["scheduler.sweep"]  # the package's "sweep" is the function
+    mentors = [(await mentor_with_group(session, 890001 + n, name=f"KUBE {n}"))[0]
+               for n in range(3)]
+    monkeypatch.setattr(sweep_module, "CLAIM_BATCH", 1)  # one digest per claim
+    # Telegram keeps saying "wait" to the first recipient (more often than the bot retries).
+    bot.server.rate_limit(retry_after=1, count=3, chat_id=mentors[0].telegram_id)
+    report = await run(bot, settings, at(DUE, 7, 0))
+    assert (report.sent, report.deferred) == (0, 3)
+    assert all(received(bot, m.telegram_id) == [] for m in mentors)
+    again = await run(bot, settings, at(DUE, 7, 1))
+    assert again.sent == 3
+    assert [len(received(bot, m.telegram_id)) for m in mentors] == [1, 1, 1]

@@ -1,0 +1,572 @@
+"""Prints how the reminder sweep, /rekap and /ekspor go at national scale, on SQLite and on
+PostgreSQL, with each target met or missed by how much (speed is measured here, not in tests).
+
+Run: .venv/bin/python bench/sweep.py [--groups 100000] [--database sqlite|postgresql|both]
+     [--due 300,1000,3000] [--regency 32.01] [--quick]
+
+Data: ``--groups`` groups over the real Kemendagri districts of every province (so all three
+time zones), 7 households each, 10 visits each (1,000,000 at full size), a grant for every
+second group with 0-3 roll-overs, a mentor per 10 groups, a coordinator per regency and per
+province, the pending reminders those imply plus a history of sent ones and their deliveries.
+Loaded with bulk inserts in chunks (COPY on PostgreSQL, then ANALYZE; SQLite gets no ANALYZE,
+like a real deployment). PostgreSQL works in schemas of its own (``bench_sweep``,
+``bench_sweep_half``), dropped at the end.
+
+Then, in a fresh process (so its peak memory is that of the measured work, not of the build):
+/rekap (summary and chart queries, and the chart) of the whole country and of one regency,
+/ekspor of that regency, and one reminder sweep for each due count. A sweep's due items are
+made due by moving that many pending reminders to this morning; it sends to the local Bot API
+server (another process) over real HTTP with no rate limit. The same middle due count runs again over a database
+of half the size: the sweep's cost follows the due items, not the tables. Every distinct
+statement of a sweep is printed with its plan (EXPLAIN QUERY PLAN / EXPLAIN) and checked for
+full scans of the big tables.
+
+Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the measuring process (Linux:
+KiB), which includes the interpreter, the place index and matplotlib; the local Bot API
+server runs in a process of its own (as Telegram is not inside the bot) and PostgreSQL's own
+processes are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# 07:30 WIB, 08:30 WITA, 09:30 WIT: past every zone's 07:00 digest, inside daytime.
+NOW = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+BIG_TABLES = ("visit", "kube_group", "member", "reminder", "reminder_delivery", "mentor")
+TARGETS = {"sweep": 2.0, "rekap_country": 3.0, "rekap_regency": 0.3, "rss_mb": 300.0}
+TELEGRAM_RATE = 30  # messages per second Telegram allows one bot overall
+
+
+# --- building the data (a process of its own) -------------------------------------------------
+
+async def _bulk(connection, table, rows: list[dict], postgresql: bool) -> None:
+    """Inserts many rows: COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    if not postgresql:
+        from sqlalchemy import insert
+
+        await connection.execute(insert(table), rows)
+        return
+    from sqlalchemy import JSON
+
+    columns = list(rows[0])
+    json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+    records = [tuple(json.dumps(row[c]) if c in json_columns else row[c] for c in columns)
+               for row in rows]
+    raw = (await connection.get_raw_connection()).driver_connection
+    schema = (await connection.exec_driver_sql("SELECT current_schema()")).scalar_one()
+    await raw.copy_records_to_table(table.name, records=records, columns=columns,
+                                    schema_name=schema)
+
+
+async def build(url: str, groups: int, seed: int = 7) -> dict:
+    from sqlalchemy import select, text
+
+    from models.areas import load_areas
+    from models.db import create_engine, create_sessionmaker
+    from models.enums import ReminderRule
+    from models.reminders import GRANT_RULES, VISIT_RULES, Rules, local_morning
+    from models.tables import (
+        Area,
+        ConversationState,
+        Grant,
+        Group,
+        Member,
+        Mentor,
+        Reminder,
+        ReminderDelivery,
+        Rollover,
+        Visit,
+    )
+
+    postgresql = url.startswith("postgresql")
+    rng = random.Random(seed)
+    rules = Rules()
+    engine = create_engine(url)
+    async with create_sessionmaker(engine)() as session:
+        await load_areas(session=session)
+        rows = (await session.execute(select(Area.code, Area.level).where(Area.level >= 2))
+                ).all()
+    villages_of: dict[str, list[str]] = {}
+    regencies, provinces = [], sorted({code[:2] for code, _ in rows})
+    for code, level in rows:
+        if level == 4:
+            villages_of.setdefault(code[:8], []).append(code)
+        elif level == 2:
+            regencies.append(code)
+    districts = sorted(villages_of)
+    at = NOW - timedelta(days=400)
+    counts = dict.fromkeys(("mentor", "kube_group", "member", "visit", "group_grant",
+                            "rollover", "reminder", "reminder_delivery"), 0)
+
+    def bump(name: str, rows: list) -> list:
+        counts[name] += len(rows)
+        return rows
+
+    async with engine.begin() as connection:
+        n_mentors = max(1, groups // 10)
+        mentor_district = [rng.choice(districts) for _ in range(n_mentors)]
+        people = [{"id": i + 1, "telegram_id": 10_000_000 + i, "name": f"Pendamping {i}",
+                   "role": "mentor", "status": "active", "area_code": mentor_district[i],
+                   "language": "id", "created_at": at} for i in range(n_mentors)]
+        staff = [(code, "coordinator") for code in regencies + provinces] + [(None, "admin")] * 2
+        people += [{"id": n_mentors + k + 1, "telegram_id": 5_000_000 + k,
+                    "name": f"Staf {k}", "role": role, "status": "active", "area_code": code,
+                    "language": "id", "created_at": at} for k, (code, role) in enumerate(staff)]
+        await _bulk(connection, Mentor.__table__, bump("mentor", people), postgresql)
+        await _bulk(connection, ConversationState.__table__, [
+            {"id": i + 1, "name": "kunjungan", "key": f"[{10_000_000 + i}, {10_000_000 + i}]",
+             "state": 3 if i % 50 == 0 else None,
+             "updated_at": NOW - timedelta(minutes=rng.choice([5, 600]))}
+            for i in range(n_mentors)], postgresql)
+        roles = ["ketua", "sekretaris", "bendahara"] + ["anggota"] * 4
+        reminder_id = delivery_id = grant_id = 0
+        reminder_rows: list[dict] = []  # of the chunk being built
+        chunk = 5_000
+        for start in range(0, groups, chunk):
+            batch = range(start, min(groups, start + chunk))
+            group_rows, member_rows, visit_rows, grant_rows, rollover_rows = [], [], [], [], []
+            delivery_rows: list[dict] = []
+            reminder_rows.clear()
+
+            def remind(rule: str, subject: int, cycle: date, village: str, status: str,
+                       not_before: date) -> tuple[int, date] | None:
+                nonlocal reminder_id
+                found = rules.next_step(rule, cycle, not_before)
+                if found is None:
+                    return None
+                step, fire_on = found
+                reminder_id += 1
+                reminder_rows.append({
+                    "id": reminder_id, "rule": rule, "subject_id": subject, "cycle": cycle,
+                    "step": step, "fire_on": fire_on, "status": status, "created_at": at,
+                    "due_at": local_morning(fire_on, village, rules.hour),
+                    "sent_at": local_morning(fire_on, village, rules.hour)
+                    if status == "sent" else None})
+                return reminder_id, fire_on
+
+            for n in batch:
+                group_id, mentor = n + 1, n // 10
+                village = rng.choice(villages_of[mentor_district[mentor]])
+                last = TODAY - timedelta(days=rng.randint(0, 70))
+                due = last + timedelta(days=30)
+                group_rows.append({
+                    "id": group_id, "name": f"KUBE {n}", "village_code": village,
+                    "business_type": "ternak", "binding_ties": ["kedekatan"],
+                    "formed_on": date(2025, 1, 1), "stage": rng.choice(
+                        ["tumbuh", "berkembang", "mandiri"]), "visit_interval_days": 30,
+                    "mentor_id": mentor + 1, "next_visit_due": due, "created_at": at})
+                member_rows += [{
+                    "group_id": group_id, "name": f"KK {n}-{k}", "role": roles[k],
+                    "welfare_category": rng.choice(["fakir_miskin", "miskin", "hampir_miskin"]),
+                    "joined_on": date(2025, 1, 1)} for k in range(7)]
+                visit_rows += [{
+                    "group_id": group_id, "mentor_id": mentor + 1, "attendance": 6,
+                    "visited_on": last - timedelta(days=30 * k), "activities": ["pemantauan"],
+                    "photo_file_ids": [], "next_visit_on": last - timedelta(days=30 * (k - 1)),
+                    "created_at": at} for k in range(10)]
+                # What is pending: the next occurrence of each visit rule after today.
+                for rule in VISIT_RULES:
+                    remind(rule, group_id, due, village, "pending", TODAY + timedelta(days=1))
+                # A history: the previous cycle's due-day and first overdue reminders, sent.
+                for rule in (ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE):
+                    made = remind(rule, group_id, due - timedelta(days=30), village, "sent",
+                                  due - timedelta(days=30))
+                    if made:
+                        delivery_id += 1
+                        delivery_rows.append({
+                            "id": delivery_id, "reminder_id": made[0],
+                            "recipient_telegram_id": 10_000_000 + mentor, "status": "sent",
+                            "created_at": at, "sent_at": at})
+                if n % 2 == 0:
+                    grant_id += 1
+                    received = TODAY - timedelta(days=rng.randint(30, 330))
+                    rollover_due = received + timedelta(days=365)
+                    grant_rows.append({
+                        "id": grant_id, "group_id": group_id, "kind": "stimulan",
+                        "funding_source": "apbn", "form": "tunai", "amount": 20_000_000,
+                        "received_on": received, "rollover_amount": 10_000_000,
+                        "rollover_due": rollover_due, "recorded_by": mentor + 1,
+                        "created_at": at})
+                    rollover_rows += [{
+                        "grant_id": grant_id, "rolled_on": received + timedelta(days=20 * (k + 1)),
+                        "recipient_kind": "kk", "recipient_name": "Penerima",
+                        "amount": 2_000_000, "recorded_by": mentor + 1, "created_at": at}
+                        for k in range(rng.randint(0, 3))]
+                    for rule in GRANT_RULES:
+                        remind(rule, grant_id, rollover_due, village, "pending",
+                               TODAY + timedelta(days=1))
+            for table, rows in ((Group.__table__, bump("kube_group", group_rows)),
+                                (Member.__table__, bump("member", member_rows)),
+                                (Visit.__table__, bump("visit", visit_rows)),
+                                (Grant.__table__, bump("group_grant", grant_rows)),
+                                (Rollover.__table__, bump("rollover", rollover_rows)),
+                                (Reminder.__table__, bump("reminder", reminder_rows)),
+                                (ReminderDelivery.__table__,
+                                 bump("reminder_delivery", delivery_rows))):
+                await _bulk(connection, table, rows, postgresql)
+        if postgresql:
+            # Explicit ids: the sequences must continue after them.
+            for table in ("mentor", "kube_group", "member", "visit", "group_grant", "rollover",
+                          "reminder", "reminder_delivery", "conversation_state"):
+                await connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"))
+    if postgresql:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("ANALYZE"))
+    await engine.dispose()
+    return counts
+
+
+# --- measuring (a fresh process) ----------------------------------------------------------------
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def arm(engine, due: int, salt: int, built: int) -> int:
+    """Makes ``due`` pending reminders due this morning; returns how many are due now. Only
+    rows of the build (id <= ``built``): those a sweep added follow one already moved."""
+    from sqlalchemy import text
+
+    async with engine.begin() as connection:
+        await connection.execute(text(
+            "UPDATE reminder SET fire_on = :today, due_at = :due_at WHERE id IN ("
+            " SELECT id FROM reminder WHERE status = 'pending' AND due_at > :now"
+            " AND id <= :built AND id % 13 = :salt ORDER BY id LIMIT :n)"),
+            {"today": TODAY, "due_at": NOW - timedelta(minutes=30), "now": NOW,
+             "salt": salt % 13, "n": due, "built": built})
+        return (await connection.execute(text(
+            "SELECT count(*) FROM reminder WHERE status = 'pending' AND due_at <= :now"),
+            {"now": NOW})).scalar_one()
+
+
+class Recorder:
+    """Every statement the sweep sends to the database (for EXPLAIN afterwards)."""
+
+    def __init__(self) -> None:
+        self.statements: dict[str, tuple] = {}
+        self.count = 0
+        self.on = False
+
+    def __call__(self, _conn, _cursor, statement, parameters, _context, executemany):
+        if not self.on:
+            return
+        self.count += 1
+        if statement.lstrip().split(None, 1)[0].upper() in {"SELECT", "UPDATE", "INSERT",
+                                                             "DELETE", "WITH"}:
+            params = parameters[0] if executemany and parameters else parameters
+            # One entry per statement shape: IN lists of any length are the same query.
+            shape = re.sub(r"\((?:\?|\$\d+(?:::[A-Z ]+)?)(?:, (?:\?|\$\d+(?:::[A-Z ]+)?))*\)",
+                           "(…)", statement)
+            self.statements.setdefault(shape, (statement, params))
+
+
+async def explain(engine, recorder: Recorder, postgresql: bool) -> tuple[list[str], list[str]]:
+    """The plan of every recorded statement; and the full scans of big tables found."""
+    lines, scans = [], []
+    async with engine.connect() as connection:
+        for number, (shape, (statement, params)) in enumerate(recorder.statements.items(),
+                                                             start=1):
+            prefix = "EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN "
+            result = await connection.exec_driver_sql(prefix + statement, params or ())
+            plan = ["  ".join(str(v) for v in row[-1:]) for row in result]
+            short = re.sub(r"\s+", " ", shape)
+            lines.append(f"[{number}] {short[:300]}{' …' if len(short) > 300 else ''}")
+            lines += [f"      {step}" for step in plan] or ["      (no table read)"]
+            for step in plan:
+                if postgresql:
+                    hit = re.search(r"Seq Scan on (\w+)", step)
+                else:
+                    hit = re.match(r"\s*SCAN (\w+)(?! USING)", step)
+                if hit and hit.group(1) in BIG_TABLES:
+                    scans.append(f"[{number}] {step.strip()}")
+        await connection.rollback()
+    return lines, scans
+
+
+async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
+    from sqlalchemy import event
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.places import default_index
+    from bot.settings import Settings
+    from handlers.reports import render_chart
+    from models import exchange, reports
+    from models.db import create_engine, create_sessionmaker
+    from scheduler.sweep import SEND_CONCURRENCY, sweep
+
+    postgresql = url.startswith("postgresql")
+    titles = {"visits": "Kunjungan", "week": "Minggu", "overdue": "Terlambat", "none": "-"}
+    render_chart([(TODAY, 1)], [], titles=titles)  # matplotlib's first use, as in a warm bot
+    out: dict = {"baseline_rss_mb": rss_mb(), "sweeps": []}
+    engine = create_engine(url)
+    sessionmaker = create_sessionmaker(engine)
+    if full:
+        places = default_index()
+        for label, area in (("rekap_country", None), ("rekap_regency", regency)):
+            async with sessionmaker() as session:
+                started = time.perf_counter()
+                data = await reports.summary(session=session, area_code=area, now=NOW,
+                                             today=TODAY, min_size=5, max_size=10)
+                weeks = await reports.visits_per_week(session=session, area_code=area,
+                                                      today=TODAY)
+                overdue = await reports.overdue_by_district(session=session, area_code=area,
+                                                            now=NOW)
+                queries = time.perf_counter() - started
+                render_chart(weeks, [(places.get(c).name if places.get(c) else c, n)
+                                     for c, n in overdue], titles=titles)
+                out[label] = {"seconds": time.perf_counter() - started,
+                              "queries_seconds": queries, "groups": data.groups,
+                              "mentors": len(data.mentors)}
+        async with sessionmaker() as session:
+            started = time.perf_counter()
+            content, counts = await exchange.export_workbook(
+                session=session, area_code=regency, places=places, masked=True, now=NOW,
+                min_size=5, max_size=10)
+            out["export_regency"] = {"seconds": time.perf_counter() - started,
+                                     "bytes": len(content), "counts": counts}
+    settings = Settings(_env_file=None, database_url=url, telegram_token="123456:BENCH",
+                        reminders_enabled=False, broadcasts_enabled=False)
+    # The Bot API server runs in a process of its own, as Telegram is not inside the bot.
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--stage", "server", stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE)
+    base_url = (await server.stdout.readline()).decode().strip()
+    bot = Bot("123456:BENCH", base_url=base_url,
+              request=HTTPXRequest(connection_pool_size=SEND_CONCURRENCY))
+    await bot.initialize()
+    recorder = Recorder()
+    event.listen(engine.sync_engine, "before_cursor_execute", recorder)
+    async with engine.connect() as connection:
+        built = (await connection.exec_driver_sql("SELECT max(id) FROM reminder")).scalar_one()
+    for index, due in enumerate(dues):
+        due_now = await arm(engine, due, salt=index + (0 if full else 5), built=built)
+        recorder.on = True
+        recorder.count = 0
+        started = time.perf_counter()
+        report = await sweep(sessionmaker=sessionmaker, bot=bot,
+                                          settings=settings, now=NOW)
+        wall = time.perf_counter() - started
+        recorder.on = False
+        out["sweeps"].append({
+            "due": due_now, "expanded": report.expanded, "digests": len(report.digests),
+            "sent": report.sent, "deferred": report.deferred, "failed": report.failed,
+            "statements": recorder.count, "wall": wall,
+            "database": report.database_seconds,
+            "timings": dict(report.timings)})
+    event.remove(engine.sync_engine, "before_cursor_execute", recorder)
+    plans, scans = await explain(engine, recorder, postgresql)
+    out["plans"], out["scans"] = plans, scans
+    await bot.shutdown()
+    server.stdin.close()
+    await server.wait()
+    await engine.dispose()
+    out["peak_rss_mb"] = rss_mb()
+    return out
+
+
+# --- orchestration -------------------------------------------------------------------------------
+
+async def serve() -> None:
+    """The local Bot API server (no rate limits) until stdin closes; prints its URL first."""
+    from bot.localapi import LocalBotApi
+
+    server = LocalBotApi()
+    await server.start()
+    print(server.base_url, flush=True)
+    await asyncio.to_thread(sys.stdin.read)
+    await server.stop()
+
+
+def child(args: argparse.Namespace) -> None:
+    """Runs one stage in this (fresh) process and writes its result as JSON."""
+    if args.stage == "server":
+        asyncio.run(serve())
+        return
+    from models.crypto import configure, new_key
+
+    configure(new_key())
+    if args.stage == "build":
+        result = asyncio.run(build(args.url, args.groups))
+    else:
+        result = asyncio.run(measure(args.url, [int(d) for d in args.due.split(",")],
+                                     args.regency, args.full))
+    Path(args.result).write_text(json.dumps(result, default=str))
+
+
+def run_stage(stage: str, url: str, args: argparse.Namespace, **extra) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        result_path = handle.name
+    command = [sys.executable, __file__, "--stage", stage, "--url", url, "--result",
+               result_path, "--groups", str(extra.get("groups", args.groups)),
+               "--due", extra.get("due", args.due), "--regency", args.regency]
+    if extra.get("full"):
+        command.append("--full")
+    subprocess.run(command, check=True)
+    result = json.loads(Path(result_path).read_text())
+    os.unlink(result_path)
+    return result
+
+
+async def _pg(statement: str, base: str) -> None:
+    from sqlalchemy import text
+
+    from models.db import create_engine
+
+    engine = create_engine(base)
+    async with engine.begin() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+def verdict(value: float, target: float) -> str:
+    if value <= target:
+        return f"met ({target / value:.1f}x under)" if value else "met"
+    return f"MISSED by {value - target:.3g} ({value / target:.2f}x)"
+
+
+def run_database(kind: str, args: argparse.Namespace, folder: Path) -> dict:
+    from models.db import upgrade_sync, with_search_path
+
+    dues = args.due.split(",")
+    middle = dues[len(dues) // 2]
+    sizes = [("full", args.groups), ("half", args.groups // 2)]
+    results: dict = {}
+    for label, groups in sizes:
+        if kind == "sqlite":
+            url = f"sqlite+aiosqlite:///{folder / f'{label}.db'}"
+        else:
+            schema = f"bench_sweep{'' if label == 'full' else '_half'}"
+            asyncio.run(_pg(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', args.pg_url))
+            asyncio.run(_pg(f'CREATE SCHEMA "{schema}"', args.pg_url))
+            url = with_search_path(args.pg_url, schema)
+        try:
+            upgrade_sync(url)
+            started = time.perf_counter()
+            counts = run_stage("build", url, args, groups=groups)
+            build_seconds = time.perf_counter() - started
+            print(f"[{kind} {label}] built in {build_seconds:.0f} s: "
+                  + ", ".join(f"{k} {v:,}" for k, v in counts.items()), flush=True)
+            measured = run_stage("measure", url, args, groups=groups,
+                                 due=args.due if label == "full" else middle,
+                                 full=label == "full")
+            measured["build_seconds"], measured["counts"] = build_seconds, counts
+            results[label] = measured
+        finally:
+            if kind == "postgresql":
+                asyncio.run(_pg(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', args.pg_url))
+    return results
+
+
+def report(kind: str, results: dict, regency: str) -> list[tuple[str, float, float, str]]:
+    full, half = results["full"], results["half"]
+    print(f"\n=== {kind} ===")
+    print("tables (full): " + ", ".join(f"{k} {v:,}" for k, v in full["counts"].items()))
+    print("tables (half): " + ", ".join(f"{k} {v:,}" for k, v in half["counts"].items()))
+    for label in ("rekap_country", "rekap_regency"):
+        r = full[label]
+        print(f"/rekap {'whole country' if label == 'rekap_country' else regency}: "
+              f"{r['seconds'] * 1000:.0f} ms (queries {r['queries_seconds'] * 1000:.0f} ms, "
+              f"chart the rest); {r['groups']:,} groups, {r['mentors']:,} mentors")
+    e = full["export_regency"]
+    print(f"/ekspor {regency}: {e['seconds'] * 1000:.0f} ms, {e['bytes'] / 1e6:.1f} MB, "
+          f"{e['counts']}")
+    print("\nsweep (D = database part: expand + plan + claims + finish; E2E = end to end "
+          "with sends to the local server, no rate limit; T = delivery at "
+          f"{TELEGRAM_RATE}/s)")
+    print(f"{'tables':>6} {'due':>6} {'digests':>7} {'sent':>6} {'stmts':>5} "
+          f"{'expand':>7} {'plan':>6} {'claim':>6} {'finish':>6} {'D':>6} {'sends':>6} "
+          f"{'E2E':>6} {'T':>7} {'D ms/due':>8}")
+    rows = [("full", s) for s in full["sweeps"]] + [("half", s) for s in half["sweeps"]]
+    for label, s in rows:
+        t = s["timings"]
+        print(f"{label:>6} {s['due']:>6} {s['digests']:>7} {s['sent']:>6} "
+              f"{s['statements']:>5} {t.get('expand', 0):>7.2f} {t.get('plan', 0):>6.2f} "
+              f"{t.get('claim', 0):>6.2f} {t.get('finish', 0):>6.2f} {s['database']:>6.2f} "
+              f"{t.get('send', 0):>6.2f} {s['wall']:>6.2f} {s['digests'] / TELEGRAM_RATE:>6.0f}s "
+              f"{s['database'] * 1000 / max(1, s['due']):>8.2f}")
+    print(f"\nstatements of the last sweep ({len(full['plans'])} plan lines):")
+    for line in full["plans"]:
+        print(line)
+    scans = full["scans"]
+    print("full scans of big tables: " + ("none" if not scans else "; ".join(scans)))
+    print(f"peak RSS of the measuring process: {full['peak_rss_mb']:.0f} MB "
+          f"(after imports and a first chart {full['baseline_rss_mb']:.0f} MB)")
+    targets = []
+    for s in full["sweeps"]:
+        targets.append((f"sweep DB part, {s['due']} due", s["database"], TARGETS["sweep"], "s"))
+        targets.append((f"sweep end to end (local), {s['due']} due", s["wall"],
+                        TARGETS["sweep"], "s"))
+    targets += [("/rekap whole country", full["rekap_country"]["seconds"],
+                 TARGETS["rekap_country"], "s"),
+                (f"/rekap regency {regency}", full["rekap_regency"]["seconds"],
+                 TARGETS["rekap_regency"], "s"),
+                ("peak RSS (MB)", full["peak_rss_mb"], TARGETS["rss_mb"], "MB")]
+    return [(f"{kind}: {name}", value, target, unit) for name, value, target, unit in targets]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, default=100_000)
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--due", default="300,1000,3000",
+                        help="due counts, comma-separated; the middle one also at half size")
+    parser.add_argument("--regency", default="32.01")
+    parser.add_argument("--pg-url", default=os.environ.get("PENDAMPING_BENCH_PG_URL", PG_URL))
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 5,000 groups, 30/100/300 due")
+    parser.add_argument("--stage", choices=["build", "measure", "server"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        child(args)
+        return
+    if args.quick:
+        args.groups, args.due = 5_000, "30,100,300"
+    kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    started = time.perf_counter()
+    print(f"bench/sweep.py: {args.groups:,} groups, due {args.due}, regency {args.regency}, "
+          f"now {NOW.isoformat()}; {os.cpu_count()} CPUs; {datetime.now(UTC):%Y-%m-%d}")
+    table = []
+    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as folder:
+        for kind in kinds:
+            results = run_database(kind, args, Path(folder))
+            table += report(kind, results, args.regency)
+    print("\n=== targets ===")
+    print(f"{'what':58s} {'figure':>9} {'target':>8}  verdict")
+    for name, value, target, unit in table:
+        print(f"{name:58s} {value:>8.3g}{unit:<1} {target:>7g}{unit:<1}  "
+              f"{verdict(value, target)}")
+    print(f"delivery on real Telegram is paced at {TELEGRAM_RATE} messages/s overall: the "
+          "T column above (digests / 30) is the floor whatever the code does.")
+    print(f"total bench time {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

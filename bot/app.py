@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from datetime import UTC
 
@@ -15,7 +16,6 @@ warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBU
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import BadRequest
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -29,6 +29,7 @@ from bot.context import BotContext, Services
 from bot.persistence import DatabasePersistence
 from bot.places import default_index
 from bot.processor import PerUserUpdateProcessor
+from bot.ratelimit import PriorityRateLimiter, SendBudget
 from bot.settings import Settings
 from bot.texts import t
 from handlers import (
@@ -176,7 +177,10 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         # The sizes python-telegram-bot's builder would choose.
         request=HTTPXRequest(connection_pool_size=256),
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=2))
+        # Answers to users first, reminders and broadcasts in what is left (bot.ratelimit).
+        rate_limiter=PriorityRateLimiter(SendBudget(
+            bulk_ceiling=math.ceil(settings.telegram_rate_per_second) - 1,
+            per_chat=settings.broadcast_per_chat_per_second), max_retries=2))
     application = (
         ApplicationBuilder()
         .bot(bot)

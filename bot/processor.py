@@ -20,10 +20,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.ratelimit import answering
+
 log = logging.getLogger(__name__)
 
 # Called (without awaiting the user's turn) when an update is dropped by the throttle.
 Throttled = Callable[[Update], Awaitable[None]]
+
+
+def _chat(update: object) -> int | None:
+    chat = update.effective_chat if isinstance(update, Update) else None
+    return chat.id if chat is not None else None
 
 
 def user_key(update: object) -> int | None:
@@ -92,6 +99,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await self.initialize()
         assert self._running is not None
         key = user_key(update)
+        # What the handlers send now answers this user: it goes before bulk (bot.ratelimit).
+        with answering(_chat(update)):
+            await self._process(update, key, coroutine)
+
+    async def _process(self, update: object, key: int | None, coroutine: Awaitable[Any]) -> None:
+        assert self._running is not None
         if key is None:
             async with self._running:
                 await coroutine

@@ -21,8 +21,6 @@ import asyncio
 import os
 import platform
 import random
-import re
-import statistics
 import tempfile
 import time
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from datetime import UTC
 
@@ -15,7 +16,6 @@ warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBU
 from telegram import BotCommand, BotCommandScopeDefault, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ContextTypes,
@@ -28,9 +28,10 @@ from bot.context import BotContext, Services
 from bot.persistence import DatabasePersistence
 from bot.places import default_index
 from bot.processor import PerUserUpdateProcessor
+from bot.ratelimit import PriorityRateLimiter, SendBudget, is_answering
 from bot.settings import Settings
 from bot.texts import t
-from bot.transport import HANDLING_UPDATE, maybe_delivered, telegram_request
+from bot.transport import maybe_delivered, telegram_request
 from handlers import (
     agenda,
     approvals,
@@ -155,7 +156,7 @@ class PendampingBot(ExtBot):
         try:
             return await super()._send_message(endpoint, *args, **kwargs)
         except NetworkError as error:
-            if not (HANDLING_UPDATE.get() and maybe_delivered(error)):
+            if not (is_answering() and maybe_delivered(error)):
                 raise
             log.warning("no answer from Telegram to %s (%s); going on as if it arrived",
                         endpoint, type(error).__name__)
@@ -197,7 +198,10 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         # The pool sizes python-telegram-bot's builder would choose; timeouts from the settings.
         request=telegram_request(settings, pool_size=256),
         get_updates_request=telegram_request(settings, pool_size=1),
-        rate_limiter=AIORateLimiter(max_retries=2))
+        # Answers to users first, reminders and broadcasts in what is left (bot.ratelimit).
+        rate_limiter=PriorityRateLimiter(SendBudget(
+            bulk_ceiling=math.ceil(settings.telegram_rate_per_second) - 1,
+            per_chat=settings.broadcast_per_chat_per_second), max_retries=2))
     application = (
         ApplicationBuilder()
         .bot(bot)

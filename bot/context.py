@@ -28,6 +28,9 @@ class Services:
         # Updates that failed on an unavailable database: tries so far
         # (handlers.system.handle_again_later).
         self.db_attempts: dict[int, int] = {}
+        # The newest update id seen by this process or handled before it (None: not read yet);
+        # a newer one cannot be a redelivery (handlers.system.drop_redelivered).
+        self.newest_update: int | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

@@ -1,21 +1,26 @@
 """PTB persistence kept in the project's own database, so a restart mid-conversation loses nothing.
 
 Only conversations and user_data (the drafts of half-answered questions) are kept; bot_data holds
-live services and chat_data is unused. The application flushes after every update (bot.app), so
-what a user typed is on disk before the bot answers the next message.
+live services and chat_data is unused. The application flushes after every update
+(handlers.system.after_update), so what a user typed is on disk before the bot answers the next
+message. Updates handled at the same time share one transaction for that (with the marks that
+they were handled): a write per batch rather than three per update.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from copy import deepcopy
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from models import updates as update_queries
+from models.state import save_conversations, save_user_data
 from models.tables import ConversationState, UserData, utcnow
 
 
@@ -32,6 +37,12 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             update_interval=30,
         )
         self._sessionmaker = sessionmaker
+        # Changes waiting for the next write, and the future of that write.
+        self._users: dict[int, dict | None] = {}
+        self._conversations: dict[tuple[str, str], int | None] = {}
+        self._handled: set[int] = set()
+        self._batch: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()
 
     async def get_user_data(self) -> dict[int, dict]:
         async with self._sessionmaker() as session:
@@ -55,35 +66,71 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             return {tuple(json.loads(row.key)): row.state for row in rows
                     if row.state is not None}
 
+    # --- writing: one transaction for everything that changed meanwhile (group commit) ---------
+
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        async with self._sessionmaker() as session:
-            row = (await session.execute(
-                select(ConversationState).where(ConversationState.name == name,
-                                                ConversationState.key == _key(key))
-            )).scalar_one_or_none()
-            if new_state is None:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(ConversationState(name=name, key=_key(key), state=int(new_state)))
-            else:
-                row.state = int(new_state)
-                row.updated_at = utcnow()
-            await session.commit()
+        state = None if new_state is None else int(new_state)
+        await self.written(self._stash(conversations={(name, _key(key)): state}))
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
+        await self.written(self._stash(users={user_id: deepcopy(data) or None}))
+
+    async def drop_user_data(self, user_id: int) -> None:
+        await self.written(self._stash(users={user_id: None}))
+
+    def note_handled(self, update_id: int) -> asyncio.Future[None]:
+        """Marks the update handled in the next write, with the state it left behind; await
+        :meth:`written` with the returned batch."""
+        return self._stash(handled={update_id})
+
+    def _stash(self, *, users: dict[int, dict | None] | None = None,
+               conversations: dict[tuple[str, str], int | None] | None = None,
+               handled: set[int] | None = None) -> asyncio.Future[None]:
+        """Adds changes to the next batch; its future resolves once they are committed."""
+        self._users.update(users or {})
+        self._conversations.update(conversations or {})
+        self._handled.update(handled or ())
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+        return self._batch
+
+    async def written(self, batch: asyncio.Future[None]) -> None:
+        """Waits until ``batch`` is committed, writing it (and whatever joined it) if nobody is.
+
+        Updates handled side by side finish at about the same time: the first to get the lock
+        writes all of their changes in one transaction, the others find them written. Each
+        user's next update waits for this (bot.processor), so what was typed is on disk first.
+        """
+        async with self._writing:
+            if batch.done():
+                return batch.result()
+            users, conversations, handled = self._users, self._conversations, self._handled
+            self._users, self._conversations, self._handled = {}, {}, set()
+            self._batch = None
+            try:
+                await self._write(users, conversations, handled)
+            except BaseException as error:
+                # Kept for the next write (unless changed again meanwhile): nothing is lost.
+                for pending, taken in ((self._users, users),
+                                       (self._conversations, conversations)):
+                    for key, value in taken.items():
+                        pending.setdefault(key, value)
+                self._handled |= handled
+                batch.set_exception(error)
+                batch.exception()  # retrieved: the waiters re-raise it themselves
+                raise
+            batch.set_result(None)
+
+    async def _write(self, users: dict[int, dict | None],
+                     conversations: dict[tuple[str, str], int | None],
+                     handled: set[int]) -> None:
         async with self._sessionmaker() as session:
-            row = await session.get(UserData, user_id)
-            if not data:
-                if row is not None:
-                    await session.delete(row)
-            elif row is None:
-                session.add(UserData(user_id=user_id, data=deepcopy(data)))
-            else:
-                row.data = deepcopy(data)
-                row.updated_at = utcnow()
+            now = utcnow()
+            await save_user_data(session=session, data=users, now=now)
+            await save_conversations(session=session, states=conversations, now=now)
+            await update_queries.mark_many(session=session, update_ids=handled)
             await session.commit()
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
@@ -97,11 +144,6 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
 
     async def drop_chat_data(self, chat_id: int) -> None:
         return None
-
-    async def drop_user_data(self, user_id: int) -> None:
-        async with self._sessionmaker() as session:
-            await session.execute(delete(UserData).where(UserData.user_id == user_id))
-            await session.commit()
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         return None

@@ -20,12 +20,17 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.transport import HANDLING_UPDATE
+from bot.ratelimit import answering
 
 log = logging.getLogger(__name__)
 
 # Called (without awaiting the user's turn) when an update is dropped by the throttle.
 Throttled = Callable[[Update], Awaitable[None]]
+
+
+def _chat(update: object) -> int | None:
+    chat = update.effective_chat if isinstance(update, Update) else None
+    return chat.id if chat is not None else None
 
 
 def user_key(update: object) -> int | None:
@@ -90,17 +95,17 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Waits for this user's previous update, then runs this one."""
-        token = HANDLING_UPDATE.set(True)  # replies that got no answer count as arrived
-        try:
-            await self._run(update, coroutine)
-        finally:
-            HANDLING_UPDATE.reset(token)
-
-    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
         if self._running is None:  # PTB initialises the processor first; this is a safety net
             await self.initialize()
         assert self._running is not None
         key = user_key(update)
+        # What the handlers send now answers this user: it goes before bulk (bot.ratelimit),
+        # and a reply that got no answer from Telegram counts as arrived (bot.app).
+        with answering(_chat(update)):
+            await self._process(update, key, coroutine)
+
+    async def _process(self, update: object, key: int | None, coroutine: Awaitable[Any]) -> None:
+        assert self._running is not None
         if key is None:
             async with self._running:
                 await coroutine

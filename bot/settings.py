@@ -52,8 +52,12 @@ class Settings(BaseSettings):
     # Broadcasts (/siaran). The outbox worker runs beside the bot; tests may turn it off and
     # drive scheduler.outbox.Outbox by hand. Telegram allows ~30 messages/s overall and 1/s per
     # chat; the outbox keeps below that so the bot's own replies still fit.
+    # What Telegram lets this token send per second overall (30; more with paid broadcasts):
+    # reminders and broadcasts together leave one message a second of it for answers
+    # (bot.ratelimit).
+    telegram_rate_per_second: float = Field(default=30, gt=1)
     broadcasts_enabled: bool = True
-    broadcast_rate_per_second: float = Field(default=25, gt=0)
+    broadcast_rate_per_second: float = Field(default=28, gt=0)
     broadcast_per_chat_per_second: float = Field(default=1, gt=0)
     broadcast_progress_seconds: float = Field(default=3, gt=0)
     broadcast_max_attempts: int = Field(default=3, ge=1)

@@ -12,7 +12,6 @@ A send that fails in one of three ways:
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 
 import httpx
@@ -22,11 +21,6 @@ from telegram.request import HTTPXRequest
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# True while an update is being handled (bot.processor): a reply whose answer did not come
-# back is then taken as delivered, so the conversation moves on with the user (bot.app).
-HANDLING_UPDATE: contextvars.ContextVar[bool] = contextvars.ContextVar("handling_update",
-                                                                        default=False)
 
 SERVER_ERROR_RETRIES = 2
 SERVER_ERROR_PAUSE_SECONDS = 0.5  # doubled on each try

@@ -38,8 +38,23 @@ async def drop_empty_button(update: Update, context: BotContext) -> None:
 
 
 async def drop_redelivered(update: Update, context: BotContext) -> None:
-    """Stops an update Telegram delivers a second time (after a crash) before anything acts."""
+    """Stops an update Telegram delivers a second time (after a crash) before anything acts.
+
+    Telegram numbers updates in order, so one newer than every update this process has seen
+    and every update handled before it started cannot have been handled: only the others are
+    looked up.
+    """
+    services = context.services
+    newest = services.newest_update
+    if newest is not None and update.update_id > newest:
+        services.newest_update = update.update_id
+        return
     async with context.open_session() as session:
+        if services.newest_update is None:
+            services.newest_update = await update_queries.last_handled(session=session)
+            if update.update_id > services.newest_update:
+                services.newest_update = update.update_id
+                return
         seen = await update_queries.was_handled(session=session, update_id=update.update_id)
     if seen:
         log.info("dropping redelivered update %s", update.update_id)
@@ -48,10 +63,12 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
+    persistence = context.application.persistence
     try:
-        async with context.open_session() as session:
-            await update_queries.mark_handled(session=session, update_id=update.update_id)
+        # One write for the mark and the state, shared with the updates finishing meanwhile.
+        batch = persistence.note_handled(update.update_id)
         await context.application.update_persistence()
+        await persistence.written(batch)
     except DB_UNAVAILABLE:
         # The update itself was handled; what is missing is bookkeeping, which the next update
         # or the periodic flush writes. Handling it again would do its work twice.

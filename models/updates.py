@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import HandledUpdate
+from models.tables import HandledUpdate, utcnow
 
 
 async def was_handled(*, session: AsyncSession, update_id: int) -> bool:
@@ -45,3 +45,14 @@ async def last_handled(*, session: AsyncSession) -> int:
     """The highest update id handled so far (0 when none)."""
     result = await session.execute(select(func.max(HandledUpdate.update_id)))
     return int(result.scalar_one() or 0)
+
+
+async def mark_many(*, session: AsyncSession, update_ids: set[int]) -> None:
+    """Marks updates handled in the caller's transaction; ids already marked are left alone."""
+    if not update_ids:
+        return
+    from models.state import insert_for
+
+    statement = insert_for(session, HandledUpdate.__table__).values(
+        [{"update_id": update_id, "handled_at": utcnow()} for update_id in sorted(update_ids)])
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["update_id"]))

@@ -18,9 +18,10 @@ and never inside update handling, so the bot keeps answering everyone while it s
 - The coordinator's progress message is edited every ``broadcast_progress_seconds`` and, at
   the end, replaced by the final report with "Lihat yang gagal" when someone was missed.
 
-It sends with its own ``telegram.Bot`` (same token and server), not the Application's: the
-Application's AIORateLimiter retries a 429 itself and pauses *every* request meanwhile (the
-replies to users included), and its 30/s budget would also slow the broadcast. ``wall`` time
+It sends with its own ``telegram.Bot`` (same token and server), not the Application's: a 429
+here must only make that row wait, not be retried in place. Its Pacer still takes each message
+from the Application's ``bot.ratelimit.SendBudget``, so broadcasts, reminders and the replies to
+users together stay within Telegram's 30 a second, and replies go first. ``wall`` time
 (real time) spaces retries; the bot's clock (``bot.clock``) stamps the records.
 """
 
@@ -42,6 +43,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.ratelimit import SendBudget
 from bot.settings import Settings
 from bot.texts import t
 from bot.transport import maybe_delivered, telegram_request
@@ -81,10 +83,14 @@ class Pacer:
     one-second window holds more) and at most ``per_chat`` per second to one chat."""
 
     def __init__(self, rate: float, per_chat: float,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 budget: SendBudget | None = None) -> None:
         self.interval = 1.0 / rate
         self.chat_interval = 1.0 / per_chat
         self.monotonic = monotonic
+        # The token's budget shared with the Application's replies and reminders: a broadcast
+        # message also waits there, so the bot's total stays within Telegram's limit.
+        self.budget = budget
         self._next = 0.0
         self._chat_free: dict[int, float] = {}
 
@@ -108,6 +114,8 @@ class Pacer:
             self._chat_free = {c: free for c, free in self._chat_free.items() if free > now}
         if at > now:
             await asyncio.sleep(at - now)
+        if self.budget is not None:
+            await self.budget.take_bulk(chat_id)
 
 
 @dataclass
@@ -134,13 +142,14 @@ class Outbox:
 
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], bot: Bot,
                  settings: Settings, wall: Callable[[], datetime] = wall_now,
-                 requests: tuple[HTTPXRequest, ...] = ()) -> None:
+                 requests: tuple[HTTPXRequest, ...] = (),
+                 budget: SendBudget | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.bot = bot
         self.settings = settings
         self.wall = wall
         self.pacer = Pacer(settings.broadcast_rate_per_second,
-                           settings.broadcast_per_chat_per_second)
+                           settings.broadcast_per_chat_per_second, budget=budget)
         self.concurrency = max(1, min(MAX_CONCURRENCY,
                                       math.ceil(settings.broadcast_rate_per_second)))
         self._requests = requests
@@ -167,6 +176,8 @@ class Outbox:
         bot = Bot(app_bot.token, base_url=lambda _token: app_bot.base_url,
                   base_file_url=lambda _token: app_bot.base_file_url,
                   get_updates_request=requests[0], request=requests[1])
+        limiter = app_bot.rate_limiter if hasattr(app_bot, "rate_limiter") else None
+        kwargs.setdefault("budget", getattr(limiter, "budget", None))
         return cls(sessionmaker=services.sessionmaker, bot=bot, settings=services.settings,
                    requests=requests, **kwargs)
 

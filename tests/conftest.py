@@ -191,7 +191,9 @@ def settings(db_url: str) -> Settings:
                     telegram_token="123456:TEST-TOKEN", language="id",
                     reminders_enabled=False, data_key=TEST_DATA_KEY,
                     # Test users answer far faster than people type; the throttle has its own tests.
-                    throttle_burst=10_000)
+                    throttle_burst=10_000,
+                    # Nor do they wait for Telegram's limits; bot.ratelimit has its own tests.
+                    telegram_rate_per_second=1000)
 
 
 @pytest.fixture

@@ -200,7 +200,7 @@ async def test_other_errors_are_retried_three_times_then_failed(start_bot, sessi
 
 
 async def test_replies_stay_fast_while_a_broadcast_runs(start_bot, session):
-    bot = await start_bot()  # the real worker, at the real pace (25/s, 1/s per chat)
+    bot = await start_bot()  # the real worker, at the real pace (28/s, 1/s per chat)
     await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
                       role=Role.COORDINATOR)
     ids = await bulk_mentors(session, 200)

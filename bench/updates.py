@@ -9,7 +9,9 @@ mentors, same kinds of updates, same think times), is the ceiling.
 
 Latency is the time from an update being offered (queued on the server for the bot's long
 poll) to the bot's answer the mentor waits for (the next question; for the echo bot its echo),
-taken when the server receives that answer.
+taken when the server receives that answer. The bot runs in a process of its own (as it does
+in production, where Telegram is another machine), so the server and the simulated mentors in
+this process do not share its CPU; the echo bot likewise.
 
 Run: .venv/bin/python bench/updates.py [--mentors 100 1000] [--think 2] [--database-url URL]
 """
@@ -21,6 +23,9 @@ import asyncio
 import os
 import platform
 import random
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -222,7 +227,7 @@ async def mentor(server: LocalBotApi, screens: Screens, user_id: int, *, echo: b
 
 # --- the two bots ----------------------------------------------------------------------------
 
-def echo_application(server: LocalBotApi) -> Application:
+def echo_application(base_url: str) -> Application:
     """A bare python-telegram-bot bot: every message and button press is echoed at once."""
     again = InlineKeyboardMarkup([[InlineKeyboardButton("lagi", callback_data="echo")]])
 
@@ -235,7 +240,7 @@ def echo_application(server: LocalBotApi) -> Application:
         await update.effective_chat.send_message(update.callback_query.data or "ok",
                                                  reply_markup=again)
 
-    application = (ApplicationBuilder().token("123456:ECHO").base_url(server.base_url)
+    application = (ApplicationBuilder().token("123456:ECHO").base_url(base_url)
                    .concurrent_updates(256).build())
     application.add_handler(MessageHandler(filters.ALL, echo))
     application.add_handler(CallbackQueryHandler(pressed))
@@ -267,10 +272,38 @@ class Run:
         return self.updates / self.seconds if self.seconds else 0.0
 
 
-async def drive(server: LocalBotApi, screens: Screens, application: Application, who: str,
-                ids: list[int], *, think: float, seed: int) -> Run:
+async def serve(who: str, base_url: str, database_url: str, data_key: str) -> None:
+    """The bot's own process: the bot (or the echo bot) polls the bench's server until killed."""
+    if who == "echo":
+        application = echo_application(base_url)
+    else:
+        settings = Settings(_env_file=None, database_url=database_url,
+                            telegram_token="123456:BENCH", data_key=data_key,
+                            reminders_enabled=False, broadcasts_enabled=False, health_port=0)
+        application = build_application(settings, base_url=base_url)
     await start_application(application, poll_timeout=10)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await stop_application(application)
+
+
+async def drive(server: LocalBotApi, screens: Screens, who: str, ids: list[int], *,
+                think: float, seed: int, database_url: str, data_key: str) -> Run:
+    # The bot runs in a process of its own, as in production where Telegram is elsewhere: the
+    # server and the simulated mentors here do not take the bot's CPU.
+    calls_before = server.calls["getUpdates"]
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once per run, before any timing
+        [sys.executable, __file__, "--serve", who, "--url", server.base_url,
+         "--database-url", database_url],
+        env={**os.environ, "PENDAMPING_BENCH_KEY": data_key,
+             "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     try:
+        while server.calls["getUpdates"] <= calls_before:  # polling: the bot is ready
+            if process.poll() is not None:
+                raise SystemExit(f"the {who} process ended with {process.returncode}")
+            await asyncio.sleep(0.1)
         result = Result()
         rng = random.Random(seed)
         seeds = [rng.random() for _ in ids]
@@ -280,7 +313,8 @@ async def drive(server: LocalBotApi, screens: Screens, application: Application,
                                       think=think, rng=random.Random(s), result=result)
                                for user_id, s in zip(ids, seeds, strict=True)))
     finally:
-        await stop_application(application)
+        process.send_signal(signal.SIGTERM)
+        await asyncio.to_thread(process.wait, 60)
     seconds = result.last_answer - result.first_offer
     lat = result.latencies
     return Run(who, len(ids), len(lat), result.lost, seconds, percentile(lat, 0.50),
@@ -295,9 +329,7 @@ async def run(args: argparse.Namespace) -> list[tuple[Run, Run]]:
     await prepare(url, total)  # fresh mentors for every run: each logs one visit
     print(f"prepared {total} mentors with a group each in "
           f"{time.perf_counter() - began:.1f} s ({url.split(':', 1)[0]})", flush=True)
-    settings = Settings(_env_file=None, database_url=url, telegram_token="123456:BENCH",
-                        data_key=new_key(), reminders_enabled=False, broadcasts_enabled=False,
-                        health_port=0)
+    data_key = new_key()
     server = LocalBotApi()
     await server.start()
     screens = Screens(server)
@@ -307,12 +339,11 @@ async def run(args: argparse.Namespace) -> list[tuple[Run, Run]]:
         for count in args.mentors:
             ids = list(range(FIRST_ID + offset, FIRST_ID + offset + count))
             offset += count
-            echo = await drive(server, screens, echo_application(server), "echo", ids,
-                               think=args.think, seed=count)
+            echo = await drive(server, screens, "echo", ids, think=args.think, seed=count,
+                               database_url=url, data_key=data_key)
             report(echo)
-            bot = await drive(server, screens,
-                              build_application(settings, base_url=server.base_url), "bot",
-                              ids, think=args.think, seed=count)
+            bot = await drive(server, screens, "bot", ids, think=args.think, seed=count,
+                              database_url=url, data_key=data_key)
             report(bot)
             pairs.append((echo, bot))
     finally:
@@ -354,7 +385,18 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds a mentor takes per step (0: none)")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--serve", choices=["bot", "echo"], help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve:
+        work = serve(args.serve, args.url, args.database_url, os.environ["PENDAMPING_BENCH_KEY"])
+        profile_to = os.environ.get("PENDAMPING_BENCH_PROFILE")
+        if profile_to and args.serve == "bot":  # where the bot's time goes (pstats file)
+            import cProfile
+            cProfile.runctx("asyncio.run(work)", globals(), {"work": work}, profile_to)
+        else:
+            asyncio.run(work)
+        return
     pairs = asyncio.run(run(args))
     table(pairs, args.think)
 

@@ -62,6 +62,10 @@ async def wait_until(check, timeout: float, what: str):
         await asyncio.sleep(0.1)
 
 
+async def _posted_twice(server: LocalBotApi, update_id: int) -> bool:
+    return sum(attempt == (update_id, "200") for attempt in server.webhook_attempts) == 2
+
+
 async def test_webhook_checks_the_secret_token_and_health_says_leader(settings):
     server = LocalBotApi()
     await server.start()
@@ -89,6 +93,16 @@ async def test_webhook_checks_the_secret_token_and_health_says_leader(settings):
         await server.wait_fetched(update_id, timeout=10)
         await wait_until(lambda: _sent_to(server, ADMIN_ID), 10, "the bot's answer")
         assert (update_id, "200") in server.webhook_attempts
+
+        # Telegram posts the same update twice (it did not see the first one confirmed): it
+        # is answered once.
+        answers = len(server.sent(ADMIN_ID))
+        server.fail_next("duplicate")
+        update_id = server.send_text(ADMIN_ID, "/bantuan")
+        await wait_until(lambda: _posted_twice(server, update_id), 10, "the second post")
+        await asyncio.sleep(0.5)
+        assert server.fault_counts["duplicate"] == 1
+        assert len(server.sent(ADMIN_ID)) == answers + 1
 
         # A post without the secret, or with a wrong one, is refused and never handled.
         forged = {"update_id": 999_999, "message": {

@@ -114,6 +114,8 @@ async def test_every_button_pressed_by_the_wrong_people_changes_nothing(bot, ses
             assert FAILURE not in shown, (kind, item, shown)
         await chat.send("/batal")
     assert presses >= 4 * 50
+    print(f"\nhostile presses: {presses} by {len(HOSTILE)} kinds of wrong user "
+          f"({', '.join(HOSTILE)}) over {len(data)} buttons the owners saw")
     # Nobody else was told anything, and no record changed.
     assert len(bot.server.sent(SITI)) + len(bot.server.sent(BUDI)) == sent_to_owners
     assert await snapshot(session) == before

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import platform
 import random
+import resource
 import signal
 import subprocess
 import sys
@@ -35,7 +37,8 @@ from pathlib import Path
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session, SessionTransaction
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     Application,
@@ -43,6 +46,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -266,6 +270,7 @@ class Run:
     p95: float
     p99: float
     rejected_429: int = 0
+    calls: collections.Counter[str] = field(default_factory=collections.Counter)
 
     @property
     def per_second(self) -> float:
@@ -282,11 +287,57 @@ async def serve(who: str, base_url: str, database_url: str, data_key: str) -> No
                             reminders_enabled=False, broadcasts_enabled=False, health_port=0)
         application = build_application(settings, base_url=base_url)
     await start_application(application, poll_timeout=10)
+    counts = Counts(application, who)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
+    counts.report()
     await stop_application(application)
+
+
+class Counts:
+    """What a bot process spent per update: database work (counted by SQLAlchemy's events,
+    so the same on a busy machine) and CPU time (this process, all its threads)."""
+
+    def __init__(self, application: Application, who: str) -> None:
+        self.who = who
+        self.updates = self.checkouts = self.transactions = self.commits = self.statements = 0
+        self.cpu = self._cpu()
+
+        def count(name: str) -> Callable[..., None]:
+            def listener(*_args: object, **_kwargs: object) -> None:
+                setattr(self, name, getattr(self, name) + 1)
+            return listener
+
+        def begun(_session: object, transaction: SessionTransaction) -> None:
+            if transaction.parent is None:  # a session's own transaction, not a savepoint
+                self.transactions += 1
+
+        if who == "bot":
+            engine = application.bot_data.engine.sync_engine
+            event.listen(engine, "checkout", count("checkouts"))
+            event.listen(engine, "commit", count("commits"))
+            event.listen(engine, "before_cursor_execute", count("statements"))
+            event.listen(Session, "after_transaction_create", begun)
+
+        async def handled(_update: object, _context: object) -> None:
+            self.updates += 1
+
+        application.add_handler(TypeHandler(object, handled), group=-99)
+
+    @staticmethod
+    def _cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def report(self) -> None:
+        n = max(self.updates, 1)
+        database = (f", {self.checkouts / n:.2f} connection checkouts, "
+                    f"{self.transactions / n:.2f} transactions, {self.commits / n:.2f} commits, "
+                    f"{self.statements / n:.2f} statements") if self.who == "bot" else ""
+        print(f"{self.who:>4} process: {self.updates} updates; per update "
+              f"{(self._cpu() - self.cpu) * 1000 / n:.1f} ms CPU{database}", flush=True)
 
 
 async def drive(server: LocalBotApi, screens: Screens, who: str, ids: list[int], *,
@@ -305,6 +356,7 @@ async def drive(server: LocalBotApi, screens: Screens, who: str, ids: list[int],
                 raise SystemExit(f"the {who} process ended with {process.returncode}")
             await asyncio.sleep(0.1)
         result = Result()
+        calls = collections.Counter(server.calls)
         rng = random.Random(seed)
         seeds = [rng.random() for _ in ids]
         for user_id in ids:
@@ -317,8 +369,9 @@ async def drive(server: LocalBotApi, screens: Screens, who: str, ids: list[int],
         await asyncio.to_thread(process.wait, 60)
     seconds = result.last_answer - result.first_offer
     lat = result.latencies
+    calls = collections.Counter(server.calls) - calls
     return Run(who, len(ids), len(lat), result.lost, seconds, percentile(lat, 0.50),
-               percentile(lat, 0.95), percentile(lat, 0.99))
+               percentile(lat, 0.95), percentile(lat, 0.99), calls=calls)
 
 
 async def run(args: argparse.Namespace) -> list[tuple[Run, Run]]:
@@ -355,6 +408,9 @@ def report(run: Run) -> None:
     print(f"{run.who:>4} {run.mentors:>5} mentors: {run.updates} updates in {run.seconds:.1f} s "
           f"= {run.per_second:.1f}/s; p50 {run.p50 * 1000:.0f} ms, p95 {run.p95 * 1000:.0f} ms, "
           f"p99 {run.p99 * 1000:.0f} ms; lost {run.lost}", flush=True)
+    per_update = ", ".join(f"{method} {count / max(run.updates, 1):.2f}"
+                           for method, count in run.calls.most_common())
+    print(f"{run.who:>4} Bot API calls per update: {per_update}", flush=True)
 
 
 def table(pairs: list[tuple[Run, Run]], think: float) -> None:

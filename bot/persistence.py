@@ -43,11 +43,16 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         self._handled: set[int] = set()
         self._batch: asyncio.Future[None] | None = None
         self._writing = asyncio.Lock()
+        # Each user's data as last committed (None: no row): the same data again is not
+        # written. PTB hands over a user's data after every update of theirs, also when the
+        # update changed nothing, and again after handlers.system.after_update wrote it.
+        self._stored: dict[int, dict | None] = {}
 
     async def get_user_data(self) -> dict[int, dict]:
         async with self._sessionmaker() as session:
             rows = (await session.execute(select(UserData))).scalars()
-            return {row.user_id: deepcopy(row.data) for row in rows}
+            self._stored = {row.user_id: row.data for row in rows}
+            return {user_id: deepcopy(data) for user_id, data in self._stored.items()}
 
     async def get_chat_data(self) -> dict[int, dict]:
         return {}
@@ -75,7 +80,8 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         await self.written(self._stash(conversations={(name, _key(key)): state}))
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
-        await self.written(self._stash(users={user_id: deepcopy(data) or None}))
+        # PTB hands over a deep copy already.
+        await self.written(self._stash(users={user_id: data or None}))
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.written(self._stash(users={user_id: None}))
@@ -106,11 +112,16 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         async with self._writing:
             if batch.done():
                 return batch.result()
+            # PTB's update_persistence hands over each user and conversation in a task of its
+            # own, all started together: they join this write before it is taken.
+            await asyncio.sleep(0)
             users, conversations, handled = self._users, self._conversations, self._handled
             self._users, self._conversations, self._handled = {}, {}, set()
             self._batch = None
+            changed = {user_id: data for user_id, data in users.items()
+                       if user_id not in self._stored or self._stored[user_id] != data}
             try:
-                await self._write(users, conversations, handled)
+                await self._write(changed, conversations, handled)
             except BaseException as error:
                 # Kept for the next write (unless changed again meanwhile): nothing is lost.
                 for pending, taken in ((self._users, users),
@@ -121,11 +132,14 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
                 batch.set_exception(error)
                 batch.exception()  # retrieved: the waiters re-raise it themselves
                 raise
+            self._stored.update(changed)
             batch.set_result(None)
 
     async def _write(self, users: dict[int, dict | None],
                      conversations: dict[tuple[str, str], int | None],
                      handled: set[int]) -> None:
+        if not (users or conversations or handled):
+            return
         async with self._sessionmaker() as session:
             now = utcnow()
             await save_user_data(session=session, data=users, now=now)

@@ -63,11 +63,16 @@ async def drop_redelivered(update: Update, context: BotContext) -> None:
 
 async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
-    persistence = context.application.persistence
+    application = context.application
+    persistence = application.persistence
+    if update.effective_user is not None:
+        # PTB would hand over this user's data only after the last group, so at the next
+        # write: it goes in this one, with the conversation state it belongs to.
+        application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
     try:
         # One write for the mark and the state, shared with the updates finishing meanwhile.
         batch = persistence.note_handled(update.update_id)
-        await context.application.update_persistence()
+        await application.update_persistence()
         await persistence.written(batch)
     except DB_UNAVAILABLE:
         # The update itself was handled; what is missing is bookkeeping, which the next update

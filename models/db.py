@@ -42,7 +42,17 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, connect_args={"timeout": busy_seconds})
+        # The rollback a connection gets on its way back to the pool is made only when a
+        # transaction is open (_rollback_if_open): each call is a trip to aiosqlite's thread,
+        # and most sessions of the bot only read, which opens none in SQLite.
+        engine = create_async_engine(url, connect_args={"timeout": busy_seconds},
+                                     pool_reset_on_return=None)
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _rollback_if_open(dbapi_connection, _record, reset_state):
+            if reset_state.asyncio_safe and not reset_state.terminate_only \
+                    and dbapi_connection.driver_connection.in_transaction:
+                dbapi_connection.rollback()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial

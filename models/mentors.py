@@ -5,16 +5,19 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import audit
 from models.enums import AuditAction, MentorStatus, Role
 from models.tables import Invite, Mentor, utcnow
 
+# Read for every update (handlers.common.load_user): built once, not per call.
+_BY_TELEGRAM_ID = select(Mentor).where(Mentor.telegram_id == bindparam("telegram_id"))
+
 
 async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Mentor | None:
-    result = await session.execute(select(Mentor).where(Mentor.telegram_id == telegram_id))
+    result = await session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
     return result.scalar_one_or_none()
 
 

@@ -51,8 +51,9 @@ async def mark_many(*, session: AsyncSession, update_ids: set[int]) -> None:
     """Marks updates handled in the caller's transaction; ids already marked are left alone."""
     if not update_ids:
         return
-    from models.state import insert_for
+    from models.state import insert_new_for
 
-    statement = insert_for(session, HandledUpdate.__table__).values(
-        [{"update_id": update_id, "handled_at": utcnow()} for update_id in sorted(update_ids)])
-    await session.execute(statement.on_conflict_do_nothing(index_elements=["update_id"]))
+    now = utcnow()
+    await session.execute(
+        insert_new_for(session, HandledUpdate.__table__, ("update_id",)),
+        [{"update_id": update_id, "handled_at": now} for update_id in sorted(update_ids)])

@@ -135,16 +135,21 @@ async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow]
     """:func:`schedule_next` for many subjects at once: one read per few hundred subjects
     (by the occurrence index) and one bulk insert. Returns how many were added."""
     fired: dict[tuple[str, int, date], date] = {}
-    for chunk in chunked(follows):
-        rows = await session.execute(
-            select(Reminder.rule, Reminder.subject_id, Reminder.cycle, func.max(Reminder.fire_on))
-            .where(Reminder.rule.in_({f.rule for f in chunk}),
-                   Reminder.subject_id.in_({f.subject_id for f in chunk}),
-                   # Repeats the partial index's condition, so SQLite sees it may use it.
-                   Reminder.status != ReminderStatus.CANCELLED,
-                   Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
-            .group_by(Reminder.rule, Reminder.subject_id, Reminder.cycle))
-        fired.update({(rule, subject_id, cycle): last for rule, subject_id, cycle, last in rows})
+    subjects_of: dict[str, set[int]] = {}
+    for follow in follows:
+        subjects_of.setdefault(follow.rule, set()).add(follow.subject_id)
+    # One rule per query: with every rule against every subject, the index would be probed
+    # for pairs that do not exist (the rules' subjects are groups or grants, not both).
+    for rule, subject_ids in subjects_of.items():
+        for chunk in chunked(sorted(subject_ids)):
+            rows = await session.execute(
+                select(Reminder.subject_id, Reminder.cycle, func.max(Reminder.fire_on))
+                .where(Reminder.rule == rule, Reminder.subject_id.in_(chunk),
+                       # Repeats the partial index's condition, so SQLite sees it may use it.
+                       Reminder.status != ReminderStatus.CANCELLED,
+                       Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
+                .group_by(Reminder.subject_id, Reminder.cycle))
+            fired.update({(rule, subject_id, cycle): last for subject_id, cycle, last in rows})
     new: list[dict[str, Any]] = []
     created_at = utcnow()
     for follow in follows:
@@ -385,9 +390,10 @@ async def finish(*, session: AsyncSession, delivery_ids: list[int], status: Deli
 
 async def finish_many(*, session: AsyncSession,
                       outcomes: dict[tuple[DeliveryStatus, str | None], list[int]],
-                      now: datetime) -> None:
+                      now: datetime, commit: bool = True) -> None:
     """Settles a batch of sends in one transaction: ids per (status, reason). Status
-    ``pending`` puts claimed deliveries back (Telegram asked to wait; nothing was sent)."""
+    ``pending`` puts claimed deliveries back (Telegram asked to wait; nothing was sent).
+    Without ``commit`` the caller commits (with the next batch's claim: one commit less)."""
     for (status, reason), delivery_ids in outcomes.items():
         if status == DeliveryStatus.PENDING:
             for chunk in chunked(delivery_ids):
@@ -400,7 +406,8 @@ async def finish_many(*, session: AsyncSession,
         else:
             await _set_delivery_status(session=session, delivery_ids=delivery_ids,
                                        status=status, now=now, reason=reason)
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def fail_interrupted(*, session: AsyncSession) -> int:

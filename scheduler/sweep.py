@@ -6,7 +6,7 @@ Two phases, each safe to interrupt:
    is stored: one transaction per batch, a few queries whatever its size.
 2. Deliver. Per recipient, the open deliveries become one digest. Digests are claimed
    (committed) in batches before any message of the batch goes out, sent side by side, and
-   finished together after. A crash in between leaves them claimed, and the next start marks
+   finished together after (committed with the next batch's claim). A crash in between leaves them claimed, and the next start marks
    them failed instead of sending them again: a reminder arrives at most once. A batch is no
    bigger than the number of sends in flight, so a crash costs at most that many people one
    reminder (the rules remind them again later), and some of those did get it.
@@ -452,7 +452,13 @@ async def deliver(*, session: AsyncSession, bot: Bot, digests: list[Digest], now
         outcomes: dict[tuple[DeliveryStatus, str | None], list[int]] = defaultdict(list)
         for digest, outcome in zip(mine, results, strict=True):
             outcomes[outcome] += digest.delivery_ids
-        await reminder_queries.finish_many(session=session, outcomes=outcomes, now=now)
+        stop = any(status == DeliveryStatus.PENDING for status, _ in results)
+        # Committed with the next batch's claim, before any of its sends: a commit per batch
+        # instead of two. A crash before that leaves this batch claimed, hence failed, never
+        # sent again.
+        await reminder_queries.finish_many(
+            session=session, outcomes=outcomes, now=now,
+            commit=stop or start + CLAIM_BATCH >= len(digests))
         for digest, (status, _reason) in zip(mine, results, strict=True):
             if status == DeliveryStatus.BLOCKED:
                 await mentor_queries.deactivate_blocked(session=session,
@@ -465,7 +471,7 @@ async def deliver(*, session: AsyncSession, bot: Bot, digests: list[Digest], now
             else:
                 report.sent += 1
         report.timings["finish"] += time.perf_counter() - started
-        if any(status == DeliveryStatus.PENDING for status, _ in results):
+        if stop:
             report.deferred += len(digests) - start - len(batch)
             return
 

@@ -41,6 +41,10 @@ def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 VISIT_RULES = (ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE, ReminderRule.VISIT_ESCALATION)
 GRANT_RULES = (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE)
+# The sweep's bulk writes go to the tables, not the entities: the ORM's bookkeeping per
+# statement (and per row) is most of their cost, and the sweep holds no entities to keep in step.
+_REMINDER = Reminder.__table__
+_DELIVERY = ReminderDelivery.__table__
 
 
 @dataclass(frozen=True)
@@ -166,8 +170,7 @@ async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow]
                     "due_at": local_morning(fire_on, follow.area_code, rules.hour),
                     "created_at": created_at})
     if new:
-        # The table, not the entity: plain rows skip the ORM's per-row bookkeeping.
-        await session.execute(insert(Reminder.__table__), new)
+        await session.execute(insert(_REMINDER), new)
     return len(new)
 
 
@@ -261,15 +264,14 @@ async def set_status(*, session: AsyncSession, reminder_ids: list[int], status: 
     if sent_at is not None:
         values["sent_at"] = sent_at
     for chunk in chunked(reminder_ids):
-        await session.execute(update(Reminder).where(Reminder.id.in_(chunk)).values(**values),
-                              execution_options={"synchronize_session": False})
+        await session.execute(update(_REMINDER).where(_REMINDER.c.id.in_(chunk)).values(**values))
 
 
 async def add_deliveries(*, session: AsyncSession, rows: list[tuple[int, int]]) -> None:
     """One pending delivery per (reminder id, recipient Telegram id), in one bulk insert."""
     if rows:
         created_at = utcnow()
-        await session.execute(insert(ReminderDelivery.__table__), [
+        await session.execute(insert(_DELIVERY), [
             {"reminder_id": reminder_id, "recipient_telegram_id": telegram_id,
              "status": DeliveryStatus.PENDING, "created_at": created_at}
             for reminder_id, telegram_id in rows])
@@ -358,12 +360,10 @@ async def claim_many(*, session: AsyncSession, delivery_ids: list[int]) -> set[i
     claimed: set[int] = set()
     for chunk in chunked(delivery_ids):
         result = await session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.id.in_(chunk),
-                   ReminderDelivery.status == DeliveryStatus.PENDING)
+            update(_DELIVERY)
+            .where(_DELIVERY.c.id.in_(chunk), _DELIVERY.c.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.SENDING)
-            .returning(ReminderDelivery.id),
-            execution_options={"synchronize_session": False})
+            .returning(_DELIVERY.c.id))
         claimed.update(result.scalars())
     await session.commit()
     return claimed
@@ -377,8 +377,7 @@ async def _set_delivery_status(*, session: AsyncSession, delivery_ids: list[int]
         values["sent_at"] = now
     for chunk in chunked(delivery_ids):
         await session.execute(
-            update(ReminderDelivery).where(ReminderDelivery.id.in_(chunk)).values(**values),
-            execution_options={"synchronize_session": False})
+            update(_DELIVERY).where(_DELIVERY.c.id.in_(chunk)).values(**values))
 
 
 async def finish(*, session: AsyncSession, delivery_ids: list[int], status: DeliveryStatus,
@@ -398,11 +397,10 @@ async def finish_many(*, session: AsyncSession,
         if status == DeliveryStatus.PENDING:
             for chunk in chunked(delivery_ids):
                 await session.execute(
-                    update(ReminderDelivery)
-                    .where(ReminderDelivery.id.in_(chunk),
-                           ReminderDelivery.status == DeliveryStatus.SENDING)
-                    .values(status=DeliveryStatus.PENDING),
-                    execution_options={"synchronize_session": False})
+                    update(_DELIVERY)
+                    .where(_DELIVERY.c.id.in_(chunk),
+                           _DELIVERY.c.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.PENDING))
         else:
             await _set_delivery_status(session=session, delivery_ids=delivery_ids,
                                        status=status, now=now, reason=reason)

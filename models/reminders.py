@@ -136,8 +136,8 @@ class Follow:
 
 async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow],
                              rules: Rules) -> int:
-    """:func:`schedule_next` for many subjects at once: one read per few hundred subjects
-    (by the occurrence index) and one bulk insert. Returns how many were added."""
+    """:func:`schedule_next` for many subjects at once: one read per rule and few hundred
+    subjects (by the occurrence index) and one bulk insert. Returns how many were added."""
     fired: dict[tuple[str, int, date], date] = {}
     subjects_of: dict[str, set[int]] = {}
     for follow in follows:

@@ -6,10 +6,11 @@ Two phases, each safe to interrupt:
    is stored: one transaction per batch, a few queries whatever its size.
 2. Deliver. Per recipient, the open deliveries become one digest. Digests are claimed
    (committed) in batches before any message of the batch goes out, sent side by side, and
-   finished together after (committed with the next batch's claim). A crash in between leaves them claimed, and the next start marks
-   them failed instead of sending them again: a reminder arrives at most once. A batch is no
-   bigger than the number of sends in flight, so a crash costs at most that many people one
-   reminder (the rules remind them again later), and some of those did get it.
+   finished together after (committed with the next batch's claim). A crash in between
+   leaves them claimed, and the next start marks them failed instead of sending them
+   again: a reminder arrives at most once. A batch is no bigger than the number of sends
+   in flight, so a crash costs at most that many people one reminder (the rules remind
+   them again later), and some of those did get it.
 Deliveries wait for the recipient's daytime (06:00-21:00 local) and for the end of a
 conversation they are in the middle of; reminders older than the catch-up window expire.
 The database work grows with the number of due items, never with the size of the tables:

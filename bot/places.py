@@ -16,8 +16,9 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
@@ -90,6 +91,17 @@ def timezone_abbr(code: str) -> str:
 def timezone_for(code: str) -> str:
     """The IANA time zone of an area: "Asia/Jakarta", "Asia/Makassar" or "Asia/Jayapura"."""
     return _ZONES[timezone_abbr(code)][0]
+
+
+def zone_for(code: str) -> ZoneInfo:
+    """The time zone of an area as a ZoneInfo (raises like :func:`timezone_for`)."""
+    return _province_zone(code[:2] if isinstance(code, str) else code)
+
+
+@cache
+def _province_zone(province: str) -> ZoneInfo:
+    # Per province: the reminder sweep asks once per due item, and there are few provinces.
+    return ZoneInfo(timezone_for(province))
 
 
 # --------------------------------------------------------------------------------------

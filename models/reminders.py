@@ -13,14 +13,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.places import timezone_for
+from bot.places import zone_for
 from models.enums import DeliveryStatus, ReminderRule, ReminderStatus
-from models.tables import ConversationState, Grant, Group, Reminder, ReminderDelivery
+from models.tables import (
+    ConversationState,
+    Grant,
+    Group,
+    Mentor,
+    Reminder,
+    ReminderDelivery,
+    utcnow,
+)
 
 T = TypeVar("T")
 # Ids per IN (...) list: far below SQLite's and asyncpg's limits on bound parameters.
@@ -34,6 +41,10 @@ def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 VISIT_RULES = (ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE, ReminderRule.VISIT_ESCALATION)
 GRANT_RULES = (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE)
+# The sweep's bulk writes go to the tables, not the entities: the ORM's bookkeeping per
+# statement (and per row) is most of their cost, and the sweep holds no entities to keep in step.
+_REMINDER = Reminder.__table__
+_DELIVERY = ReminderDelivery.__table__
 
 
 @dataclass(frozen=True)
@@ -81,8 +92,7 @@ class Rules:
 
 def local_morning(fire_on: date, area_code: str, hour: int) -> datetime:
     """``hour``:00 on ``fire_on`` where the area is, in UTC."""
-    zone = ZoneInfo(timezone_for(area_code))
-    return datetime.combine(fire_on, time(hour), tzinfo=zone).astimezone(UTC)
+    return datetime.combine(fire_on, time(hour), tzinfo=zone_for(area_code)).astimezone(UTC)
 
 
 async def _cancel(*, session: AsyncSession, rules: tuple[str, ...], subject_id: int) -> None:
@@ -126,20 +136,26 @@ class Follow:
 
 async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow],
                              rules: Rules) -> int:
-    """:func:`schedule_next` for many subjects at once: one read per few hundred subjects
-    (by the occurrence index) and one bulk insert. Returns how many were added."""
+    """:func:`schedule_next` for many subjects at once: one read per rule and few hundred
+    subjects (by the occurrence index) and one bulk insert. Returns how many were added."""
     fired: dict[tuple[str, int, date], date] = {}
-    for chunk in chunked(follows):
-        rows = await session.execute(
-            select(Reminder.rule, Reminder.subject_id, Reminder.cycle, func.max(Reminder.fire_on))
-            .where(Reminder.rule.in_({f.rule for f in chunk}),
-                   Reminder.subject_id.in_({f.subject_id for f in chunk}),
-                   # Repeats the partial index's condition, so SQLite sees it may use it.
-                   Reminder.status != ReminderStatus.CANCELLED,
-                   Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
-            .group_by(Reminder.rule, Reminder.subject_id, Reminder.cycle))
-        fired.update({(rule, subject_id, cycle): last for rule, subject_id, cycle, last in rows})
+    subjects_of: dict[str, set[int]] = {}
+    for follow in follows:
+        subjects_of.setdefault(follow.rule, set()).add(follow.subject_id)
+    # One rule per query: with every rule against every subject, the index would be probed
+    # for pairs that do not exist (the rules' subjects are groups or grants, not both).
+    for rule, subject_ids in subjects_of.items():
+        for chunk in chunked(sorted(subject_ids)):
+            rows = await session.execute(
+                select(Reminder.subject_id, Reminder.cycle, func.max(Reminder.fire_on))
+                .where(Reminder.rule == rule, Reminder.subject_id.in_(chunk),
+                       # Repeats the partial index's condition, so SQLite sees it may use it.
+                       Reminder.status != ReminderStatus.CANCELLED,
+                       Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
+                .group_by(Reminder.subject_id, Reminder.cycle))
+            fired.update({(rule, subject_id, cycle): last for subject_id, cycle, last in rows})
     new: list[dict[str, Any]] = []
+    created_at = utcnow()
     for follow in follows:
         not_before = follow.not_before
         last = fired.get((follow.rule, follow.subject_id, follow.cycle))
@@ -151,9 +167,10 @@ async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow]
         step, fire_on = found
         new.append({"rule": follow.rule, "subject_id": follow.subject_id, "cycle": follow.cycle,
                     "step": step, "fire_on": fire_on, "status": ReminderStatus.PENDING,
-                    "due_at": local_morning(fire_on, follow.area_code, rules.hour)})
+                    "due_at": local_morning(fire_on, follow.area_code, rules.hour),
+                    "created_at": created_at})
     if new:
-        await session.execute(insert(Reminder), new)
+        await session.execute(insert(_REMINDER), new)
     return len(new)
 
 
@@ -229,13 +246,15 @@ async def pending_for(*, session: AsyncSession, rule: str, subject_id: int) -> R
 
 # --- what the sweep reads and writes --------------------------------------------------------
 
-async def due(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[Reminder]:
-    """Pending reminders whose time has come, oldest first (reads the partial due index)."""
+async def due(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[Row]:
+    """Pending reminders whose time has come, oldest first (reads the partial due index):
+    plain rows of what the sweep reads (id, rule, subject_id, cycle, fire_on)."""
     result = await session.execute(
-        select(Reminder).where(Reminder.status == ReminderStatus.PENDING,
-                               Reminder.due_at <= now)
+        select(Reminder.id, Reminder.rule, Reminder.subject_id, Reminder.cycle,
+               Reminder.fire_on)
+        .where(Reminder.status == ReminderStatus.PENDING, Reminder.due_at <= now)
         .order_by(Reminder.due_at, Reminder.id).limit(limit))
-    return list(result.scalars())
+    return list(result)
 
 
 async def set_status(*, session: AsyncSession, reminder_ids: list[int], status: str,
@@ -245,25 +264,74 @@ async def set_status(*, session: AsyncSession, reminder_ids: list[int], status: 
     if sent_at is not None:
         values["sent_at"] = sent_at
     for chunk in chunked(reminder_ids):
-        await session.execute(update(Reminder).where(Reminder.id.in_(chunk)).values(**values))
+        await session.execute(update(_REMINDER).where(_REMINDER.c.id.in_(chunk)).values(**values))
 
 
 async def add_deliveries(*, session: AsyncSession, rows: list[tuple[int, int]]) -> None:
     """One pending delivery per (reminder id, recipient Telegram id), in one bulk insert."""
     if rows:
-        await session.execute(insert(ReminderDelivery), [
+        created_at = utcnow()
+        await session.execute(insert(_DELIVERY), [
             {"reminder_id": reminder_id, "recipient_telegram_id": telegram_id,
-             "status": DeliveryStatus.PENDING} for reminder_id, telegram_id in rows])
+             "status": DeliveryStatus.PENDING, "created_at": created_at}
+            for reminder_id, telegram_id in rows])
 
 
-async def open_deliveries(*, session: AsyncSession) -> list[tuple[ReminderDelivery, Reminder]]:
-    """Deliveries still to be sent, with their reminders, grouped by recipient."""
+async def open_deliveries(*, session: AsyncSession) -> list[Row]:
+    """Deliveries still to be sent, grouped by recipient: plain rows of (delivery_id,
+    telegram_id) and their reminder's (reminder_id, rule, subject_id, cycle, fire_on)."""
     result = await session.execute(
-        select(ReminderDelivery, Reminder)
+        select(ReminderDelivery.id.label("delivery_id"),
+               ReminderDelivery.recipient_telegram_id.label("telegram_id"),
+               Reminder.id.label("reminder_id"), Reminder.rule, Reminder.subject_id,
+               Reminder.cycle, Reminder.fire_on)
         .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
         .where(ReminderDelivery.status == DeliveryStatus.PENDING)
         .order_by(ReminderDelivery.recipient_telegram_id, Reminder.due_at, Reminder.id))
-    return [(delivery, reminder) for delivery, reminder in result]
+    return list(result)
+
+
+# The sweep reads only a few columns of the subjects and people of its reminders: plain rows
+# (attribute access like the entities) cost a fraction of loading full entities.
+
+async def subject_groups(*, session: AsyncSession, group_ids: list[int]) -> dict[int, Row]:
+    if not group_ids:
+        return {}
+    result = await session.execute(
+        select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.next_visit_due)
+        .where(Group.id.in_(group_ids)))
+    return {row.id: row for row in result}
+
+
+async def subject_grants(*, session: AsyncSession, grant_ids: list[int]) -> dict[int, Row]:
+    """The grants' fields the digest and the roll-over progress read."""
+    if not grant_ids:
+        return {}
+    result = await session.execute(
+        select(Grant.id, Grant.group_id, Grant.rollover_due, Grant.rollover_amount,
+               Grant.rollover_units, Grant.rollover_households)
+        .where(Grant.id.in_(grant_ids)))
+    return {row.id: row for row in result}
+
+
+_PERSON = (Mentor.id, Mentor.telegram_id, Mentor.name, Mentor.status, Mentor.area_code,
+           Mentor.language)
+
+
+async def subject_mentors(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, Row]:
+    if not mentor_ids:
+        return {}
+    result = await session.execute(select(*_PERSON).where(Mentor.id.in_(mentor_ids)))
+    return {row.id: row for row in result}
+
+
+async def recipients(*, session: AsyncSession, telegram_ids: list[int]) -> dict[int, Row]:
+    """The people behind these Telegram ids, by Telegram id."""
+    if not telegram_ids:
+        return {}
+    result = await session.execute(
+        select(*_PERSON).where(Mentor.telegram_id.in_(telegram_ids)))
+    return {row.telegram_id: row for row in result}
 
 
 async def busy_recipients(*, session: AsyncSession, telegram_ids: Iterable[int],
@@ -292,12 +360,10 @@ async def claim_many(*, session: AsyncSession, delivery_ids: list[int]) -> set[i
     claimed: set[int] = set()
     for chunk in chunked(delivery_ids):
         result = await session.execute(
-            update(ReminderDelivery)
-            .where(ReminderDelivery.id.in_(chunk),
-                   ReminderDelivery.status == DeliveryStatus.PENDING)
+            update(_DELIVERY)
+            .where(_DELIVERY.c.id.in_(chunk), _DELIVERY.c.status == DeliveryStatus.PENDING)
             .values(status=DeliveryStatus.SENDING)
-            .returning(ReminderDelivery.id),
-            execution_options={"synchronize_session": False})
+            .returning(_DELIVERY.c.id))
         claimed.update(result.scalars())
     await session.commit()
     return claimed
@@ -311,8 +377,7 @@ async def _set_delivery_status(*, session: AsyncSession, delivery_ids: list[int]
         values["sent_at"] = now
     for chunk in chunked(delivery_ids):
         await session.execute(
-            update(ReminderDelivery).where(ReminderDelivery.id.in_(chunk)).values(**values),
-            execution_options={"synchronize_session": False})
+            update(_DELIVERY).where(_DELIVERY.c.id.in_(chunk)).values(**values))
 
 
 async def finish(*, session: AsyncSession, delivery_ids: list[int], status: DeliveryStatus,
@@ -324,22 +389,23 @@ async def finish(*, session: AsyncSession, delivery_ids: list[int], status: Deli
 
 async def finish_many(*, session: AsyncSession,
                       outcomes: dict[tuple[DeliveryStatus, str | None], list[int]],
-                      now: datetime) -> None:
+                      now: datetime, commit: bool = True) -> None:
     """Settles a batch of sends in one transaction: ids per (status, reason). Status
-    ``pending`` puts claimed deliveries back (Telegram asked to wait; nothing was sent)."""
+    ``pending`` puts claimed deliveries back (Telegram asked to wait; nothing was sent).
+    Without ``commit`` the caller commits (with the next batch's claim: one commit less)."""
     for (status, reason), delivery_ids in outcomes.items():
         if status == DeliveryStatus.PENDING:
             for chunk in chunked(delivery_ids):
                 await session.execute(
-                    update(ReminderDelivery)
-                    .where(ReminderDelivery.id.in_(chunk),
-                           ReminderDelivery.status == DeliveryStatus.SENDING)
-                    .values(status=DeliveryStatus.PENDING),
-                    execution_options={"synchronize_session": False})
+                    update(_DELIVERY)
+                    .where(_DELIVERY.c.id.in_(chunk),
+                           _DELIVERY.c.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.PENDING))
         else:
             await _set_delivery_status(session=session, delivery_ids=delivery_ids,
                                        status=status, now=now, reason=reason)
-    await session.commit()
+    if commit:
+        await session.commit()
 
 
 async def fail_interrupted(*, session: AsyncSession) -> int:

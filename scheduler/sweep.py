@@ -6,10 +6,11 @@ Two phases, each safe to interrupt:
    is stored: one transaction per batch, a few queries whatever its size.
 2. Deliver. Per recipient, the open deliveries become one digest. Digests are claimed
    (committed) in batches before any message of the batch goes out, sent side by side, and
-   finished together after. A crash in between leaves them claimed, and the next start marks
-   them failed instead of sending them again: a reminder arrives at most once. A batch is no
-   bigger than the number of sends in flight, so a crash costs at most that many people one
-   reminder (the rules remind them again later), and some of those did get it.
+   finished together after (committed with the next batch's claim). A crash in between
+   leaves them claimed, and the next start marks them failed instead of sending them
+   again: a reminder arrives at most once. A batch is no bigger than the number of sends
+   in flight, so a crash costs at most that many people one reminder (the rules remind
+   them again later), and some of those did get it.
 Deliveries wait for the recipient's daytime (06:00-21:00 local) and for the end of a
 conversation they are in the middle of; reminders older than the catch-up window expire.
 The database work grows with the number of due items, never with the size of the tables:
@@ -25,24 +26,24 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
 from bot.formatting import format_date
-from bot.places import timezone_for
+from bot.places import zone_for
 from bot.settings import Settings
 from bot.texts import t
 from bot.transport import worth_retrying
 from models import grants as grant_queries
-from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import reminders as reminder_queries
 from models.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
-from models.tables import Grant, Group, Mentor, Reminder, ReminderDelivery
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,16 @@ class Digest:
     name: str
     text: str
     delivery_ids: list[int]
-    markup: InlineKeyboardMarkup | None = None
+    # (label, callback data) per button, a list per row. The Telegram objects are made when
+    # the digest is sent: paced by the rate limiter there, they would hold up every digest
+    # of the sweep here.
+    keyboard: list[list[tuple[str, str]]] = field(default_factory=list)
+
+    @property
+    def markup(self) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([
+            [InlineKeyboardButton(text, callback_data=data) for text, data in row]
+            for row in self.keyboard])
 
 
 @dataclass
@@ -94,11 +104,20 @@ class SweepReport:
                 f"{self.failed} failed, {self.deferred} deferred")
 
 
+_JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
 def _local(now: datetime, area_code: str | None) -> datetime:
-    return now.astimezone(ZoneInfo(timezone_for(area_code) if area_code else "Asia/Jakarta"))
+    return now.astimezone(zone_for(area_code) if area_code else _JAKARTA)
 
 
-def _too_old(reminder: Reminder, now: datetime, area_code: str | None,
+@lru_cache(maxsize=1024)
+def _date_text(day: date, lang: str) -> str:
+    # Babel is slow and a sweep shows the same few deadlines many times.
+    return format_date(day, lang)
+
+
+def _too_old(reminder: Row, now: datetime, area_code: str | None,
               settings: Settings) -> bool:
     """Missed for more than the catch-up window, counted in calendar days where it applies."""
     return (_local(now, area_code).date() - reminder.fire_on).days > \
@@ -126,29 +145,30 @@ async def _fetch_many(fetch: Callable[..., Awaitable[dict[K, V]]], key: str,
 
 
 class _Subjects:
-    """The groups, grants and mentors a batch of reminders is about, each read once."""
+    """The groups, grants and mentors a batch of reminders is about, each read once (plain
+    rows of the columns the sweep reads)."""
 
     def __init__(self) -> None:
-        self.groups: dict[int, Group] = {}
-        self.grants: dict[int, Grant] = {}
-        self.mentors: dict[int, Mentor] = {}
+        self.groups: dict[int, Row] = {}
+        self.grants: dict[int, Row] = {}
+        self.mentors: dict[int, Row] = {}
 
-    async def load(self, *, session: AsyncSession, reminders: Iterable[Reminder]) -> None:
+    async def load(self, *, session: AsyncSession, reminders: Iterable[Row]) -> None:
         reminders = list(reminders)
         grant_ids = {r.subject_id for r in reminders if r.rule not in GROUP_RULES} \
             - self.grants.keys()
-        self.grants.update(await _fetch_many(grant_queries.get_many, "grant_ids", grant_ids,
-                                             session))
+        self.grants.update(await _fetch_many(reminder_queries.subject_grants, "grant_ids",
+                                             grant_ids, session))
         group_ids = {r.subject_id for r in reminders if r.rule in GROUP_RULES} | {
             self.grants[r.subject_id].group_id for r in reminders
             if r.rule not in GROUP_RULES and r.subject_id in self.grants}
-        self.groups.update(await _fetch_many(group_queries.get_many, "group_ids",
+        self.groups.update(await _fetch_many(reminder_queries.subject_groups, "group_ids",
                                              group_ids - self.groups.keys(), session))
         mentor_ids = {g.mentor_id for g in self.groups.values()} - self.mentors.keys()
-        self.mentors.update(await _fetch_many(mentor_queries.get_many, "mentor_ids",
+        self.mentors.update(await _fetch_many(reminder_queries.subject_mentors, "mentor_ids",
                                               mentor_ids, session))
 
-    def of(self, reminder: Reminder) -> tuple[Group | None, Grant | None]:
+    def of(self, reminder: Row) -> tuple[Row | None, Row | None]:
         if reminder.rule in GROUP_RULES:
             return self.groups.get(reminder.subject_id), None
         grant = self.grants.get(reminder.subject_id)
@@ -184,8 +204,8 @@ class _Coordinators:
         return self.admins
 
 
-async def _recipients(*, session: AsyncSession, reminder: Reminder, group: Group,
-                      mentor: Mentor | None, coordinators: _Coordinators) -> set[int]:
+async def _recipients(*, session: AsyncSession, reminder: Row, group: Row,
+                      mentor: Row | None, coordinators: _Coordinators) -> set[int]:
     """Who hears of this reminder: the group's mentor and/or the area's coordinators (the
     admins while the area has no coordinator)."""
     out: set[int] = set()
@@ -219,7 +239,7 @@ async def expand(*, session: AsyncSession, now: datetime, settings: Settings,
     report.timings["expand"] += time.perf_counter() - started
 
 
-async def _expand_batch(*, session: AsyncSession, batch: list[Reminder], now: datetime,
+async def _expand_batch(*, session: AsyncSession, batch: list[Row], now: datetime,
                         settings: Settings, rules: reminder_queries.Rules,
                         coordinators: _Coordinators, report: SweepReport) -> None:
     subjects = _Subjects()
@@ -257,8 +277,8 @@ async def _expand_batch(*, session: AsyncSession, batch: list[Reminder], now: da
     await reminder_queries.schedule_next_many(session=session, follows=follows, rules=rules)
 
 
-def _item(*, reminder: Reminder, group: Group, grant: Grant | None,
-          progress: dict[int, int], mentors: dict[int, Mentor], lang: str,
+def _item(*, reminder: Row, group: Row, grant: Row | None,
+          progress: dict[int, int], mentors: dict[int, Row], lang: str,
           to_mentor: bool, now: datetime) -> tuple[str, list[tuple[str, str]]]:
     """The line for one reminder and its buttons."""
     today = _local(now, group.village_code).date()
@@ -281,7 +301,7 @@ def _item(*, reminder: Reminder, group: Group, grant: Grant | None,
         days = (grant.rollover_due - today).days
         if days >= 0:
             line = t(lang, "rem.item.rollover_soon", group=group.name,
-                     date=format_date(grant.rollover_due, lang), days=days,
+                     date=_date_text(grant.rollover_due, lang), days=days,
                      percent=percent)
         else:
             line = t(lang, "rem.item.rollover_overdue", group=group.name, days=-days,
@@ -289,7 +309,7 @@ def _item(*, reminder: Reminder, group: Group, grant: Grant | None,
         buttons = [(t(lang, "rem.btn.rollover"), f"gul:start:{grant.id}")] if to_mentor else []
         view = f"hib:view:{grant.id}"
     if to_mentor:
-        buttons.append((t(lang, "rem.btn.snooze"), f"rem:snooze:{reminder.id}"))
+        buttons.append((t(lang, "rem.btn.snooze"), f"rem:snooze:{reminder.reminder_id}"))
     buttons.append((t(lang, "rem.btn.view"), view))
     return line, buttons
 
@@ -298,17 +318,22 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
                         report: SweepReport, dry_run: bool = False) -> list[Digest]:
     """Phase 2a: one digest per recipient who may be told now."""
     started = time.perf_counter()
-    per_recipient: dict[int, list[tuple[ReminderDelivery, Reminder]]] = defaultdict(list)
-    for delivery, reminder in await reminder_queries.open_deliveries(session=session):
-        per_recipient[delivery.recipient_telegram_id].append((delivery, reminder))
-    people = await _fetch_many(mentor_queries.by_telegram_ids, "telegram_ids", per_recipient,
+    # One row per delivery, with its reminder's fields.
+    per_recipient: dict[int, list[Row]] = defaultdict(list)
+    for row in await reminder_queries.open_deliveries(session=session):
+        per_recipient[row.telegram_id].append(row)
+    people = await _fetch_many(reminder_queries.recipients, "telegram_ids", per_recipient,
                                session)
     stale: list[int] = []
     for telegram_id, rows in list(per_recipient.items()):
         person = people.get(telegram_id)
         area = person.area_code if person else None
-        fresh = [(d, r) for d, r in rows if not _too_old(r, now, area, settings)]
-        stale += [d.id for d, r in rows if _too_old(r, now, area, settings)]
+        fresh = []
+        for row in rows:
+            if _too_old(row, now, area, settings):
+                stale.append(row.delivery_id)
+            else:
+                fresh.append(row)
         if fresh:
             per_recipient[telegram_id] = fresh
         else:
@@ -326,20 +351,20 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
     report.deferred += len(per_recipient) - len(awake) + len(busy)
     # One line per group or grant: a late due-day reminder and the overdue one that followed
     # it say the same thing, and the latest says it best.
-    shown: dict[int, tuple[list[tuple[ReminderDelivery, Reminder]], int]] = {}
+    shown: dict[int, tuple[list[Row], int]] = {}
     for telegram_id in awake:
         if telegram_id in busy:
             continue
-        latest: dict[tuple[bool, int], tuple[ReminderDelivery, Reminder]] = {}
-        for delivery, reminder in per_recipient[telegram_id]:
-            key = (reminder.rule in GROUP_RULES, reminder.subject_id)
-            if key not in latest or reminder.fire_on >= latest[key][1].fire_on:
-                latest[key] = (delivery, reminder)
-        items = sorted(latest.values(), key=lambda row: row[1].cycle)
+        latest: dict[tuple[bool, int], Row] = {}
+        for row in per_recipient[telegram_id]:
+            key = (row.rule in GROUP_RULES, row.subject_id)
+            if key not in latest or row.fire_on >= latest[key].fire_on:
+                latest[key] = row
+        items = sorted(latest.values(), key=lambda row: row.cycle)
         shown[telegram_id] = (items[:MAX_ITEMS], len(items))
     subjects = _Subjects()
     await subjects.load(session=session,
-                        reminders=(r for items, _ in shown.values() for _, r in items))
+                        reminders=(r for items, _ in shown.values() for r in items))
     # The share done does not depend on the day (only the status does).
     progress: dict[int, int] = {}
     for chunk in reminder_queries.chunked(subjects.grants.values()):
@@ -351,7 +376,7 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
         person = people.get(telegram_id)
         lang = person.language if person else settings.language
         lines, keyboard = [], []
-        for number, (_delivery, reminder) in enumerate(items, start=1):
+        for number, reminder in enumerate(items, start=1):
             group, grant = subjects.of(reminder)
             if group is None:
                 continue
@@ -360,14 +385,13 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
                                   progress=progress, mentors=subjects.mentors, lang=lang,
                                   to_mentor=to_mentor, now=now)
             lines.append(f"{number}. {line}")
-            keyboard.append([InlineKeyboardButton(f"{number}. {text}", callback_data=data)
-                             for text, data in buttons])
+            keyboard.append([(f"{number}. {text}", data) for text, data in buttons])
         text = t(lang, "rem.digest", name=person.name if person else "", items="\n".join(lines))
         if total > MAX_ITEMS:
             text += "\n" + t(lang, "rem.more", count=total - MAX_ITEMS)
         digests.append(Digest(telegram_id, person.name if person else str(telegram_id), text,
-                              [d.id for d, _ in per_recipient[telegram_id]],
-                              InlineKeyboardMarkup(keyboard)))
+                              [row.delivery_id for row in per_recipient[telegram_id]],
+                              keyboard))
     report.timings["plan"] += time.perf_counter() - started
     return digests
 
@@ -429,7 +453,13 @@ async def deliver(*, session: AsyncSession, bot: Bot, digests: list[Digest], now
         outcomes: dict[tuple[DeliveryStatus, str | None], list[int]] = defaultdict(list)
         for digest, outcome in zip(mine, results, strict=True):
             outcomes[outcome] += digest.delivery_ids
-        await reminder_queries.finish_many(session=session, outcomes=outcomes, now=now)
+        stop = any(status == DeliveryStatus.PENDING for status, _ in results)
+        # Committed with the next batch's claim, before any of its sends: a commit per batch
+        # instead of two. A crash before that leaves this batch claimed, hence failed, never
+        # sent again.
+        await reminder_queries.finish_many(
+            session=session, outcomes=outcomes, now=now,
+            commit=stop or start + CLAIM_BATCH >= len(digests))
         for digest, (status, _reason) in zip(mine, results, strict=True):
             if status == DeliveryStatus.BLOCKED:
                 await mentor_queries.deactivate_blocked(session=session,
@@ -442,7 +472,7 @@ async def deliver(*, session: AsyncSession, bot: Bot, digests: list[Digest], now
             else:
                 report.sent += 1
         report.timings["finish"] += time.perf_counter() - started
-        if any(status == DeliveryStatus.PENDING for status, _ in results):
+        if stop:
             report.deferred += len(digests) - start - len(batch)
             return
 

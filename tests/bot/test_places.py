@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.parsing import province_codes
-from bot.places import Place, PlaceIndex, default_index, timezone_abbr, timezone_for
+from bot.places import (
+    Place,
+    PlaceIndex,
+    default_index,
+    timezone_abbr,
+    timezone_for,
+    zone_for,
+)
 
 ROWS = [
     ("32", None, 1, "Jawa Barat"),
@@ -142,6 +149,7 @@ def test_timezones(code: str, zone: str, abbr: str) -> None:
     assert timezone_for(code) == zone
     assert timezone_abbr(code) == abbr
     assert PlaceIndex.timezone_for(code) == zone
+    assert zone_for(code).key == zone
 
 
 def test_every_province_has_a_timezone() -> None:
@@ -153,6 +161,10 @@ def test_every_province_has_a_timezone() -> None:
 def test_unknown_timezone_raises(code: str) -> None:
     with pytest.raises(ValueError):
         timezone_for(code)
+    with pytest.raises(ValueError):
+        zone_for(code)  # twice: a failure is not cached as an answer
+    with pytest.raises(ValueError):
+        zone_for(code)
 
 
 # ---- the shipped data ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ or pending lives in the database, so a restart neither loses nor repeats a remin
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
 from telegram.ext import Application, ContextTypes
 
@@ -42,9 +42,13 @@ async def install(application: Application) -> None:
     # The scheduler runs in UTC (Defaults.tzinfo in bot.app); local delivery times are
     # computed per group from its province's zone.
     assert job_queue.scheduler.timezone == UTC
+    interval = services.settings.reminder_sweep_seconds
     job_queue.run_repeating(
-        sweep_job, interval=services.settings.reminder_sweep_seconds, first=0,
-        name=SWEEP_JOB_ID,
+        sweep_job, interval=interval, first=interval, name=SWEEP_JOB_ID,
         job_kwargs={"id": SWEEP_JOB_ID, "replace_existing": True, "coalesce": True,
-                    "max_instances": 1, "misfire_grace_time": None},
+                    "max_instances": 1, "misfire_grace_time": None,
+                    # Not `first=0`: this runs before the scheduler starts, and APScheduler
+                    # rounds a start already past up to the next interval, so the catch-up
+                    # sweep would wait a whole interval. An explicit first run time is kept.
+                    "next_run_time": datetime.now(UTC)},
     )

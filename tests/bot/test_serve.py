@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,8 +48,9 @@ async def get_json(url: str) -> tuple[int, dict]:
         return response.status, await response.json()
 
 
-async def wait_until(check, timeout: float, what: str):
-    """Polls ``check`` (async, returns a truthy value when done) until it holds."""
+async def wait_until(check, timeout: float, what: str, detail: Callable[[], str] | None = None):
+    """Polls ``check`` (async, returns a truthy value when done) until it holds; on a timeout
+    the failure shows ``detail()`` too (say, the bot's log), so a rare failure explains itself."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -58,7 +60,8 @@ async def wait_until(check, timeout: float, what: str):
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}"
+                                 + (f"\n{detail()}" if detail else ""))
         await asyncio.sleep(0.1)
 
 

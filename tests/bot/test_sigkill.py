@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -57,13 +58,19 @@ class Bot:
             return self.server.calls["setMyCommands"] >= commands + 2
         await wait_until(started, 60, "the bot to start")
 
-    async def kill_when_held(self) -> None:
+    async def kill_when_held(self, also: Callable[[], bool] = lambda: True) -> None:
+        """SIGKILL once a request is held (and ``also()`` holds), then no more faults."""
         async def held():
-            return self.server.fault_counts["slow"] >= 1
-        await wait_until(held, 30, "the held request")
+            return self.server.fault_counts["slow"] >= 1 and also()
+        await wait_until(held, 30, "the held request", self.logs)
         self.process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(self.process.wait, 10)
         self.server.set_faults(Faults())
+
+    def logs(self) -> str:
+        """Every run's log, for a failure message."""
+        return "\n".join(f"--- run{n}.log\n" + (self.tmp_path / f"run{n}.log").read_text(
+            errors="replace")[-4000:] for n in range(1, self.runs + 1))
 
     async def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -161,7 +168,12 @@ async def test_kill_during_a_sweep_interrupts_one_batch_and_resends_none(db_url,
     server.fail_next("slow", method="sendMessage")  # one digest of the batch is held ...
     try:
         await bot.start()
-        await bot.kill_when_held()  # ... and the bot dies while sending it
+
+        def arrived() -> int:
+            return sum("Pengingat" in (m.content or "") for tid in ids for m in server.sent(tid))
+        # ... and the bot dies while sending it, the rest of its batch having arrived (waited
+        # for: the sends run side by side, and which finish first is up to the scheduler).
+        await bot.kill_when_held(also=lambda: arrived() == CLAIM_BATCH - 1)
         rows = await fresh(session, ReminderDelivery)
         # The batch was claimed before any of it went out; the other two digests wait.
         claimed = {row.recipient_telegram_id for row in rows if row.status == "sending"}
@@ -170,10 +182,14 @@ async def test_kill_during_a_sweep_interrupts_one_batch_and_resends_none(db_url,
 
         await bot.start()
 
+        statuses: list[tuple[int, str]] = []
+
         async def settled():
-            return all(row.status in ("sent", "failed")
-                       for row in await fresh(session, ReminderDelivery))
-        await wait_until(settled, 30, "the remaining digests")
+            statuses[:] = [(row.recipient_telegram_id, row.status)
+                           for row in await fresh(session, ReminderDelivery)]
+            return all(status in ("sent", "failed") for _, status in statuses)
+        await wait_until(settled, 30, "the remaining digests",
+                         lambda: f"deliveries: {sorted(statuses)}\n{bot.logs()}")
         await asyncio.sleep(6)  # one more sweep (every 5 s) sends nothing again
         rows = await fresh(session, ReminderDelivery)
         got = {tid: sum("Pengingat" in (m.content or "") for m in server.sent(tid)) for tid in ids}

@@ -393,7 +393,10 @@ def postgresql_instructions(database_url: str, file: str, *, restoring: bool) ->
                   f"  {dump}"]
     putting_back = ["Restore (stop the bot first; this replaces everything in the schema):",
                   f"  {load}",
-                  "  pendamping db upgrade    # when the backup is from an older version"]
+                  "  pendamping db upgrade    # when the backup is from an older version",
+                  ("  (The schema is made anew: rights on the schema itself that were not granted "
+                  "to a named role, such as PostgreSQL's default USAGE for everyone on "
+                  "\"public\", must be granted again.)")]
     # The commands the operator asked for come first.
     blocks = [intro, putting_back, backing_up] if restoring else [intro, backing_up, putting_back]
     if url.password:

@@ -31,13 +31,23 @@ async def last_update_id(settings: Settings) -> int:
 
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
+    from bot.backup import BackupError, sqlite_path
     from models import crypto
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker, upgrade
 
     if settings.data_key.get_secret_value():
         crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
+    try:
+        path = sqlite_path(settings.database_url)
+    except BackupError:  # in memory: no file
+        path = None
+    new_file = path is not None and not path.exists()
     await upgrade(settings.database_url)
+    if new_file:
+        # Households' names and groups are stored in the clear: for its owner's eyes only, as
+        # backups are. A mode the operator sets later is left alone.
+        path.chmod(0o600)
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
@@ -92,12 +102,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bot.logs import setup_logging
-    from bot.serve import ServeError, run
+    from bot.serve import ServeError, run, webhook_secret
 
     settings = Settings()
     token = settings.telegram_token.get_secret_value()
-    setup_logging(os.environ.get("PENDAMPING_LOG_LEVEL", "INFO"),
-                  secrets=[token, settings.webhook_secret.get_secret_value()])
+    level = os.environ.get("PENDAMPING_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        print(f"PENDAMPING_LOG_LEVEL is {level!r}: use DEBUG, INFO, WARNING or ERROR.",
+              file=sys.stderr)
+        return 2
+    setup_logging(level,
+                  secrets=[token, webhook_secret(settings)])
     if not token:
         print("PENDAMPING_TELEGRAM_TOKEN is not set (see README: Running against Telegram).",
               file=sys.stderr)
@@ -471,23 +486,43 @@ def main(argv: list[str] | None = None) -> int:
     key.set_defaults(func=_key)
 
     args = parser.parse_args(argv)
-    return _with_key_errors(args.func, args)
+    return _with_plain_errors(args.func, args)
 
 
-def _with_key_errors(func, args: argparse.Namespace) -> int:
-    """A missing or wrong data key ends any command with its explanation, not a traceback."""
+def _with_plain_errors(func, args: argparse.Namespace) -> int:
+    """The one error boundary of every command: a missing or wrong data key, a wrong setting, a
+    database or Telegram out of reach end with what to do, not a traceback (bot.problems). A
+    bug still ends in one line; PENDAMPING_LOG_LEVEL=DEBUG shows its traceback."""
     from sqlalchemy.exc import StatementError
 
+    from bot.logs import redact
+    from bot.problems import explain
     from models.crypto import DataKeyError
 
     try:
         return func(args)
     except (DataKeyError, StatementError) as exc:
         cause = exc.orig if isinstance(exc, StatementError) else exc
-        if not isinstance(cause, DataKeyError):
-            raise
-        print(cause, file=sys.stderr)
+        if isinstance(cause, DataKeyError):
+            print(cause, file=sys.stderr)
+            return 2
+        problem = exc
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the boundary: everything gets a plain line
+        problem = exc
+    message = explain(problem)
+    if message:
+        print(message, file=sys.stderr)
         return 2
+    if os.environ.get("PENDAMPING_LOG_LEVEL", "").upper() == "DEBUG":
+        import traceback
+
+        print(redact("".join(traceback.format_exception(problem))), file=sys.stderr)
+    print(redact(f"Pendamping KUBE stopped on an unexpected error ({type(problem).__name__}: "
+                 f"{problem}). Run it again with PENDAMPING_LOG_LEVEL=DEBUG to see where."),
+          file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

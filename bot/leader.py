@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.problems import explain
 from models.db import SEARCH_PATH_PARAM
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class PostgresLeadership(Leadership):
         super().__init__()
         url = make_url(database_url)
         self.key = lock_key(database_url)
+        self.target = url.render_as_string(hide_password=True)
         self._dsn = url.set(drivername="postgresql").difference_update_query(
             [SEARCH_PATH_PARAM]).render_as_string(hide_password=False)
         self.poll_seconds = poll_seconds
@@ -133,14 +135,20 @@ class PostgresLeadership(Leadership):
 
     async def acquire(self) -> None:
         """Waits (as a standby) until the lock is free, then holds it."""
-        announced = False
+        announced, last_problem, quiet = False, "", 0
         while True:
             try:
                 if await self.try_acquire():
                     return
             except (TimeoutError, OSError, Exception) as error:  # noqa: BLE001
-                log.warning("standby: database not reachable (%s); trying again",
-                            type(error).__name__)
+                # Said when it changes and then every minute or so, not every poll: a typo in
+                # the URL must be plain to see, and a long outage must not flood the log.
+                problem = explain(error) or f"{type(error).__name__}: {error}"
+                if problem != last_problem or quiet * self.poll_seconds >= 60:
+                    log.warning("standby: database %s not reachable (%s); trying again every "
+                                "%s s", self.target, problem, self.poll_seconds)
+                    last_problem, quiet = problem, 0
+                quiet += 1
                 await self._close()
             if not announced:
                 log.info("another instance leads; waiting as a hot standby")

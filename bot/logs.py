@@ -52,6 +52,11 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` without bot tokens, NIKs or phone numbers (for what is printed, not logged)."""
+    return RedactingFilter(secrets)._clean(text)
+
+
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
                   stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream)
@@ -63,3 +68,5 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
     # httpx logs every request URL, and Telegram URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins on every start; only its problems matter here.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
-import secrets
 import signal
+import socket
 import time
 
 from bot.app import build_application
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
+from bot.problems import port_problem
 from bot.settings import Settings
 from models.db import create_engine
 
@@ -36,10 +39,34 @@ def webhook_settings(settings: Settings) -> tuple[str, str]:
     if not settings.webhook_url:
         raise ServeError("--webhook needs PENDAMPING_WEBHOOK_URL, the public https address "
                          "Telegram should post to (e.g. https://bot.example.go.id).")
+    # Telegram itself posts only to https; a self-hosted Bot API server may post to http.
+    official = settings.telegram_base_url.startswith("https://api.telegram.org")
+    if official and not settings.webhook_url.startswith("https://"):
+        raise ServeError("PENDAMPING_WEBHOOK_URL must be an https address (Telegram posts "
+                         "only to https), e.g. https://bot.example.go.id.")
     url = settings.webhook_url.rstrip("/") + "/" + settings.webhook_path.strip("/")
-    # A fresh secret per leader is fine: the leader registers it with setWebhook itself.
-    secret = settings.webhook_secret.get_secret_value() or secrets.token_urlsafe(32)
-    return url, secret
+    return url, webhook_secret(settings)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """PENDAMPING_WEBHOOK_SECRET, or one derived from the token: every instance of this bot
+    then registers the same secret, so one started by mistake (say, on another database)
+    cannot lock out the one serving."""
+    return settings.webhook_secret.get_secret_value() or hmac.new(
+        settings.telegram_token.get_secret_value().encode(), b"pendamping-kube webhook",
+        hashlib.sha256).hexdigest()
+
+
+def _check_port(host: str, port: int, variable: str) -> None:
+    """Fails before anything is registered with Telegram when the port cannot be served."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ServeError(port_problem(exc, port, variable) or
+                             f"Port {port} cannot be used ({exc.strerror}): set {variable}.") \
+                from None
 
 
 async def _start_serving(application, settings: Settings, *, webhook: bool) -> None:
@@ -77,8 +104,9 @@ async def serve(settings: Settings, *, webhook: bool = False,
                 stop: asyncio.Event | None = None) -> int:
     """Runs one instance until ``stop`` is set (0) or its leadership is lost (75)."""
     stop = stop or asyncio.Event()
-    if webhook:
-        webhook_settings(settings)  # fail now, not after the wait for leadership
+    if webhook:  # fail now, not after the wait for leadership
+        webhook_settings(settings)
+        _check_port(settings.webhook_listen, settings.webhook_port, "PENDAMPING_WEBHOOK_PORT")
     leadership = leadership_for(settings.database_url, poll_seconds=settings.leader_poll_seconds)
     if settings.is_sqlite:
         # With SQLite the check is immediate: a second instance is refused, not kept waiting.
@@ -92,7 +120,12 @@ async def serve(settings: Settings, *, webhook: bool = False,
     application = None
     try:
         if settings.health_port:
-            await health.start(settings.health_host, settings.health_port)
+            try:
+                await health.start(settings.health_host, settings.health_port)
+            except OSError as exc:
+                raise ServeError(port_problem(exc, settings.health_port,
+                                              "PENDAMPING_HEALTH_PORT (0 turns it off)")
+                                 or f"The health endpoint cannot start: {exc}") from None
         acquire = asyncio.create_task(leadership.acquire())
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({acquire, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -104,10 +106,30 @@ class Settings(BaseSettings):
             return [value]
         return value
 
+    @field_validator("database_url", "test_database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        """Only the two async drivers the project installs; a common slip gets the fix."""
+        if not value or value.startswith(DRIVERS):
+            return value
+        scheme = value.split("://", 1)[0] if "://" in value else ""
+        if scheme.startswith("sqlite"):
+            hint = "sqlite+aiosqlite://" + value.split("://", 1)[1]
+        elif scheme.startswith("postgres"):
+            hint = "postgresql+asyncpg://" + "user@host:5432/database"
+        else:
+            hint = "sqlite+aiosqlite:///pendamping.db or postgresql+asyncpg://user@host/db"
+        raise ValueError(f"must start with {' or '.join(DRIVERS)}, for example {hint}")
+
     @model_validator(mode="after")
     def _check_sizes(self) -> Settings:
         if self.group_min_size > self.group_max_size:
-            raise ValueError("group_min_size must not be larger than group_max_size")
+            raise ValueError("PENDAMPING_GROUP_MIN_SIZE must not be larger than "
+                             "PENDAMPING_GROUP_MAX_SIZE")
+        if self.broadcast_rate_per_second >= self.telegram_rate_per_second:
+            # The bot's answers to mentors need what the broadcasts leave of Telegram's limit.
+            raise ValueError("PENDAMPING_BROADCAST_RATE_PER_SECOND must be below "
+                             "PENDAMPING_TELEGRAM_RATE_PER_SECOND")
         return self
 
     @property

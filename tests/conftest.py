@@ -9,6 +9,7 @@ with the areas once, and every other table emptied before each test.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import shutil
@@ -51,6 +52,17 @@ TODAY = NOW.date()
 @pytest.fixture(autouse=True)
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(clock, "now", lambda: NOW)
+
+
+@pytest.fixture(autouse=True)
+def root_logging() -> Iterator[None]:
+    """A command under test (`pendamping run`) sets up logging on the stream pytest captured,
+    and closes with the test: later log lines would hit a closed file."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

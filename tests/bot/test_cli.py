@@ -80,8 +80,6 @@ def test_key_new_prints_a_fresh_usable_key(capsys):
 
 def _run_env(monkeypatch, tmp_path, template_db, *, key: str | None):
     """`pendamping run` set up against a copy of the template (no .env around)."""
-    import logging
-
     db = tmp_path / "bot.db"
     shutil.copyfile(template_db, db)
     monkeypatch.chdir(tmp_path)
@@ -91,10 +89,7 @@ def _run_env(monkeypatch, tmp_path, template_db, *, key: str | None):
         monkeypatch.delenv("PENDAMPING_DATA_KEY", raising=False)
     else:
         monkeypatch.setenv("PENDAMPING_DATA_KEY", key)
-    # `run` sets up logging for the process; put the test's back afterwards.
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", root.handlers[:])
-    monkeypatch.setattr(root, "level", root.level)
+    # `run` sets up logging for the process: conftest's root_logging puts the test's back.
     return f"sqlite+aiosqlite:///{db}"
 
 

@@ -901,15 +901,19 @@ _LONG_NUMBER = re.compile(r"\+?\d[\d .-]{6,}\d")
 
 
 def mask_numbers(text: str) -> str:
-    """Masks anything that looks like a NIK or a phone number inside free text (for echoing a
-    line back to the user): 16 digits as a NIK, other long numbers keep only their ends."""
+    """Masks anything that looks like a NIK or a phone number inside free text (a note, a
+    line echoed back): 16 digits as a NIK; a phone number (0…, 62…, +62…, 8…) and any longer
+    run keep only their ends. Amounts ("Rp 15.000.000", "2500000") stay as they are."""
 
     def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
+        found = match.group(0)
+        digits = re.sub(r"\D", "", found)
         if len(digits) == 16:
             return mask_nik(digits)
-        if len(digits) < 8:
-            return match.group(0)
-        return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+        phone_like = (found.startswith(("+", "0", "62")) and len(digits) >= 8) or (
+            found.startswith("8") and 10 <= len(digits) <= 12)
+        if phone_like or len(digits) > 16:
+            return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
+        return found
 
     return _LONG_NUMBER.sub(mask, text)

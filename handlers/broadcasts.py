@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.parsing import mask_numbers
 from handlers.common import END, ID, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
 from models import broadcasts as queries
 from models.enums import AreaLevel, Audience, OutboxStatus, Role
@@ -147,6 +148,9 @@ async def _show_preview(update: Update, context: BotContext) -> None:
     if found.count:
         text = context.t("bc.preview", example=example, audience=audience, count=found.count,
                          left_out=left_out)
+        if draft.get("masked"):
+            # Hundreds of mentors would read it: a NIK or phone number goes out masked.
+            text = context.t("bc.masked_numbers") + "\n\n" + text
         unknown = queries.unknown_tags(draft.get("text") or "")
         if unknown:
             # A mistyped {name} would reach hundreds of mentors as written; say so before Kirim.
@@ -194,7 +198,8 @@ async def got_text(update: Update, context: BotContext) -> int:
     if queries.longest_rendering(text) > MESSAGE_LIMIT:
         return await flow.retry(update, context, Step.TEXT,
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
-    flow.draft(context).update(text=text, photo=None, document=None)
+    flow.draft(context).update(text=mask_numbers(text), photo=None, document=None,
+                               masked=mask_numbers(text) != text)
     return await _after_message(update, context)
 
 
@@ -212,8 +217,10 @@ async def got_media(update: Update, context: BotContext) -> int:
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
     kind = "photo" if message.photo else "document"
     file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    flow.draft(context).update(text=caption, photo=file_id if kind == "photo" else None,
-                               document=file_id if kind == "document" else None)
+    flow.draft(context).update(text=mask_numbers(caption),
+                               photo=file_id if kind == "photo" else None,
+                               document=file_id if kind == "document" else None,
+                               masked=mask_numbers(caption) != caption)
     await say(update, context.t("bc.got_media", kind=context.t(f"bc.kind.{kind}")))
     return await _after_message(update, context)
 

@@ -38,6 +38,7 @@ from bot.parsing import (
     group_problems,
     is_skip,
     mask_nik,
+    mask_numbers,
     mask_phone,
     nonexistent_date,
     parse_count,
@@ -305,6 +306,10 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
     def phone(value: str | None) -> str | None:
         return (mask_phone(value) if masked else value) if value else None
 
+    def note(value: str | None) -> str | None:
+        # Notes are stored masked (models.tables); older rows may still quote a number.
+        return mask_numbers(value) if masked and value else value
+
     async def stream(query: Any):
         result = await session.stream(query.execution_options(yield_per=1000))
         async for row in result:
@@ -360,8 +365,8 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
             visit.id, visit.group_id, group_name, village, names.name(village), visit.visited_on,
             mentor_name, visit.attendance,
             ", ".join(_label("activity", a) or a for a in visit.activities or []),
-            visit.turnover, visit.profit, visit.cash, visit.solidarity_fee, visit.problems,
-            visit.follow_up, visit.next_visit_on, visit.latitude, visit.longitude,
+            visit.turnover, visit.profit, visit.cash, visit.solidarity_fee, note(visit.problems),
+            note(visit.follow_up), visit.next_visit_on, visit.latitude, visit.longitude,
         ])
     sheet.close()
     counts["Kunjungan"] = sheet.rows
@@ -390,7 +395,7 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
         sheet.add([
             grant.id, grant.group_id, group_name, village, names.name(village),
             _label("grantkind", grant.kind), _label("fund", grant.funding_source),
-            _label("grantform", grant.form), grant.amount, grant.goods_description,
+            _label("grantform", grant.form), grant.amount, note(grant.goods_description),
             grant.received_on, grant.rollover_amount, grant.rollover_units,
             grant.rollover_unit_label, grant.rollover_households, grant.rollover_due,
             int(amount), int(units), int(households) + int(groups), str(state.status),
@@ -410,7 +415,7 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
             rollover.rolled_on, _label("recipient", rollover.recipient_kind),
             rollover.recipient_name, rollover.recipient_village_code,
             names.name(rollover.recipient_village_code), rollover.amount, rollover.units,
-            rollover.note,
+            note(rollover.note),
         ])
     sheet.close()
     counts["Pengguliran"] = sheet.rows

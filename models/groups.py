@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from models import audit, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
 from models.enums import AuditAction, MemberRole, Role
-from models.tables import Group, Member, Mentor, Visit, utcnow
+from models.tables import Grant, Group, Member, Mentor, Rollover, Visit, utcnow
 
 PERSONAL_FIELDS = ("nik", "phone")
 
@@ -263,8 +264,12 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
     """Erases the household's name, NIK and phone (ciphertexts and hashes) on request.
 
     The row stays with its category, role and dates, so the group's counts do not change; the
-    audit row says who erased which member, when and why, and holds no personal data.
+    audit row says who erased which member, when and why, and holds no personal data. The
+    group's notes (visits, grants, roll-overs) lose the household's full name and any NIK or
+    phone number they quote.
     """
+    notes = await _scrub_notes(session=session, group_id=member.group_id, name=member.name,
+                               stands_for=erased_name(member.id))
     member.name = erased_name(member.id)
     member.nik = None
     member.phone = None
@@ -273,9 +278,40 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
     audit.record(session=session, actor_telegram_id=actor.telegram_id,
                  action=AuditAction.ERASE, entity="member", entity_id=member.id,
                  new={"group_id": member.group_id, "reason": reason,
-                      "erased": ["name", *PERSONAL_FIELDS]})
+                      "erased": ["name", *PERSONAL_FIELDS]} | ({"notes": notes} if notes else {}))
     await session.commit()
     return member
+
+
+async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
+                       stands_for: str) -> int:
+    """Rewrites the group's notes without ``name`` (whole words, any case) and with numbers
+    masked (rows stored before notes were masked); returns how many notes changed."""
+    from bot.parsing import mask_numbers
+
+    whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
+        if name.strip() else None
+    rows: list[tuple[Any, tuple[str, ...]]] = [
+        *((visit, ("problems", "follow_up")) for visit in (await session.execute(
+            select(Visit).where(Visit.group_id == group_id))).scalars()),
+        *((grant, ("goods_description",)) for grant in (await session.execute(
+            select(Grant).where(Grant.group_id == group_id))).scalars()),
+        *((rollover, ("note",)) for rollover in (await session.execute(
+            select(Rollover).join(Grant, Grant.id == Rollover.grant_id)
+            .where(Grant.group_id == group_id))).scalars()),
+    ]
+    changed = 0
+    for row, fields in rows:
+        for field in fields:
+            value = getattr(row, field)
+            if not value:
+                continue
+            clean = mask_numbers(whole_name.sub(stands_for, value) if whole_name else value)
+            if clean != value:
+                setattr(row, field, clean)
+                session.add(row)
+                changed += 1
+    return changed
 
 
 async def remove_member(

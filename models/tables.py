@@ -345,3 +345,26 @@ class BroadcastRecipient(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=200)
     not_before: datetime | None = None  # after a 429: wait this long for this message only
     sent_at: datetime | None = None
+
+
+# Free text may quote a NIK or a phone number ("Bu Siti, HP 0812…, sakit"): those belong in the
+# member's encrypted fields, so notes are stored masked, whoever writes them (chat, import).
+_FREE_TEXT = {"Visit": ("problems", "follow_up"), "Grant": ("goods_description",),
+              "Rollover": ("note",)}
+
+
+def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:
+    from bot.parsing import mask_numbers
+
+    state = inspect(row)
+    for field in _FREE_TEXT[type(row).__name__]:
+        value = getattr(row, field) if field not in state.unloaded else None
+        if isinstance(value, str):
+            masked = mask_numbers(value)
+            if masked != value:
+                setattr(row, field, masked)
+
+
+for _model in (Visit, Grant, Rollover):
+    event.listen(_model, "before_insert", _mask_free_text)
+    event.listen(_model, "before_update", _mask_free_text)

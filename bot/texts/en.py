@@ -486,6 +486,7 @@ TEXTS: dict[str, str] = {
     "bc.audience.terlambat": "mentors in {area} with overdue visits",
     "bc.audience.koordinator": "coordinators in {area}",
     "bc.whole_country": "all of Indonesia",
+    "bc.masked_numbers": "🔒 NIKs and phone numbers in this message are masked: personal data is not sent to many people.",
     "bc.unknown_tags": "⚠️ {tags} is not known and goes out as written. Only {tag} becomes the recipient's name.",
     "bc.preview": "☝️ This is the message as it will arrive (example for {example}).\n\nRecipients: {audience}\nNumber: {count} people\nLeft out: {left_out}\n\nSend it now?",
     "bc.left_out_inactive": "{count} inactive",

@@ -486,6 +486,7 @@ TEXTS: dict[str, str] = {
     "bc.audience.terlambat": "pendamping di {area} yang kunjungannya terlambat",
     "bc.audience.koordinator": "koordinator di {area}",
     "bc.whole_country": "seluruh Indonesia",
+    "bc.masked_numbers": "🔒 NIK dan nomor HP di pesan ini disamarkan: data pribadi tidak dikirim ke banyak orang.",
     "bc.unknown_tags": "⚠️ {tags} tidak dikenal dan akan terkirim apa adanya. Yang diganti nama penerima hanya {tag}.",
     "bc.preview": "☝️ Begitulah pesan yang akan diterima (contoh untuk {example}).\n\nPenerima: {audience}\nJumlah: {count} orang\nTidak ikut: {left_out}\n\nKirim sekarang?",
     "bc.left_out_inactive": "{count} tidak aktif",

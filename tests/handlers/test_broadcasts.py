@@ -279,3 +279,21 @@ async def test_admin_finds_a_district_by_name_when_there_are_many(bot, session, 
     await admin.press("📤 Kirim")
     await wait_done(session, (await last_broadcast(session)).id)
     assert [m.text for m in bot.server.sent(dedi.telegram_id)] == ["Halo Dedi Bogor."]
+
+
+async def test_a_nik_or_phone_in_a_broadcast_goes_out_masked(bot, session):
+    await make_mentor(session, telegram_id=COORDINATOR, name="Koordinator Sukabumi",
+                      area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari")
+    coord = bot.chat(COORDINATOR)
+    preview = await compose(coord, "Halo {nama}, cek NIK 3202011203850001 dan HP 081298765432 "
+                                   "sebelum Rp 2.500.000 cair.")
+    rendered, summary = preview[-2], preview[-1]
+    masked = ("Halo Ani Lestari, cek NIK 3202********0001 dan HP 0812******32 sebelum "
+              "Rp 2.500.000 cair.")
+    assert rendered.text == masked
+    assert summary.text.startswith("🔒 NIK dan nomor HP di pesan ini disamarkan")
+    await coord.press("📤 Kirim")
+    await wait_done(session, (await last_broadcast(session)).id)
+    assert [m.text for m in bot.server.sent(ani.telegram_id)] == [masked]
+    assert "3202011203850001" not in (await last_broadcast(session)).text

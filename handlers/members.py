@@ -164,7 +164,7 @@ async def _add(update: Update, context: BotContext, group: Group, line: MemberLi
                consented: bool, dropped: bool) -> int:
     """Stores the household (``dropped``: its NIK / phone left out, the family did not agree),
     says so and shows any rule the group now breaks."""
-    await group_queries.add_member(
+    added = await group_queries.add_member(
         session=context.session, group=group, actor=context.mentor,
         data={"name": line.name, "welfare_category": line.welfare_category,
               "role": MemberRole.MEMBER, "nik": line.nik, "phone": line.phone},
@@ -174,11 +174,15 @@ async def _add(update: Update, context: BotContext, group: Group, line: MemberLi
     await say(update, context.t("mem.added_without_data" if dropped else "mem.added",
                                 name=line.name, group=group.name))
     if line.role != MemberRole.MEMBER:
-        # Officer roles change through Ubah peran, which also moves the old holder.
-        added = (await group_queries.active_members(session=context.session,
-                                                    group_id=group.id))[-1]
-        await group_queries.change_role(session=context.session, group=group, member=added,
-                                        role=line.role, actor=context.mentor)
+        # Officer roles change through Ubah peran, which also moves the old holder: the
+        # mentor is told who that was, never left to find out from the list.
+        previous = await group_queries.change_role(session=context.session, group=group,
+                                                   member=added, role=line.role,
+                                                   actor=context.mentor)
+        role = context.t(f"role.{line.role}")
+        await say(update, context.t("mem.role_swapped", name=line.name, role=role,
+                                    previous=previous.name) if previous is not None
+                  else context.t("mem.role_changed", name=line.name, role=role))
     await _warn_if_incomplete(update, context, group)
     return END
 

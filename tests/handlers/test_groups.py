@@ -214,6 +214,21 @@ async def test_members_add_remove_role_history(bot, session):
     assert {m.name: m.role for m in members}["Ani Suryani"] == "ketua"
 
 
+async def test_adding_a_second_chair_says_who_steps_down(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, members=5)
+    chat = bot.chat(MENTOR)
+    await chat.press_data(f"mem:list:{group.id}")
+    await chat.press("➕ Tambah")
+    replies = await chat.send("Wawan Setiawan; miskin; ketua")
+    said = [m.text for m in replies]
+    assert "✅ Wawan Setiawan ditambahkan ke KUBE Mawar." in said
+    assert "✅ Wawan Setiawan sekarang ketua; Anggota 1 menjadi anggota." in said
+    roles = {m.name: m.role for m in await group_queries.active_members(
+        session=session, group_id=group.id)}
+    assert (roles["Wawan Setiawan"], roles["Anggota 1"]) == ("ketua", "anggota")
+
+
 async def test_one_conversation_at_a_time(bot, session):
     mentor = await make_mentor(session, telegram_id=MENTOR)
     group = await make_group(session, mentor)

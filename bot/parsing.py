@@ -335,8 +335,8 @@ def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
     """Parses a whole Rupiah amount; None for garbage, negatives, fractions or > 100 miliar.
 
     Accepts "Rp 250.000", "Rp250.000,00", "Rp 1.250.000,-", "1.500.000", "1500000", "250rb",
-    "250 ribu", "250k", "1,5 jt", "1.5jt", "20,5 juta", "2 M" (miliar), "1 juta 500 ribu"
-    and "0". Numbers are read with Babel's id_ID rules ("." groups thousands, "," is the
+    "250 ribu", "250k", "1,5 jt", "1.5jt", "20,5 juta", "2 M" (miliar), "1 juta 500 ribu",
+    number words ("sejuta", "dua ratus ribu", "sepuluh juta lima ratus ribu") and "0". Numbers are read with Babel's id_ID rules ("." groups thousands, "," is the
     decimal mark); a lone dot before a multiplier is a decimal point ("1.5jt" = 1.500.000)
     while "1.500" without one is 1500. Amounts whose Rupiah value is not whole ("1,5") are
     refused rather than rounded. "-" is not an amount: check :func:`is_skip` first.
@@ -355,6 +355,7 @@ def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
         if allow_loss and (loss := _LOSS.match(cleaned)):
             sign = -1
             cleaned = _CURRENCY_PREFIX.sub("", cleaned[loss.end():]).strip()
+        cleaned = _amount_words_to_digits(cleaned)
         if not cleaned or not cleaned[0].isdigit():
             return None  # also refuses negatives (and a second minus)
         total = Decimal(0)
@@ -383,6 +384,29 @@ def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
         return sign * int(total)
     except Exception:  # noqa: BLE001 - never raise on user text
         return None
+
+
+_SE_UNIT = re.compile(r"(?<![a-z])se(ribu|juta|miliar|milyar)(?![a-z])")
+
+
+def _amount_words_to_digits(cleaned: str) -> str:
+    """Number words before a unit become digits: "sejuta" → "1 juta", "dua ratus lima puluh
+    ribu" → "250 ribu", "sepuluh juta" → "10 juta" (the words as :func:`parse_count` reads)."""
+    if not any(ch.isalpha() for ch in cleaned):
+        return cleaned
+    words = _SE_UNIT.sub(r"1 \1", cleaned).split()
+    out, position = [], 0
+    while position < len(words):
+        for size in range(min(len(words) - position, _LONGEST_COUNT_WORDS), 0, -1):
+            value = _count_words().get(" ".join(words[position:position + size]))
+            if value is not None:
+                out.append(str(value))
+                position += size
+                break
+        else:
+            out.append(words[position])
+            position += 1
+    return " ".join(out)
 
 
 _SKIP_WORDS = frozenset(

@@ -189,6 +189,13 @@ def test_formatted_dates_parse_back(d: date, lang: str, formatter) -> None:
         ("1,500,000", 1_500_000),
         ("100 M", MAX_AMOUNT),
         ("Rp 250.000.", 250_000),
+        # Number words, as a mentor may type them.
+        ("lima ribu", 5_000),
+        ("sejuta", 1_000_000),
+        ("sepuluh juta", 10_000_000),
+        ("dua ratus lima puluh ribu", 250_000),
+        ("Rp sejuta lima ratus ribu", 1_500_000),
+        ("1 juta lima ratus ribu", 1_500_000),
     ],
 )
 def test_parse_amount_good(text: str, expected: int) -> None:
@@ -213,7 +220,8 @@ def test_parse_amount_good(text: str, expected: int) -> None:
         "500rb 1jt",
         "2 mil",
         "Rp",
-        "lima ribu",
+        "lima ribu rupiah juta",
+        "se juta",
         "1 500 000",
         "9" * 100,
     ],

@@ -391,7 +391,9 @@ _SE_UNIT = re.compile(r"(?<![a-z])se(ribu|juta|miliar|milyar)(?![a-z])")
 
 def _amount_words_to_digits(cleaned: str) -> str:
     """Number words before a unit become digits: "sejuta" → "1 juta", "dua ratus lima puluh
-    ribu" → "250 ribu", "sepuluh juta" → "10 juta" (the words as :func:`parse_count` reads)."""
+    ribu" → "250 ribu", "sepuluh juta" → "10 juta" (the words as :func:`parse_count` reads).
+    Words without a unit are left as they are, hence refused: "dua puluh" for a grant is
+    shorthand for 20 juta far more often than Rp 20."""
     if not any(ch.isalpha() for ch in cleaned):
         return cleaned
     words = _SE_UNIT.sub(r"1 \1", cleaned).split()
@@ -400,9 +402,12 @@ def _amount_words_to_digits(cleaned: str) -> str:
         for size in range(min(len(words) - position, _LONGEST_COUNT_WORDS), 0, -1):
             value = _count_words().get(" ".join(words[position:position + size]))
             if value is not None:
-                out.append(str(value))
-                position += size
-                break
+                if words[position + size:position + size + 1] and \
+                        _MULTIPLIERS.get(words[position + size], 1) > 1:
+                    out.append(str(value))
+                    position += size
+                    break
+                return cleaned
         else:
             out.append(words[position])
             position += 1

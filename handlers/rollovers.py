@@ -406,6 +406,10 @@ async def got_village(update: Update, context: BotContext) -> int:
     return await _store_village(update, context, place)
 
 
+# No roll-over of money is smaller than this; a smaller "amount" is a count typed too early.
+MIN_PLAUSIBLE_AMOUNT = 1_000
+
+
 async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     draft = _draft(context)
     has_units = bool(draft.get("has_units"))
@@ -417,6 +421,12 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
         value = parse_amount(text)
         if not value:
             return await flow.retry(update, context, Step.AMOUNT, context.t("roll.bad_amount"))
+        if value < MIN_PLAUSIBLE_AMOUNT:
+            # "2" typed here usually means two goats, not Rp 2.
+            return await flow.retry(update, context, Step.AMOUNT, context.t(
+                "roll.tiny_amount", amount=rupiah(context, value),
+                label=draft.get("unit_label") or context.t("roll.goods")) if has_units
+                else context.t("roll.bad_amount"))
         await say(update, f"✓ {rupiah(context, value)}")
     draft["amount"] = value
     draft["exceed_ok"] = False

@@ -397,6 +397,8 @@ TEXTS: dict[str, str] = {
     "roll.village_not_found": "Village \"{query}\" was not found in your area ({area}). Try again, or - to skip.\nExample: {example}",
     "roll.ask_amount": "How many Rupiah were rolled over?\nExample: 2 jt or Rp 2.000.000",
     "roll.ask_amount_optional": "How many Rupiah were rolled over? Type - if only goods ({label}) were rolled over.\nExample: 2 jt or Rp 2.000.000",
+    "roll.tiny_amount": "{amount} is too small for money. If goods ({label}) were rolled over, type - first; their number is asked next.\nExample: 2 jt or Rp 2.000.000",
+    "roll.goods": "goods",
     "roll.bad_amount": "I cannot read that amount. Write Rupiah above 0. Example: 2 jt or Rp 2.000.000",
     "roll.need_amount": "The Rupiah rolled over are required. Example: 2 jt or Rp 2.000.000",
     "roll.ask_units": "How many {label} were rolled over? Type the number.\nExample: 2",

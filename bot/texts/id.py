@@ -397,6 +397,8 @@ TEXTS: dict[str, str] = {
     "roll.village_not_found": "Desa \"{query}\" tidak ketemu di wilayah tugas Anda ({area}). Coba ketik lagi, atau - untuk melewati.\nContoh: {example}",
     "roll.ask_amount": "Berapa rupiah yang digulirkan?\nContoh: 2 jt atau Rp 2.000.000",
     "roll.ask_amount_optional": "Berapa rupiah yang digulirkan? Ketik - kalau yang digulirkan hanya barang ({label}).\nContoh: 2 jt atau Rp 2.000.000",
+    "roll.tiny_amount": "{amount} terlalu kecil untuk uang. Kalau yang digulirkan barang ({label}), ketik - dulu; jumlahnya ditanyakan sesudah ini.\nContoh: 2 jt atau Rp 2.000.000",
+    "roll.goods": "barang",
     "roll.bad_amount": "Jumlah itu tidak bisa saya baca. Tulis angka rupiah lebih dari 0. Contoh: 2 jt atau Rp 2.000.000",
     "roll.need_amount": "Jumlah rupiah yang digulirkan wajib diisi. Contoh: 2 jt atau Rp 2.000.000",
     "roll.ask_units": "Berapa {label} yang digulirkan? Ketik angkanya.\nContoh: 2",

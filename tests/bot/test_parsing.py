@@ -191,6 +191,7 @@ def test_formatted_dates_parse_back(d: date, lang: str, formatter) -> None:
         ("Rp 250.000.", 250_000),
         # Number words, as a mentor may type them.
         ("lima ribu", 5_000),
+        ("seratus ribu", 100_000),
         ("sejuta", 1_000_000),
         ("sepuluh juta", 10_000_000),
         ("dua ratus lima puluh ribu", 250_000),
@@ -222,6 +223,8 @@ def test_parse_amount_good(text: str, expected: int) -> None:
         "Rp",
         "lima ribu rupiah juta",
         "se juta",
+        "dua puluh",  # no unit: shorthand for 20 juta far more often than Rp 20
+        "lima",
         "1 500 000",
         "9" * 100,
     ],

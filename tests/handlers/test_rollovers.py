@@ -253,6 +253,23 @@ async def test_a_units_grant_rolls_over_goods(bot, session):
         (None, 3), (500_000, 8)]
 
 
+async def test_a_count_typed_as_the_amount_is_not_taken_for_rupiah(bot, session):
+    await setup(session, form="barang", amount=None, goods_description="10 ekor kambing",
+                rollover_amount=None, rollover_units=10, rollover_unit_label="ekor anak kambing")
+    chat = bot.chat(MENTOR)
+    await to_amount(chat)
+    replies = await chat.send("2")
+    assert ("Rp 2 terlalu kecil untuk uang. Kalau yang digulirkan barang (ekor anak kambing), "
+            "ketik - dulu") in shown(replies)
+    assert "Berapa rupiah yang digulirkan?" in chat.last_text()  # the same question again
+    await chat.send("-")
+    await chat.send("2")
+    await chat.press("Lewati")
+    assert "Digulirkan: 2 ekor anak kambing" in chat.last_text()
+    await chat.press("✅ Simpan")
+    assert [(r.amount, r.units) for r in await rollovers(session)] == [(None, 2)]
+
+
 async def test_amount_is_required_without_a_units_target(bot, session):
     await setup(session, rollover_amount=None, rollover_households=3)
     chat = bot.chat(MENTOR)
@@ -260,7 +277,7 @@ async def test_amount_is_required_without_a_units_target(bot, session):
     assert chat.buttons() == []
     replies = await chat.send("-")
     assert "wajib diisi" in shown(replies)
-    replies = await chat.send("dua juta")
+    replies = await chat.send("banyak sekali")
     assert "tidak bisa saya baca" in shown(replies) and "Contoh: 2 jt" in shown(replies)
     await chat.send("1 jt")
     await chat.press("Lewati")

@@ -7,13 +7,14 @@ reads back through :mod:`bot.parsing` to the same value.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_datetime as _babel_format_datetime
 from babel.numbers import format_currency
 
-__all__ = ["format_date", "format_date_short", "format_month", "format_rupiah",
-           "format_weekday_date"]
+__all__ = ["format_date", "format_date_short", "format_datetime_short", "format_month",
+           "format_rupiah", "format_weekday_date"]
 
 # English dates use the day-month-year order too ("25 November 2026"), and the "en"
 # locale's month abbreviations ("Sep", where en_GB now says "Sept").
@@ -59,3 +60,14 @@ def format_month(d: date, lang: str = "id") -> str:
 def format_weekday_date(d: date, lang: str = "id") -> str:
     """Formats a date with its weekday: "Rabu, 25 November 2026" / "Wednesday, 25 November 2026"."""
     return _babel_format_date(d, "EEEE, d MMMM y", locale=_date_locale(lang))
+
+
+# Babel's time is "00.26" in Indonesian and "00:26" in English.
+_DATETIME_PATTERNS = {"id": "d MMM y HH.mm", "en": "d MMM y HH:mm"}
+
+
+def format_datetime_short(moment: datetime, lang: str = "id") -> str:
+    """Formats an aware time as it reads where it is: "5 Des 2026 00.26" / "5 Dec 2026 00:26"."""
+    pattern = _DATETIME_PATTERNS.get(lang, _DATETIME_PATTERNS["id"])
+    return _babel_format_datetime(moment, pattern, tzinfo=moment.tzinfo,
+                                  locale=_date_locale(lang))

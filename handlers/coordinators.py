@@ -19,8 +19,9 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.parsing import mask_numbers
 from bot.texts import t
-from handlers import approvals
+from handlers import approvals, audit_view
 from handlers.common import (
     AREA_CODE,
     END,
@@ -33,6 +34,7 @@ from handlers.common import (
     keyboard,
     say,
 )
+from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.enums import AreaLevel, AuditAction, MentorStatus, Role
 from models.tables import Mentor
@@ -357,6 +359,23 @@ async def keep(update: Update, context: BotContext) -> None:
 
 # --- /audit (admins) ---------------------------------------------------------------------------
 
+async def _audit_names(context: BotContext, rows: list) -> audit_view.Names:
+    """The names of the mentors and groups the rows are about (names only, no personal data)."""
+    mentor_ids, group_ids = set(), set()
+    for row in rows:
+        if row.entity in ("mentor", "group") and row.entity_id is not None:
+            (mentor_ids if row.entity == "mentor" else group_ids).add(row.entity_id)
+        for values in (row.old or {}, row.new or {}):
+            if isinstance(values.get("mentor_id"), int):
+                mentor_ids.add(values["mentor_id"])
+            if isinstance(values.get("group_id"), int):
+                group_ids.add(values["group_id"])
+    mentors_by_id = await mentor_queries.by_ids(session=context.session, ids=list(mentor_ids))
+    groups = await group_queries.get_many(session=context.session, group_ids=list(group_ids))
+    return audit_view.Names(mentors={i: m.name for i, m in mentors_by_id.items()},
+                            groups={i: g.name for i, g in groups.items()})
+
+
 @guard({Role.ADMIN})
 async def audit_trail(update: Update, context: BotContext) -> None:
     """The latest approvals, broadcasts, exports, imports, reassignments and role changes."""
@@ -366,18 +385,16 @@ async def audit_trail(update: Update, context: BotContext) -> None:
         actions=(AuditAction.ERASE,))
     ids = [r.actor_telegram_id for r in rows if r.actor_telegram_id]
     people = await mentor_queries.by_telegram_ids(session=context.session, telegram_ids=ids)
-    lines = []
-    for row in rows:
-        who = people.get(row.actor_telegram_id)
-        change = ", ".join(f"{k}: {v}" for k, v in (row.new or {}).items()
-                           if k in {"status", "role", "area_code", "mentor_id", "reason",
-                                    "audience", "recipients", "rows", "name", "max_uses",
-                                    "group_id"})
-        lines.append(context.t("coord.audit_line",
-                               when=row.at.strftime("%d/%m/%Y %H:%M"),
-                               who=who.name if who else (row.actor_telegram_id or "sistem"),
-                               action=row.action, entity=row.entity,
-                               id=row.entity_id or "", change=change or "-"))
+    names = await _audit_names(context, rows)
+
+    def who(row) -> str:
+        person = people.get(row.actor_telegram_id)
+        if person is not None:
+            return mask_numbers(person.name)
+        return str(row.actor_telegram_id) if row.actor_telegram_id else context.t("audit.system")
+
+    lines = audit_view.render(rows, lang=context.lang, places=context.places,
+                              area_code=context.mentor.area_code, who=who, names=names)
     await say(update, context.t("coord.audit_title") + "\n" + "\n".join(lines or ["-"]))
 
 

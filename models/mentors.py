@@ -211,6 +211,13 @@ async def by_telegram_ids(*, session: AsyncSession, telegram_ids: list[int]
     return {m.telegram_id: m for m in result.scalars()}
 
 
+async def by_ids(*, session: AsyncSession, ids: list[int]) -> dict[int, Mentor]:
+    if not ids:
+        return {}
+    result = await session.execute(select(Mentor).where(Mentor.id.in_(ids)))
+    return {m.id: m for m in result.scalars()}
+
+
 async def coordinators(*, session: AsyncSession) -> list[Mentor]:
     """Active coordinators; callers pick those whose area covers a place."""
     result = await session.execute(

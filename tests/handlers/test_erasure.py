@@ -191,7 +191,7 @@ async def test_export_shows_the_erased_member_without_data_and_audit_lists_it(bo
     assert erased[headers.index("Kategori")] == "hampir miskin"
     assert len(found) == 7  # every household still counted
     await admin.send("/audit")
-    assert f"erase member {member.id}" in admin.last_text()
+    assert f"Data pribadi anggota #{member.id} dihapus" in admin.last_text()
     assert "Sri" not in shown(admin.messages())
 
 

@@ -31,7 +31,7 @@ TEXTS: dict[str, str] = {
     "common.no_such_date": "There is no {date}: {month} only has {last} days. Example: {example}",
     "common.search_again": "🔎 Search again",
     "common.unknown_command": "I don't know that command. Type /bantuan to see the menu.",
-    "common.use_menu": "Type /bantuan to see what I can help with.",
+    "common.use_menu": "If my message has buttons, tap one of them. Or type /bantuan to see what I can help with.",
     # --- guard --------------------------------------------------------------------------------
     "guard.unknown": "You are not registered yet. Type /start to register as a mentor.",
     "guard.pending": "Your registration is waiting for admin approval. We'll let you know here as soon as it is approved.",

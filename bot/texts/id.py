@@ -31,7 +31,7 @@ TEXTS: dict[str, str] = {
     "common.no_such_date": "Tanggal {date} tidak ada: {month} hanya sampai tanggal {last}. Contoh: {example}",
     "common.search_again": "🔎 Cari lagi",
     "common.unknown_command": "Perintah itu tidak saya kenal. Ketik /bantuan untuk melihat menu.",
-    "common.use_menu": "Ketik /bantuan untuk melihat apa yang bisa saya bantu.",
+    "common.use_menu": "Kalau pesan saya punya tombol, tekan salah satunya. Atau ketik /bantuan untuk melihat apa yang bisa saya bantu.",
     # --- guard --------------------------------------------------------------------------------
     "guard.unknown": "Anda belum terdaftar. Ketik /start untuk mendaftar sebagai pendamping.",
     "guard.pending": "Pendaftaran Anda sedang menunggu persetujuan admin. Kami kabari di sini begitu disetujui.",

@@ -6,6 +6,7 @@ import calendar
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
@@ -53,6 +54,10 @@ PAGE = r"\d{1,4}"
 AREA_CODE = r"\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?"  # "32", "32.02", "32.02.11", "32.02.11.2002"
 VILLAGE_CODE = r"\d{2}\.\d{2}\.\d{2}\.\d{4}"
 
+# The labels of the inline buttons sent while a Flow asks a question (None: not asking), so a
+# typed answer to that question can be told to press one, with a real label as the example.
+_shown_buttons: ContextVar[list[str] | None] = ContextVar("shown_buttons", default=None)
+
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
@@ -65,6 +70,9 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
     """
     chat = update.effective_chat
     assert chat is not None
+    shown = _shown_buttons.get()
+    if shown is not None and isinstance(reply_markup, InlineKeyboardMarkup):
+        shown.extend(button.text for row in reply_markup.inline_keyboard for button in row)
     return await chat.send_message(text, reply_markup=reply_markup)
 
 
@@ -363,8 +371,25 @@ class Flow:
         if draft.get("_state") != state:
             draft["_misses"] = 0
         draft["_state"] = int(state)
-        await self.questions[state](update, context)
+        await self._render(update, context, state)
         return state
+
+    async def _render(self, update: Update, context: BotContext, state: int) -> None:
+        """Asks the question of ``state``, noting the labels of the buttons it shows in the draft
+        ("_buttons"), for press_a_button."""
+        token = _shown_buttons.set([])
+        try:
+            await self.questions[state](update, context)
+            labels = _shown_buttons.get() or []
+        finally:
+            _shown_buttons.reset(token)
+        if context.user_data is None or self.key not in context.user_data:
+            return  # the question ended the conversation (nothing left to pick from)
+        draft = self.draft(context)
+        if labels:
+            draft["_buttons"] = labels[:20]
+        else:
+            draft.pop("_buttons", None)
 
     async def retry(self, update: Update, context: BotContext, state: int, error: str) -> int:
         """Explains what was wrong (with an example), then asks the same question again."""
@@ -374,8 +399,22 @@ class Flow:
         if draft["_misses"] >= context.settings.max_wrong_answers:
             error = f"{error}\n\n{context.t('common.offer_cancel')}"
         await say(update, error)
-        await self.questions[state](update, context)
+        await self._render(update, context, state)
         return state
+
+    async def press_a_button(self, update: Update, context: BotContext) -> int:
+        """Typed text where the question is answered by a button: says so, with one of the
+        question's own buttons as the example, and asks it again with its buttons (nothing in the
+        draft changes). A question whose buttons are not known gets the general "cannot read"."""
+        state = self.current(context)
+        if state is None:
+            return END
+        skip = {context.t("common.cancel"), context.t("common.back")}
+        labels = [label for label in self.draft(context).get("_buttons", []) if label not in skip]
+        if not labels:
+            return await self.retry(update, context, state, context.t("common.wrong_kind"))
+        return await self.retry(update, context, state,
+                                context.t("common.use_buttons", button=labels[0]))
 
     async def reask(self, update: Update, context: BotContext) -> int:
         """For input of the wrong kind (a sticker, a photo, a stray command): same question again."""
@@ -385,6 +424,9 @@ class Flow:
         if update.callback_query is not None:
             await update.callback_query.answer(context.t("common.old_button"), show_alert=False)
             return state
+        if message_text(update).strip():
+            # Text where no text answer is taken: the question is answered by its buttons.
+            return await self.press_a_button(update, context)
         return await self.retry(update, context, state, context.t("common.wrong_kind"))
 
     async def cancel(self, update: Update, context: BotContext) -> int:
@@ -401,7 +443,7 @@ class Flow:
         state = self.current(context)
         if state is None:
             return END
-        await self.questions[state](update, context)
+        await self._render(update, context, state)
         return state
 
     async def stop(self, update: Update, context: BotContext, *texts: str,

@@ -68,6 +68,7 @@ class Step(IntEnum):
     CONFIRM = 8
     EDIT = 9
     CONSENT = 10
+    RESTART = 11  # "Hapus semua N baris?" before the member list is emptied
 
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
@@ -229,6 +230,14 @@ async def _ask_consent(update: Update, context: BotContext) -> None:
           (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
 
 
+@flow.question(Step.RESTART)
+async def _ask_restart(update: Update, context: BotContext) -> None:
+    count = len(_lines(context))
+    await say(update, context.t("grp.restart_ask", count=count), reply_markup=keyboard(
+        [[(context.t("grp.restart_yes"), f"{PREFIX}:restart:yes:{count}"),
+          (context.t("grp.restart_no"), f"{PREFIX}:restart:no")]]))
+
+
 @flow.summary_route
 async def _to_summary(update: Update, context: BotContext) -> int:
     """The summary, after one question for the whole list when it brings NIKs or phone
@@ -346,6 +355,27 @@ async def got_stage(update: Update, context: BotContext) -> int:
                              then=Step.MEMBERS)
 
 
+def _is_correction(lines: list[MemberLine], text: str) -> bool:
+    """Whether every line of ``text`` reads as a change to the list ("hapus 2", "2. new line"
+    or a new household line), so text typed at the summary or the consent question is taken as
+    one rather than as a wrong answer to their buttons ("ok simpan", "mungkin")."""
+    raws = [line for line in text.splitlines() if line.strip()]
+    if not raws:
+        return False
+    for raw in raws:
+        deleting = _DELETE.match(raw)
+        numbered = _NUMBERED.match(raw)
+        if deleting:
+            if not 1 <= int(deleting.group(1)) <= len(lines):
+                return False
+        elif numbered and int(numbered.group(1)) <= len(lines):
+            if not parse_member_line(numbered.group(2), line_no=1).ok:
+                return False
+        elif not parse_member_line(raw, line_no=1).ok:
+            return False
+    return True
+
+
 def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) -> str | None:
     """Applies "2. new line", "hapus 2" and new lines to the list; returns an error text or None."""
     for raw in (line for line in text.splitlines() if line.strip()):
@@ -368,6 +398,21 @@ def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) 
 @guard()
 async def got_members(update: Update, context: BotContext) -> int:
     """Stores or corrects the member list; asks again until it is complete, then sums up."""
+    return await _take_members(update, context)
+
+
+@guard()
+async def typed_at_buttons(update: Update, context: BotContext) -> int:
+    """Text at the summary or the consent question: household lines still correct the list
+    (a line sent again without its NIK: that family did not agree); anything else is not an
+    answer to their buttons, so the same buttons come again and the list stays as it is."""
+    text = (update.effective_message.text or "")[:4000]
+    if _is_correction(_lines(context), text):
+        return await _take_members(update, context)
+    return await flow.press_a_button(update, context)
+
+
+async def _take_members(update: Update, context: BotContext) -> int:
     text = (update.effective_message.text or "")[:4000]
     lines = _lines(context)
     if not lines:
@@ -411,10 +456,29 @@ async def got_consent(update: Update, context: BotContext) -> int:
 
 
 @guard()
-async def restart_members(update: Update, context: BotContext) -> int:
-    """Empties the member list (on request) and asks for it again."""
+async def ask_restart(update: Update, context: BotContext) -> int:
+    """🗑 Tulis ulang semua: asks first, so one mistaken tap cannot lose a typed list."""
     await close_buttons(update.callback_query)
-    flow.draft(context)["members"] = []
+    if not _lines(context):
+        return await flow.ask(update, context, Step.MEMBERS)
+    return await flow.ask(update, context, Step.RESTART)
+
+
+@guard()
+async def restart_members(update: Update, context: BotContext) -> int:
+    """Ya, hapus: empties the member list and asks for it again, but only the list the
+    question counted ("grp:restart:yes:<count>", re-checked); Tidak: the list as it was."""
+    query = update.callback_query
+    answer = query.data.split(":")[2]
+    lines = _lines(context)
+    if answer == "yes" and pressed(query) != str(len(lines)):
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.RESTART, context.t("common.old_button"))
+    if answer == "yes":
+        await close_buttons(query, context.t("grp.restart_yes"))
+        flow.draft(context)["members"] = []
+    else:
+        await close_buttons(query, context.t("grp.restart_no"))
     return await flow.ask(update, context, Step.MEMBERS)
 
 
@@ -496,15 +560,17 @@ conversation = ConversationHandler(
         Step.FORMED: [MessageHandler(TEXT, got_formed)],
         Step.STAGE: [CallbackQueryHandler(got_stage, pattern=rf"^{PREFIX}:stage:\w+$")],
         Step.MEMBERS: [MessageHandler(TEXT, got_members),
-                       CallbackQueryHandler(restart_members,
-                                            pattern=rf"^{PREFIX}:members:restart$")],
+                       CallbackQueryHandler(ask_restart, pattern=rf"^{PREFIX}:members:restart$")],
+        Step.RESTART: [CallbackQueryHandler(restart_members,
+                                            pattern=rf"^{PREFIX}:restart:(?:yes:\d{{1,2}}|no)$")],
         Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
                        CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-                       # Household lines typed at the summary still correct the list.
-                       MessageHandler(TEXT, got_members)],
+                       # Household lines typed at the summary still correct the list;
+                       # other text is told to press a button.
+                       MessageHandler(TEXT, typed_at_buttons)],
         Step.CONSENT: [CallbackQueryHandler(got_consent, pattern=rf"^{PREFIX}:consent:(yes|no)$"),
                        # A line sent again without its NIK / phone: that family did not agree.
-                       MessageHandler(TEXT, got_members)],
+                       MessageHandler(TEXT, typed_at_buttons)],
         Step.EDIT: [CallbackQueryHandler(
             edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],
     },

@@ -296,3 +296,71 @@ async def test_village_examples_come_from_the_mentors_own_area(bot, session):
     # A village of Sukabumi is not in the mentor's area: the refusal's example is theirs too.
     replies = await chat.send("Sekarwangi")
     assert "tidak ketemu" in replies[0].text and f"Contoh: {example}" in replies[0].text
+
+
+PRESS_HINT = "Jawab dengan menekan salah satu tombol"
+
+
+async def test_text_at_the_consent_question_and_summary_asks_for_a_button(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES.replace("Siti Aminah; miskin; ketua",
+                                         "Siti Aminah; miskin; ketua; 3202114507800001"))
+    assert chat.buttons() == ["✅ Ya, setuju", "Tidak"]
+    await chat.send("mungkin")
+    assert PRESS_HINT in chat.texts()[-2] and 'tekan "✅ Ya, setuju"' in chat.texts()[-2]
+    assert "NIK atau nomor HP" in chat.last_text()  # the same question, with its buttons
+    assert chat.buttons() == ["✅ Ya, setuju", "Tidak"]
+    await chat.press("✅ Ya, setuju")
+    assert "Anggota (7 KK)" in chat.last_text()
+    await chat.send("ok simpan")
+    assert PRESS_HINT in chat.texts()[-2] and 'tekan "✅ Simpan"' in chat.texts()[-2]
+    summary = chat.last_text()
+    assert "Periksa dulu" in summary and "Anggota (7 KK)" in summary and "ok simpan" not in summary
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    await chat.press("✅ Simpan")
+    assert "tersimpan dengan 7 KK" in chat.last_text()
+    group = (await session.execute(select(Group))).scalar_one()
+    assert len(await group_queries.active_members(session=session, group_id=group.id)) == 7
+
+
+async def test_writing_the_list_again_asks_first(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(MEMBER_LINES + "\nSalah; kaya; anggota")
+    assert chat.buttons() == ["🗑 Tulis ulang semua"]
+    await chat.press("🗑 Tulis ulang semua")
+    assert chat.last_text() == "Hapus semua 8 baris dan tulis ulang daftar dari awal?"
+    assert chat.buttons() == ["🗑 Ya, hapus", "Tidak"]
+    await chat.send("semua")  # typed, not pressed: nothing is erased
+    assert PRESS_HINT in chat.texts()[-2] and 'tekan "🗑 Ya, hapus"' in chat.texts()[-2]
+    assert chat.buttons() == ["🗑 Ya, hapus", "Tidak"]
+    await chat.press_data("grp:restart:yes:3")  # forged: not the list the question counted
+    assert "tidak berlaku" in chat.texts()[-2]
+    await chat.press("Tidak")
+    assert "Siti Aminah" in chat.last_text() and "Salah" in chat.last_text()
+    await chat.press("🗑 Tulis ulang semua")
+    await chat.press("🗑 Ya, hapus")
+    assert "satu KK per baris" in chat.last_text()
+    await chat.send(MEMBER_LINES)
+    assert "Anggota (7 KK)" in chat.last_text()
+
+
+async def test_typed_answer_at_a_button_question_names_a_button(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    await chat.send("KUBE Mawar Sejahtera")
+    await chat.send("sekarwangi")
+    await chat.press("Desa Sekarwangi")
+    business = chat.buttons()
+    await chat.send("ternak")
+    assert PRESS_HINT in chat.texts()[-2] and f'tekan "{business[0]}"' in chat.texts()[-2]
+    assert chat.buttons() == business
+    await chat.press("Ternak")
+    await chat.send("kedekatan")
+    assert 'tekan "▫️ ' in chat.texts()[-2]
+    await chat.send_sticker()  # not text: the general answer stays
+    assert "belum bisa membaca" in chat.texts()[-2]

@@ -26,6 +26,10 @@ async def test_help_and_language_switch(bot, session):
     await chat.send("/bantuan")
     assert "/tambah_kelompok" in chat.last_text() and "/undang" not in chat.last_text()
     await chat.send("/bahasa")
+    await chat.send("english")  # typed at a picker outside any conversation: press a button
+    assert "tekan salah satunya" in chat.last_text()
+    await session.refresh(mentor)
+    assert mentor.language == "id"
     await chat.press("English")
     assert chat.last_text() == "Language changed to English."
     await session.refresh(mentor)

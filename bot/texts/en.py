@@ -496,6 +496,7 @@ TEXTS: dict[str, str] = {
     "audit.field.mentor_id": "Mentor",
     "audit.field.group_id": "Group",
     "audit.field.grant_id": "Grant",
+    "audit.field.notes": "Notes cleaned",
     "audit.field.reason": "Reason",
     "audit.field.audience": "Audience",
     "audit.field.audience_code": "Audience area",

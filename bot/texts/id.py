@@ -496,6 +496,7 @@ TEXTS: dict[str, str] = {
     "audit.field.mentor_id": "Pendamping",
     "audit.field.group_id": "Kelompok",
     "audit.field.grant_id": "Hibah",
+    "audit.field.notes": "Catatan yang dibersihkan",
     "audit.field.reason": "Alasan",
     "audit.field.audience": "Penerima",
     "audit.field.audience_code": "Wilayah penerima",

@@ -254,6 +254,9 @@ async def test_erasure_scrubs_the_household_from_the_groups_notes(bot, session):
     assert visit.follow_up == "Telepon 0812******32"
     entry = (await session.execute(select(AuditLog).where(AuditLog.action == "erase"))).scalar_one()
     assert entry.new["notes"] == 2
+    admin = bot.chat(ADMIN_ID, first_name="Admin")
+    await admin.send("/audit")
+    assert "Catatan yang dibersihkan: 2" in admin.last_text()
 
 
 async def test_a_masked_export_masks_numbers_quoted_in_old_notes(bot, session):

@@ -192,6 +192,16 @@ async def _ask_figures(update: Update, context: BotContext) -> None:
                             (context.t("common.skip"), f"{PREFIX}:fig:no")]])
         await say(update, context.t("visit.ask_figures"), reply_markup=markup)
         return
+    current = _draft(context).get(field)
+    if flow.editing(context) and current is not None:
+        # Changing one figure from the summary must not wipe the others: each shows what is
+        # stored and keeps it with one press.
+        shown = _amount_text(context, current)
+        await say(update, context.t(f"visit.ask_{field}") + "\n" + context.t(
+            "visit.figure_now", value=shown), reply_markup=keyboard([[
+                (context.t("visit.keep", value=shown), f"{PREFIX}:keep:{field}"),
+                (context.t("common.skip"), f"{PREFIX}:skip:{field}")]]))
+        return
     await say(update, context.t(f"visit.ask_{field}"),
               reply_markup=flow.skip_keyboard(context, field))
 
@@ -506,6 +516,19 @@ async def skip_figure(update: Update, context: BotContext) -> int:
 
 
 @guard()
+async def keep_figure(update: Update, context: BotContext) -> int:
+    """Tetap on one amount while changing the figures: keeps it and asks the next."""
+    query = update.callback_query
+    field = _draft(context).get("_figure")
+    if field != pressed(query):
+        await query.answer(context.t("common.old_button"))
+        return Step.FIGURES
+    await close_buttons(query, context.t("visit.keep", value=_amount_text(
+        context, _draft(context).get(field))))
+    return await _store_figure(update, context, _draft(context).get(field))
+
+
+@guard()
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
     text = message_text(update)
@@ -808,6 +831,7 @@ conversation = ConversationHandler(
         Step.FIGURES: [
             CallbackQueryHandler(figures_button, pattern=rf"^{PREFIX}:fig:(yes|no)$"),
             CallbackQueryHandler(skip_figure, pattern=rf"^{PREFIX}:skip:({'|'.join(FIGURES)})$"),
+            CallbackQueryHandler(keep_figure, pattern=rf"^{PREFIX}:keep:({'|'.join(FIGURES)})$"),
             MessageHandler(NEW_TEXT, got_figure),
         ],
         Step.PROBLEMS: [

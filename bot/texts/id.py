@@ -195,6 +195,8 @@ TEXTS: dict[str, str] = {
     "visit.bad_group": "Pilih kelompok dengan menekan tombol namanya. Contoh: tekan \"KUBE Mawar\"",
     "visit.group_not_found": "Kelompok tidak ditemukan atau bukan dampingan Anda. Pilih dari daftar kelompok Anda.",
     "visit.group_gone": "Kelompok {group} tidak ditemukan atau bukan dampingan Anda lagi, jadi catatan ini tidak bisa disimpan.",
+    "visit.figure_now": "Sekarang: {value}",
+    "visit.keep": "✔️ Tetap {value}",
     "visit.start": "📝 Catat kunjungan ke {group}.\nPertanyaannya singkat, sebagian boleh dilewati. Ketik /batal kapan saja untuk berhenti.",
     "visit.resume": "Catatan kunjungan ke {group} belum selesai. Kita lanjutkan dari pertanyaan terakhir (ketik /batal kalau ingin membuangnya).",
     "visit.ask_date": "Kapan kunjungannya? Tekan \"Hari ini\" atau ketik tanggalnya.\nContoh: kemarin, 25 Nov, atau 25/11/2026",

@@ -514,6 +514,27 @@ async def test_change_answers_from_the_summary(bot, session):
     await chat.send("-")
     assert "Omzet: Rp 1.000.000" in chat.last_text()
 
+    # Changing one figure again keeps the others: each question shows what is stored.
+    await chat.press("✏️ Ubah")
+    await chat.press("Angka usaha")
+    await chat.press("Ya")
+    assert "Sekarang: Rp 1.000.000" in chat.last_text()
+    assert chat.buttons() == ["✔️ Tetap Rp 1.000.000", "Lewati"]
+    await chat.send("2 jt")
+    assert chat.buttons() == ["Lewati"]  # no profit stored: nothing to keep
+    await chat.send("300rb")
+    await chat.send("-")
+    await chat.send("-")
+    await chat.press("✏️ Ubah")
+    await chat.press("Angka usaha")
+    await chat.press("Ya")
+    await chat.press("✔️ Tetap Rp 2.000.000")
+    await chat.press("✔️ Tetap Rp 300.000")
+    await chat.send("-")
+    await chat.send("-")
+    assert "Omzet: Rp 2.000.000" in chat.last_text()
+    assert "Keuntungan: Rp 300.000" in chat.last_text()
+
     await chat.press("✏️ Ubah")
     await chat.press("Kunjungan berikutnya")
     await chat.send("5/1/2027")
@@ -533,8 +554,8 @@ async def test_change_answers_from_the_summary(bot, session):
 
     await chat.press("✅ Simpan")
     [visit] = await visits(session)
-    assert (visit.visited_on, visit.attendance, visit.turnover, visit.next_visit_on) == (
-        TODAY, 4, 1_000_000, date(2027, 1, 5))
+    assert (visit.visited_on, visit.attendance, visit.turnover, visit.profit,
+            visit.next_visit_on) == (TODAY, 4, 2_000_000, 300_000, date(2027, 1, 5))
     assert len(visit.photo_file_ids) == 1
 
 

@@ -331,15 +331,21 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
     return Step.TIES
 
 
+EARLIEST_FORMED_YEAR = 1970
+
+
 @guard()
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
     today = _today(context)
     text = update.effective_message.text or ""
     formed = parse_date(text, today=today)
-    if formed is None or formed.year < 1970:
+    if formed is None:
         return await flow.retry(update, context, Step.FORMED, unreadable_date(
             context, text, today, context.t("grp.bad_formed")))
+    if formed.year < EARLIEST_FORMED_YEAR:  # read, but older than the programme itself
+        return await flow.retry(update, context, Step.FORMED, context.t(
+            "grp.old_formed", date=format_date(formed, context.lang), year=EARLIEST_FORMED_YEAR))
     if formed > today:
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.future_formed", today=format_date(today, context.lang)))

@@ -82,6 +82,7 @@ TEXTS: dict[str, str] = {
     "grp.ask_ties": "What holds the group members together? Choose one or more, then press Done.",
     "grp.need_tie": "Choose at least one tie, then press Done.",
     "grp.ask_formed": "When was the group formed? Type the date.\nExample: 12/03/2026, 12 March 2026, or \"today\"",
+    "grp.old_formed": "{date} is too long ago; the groups recorded here were formed in {year} or later. Check the year. Example: 12/03/2026",
     "grp.bad_formed": "I can't read that date. Example: 12/03/2026 or 12 March 2026",
     "grp.future_formed": "The date formed can't be after today ({today}). Example: 12/03/2026",
     "grp.ask_stage": "What stage is the group at now?",

@@ -82,6 +82,7 @@ TEXTS: dict[str, str] = {
     "grp.ask_ties": "Apa yang mengikat anggota kelompok? Pilih satu atau lebih, lalu tekan Selesai.",
     "grp.need_tie": "Pilih minimal satu ikatan, lalu tekan Selesai.",
     "grp.ask_formed": "Kapan kelompok dibentuk? Ketik tanggalnya.\nContoh: 12/03/2026, 12 Maret 2026, atau \"hari ini\"",
+    "grp.old_formed": "{date} terlalu lama; KUBE yang dicatat di sini dibentuk sejak {year}. Periksa tahunnya. Contoh: 12/03/2026",
     "grp.bad_formed": "Tanggal itu tidak bisa saya baca. Contoh: 12/03/2026 atau 12 Maret 2026",
     "grp.future_formed": "Tanggal pembentukan tidak boleh setelah hari ini ({today}). Contoh: 12/03/2026",
     "grp.ask_stage": "Kelompok sekarang di tahap apa?",

@@ -128,6 +128,9 @@ async def test_bad_answers_and_cancel(bot, session):
     assert "tidak boleh setelah hari ini" in chat.texts()[-2]
     await chat.send("kapan-kapan")
     assert "Contoh: 12/03/2026" in chat.texts()[-2]
+    await chat.send("1 Januari 1900")  # read, but before any KUBE
+    assert chat.texts()[-2].startswith("1 Januari 1900 terlalu lama; KUBE yang dicatat di sini "
+                                       "dibentuk sejak 1970. Periksa tahunnya.")
     await chat.send("/batal")
     assert "dibatalkan" in chat.last_text().lower()
     assert (await session.execute(select(Group))).first() is None

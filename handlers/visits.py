@@ -300,7 +300,15 @@ EDIT_FIELDS = {
 
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
+    draft = _draft(context)
+    visited = date.fromisoformat(draft["visited_on"])
+    text = _summary_text(context)
+    if await visit_queries.visited_on_day(session=context.session, group_id=draft["group_id"],
+                                          day=visited):
+        # Two visits on one day are possible, but far more often one visit typed twice.
+        text += "\n\n" + context.t("visit.same_day", group=draft["group_name"],
+                                     date=format_date(visited, context.lang))
+    await say(update, text, reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /kunjungan and the "kun:start:<id>" button ------------------------------------

@@ -94,3 +94,10 @@ async def last_visit_on(*, session: AsyncSession, group_id: int) -> date | None:
         .order_by(Visit.visited_on.desc()).limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def visited_on_day(*, session: AsyncSession, group_id: int, day: date) -> bool:
+    """Whether the group already has a visit recorded on ``day``."""
+    result = await session.execute(
+        select(Visit.id).where(Visit.group_id == group_id, Visit.visited_on == day).limit(1))
+    return result.first() is not None

@@ -198,6 +198,7 @@ TEXTS: dict[str, str] = {
     "visit.group_gone": "Kelompok {group} tidak ditemukan atau bukan dampingan Anda lagi, jadi catatan ini tidak bisa disimpan.",
     "visit.figure_now": "Sekarang: {value}",
     "visit.keep": "✔️ Tetap {value}",
+    "visit.same_day": "⚠️ Sudah ada kunjungan ke {group} tanggal {date}. Kalau ini kunjungan yang sama, tekan Batal; kalau memang kunjungan kedua, tekan Simpan.",
     "visit.start": "📝 Catat kunjungan ke {group}.\nPertanyaannya singkat, sebagian boleh dilewati. Ketik /batal kapan saja untuk berhenti.",
     "visit.resume": "Catatan kunjungan ke {group} belum selesai. Kita lanjutkan dari pertanyaan terakhir (ketik /batal kalau ingin membuangnya).",
     "visit.ask_date": "Kapan kunjungannya? Tekan \"Hari ini\" atau ketik tanggalnya.\nContoh: kemarin, 25 Nov, atau 25/11/2026",

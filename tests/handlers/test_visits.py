@@ -476,6 +476,20 @@ async def test_redelivered_save_creates_one_visit(bot, session):
     assert visit_audits == 1
 
 
+async def test_a_second_visit_on_the_same_day_is_pointed_out(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_summary(chat)  # "kemarin": 24 November
+    assert "Sudah ada kunjungan" not in chat.last_text()
+    await chat.press("✅ Simpan")
+    await to_summary(chat)  # the same visit typed again
+    assert ("⚠️ Sudah ada kunjungan ke KUBE Mawar tanggal 24 November 2026. Kalau ini kunjungan "
+            "yang sama, tekan Batal") in chat.last_text()
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    await chat.press("❌ Batal")
+    assert len(await visits(session)) == 1
+
+
 # --- changing an answer from the summary --------------------------------------------------------
 
 async def test_change_answers_from_the_summary(bot, session):

@@ -58,14 +58,19 @@ async def agenda(update: Update, context: BotContext) -> None:
                                    percent=state.percent))
     parts = [context.t("agenda.title", today=format_date(today, lang))]
     for title, lines in (("agenda.overdue", overdue), ("agenda.today", due_today),
-                         ("agenda.week", week), ("agenda.rollover", rollovers)):
+                         ("agenda.week", week)):
         if lines:
             parts.append(context.t(title) + "\n" + "\n".join(lines))
     if len(parts) == 1:
-        upcoming = min((r.group.next_visit_due for r in rows if r.group.next_visit_due),
-                       default=None)
-        parts.append(context.t("agenda.nothing",
-                               next=format_date(upcoming, lang) if upcoming else "-"))
+        # No visit within the week: the next one is still what a mentor plans around, even
+        # when roll-over deadlines fill the rest of the agenda.
+        upcoming = min(((r.group.next_visit_due, r.group.name) for r in rows
+                        if r.group.next_visit_due), default=None)
+        parts.append(context.t("agenda.next_visit", group=upcoming[1],
+                               date=format_date(upcoming[0], lang)) if upcoming
+                     else context.t("agenda.no_visit"))
+    if rollovers:
+        parts.append(context.t("agenda.rollover") + "\n" + "\n".join(rollovers))
     await say(update, "\n\n".join(parts))
 
 

@@ -148,7 +148,7 @@ TEXTS: dict[str, str] = {
     "grp.btn.members": "👥 Members",
     "grp.btn.history": "🕘 History",
     "grp.btn.list": "« Group list",
-    "grp.detail": "{name}\nVillage: {village}\nBusiness type: {business}\nTies: {ties}\nFormed: {formed}\nStage: {stage}\nVisits: every {interval} days\nLast visit: {last}\nNext visit due: {due}{overdue}\nComplete: {complete}\n\n{members}",
+    "grp.detail": "{name}\nVillage: {village}\nBusiness type: {business}\nTies: {ties}\nFormed: {formed}\nStage: {stage}\nVisits: every {interval} days\nLast visit: {last}\nNext visit due: {due}{overdue}\nMembers and officers: {complete}\n\n{members}",
     "grp.complete": "complete ✅",
     "grp.incomplete": "not complete – {problems}",
     # members (anggota)
@@ -300,7 +300,8 @@ TEXTS: dict[str, str] = {
     "agenda.rollover_line": "• {group} – {date} ({when}), {percent}%",
     "agenda.days_left": "in {days} day(s)",
     "agenda.days_late": "overdue by {days} day(s)",
-    "agenda.nothing": "Nothing urgent. Next visit: {next}.",
+    "agenda.next_visit": "No visits this week. Next visit: {group}, {date}.",
+    "agenda.no_visit": "No visits scheduled.",
     "agenda.empty": "No schedule yet. Register a group with /tambah_kelompok.",
     # --- grants (/hibah, /gulir) ---------------------------------------------------------------
     "grant.what": "a grant record",

@@ -300,7 +300,8 @@ TEXTS: dict[str, str] = {
     "agenda.rollover_line": "• {group} – {date} ({when}), {percent}%",
     "agenda.days_left": "{days} hari lagi",
     "agenda.days_late": "terlambat {days} hari",
-    "agenda.nothing": "Tidak ada yang mendesak. Kunjungan berikutnya: {next}.",
+    "agenda.next_visit": "Tidak ada kunjungan minggu ini. Kunjungan berikutnya: {group}, {date}.",
+    "agenda.no_visit": "Tidak ada kunjungan terjadwal.",
     "agenda.empty": "Belum ada jadwal. Daftarkan kelompok dengan /tambah_kelompok.",
     # --- grants (/hibah, /gulir) ---------------------------------------------------------------
     "grant.what": "catatan hibah",

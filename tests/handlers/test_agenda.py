@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import TODAY
-from tests.factories import make_group, make_mentor
+from tests.factories import make_grant, make_group, make_mentor
 
 MENTOR = 700401
 
@@ -32,10 +32,17 @@ async def test_agenda_with_nothing_urgent_and_with_no_groups(bot, session):
     chat = bot.chat(MENTOR)
     await chat.send("/jadwal")
     assert "/tambah_kelompok" in chat.last_text()
-    await make_group(session, mentor, name="KUBE Nanti",
-                     next_visit_due=TODAY + timedelta(days=20))
+    group = await make_group(session, mentor, name="KUBE Nanti",
+                             next_visit_due=TODAY + timedelta(days=20))
     await chat.send("/jadwal")
-    assert "Tidak ada yang mendesak. Kunjungan berikutnya: 15 Desember 2026." in chat.last_text()
+    assert ("Tidak ada kunjungan minggu ini. Kunjungan berikutnya: KUBE Nanti, 15 Desember "
+            "2026.") in chat.last_text()
+    # A roll-over deadline does not hide the next visit.
+    await make_grant(session, group, mentor)
+    await chat.send("/jadwal")
+    text = chat.last_text()
+    assert "Kunjungan berikutnya: KUBE Nanti, 15 Desember 2026." in text
+    assert text.index("Kunjungan berikutnya") < text.index("💰 Batas pengguliran hibah:\n• KUBE Nanti")
 
 
 async def test_agenda_is_for_registered_mentors_only(bot):

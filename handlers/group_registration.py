@@ -382,15 +382,18 @@ def _is_correction(lines: list[MemberLine], text: str) -> bool:
     return True
 
 
-def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) -> str | None:
-    """Applies "2. new line", "hapus 2" and new lines to the list; returns an error text or None."""
+def _apply_corrections(lines: list[MemberLine], text: str) -> list[int]:
+    """Applies "2. new line", "hapus 2" and new lines to the list; returns the numbers of
+    "hapus" lines that name no line (skipped: the rest of what was typed still counts)."""
+    skipped = []
     for raw in (line for line in text.splitlines() if line.strip()):
         deleting = _DELETE.match(raw)
         numbered = _NUMBERED.match(raw)
         if deleting:
             no = int(deleting.group(1))
-            if not 1 <= no <= len(lines):
-                return context.t("grp.bad_line_no", no=no, count=len(lines))
+            if not 1 <= no <= len(lines) or lines[no - 1] is None:
+                skipped.append(no)
+                continue
             lines[no - 1] = None  # type: ignore[call-overload]
         elif numbered and int(numbered.group(1)) <= len(lines):
             no = int(numbered.group(1))
@@ -398,7 +401,7 @@ def _apply_corrections(context: BotContext, lines: list[MemberLine], text: str) 
         else:
             lines.append(parse_member_line(raw, line_no=len(lines) + 1))
     lines[:] = [line for line in lines if line is not None]
-    return None
+    return skipped
 
 
 @guard()
@@ -426,9 +429,11 @@ async def _take_members(update: Update, context: BotContext) -> int:
         if not lines:
             return await flow.retry(update, context, Step.MEMBERS, context.t("grp.members_empty"))
     else:
-        error = _apply_corrections(context, lines, text)
-        if error:
-            return await flow.retry(update, context, Step.MEMBERS, error)
+        before = len(lines)
+        skipped = _apply_corrections(lines, text)
+        if skipped:
+            await say(update, context.t("grp.bad_line_no", no=", ".join(map(str, skipped)),
+                                        count=before))
     _store(context, lines)
     if _problems(context, lines):
         return await flow.ask(update, context, Step.MEMBERS)

@@ -103,7 +103,7 @@ TEXTS: dict[str, str] = {
     "consent.no": "No",
     "consent.dropped": "All right, the NIK and phone numbers are not stored. Names and categories are recorded.",
     "grp.members_empty": "I couldn't read any members yet. Write one household per line, e.g.:\nSiti Aminah; miskin; ketua",
-    "grp.bad_line_no": "There is no line number {no}. The list now has {count} lines.",
+    "grp.bad_line_no": "There is no line {no} (the list had {count} lines), so nothing was removed there. Your other changes are recorded.",
     "grp.line_error.name": "write the name as on the ID card: letters only, no digits or emoji, e.g. Siti Aminah; miskin; ketua",
     "grp.line_error.category": "unknown category (fakir miskin / miskin / hampir miskin)",
     "grp.line_error.role": "unknown role (ketua / sekretaris / bendahara / anggota)",

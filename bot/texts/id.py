@@ -103,7 +103,7 @@ TEXTS: dict[str, str] = {
     "consent.no": "Tidak",
     "consent.dropped": "Baik, NIK dan nomor HP tidak disimpan. Nama dan kategori tetap dicatat.",
     "grp.members_empty": "Belum ada anggota yang terbaca. Tulis satu KK per baris, contoh:\nSiti Aminah; miskin; ketua",
-    "grp.bad_line_no": "Baris nomor {no} tidak ada. Daftar sekarang berisi {count} baris.",
+    "grp.bad_line_no": "Baris nomor {no} tidak ada (daftar tadi berisi {count} baris), jadi tidak ada yang dihapus di situ. Perubahan lainnya sudah dicatat.",
     "grp.line_error.name": "tulis nama seperti di KTP: huruf saja, tanpa angka atau emoji, contoh: Siti Aminah; miskin; ketua",
     "grp.line_error.category": "kategori tidak dikenal (fakir miskin / miskin / hampir miskin)",
     "grp.line_error.role": "peran tidak dikenal (ketua / sekretaris / bendahara / anggota)",

@@ -77,6 +77,20 @@ async def test_bad_member_list_is_corrected_line_by_line(bot, session):
     assert count == 6
 
 
+async def test_a_wrong_line_number_skips_only_itself(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send("Siti Aminah; miskin; ketua\nBudi; kaya; sekretaris\nRina; miskin; bendahara")
+    replies = await chat.send("2. Budi Santoso; fakir miskin; sekretaris\nhapus 99\n"
+                              "Dewi; hm; anggota\nAgus; fm; anggota")
+    said = [m.text for m in replies]
+    assert ("Baris nomor 99 tidak ada (daftar tadi berisi 3 baris), jadi tidak ada yang dihapus "
+            "di situ. Perubahan lainnya sudah dicatat.") in said
+    assert "Periksa dulu" in chat.last_text() and "Anggota (5 KK)" in chat.last_text()
+    assert "Budi Santoso" in chat.last_text()
+
+
 async def test_a_name_with_emoji_is_refused_with_the_rule_and_an_example(bot, session):
     """Found in review: "nama tidak terbaca" said nothing of what was wrong."""
     await make_mentor(session, telegram_id=MENTOR)

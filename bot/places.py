@@ -297,6 +297,24 @@ class PlaceIndex:
     timezone_for = staticmethod(timezone_for)
     timezone_abbr = staticmethod(timezone_abbr)
 
+    def search_work_area(self, query: str, *, levels: set[int] | frozenset[int],
+                         within: str | None = None, limit: int = 6
+                         ) -> tuple[list[Place], list[Place]]:
+        """:meth:`search` for a work area (a province, regency or district), knowing that
+        people often type their village: a village of exactly that name puts its district
+        first. Returns (areas to offer, the villages that were meant)."""
+        bare, _hint = _split_hint(_normalise(query[:100]))
+        areas = self.search(query, levels=levels, within=within, limit=limit)
+        if any(_normalise(place.name).endswith(bare) for place in areas):
+            return areas, []  # an area of that name: what was typed is no village
+        villages = [place for place in self.search(query, levels={4}, within=within, limit=3)
+                    if _normalise(place.name) == bare
+                    and self.parents(place.code)[:1]
+                    and self.parents(place.code)[0].level in levels]
+        districts = list(dict.fromkeys(self.parents(v.code)[0] for v in villages))
+        found = districts + [place for place in areas if place not in districts]
+        return found[:limit], villages
+
     # ---- search ---------------------------------------------------------------------
 
     def _range(self, level: int, within: str | None) -> tuple[int, int]:

@@ -673,3 +673,11 @@ async def own_group(context: BotContext, group_id: int) -> Group | None:
     """The group if the current user is its mentor (the check every mentor action repeats)."""
     return await group_queries.get_own(session=context.session, group_id=group_id,
                                        mentor=context.mentor)
+
+
+def village_hint(context: BotContext, villages: list) -> str:
+    """"Warnajati is a village in Kec. Cibadak …" before a list of work areas, when a village
+    name was typed (PlaceIndex.search_work_area); empty otherwise."""
+    return "".join(context.t("area.village_hint", village=village.label,
+                             district=context.places.parents(village.code)[0].label) + "\n\n"
+                   for village in villages[:2])

@@ -33,6 +33,7 @@ from handlers.common import (
     guard,
     keyboard,
     say,
+    village_hint,
 )
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -127,11 +128,13 @@ async def got_person(update: Update, context: BotContext) -> int:
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches provinces, regencies and districts and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
-    matches = context.places.search(text, levels=AREA_LEVELS, limit=6) if len(text) >= 2 else []
+    matches, villages = context.places.search_work_area(
+        text, levels=AREA_LEVELS) if len(text) >= 2 else ([], [])
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))
-    await say(update, context.t("coord.pick_area", name=flow.draft(context).get("name", "")),
+    await say(update, village_hint(context, villages) + context.t(
+        "coord.pick_area", name=flow.draft(context).get("name", "")),
               reply_markup=column([(place.label, f"{PREFIX}:area:{place.code}")
                                    for place in matches]))
     return Step.AREA

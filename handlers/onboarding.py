@@ -20,7 +20,16 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.parsing import mask_phone, parse_person_name, parse_phone
 from handlers import approvals
-from handlers.common import AREA_CODE, END, Flow, close_buttons, column, say, with_session
+from handlers.common import (
+    AREA_CODE,
+    END,
+    Flow,
+    close_buttons,
+    column,
+    say,
+    village_hint,
+    with_session,
+)
 from handlers.help import menu_text
 from models import mentors as mentor_queries
 from models.enums import Affiliation, AreaLevel, MentorStatus, Role
@@ -151,13 +160,14 @@ async def search_area(update: Update, context: BotContext) -> int:
     """Searches the typed place name and offers the closest official areas as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
     draft = flow.draft(context)
-    matches = context.places.search(text, levels=AREA_LEVELS, within=draft.get("invite_area"),
-                                    limit=6) if len(text) >= 2 else []
+    matches, villages = context.places.search_work_area(
+        text, levels=AREA_LEVELS, within=draft.get("invite_area")) if len(text) >= 2 else ([], [])
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))
     buttons = [(place.label, f"{PREFIX}:area:{place.code}") for place in matches]
-    await say(update, context.t("onb.pick_area"), reply_markup=column(buttons))
+    await say(update, village_hint(context, villages) + context.t("onb.pick_area"),
+              reply_markup=column(buttons))
     return Step.AREA
 
 

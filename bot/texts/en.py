@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "onb.ask_affiliation": "Which affiliation are you a mentor from? Choose one:",
     "onb.ask_area": "Which district or regency/city do you work in? Type its name.\nExample: Cibadak",
     "onb.ask_area_within": "This invitation is for the area {area}. Type the name of the district you work in.\nExample: Cibadak",
+    "area.village_hint": "{village} is a village. A work area is a district or regency, for example {district}.",
     "onb.pick_area": "Choose your work area:",
     "onb.area_not_found": "I couldn't find the area \"{query}\". Try typing just the district or regency name.\nExample: Cibadak",
     "onb.pending": "Thank you, {name}! We have received your registration and it is waiting for admin approval. We'll let you know here.",

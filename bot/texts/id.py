@@ -49,6 +49,7 @@ TEXTS: dict[str, str] = {
     "onb.ask_affiliation": "Anda pendamping dari unsur apa? Pilih salah satu:",
     "onb.ask_area": "Di kecamatan atau kabupaten/kota mana Anda bertugas? Ketik namanya.\nContoh: Cibadak",
     "onb.ask_area_within": "Undangan ini untuk wilayah {area}. Ketik nama kecamatan tempat Anda bertugas.\nContoh: Cibadak",
+    "area.village_hint": "{village} adalah desa. Wilayah tugasnya kecamatan atau kabupaten, misalnya {district}.",
     "onb.pick_area": "Pilih wilayah tugas Anda:",
     "onb.area_not_found": "Wilayah \"{query}\" tidak ketemu. Coba ketik nama kecamatan atau kabupaten saja.\nContoh: Cibadak",
     "onb.pending": "Terima kasih, {name}! Pendaftaran Anda sudah kami terima dan sedang menunggu persetujuan admin. Kami kabari di sini.",

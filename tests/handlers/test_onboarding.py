@@ -59,6 +59,22 @@ async def test_new_mentor_signs_up_and_admin_approves(bot, session):
     assert [a.action for a in audit] == ["create", "update"]
 
 
+async def test_a_village_typed_as_the_work_area_offers_its_district(bot, session):
+    mentor = bot.chat(700001, first_name="Siti")
+    await mentor.send("/start")
+    await mentor.send("Siti Rahmawati")
+    await mentor.share_contact("+6281234567890")
+    await mentor.press("PSM")
+    await mentor.send("Warnajati")
+    assert mentor.last_text().startswith(
+        "Desa Warnajati, Kec. Cibadak, Kab. Sukabumi adalah desa. Wilayah tugasnya kecamatan "
+        "atau kabupaten, misalnya Kec. Cibadak, Kab. Sukabumi, Jawa Barat.")
+    assert mentor.buttons()[0] == "Kec. Cibadak, Kab. Sukabumi, Jawa Barat"
+    await mentor.press("Kec. Cibadak, Kab. Sukabumi")
+    row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=700001)
+    assert row.area_code == "32.02.11"
+
+
 async def test_second_press_on_approval_says_it_is_done(bot, session):
     # The admin named in the settings has never written to the bot: the request still works.
     admin = bot.chat(ADMIN_ID, first_name="Admin")

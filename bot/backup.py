@@ -174,7 +174,9 @@ def backup_sqlite(database: Path, target: Path, *, force: bool = False,
     step of the copy (pages).
     """
     if not database.is_file():
-        raise BackupError(f"There is no database at {database}.")
+        raise BackupError(f"There is no database at {database.resolve()}. Check "
+                          "PENDAMPING_DATABASE_URL (a relative path starts in the current "
+                          "folder).")
     if target.is_dir():
         raise BackupError(f"{target} is a folder: give the name of the backup file.")
     if not target.parent.is_dir():

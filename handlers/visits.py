@@ -554,6 +554,12 @@ async def got_figure(update: Update, context: BotContext) -> int:
     if amount is None:
         return await flow.retry(update, context, Step.FIGURES,
                                 context.t("visit.bad_profit" if profit else "visit.bad_amount"))
+    turnover = _draft(context).get("turnover")
+    if profit and turnover is not None and amount > turnover:
+        # Profit is what is left of the turnover after costs: larger is a slip of a zero.
+        return await flow.retry(update, context, Step.FIGURES, context.t(
+            "visit.profit_over_turnover", profit=_amount_text(context, amount),
+            turnover=_amount_text(context, turnover)))
     await say(update, f"✓ {_amount_text(context, amount)}")
     return await _store_figure(update, context, amount)
 

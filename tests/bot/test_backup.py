@@ -370,7 +370,9 @@ def test_backup_says_what_it_wrote_and_never_overwrites_without_force(folder, ca
 def test_backup_without_a_database_or_folder_refuses(tmp_path, capsys):
     code, out, err = cli(capsys, tmp_path / "nothing", "backup", str(tmp_path / "b.db"))
     assert code == 2 and out == ""
-    assert err == f"Backup refused: There is no database at {tmp_path / 'nothing' / 'demo.db'}.\n"
+    assert err == (f"Backup refused: There is no database at {tmp_path / 'nothing' / 'demo.db'}. "
+                   "Check PENDAMPING_DATABASE_URL (a relative path starts in the current "
+                   "folder).\n")
     assert not (tmp_path / "b.db").exists()
     assert not (tmp_path / "nothing").exists()
 

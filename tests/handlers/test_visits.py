@@ -677,6 +677,17 @@ async def test_a_loss_is_typed_as_profit_and_only_there(bot, session):
         1_500_000, -250_000, 2_000_000, 50_000)
 
 
+async def test_a_profit_above_the_turnover_is_asked_again(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amounts(chat)
+    await chat.send("500rb")
+    assert_retried(await chat.send("2 jt"), "Keuntungan Rp 2.000.000 lebih besar dari omzet "
+                   "Rp 500.000", "keuntungan")
+    replies = await chat.send("200rb")
+    assert "✓ Rp 200.000" in shown(replies) and "kas" in chat.last_text()
+
+
 async def test_a_forged_button_with_a_huge_id_is_no_error(bot, session):
     """Button data is whatever the client sends: an id beyond 64 bits used to reach SQL and
     end in "Maaf, ada gangguan" (and an alert to the admins)."""

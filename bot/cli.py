@@ -32,10 +32,12 @@ async def last_update_id(settings: Settings) -> int:
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
     from bot.backup import BackupError, sqlite_path
+    from bot.problems import check_sqlite_folder
     from models import crypto
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker, upgrade
 
+    check_sqlite_folder(settings.database_url)
     if settings.data_key.get_secret_value():
         crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
     try:
@@ -283,7 +285,11 @@ def _export(args: argparse.Namespace) -> int:
                     session=session, area_code=args.area, places=places,
                     masked=not args.unmasked, now=clock.now(),
                     min_size=settings.group_min_size, max_size=settings.group_max_size)
-                Path(args.out).write_bytes(content)
+                # Names (and with --unmasked, NIKs and phones): for its owner's eyes only.
+                descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "wb") as out:
+                    out.write(content)
+                os.chmod(args.out, 0o600)
                 exchange.record_export(session=session, actor_telegram_id=None,
                                        area_code=args.area, masked=not args.unmasked,
                                        counts=counts, via="cli")

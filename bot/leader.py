@@ -65,7 +65,6 @@ class SqliteLeadership(Leadership):
         except ImportError:  # pragma: no cover - Windows: no second-instance check
             self.role = "leader"
             return
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
         # Opened once at start (a blocking call is fine here) and held for the process's life.
         handle = open(self.lock_path, "a+")  # noqa: SIM115, ASYNC230
         try:

@@ -14,6 +14,27 @@ from pydantic import ValidationError
 _HIDDEN = {"telegram_token", "data_key", "webhook_secret", "database_url", "test_database_url"}
 
 
+class SetupProblem(Exception):
+    """A problem whose message already says what to do (printed as it is)."""
+
+
+def check_sqlite_folder(database_url: str) -> None:
+    """Raises SetupProblem when a SQLite database's folder does not exist: a typo in the path
+    must not start a bot on a new, empty database somewhere else."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return
+    folder = Path(url.database).resolve().parent
+    if not folder.is_dir():
+        raise SetupProblem(f"The folder of the SQLite database, {folder}, does not exist: "
+                           "create it, or correct PENDAMPING_DATABASE_URL.")
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what it wraps (SQLAlchemy's ``orig``) and what caused it."""
     seen: set[int] = set()
@@ -89,6 +110,8 @@ def port_problem(exc: OSError, port: int, variable: str) -> str | None:
 def explain(exc: BaseException) -> str | None:
     """The plain message for a known kind of failure, or None (a bug: shown as one)."""
     for current in _chain(exc):
+        if isinstance(current, SetupProblem):
+            return str(current)
         if isinstance(current, ValidationError):
             return settings_problem(current)
         found = _database_problem(current) or _telegram_problem(current)

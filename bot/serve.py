@@ -20,7 +20,7 @@ import time
 from bot.app import build_application
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
-from bot.problems import port_problem
+from bot.problems import check_sqlite_folder, port_problem
 from bot.settings import Settings
 from models.db import create_engine
 
@@ -109,6 +109,7 @@ async def serve(settings: Settings, *, webhook: bool = False,
         _check_port(settings.webhook_listen, settings.webhook_port, "PENDAMPING_WEBHOOK_PORT")
     leadership = leadership_for(settings.database_url, poll_seconds=settings.leader_poll_seconds)
     if settings.is_sqlite:
+        check_sqlite_folder(settings.database_url)  # before the lock file could be made there
         # With SQLite the check is immediate: a second instance is refused, not kept waiting.
         await leadership.acquire()
         from bot.cli import check_data_key, prepare_database

@@ -200,7 +200,7 @@ async def _ask_figures(update: Update, context: BotContext) -> None:
         await say(update, context.t(f"visit.ask_{field}") + "\n" + context.t(
             "visit.figure_now", value=shown), reply_markup=keyboard([[
                 (context.t("visit.keep", value=shown), f"{PREFIX}:keep:{field}"),
-                (context.t("common.skip"), f"{PREFIX}:skip:{field}")]]))
+                (context.t("visit.clear"), f"{PREFIX}:skip:{field}")]]))
         return
     await say(update, context.t(f"visit.ask_{field}"),
               reply_markup=flow.skip_keyboard(context, field))
@@ -815,7 +815,9 @@ async def save(update: Update, context: BotContext) -> int:
     flow.clear(context)
     await say(update, context.t("visit.saved", group=group.name,
                                 date=format_date(visit.visited_on, context.lang),
-                                next=format_date(visit.next_visit_on, context.lang)))
+                                # The group's schedule: a visit logged late leaves it as it was.
+                                next=format_date(group.next_visit_due or visit.next_visit_on,
+                                                 context.lang)))
     return END
 
 

@@ -437,7 +437,7 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
         n, late = int(n), int(late)
         sheet.add([
             mentor.id, mentor.name, mentor.telegram_id, phone(mentor.phone),
-            _label("affiliation", mentor.affiliation), mentor.role,
+            _label("affiliation", mentor.affiliation), _label("audit.role", mentor.role),
             _label("status", mentor.status), mentor.area_code, names.name(mentor.area_code),
             n, late, (n - late) / n if n else None,
         ])

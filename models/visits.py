@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,15 +47,22 @@ async def create_visit(
         )).scalar_one()
         return existing, False
     old_due = group.next_visit_due
-    group.next_visit_due = visit.next_visit_on
-    session.add(group)
     audit.record(session=session, actor_telegram_id=mentor.telegram_id,
                  action=AuditAction.CREATE, entity="visit", entity_id=visit.id,
                  new=audit.snapshot(visit))
-    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
-                 action=AuditAction.UPDATE, entity="group", entity_id=group.id,
-                 old={"next_visit_due": old_due.isoformat() if old_due else None},
-                 new={"next_visit_due": visit.next_visit_on.isoformat()})
+    latest_other = (await session.execute(
+        select(func.max(Visit.visited_on)).where(Visit.group_id == group.id,
+                                                 Visit.id != visit.id))).scalar_one_or_none()
+    # A visit logged late, older than one already recorded, is history: the schedule follows
+    # the latest visit, not the last one typed.
+    if (latest_other is None or visit.visited_on >= latest_other) \
+            and visit.next_visit_on != old_due:
+        group.next_visit_due = visit.next_visit_on
+        session.add(group)
+        audit.record(session=session, actor_telegram_id=mentor.telegram_id,
+                     action=AuditAction.UPDATE, entity="group", entity_id=group.id,
+                     old={"next_visit_due": old_due.isoformat() if old_due else None},
+                     new={"next_visit_due": visit.next_visit_on.isoformat()})
     # What was pending for the old due date is void now; the new due date gets its own.
     await reminders.reschedule_group(session=session, group=group,
                                      today=today or visit.visited_on, rules=rules)

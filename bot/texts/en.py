@@ -198,6 +198,7 @@ TEXTS: dict[str, str] = {
     "visit.group_not_found": "Group not found, or you are not its mentor. Choose from your list of groups.",
     "visit.group_gone": "The group {group} was not found or you are no longer its mentor, so this record can't be saved.",
     "visit.figure_now": "Now: {value}",
+    "visit.clear": "🧹 Clear",
     "visit.keep": "✔️ Keep {value}",
     "visit.same_day": "⚠️ A visit to {group} on {date} is already recorded. If this is the same visit, press Batal; if it really is a second one, press Simpan.",
     "visit.profit_over_turnover": "A profit of {profit} is more than the turnover of {turnover}, but profit = turnover minus costs. Please check the figure.\nExample: 300rb",

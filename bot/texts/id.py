@@ -198,6 +198,7 @@ TEXTS: dict[str, str] = {
     "visit.group_not_found": "Kelompok tidak ditemukan atau bukan dampingan Anda. Pilih dari daftar kelompok Anda.",
     "visit.group_gone": "Kelompok {group} tidak ditemukan atau bukan dampingan Anda lagi, jadi catatan ini tidak bisa disimpan.",
     "visit.figure_now": "Sekarang: {value}",
+    "visit.clear": "🧹 Kosongkan",
     "visit.keep": "✔️ Tetap {value}",
     "visit.same_day": "⚠️ Sudah ada kunjungan ke {group} tanggal {date}. Kalau ini kunjungan yang sama, tekan Batal; kalau memang kunjungan kedua, tekan Simpan.",
     "visit.profit_over_turnover": "Keuntungan {profit} lebih besar dari omzet {turnover}, padahal keuntungan = omzet dikurangi biaya. Periksa lagi angkanya.\nContoh: 300rb",

@@ -169,3 +169,29 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(no_env_file, monkey
     database.chmod(0o640)  # the operator's own choice is kept
     assert main(["db", "upgrade"]) == 0
     assert stat.S_IMODE(database.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["run"]])
+def test_a_missing_sqlite_folder_is_named_and_not_made(no_env_file, monkeypatch, capsys,
+                                                       tmp_path, command):
+    folder = tmp_path / "no" / "such"
+    monkeypatch.setenv("PENDAMPING_DATABASE_URL", f"sqlite+aiosqlite:///{folder / 'bot.db'}")
+    monkeypatch.setenv("PENDAMPING_TELEGRAM_TOKEN", "123456:TEST-TOKEN-FOR-THE-CLI-TEST")
+    monkeypatch.setenv("PENDAMPING_HEALTH_PORT", "0")
+    printed = _refused(capsys, command)
+    assert (f"The folder of the SQLite database, {folder}, does not exist: create it, or "
+            "correct PENDAMPING_DATABASE_URL.") in printed
+    assert not (tmp_path / "no").exists()  # a typo starts no bot on an empty database
+
+
+def test_an_export_is_readable_by_its_owner_only(template_db, tmp_path, capsys):
+    import shutil
+    import stat
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    shutil.copyfile(template_db, folder / "demo.db")
+    out = tmp_path / "all.xlsx"
+    assert main(["export", "--out", str(out), "--unmasked", "--demo",
+                 "--folder", str(folder)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -490,6 +490,33 @@ async def test_a_second_visit_on_the_same_day_is_pointed_out(bot, session):
     assert len(await visits(session)) == 1
 
 
+async def test_a_visit_logged_late_leaves_the_schedule_to_the_latest_one(bot, session):
+    group_id = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_summary(chat)  # "kemarin": 24 November, next visit 24 December
+    await chat.press("✅ Simpan")
+    assert (await session.get(Group, group_id, populate_existing=True)).next_visit_due == \
+        date(2026, 12, 24)
+    await session.commit()
+    # A visit of 20 November, typed afterwards, is history: the schedule stays.
+    await to_date(chat)
+    await chat.send("20/11/2026")
+    await chat.send("6")
+    await chat.press("▫️ Pemantauan usaha")
+    await chat.press("Selesai")
+    await chat.press("Lewati")
+    await chat.send("-")
+    await chat.send("-")
+    await chat.send("Lewati")
+    await chat.press("Selesai")
+    await chat.press("Pakai ")
+    await chat.press("✅ Simpan")
+    assert "Kunjungan berikutnya: 24 Desember 2026." in chat.last_text()
+    assert len(await visits(session)) == 2
+    assert (await session.get(Group, group_id, populate_existing=True)).next_visit_due == \
+        date(2026, 12, 24)
+
+
 # --- changing an answer from the summary --------------------------------------------------------
 
 async def test_change_answers_from_the_summary(bot, session):
@@ -533,7 +560,7 @@ async def test_change_answers_from_the_summary(bot, session):
     await chat.press("Angka usaha")
     await chat.press("Ya")
     assert "Sekarang: Rp 1.000.000" in chat.last_text()
-    assert chat.buttons() == ["✔️ Tetap Rp 1.000.000", "Lewati"]
+    assert chat.buttons() == ["✔️ Tetap Rp 1.000.000", "🧹 Kosongkan"]
     await chat.send("2 jt")
     assert chat.buttons() == ["Lewati"]  # no profit stored: nothing to keep
     await chat.send("300rb")

@@ -101,6 +101,7 @@ async def test_export_has_the_areas_rows_typed_and_masked(session):
     mentors = book["Pendamping"]
     assert column(mentors, "Nama") == ["Ani Lestari", "Budi Santoso", "Cici Paramida"]
     assert column(mentors, "Kelompok") == [7, 4, 2]
+    assert column(mentors, "Peran") == ["pendamping"] * 3  # in Indonesian, like the rest
     assert all("*" in phone for phone in column(mentors, "No. HP"))
 
     full, _ = await export(session, REGENCY, masked=False)

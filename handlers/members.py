@@ -123,10 +123,10 @@ async def got_line(update: Update, context: BotContext) -> int:
         await say(update, context.t("mem.too_many", count=len(members),
                                     max=context.settings.group_max_size))
         return END
-    if line.nik and await group_queries.nik_in_group(session=context.session, group_id=group.id,
-                                                     nik=line.nik):
+    if line.nik and (holder := await group_queries.nik_in_group(
+            session=context.session, group_id=group.id, nik=line.nik)):
         return await flow.retry(update, context, Step.LINE,
-                                context.t("grp.problem.duplicate_nik"))
+                                context.t("mem.nik_taken", name=holder))
     if group_queries.has_personal_data(line):
         flow.draft(context)["line"] = asdict(line)  # drafts are encrypted at rest
         return await flow.ask(update, context, Step.CONSENT)
@@ -153,10 +153,10 @@ async def got_consent(update: Update, context: BotContext) -> int:
             "mem.too_many", count=len(members), max=context.settings.group_max_size))
     if not agreed:
         line.nik = line.phone = None
-    elif line.nik and await group_queries.nik_in_group(session=context.session,
-                                                       group_id=group.id, nik=line.nik):
+    elif line.nik and (holder := await group_queries.nik_in_group(
+            session=context.session, group_id=group.id, nik=line.nik)):
         return await flow.retry(update, context, Step.LINE,
-                                context.t("grp.problem.duplicate_nik"))
+                                context.t("mem.nik_taken", name=holder))
     return await _add(update, context, group, line, consented=agreed, dropped=not agreed)
 
 

@@ -211,12 +211,13 @@ async def get_member(*, session: AsyncSession, group: Group, member_id: int) -> 
     return result.scalar_one_or_none()
 
 
-async def nik_in_group(*, session: AsyncSession, group_id: int, nik: str) -> bool:
-    """Whether a current household of the group has this NIK (found by its keyed hash)."""
+async def nik_in_group(*, session: AsyncSession, group_id: int, nik: str) -> str | None:
+    """The name of the current household of the group with this NIK (found by its keyed
+    hash), or None."""
     result = await session.execute(
-        select(Member.id).where(Member.group_id == group_id, Member.left_on.is_(None),
-                                Member.nik_hash == lookup_hash(nik, "nik")).limit(1))
-    return result.first() is not None
+        select(Member.name).where(Member.group_id == group_id, Member.left_on.is_(None),
+                                  Member.nik_hash == lookup_hash(nik, "nik")).limit(1))
+    return result.scalar_one_or_none()
 
 
 async def find_by_nik(*, session: AsyncSession, nik: str) -> list[Member]:

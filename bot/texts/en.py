@@ -159,6 +159,7 @@ TEXTS: dict[str, str] = {
     "mem.btn.role": "🔁 Change role",
     "mem.btn.history": "🕘 Member history",
     "mem.ask_line": "Write the new member on one line:\nName; category; role\nExample: Ani Suryani; miskin; anggota\n(category: fakir miskin, miskin, hampir miskin; role: ketua, sekretaris, bendahara, anggota)",
+    "mem.nik_taken": "That NIK is already recorded for {name} in this group. Check the digits, or leave the NIK out.\nExample: Ani Suryani; miskin; anggota",
     "mem.added": "✅ {name} added to {group}.",
     "mem.pick_remove": "Who is leaving the group?",
     "mem.confirm_remove": "Remove {name} from {group}? Their details stay saved in the history.",

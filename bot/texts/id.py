@@ -159,6 +159,7 @@ TEXTS: dict[str, str] = {
     "mem.btn.role": "🔁 Ubah peran",
     "mem.btn.history": "🕘 Riwayat anggota",
     "mem.ask_line": "Tulis anggota baru dalam satu baris:\nNama; kategori; peran\nContoh: Ani Suryani; miskin; anggota",
+    "mem.nik_taken": "NIK itu sudah tercatat untuk {name} di kelompok ini. Periksa lagi angkanya, atau kosongkan NIK.\nContoh: Ani Suryani; miskin; anggota",
     "mem.added": "✅ {name} ditambahkan ke {group}.",
     "mem.pick_remove": "Siapa yang keluar dari kelompok?",
     "mem.confirm_remove": "Keluarkan {name} dari {group}? Datanya tetap disimpan sebagai riwayat.",

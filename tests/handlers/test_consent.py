@@ -100,7 +100,8 @@ async def test_member_added_with_data_asks_consent(bot, session):
     await chat.press("➕ Tambah")
     # A NIK already in the group is found (by its keyed hash) before anything is asked.
     await chat.send(f"Ani Suryani; miskin; anggota; {NIK_A}")
-    assert "NIK yang ditulis dua kali" in chat.texts()[-2]
+    assert chat.texts()[-2].startswith("NIK itu sudah tercatat untuk Sri Wahyuni di kelompok "
+                                       "ini. Periksa lagi angkanya, atau kosongkan NIK.")
     await chat.send(f"Ani Suryani; miskin; anggota; {NIK_B}; 0812-3333-4444")
     assert "keluarga Ani Suryani setuju" in chat.last_text()
     assert chat.buttons() == ["✅ Ya, setuju", "Tidak"]

@@ -358,8 +358,9 @@ async def got_group(update: Update, context: BotContext) -> int:
 
 @guard()
 async def group_typed(update: Update, context: BotContext) -> int:
-    """Typed text where a group button was expected: explains and asks again."""
-    return await flow.retry(update, context, Step.GROUP, context.t("visit.bad_group"))
+    """Typed text where a group button was expected: the one group whose name holds it is
+    taken (re-checked: the mentor's own); otherwise explains and asks again."""
+    return await flow.picked_by_name(update, context, "visit.bad_group")
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:

@@ -195,7 +195,7 @@ TEXTS: dict[str, str] = {
     "visit.ask_group": "Which group did you visit? Press the group's name:",
     "visit.group_overdue": "{name} (overdue by {days} day(s))",
     "visit.group_due_today": "{name} (due today)",
-    "visit.bad_group": "Choose a group by pressing its name button. Example: press \"KUBE Mawar\"",
+    "visit.bad_group": "Choose a group by pressing its name button, or type part of its name. Example: press \"{example}\"",
     "visit.group_not_found": "Group not found, or you are not its mentor. Choose from your list of groups.",
     "visit.group_gone": "The group {group} was not found or you are no longer its mentor, so this record can't be saved.",
     "visit.figure_now": "Now: {value}",

@@ -195,7 +195,7 @@ TEXTS: dict[str, str] = {
     "visit.ask_group": "Kunjungan ke kelompok mana? Tekan nama kelompoknya:",
     "visit.group_overdue": "{name} (terlambat {days} hari)",
     "visit.group_due_today": "{name} (jadwal hari ini)",
-    "visit.bad_group": "Pilih kelompok dengan menekan tombol namanya. Contoh: tekan \"KUBE Mawar\"",
+    "visit.bad_group": "Pilih kelompok dengan menekan tombol namanya, atau ketik sebagian namanya. Contoh: tekan \"{example}\"",
     "visit.group_not_found": "Kelompok tidak ditemukan atau bukan dampingan Anda. Pilih dari daftar kelompok Anda.",
     "visit.group_gone": "Kelompok {group} tidak ditemukan atau bukan dampingan Anda lagi, jadi catatan ini tidak bisa disimpan.",
     "visit.figure_now": "Sekarang: {value}",

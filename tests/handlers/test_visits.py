@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from handlers.visits import parse_next_date
-from models.tables import AuditLog, Group, Visit
+from models.tables import AuditLog, Group, Mentor, Visit
 from tests.conftest import ADMIN_ID
 from tests.factories import DISTRICT_ELSEWHERE, make_group, make_mentor, rows, shown, stored_draft
 from tests.harness import ChatUser
@@ -346,6 +346,26 @@ async def test_batal_button_on_the_summary(bot, session):
 
 # --- whose group ------------------------------------------------------------------------------
 
+async def test_a_group_may_be_picked_by_typing_part_of_its_name(bot, session):
+    await mentor_with_group(session)
+    mentor = await session.get(Mentor, (await rows(session, Group))[0].mentor_id)
+    await make_group(session, mentor, name="KUBE Melati", formed_on=FORMED)
+    other = await make_mentor(session, telegram_id=OTHER, name="Budi")
+    await make_group(session, other, name="KUBE Anggrek", formed_on=FORMED)
+    chat = bot.chat(MENTOR)
+    await chat.send("/kunjungan")
+    # Two groups hold "kube": still a question, with a real button as the example.
+    replies = await chat.send("kube")
+    assert 'Contoh: tekan "KUBE Mawar (terlambat 12 hari)"' in shown(replies)
+    assert "Kunjungan ke kelompok mana?" in chat.last_text()
+    # Another mentor's group is no choice, typed or pressed.
+    replies = await chat.send("anggrek")
+    assert "Kunjungan ke kelompok mana?" in chat.last_text()
+    assert "group_id" not in (await draft(session))
+    replies = await chat.send("mawar")
+    assert "✓ KUBE Mawar" in shown(replies) and "Kapan kunjungannya?" in chat.last_text()
+
+
 async def test_forged_or_foreign_group_is_refused(bot, session):
     await mentor_with_group(session)
     other = await make_mentor(session, telegram_id=OTHER, name="Budi")
@@ -368,8 +388,8 @@ async def test_forged_or_foreign_group_is_refused(bot, session):
     assert "Kelompok tidak ditemukan" in shown(replies)
     assert "group_id" not in (await draft(session))
 
-    # Typing instead of pressing.
-    assert_retried(await chat.send("KUBE Mawar"), "menekan tombol", "Kunjungan ke kelompok mana?")
+    # Typing another mentor's group name instead of pressing picks nothing.
+    assert_retried(await chat.send("KUBE Melati"), "menekan tombol", "Kunjungan ke kelompok mana?")
     await chat.press("KUBE Mawar")
     assert (await draft(session))["group_name"] == "KUBE Mawar"
 

@@ -510,11 +510,10 @@ class Flow:
         await close_buttons(query, pick.label(found))
         return await pick.begin(update, context, found)
 
-    async def picked_by_name(self, update: Update, context: BotContext, retry_key: str) -> int:
+    async def picked_by_name(self, update: Update, context: BotContext) -> int:
         """Text at the first question: the one choice whose label holds what was typed (any
         case, 3 letters or more) counts as pressed, re-checked like a press. Otherwise the same
-        question again, with one of the real choices as the example (``retry_key`` takes
-        {example})."""
+        question again, with one of the real choices as the example."""
         pick = self._pick()
         typed = " ".join(message_text(update).lower().split())
         buttons = await pick.choices(context)
@@ -525,7 +524,8 @@ class Flow:
                 await say(update, f"✓ {pick.label(found)}")
                 return await pick.begin(update, context, found)
         example = buttons[0][0] if buttons else ""
-        return await self.retry(update, context, pick.step, context.t(retry_key, example=example))
+        return await self.retry(update, context, pick.step,
+                                context.t("common.pick_by_name", example=example))
 
     async def _resume(self, update: Update, context: BotContext) -> int | None:
         """Asks an unfinished draft's question again, after saying what it is about; None when

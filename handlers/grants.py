@@ -461,6 +461,12 @@ _BUTTON_EXAMPLES = {
 
 
 @guard()
+async def group_typed(update: Update, context: BotContext) -> int:
+    """Typed text at the group question: the one own group whose name holds it is taken."""
+    return await flow.picked_by_name(update, context)
+
+
+@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
@@ -847,7 +853,7 @@ conversation = ConversationHandler(
     states={
         Step.GROUP: [
             CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{_ID}$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, group_typed),
         ],
         Step.KIND: [
             CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),

@@ -301,6 +301,12 @@ _BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_k
 
 
 @guard()
+async def grant_typed(update: Update, context: BotContext) -> int:
+    """Typed text at the grant question: the one own grant whose label holds it is taken."""
+    return await flow.picked_by_name(update, context)
+
+
+@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
@@ -597,7 +603,7 @@ conversation = ConversationHandler(
     states={
         Step.GRANT: [
             CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{_ID}$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
+            MessageHandler(NEW_TEXT, grant_typed),
         ],
         Step.DATE: [
             CallbackQueryHandler(date_today, pattern=rf"^{PREFIX}:date:today$"),

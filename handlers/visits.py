@@ -360,7 +360,7 @@ async def got_group(update: Update, context: BotContext) -> int:
 async def group_typed(update: Update, context: BotContext) -> int:
     """Typed text where a group button was expected: the one group whose name holds it is
     taken (re-checked: the mentor's own); otherwise explains and asks again."""
-    return await flow.picked_by_name(update, context, "visit.bad_group")
+    return await flow.picked_by_name(update, context)
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:

@@ -78,6 +78,17 @@ async def to_summary(chat: ChatUser) -> None:
 
 # --- whole grants --------------------------------------------------------------------------------
 
+async def test_the_group_may_be_typed_at_the_first_question(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await chat.send("/hibah")
+    replies = await chat.send("xy")  # too short to name anything
+    assert 'Contoh: tekan "KUBE Mawar"' in shown(replies)
+    replies = await chat.send("mawar")
+    assert "Catat hibah untuk KUBE Mawar" in shown(replies)
+    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
+
+
 async def test_cash_grant_with_a_rollover_amount(bot, session):
     group_id = await mentor_with_group(session)
     chat = bot.chat(MENTOR)

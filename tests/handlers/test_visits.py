@@ -389,7 +389,8 @@ async def test_forged_or_foreign_group_is_refused(bot, session):
     assert "group_id" not in (await draft(session))
 
     # Typing another mentor's group name instead of pressing picks nothing.
-    assert_retried(await chat.send("KUBE Melati"), "menekan tombol", "Kunjungan ke kelompok mana?")
+    assert_retried(await chat.send("KUBE Melati"), "Tekan salah satu tombol",
+                   "Kunjungan ke kelompok mana?")
     await chat.press("KUBE Mawar")
     assert (await draft(session))["group_name"] == "KUBE Mawar"
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.formatting import format_date_short, format_datetime_short
+from bot.formatting import format_date_short, format_datetime_short, format_rupiah
 from bot.parsing import mask_numbers
 from bot.places import PlaceIndex, timezone_abbr, zone_for
 from bot.texts import ID, t
@@ -36,14 +36,17 @@ CREATED = {
     "group": ("village_code", "stage"),
     "member": ("group_id", "role", "category"),
     "visit": ("group_id", "visited_on"),
-    "grant": ("group_id", "kind", "received_on"),
-    "rollover": ("grant_id", "rolled_on"),
+    # Public money: what was received and what must be, or was, rolled over.
+    "grant": ("group_id", "kind", "amount", "rollover_amount", "received_on"),
+    "rollover": ("grant_id", "amount", "units", "rolled_on"),
 }
 # Changed fields in this order (the row's own order is not kept by every database), then the
 # rest by name.
 ORDER = ("role", "status", "area_code", "mentor_id", "group_id", "reason", "next_visit_due",
          "visit_interval_days", "sent", "blocked", "failed")
 AREA_FIELDS = {"area_code", "area", "audience_code", "village_code"}
+MONEY = {"amount", "rollover_amount"}
+OPTIONAL_ON_CREATE = MONEY | {"units"}
 # Where a field's values have words: the vocabularies tried in turn.
 VOCABULARIES = {
     "status": ("status", "audit.status"),
@@ -151,6 +154,10 @@ class Renderer:
             return mask_numbers(self.names.mentors.get(value) or f"#{value}")
         if name == "group_id" and isinstance(value, int):
             return mask_numbers(self.names.groups.get(value) or f"#{value}")
+        if name in MONEY and isinstance(value, int):
+            return format_rupiah(value, self.lang)
+        if name == "grant_id" and isinstance(value, int):
+            return f"#{value}"
         if isinstance(value, (int, float)):
             return str(value)
         if isinstance(value, Mapping):
@@ -220,6 +227,8 @@ class Renderer:
             value = new[name]
             if value == "***":  # a personal value was there: its kind is enough
                 continue
+            if value is None and name in OPTIONAL_ON_CREATE and row.action == "create":
+                continue  # a goods-only grant has no Rupiah value to show, and so on
             shown = self.value(name, value)
             if name in old and old[name] != value and old[name] != "***":
                 shown = f"{self.value(name, old[name])} → {shown}"

@@ -381,10 +381,12 @@ async def _audit_names(context: BotContext, rows: list) -> audit_view.Names:
 
 @guard({Role.ADMIN})
 async def audit_trail(update: Update, context: BotContext) -> None:
-    """The latest approvals, broadcasts, exports, imports, reassignments and role changes."""
+    """The latest approvals, broadcasts, exports, imports, reassignments, role changes,
+    grants and roll-overs (public money), and erasures."""
     rows = await mentor_queries.recent_audit(
         session=context.session, limit=25,
-        entities=("mentor", "broadcast", "export", "import", "group", "invite"),
+        entities=("mentor", "broadcast", "export", "import", "group", "invite", "grant",
+                  "rollover"),
         actions=(AuditAction.ERASE,))
     ids = [r.actor_telegram_id for r in rows if r.actor_telegram_id]
     people = await mentor_queries.by_telegram_ids(session=context.session, telegram_ids=ids)

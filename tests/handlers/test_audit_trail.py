@@ -142,3 +142,28 @@ async def test_audit_in_english(bot, session):
     assert f"Admin: Personal data of member #{member.id} erased (Group: KUBE Melati; " in text
     for word in ("dibuat", "diubah", "Kelompok", "Pendamping", "Peran"):
         assert word not in text, word
+
+
+async def test_grants_and_roll_overs_are_on_the_trail(bot, session):
+    from datetime import date
+
+    from models import grants as grant_queries
+    from tests.factories import make_grant
+
+    mentor = await make_mentor(session, telegram_id=960101, name="Ani Pertama")
+    group = await make_group(session, mentor, name="KUBE Melati")
+    grant = await make_grant(session, group, mentor)
+    await grant_queries.create_rollover(
+        session=session, grant=grant, group=group, mentor=mentor, today=date(2026, 11, 25),
+        fields={"rolled_on": date(2026, 11, 20), "recipient_kind": "kk",
+                "recipient_name": "Sari Wulandari", "village_code": None,
+                "amount": 2_000_000, "units": None, "note": "HP 081298765432"})
+    admin = bot.chat(ADMIN_ID, first_name="Admin")
+    await admin.send("/audit")
+    text = admin.last_text()
+    assert_plain(text)
+    assert ("Ani Pertama: Hibah #1 dibuat (Kelompok: KUBE Melati; Jenis: bantuan stimulan; "
+            "Nilai: Rp 20.000.000; Wajib digulirkan: Rp 10.000.000; Diterima: 17 Agu 2026)") \
+        in text
+    assert ("Ani Pertama: Guliran #1 dibuat (Hibah: #1; Nilai: Rp 2.000.000; "
+            "Tanggal gulir: 20 Nov 2026)") in text

@@ -23,7 +23,7 @@ from typing import TextIO
 
 from sqlalchemy.engine import make_url
 
-from models.db import MIGRATIONS_DIR, SEARCH_PATH_PARAM
+from models.db import MIGRATIONS_DIR, SEARCH_PATH_PARAM, sqlite_file
 
 # Pages copied per step of the backup API (4 MiB with SQLite's default page size); the lock on
 # the source is a read lock held throughout either way, so this only bounds each step's work.
@@ -66,12 +66,12 @@ class RestoreResult:
 
 def sqlite_path(database_url: str) -> Path | None:
     """The file of a SQLite URL; None for another database."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
+    if make_url(database_url).get_backend_name() != "sqlite":
         return None
-    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+    path = sqlite_file(database_url)
+    if path is None:
         raise BackupError(f"{database_url} is not a database file: nothing to copy.")
-    return Path(url.database)
+    return path
 
 
 def instance_lock_path(database: Path) -> Path:

@@ -31,19 +31,15 @@ async def last_update_id(settings: Settings) -> int:
 
 async def prepare_database(settings: Settings) -> int:
     """Applies migrations and loads the official areas when missing; returns areas added."""
-    from bot.backup import BackupError, sqlite_path
     from bot.problems import check_sqlite_folder
     from models import crypto
     from models.areas import load_areas
-    from models.db import create_engine, create_sessionmaker, upgrade
+    from models.db import create_engine, create_sessionmaker, sqlite_file, upgrade
 
     check_sqlite_folder(settings.database_url)
     if settings.data_key.get_secret_value():
         crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
-    try:
-        path = sqlite_path(settings.database_url)
-    except BackupError:  # in memory: no file
-        path = None
+    path = sqlite_file(settings.database_url)
     new_file = path is not None and not path.exists()
     await upgrade(settings.database_url)
     if new_file:

@@ -336,7 +336,8 @@ def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
 
     Accepts "Rp 250.000", "Rp250.000,00", "Rp 1.250.000,-", "1.500.000", "1500000", "250rb",
     "250 ribu", "250k", "1,5 jt", "1.5jt", "20,5 juta", "2 M" (miliar), "1 juta 500 ribu",
-    number words ("sejuta", "dua ratus ribu", "sepuluh juta lima ratus ribu") and "0". Numbers are read with Babel's id_ID rules ("." groups thousands, "," is the
+    number words with their unit ("sejuta", "dua ratus ribu", "sepuluh juta lima ratus ribu")
+    and "0". Numbers are read with Babel's id_ID rules ("." groups thousands, "," is the
     decimal mark); a lone dot before a multiplier is a decimal point ("1.5jt" = 1.500.000)
     while "1.500" without one is 1500. Amounts whose Rupiah value is not whole ("1,5") are
     refused rather than rounded. "-" is not an amount: check :func:`is_skip` first.

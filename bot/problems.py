@@ -21,15 +21,12 @@ class SetupProblem(Exception):
 def check_sqlite_folder(database_url: str) -> None:
     """Raises SetupProblem when a SQLite database's folder does not exist: a typo in the path
     must not start a bot on a new, empty database somewhere else."""
-    from pathlib import Path
+    from models.db import sqlite_file
 
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
-            or url.database.startswith("file:"):
+    path = sqlite_file(database_url)
+    if path is None:
         return
-    folder = Path(url.database).resolve().parent
+    folder = path.resolve().parent
     if not folder.is_dir():
         raise SetupProblem(f"The folder of the SQLite database, {folder}, does not exist: "
                            "create it, or correct PENDAMPING_DATABASE_URL.")

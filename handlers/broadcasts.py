@@ -198,8 +198,8 @@ async def got_text(update: Update, context: BotContext) -> int:
     if queries.longest_rendering(text) > MESSAGE_LIMIT:
         return await flow.retry(update, context, Step.TEXT,
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
-    flow.draft(context).update(text=mask_numbers(text), photo=None, document=None,
-                               masked=mask_numbers(text) != text)
+    shown = mask_numbers(text)
+    flow.draft(context).update(text=shown, photo=None, document=None, masked=shown != text)
     return await _after_message(update, context)
 
 
@@ -217,10 +217,10 @@ async def got_media(update: Update, context: BotContext) -> int:
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
     kind = "photo" if message.photo else "document"
     file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    flow.draft(context).update(text=mask_numbers(caption),
-                               photo=file_id if kind == "photo" else None,
+    shown = mask_numbers(caption)
+    flow.draft(context).update(text=shown, photo=file_id if kind == "photo" else None,
                                document=file_id if kind == "document" else None,
-                               masked=mask_numbers(caption) != caption)
+                               masked=shown != caption)
     await say(update, context.t("bc.got_media", kind=context.t(f"bc.kind.{kind}")))
     return await _after_message(update, context)
 

@@ -20,6 +20,16 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SEARCH_PATH_PARAM = "search_path"
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names; None for another database, or SQLite not in a plain file
+    (in memory, a "file:" URI)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" \
+            or url.database.startswith("file:"):
+        return None
+    return Path(url.database)
+
+
 def with_search_path(database_url: str, schema: str) -> str:
     """``database_url`` with its connections confined to ``schema`` (PostgreSQL only).
 

@@ -15,7 +15,7 @@ from models import audit, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
 from models.enums import AuditAction, MemberRole, Role
-from models.tables import Grant, Group, Member, Mentor, Rollover, Visit, utcnow
+from models.tables import FREE_TEXT, Grant, Group, Member, Mentor, Rollover, Visit, utcnow
 
 PERSONAL_FIELDS = ("nik", "phone")
 
@@ -292,18 +292,15 @@ async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
 
     whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
         if name.strip() else None
-    rows: list[tuple[Any, tuple[str, ...]]] = [
-        *((visit, ("problems", "follow_up")) for visit in (await session.execute(
-            select(Visit).where(Visit.group_id == group_id))).scalars()),
-        *((grant, ("goods_description",)) for grant in (await session.execute(
-            select(Grant).where(Grant.group_id == group_id))).scalars()),
-        *((rollover, ("note",)) for rollover in (await session.execute(
-            select(Rollover).join(Grant, Grant.id == Rollover.grant_id)
-            .where(Grant.group_id == group_id))).scalars()),
+    rows = [
+        *(await session.execute(select(Visit).where(Visit.group_id == group_id))).scalars(),
+        *(await session.execute(select(Grant).where(Grant.group_id == group_id))).scalars(),
+        *(await session.execute(select(Rollover).join(Grant, Grant.id == Rollover.grant_id)
+                                .where(Grant.group_id == group_id))).scalars(),
     ]
     changed = 0
-    for row, fields in rows:
-        for field in fields:
+    for row in rows:
+        for field in FREE_TEXT[type(row)]:
             value = getattr(row, field)
             if not value:
                 continue

@@ -349,15 +349,15 @@ class BroadcastRecipient(SQLModel, table=True):
 
 # Free text may quote a NIK or a phone number ("Bu Siti, HP 0812…, sakit"): those belong in the
 # member's encrypted fields, so notes are stored masked, whoever writes them (chat, import).
-_FREE_TEXT = {"Visit": ("problems", "follow_up"), "Grant": ("goods_description",),
-              "Rollover": ("note",)}
+FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),
+                                          Grant: ("goods_description",), Rollover: ("note",)}
 
 
 def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:
     from bot.parsing import mask_numbers
 
     state = inspect(row)
-    for field in _FREE_TEXT[type(row).__name__]:
+    for field in FREE_TEXT[type(row)]:
         value = getattr(row, field) if field not in state.unloaded else None
         if isinstance(value, str):
             masked = mask_numbers(value)
@@ -365,6 +365,6 @@ def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:
                 setattr(row, field, masked)
 
 
-for _model in (Visit, Grant, Rollover):
+for _model in FREE_TEXT:
     event.listen(_model, "before_insert", _mask_free_text)
     event.listen(_model, "before_update", _mask_free_text)

@@ -31,14 +31,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from sqlalchemy import insert, select
 from telegram import Bot
 
-from bot.cli import prepare_database
+from bot.core.enums import Audience
+from bot.core.settings import Settings
 from bot.localapi import LocalBotApi, SentMessage
-from bot.settings import Settings
+from bot.startup import prepare_database
 from models import broadcasts as queries
 from models import crypto
 from models.crypto import new_key
 from models.db import create_engine, create_sessionmaker
-from models.enums import Audience
 from models.tables import Mentor, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]

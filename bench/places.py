@@ -8,7 +8,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bot.places import PlaceIndex
+from bot.core.places import PlaceIndex
 
 
 def main() -> None:

@@ -81,9 +81,9 @@ async def _bulk(connection, table, rows: list[dict], postgresql: bool) -> None:
 async def build(url: str, groups: int, seed: int = 7) -> dict:
     from sqlalchemy import select, text
 
+    from bot.core.enums import ReminderRule
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker
-    from models.enums import ReminderRule
     from models.reminders import GRANT_RULES, VISIT_RULES, Rules, local_morning
     from models.tables import (
         Area,
@@ -311,8 +311,8 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
-    from bot.places import default_index
-    from bot.settings import Settings
+    from bot.core.places import default_index
+    from bot.core.settings import Settings
     from handlers.reports import render_chart
     from models import exchange, reports
     from models.db import create_engine, create_sessionmaker

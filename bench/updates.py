@@ -50,10 +50,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
 from bot.app import build_application
+from bot.core import clock
+from bot.core.settings import Settings
 from bot.localapi import LocalBotApi, SentMessage, start_application, stop_application
-from bot.settings import Settings
 from models import groups as group_queries
 from models.crypto import new_key
 from models.db import create_engine, create_sessionmaker, upgrade

@@ -24,14 +24,14 @@ from telegram.ext import (
 )
 
 import scheduler
-from bot.context import BotContext, Services
-from bot.persistence import DatabasePersistence
-from bot.places import default_index
-from bot.processor import PerUserUpdateProcessor
-from bot.ratelimit import PriorityRateLimiter, SendBudget, is_answering
-from bot.settings import Settings
-from bot.texts import t
-from bot.transport import maybe_delivered, telegram_request
+from bot.core.places import default_index
+from bot.core.settings import Settings
+from bot.core.texts import t
+from bot.telegram.context import BotContext, Services
+from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.processor import PerUserUpdateProcessor
+from bot.telegram.ratelimit import PriorityRateLimiter, SendBudget, is_answering
+from bot.telegram.transport import maybe_delivered, telegram_request
 from handlers import (
     agenda,
     approvals,
@@ -152,7 +152,7 @@ class PendampingBot(ExtBot):
         """Every message sent or edited. While an update is handled, one whose answer did not
         come back (a timeout, a dropped connection) is taken as arrived, since it may well
         have: the conversation goes on with the user rather than failing half way, and it is
-        never sent again (bot.transport). Returns None then."""
+        never sent again (bot.telegram.transport). Returns None then."""
         try:
             return await super()._send_message(endpoint, *args, **kwargs)
         except NetworkError as error:
@@ -198,7 +198,7 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         # The pool sizes python-telegram-bot's builder would choose; timeouts from the settings.
         request=telegram_request(settings, pool_size=256),
         get_updates_request=telegram_request(settings, pool_size=1),
-        # Answers to users first, reminders and broadcasts in what is left (bot.ratelimit).
+        # Answers to users first, reminders and broadcasts in what is left (bot.telegram.ratelimit).
         rate_limiter=PriorityRateLimiter(SendBudget(
             bulk_ceiling=math.ceil(settings.telegram_rate_per_second) - 1,
             per_chat=settings.broadcast_per_chat_per_second), max_retries=2))
@@ -207,7 +207,7 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
         .persistence(DatabasePersistence(sessionmaker))
-        # Users are served side by side, each one's messages in order (bot.processor).
+        # Users are served side by side, each one's messages in order (bot.telegram.processor).
         .concurrent_updates(processor)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

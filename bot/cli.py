@@ -9,64 +9,13 @@ import os
 import sys
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.startup import check_data_key, last_update_id, prepare_database
 
 log = logging.getLogger(__name__)
 
 DEMO_ADMIN_ID = 900001
 DEMO_MENTOR_ID = 700001
-
-
-async def last_update_id(settings: Settings) -> int:
-    from models import updates as update_queries
-    from models.db import create_engine, create_sessionmaker
-
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return await update_queries.last_handled(session=session)
-    finally:
-        await engine.dispose()
-
-
-async def prepare_database(settings: Settings) -> int:
-    """Applies migrations and loads the official areas when missing; returns areas added."""
-    from bot.problems import check_sqlite_folder
-    from models import crypto
-    from models.areas import load_areas
-    from models.db import create_engine, create_sessionmaker, sqlite_file, upgrade
-
-    check_sqlite_folder(settings.database_url)
-    if settings.data_key.get_secret_value():
-        crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
-    path = sqlite_file(settings.database_url)
-    new_file = path is not None and not path.exists()
-    await upgrade(settings.database_url)
-    if new_file:
-        # Households' names and groups are stored in the clear: for its owner's eyes only, as
-        # backups are. A mode the operator sets later is left alone.
-        path.chmod(0o600)
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            return await load_areas(session=session)
-    finally:
-        await engine.dispose()
-
-
-async def check_data_key(settings: Settings) -> None:
-    """Raises models.crypto.DataKeyError (main prints it) when the data key is missing, or is
-    not the one the stored personal data was encrypted with."""
-    from models import crypto
-    from models.db import create_engine, create_sessionmaker
-
-    crypto.configure(settings.data_key)
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            await crypto.verify_stored(session=session)
-    finally:
-        await engine.dispose()
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -147,7 +96,7 @@ def _instant(text: str | None):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot import clock
+    from bot.core import clock
 
     if not text:
         return clock.now()
@@ -228,10 +177,10 @@ def _reminders(args: argparse.Namespace) -> int:
 
 
 def _users(args: argparse.Namespace) -> int:
-    from bot.places import default_index
+    from bot.core.enums import Role
+    from bot.core.places import default_index
     from models import mentors as mentor_queries
     from models.db import create_engine, create_sessionmaker
-    from models.enums import Role
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
     role = Role(args.role)
@@ -260,8 +209,8 @@ def _users(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot import clock
-    from bot.places import default_index
+    from bot.core import clock
+    from bot.core.places import default_index
     from models import crypto, exchange
     from models.db import create_engine, create_sessionmaker
 
@@ -301,13 +250,13 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot import clock
-    from bot.places import default_index
-    from bot.texts import t
+    from bot.core import clock
+    from bot.core.enums import MentorStatus, Role
+    from bot.core.places import default_index
+    from bot.core.texts import t
     from models import crypto, exchange
     from models import mentors as mentor_queries
     from models.db import create_engine, create_sessionmaker
-    from models.enums import MentorStatus, Role
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
     crypto.configure(settings.data_key)
@@ -374,8 +323,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from bot import clock
     from bot.backup import restore_command
+    from bot.core import clock
 
     settings = _demo_settings(args.folder, create_key=False) if args.demo else Settings()
     return restore_command(settings.database_url, args.file, now=clock.now())

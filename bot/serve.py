@@ -18,10 +18,11 @@ import socket
 import time
 
 from bot.app import build_application
+from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
 from bot.problems import check_sqlite_folder, port_problem
-from bot.settings import Settings
+from bot.startup import check_data_key, prepare_database
 from models.db import create_engine
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,6 @@ async def serve(settings: Settings, *, webhook: bool = False,
         check_sqlite_folder(settings.database_url)  # before the lock file could be made there
         # With SQLite the check is immediate: a second instance is refused, not kept waiting.
         await leadership.acquire()
-        from bot.cli import check_data_key, prepare_database
-
         await prepare_database(settings)
         await check_data_key(settings)  # a wrong data key: refuse now, with its explanation
     engine = create_engine(settings.database_url)
@@ -135,8 +134,6 @@ async def serve(settings: Settings, *, webhook: bool = False,
             return 0
         acquire.result()
         if not settings.is_sqlite:
-            from bot.cli import check_data_key
-
             await check_data_key(settings)
         health.leader_since = time.time()
         log.info("this instance is the leader: serving Telegram (%s)", health.mode)

@@ -7,14 +7,14 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date
+from bot.core import clock
+from bot.core.enums import ReminderRule
+from bot.core.formatting import format_date
+from bot.telegram.context import BotContext
 from handlers.common import ID, guard, say
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reminders as reminder_queries
-from models.enums import ReminderRule
 
 PREFIX = "rem"
 

@@ -8,12 +8,12 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.parsing import mask_phone, parse_count
-from bot.texts import t
+from bot.core.enums import Role
+from bot.core.parsing import mask_phone, parse_count
+from bot.core.texts import t
+from bot.telegram.context import BotContext
 from handlers.common import ID, STAFF_ROLES, guard, keyboard, say
 from models import mentors as mentor_queries
-from models.enums import Role
 from models.tables import Mentor
 
 log = logging.getLogger(__name__)

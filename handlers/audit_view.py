@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.formatting import format_date_short, format_datetime_short, format_rupiah
-from bot.parsing import mask_numbers
-from bot.places import PlaceIndex, timezone_abbr, zone_for
-from bot.texts import ID, t
+from bot.core.formatting import format_date_short, format_datetime_short, format_rupiah
+from bot.core.parsing import mask_numbers
+from bot.core.places import PlaceIndex, timezone_abbr, zone_for
+from bot.core.texts import ID, t
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # Fields never shown: personal or bulky (the broadcast's text, file ids, hashes).

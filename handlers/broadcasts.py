@@ -18,11 +18,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.parsing import mask_numbers
+from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
+from bot.core.parsing import mask_numbers
+from bot.telegram.context import BotContext
 from handlers.common import END, ID, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
 from models import broadcasts as queries
-from models.enums import AreaLevel, Audience, OutboxStatus, Role
 from models.tables import BroadcastRecipient
 from scheduler import outbox
 

@@ -29,16 +29,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_month
-from bot.parsing import nonexistent_date
-from bot.places import Place
+from bot.core import clock
+from bot.core.enums import AreaLevel, MentorStatus, Role
+from bot.core.formatting import format_month
+from bot.core.parsing import nonexistent_date
+from bot.core.places import Place
+from bot.telegram.context import BotContext
 from models import drafts
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.areas import is_within
-from models.enums import AreaLevel, MentorStatus, Role
 from models.tables import Group, Mentor
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.parsing import mask_numbers
-from bot.texts import t
+from bot.core.enums import AreaLevel, AuditAction, MentorStatus, Role
+from bot.core.parsing import mask_numbers
+from bot.core.texts import t
+from bot.telegram.context import BotContext
 from handlers import approvals, audit_view
 from handlers.common import (
     AREA_CODE,
@@ -37,7 +38,6 @@ from handlers.common import (
 )
 from models import groups as group_queries
 from models import mentors as mentor_queries
-from models.enums import AreaLevel, AuditAction, MentorStatus, Role
 from models.tables import Mentor
 
 PREFIX = "koo"

@@ -14,7 +14,8 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
-from bot.context import BotContext
+from bot.core.enums import ErasureReason
+from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     ID,
@@ -29,7 +30,6 @@ from handlers.common import (
     say,
 )
 from models import groups as group_queries
-from models.enums import ErasureReason
 from models.tables import Group, Member
 
 PREFIX = "hps"

@@ -25,10 +25,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date, format_date_short, format_rupiah
-from bot.parsing import is_skip, parse_amount, parse_count, parse_date, parse_leading_count
+from bot.core import clock
+from bot.core.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
+from bot.core.formatting import format_date, format_date_short, format_rupiah
+from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, parse_leading_count
+from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -49,7 +50,6 @@ from handlers.common import (
 from handlers.visits import parse_next_date
 from models import grants as grant_queries
 from models import groups as group_queries
-from models.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
 from models.grants import Progress
 from models.tables import Grant, Group, Rollover
 

@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date
-from bot.parsing import (
+from bot.core import clock
+from bot.core.enums import BindingTie, BusinessType, Role, Stage
+from bot.core.formatting import format_date
+from bot.core.parsing import (
     MemberLine,
     group_problems,
     mask_nik,
@@ -33,6 +33,7 @@ from bot.parsing import (
     parse_member_line,
     parse_member_lines,
 )
+from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     VILLAGE_CODE,
@@ -50,7 +51,6 @@ from handlers.common import (
 )
 from models import groups as group_queries
 from models.areas import is_within
-from models.enums import BindingTie, BusinessType, Role, Stage
 
 PREFIX = "grp"
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")

@@ -7,10 +7,10 @@ import math
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date
-from bot.parsing import group_problems
+from bot.core import clock
+from bot.core.formatting import format_date
+from bot.core.parsing import group_problems
+from bot.telegram.context import BotContext
 from handlers import grants as grant_views
 from handlers.common import ID, PAGE, guard, keyboard, say
 from handlers.group_registration import member_line_text, problems_text

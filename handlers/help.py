@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.context import BotContext
+from bot.core.enums import MentorStatus, Role
+from bot.telegram.context import BotContext
 from handlers.common import close_buttons, keyboard, say, with_session
 from models import mentors as mentor_queries
-from models.enums import MentorStatus, Role
 
 PREFIX = "lang"
 

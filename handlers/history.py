@@ -13,12 +13,12 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
-from bot.context import BotContext
-from bot.formatting import format_date_short, format_rupiah
+from bot.core.enums import Activity
+from bot.core.formatting import format_date_short, format_rupiah
+from bot.telegram.context import BotContext
 from handlers.common import guard, keyboard, say
 from models import groups as group_queries
 from models import visits as visit_queries
-from models.enums import Activity
 from models.tables import Visit
 
 log = logging.getLogger(__name__)

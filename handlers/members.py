@@ -12,14 +12,14 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date
-from bot.parsing import MemberLine, group_problems, parse_member_line
+from bot.core import clock
+from bot.core.enums import MemberRole
+from bot.core.formatting import format_date
+from bot.core.parsing import MemberLine, group_problems, parse_member_line
+from bot.telegram.context import BotContext
 from handlers.common import END, ID, Flow, close_buttons, column, guard, keyboard, pressed, say
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
-from models.enums import MemberRole
 from models.tables import Group, Member
 
 PREFIX = "mem"

@@ -17,8 +17,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import BotContext
-from bot.parsing import mask_phone, parse_person_name, parse_phone
+from bot.core.enums import Affiliation, AreaLevel, MentorStatus, Role
+from bot.core.parsing import mask_phone, parse_person_name, parse_phone
+from bot.telegram.context import BotContext
 from handlers import approvals
 from handlers.common import (
     AREA_CODE,
@@ -32,7 +33,6 @@ from handlers.common import (
 )
 from handlers.help import menu_text
 from models import mentors as mentor_queries
-from models.enums import Affiliation, AreaLevel, MentorStatus, Role
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import CommandHandler, MessageHandler, filters
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date, format_rupiah
+from bot.core import clock
+from bot.core.enums import Role, RolloverStatus, Stage, WelfareCategory
+from bot.core.formatting import format_date, format_rupiah
+from bot.telegram.context import BotContext
 from handlers.common import STAFF_ROLES, guard, say
 from models import exchange
 from models import reports as report_queries
-from models.enums import Role, RolloverStatus, Stage, WelfareCategory
 from models.reports import NotAllowed, Summary
 
 log = logging.getLogger(__name__)

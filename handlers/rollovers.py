@@ -24,10 +24,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date, format_date_short
-from bot.parsing import (
+from bot.core import clock
+from bot.core.enums import RecipientKind
+from bot.core.formatting import format_date, format_date_short
+from bot.core.parsing import (
     is_skip,
     mask_numbers,
     parse_amount,
@@ -35,6 +35,7 @@ from bot.parsing import (
     parse_group_name,
     parse_person_name,
 )
+from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -61,7 +62,6 @@ from handlers.grants import (
     units_text,
 )
 from models import grants as grant_queries
-from models.enums import RecipientKind
 from models.grants import Progress
 from models.tables import Grant, Group
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date
+from bot.core import clock
+from bot.core.formatting import format_date
+from bot.telegram.context import BotContext
 from handlers.common import ID, close_buttons, column, guard, say
 from models import groups as group_queries
 

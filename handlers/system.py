@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, TypeHandler
 
-from bot.context import BotContext
-from bot.texts import t
+from bot.core.texts import t
+from bot.telegram.context import BotContext
 from models import updates as update_queries
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ async def handle_again_later(update: Update, context: BotContext) -> bool:
     """Handles an update that failed on the database again, a little later; False when the
     tries are used up.
 
-    It runs inside the user's turn (bot.processor), so the user's later messages wait and keep
+    It runs inside the user's turn (bot.telegram.processor), so the user's later messages wait and keep
     their order, while other users go on. The user hears once that the message arrived; nothing
     typed is lost. The conversation did not move on (PTB keeps the state when a callback
     fails), so the same answer meets the same question again.

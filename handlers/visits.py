@@ -25,10 +25,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot import clock
-from bot.context import BotContext
-from bot.formatting import format_date, format_date_short, format_rupiah
-from bot.parsing import is_skip, mask_numbers, parse_amount, parse_count, parse_date
+from bot.core import clock
+from bot.core.enums import Activity
+from bot.core.formatting import format_date, format_date_short, format_rupiah
+from bot.core.parsing import is_skip, mask_numbers, parse_amount, parse_count, parse_date
+from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     NEW_TEXT,
@@ -49,7 +50,6 @@ from handlers.common import (
 )
 from models import groups as group_queries
 from models import visits as visit_queries
-from models.enums import Activity
 from models.tables import Group
 
 PREFIX = "kun"

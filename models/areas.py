@@ -9,10 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import AreaLevel
+from bot.core.enums import AreaLevel
+from bot.core.places import WILAYAH_DIR
 from models.tables import Area
-
-WILAYAH_DIR = Path(__file__).resolve().parent.parent / "bot" / "data" / "wilayah"
 
 _FILES = (
     ("provinces.csv", AreaLevel.PROVINCE, None),

@@ -16,12 +16,8 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
-from models import audit
-from models import mentors as mentor_queries
-from models import updates as update_queries
-from models.areas import is_within
-from models.enums import (
+from bot.core import clock
+from bot.core.enums import (
     Audience,
     AuditAction,
     BroadcastStatus,
@@ -29,6 +25,10 @@ from models.enums import (
     OutboxStatus,
     Role,
 )
+from models import audit
+from models import mentors as mentor_queries
+from models import updates as update_queries
+from models.areas import is_within
 from models.tables import Broadcast, BroadcastRecipient, Group, Mentor, utcnow
 
 ENTITY = "broadcast"

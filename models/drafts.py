@@ -1,7 +1,7 @@
-"""Conversation drafts (PTB user_data and conversation state, bot.persistence) ended as part of
+"""Conversation drafts (PTB user_data and conversation state, bot.telegram.persistence) ended as part of
 the save they led to.
 
-bot.persistence writes drafts after the update is handled. A save that commits its record
+bot.telegram.persistence writes drafts after the update is handled. A save that commits its record
 while the draft is still stored could, after a crash between the two, be continued and saved
 a second time; so a save ends its draft in its own transaction.
 """
@@ -19,7 +19,7 @@ from models.tables import ConversationState, UserData, utcnow
 
 
 def conversation_key(chat_id: int, user_id: int) -> str:
-    """The stored key of a per-chat, per-user conversation (as bot.persistence writes it)."""
+    """The stored key of a per-chat, per-user conversation (as bot.telegram.persistence writes it)."""
     return json.dumps([chat_id, user_id])
 
 

@@ -34,7 +34,17 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.parsing import (
+from bot.core.enums import (
+    AuditAction,
+    BindingTie,
+    BusinessType,
+    MemberRole,
+    MentorStatus,
+    RecipientKind,
+    Role,
+    Stage,
+)
+from bot.core.parsing import (
     group_problems,
     is_skip,
     mask_nik,
@@ -48,20 +58,10 @@ from bot.parsing import (
     parse_phone,
     validate_nik,
 )
-from bot.places import timezone_abbr, timezone_for
-from bot.texts import t
+from bot.core.places import timezone_abbr, timezone_for
+from bot.core.texts import t
 from models import audit, reminders
 from models.areas import is_within
-from models.enums import (
-    AuditAction,
-    BindingTie,
-    BusinessType,
-    MemberRole,
-    MentorStatus,
-    RecipientKind,
-    Role,
-    Stage,
-)
 from models.grants import Progress
 from models.reports import (
     area_for,
@@ -75,7 +75,7 @@ from models.reports import (
 from models.tables import Grant, Group, Member, Mentor, Rollover, Visit
 
 if TYPE_CHECKING:
-    from bot.places import PlaceIndex
+    from bot.core.places import PlaceIndex
 
 # --- workbook conventions ------------------------------------------------------------------------
 

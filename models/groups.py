@@ -11,10 +11,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import AuditAction, MemberRole, Role
+from bot.core.parsing import mask_numbers
 from models import audit, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
-from models.enums import AuditAction, MemberRole, Role
 from models.tables import FREE_TEXT, Grant, Group, Member, Mentor, Rollover, Visit, utcnow
 
 PERSONAL_FIELDS = ("nik", "phone")
@@ -288,8 +289,6 @@ async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
                        stands_for: str) -> int:
     """Rewrites the group's notes without ``name`` (whole words, any case) and with numbers
     masked (rows stored before notes were masked); returns how many notes changed."""
-    from bot.parsing import mask_numbers
-
     whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
         if name.strip() else None
     rows = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import AuditAction, MentorStatus, Role
 from models import audit
-from models.enums import AuditAction, MentorStatus, Role
-from models.tables import Invite, Mentor, utcnow
+from models.tables import AuditLog, Group, Invite, Mentor, utcnow
 
 # Read for every update (handlers.common.load_user): built once, not per call.
 _BY_TELEGRAM_ID = select(Mentor).where(Mentor.telegram_id == bindparam("telegram_id"))
@@ -307,8 +307,6 @@ async def find(*, session: AsyncSession, text: str, limit: int = 8) -> list[Ment
 
 
 async def group_counts(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, int]:
-    from models.tables import Group
-
     if not mentor_ids:
         return {}
     result = await session.execute(
@@ -320,8 +318,6 @@ async def group_counts(*, session: AsyncSession, mentor_ids: list[int]) -> dict[
 async def reassign_groups(*, session: AsyncSession, source: Mentor, target: Mentor,
                           actor_telegram_id: int) -> int:
     """Hands every group of ``source`` to ``target`` (one audit row per group); commits."""
-    from models.tables import Group
-
     groups = list((await session.execute(
         select(Group).where(Group.mentor_id == source.id).order_by(Group.id))).scalars())
     for group in groups:
@@ -340,10 +336,6 @@ async def recent_audit(*, session: AsyncSession, limit: int = 20,
                        actions: tuple[str, ...] = ()) -> list:
     """The latest audit rows, newest first (for /audit): of ``entities``, and of ``actions``
     whatever their entity."""
-    from sqlalchemy import or_
-
-    from models.tables import AuditLog
-
     query = select(AuditLog)
     if entities:
         query = query.where(or_(AuditLog.entity.in_(entities), AuditLog.action.in_(actions)))

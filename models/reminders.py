@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.places import zone_for
-from models.enums import DeliveryStatus, ReminderRule, ReminderStatus
+from bot.core.enums import DeliveryStatus, ReminderRule, ReminderStatus
+from bot.core.places import zone_for
+from bot.core.reminder_rules import Rules  # noqa: F401  (re-exported for the sweep and the tests)
 from models.tables import (
     ConversationState,
     Grant,
@@ -45,49 +46,6 @@ GRANT_RULES = (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE)
 # statement (and per row) is most of their cost, and the sweep holds no entities to keep in step.
 _REMINDER = Reminder.__table__
 _DELIVERY = ReminderDelivery.__table__
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The offsets of every rule (from the settings; these defaults are the programme's)."""
-
-    hour: int = 7
-    visit_overdue_days: tuple[int, ...] = (1, 3, 7)
-    visit_overdue_every: int = 7
-    escalation_days: int = 14
-    rollover_warning_days: tuple[int, ...] = (30, 7, 1)
-    rollover_overdue_every: int = 7
-
-    def offset(self, rule: str, step: int) -> int | None:
-        """Days from the cycle's due date for ``step`` of ``rule``; None when there is no such
-        step. The overdue rules repeat for ever (until a visit or the roll-over is done)."""
-        if rule == ReminderRule.VISIT_DUE:
-            return 0 if step == 0 else None
-        if rule == ReminderRule.VISIT_OVERDUE:
-            fixed = self.visit_overdue_days
-            if step < len(fixed):
-                return fixed[step]
-            return fixed[-1] + self.visit_overdue_every * (step - len(fixed) + 1)
-        if rule == ReminderRule.VISIT_ESCALATION:
-            return self.escalation_days if step == 0 else None
-        if rule == ReminderRule.ROLLOVER_SOON:
-            days = self.rollover_warning_days
-            return -days[step] if step < len(days) else None
-        if rule == ReminderRule.ROLLOVER_OVERDUE:
-            return 1 + self.rollover_overdue_every * step
-        raise ValueError(rule)
-
-    def next_step(self, rule: str, cycle: date, not_before: date) -> tuple[int, date] | None:
-        """The first step of ``rule`` whose day is ``not_before`` or later."""
-        step = 0
-        while (offset := self.offset(rule, step)) is not None:
-            fire_on = cycle + timedelta(days=offset)
-            if fire_on >= not_before:
-                return step, fire_on
-            step += 1
-            if step > 10_000:  # a cycle decades old: nothing sensible to send
-                return None
-        return None
 
 
 def local_morning(fire_on: date, area_code: str, hour: int) -> datetime:

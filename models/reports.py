@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, func, literal, literal_column, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import OFFICER_ROLES, RecipientKind, Role, RolloverStatus
+from bot.core.enums import OFFICER_ROLES, RecipientKind, Role, RolloverStatus
+from bot.core.parsing import province_codes
+from bot.core.places import timezone_abbr
 from models.tables import Grant, Group, Member, Mentor, Rollover, Visit
 
 # Traffic lights of the per-mentor table: share of groups visited on time.
@@ -62,9 +64,6 @@ def groups_in(area_code: str | None) -> Any:
 
 @lru_cache(maxsize=1)
 def _provinces_by_zone() -> dict[str, tuple[str, ...]]:
-    from bot.parsing import province_codes
-    from bot.places import timezone_abbr
-
     zones: dict[str, list[str]] = {}
     for code in sorted(province_codes()):
         zones.setdefault(timezone_abbr(code), []).append(code)

@@ -1,4 +1,4 @@
-"""Conversation states and drafts (PTB's persistence, bot.persistence), written in batches.
+"""Conversation states and drafts (PTB's persistence, bot.telegram.persistence), written in batches.
 
 The statements are built once per database kind and take their rows as parameters: built anew
 for every batch, with the rows inside, SQLAlchemy would compile them anew each time.

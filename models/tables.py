@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, inspect, text
 from sqlmodel import Field, SQLModel
 
+from bot.core import clock
+from bot.core.parsing import mask_numbers
 from models.crypto import EncryptedJSON, EncryptedString, lookup_hash
 
 
 def utcnow() -> datetime:
     """Now, from the bot's one clock (tests move it)."""
-    from bot import clock
-
     return clock.now().astimezone(UTC)
 
 
@@ -354,8 +354,6 @@ FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),
 
 
 def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:
-    from bot.parsing import mask_numbers
-
     state = inspect(row)
     for field in FREE_TEXT[type(row)]:
         value = getattr(row, field) if field not in state.unloaded else None

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.state import insert_new_for
 from models.tables import HandledUpdate, utcnow
 
 
@@ -51,7 +52,6 @@ async def mark_many(*, session: AsyncSession, update_ids: set[int]) -> None:
     """Marks updates handled in the caller's transaction; ids already marked are left alone."""
     if not update_ids:
         return
-    from models.state import insert_new_for
 
     now = utcnow()
     await session.execute(

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import AuditAction
 from models import audit, reminders
 from models import updates as update_queries
-from models.enums import AuditAction
 from models.groups import visible_groups_clause
 from models.tables import Group, Mentor, Visit
 

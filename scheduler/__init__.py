@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from telegram.ext import Application, ContextTypes
 
-from bot import clock
+from bot.core import clock
 from models import reminders as reminder_queries
 from scheduler.sweep import sweep
 

@@ -13,16 +13,16 @@ and never inside update handling, so the bot keeps answering everyone while it s
 - 403 (Forbidden): the row is 'blocked' and the user marked inactive.
 - Other errors Telegram answers (a 5xx, a refusal: nothing was delivered) and requests that
   never left: retried up to ``broadcast_max_attempts``, then failed with the reason (a 5xx is
-  first tried again at once by bot.transport). A timeout or a dropped connection may or may
+  first tried again at once by bot.telegram.transport). A timeout or a dropped connection may or may
   not have delivered: failed at once, never retried (never twice).
 - The coordinator's progress message is edited every ``broadcast_progress_seconds`` and, at
   the end, replaced by the final report with "Lihat yang gagal" when someone was missed.
 
 It sends with its own ``telegram.Bot`` (same token and server), not the Application's: a 429
 here must only make that row wait, not be retried in place. Its Pacer still takes each message
-from the Application's ``bot.ratelimit.SendBudget``, so broadcasts, reminders and the replies to
+from the Application's ``bot.telegram.ratelimit.SendBudget``, so broadcasts, reminders and the replies to
 users together stay within Telegram's 30 a second, and replies go first. ``wall`` time
-(real time) spaces retries; the bot's clock (``bot.clock``) stamps the records.
+(real time) spaces retries; the bot's clock (``bot.core.clock``) stamps the records.
 """
 
 from __future__ import annotations
@@ -43,13 +43,13 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.ratelimit import SendBudget
-from bot.settings import Settings
-from bot.texts import t
-from bot.transport import maybe_delivered, telegram_request
+from bot.core.enums import OutboxStatus
+from bot.core.settings import Settings
+from bot.core.texts import t
+from bot.telegram.ratelimit import SendBudget
+from bot.telegram.transport import maybe_delivered, telegram_request
 from models import broadcasts as queries
 from models import mentors as mentor_queries
-from models.enums import OutboxStatus
 from models.tables import Broadcast, BroadcastRecipient, Mentor, utcnow
 
 log = logging.getLogger(__name__)

@@ -35,15 +35,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from bot.formatting import format_date
-from bot.places import zone_for
-from bot.settings import Settings
-from bot.texts import t
-from bot.transport import worth_retrying
+from bot.core.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
+from bot.core.formatting import format_date
+from bot.core.places import zone_for
+from bot.core.settings import Settings
+from bot.core.texts import t
+from bot.telegram.transport import worth_retrying
 from models import grants as grant_queries
 from models import mentors as mentor_queries
 from models import reminders as reminder_queries
-from models.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
 
 log = logging.getLogger(__name__)
 

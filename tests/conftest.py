@@ -24,9 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, ConversationHandler
 
-from bot import clock
 from bot.app import build_application
-from bot.settings import Settings
+from bot.core import clock
+from bot.core.settings import Settings
 from models import crypto
 from models.areas import load_areas
 from models.db import create_engine, create_sessionmaker, upgrade_sync, with_search_path
@@ -204,7 +204,7 @@ def settings(db_url: str) -> Settings:
                     reminders_enabled=False, data_key=TEST_DATA_KEY,
                     # Test users answer far faster than people type; the throttle has its own tests.
                     throttle_burst=10_000,
-                    # Nor do they wait for Telegram's limits; bot.ratelimit has its own tests.
+                    # Nor do they wait for Telegram's limits; bot.telegram.ratelimit has its own tests.
                     telegram_rate_per_second=1000)
 
 

@@ -7,12 +7,12 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot.core import clock
+from bot.core.enums import MentorStatus, Role
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import visits as visit_queries
-from models.enums import MentorStatus, Role
 from models.tables import Grant, Group, Mentor, Visit
 
 # Real Kemendagri codes used across the tests.

@@ -23,7 +23,8 @@ from sqlalchemy import delete, select, text, update
 
 from bot.backup import backup_sqlite, head_revision
 from bot.cli import main
-from bot.persistence import DatabasePersistence
+from bot.core.enums import Audience, DeliveryStatus, MentorStatus, Role
+from bot.telegram.persistence import DatabasePersistence
 from models import broadcasts as broadcast_queries
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -37,7 +38,6 @@ from models.db import (
     upgrade_sync,
     with_search_path,
 )
-from models.enums import Audience, DeliveryStatus, MentorStatus, Role
 from models.tables import (
     BroadcastRecipient,
     Group,

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bot import transport
 from bot.app import build_application
+from bot.core.enums import MentorStatus, Role
 from bot.localapi import Faults, LocalBotApi, SentMessage
-from models.enums import MentorStatus, Role
+from bot.telegram import transport
 from models.tables import (
     Broadcast,
     BroadcastRecipient,

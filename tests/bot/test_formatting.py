@@ -1,4 +1,4 @@
-"""Tests for bot.formatting: Rupiah and dates as mentors read them."""
+"""Tests for bot.core.formatting: Rupiah and dates as mentors read them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
-from bot.parsing import parse_amount, parse_date
+from bot.core.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
+from bot.core.parsing import parse_amount, parse_date
 
 
 @pytest.mark.parametrize(

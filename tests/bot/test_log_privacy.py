@@ -11,8 +11,8 @@ import re
 from pydantic import SecretStr
 
 from bot.app import build_application
+from bot.core.parsing import parse_phone, validate_nik
 from bot.logs import setup_logging
-from bot.parsing import parse_phone, validate_nik
 from models import groups as group_queries
 from models.tables import Group
 from tests.conftest import ADMIN_ID

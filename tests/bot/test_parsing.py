@@ -1,4 +1,4 @@
-"""Tests for bot.parsing: what mentors type, good and bad."""
+"""Tests for bot.core.parsing: what mentors type, good and bad."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
-from bot.parsing import (
+from bot.core.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
+from bot.core.parsing import (
     MAX_AMOUNT,
     MemberLine,
     group_problems,

@@ -1,4 +1,4 @@
-"""Tests for bot.places: the area index, its fuzzy search and time zones."""
+"""Tests for bot.core.places: the area index, its fuzzy search and time zones."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.parsing import province_codes
-from bot.places import (
+from bot.core.parsing import province_codes
+from bot.core.places import (
     Place,
     PlaceIndex,
     default_index,

@@ -33,8 +33,21 @@ from rapidfuzz import fuzz
 from telegram import CallbackQuery, User
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from bot.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
-from bot.parsing import (
+from bot.core.enums import (
+    Activity,
+    Affiliation,
+    Audience,
+    BindingTie,
+    BusinessType,
+    FundingSource,
+    GrantForm,
+    GrantKind,
+    MemberRole,
+    RecipientKind,
+    Stage,
+)
+from bot.core.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
+from bot.core.parsing import (
     _CATEGORY_ALIASES,
     _ROLE_ALIASES,
     MAX_AMOUNT,
@@ -56,7 +69,7 @@ from bot.parsing import (
     province_codes,
     validate_nik,
 )
-from bot.places import _normalise, default_index
+from bot.core.places import _normalise, default_index
 from handlers import (
     agenda,
     approvals,
@@ -77,19 +90,6 @@ from handlers import (
 )
 from handlers import help as help_handlers
 from models import broadcasts as broadcast_queries
-from models.enums import (
-    Activity,
-    Affiliation,
-    Audience,
-    BindingTie,
-    BusinessType,
-    FundingSource,
-    GrantForm,
-    GrantKind,
-    MemberRole,
-    RecipientKind,
-    Stage,
-)
 from scheduler import outbox
 
 # dateparser and the place search are slow on a busy machine: no deadline, and fewer

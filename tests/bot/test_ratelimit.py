@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from telegram.error import RetryAfter
 
-from bot.ratelimit import PriorityRateLimiter, SendBudget, answering, puts_into_chat
+from bot.telegram.ratelimit import PriorityRateLimiter, SendBudget, answering, puts_into_chat
 
 
 class Clock:

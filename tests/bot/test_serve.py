@@ -24,11 +24,11 @@ import pytest
 from sqlalchemy import func, select
 from telegram import Bot
 
+from bot.core.enums import Audience, BroadcastStatus, Role
 from bot.localapi import LocalBotApi
 from bot.serve import serve
 from models import broadcasts as broadcast_queries
 from models.db import create_engine, create_sessionmaker
-from models.enums import Audience, BroadcastStatus, Role
 from models.tables import Broadcast, BroadcastRecipient, Reminder
 from tests.conftest import ADMIN_ID, TEST_DATA_KEY
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor

@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.core.enums import Audience, Role
 from bot.localapi import Faults, LocalBotApi
 from models import broadcasts as broadcast_queries
-from models.enums import Audience, Role
 from models.tables import BroadcastRecipient, ConversationState, ReminderDelivery, UserData, Visit
 from scheduler.sweep import CLAIM_BATCH
 from tests.bot.test_serve import _env, _start_instance, wait_until

@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from bot.texts import EN, ID, t
+from bot.core.texts import EN, ID, t
 
 
 def _fields(template: str) -> set[str]:

@@ -1,6 +1,6 @@
 """How a send to Telegram fails, through the real PTB Bot and HTTP stack against the local Bot
 API server's injected faults: what is tried again, and what may have arrived and is never sent
-again (bot.transport)."""
+again (bot.telegram.transport)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 
-from bot import transport
+from bot.core.settings import Settings
 from bot.localapi import Faults, LocalBotApi
-from bot.settings import Settings
-from bot.transport import maybe_delivered, telegram_request, worth_retrying
+from bot.telegram import transport
+from bot.telegram.transport import maybe_delivered, telegram_request, worth_retrying
 
 CHAT = 730001
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.enums import MentorStatus, Role
+from bot.core.enums import MentorStatus, Role
 from tests.conftest import ADMIN_ID
 from tests.factories import make_mentor
 

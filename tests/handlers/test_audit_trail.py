@@ -7,11 +7,11 @@ import re
 
 from sqlalchemy import select
 
+from bot.core.enums import AuditAction, MentorStatus, Role
 from models import audit
 from models import broadcasts as broadcast_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
-from models.enums import AuditAction, MentorStatus, Role
 from models.tables import Member
 from tests.conftest import ADMIN_ID
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor

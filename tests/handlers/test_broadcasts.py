@@ -9,8 +9,8 @@ from itertools import count
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import Audience, BroadcastStatus, MentorStatus, OutboxStatus, Role
 from models import broadcasts as queries
-from models.enums import Audience, BroadcastStatus, MentorStatus, OutboxStatus, Role
 from models.tables import AuditLog, Broadcast, BroadcastRecipient, Mentor
 from tests.conftest import ADMIN_ID, NOW, TODAY
 from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_group, make_mentor

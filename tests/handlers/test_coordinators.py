@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.core.enums import MentorStatus, Role
 from models import mentors as mentor_queries
-from models.enums import MentorStatus, Role
 from models.tables import AuditLog, Group
 from tests.conftest import ADMIN_ID
 from tests.factories import make_group, make_mentor

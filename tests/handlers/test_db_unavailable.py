@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
-from bot.settings import Settings
+from bot.core.settings import Settings
 from models.db import create_engine, create_sessionmaker
 from models.tables import Mentor
 from tests.conftest import ADMIN_ID, TEST_DATA_KEY

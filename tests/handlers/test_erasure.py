@@ -7,8 +7,8 @@ import io
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text, update
 
+from bot.core.enums import Role
 from models import groups as group_queries
-from models.enums import Role
 from models.tables import AuditLog, Member, Mentor, Visit
 from tests.conftest import ADMIN_ID, TODAY
 from tests.factories import (
@@ -211,7 +211,7 @@ async def test_command_is_in_the_menu_and_help(bot, session):
 
 
 async def test_strangers_pending_and_inactive_users_are_refused(bot, session):
-    from models.enums import MentorStatus
+    from bot.core.enums import MentorStatus
 
     _, _, member = await group_with_household(session)
     await make_mentor(session, telegram_id=990002, status=MentorStatus.PENDING)

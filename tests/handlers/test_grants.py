@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import ReminderStatus, Role
 from handlers.grants import default_due, parse_units
-from models.enums import ReminderStatus, Role
 from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     DISTRICT_ELSEWHERE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from models.enums import Role
+from bot.core.enums import Role
 from tests.factories import (
     DISTRICT_ELSEWHERE,
     REGENCY_SUKABUMI,

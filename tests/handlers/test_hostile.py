@@ -12,7 +12,7 @@ import hashlib
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.enums import MentorStatus, Role
+from bot.core.enums import MentorStatus, Role
 from tests.conftest import ADMIN_ID
 from tests.factories import (
     DISTRICT_ELSEWHERE,

@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.enums import ReminderStatus, RolloverStatus
 from models import grants as grant_queries
-from models.enums import ReminderStatus, RolloverStatus
 from models.tables import AuditLog, Grant, Group, Mentor, Reminder, Rollover
 from tests.factories import (
     DISTRICT_ELSEWHERE,

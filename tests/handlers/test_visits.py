@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import clock
+from bot.core import clock
 from handlers.visits import parse_next_date
 from models.tables import AuditLog, Group, Mentor, Visit
 from tests.conftest import ADMIN_ID

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from bot.core.enums import AuditAction
 from models import audit, crypto
 from models import groups as group_queries
-from models.enums import AuditAction
 from models.tables import UserData
 from tests.conftest import TEST_DATA_KEY, TODAY
 from tests.factories import make_group, make_mentor

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from bot.places import default_index
+from bot.core.enums import Role
+from bot.core.places import default_index
 from models import exchange
 from models import groups as group_queries
-from models.enums import Role
 from models.tables import AuditLog, Grant, Group, Member, Mentor, Rollover, Visit
 from tests.conftest import NOW, TODAY
 from tests.factories import make_group, make_mentor

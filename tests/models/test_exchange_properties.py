@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from bot.parsing import group_problems, parse_member_fields, parse_person_name
-from bot.places import default_index
+from bot.core.enums import Role
+from bot.core.parsing import group_problems, parse_member_fields, parse_person_name
+from bot.core.places import default_index
 from models import exchange
-from models.enums import Role
 from models.tables import Group, Member, Mentor
 from tests.bot.test_properties import NASTY, any_text, niks, person_names
 from tests.conftest import NOW

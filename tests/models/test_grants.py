@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
+from bot.core.enums import ReminderStatus, Role, RolloverStatus
 from models import grants as grant_queries
-from models.enums import ReminderStatus, Role, RolloverStatus
 from models.grants import Progress
 from models.tables import Grant, Reminder
 from tests.factories import (

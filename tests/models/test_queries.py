@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from bot.core.enums import MentorStatus, Role
 from models import audit
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import updates as update_queries
 from models import visits as visit_queries
 from models.areas import count_areas, is_within
-from models.enums import MentorStatus, Role
 from models.tables import AuditLog, Member, Visit
 from tests.conftest import TODAY
 from tests.factories import (

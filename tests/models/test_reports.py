@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.core.enums import Role
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reports
-from models.enums import Role
 from models.tables import Grant, Group, Mentor
 from tests.conftest import NOW, TODAY
 from tests.factories import make_grant, make_group, make_mentor, make_visit

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import build_application
-from bot.settings import Settings
+from bot.core.enums import Audience, MentorStatus, OutboxStatus, Role
+from bot.core.settings import Settings
 from models import broadcasts as queries
-from models.enums import Audience, MentorStatus, OutboxStatus, Role
 from models.tables import BroadcastRecipient, Mentor
 from scheduler.outbox import Outbox, wall_now
 from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_mentor

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from bot.core.enums import Role
 from models import grants as grant_queries
-from models.enums import Role
 from models.tables import Reminder
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
 from tests.scheduler.test_sweep import at, received, run

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot import clock
+from bot.core import clock
+from bot.core.enums import MentorStatus, Role
 from models import reminders as reminder_queries
 from models import visits as visit_queries
-from models.enums import MentorStatus, Role
 from models.tables import Mentor, Reminder, ReminderDelivery
 from scheduler.sweep import SweepReport, build_digests, expand, sweep
 from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_group, make_mentor

@@ -40,7 +40,7 @@ def _keyring(needed: bool):
 
     if crypto.is_configured():
         return crypto.keyring()
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     key = Settings().data_key.get_secret_value()
     if key:

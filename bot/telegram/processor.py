@@ -20,7 +20,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-from bot.ratelimit import answering
+from bot.telegram.ratelimit import answering
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await self.initialize()
         assert self._running is not None
         key = user_key(update)
-        # What the handlers send now answers this user: it goes before bulk (bot.ratelimit),
+        # What the handlers send now answers this user: it goes before bulk (bot.telegram.ratelimit),
         # and a reply that got no answer from Telegram counts as arrived (bot.app).
         with answering(_chat(update)):
             await self._process(update, key, coroutine)

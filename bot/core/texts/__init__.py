@@ -6,8 +6,8 @@ Indonesian, so a user always gets an answer (a test checks both dicts have the s
 
 from __future__ import annotations
 
-from bot.texts.en import TEXTS as EN
-from bot.texts.id import TEXTS as ID
+from bot.core.texts.en import TEXTS as EN
+from bot.core.texts.id import TEXTS as ID
 
 LANGUAGES = {"id": ID, "en": EN}
 DEFAULT_LANGUAGE = "id"

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from pathlib import Path
 
 import phonenumbers
 from babel.dates import get_day_names, get_month_names
@@ -27,7 +26,8 @@ from dateparser.date import DateDataParser
 from num2words import num2words
 from rapidfuzz import fuzz, process
 
-from models.enums import OFFICER_ROLES, MemberRole, WelfareCategory
+from bot.core.enums import OFFICER_ROLES, MemberRole, WelfareCategory
+from bot.core.places import WILAYAH_DIR
 
 __all__ = [
     "MAX_AMOUNT",
@@ -52,7 +52,6 @@ __all__ = [
     "validate_nik",
 ]
 
-WILAYAH_DIR = Path(__file__).resolve().parent / "data" / "wilayah"
 
 # Longer inputs are never a valid answer; refusing them early keeps the parsers fast.
 _MAX_INPUT = 200
@@ -343,7 +342,7 @@ def parse_amount(text: str, *, allow_loss: bool = False) -> int | None:
     refused rather than rounded. "-" is not an amount: check :func:`is_skip` first.
 
     With ``allow_loss`` (a profit, which can be a loss) a negative amount is read too:
-    "-250rb", "-Rp 250.000" (as :func:`bot.formatting.format_rupiah` writes it), "Rp -250.000",
+    "-250rb", "-Rp 250.000" (as :func:`bot.core.formatting.format_rupiah` writes it), "Rp -250.000",
     "rugi 250rb", "minus 250rb"; never for money received or counted.
     """
     try:

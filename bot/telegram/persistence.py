@@ -107,7 +107,7 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
 
         Updates handled side by side finish at about the same time: the first to get the lock
         writes all of their changes in one transaction, the others find them written. Each
-        user's next update waits for this (bot.processor), so what was typed is on disk first.
+        user's next update waits for this (bot.telegram.processor), so what was typed is on disk first.
         """
         async with self._writing:
             if batch.done():

@@ -18,7 +18,7 @@ import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.settings import Settings
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

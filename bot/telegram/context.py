@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.settings import Settings
-from bot.texts import t
+from bot.core.settings import Settings
+from bot.core.texts import t
 
 if TYPE_CHECKING:
-    from bot.places import PlaceIndex
+    from bot.core.places import PlaceIndex
     from models.tables import Mentor
 
 

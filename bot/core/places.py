@@ -3,7 +3,7 @@
 Mentors type place names on a phone, often misspelt ("sukabumu") or with a prefix ("kab
 bandung", "kec. cibadak"). :class:`PlaceIndex` finds the matching provinces, regencies,
 districts and villages quickly enough to answer while the mentor waits, from the official
-Kemendagri codes in ``bot/data/wilayah`` (ODbL, see the README there). Codes are
+Kemendagri codes in ``bot/core/data/wilayah`` (ODbL, see the README there). Codes are
 hierarchical: village ``32.01.01.2001`` lies in district ``32.01.01``, regency ``32.01``
 and province ``32``.
 """
@@ -409,5 +409,5 @@ class PlaceIndex:
 
 @lru_cache(maxsize=1)
 def default_index() -> PlaceIndex:
-    """The index of the shipped areas (bot/data/wilayah), built once on first use (~1 s)."""
+    """The index of the shipped areas (bot/core/data/wilayah), built once on first use (~1 s)."""
     return PlaceIndex.from_csv_dir(WILAYAH_DIR)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.reminder_rules import Rules
+
 DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
@@ -56,7 +58,7 @@ class Settings(BaseSettings):
     # chat; the outbox keeps below that so the bot's own replies still fit.
     # What Telegram lets this token send per second overall (30; more with paid broadcasts):
     # reminders and broadcasts together leave one message a second of it for answers
-    # (bot.ratelimit).
+    # (bot.telegram.ratelimit).
     telegram_rate_per_second: float = Field(default=30, gt=1)
     broadcasts_enabled: bool = True
     broadcast_rate_per_second: float = Field(default=28, gt=0)
@@ -91,7 +93,7 @@ class Settings(BaseSettings):
     leader_poll_seconds: float = Field(default=2, gt=0, le=10)
 
     # Requests to Telegram give up after this long (connect, send, answer). A message whose
-    # answer did not come is never sent again: it may have arrived (bot.transport).
+    # answer did not come is never sent again: it may have arrived (bot.telegram.transport).
     telegram_timeout_seconds: float = Field(default=10, gt=0, le=120)
 
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
@@ -133,9 +135,7 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def reminder_rules(self):
-        from models.reminders import Rules
-
+    def reminder_rules(self) -> Rules:
         return Rules(
             hour=self.reminder_hour,
             visit_overdue_days=tuple(sorted(self.visit_overdue_days)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from bot.places import timezone_for
+from bot.core.places import timezone_for
 
 
 def now() -> datetime:

@@ -2,7 +2,7 @@
 
 Money is always shown the Indonesian way, "Rp 1.500.000", whatever the language: that is
 how Rupiah amounts are written on receipts and in reports. Every formatted amount and date
-reads back through :mod:`bot.parsing` to the same value.
+reads back through :mod:`bot.core.parsing` to the same value.
 """
 
 from __future__ import annotations

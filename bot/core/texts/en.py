@@ -1,4 +1,4 @@
-"""English texts, mirroring bot/texts/id.py (the reference). Short, warm, plain words."""
+"""English texts, mirroring bot/core/texts/id.py (the reference). Short, warm, plain words."""
 
 TEXTS: dict[str, str] = {
     # --- common -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ once each answer waited behind the others (about 1.8 calls per update: 16 update
 So the budget is spent in two classes:
 
 - **Answers** are the calls made while an update is being handled (``answering``, set around
-  each update by bot.processor), and every answerCallbackQuery. They go out at once: no queue,
+  each update by bot.telegram.processor), and every answerCallbackQuery. They go out at once: no queue,
   no per-chat spacing (Telegram allows short bursts in a chat the user is writing in). They are
   still counted in the one-second window, so bulk sending gives way to them.
 - **Bulk** is everything else: the reminder digests (scheduler.sweep, through the Application's
@@ -47,7 +47,7 @@ from telegram.warnings import PTBDeprecationWarning
 log = logging.getLogger(__name__)
 
 WINDOW = 1.0  # Telegram counts per second
-# The chat whose update is being handled in this task (bot.processor sets it), else None.
+# The chat whose update is being handled in this task (bot.telegram.processor sets it), else None.
 _answering: contextvars.ContextVar[int | None] = contextvars.ContextVar("answering",
                                                                         default=None)
 _NO_CHAT = 0

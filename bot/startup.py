@@ -1,0 +1,53 @@
+"""What every way of starting the bot does to the database first: migrate, load the official
+areas, and check the data key against what is stored (bot.cli, bot.serve)."""
+
+from __future__ import annotations
+
+from bot.core.settings import Settings
+from bot.problems import check_sqlite_folder
+from models import crypto
+from models import updates as update_queries
+from models.areas import load_areas
+from models.db import create_engine, create_sessionmaker, sqlite_file, upgrade
+
+
+async def last_update_id(settings: Settings) -> int:
+    """The newest update id handled before (0 when none): the demo goes on from there."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await update_queries.last_handled(session=session)
+    finally:
+        await engine.dispose()
+
+
+async def prepare_database(settings: Settings) -> int:
+    """Applies migrations and loads the official areas when missing; returns areas added."""
+    check_sqlite_folder(settings.database_url)
+    if settings.data_key.get_secret_value():
+        crypto.configure(settings.data_key)  # the migrations encrypt existing rows with it
+    path = sqlite_file(settings.database_url)
+    new_file = path is not None and not path.exists()
+    await upgrade(settings.database_url)
+    if new_file:
+        # Households' names and groups are stored in the clear: for its owner's eyes only, as
+        # backups are. A mode the operator sets later is left alone.
+        path.chmod(0o600)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await load_areas(session=session)
+    finally:
+        await engine.dispose()
+
+
+async def check_data_key(settings: Settings) -> None:
+    """Raises models.crypto.DataKeyError (main prints it) when the data key is missing, or is
+    not the one the stored personal data was encrypted with."""
+    crypto.configure(settings.data_key)
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await crypto.verify_stored(session=session)
+    finally:
+        await engine.dispose()

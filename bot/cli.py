@@ -253,7 +253,7 @@ def _import(args: argparse.Namespace) -> int:
     from bot.core import clock
     from bot.core.enums import MentorStatus, Role
     from bot.core.places import default_index
-    from bot.core.texts import t
+    from handlers import exchange_words
     from models import crypto, exchange
     from models import mentors as mentor_queries
     from models.db import create_engine, create_sessionmaker
@@ -266,7 +266,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
     except exchange.ImportFileError as exc:
-        print(t("en", f"rep.file.{exc.code}", **exc.params), file=sys.stderr)
+        print(exchange_words.file_error_text(exc, "en"), file=sys.stderr)
         return 2
 
     async def main() -> int:
@@ -290,8 +290,8 @@ def _import(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
         lang = actor.language or "id"
-        print(exchange.report_text(report, lang, Path(args.file).name))
-        for line in exchange.refusal_lines(report, lang):
+        print(exchange_words.report_text(report, lang, Path(args.file).name))
+        for line in exchange_words.refusal_lines(report, lang):
             print(line)
         return 0
 

@@ -17,6 +17,7 @@ from bot.core import clock
 from bot.core.enums import Role, RolloverStatus, Stage, WelfareCategory
 from bot.core.formatting import format_date, format_rupiah
 from bot.telegram.context import BotContext
+from handlers import exchange_words
 from handlers.common import STAFF_ROLES, guard, say
 from models import exchange
 from models import reports as report_queries
@@ -269,7 +270,7 @@ async def import_document(update: Update, context: BotContext) -> None:
     try:
         raw = await asyncio.to_thread(exchange.read_workbook, content)
     except exchange.ImportFileError as error:
-        await say(update, context.t(f"rep.file.{error.code}", **error.params))
+        await say(update, exchange_words.file_error_text(error, context.lang))
         return
     report = await exchange.import_rows(
         session=context.session, actor=context.mentor, raw=raw, places=context.places,
@@ -277,8 +278,8 @@ async def import_document(update: Update, context: BotContext) -> None:
         max_size=context.settings.group_max_size,
         default_interval=context.settings.visit_interval_days,
         rules=context.settings.reminder_rules, file_name=file_name)
-    text = exchange.report_text(report, context.lang, file_name)
-    lines = exchange.refusal_lines(report, context.lang)
+    text = exchange_words.report_text(report, context.lang, file_name)
+    lines = exchange_words.refusal_lines(report, context.lang)
     if not lines:
         await say(update, text)
         return

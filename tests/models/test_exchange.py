@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.core.enums import Role
 from bot.core.places import default_index
+from handlers import exchange_words
 from models import exchange
 from models import groups as group_queries
 from models.tables import AuditLog, Grant, Group, Member, Mentor, Rollover, Visit
@@ -205,7 +206,8 @@ async def run_import(session, actor: Mentor, content: bytes) -> exchange.ImportR
 
 
 def reasons(report: exchange.ImportReport) -> dict[tuple[str, int], list[str]]:
-    return {(r.sheet, r.row): [code for code, _ in r.reasons] for r in report.sorted_refusals()}
+    return {(r.sheet, r.row): [reason.code for reason in r.reasons]
+            for r in report.sorted_refusals()}
 
 
 async def test_import_takes_good_rows_refuses_bad_ones_and_updates_on_second_run(session):
@@ -359,32 +361,13 @@ def test_unusable_files_are_refused_whole():
         "missing_column", {"sheet": "Kelompok", "column": "Kode desa"})
 
 
-def test_row_ranges():
-    assert exchange.row_ranges([7, 2, 3, 4, 9, 10]) == "2–4, 7, 9–10"
-    assert exchange.row_ranges([]) == ""
-
-
-def test_refusal_lines_share_a_line_for_neighbouring_rows_with_the_same_reasons():
-    report = exchange.ImportReport()
-    for row in (3, 4, 5, 7):
-        report.refuse("Anggota", row, "nik")
-    report.refuse("Anggota", 6, "phone")
-    report.refuse("Kelompok", 2, "village_unknown", code="32.02.11.9999")
-    assert exchange.refusal_lines(report, "id") == [
-        "• Kelompok baris 2: kode desa 32.02.11.9999 tidak dikenal",
-        "• Anggota baris 3–5: NIK tidak valid (harus 16 angka NIK yang benar)",
-        "• Anggota baris 6: nomor HP tidak terbaca",
-        "• Anggota baris 7: NIK tidak valid (harus 16 angka NIK yang benar)",
-    ]
-
-
 async def test_a_new_group_needs_its_households(session):
     area = await seed_area(session)
     content = workbook([["32.02.11.2002", "KUBE Sepi", "Ternak", "Tumbuh", "01/01/2026", None,
                          None, "Ani Lestari"]], [])
     report = await run_import(session, area.coordinator, content)
     assert reasons(report) == {("Kelompok", 2): ["no_members"]}
-    assert exchange.refusal_lines(report, "id") == [
+    assert exchange_words.refusal_lines(report, "id") == [
         ("• Kelompok baris 2: kelompok baru tanpa anggota: isi minimal 5 KK-nya di lembar "
          "Anggota")]
 
@@ -412,7 +395,7 @@ async def test_import_keeps_new_nik_and_phone_only_with_consent(session):
     assert await group_queries.find_by_nik(session=session, nik="3202114507800003") == []
     rina = (await session.execute(select(Member).where(Member.name == "Rina Wati"))).scalar_one()
     assert (rina.phone, rina.consent_at) == (None, None)
-    text = exchange.report_text(report, "id", "kube.xlsx")
+    text = exchange_words.report_text(report, "id", "kube.xlsx")
     assert "Anggota baris 3–4: NIK/nomor HP baru tidak disimpan" in text
     assert "Setuju NIK/HP dicatat" in text
 
@@ -421,3 +404,23 @@ async def test_import_keeps_new_nik_and_phone_only_with_consent(session):
                        column(book["Anggota"], "Setuju NIK/HP dicatat"), strict=True))
     assert consent["Budi Hartono"] == "ya" and consent["Rina Wati"] is None
     assert consent["Siti Aminah"] == "ya"  # imported with "ya" by filled_template
+
+
+async def test_rows_refused_with_the_number_of_another_row_are_reported(session):
+    """A group named twice, a household named twice and the households of a refused group:
+    their reasons carry the other row's number (this once raised a TypeError)."""
+    area = await seed_area(session)
+    twin = ["32.02.11.2002", "KUBE Kembar", "Ternak", "Tumbuh", "01/01/2026", None, None,
+            "Joko Tidak Ada"]
+    content = workbook([twin, [*twin[:7], None]], [
+        ["32.02.11.2002", "KUBE Kembar", "Siti Aminah", "miskin", "ketua"],
+        ["32.02.11.2002", "KUBE Kembar", "siti aminah", "miskin"]])
+    report = await run_import(session, area.coordinator, content)
+    assert reasons(report) == {
+        ("Kelompok", 2): ["mentor_unknown"], ("Kelompok", 3): ["duplicate_group"],
+        ("Anggota", 2): ["group_refused"], ("Anggota", 3): ["duplicate_member"]}
+    assert exchange_words.refusal_lines(report, "id")[1:] == [
+        "• Kelompok baris 3: kelompok yang sama sudah ada di baris 2",
+        "• Anggota baris 2: kelompoknya ditolak (lembar Kelompok baris 2)",
+        "• Anggota baris 3: KK yang sama sudah ada di baris 2",
+    ]

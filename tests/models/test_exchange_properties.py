@@ -18,9 +18,17 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from bot.core.enums import Role
-from bot.core.parsing import group_problems, parse_member_fields, parse_person_name
+from bot.core.parsing import (
+    group_problems,
+    parse_member_fields,
+    parse_person_name,
+    parse_phone,
+)
 from bot.core.places import default_index
+from handlers import exchange_words
 from models import exchange
+from models.exchange import reading
+from models.exchange import values as cell_values
 from models.tables import Group, Member, Mentor
 from tests.bot.test_properties import NASTY, any_text, niks, person_names
 from tests.conftest import NOW
@@ -43,13 +51,13 @@ cells = st.one_of(
 @PROPS
 @given(cells)
 def test_cell_readers_never_raise(value) -> None:
-    assert isinstance(exchange._text(value), str)
-    found = exchange._date(value, date(2026, 11, 25))
+    assert isinstance(cell_values.text(value), str)
+    found = cell_values.to_date(value, date(2026, 11, 25))
     assert found is None or isinstance(found, date)
-    assert exchange._word(value, "stage", ("tumbuh", "berkembang", "mandiri")) in {
+    assert cell_values.word(value, "stage", ("tumbuh", "berkembang", "mandiri")) in {
         None, "tumbuh", "berkembang", "mandiri"}
-    assert exchange._header_key(value, exchange._MEMBER_HEADERS) in {
-        None, *exchange._MEMBER_HEADERS}
+    assert reading.header_key(value, reading.MEMBER_HEADERS) in {
+        None, *reading.MEMBER_HEADERS}
 
 
 @settings(PROPS, max_examples=60)
@@ -156,8 +164,8 @@ async def test_any_rows_are_each_taken_or_refused_with_reasons_that_render(sessi
             assert taken | refused == {row.number for row in rows}
     assert all(r.reasons for r in report.refused)
     for lang in ("id", "en"):
-        assert exchange.report_text(report, lang, "isi.xlsx")
-        assert all(line for line in exchange.refusal_lines(report, lang))
+        assert exchange_words.report_text(report, lang, "isi.xlsx")
+        assert all(line for line in exchange_words.refusal_lines(report, lang))
     stored = (await session.execute(select(Member.name))).scalars().all()
     assert all(";" not in name and parse_person_name(name) == name
                for name in stored if name != "Nama")
@@ -182,7 +190,7 @@ def valid_groups(draw: st.DrawFn) -> tuple[dict, list[dict]]:
              "interval": draw(st.sampled_from([None, 30, 14.0, "tiga puluh"])),
              "mentor": "Ani Lestari"}
     names = draw(st.lists(person_names, min_size=6, max_size=8,
-                          unique_by=lambda n: exchange._norm(n)))
+                          unique_by=lambda n: cell_values.norm(n)))
     roles = ["ketua", "sekretaris", "bendahara"] + [""] * (len(names) - 3)
     roles = draw(st.permutations(roles))
     numbers = draw(st.lists(niks(), min_size=len(names), max_size=len(names), unique=True))
@@ -229,7 +237,7 @@ async def test_a_valid_group_imports_back_to_the_same_households(session, valid,
         assert [(m.name, m.welfare_category, m.role, m.nik, m.phone) for m in stored] == [
             (line.name, line.welfare_category, line.role,
              str(row["nik"]) if row["nik"] else None,
-             exchange.parse_phone(row["phone"]) if row["phone"] else None)
+             parse_phone(row["phone"]) if row["phone"] else None)
             for line, row in readable]
     else:  # the group breaks the rules without the unreadable row: nothing of it is stored
         assert stored == [] and report.taken[exchange.MEMBER_SHEET] == []
@@ -263,10 +271,10 @@ async def test_a_separator_inside_a_name_cell_does_not_make_a_role(session):
     report = await exchange.import_rows(
         session=session, actor=coordinator, raw=exchange.read_workbook(content),
         places=default_index(), now=NOW, min_size=5, max_size=10, default_interval=30)
-    reasons = {(r.sheet, r.row): [code for code, _ in r.reasons] for r in report.refused}
+    reasons = {(r.sheet, r.row): [reason.code for reason in r.reasons] for r in report.refused}
     assert reasons[("Anggota", 2)] == ["member_name"]
     assert any("Anggota baris 2: nama KK harus seperti di KTP" in line
-               for line in exchange.refusal_lines(report, "id"))
+               for line in exchange_words.refusal_lines(report, "id"))
     assert (await session.execute(select(Member))).scalars().all() == []
 
 

@@ -1,0 +1,49 @@
+"""Excel exchange: an area's data as a workbook (export), an empty template, and groups with
+their households read back from a filled template (import).
+
+Import is in two steps: :func:`read_workbook` (pure, no database; callers may run it in a
+thread) turns the file into rows, and :func:`import_rows` checks every row against the
+programme's rules and the actor's area, then writes what passed in one transaction. An
+exported workbook can be imported again: the import reads columns by their headers and
+ignores the ones it does not know.
+
+The modules: ``workbook`` (sheet names, formats, limits), ``columns`` and ``export``,
+``template``, ``reading`` and ``values`` (the file and its cells), ``report`` (what an import
+answers: typed refusals, no words), ``groups`` and ``members`` (the checks of the Kelompok
+and Anggota sheets), ``plans``, ``lookup`` and ``apply`` (the import's state, its queries and
+its writes), ``importing`` (the steps in order). Words for users are chosen above the models
+(handlers.exchange_words).
+
+Nothing here logs cell values: they contain names, NIKs and phone numbers.
+"""
+
+from models.exchange.export import export_file_name, export_workbook, record_export
+from models.exchange.importing import import_rows
+from models.exchange.reading import RawFile, RawRow, read_workbook
+from models.exchange.report import (
+    FileProblem,
+    ImportFileError,
+    ImportReport,
+    Reason,
+    Refusal,
+    RefusalCode,
+)
+from models.exchange.template import template_workbook
+from models.exchange.workbook import (
+    CONSENT_HEADER,
+    CONSENT_YES,
+    EXPORT_SHEETS,
+    GROUP_SHEET,
+    IMPORT_SHEETS,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    MEMBER_SHEET,
+)
+
+__all__ = [
+    "CONSENT_HEADER", "CONSENT_YES", "EXPORT_SHEETS", "GROUP_SHEET", "IMPORT_SHEETS",
+    "MAX_IMPORT_BYTES", "MAX_IMPORT_ROWS", "MEMBER_SHEET", "FileProblem", "ImportFileError",
+    "ImportReport", "RawFile", "RawRow", "Reason", "Refusal", "RefusalCode",
+    "export_file_name", "export_workbook", "import_rows", "read_workbook", "record_export",
+    "template_workbook",
+]

@@ -1,0 +1,135 @@
+"""Writing what passed the checks: new and changed groups and households, each with its
+audit row, reminders rescheduled where a group's visits move, and the import's own audit
+row. The caller's one transaction is committed at the end."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.core.enums import AuditAction
+from models import audit, reminders
+from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
+from models.exchange.workbook import GROUP_SHEET, MEMBER_SHEET
+from models.tables import Group, Member, Visit
+
+
+async def _last_visits(run: ImportRun, plans: list[GroupPlan]) -> dict[int, date]:
+    """The last visit of each registered group whose visit interval changes: its next visit
+    is due that many days after it."""
+    changed = [plan.existing.id for plan in plans
+               if plan.existing is not None and not plan.refused
+               and "visit_interval_days" in plan.fields
+               and plan.fields["visit_interval_days"] != plan.existing.visit_interval_days]
+    if not changed:
+        return {}
+    rows = await run.session.execute(
+        select(Visit.group_id, func.max(Visit.visited_on))
+        .where(Visit.group_id.in_(changed)).group_by(Visit.group_id))
+    return {gid: last for gid, last in rows}
+
+
+async def _create(run: ImportRun, record: Group | Member, entity: str) -> None:
+    run.session.add(record)
+    await run.session.flush()
+    audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
+                 action=AuditAction.CREATE, entity=entity, entity_id=record.id,
+                 new=audit.snapshot(record))
+
+
+def _update(run: ImportRun, record: Group | Member, entity: str,
+            updates: dict[str, Any]) -> bool:
+    """The values that differ set on the record, with an audit row; False when none did."""
+    changes = {k: v for k, v in updates.items() if getattr(record, k) != v}
+    if not changes:
+        return False
+    old = audit.snapshot(record, set(changes))
+    for attribute, value in changes.items():
+        setattr(record, attribute, value)
+    run.session.add(record)
+    audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
+                 action=AuditAction.UPDATE, entity=entity, entity_id=record.id, old=old,
+                 new=audit.snapshot(record, set(changes)))
+    return True
+
+
+async def _new_group(run: ImportRun, plan: GroupPlan, today: date) -> Group:
+    interval = plan.fields.get("visit_interval_days", run.default_interval)
+    group = Group(name=plan.name, village_code=plan.village_code,
+                  business_type=plan.fields["business_type"],
+                  binding_ties=plan.fields.get("binding_ties", []),
+                  formed_on=plan.fields["formed_on"], stage=plan.fields["stage"],
+                  visit_interval_days=interval, mentor_id=plan.mentor.id,
+                  next_visit_due=today + timedelta(days=interval))
+    await _create(run, group, "group")
+    await reminders.reschedule_group(session=run.session, group=group, today=today,
+                                     rules=run.rules)
+    run.report.groups["created"] += 1
+    return group
+
+
+async def _change_group(run: ImportRun, plan: GroupPlan, group: Group, today: date,
+                        last_visits: dict[int, date]) -> None:
+    updates = dict(plan.fields)
+    if plan.mentor is not None:
+        updates["mentor_id"] = plan.mentor.id
+    interval_changed = updates.get("visit_interval_days", group.visit_interval_days) \
+        != group.visit_interval_days
+    if interval_changed:
+        base = last_visits.get(group.id) or today
+        updates["next_visit_due"] = base + timedelta(days=updates["visit_interval_days"])
+    if not _update(run, group, "group", updates):
+        run.report.groups["unchanged"] += 1
+        return
+    if interval_changed:
+        await reminders.reschedule_group(session=run.session, group=group, today=today,
+                                         rules=run.rules)
+    run.report.groups["updated"] += 1
+
+
+async def _save_member(run: ImportRun, plan: MemberPlan, group: Group, today: date) -> None:
+    if plan.consent:
+        plan.fields.update(consent_at=run.now, consent_by=run.actor.id)
+    if plan.existing is None:
+        data = dict(plan.fields)
+        data.setdefault("joined_on", today)
+        await _create(run, Member(group_id=group.id, **data), "member")
+        run.report.members["created"] += 1
+    elif _update(run, plan.existing, "member", plan.fields):
+        run.report.members["updated"] += 1
+    else:
+        run.report.members["unchanged"] += 1
+    run.report.taken[MEMBER_SHEET].append(plan.row.number)
+
+
+async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], GroupPlan],
+                      file_name: str | None) -> None:
+    """Writes every group and household not refused, then the import's audit row, and
+    commits."""
+    plans = list(member_groups.values())
+    last_visits = await _last_visits(run, plans)
+    for plan in plans:
+        if plan.refused:
+            continue
+        today = run.today_at(plan.village_code)
+        group = plan.existing
+        if plan.row is not None:
+            if group is None:
+                group = await _new_group(run, plan, today)
+            else:
+                await _change_group(run, plan, group, today, last_visits)
+            run.report.taken[GROUP_SHEET].append(plan.row.number)
+        for member_plan in plan.members:
+            await _save_member(run, member_plan, group, today)
+    report = run.report
+    for rows in report.taken.values():
+        rows.sort()
+    audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
+                 action=AuditAction.CREATE, entity="import", entity_id=None,
+                 new={"file": file_name, "groups": dict(report.groups),
+                      "members": dict(report.members),
+                      "taken": {sheet: len(rows) for sheet, rows in report.taken.items()},
+                      "refused": len(report.refused)})
+    await run.session.commit()

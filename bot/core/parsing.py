@@ -751,7 +751,9 @@ def parse_person_name(text: str) -> str | None:
     if sum(char.isalpha() for char in name) < 2:
         return None
     if name == name.lower() or name == name.upper():
-        name = _CAPITALISE.sub(lambda m: m[1] + m[2].upper(), name.lower())
+        # A word starts with its letter's title case, not its upper case: "ß" is "Ss" there,
+        # and "SS" would read as typed all upper and change again ("Ss") on the next reading.
+        name = _CAPITALISE.sub(lambda m: m[1] + m[2].title(), name.lower())
         # Case changes can unsettle combining marks ("İ" lowers to i + dot): order them again.
         name = unicodedata.normalize("NFKC", name)
     return name

@@ -809,6 +809,19 @@ def test_a_cleaned_name_cleans_to_itself() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("ßʟ", "Ssʟ"), ("SSʟ", "Ssʟ"), ("Ssʟ", "Ssʟ"),
+    ("hans strauß", "Hans Strauß"), ("HANS STRAUSS", "Hans Strauss"), ("ßa", "Ssa"),
+])
+def test_a_letter_whose_capital_is_two_letters_starts_a_word_in_title_case(
+        text: str, expected: str) -> None:
+    """Found by test_person_names_never_raise: "ßʟ" became "SSʟ" (the upper case of ß is two
+    letters), which reads as typed all upper, so the name changed again to "Ssʟ" when read
+    back (from a spreadsheet, or the member list shown for correction)."""
+    assert parse_person_name(text) == expected
+    assert parse_person_name(expected) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("KUBE Mawar 2", "KUBE Mawar 2"), ("  KUBE   Tani & Ternak ", "KUBE Tani & Ternak"),
     ("KUBE Mawar 🌹", None), ("12", None), ("AB", None),
 ])

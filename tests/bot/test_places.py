@@ -190,6 +190,21 @@ def test_full_search_kab_bandung(full: PlaceIndex) -> None:
     assert found[0].label == "Kab. Bandung, Jawa Barat"
 
 
+@pytest.mark.parametrize(("typed", "levels", "within", "first"), [
+    ("Kota Manna", {3}, "17.01", "17.01.05"),
+    ("kec. kota manna", {3}, "17.01", "17.01.05"),
+    ("Kota Manna", {1, 2, 3}, None, "17.01.05"),
+    ("Manna", {3}, "17.01", "17.01.04"),
+    ("Desa Beru", {4}, "52.07", "52.07.05.2001"),
+    ("kota bandung", {2, 3}, None, "32.73"),
+])
+def test_full_search_a_name_with_its_kind_word_comes_first(
+        full: PlaceIndex, typed: str, levels: set[int], within: str | None, first: str) -> None:
+    """Found by test_a_place_is_found_by_its_own_name: "kota" was read as a hint only, so
+    "Kota Manna" offered Kecamatan Manna (exactly "manna") before Kecamatan Kota Manna."""
+    assert full.search(typed, levels=levels, within=within)[0].code == first
+
+
 def test_full_search_typo(full: PlaceIndex) -> None:
     found = full.search("sukabumu", levels={2, 3})
     assert {p.code for p in found[:2]} == {"32.02", "32.72"}

@@ -48,8 +48,6 @@ from bot.core.enums import (
 )
 from bot.core.formatting import format_date, format_date_short, format_rupiah, format_weekday_date
 from bot.core.parsing import (
-    _CATEGORY_ALIASES,
-    _ROLE_ALIASES,
     MAX_AMOUNT,
     TWO_DIGIT_YEARS_AHEAD,
     group_problems,
@@ -69,6 +67,7 @@ from bot.core.parsing import (
     province_codes,
     validate_nik,
 )
+from bot.core.parsing.members import _CATEGORY_ALIASES, _ROLE_ALIASES
 from bot.core.places import Place, _normalise, default_index
 from handlers import (
     agenda,

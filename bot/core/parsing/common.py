@@ -38,11 +38,12 @@ def user_text(max_length: int) -> Callable[[_Parser], _Parser]:
 
     def decorate(parse: _Parser) -> _Parser:
         @wraps(parse)
-        def parse_user_text(text: object, *args: object, **kwargs: object) -> object:
+        def parse_user_text(*args: object, **kwargs: object) -> object:
+            text = args[0] if args else kwargs.get("text")
             if not isinstance(text, str) or len(text) > max_length:
                 return None
             try:
-                return parse(text, *args, **kwargs)
+                return parse(*args, **kwargs)
             except Exception:  # noqa: BLE001 - never raise on user text
                 return None
 

@@ -22,7 +22,7 @@ from bot.core.parsing import group_problems, parse_member_fields, parse_person_n
 from bot.core.places import default_index
 from models import exchange
 from models.tables import Group, Member, Mentor
-from tests.bot.test_properties import NASTY, any_text, niks, person_names
+from tests.bot.strategies import NASTY, any_text, niks, person_names
 from tests.conftest import NOW
 from tests.factories import make_mentor
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,14 @@ from tests.harness import BotHarness
 
 # PTB 22 warns on every 429 unless retry_after is a timedelta; opt in to the new behaviour.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+# Hypothesis: the same inputs on every run by default, so that a red CI run is the code's
+# doing, not the draw's, and a rerun shows it again; `HYPOTHESIS_PROFILE=explore` searches
+# new inputs (and keeps what fails in .hypothesis/ to replay it). Properties set their own
+# max_examples, which both profiles keep.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_URL_VARIABLE = "PENDAMPING_TEST_DATABASE_URL"
 # Tables the per-test reset keeps: the migrated schema's bookkeeping and the official areas.

@@ -143,14 +143,18 @@ def _normalise(text: str) -> str:
     return _NOT_ALNUM.sub(" ", text).strip()
 
 
-def _split_hint(query: str) -> tuple[str, str | None]:
-    """("bandung", "kabupaten") for "kab. bandung"; the hint is None when there is none."""
+def _split_hint(query: str) -> tuple[str, str | None, frozenset[str]]:
+    """("bandung", "kabupaten", {"kab bandung"}) for "kab bandung": the name, the hint (None
+    when there is none) and the query with fewer leading kind words, each of which may be
+    a whole name too ("Kota Manna" is a district, "Kec. Kota Manna" names it)."""
     words = query.split(" ")
     hint = None
+    named = set()
     while len(words) > 1 and (words[0] in _HINTS or words[0] in _HINT_SKIP):
+        named.add(" ".join(words))
         hint = _HINTS.get(words[0], hint)
         words = words[1:]
-    return " ".join(words), hint
+    return " ".join(words), hint, frozenset(named)
 
 
 def _regency_parts(name: str) -> tuple[str, str, str]:
@@ -303,7 +307,7 @@ class PlaceIndex:
         """:meth:`search` for a work area (a province, regency or district), knowing that
         people often type their village: a village of exactly that name puts its district
         first. Returns (areas to offer, the villages that were meant)."""
-        bare, _hint = _split_hint(_normalise(query[:100]))
+        bare, _hint, _named = _split_hint(_normalise(query[:100]))
         areas = self.search(query, levels=levels, within=within, limit=limit)
         if any(_normalise(place.name).endswith(bare) for place in areas):
             return areas, []  # an area of that name: what was typed is no village
@@ -347,13 +351,14 @@ class PlaceIndex:
         Matching is fuzzy (rapidfuzz WRatio) on lowercased names without "Kabupaten"/"Kota";
         a leading "kab", "kota", "kec", "desa", "kel" in the query is a hint that ranks areas
         of that kind first (so "kab bandung" puts Kabupaten Bandung before Kota Bandung).
-        Order: exact name matches, hinted kind, names starting with the query, score, level,
-        name. ``within`` keeps only areas under that code ("32.02" → Kabupaten Sukabumi).
+        Order: the whole name as typed, kind word and all ("kota manna" is Kecamatan Kota
+        Manna before Kecamatan Manna), exact name matches, hinted kind, names starting with the
+        query, score, level, name. ``within`` keeps only areas under that code ("32.02" → Kabupaten Sukabumi).
         """
         if not isinstance(query, str) or limit <= 0:
             return []
         full = _normalise(query[:100])
-        bare, hint = _split_hint(full)
+        bare, hint, named = _split_hint(full)
         if not bare:
             return []
         variants = [bare] if bare == full else [bare, full]
@@ -394,6 +399,7 @@ class PlaceIndex:
                 kind_ok = hint is None or kinds[at] == hint
                 name = self._places[codes[at]].name
                 sort_key = (
+                    not (named and _normalise(name) in named),
                     not exact,
                     not kind_ok,
                     not prefix,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from bot.core.parsing import province_codes
 from bot.core.places import (
     Place,
     PlaceIndex,
+    _normalise,
     default_index,
     timezone_abbr,
     timezone_for,
     zone_for,
 )
+from tests.bot.strategies import FEW, any_text, codes_by_level
 
 ROWS = [
     ("32", None, 1, "Jawa Barat"),
@@ -190,6 +193,21 @@ def test_full_search_kab_bandung(full: PlaceIndex) -> None:
     assert found[0].label == "Kab. Bandung, Jawa Barat"
 
 
+@pytest.mark.parametrize(("typed", "levels", "within", "first"), [
+    ("Kota Manna", {3}, "17.01", "17.01.05"),
+    ("kec. kota manna", {3}, "17.01", "17.01.05"),
+    ("Kota Manna", {1, 2, 3}, None, "17.01.05"),
+    ("Manna", {3}, "17.01", "17.01.04"),
+    ("Desa Beru", {4}, "52.07", "52.07.05.2001"),
+    ("kota bandung", {2, 3}, None, "32.73"),
+])
+def test_full_search_a_name_with_its_kind_word_comes_first(
+        full: PlaceIndex, typed: str, levels: set[int], within: str | None, first: str) -> None:
+    """Found by test_a_place_is_found_by_its_own_name: "kota" was read as a hint only, so
+    "Kota Manna" offered Kecamatan Manna (exactly "manna") before Kecamatan Kota Manna."""
+    assert full.search(typed, levels=levels, within=within)[0].code == first
+
+
 def test_full_search_typo(full: PlaceIndex) -> None:
     found = full.search("sukabumu", levels={2, 3})
     assert {p.code for p in found[:2]} == {"32.02", "32.72"}
@@ -199,3 +217,82 @@ def test_full_search_village_within_regency(full: PlaceIndex) -> None:
     found = full.search("sukamaju", levels={4}, within="32.02", limit=10)
     assert found and all(p.code.startswith("32.02.") for p in found)
     assert all(p.name == "Sukamaju" for p in found[:5])
+
+
+# --------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------
+
+
+@st.composite
+def places(draw: st.DrawFn):
+    codes = codes_by_level()[draw(st.sampled_from([1, 2, 3, 4, 4, 4]))]
+    # An index, not sampled_from: hypothesis would label a new 84 000-item strategy per draw.
+    return default_index().get(codes[draw(st.integers(0, len(codes) - 1))])
+
+
+def _search_area(place) -> str | None:
+    """Where the bot searches for such a place: villages and districts inside a regency (a
+    mentor's area), regencies inside their province, provinces everywhere."""
+    if place.level == 1:
+        return None
+    parts = place.code.split(".")
+    return ".".join(parts[:2]) if place.level >= 3 else parts[0]
+
+
+@FEW
+@given(any_text, st.sampled_from([(None, {1, 2, 3}), ("32.02", {1, 2, 3, 4}),
+                                  ("32.02.11", {3, 4}), ("91", {2, 3, 4})]),
+       st.integers(0, 8))
+def test_place_search_never_raises(text: str, where: tuple, limit: int) -> None:
+    # As the bot searches: areas above villages anywhere, villages inside an area.
+    within, levels = where
+    results = default_index().search(text[:60], levels=levels, within=within, limit=limit)
+    assert len(results) <= limit
+    # ``within`` itself, or an area inside it
+    assert all(within is None or f"{place.code}.".startswith(f"{within}.") for place in results)
+
+
+@FEW
+@given(places(), st.sampled_from(["as is", "lower", "upper"]))
+# "kota" was only a hint: Kecamatan Manna (exactly "manna") came before Kecamatan Kota Manna.
+@example(Place("17.01.05", 3, "Kota Manna", "Kec. Kota Manna, Kab. Bengkulu Selatan, Bengkulu"),
+         "as is")
+def test_a_place_is_found_by_its_own_name(place, case: str) -> None:
+    typed = {"as is": place.name, "lower": place.name.lower(), "upper": place.name.upper()}[case]
+    results = default_index().search(typed, levels={place.level}, within=_search_area(place),
+                                     limit=6)
+    assert results and _normalise(results[0].name) == _normalise(place.name)
+    twins = [p for p in default_index().search(typed, levels={place.level},
+                                               within=_search_area(place), limit=50)
+             if _normalise(p.name) == _normalise(place.name)]
+    assert place in twins
+
+
+def _typo(name: str, at: int, kind: str) -> str:
+    # Inside a word: never its first or last letter, never a space.
+    inside = [i for i in range(1, len(name) - 1)
+              if name[i - 1: i + 2].replace(" ", "") == name[i - 1: i + 2]]
+    at = inside[at % len(inside)]
+    if kind == "drop":
+        return name[:at] + name[at + 1:]
+    if kind == "swap":
+        return name[:at] + name[at + 1] + name[at] + name[at + 2:]
+    return name[:at] + ("a" if name[at] != "a" else "e") + name[at + 1:]
+
+
+@FEW
+@given(places(), st.integers(0, 100), st.sampled_from(["drop", "swap", "replace"]))
+def test_a_place_is_found_by_its_name_with_one_typo(place, at: int, kind: str) -> None:
+    key = _normalise(place.name)
+    assume(len(key.replace(" ", "")) >= 6 and any(len(word) >= 4 for word in key.split()))
+    typed = _typo(key, at, kind)
+    results = default_index().search(typed, levels={place.level}, within=_search_area(place),
+                                     limit=6)  # the six buttons the bot offers
+    if place in results:
+        return
+    # Not offered: only right when six other names of the area are as close or closer (one
+    # spelt like the typo, or starting with it, rightly comes first).
+    closer = [p for p in results if _normalise(p.name).startswith(typed)
+              or fuzz.WRatio(typed, _normalise(p.name)) >= fuzz.WRatio(typed, key)]
+    assert len(closer) == 6, (typed, [p.name for p in results])

@@ -43,20 +43,54 @@ async def test_non_staff_are_refused_every_coordinator_command(bot, session, kin
         assert REFUSALS[kind] in chat.last_text(), (kind, command, chat.last_text())
 
 
-async def test_coordinator_gets_staff_commands_but_not_admin_ones(bot, session):
-    chat = bot.chat(await make_user(session, "coordinator"))
-    for command in STAFF_COMMANDS:
+async def seed_mentors(session) -> None:
+    """One mentor waiting for approval and one active, in Cibadak (Kab. Sukabumi): the staff
+    commands then have someone to show."""
+    await make_mentor(session, name="Budi Santoso", status=MentorStatus.PENDING)
+    await make_mentor(session, name="Ani Lestari")
+
+
+def answers(area: str, file_area: str) -> dict[str, tuple[str, list[str], str | None]]:
+    """Per command, what the bot's last message says when the command works: the start of
+    its text, its buttons, the file it sends (None: no file)."""
+    return {
+        "/persetujuan": ("Nama: Budi Santoso", ["✅ Setujui", "❌ Tolak"], None),
+        "/pendamping": ("Pendamping aktif di wilayah Anda", ["Ani Lestari (0)"], None),
+        "/alihkan": ("Kelompok siapa yang dialihkan?", ["Ani Lestari (0)"], None),
+        "/undang": ("Tautan undangan (berlaku 7 hari, 1 kali pakai)", [], None),
+        "/siaran": ("Tulis pesannya", [], None),
+        "/rekap": (f"📊 Rekap KUBE – {area}\n", [], None),
+        "/ekspor": (f"📎 Rekap {area} per 25 November 2026", [],
+                    f"rekap-{file_area}-2026-11-25.xlsx"),
+        "/templat": ("📄 Templat impor KUBE", [], "templat-impor-kube.xlsx"),
+        "/koordinator": ("Siapa yang diangkat menjadi koordinator?", [], None),
+        "/audit": ("🧾 Jejak audit terbaru:", [], None),
+    }
+
+
+async def assert_answered(chat, commands: list[str], expected: dict) -> None:
+    for command in commands:
         await chat.send(command)
-        assert "bukan untuk peran Anda" not in (chat.last_text() or ""), command
+        text, buttons, document = expected[command]
+        last = chat.last()
+        assert last is not None and (last.content or "").startswith(text), (
+            command, chat.last_text())
+        assert last.button_texts == buttons, (command, last.button_texts)
+        assert last.document_name == document, (command, last.kind, last.document_name)
         await chat.send("/batal")
+
+
+async def test_coordinator_gets_staff_commands_but_not_admin_ones(bot, session):
+    await seed_mentors(session)
+    chat = bot.chat(await make_user(session, "coordinator"))
+    await assert_answered(chat, STAFF_COMMANDS, answers("Kab. Sukabumi, Jawa Barat", "32.02"))
     for command in ADMIN_COMMANDS:
         await chat.send(command)
         assert "bukan untuk peran Anda" in chat.last_text(), command
 
 
 async def test_admin_gets_every_command(bot, session):
+    await seed_mentors(session)
     chat = bot.chat(await make_user(session, "admin"))
-    for command in STAFF_COMMANDS + ADMIN_COMMANDS:
-        await chat.send(command)
-        assert "bukan untuk peran Anda" not in (chat.last_text() or ""), command
-        await chat.send("/batal")
+    await assert_answered(chat, STAFF_COMMANDS + ADMIN_COMMANDS,
+                          answers("Seluruh Indonesia", "indonesia"))

@@ -30,7 +30,7 @@ from models import exchange
 from models.exchange import reading
 from models.exchange import values as cell_values
 from models.tables import Group, Member, Mentor
-from tests.bot.test_properties import NASTY, any_text, niks, person_names
+from tests.bot.strategies import NASTY, any_text, niks, person_names
 from tests.conftest import NOW
 from tests.factories import make_mentor
 

@@ -1,0 +1,242 @@
+"""Member lists: one household a line ("Siti Aminah; miskin; ketua; NIK; HP") or a spreadsheet
+row, and the problems of a group's membership (officers, size, twice the same person)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.core.enums import OFFICER_ROLES, MemberRole, WelfareCategory
+from bot.core.parsing.common import clean, is_skip
+from bot.core.parsing.identity import parse_phone, validate_nik
+from bot.core.parsing.names import parse_person_name
+
+__all__ = [
+    "MemberLine",
+    "group_problems",
+    "parse_member_fields",
+    "parse_member_line",
+    "parse_member_lines",
+]
+
+@dataclass
+class MemberLine:
+    """One household typed on one line of a member list, parsed.
+
+    ``error`` is None when the line is valid, otherwise the code of the first problem:
+    "name", "category", "role", "nik", "phone" or "fields" (a line with one field, too
+    many fields or a field given twice). Fields parsed before the error are kept.
+    ``line_no`` is the line's number in the message (1-based, blank lines counted).
+    """
+
+    line_no: int
+    raw: str
+    name: str | None = None
+    welfare_category: str | None = None
+    role: str | None = None
+    nik: str | None = None
+    phone: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+_CATEGORY_ALIASES = {
+    "fakir miskin": WelfareCategory.POOREST,
+    "fakir": WelfareCategory.POOREST,
+    "fm": WelfareCategory.POOREST,
+    "miskin": WelfareCategory.POOR,
+    "m": WelfareCategory.POOR,
+    "hampir miskin": WelfareCategory.NEAR_POOR,
+    "hm": WelfareCategory.NEAR_POOR,
+    "rentan": WelfareCategory.NEAR_POOR,
+    "rentan miskin": WelfareCategory.NEAR_POOR,
+}
+_ROLE_ALIASES = {
+    "ketua": MemberRole.CHAIR,
+    "ket": MemberRole.CHAIR,
+    "kt": MemberRole.CHAIR,
+    "sekretaris": MemberRole.SECRETARY,
+    "sekertaris": MemberRole.SECRETARY,
+    "sekre": MemberRole.SECRETARY,
+    "sek": MemberRole.SECRETARY,
+    "skr": MemberRole.SECRETARY,
+    "bendahara": MemberRole.TREASURER,
+    "bend": MemberRole.TREASURER,
+    "bdh": MemberRole.TREASURER,
+    "anggota": MemberRole.MEMBER,
+    "agt": MemberRole.MEMBER,
+}
+_ALIASES: dict[str, tuple[str, str]] = {
+    **{alias: ("category", value.value) for alias, value in _CATEGORY_ALIASES.items()},
+    **{alias: ("role", value.value) for alias, value in _ROLE_ALIASES.items()},
+}
+# Typos are forgiven for words of four letters or more ("bendahra", "miskn").
+_FUZZY_MIN_LENGTH = 4
+_FUZZY_CUTOFF = 80
+
+_LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,3}\s*[.)]\s*|[-*•·]\s*|\d{1,3}\s+(?=[^\W\d_]))")
+
+
+def _match_word(field: str) -> tuple[str, str] | None:
+    """("category"|"role", value) for a category or role word, tolerant of typos."""
+    key = re.sub(r"[\s_\-]+", " ", clean(field)).strip(" .")
+    if key in _ALIASES:
+        return _ALIASES[key]
+    if len(key) < _FUZZY_MIN_LENGTH:
+        return None
+    best = process.extractOne(key, _ALIASES.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
+    return _ALIASES[best[0]] if best else None
+
+
+
+def _split_fields(line: str) -> list[str]:
+    for separator in (";", "\t", "|", ","):
+        if separator in line:
+            return [field.strip() for field in line.split(separator)]
+    return [line.strip()]
+
+
+def _digit_field_kind(field: str) -> str | None:
+    """The kind, "nik" or "phone", of a field made of digits and separators; None for a word."""
+    stripped = field.strip()
+    if not re.fullmatch(r"\+?[\d\s().\-/]+", stripped) or not re.search(r"\d", stripped):
+        return None
+    digits = re.sub(r"\D", "", stripped)
+    if stripped.startswith("+"):
+        return "phone"
+    if len(digits) == 16:
+        return "nik"
+    if (
+        (digits.startswith("0") and 9 <= len(digits) <= 14)
+        or (digits.startswith("62") and 10 <= len(digits) <= 15)
+        or (digits.startswith("8") and 9 <= len(digits) <= 13)
+    ):
+        return "phone"
+    return "nik" if len(digits) >= 14 else "phone"
+
+
+def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
+    """Parses one household line: ``Siti Aminah; miskin; ketua[; NIK][; phone]``.
+
+    Fields are separated by ";" (or, when the line has none, by a tab, "|" or ","). The name
+    comes first; the category, the role, the NIK (16 digits) and the phone are recognised by
+    their content, so their order does not matter. A missing role means "anggota". Leading
+    numbering ("1.", "1)", "- ") is ignored, and so are empty or "-" fields. Category and
+    role words accept common abbreviations and typos. See :class:`MemberLine` for the error
+    codes.
+    """
+    raw = text.strip() if isinstance(text, str) else ""
+    line = MemberLine(line_no=line_no, raw=raw)
+    if len(raw) > 300:
+        line.error = "fields"
+        return line
+    return _member_from_fields(line, _split_fields(_LEADING_NUMBER.sub("", raw, count=1)))
+
+
+def parse_member_fields(name: str, category: str, role: str = "", *,
+                        line_no: int = 1) -> MemberLine:
+    """One household given field by field (a spreadsheet row's cells), checked as
+    :func:`parse_member_line` checks a typed line; a separator inside a cell ("Siti; ketua")
+    is part of that cell, so it never makes a field of its own."""
+    cells = [str(cell) if cell is not None else "" for cell in (name, category, role)]
+    line = MemberLine(line_no=line_no, raw="; ".join(cells).strip())
+    if any(len(cell) > 300 for cell in cells):
+        line.error = "fields"
+        return line
+    return _member_from_fields(line, [cell.strip() for cell in cells])
+
+
+_DIGIT_FIELDS = {"nik": validate_nik, "phone": parse_phone}
+
+
+def _member_from_fields(line: MemberLine, fields: list[str]) -> MemberLine:
+    # Empty fields and "-" (or "tidak ada") stand for a value the mentor does not have.
+    fields = [fields[0], *(field for field in fields[1:] if field and not is_skip(field))]
+    if len(fields) < 2 or len(fields) > 5:
+        line.error = "fields"
+        return line
+    line.name = parse_person_name(fields[0])
+    if line.name is None:
+        line.error = "name"
+        return line
+    for field in fields[1:]:
+        kind = _digit_field_kind(field)
+        if kind is not None:  # "nik" or "phone": the attribute and the error code alike
+            if getattr(line, kind) is not None:
+                line.error = "fields"
+                return line
+            setattr(line, kind, _DIGIT_FIELDS[kind](field))
+            if getattr(line, kind) is None:
+                line.error = kind
+                return line
+        else:
+            word = _match_word(field)
+            if word is None:
+                line.error = "category" if line.welfare_category is None else "role"
+                return line
+            kind, value = word
+            if getattr(line, "welfare_category" if kind == "category" else "role") is not None:
+                line.error = "fields"
+                return line
+            if kind == "category":
+                line.welfare_category = value
+            else:
+                line.role = value
+    if line.welfare_category is None:
+        line.error = "category"
+        return line
+    if line.role is None:
+        line.role = MemberRole.MEMBER.value
+    return line
+
+
+def parse_member_lines(text: str) -> list[MemberLine]:
+    """Parses a member list, one household per line (blank lines ignored).
+
+    See :func:`parse_member_line` for the line format. Every non-blank line gives one
+    :class:`MemberLine`, valid or with its error code.
+    """
+    if not isinstance(text, str):
+        return []
+    return [
+        parse_member_line(line, line_no=number)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def group_problems(lines: Iterable[object], *, minimum: int, maximum: int) -> list[str]:
+    """Problems with a group's membership, considering the valid lines only.
+
+    ``lines`` are :class:`MemberLine` objects or anything with ``name``, ``role`` and ``nik``
+    attributes (stored members, for instance); lines with an ``error`` are ignored. Codes, in
+    this order: "too_few" / "too_many" (size outside [minimum, maximum]); "missing_<role>" /
+    "duplicate_<role>" for each officer role ketua, sekretaris, bendahara (exactly one of
+    each is required); "duplicate_name"; "duplicate_nik". Empty when all is well.
+    """
+    valid = [line for line in lines if getattr(line, "error", None) is None]
+    problems: list[str] = []
+    if len(valid) < minimum:
+        problems.append("too_few")
+    elif len(valid) > maximum:
+        problems.append("too_many")
+    roles = Counter(str(getattr(line, "role", None) or MemberRole.MEMBER.value) for line in valid)
+    for role in OFFICER_ROLES:
+        if roles[role.value] == 0:
+            problems.append(f"missing_{role.value}")
+        elif roles[role.value] > 1:
+            problems.append(f"duplicate_{role.value}")
+    names = Counter(clean(name) for line in valid if (name := getattr(line, "name", None)))
+    if any(count > 1 for count in names.values()):
+        problems.append("duplicate_name")
+    niks = Counter(nik for line in valid if (nik := getattr(line, "nik", None)))
+    if any(count > 1 for count in niks.values()):
+        problems.append("duplicate_nik")
+    return problems

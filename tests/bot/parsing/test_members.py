@@ -1,0 +1,268 @@
+"""bot.core.parsing.members: member lines and a group's membership problems; examples and
+properties."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bot.core.enums import MemberRole
+from bot.core.parsing import (
+    MemberLine,
+    group_problems,
+    parse_member_fields,
+    parse_member_line,
+    parse_member_lines,
+    parse_person_name,
+)
+from bot.core.parsing.members import _CATEGORY_ALIASES, _ROLE_ALIASES
+from tests.bot.strategies import (
+    PROPS,
+    SLOW,
+    any_text,
+    id_phones,
+    nik_forms,
+    niks,
+    person_names,
+    phone_forms,
+)
+
+NIK = "3201014112900001"  # Jawa Barat, woman born 01-12-1990, serial 0001
+
+
+def test_full_member_line() -> None:
+    line = parse_member_line(f"Siti Aminah; miskin; ketua; {NIK}; 0812-3456-7890", line_no=3)
+    assert line == MemberLine(
+        line_no=3,
+        raw=f"Siti Aminah; miskin; ketua; {NIK}; 0812-3456-7890",
+        name="Siti Aminah",
+        welfare_category="miskin",
+        role="ketua",
+        nik=NIK,
+        phone="+6281234567890",
+        error=None,
+    )
+    assert line.ok
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "category", "role"),
+    [
+        ("Siti Aminah; miskin; ketua", "Siti Aminah", "miskin", "ketua"),
+        ("siti aminah; m; kt", "Siti Aminah", "miskin", "ketua"),
+        ("SITI AMINAH; fm; sek", "Siti Aminah", "fakir_miskin", "sekretaris"),
+        ("Siti aminah; fakir; sekre", "Siti aminah", "fakir_miskin", "sekretaris"),
+        ("Budi; Fakir Miskin; bendahara", "Budi", "fakir_miskin", "bendahara"),
+        ("Budi; hampir miskin; bend", "Budi", "hampir_miskin", "bendahara"),
+        ("Budi; HM; bdh", "Budi", "hampir_miskin", "bendahara"),
+        ("Budi; rentan; sekertaris", "Budi", "hampir_miskin", "sekretaris"),
+        ("Budi; miskin; skr", "Budi", "miskin", "sekretaris"),
+        ("Budi; miskin; agt", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; anggota", "Budi", "miskin", "anggota"),
+        ("Budi; miskin", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; ", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; -; -; -", "Budi", "miskin", "anggota"),
+        ("Budi; miskin; ketua; tidak ada", "Budi", "miskin", "ketua"),
+        ("Budi, miskin, ket", "Budi", "miskin", "ketua"),
+        ("Budi | miskin | ket", "Budi", "miskin", "ketua"),
+        ("Budi\tmiskin\tket", "Budi", "miskin", "ketua"),
+        ("1. Budi; miskin", "Budi", "miskin", "anggota"),
+        ("12) Budi; miskin", "Budi", "miskin", "anggota"),
+        ("- Budi; miskin", "Budi", "miskin", "anggota"),
+        ("Budi; miskn; bendahra", "Budi", "miskin", "bendahara"),
+        ("Budi; hampir miskn; ketu", "Budi", "hampir_miskin", "ketua"),
+        ("Budi; fakirmiskin; ketua", "Budi", "fakir_miskin", "ketua"),
+        ("Budi; ketua; miskin", "Budi", "miskin", "ketua"),
+        ("ma'ruf amin; m", "Ma'ruf Amin", "miskin", "anggota"),
+        ("MUH. YUSUF; m", "Muh. Yusuf", "miskin", "anggota"),
+        ("  Siti    Nur   Aini ; m", "Siti Nur Aini", "miskin", "anggota"),
+    ],
+)
+def test_member_line_variants(text: str, name: str, category: str, role: str) -> None:
+    line = parse_member_line(text)
+    assert line.error is None, line
+    assert (line.name, line.welfare_category, line.role) == (name, category, role)
+
+
+def test_member_line_nik_and_phone_in_any_order() -> None:
+    a = parse_member_line(f"Budi; m; ketua; 0812 3456 7890; {NIK}")
+    b = parse_member_line(f"Budi; m; {NIK}; ketua")
+    c = parse_member_line("Budi; m; 3201.0141.1290.0001")
+    assert (a.nik, a.phone, a.error) == (NIK, "+6281234567890", None)
+    assert (b.nik, b.role, b.error) == (NIK, "ketua", None)
+    assert (c.nik, c.role, c.error) == (NIK, "anggota", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("Budi", "fields"),
+        ("Budi miskin ketua", "fields"),
+        ("Budi; m; ketua; 1; 2; 3", "fields"),
+        ("Budi; m; miskin", "fields"),
+        ("Budi; m; ketua; bendahara", "fields"),
+        (f"Budi; m; {NIK}; {NIK}", "fields"),
+        ("; miskin; ketua", "name"),
+        ("B; miskin; ketua", "name"),
+        ("Budi 2; miskin; ketua", "name"),
+        ("Budi@home; miskin", "name"),
+        ("x" * 101 + "; miskin", "name"),
+        ("Budi; kaya; ketua", "category"),
+        ("Budi; ; ketua", "category"),
+        ("Budi; miskin; presiden", "role"),
+        ("Budi; miskin; ketua; 3201014112900000", "nik"),
+        ("Budi; miskin; ketua; 0001014112900001", "nik"),
+        ("Budi; miskin; ketua; 320101411290000", "nik"),
+        ("Budi; miskin; ketua; 0812", "phone"),
+        ("Budi; miskin; ketua; +60 12-345 6789", "phone"),
+        ("Budi 2; kaya; presiden", "name"),  # the first error wins
+    ],
+)
+def test_member_line_errors(text: str, error: str) -> None:
+    assert parse_member_line(text).error == error
+
+
+def test_member_lines_numbering_and_blank_lines() -> None:
+    text = "1. Siti; miskin; ketua\n\n2. Budi; m; sek\n   \n3. Ani; xx"
+    lines = parse_member_lines(text)
+    assert [line.line_no for line in lines] == [1, 3, 5]
+    assert [line.error for line in lines] == [None, None, "category"]
+    assert lines[2].raw == "3. Ani; xx"
+    assert parse_member_lines("") == []
+
+
+def _group(*rows: str) -> list[MemberLine]:
+    return parse_member_lines("\n".join(rows))
+
+
+def test_group_problems_none() -> None:
+    lines = _group("A a; m; ketua", "B b; m; sek", "C c; m; bend", "D d; m", "E e; m")
+    assert group_problems(lines, minimum=5, maximum=10) == []
+
+
+def test_group_problems_officers_and_size() -> None:
+    lines = _group("A a; m; ketua", "B b; m; ketua", "C c; m", "D d; xx")
+    assert group_problems(lines, minimum=5, maximum=10) == [
+        "too_few",
+        "duplicate_ketua",
+        "missing_sekretaris",
+        "missing_bendahara",
+    ]
+    many = _group(
+        "A a; m; ketua", "B b; m; sek", "C c; m; bend", *[f"Orang {c}; m" for c in "abcdefgh"]
+    )
+    assert group_problems(many, minimum=5, maximum=10) == ["too_many"]
+
+
+def test_group_problems_duplicates() -> None:
+    lines = _group(
+        f"Siti; m; ketua; {NIK}", "SITI; m; sek", f"Budi; m; bend; {NIK}", "Ani; m", "Ina; m"
+    )
+    assert group_problems(lines, minimum=5, maximum=10) == ["duplicate_name", "duplicate_nik"]
+
+
+_names = st.from_regex(r"[A-Z][a-z]{1,10}( [A-Z][a-z]{1,10}){0,2}", fullmatch=True)
+
+
+@settings(max_examples=100)
+@given(
+    name=_names,
+    category=st.sampled_from(["fakir_miskin", "miskin", "hampir_miskin"]),
+    role=st.sampled_from(["ketua", "sekretaris", "bendahara", "anggota"]),
+    nik=st.none() | niks(),
+    separator=st.sampled_from([";", " ; ", "|", ","]),
+)
+def test_member_line_round_trip(
+    name: str, category: str, role: str, nik: str | None, separator: str
+) -> None:
+    fields = [name, category.replace("_", " "), role] + ([nik] if nik else [])
+    line = parse_member_line(separator.join(fields))
+    assert line.error is None
+    assert (line.name, line.welfare_category, line.role, line.nik) == (name, category, role, nik)
+
+
+@settings(max_examples=150)
+@given(st.text(max_size=80))
+def test_member_lines_never_raise_on_short_text(text: str) -> None:
+    lines = parse_member_lines(text)
+    for line in lines:
+        if line.error is None:
+            assert line.name and line.welfare_category and line.role
+        else:
+            assert line.error in {"name", "category", "role", "nik", "phone", "fields"}
+    assert isinstance(group_problems(lines, minimum=5, maximum=10), list)
+
+
+def test_group_problems_accepts_stored_members() -> None:
+    members = [
+        SimpleNamespace(name="Siti", role="ketua", nik=NIK),
+        SimpleNamespace(name="Budi", role="sekretaris", nik=None),
+        SimpleNamespace(name="Ani", role="bendahara", nik=NIK),
+    ]
+    assert group_problems(members, minimum=3, maximum=10) == ["duplicate_nik"]
+
+
+def test_member_fields_keep_a_separator_inside_a_cell() -> None:
+    """Spreadsheet cells were joined into a typed line: "Siti; ketua" became a ketua."""
+    assert parse_member_fields("Siti; ketua", "miskin", "").error == "name"
+    line = parse_member_fields("Siti Aminah", "miskin", "")
+    assert (line.name, line.welfare_category, line.role, line.error) == (
+        "Siti Aminah", "miskin", "anggota", None)
+    assert parse_member_fields("Siti", "ketua", "miskin").ok  # swapped cells still read
+
+
+# --------------------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------------------
+
+
+categories = st.sampled_from(sorted(_CATEGORY_ALIASES))
+roles = st.sampled_from(sorted(_ROLE_ALIASES))
+
+
+@PROPS
+@given(any_text)
+def test_member_lines_never_raise(text: str) -> None:
+    lines = parse_member_lines(text)
+    assert len(lines) == sum(1 for line in text.splitlines() if line.strip())
+    for line in lines:
+        if line.ok:
+            assert line.name and line.welfare_category and line.role
+            assert parse_person_name(line.name) == line.name
+        else:
+            assert line.error in {"name", "category", "role", "nik", "phone", "fields"}
+    assert isinstance(group_problems(lines, minimum=5, maximum=10), list)
+    single = parse_member_line(text)
+    assert single.ok or single.error
+
+
+@SLOW
+@given(
+    name=person_names,
+    case=st.sampled_from(["as typed", "lower", "upper"]),
+    category=categories,
+    role=st.none() | roles,
+    nik=st.none() | niks(),
+    phone=st.none() | id_phones(),
+    separator=st.sampled_from([";", " ; ", "; ", "|", " | ", "\t", ", "]),
+    numbering=st.sampled_from(["", "1. ", "12) ", "- ", "• ", "3 "]),
+    data=st.data(),
+)
+def test_member_lines_built_from_valid_parts_parse_back(
+        name: str, case: str, category: str, role: str | None, nik: str | None,
+        phone: str | None, separator: str, numbering: str, data: st.DataObject) -> None:
+    typed = {"as typed": name, "lower": name.lower(), "upper": name.upper()}[case]
+    rest = [category, *([role] if role else []),
+            *([data.draw(st.sampled_from(nik_forms(nik))).strip()] if nik else []),
+            *([data.draw(st.sampled_from(phone_forms(phone)))] if phone else [])]
+    rest = data.draw(st.permutations(rest))
+    assume(separator.strip() != "," or not any("," in part for part in rest))
+    line = parse_member_line(numbering + separator.join([typed, *rest]))
+    assert line.error is None, line
+    assert line.name == name
+    assert line.welfare_category == _CATEGORY_ALIASES[category].value
+    assert line.role == (_ROLE_ALIASES[role].value if role else MemberRole.MEMBER.value)
+    assert (line.nik, line.phone) == (nik, phone)

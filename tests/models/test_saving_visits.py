@@ -101,14 +101,16 @@ async def setting(session):
 async def test_a_visit_is_saved_with_its_group_due_date_reminders_audit_and_draft_end(
         session, setting):
     mentor, group, answers = setting
+    group_id, mentor_id = group.id, mentor.id
     end_draft = ender(session, user_id=USER, flow="visit")
     saved = await save_visit(session=session, visit=answers, end_draft=end_draft)
     assert isinstance(saved, Saved) and saved.created and end_draft.calls == 1
-    assert saved.group.id == group.id and saved.group.name == "KUBE Mawar"
+    assert saved.group.id == group_id and saved.group.name == "KUBE Mawar"
 
     [visit] = await rows(session, Visit)
+    visit_id = visit.id
     assert (visit.group_id, visit.mentor_id, visit.visited_on, visit.attendance) == (
-        group.id, mentor.id, TODAY, 6)
+        group_id, mentor_id, TODAY, 6)
     assert visit.activities == ["pemantauan", "pembukuan"]  # in the vocabulary's order
     assert (visit.turnover, visit.profit, visit.problems, visit.photo_file_ids) == (
         2_000_000, -100_000, "Pakan mahal", ["p1", "p2"])
@@ -116,7 +118,7 @@ async def test_a_visit_is_saved_with_its_group_due_date_reminders_audit_and_draf
     [stored] = await rows(session, Group)
     assert stored.next_visit_due == TODAY + timedelta(days=14)
     audit = {(row.action, row.entity, row.entity_id) for row in await rows(session, AuditLog)}
-    assert {("create", "visit", visit.id), ("update", "group", group.id)} <= audit
+    assert {("create", "visit", visit_id), ("update", "group", group_id)} <= audit
     pending = [r for r in await rows(session, Reminder) if r.status == ReminderStatus.PENDING]
     assert pending and {r.cycle for r in pending} == {TODAY + timedelta(days=14)}
     assert not await draft_left(session, user_id=USER, flow="visit")

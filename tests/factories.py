@@ -195,3 +195,24 @@ async def draft_left(session: AsyncSession, *, user_id: int, flow: str) -> bool:
     state = (await session.execute(select(ConversationState.id).where(
         ConversationState.name == flow))).first()
     return data is not None and state is not None
+
+
+async def expect_refusal(session: AsyncSession, save, *, actor, reason, user_id: int, flow: str):
+    """Awaits ``save(end_draft)`` (a models.saving save) expecting a refusal for ``reason``:
+    nothing written and nothing staged (a later commit in the same update writes nothing of
+    it), the draft kept, and nothing the session had loaded expired (no rollback)."""
+    from sqlalchemy import inspect
+
+    from models.saving import Refusal
+
+    before = await table_counts(session)
+    await session.refresh(actor)
+    end_draft = ender(session, user_id=user_id, flow=flow)
+    refusal = await save(end_draft)
+    assert isinstance(refusal, Refusal) and refusal.reason == reason, refusal
+    assert end_draft.calls == 0
+    assert not inspect(actor).expired_attributes
+    await session.commit()
+    assert await table_counts(session) == before
+    assert await draft_left(session, user_id=user_id, flow=flow)
+    return refusal

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 from models.tables import Group
 
 T = TypeVar("T")
+R = TypeVar("R", bound=StrEnum)
 
 EndDraft = Callable[[], Awaitable[None]]
 """Stages the end of the conversation's draft in the session, without committing (a handler
@@ -54,3 +56,13 @@ class Refusal:
     Nothing was written and nothing staged."""
 
     reason: StrEnum
+
+
+def check_day(day: date, *, earliest: date | None, today: date, future: R, early: R) -> R | None:
+    """The rule of every day something happened (a visit, a grant received, a roll-over): by
+    today where the group is (else ``future``), not before ``earliest`` (else ``early``)."""
+    if day > today:
+        return future
+    if earliest is not None and day < earliest:
+        return early
+    return None

@@ -18,7 +18,7 @@ from bot.core.enums import GrantForm
 from bot.core.reminder_rules import Rules
 from models import grants as grant_queries
 from models import groups as group_queries
-from models.saving import EndDraft, Refusal, Saved
+from models.saving import EndDraft, Refusal, Saved, check_day
 from models.tables import Grant, Mentor
 
 MAX_DUE_YEARS = 10  # a roll-over deadline further away is a typing slip
@@ -77,11 +77,9 @@ class NewGrant:
 def check_received(received: date, *, formed_on: date | None, today: date
                    ) -> GrantReason | None:
     """A grant was received by today (where the group is), not before the group was formed."""
-    if received > today:
-        return GrantReason.RECEIVED_IN_FUTURE
-    if formed_on is not None and received < formed_on:
-        return GrantReason.RECEIVED_BEFORE_FORMED
-    return None
+    return check_day(received, earliest=formed_on, today=today,
+                     future=GrantReason.RECEIVED_IN_FUTURE,
+                     early=GrantReason.RECEIVED_BEFORE_FORMED)
 
 
 def check_obligation(*, amount: int | None, roll_amount: int | None, roll_units: int | None,

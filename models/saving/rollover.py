@@ -16,7 +16,7 @@ from bot.core import clock
 from bot.core.reminder_rules import Rules
 from models import grants as grant_queries
 from models.grants import Progress
-from models.saving import EndDraft, Refusal, Saved
+from models.saving import EndDraft, Refusal, Saved, check_day
 from models.tables import Grant, Mentor, Rollover
 
 
@@ -81,11 +81,9 @@ class SavedRollover(Saved[Rollover]):
 
 def check_rolled_on(rolled: date, *, received_on: date, today: date) -> RolloverReason | None:
     """A roll-over happened by today (where the group is), not before the grant was received."""
-    if rolled > today:
-        return RolloverReason.ROLLED_IN_FUTURE
-    if rolled < received_on:
-        return RolloverReason.ROLLED_BEFORE_RECEIVED
-    return None
+    return check_day(rolled, earliest=received_on, today=today,
+                     future=RolloverReason.ROLLED_IN_FUTURE,
+                     early=RolloverReason.ROLLED_BEFORE_RECEIVED)
 
 
 def exceeded(state: Progress, *, amount: int | None, units: int | None) -> Exceeded | None:

@@ -18,7 +18,7 @@ from bot.core.enums import Activity
 from bot.core.reminder_rules import Rules
 from models import groups as group_queries
 from models import visits as visit_queries
-from models.saving import EndDraft, Refusal, Saved
+from models.saving import EndDraft, Refusal, Saved, check_day
 from models.tables import Mentor, Visit
 
 MAX_NEXT_DAYS = 365  # the next visit is planned at most a year after this one
@@ -80,11 +80,8 @@ def attendance_fits(attendance: int, *, members: int) -> bool:
 def check_visit_date(visited: date, *, formed_on: date | None, today: date
                      ) -> VisitReason | None:
     """A visit happened by today (where the group is) and not before the group was formed."""
-    if visited > today:
-        return VisitReason.DATE_IN_FUTURE
-    if formed_on is not None and visited < formed_on:
-        return VisitReason.DATE_BEFORE_FORMED
-    return None
+    return check_day(visited, earliest=formed_on, today=today,
+                     future=VisitReason.DATE_IN_FUTURE, early=VisitReason.DATE_BEFORE_FORMED)
 
 
 def latest_next_visit(visited: date) -> date:

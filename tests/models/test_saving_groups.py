@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from bot.core.enums import ReminderStatus, Role
 from models.saving import Saved
@@ -26,10 +26,10 @@ from tests.factories import (
     VILLAGE_IN_CIBADAK,
     draft_left,
     ender,
+    expect_refusal,
     make_mentor,
     rows,
     store_draft,
-    table_counts,
 )
 
 TODAY = date(2026, 11, 25)
@@ -121,17 +121,11 @@ async def test_an_admin_without_an_area_registers_anywhere(session):
 
 
 async def _refused(session, answers, reason, **limits):
-    before = await table_counts(session)
-    await session.refresh(answers.actor)
-    end_draft = ender(session, user_id=USER, flow="group")
-    refusal = await save_group(session=session, group=answers, end_draft=end_draft,
-                               **(LIMITS | limits))
-    assert isinstance(refusal, GroupRefusal) and refusal.reason == reason, refusal
-    assert end_draft.calls == 0
-    assert not inspect(answers.actor).expired_attributes  # no rollback expired what was loaded
-    await session.commit()  # a later commit in the same update writes nothing of it
-    assert await table_counts(session) == before
-    assert await draft_left(session, user_id=USER, flow="group")
+    refusal = await expect_refusal(
+        session, lambda end_draft: save_group(session=session, group=answers,
+                                              end_draft=end_draft, **(LIMITS | limits)),
+        actor=answers.actor, reason=reason, user_id=USER, flow="group")
+    assert isinstance(refusal, GroupRefusal)
     return refusal
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from bot.core import clock
 from bot.core.enums import ReminderStatus
@@ -32,11 +32,11 @@ from tests.factories import (
     VILLAGE_IN_CIBADAK,
     draft_left,
     ender,
+    expect_refusal,
     make_group,
     make_mentor,
     rows,
     store_draft,
-    table_counts,
 )
 
 TODAY = date(2026, 11, 25)
@@ -140,18 +140,10 @@ async def test_without_a_draft_to_end_it_saves_all_the_same(session, setting):
 
 
 async def _refused(session, answers, reason):
-    """Saves ``answers`` expecting ``reason``: nothing written, nothing staged, the draft kept,
-    and the session still usable (nothing expired)."""
-    before = await table_counts(session)
-    await session.refresh(answers.actor)
-    end_draft = ender(session, user_id=USER, flow="visit")
-    refusal = await save_visit(session=session, visit=answers, end_draft=end_draft)
-    assert isinstance(refusal, VisitRefusal) and refusal.reason == reason, refusal
-    assert end_draft.calls == 0
-    assert not inspect(answers.actor).expired_attributes  # no rollback expired what was loaded
-    await session.commit()  # a later commit in the same update writes nothing of it
-    assert await table_counts(session) == before
-    assert await draft_left(session, user_id=USER, flow="visit")
+    refusal = await expect_refusal(
+        session, lambda end_draft: save_visit(session=session, visit=answers, end_draft=end_draft),
+        actor=answers.actor, reason=reason, user_id=USER, flow="visit")
+    assert isinstance(refusal, VisitRefusal)
     return refusal
 
 
@@ -162,11 +154,12 @@ async def test_refused_without_an_activity(session, setting, activities):
 
 
 async def test_refused_for_another_mentors_group(session, setting):
-    _, group, answers = setting
+    _, _, answers = setting
     other = await make_mentor(session, name="Budi")
     refusal = await _refused(session, replace(answers, actor=other), VisitReason.GROUP_GONE)
     assert refusal.group is None
-    await _refused(session, replace(answers, group_id=answers.group_id + 999), VisitReason.GROUP_GONE)
+    await _refused(session, replace(answers, group_id=answers.group_id + 999),
+                   VisitReason.GROUP_GONE)
 
 
 async def test_attendance_is_checked_against_the_households_active_now(session, setting):

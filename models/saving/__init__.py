@@ -66,3 +66,12 @@ def check_day(day: date, *, earliest: date | None, today: date, future: R, early
     if earliest is not None and day < earliest:
         return early
     return None
+
+
+async def write(end_draft: EndDraft | None,
+                create: Callable[[], Awaitable[tuple[T, bool]]]) -> tuple[T, bool]:
+    """Once every rule holds: stages the draft's end, then ``create`` writes and commits the
+    record (a models query returning (record, created)), so both land in one commit."""
+    if end_draft is not None:
+        await end_draft()
+    return await create()

@@ -18,7 +18,7 @@ from bot.core.enums import GrantForm
 from bot.core.reminder_rules import Rules
 from models import grants as grant_queries
 from models import groups as group_queries
-from models.saving import EndDraft, Refusal, Saved, check_day
+from models.saving import EndDraft, Refusal, Saved, check_day, write
 from models.tables import Grant, Mentor
 
 MAX_DUE_YEARS = 10  # a roll-over deadline further away is a typing slip
@@ -159,9 +159,7 @@ async def save_grant(*, session: AsyncSession, grant: NewGrant, rules: Rules | N
         "rollover_households": grant.rollover_households,
         "rollover_due": grant.rollover_due,
     }
-    if end_draft is not None:
-        await end_draft()
-    record, created = await grant_queries.create_grant(
+    record, created = await write(end_draft, lambda: grant_queries.create_grant(
         session=session, group=group, mentor=grant.actor, fields=fields,
-        update_id=grant.update_id, today=today, rules=rules)
+        update_id=grant.update_id, today=today, rules=rules))
     return Saved(record, group, created)

@@ -14,7 +14,7 @@ from bot.core.parsing import group_problems
 from bot.core.reminder_rules import Rules
 from models import groups as group_queries
 from models.areas import get_area, is_within
-from models.saving import EndDraft, Refusal, Saved
+from models.saving import EndDraft, Refusal, Saved, write
 from models.tables import Group, Mentor
 
 EARLIEST_FORMED_YEAR = 1970  # the programme is younger: an older date is a typing slip
@@ -137,9 +137,7 @@ async def save_group(*, session: AsyncSession, group: NewGroup, min_size: int, m
         return GroupRefusal(wrong_date, today=today)
     if not group.binding_ties:
         return GroupRefusal(GroupReason.NO_TIE, today=today)
-    if end_draft is not None:
-        await end_draft()
-    record, created = await group_queries.create_group(
+    record, created = await write(end_draft, lambda: group_queries.create_group(
         session=session, mentor=actor, name=group.name, village_code=group.village_code,
         business_type=group.business_type, binding_ties=list(group.binding_ties),
         formed_on=group.formed_on, stage=group.stage, visit_interval_days=interval_days,
@@ -147,5 +145,5 @@ async def save_group(*, session: AsyncSession, group: NewGroup, min_size: int, m
         members=[{"name": h.name, "welfare_category": h.welfare_category, "role": h.role,
                   "nik": h.nik, "phone": h.phone} for h in group.households],
         joined_on=today, update_id=group.update_id, rules=rules,
-        consented=any(h.personal for h in group.households))
+        consented=any(h.personal for h in group.households)))
     return Saved(record, record, created)

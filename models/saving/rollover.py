@@ -16,7 +16,7 @@ from bot.core import clock
 from bot.core.reminder_rules import Rules
 from models import grants as grant_queries
 from models.grants import Progress
-from models.saving import EndDraft, Refusal, Saved, check_day
+from models.saving import EndDraft, Refusal, Saved, check_day, write
 from models.tables import Grant, Mentor, Rollover
 
 
@@ -144,10 +144,8 @@ async def save_rollover(*, session: AsyncSession, rollover: NewRollover,
         "units": units,
         "note": rollover.note,
     }
-    if end_draft is not None:
-        await end_draft()
-    record, created = await grant_queries.create_rollover(
+    record, created = await write(end_draft, lambda: grant_queries.create_rollover(
         session=session, grant=grant, group=group, mentor=rollover.actor, fields=fields,
-        update_id=rollover.update_id, today=today, rules=rules)
+        update_id=rollover.update_id, today=today, rules=rules))
     after = await grant_queries.progress(session=session, grant=grant, today=today)
     return SavedRollover(record, group, created, grant, after)

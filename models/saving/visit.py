@@ -18,7 +18,7 @@ from bot.core.enums import Activity
 from bot.core.reminder_rules import Rules
 from models import groups as group_queries
 from models import visits as visit_queries
-from models.saving import EndDraft, Refusal, Saved, check_day
+from models.saving import EndDraft, Refusal, Saved, check_day, write
 from models.tables import Mentor, Visit
 
 MAX_NEXT_DAYS = 365  # the next visit is planned at most a year after this one
@@ -161,9 +161,7 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
         "photo_file_ids": list(visit.photo_file_ids),
         "next_visit_on": visit.next_visit_on,
     }
-    if end_draft is not None:
-        await end_draft()
-    record, created = await visit_queries.create_visit(
+    record, created = await write(end_draft, lambda: visit_queries.create_visit(
         session=session, group=group, mentor=visit.actor, fields=fields,
-        update_id=visit.update_id, today=today, rules=rules)
+        update_id=visit.update_id, today=today, rules=rules))
     return Saved(record, group, created)

@@ -31,12 +31,14 @@ EndDraft = Callable[[], Awaitable[None]]
 """Stages the end of the conversation's draft in the session, without committing (a handler
 passes ``lambda: flow.end_with_save(update, context)``).
 
-A ``save_*`` function awaits it only once every rule holds, right before it writes the record;
-the record's commit then ends the draft too, so a crash after that commit cannot leave a draft
-to be saved a second time. On a refusal it is never awaited: nothing is staged, the session is
-left as it was (no rollback, so the mentor and other objects the handler holds stay loaded)
-and the draft stays for the question that fixes the answer. Do not stage the draft's end
-yourself before calling a ``save_*``: a refusal would leave it staged for the next commit.
+A ``save_*`` function awaits it (through :func:`write`) only once every rule holds, right
+before it writes the record; the record's commit then ends the draft too, so a crash after that
+commit cannot leave a draft to be saved a second time. On a refusal it is never awaited:
+nothing is staged and the session is left as it was. No rollback either: a rollback would
+expire every object the session holds (the mentor in the handler's context), which async code
+cannot load again lazily. So the draft stays, for the question that fixes the answer. Do not
+stage the draft's end yourself before calling a ``save_*``: a refusal would leave it staged for
+the next commit.
 """
 
 

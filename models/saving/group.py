@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import clock
 from bot.core.enums import AreaLevel
-from bot.core.parsing import group_problems
+from bot.core.parsing import MemberLine, group_problems
 from bot.core.reminder_rules import Rules
 from models import groups as group_queries
 from models.areas import get_area, is_within
@@ -59,6 +60,16 @@ class Household:
     @property
     def personal(self) -> bool:
         return group_queries.has_personal_data(self)
+
+    @classmethod
+    def from_line(cls, line: MemberLine, *, agreed: Iterable[str]) -> Household:
+        """A valid member line, consented when each NIK and phone number it has is among the
+        values the mentor said the families ``agreed`` to."""
+        agreed = set(agreed)
+        assert line.ok and line.name and line.welfare_category and line.role, line
+        return cls(name=line.name, welfare_category=line.welfare_category, role=line.role,
+                   nik=line.nik, phone=line.phone,
+                   consented=all(value in agreed for value in (line.nik, line.phone) if value))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.enums import ReminderStatus, Role
+from bot.core.parsing import parse_member_line
 from models.saving import Saved
 from models.saving.group import (
     EARLIEST_FORMED_YEAR,
@@ -58,6 +59,19 @@ def test_personal_data_needs_consent():
         "B", "miskin", "anggota", nik=NIK, consented=True)
     phone = Household("C", "miskin", "anggota", phone="+6281234567890")
     assert unconsented([plain, agreed, phone]) == [phone]
+
+
+def test_a_household_from_its_line_is_consented_when_all_its_numbers_were_agreed():
+    nik = "3202114507800001"  # a NIK as parsing reads it (a real date of birth inside)
+    line = parse_member_line(f"Siti Aminah; miskin; ketua; {nik}; 0812-9876-5432", line_no=1)
+    assert line.ok and line.nik == nik and line.phone
+    household = Household.from_line(line, agreed=[nik, line.phone])
+    assert (household.name, household.welfare_category, household.role, household.nik) == (
+        "Siti Aminah", "miskin", "ketua", nik)
+    assert household.consented
+    assert not Household.from_line(line, agreed=[nik]).consented
+    plain = parse_member_line("Budi Santoso; fakir miskin; sekretaris", line_no=2)
+    assert not Household.from_line(plain, agreed=[]).personal
 
 
 # --- the save -----------------------------------------------------------------------------------

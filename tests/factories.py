@@ -142,3 +142,77 @@ async def stored_draft(session: AsyncSession, user_id: int, flow: str) -> dict |
 def shown(replies) -> str:
     """The texts of some bot messages, in order, for substring checks."""
     return "\n---\n".join(m.content or "" for m in replies)
+
+
+# --- saving through models.saving: the draft a save ends, and what a refusal must not touch ---
+
+SAVED_TABLES = ("kube_group", "member", "visit", "group_grant", "rollover", "audit_log",
+                "reminder", "user_data", "conversation_state", "handled_update")
+
+
+async def table_counts(session: AsyncSession) -> dict[str, int]:
+    """Rows per table a save writes (the draft's tables included), from a fresh snapshot."""
+    from sqlalchemy import text
+
+    await session.rollback()
+    return {table: (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+            for table in SAVED_TABLES}
+
+
+async def store_draft(session: AsyncSession, *, user_id: int, flow: str, chat_id: int | None = None
+                      ) -> None:
+    """A half-answered draft of ``flow`` as bot.telegram.persistence stores it (committed)."""
+    from models.drafts import conversation_key
+    from models.tables import ConversationState, UserData
+
+    session.add(UserData(user_id=user_id, data={f"draft:{flow}": {"_state": 1}, "lang": "id"}))
+    session.add(ConversationState(name=flow, key=conversation_key(chat_id or user_id, user_id),
+                                  state=1))
+    await session.commit()
+
+
+def ender(session: AsyncSession, *, user_id: int, flow: str, chat_id: int | None = None):
+    """What a handler passes as ``end_draft`` (Flow.end_with_save), counting its calls."""
+    from models.drafts import conversation_key, end_in_transaction
+
+    async def end_draft() -> None:
+        end_draft.calls += 1
+        await end_in_transaction(session=session, user_id=user_id, user_data={"lang": "id"},
+                                 conversation=flow,
+                                 key=conversation_key(chat_id or user_id, user_id))
+
+    end_draft.calls = 0
+    return end_draft
+
+
+async def draft_left(session: AsyncSession, *, user_id: int, flow: str) -> bool:
+    """Whether the draft of ``flow`` and its conversation state are still stored."""
+    from sqlalchemy import select
+
+    from models.tables import ConversationState
+
+    data = await stored_draft(session, user_id, flow)
+    state = (await session.execute(select(ConversationState.id).where(
+        ConversationState.name == flow))).first()
+    return data is not None and state is not None
+
+
+async def expect_refusal(session: AsyncSession, save, *, actor, reason, user_id: int, flow: str):
+    """Awaits ``save(end_draft)`` (a models.saving save) expecting a refusal for ``reason``:
+    nothing written and nothing staged (a later commit in the same update writes nothing of
+    it), the draft kept, and nothing the session had loaded expired (no rollback)."""
+    from sqlalchemy import inspect
+
+    from models.saving import Refusal
+
+    before = await table_counts(session)
+    await session.refresh(actor)
+    end_draft = ender(session, user_id=user_id, flow=flow)
+    refusal = await save(end_draft)
+    assert isinstance(refusal, Refusal) and refusal.reason == reason, refusal
+    assert end_draft.calls == 0
+    assert not inspect(actor).expired_attributes
+    await session.commit()
+    assert await table_counts(session) == before
+    assert await draft_left(session, user_id=user_id, flow=flow)
+    return refusal

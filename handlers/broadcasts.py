@@ -10,18 +10,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
 from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
-from handlers.common import END, ID, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import END, ID, STAFF_ROLES, close_buttons, column, guard, keyboard, say
+from handlers.flow import TEXT, Flow
 from models import broadcasts as queries
 from models.tables import BroadcastRecipient
 from scheduler import outbox
@@ -368,30 +363,20 @@ async def show_failed(update: Update, context: BotContext) -> None:
     await say(update, text)
 
 
-TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-MEDIA = filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL)
-# Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
-FAILED = CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:{ID}$")
+def _failed() -> CallbackQueryHandler:
+    return CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:{ID}$")
 
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("siaran", start)],
-    states={
-        Step.TEXT: [FAILED, MessageHandler(TEXT, got_text), MessageHandler(MEDIA, got_media)],
-        Step.AUDIENCE: [FAILED, CallbackQueryHandler(
-            got_audience, pattern=rf"^{PREFIX}:aud:({'|'.join(a.value for a in Audience)})$")],
-        Step.DISTRICT: [FAILED, MessageHandler(TEXT, search_district),
-                        CallbackQueryHandler(got_district,
-                                             pattern=rf"^{PREFIX}:dist:\d{{2}}\.\d{{2}}\.\d{{2}}$"),
-                        CallbackQueryHandler(back_to_audience, pattern=rf"^{PREFIX}:back$")],
-        Step.CONFIRM: [FAILED, CallbackQueryHandler(send, pattern=rf"^{PREFIX}:send$"),
-                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$")],
-        Step.EDIT: [FAILED, CallbackQueryHandler(edit_field,
-                                                 pattern=rf"^{PREFIX}:edit:(text|audience)$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="broadcast",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS = [conversation, FAILED]
+def handlers() -> list[BaseHandler]:
+    """/siaran and the list of who did not get a broadcast, new for each Application."""
+    audiences = "|".join(a.value for a in Audience)
+    return [flow.build({
+        Step.TEXT: {TEXT: got_text, filters.PHOTO | filters.Document.ALL: got_media},
+        Step.AUDIENCE: {f"aud:({audiences})": got_audience},
+        Step.DISTRICT: {TEXT: search_district, r"dist:\d{2}\.\d{2}\.\d{2}": got_district,
+                        "back": back_to_audience},
+        Step.CONFIRM: {"send": send, "edit": edit},
+        Step.EDIT: {"edit:(text|audience)": edit_field},
+    }, entry={"/siaran": start},
+        # Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
+        fallbacks=[_failed()]), _failed()]

@@ -10,13 +10,7 @@ from enum import IntEnum
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import AreaLevel, AuditAction, MentorStatus, Role
 from bot.core.parsing import mask_numbers
@@ -28,7 +22,6 @@ from handlers.common import (
     END,
     ID,
     STAFF_ROLES,
-    Flow,
     close_buttons,
     column,
     guard,
@@ -36,6 +29,7 @@ from handlers.common import (
     say,
     village_hint,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.tables import Mentor
@@ -173,22 +167,6 @@ async def save(update: Update, context: BotContext) -> int:
     await say(update, context.t("coord.saved", name=person.name, area=area))
     await _tell(context, person, "coord.you_are", name=person.name, area=area)
     return END
-
-
-appoint_conversation = ConversationHandler(
-    entry_points=[CommandHandler("koordinator", appoint)],
-    states={
-        Step.WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, find_person),
-                   CallbackQueryHandler(got_person, pattern=rf"^{PREFIX}:who:{ID}$")],
-        Step.AREA: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
-                    CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:{AREA_CODE}$")],
-        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="coordinator",
-    persistent=True,
-    allow_reentry=True,
-)
 
 
 # --- /persetujuan: pending mentors of my area --------------------------------------------------
@@ -403,16 +381,22 @@ async def audit_trail(update: Update, context: BotContext) -> None:
     await say(update, context.t("coord.audit_title") + "\n" + "\n".join(lines or ["-"]))
 
 
-HANDLERS = [
-    appoint_conversation,
-    CommandHandler("persetujuan", pending),
-    CommandHandler("pendamping", mentors),
-    CommandHandler("alihkan", reassign),
-    CommandHandler("audit", audit_trail),
-    CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:{ID}$"),
-    CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:{ID}$"),
-    CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:{ID}:{ID}$"),
-    CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:{ID}$"),
-    CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:{ID}:{ID}$"),
-    CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/koordinator and the mentors' management, new for each Application."""
+    return [
+        flow.build({
+            Step.WHO: {TEXT: find_person, f"who:{ID}": got_person},
+            Step.AREA: {TEXT: search_area, f"area:{AREA_CODE}": got_area},
+            Step.CONFIRM: {"save": save},
+        }, entry={"/koordinator": appoint}),
+        CommandHandler("persetujuan", pending),
+        CommandHandler("pendamping", mentors),
+        CommandHandler("alihkan", reassign),
+        CommandHandler("audit", audit_trail),
+        CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:{ID}$"),
+        CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:{ID}$"),
+        CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:{ID}:{ID}$"),
+        CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:{ID}$"),
+        CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:{ID}:{ID}$"),
+        CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
+    ]

@@ -12,15 +12,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import BaseHandler
 
 from bot.core.enums import ErasureReason
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     ID,
-    NEW_TEXT,
-    Flow,
     button_choice,
     close_buttons,
     column,
@@ -29,6 +27,7 @@ from handlers.common import (
     message_text,
     say,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models.tables import Group, Member
 
@@ -209,19 +208,11 @@ async def erase(update: Update, context: BotContext) -> int:
                                                       group=group.name, count=count))
 
 
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("hapus_anggota", start)],
-    states={
-        Step.GROUP: [MessageHandler(NEW_TEXT, search_group),
-                     CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:grp:{ID}$")],
-        Step.MEMBER: [CallbackQueryHandler(got_member, pattern=rf"^{PREFIX}:mem:{ID}:{ID}$")],
-        Step.REASON: [CallbackQueryHandler(got_reason, pattern=rf"^{PREFIX}:why:\w+$")],
-        Step.CONFIRM: [CallbackQueryHandler(erase, pattern=rf"^{PREFIX}:ok$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="erasure",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/hapus_anggota, new for each Application."""
+    return [flow.build({
+        Step.GROUP: {TEXT: search_group, f"grp:{ID}": got_group},
+        Step.MEMBER: {f"mem:{ID}:{ID}": got_member},
+        Step.REASON: {r"why:\w+": got_reason},
+        Step.CONFIRM: {"ok": erase},
+    }, entry={"/hapus_anggota": start})]

@@ -17,13 +17,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
@@ -32,13 +26,10 @@ from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, par
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
-    NEW_TEXT,
-    Flow,
-    Pick,
+    ID,
     close_buttons,
     column,
     guard,
-    ignore_edit,
     iso_date,
     keyboard,
     message_text,
@@ -47,6 +38,7 @@ from handlers.common import (
     say,
     unreadable_date,
 )
+from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.visits import parse_next_date
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -425,32 +417,14 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
-flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
+flow.pick = Pick(command="hibah", button="group", step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("grant.resume",
                                                          group=draft.get("group_name", "")),
                  none="grant.no_groups", not_found="grant.group_not_found")
 
 
-@guard()
-async def start(update: Update, context: BotContext) -> int:
-    """/hibah: continues an unfinished grant, or asks which group received it."""
-    return await flow.open(update, context)
-
-
-@guard()
-async def start_for_group(update: Update, context: BotContext) -> int:
-    """The "Hibah" button of a group card: checks the group is the mentor's own, asks the kind."""
-    return await flow.open(update, context)
-
-
 # --- answers ----------------------------------------------------------------------------------
-
-@guard()
-async def got_group(update: Update, context: BotContext) -> int:
-    """Stores the group (re-checked: it must be the mentor's own) and asks for the kind."""
-    return await flow.picked(update, context)
-
 
 _BUTTON_EXAMPLES = {
     Step.GROUP: "grant.example_group",
@@ -458,12 +432,6 @@ _BUTTON_EXAMPLES = {
     Step.SOURCE: "grant.example_source",
     Step.FORM: "grant.example_form",
 }
-
-
-@guard()
-async def group_typed(update: Update, context: BotContext) -> int:
-    """Typed text at the group question: the one own group whose name holds it is taken."""
-    return await flow.picked_by_name(update, context)
 
 
 @guard()
@@ -720,33 +688,6 @@ async def got_due(update: Update, context: BotContext) -> int:
     return await _store_due(update, context, due, False)
 
 
-# --- the summary ------------------------------------------------------------------------------
-
-@guard()
-async def edit(update: Update, context: BotContext) -> int:
-    """Ubah: the summary's buttons become the fields that can be changed."""
-    goods = _draft(context).get("form") == GrantForm.GOODS
-    fields = [field for field in EDIT_FIELDS if goods or field != "goods"]
-    return await flow.swap_buttons(update, context,
-                                   flow.edit_keyboard(context, "grant.field", fields))
-
-
-@guard()
-async def back(update: Update, context: BotContext) -> int:
-    """« Kembali: the summary's own buttons again."""
-    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
-
-
-@guard()
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    query = update.callback_query
-    if pressed(query) == "goods" and _draft(context).get("form") != GrantForm.GOODS:
-        await query.answer(context.t("common.old_button"))
-        return Step.CONFIRM
-    return await flow.edit_field(update, context, EDIT_FIELDS, "grant.field")
-
-
 async def _recheck(update: Update, context: BotContext, group: Group) -> int | None:
     """Checks again what depends on the group and the other answers; asks what no longer fits."""
     draft = _draft(context)
@@ -838,74 +779,31 @@ async def view(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=markup)
 
 
-_ID = r"\d{1,12}"
-_KINDS = "|".join(k.value for k in GrantKind)
-_SOURCES = "|".join(s.value for s in FundingSource)
-_FORMS = "|".join(f.value for f in GrantForm)
-_FIELDS = "|".join(EDIT_FIELDS)
-_VIEW = rf"^{PREFIX}:view:{_ID}$"
+def _offered(context: BotContext) -> list[str]:
+    """The answers Ubah offers: what goods were given only for a grant of goods."""
+    goods = _draft(context).get("form") == GrantForm.GOODS
+    return [field for field in EDIT_FIELDS if goods or field != "goods"]
 
-conversation = ConversationHandler(
-    entry_points=[
-        CommandHandler("hibah", start),
-        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:{_ID}$"),
-    ],
-    states={
-        Step.GROUP: [
-            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{_ID}$"),
-            MessageHandler(NEW_TEXT, group_typed),
-        ],
-        Step.KIND: [
-            CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.SOURCE: [
-            CallbackQueryHandler(got_source, pattern=rf"^{PREFIX}:src:({_SOURCES})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.FORM: [
-            CallbackQueryHandler(got_form, pattern=rf"^{PREFIX}:form:({_FORMS})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.GOODS: [MessageHandler(NEW_TEXT, got_goods)],
-        Step.AMOUNT: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
-            MessageHandler(NEW_TEXT, got_amount),
-        ],
-        Step.RECEIVED: [
-            CallbackQueryHandler(received_today, pattern=rf"^{PREFIX}:received:today$"),
-            MessageHandler(NEW_TEXT, got_received),
-        ],
-        Step.ROLL_AMOUNT: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_amount$"),
-            MessageHandler(NEW_TEXT, got_roll_amount),
-        ],
-        Step.ROLL_UNITS: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_units$"),
-            MessageHandler(NEW_TEXT, got_roll_units),
-        ],
-        Step.ROLL_HOUSEHOLDS: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_households$"),
-            MessageHandler(NEW_TEXT, got_roll_households),
-        ],
-        Step.DUE: [
-            CallbackQueryHandler(due_default, pattern=rf"^{PREFIX}:due:default$"),
-            MessageHandler(NEW_TEXT, got_due),
-        ],
-        Step.CONFIRM: [
-            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
-            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
-        ],
-    },
-    # A grant's view may be opened in the middle of the questions: it leaves them as they are.
-    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit),
-               CallbackQueryHandler(view, pattern=_VIEW),
-               *flow.fallbacks()],
-    name="grant",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS = [conversation, CallbackQueryHandler(view, pattern=_VIEW)]
+def _view() -> CallbackQueryHandler:
+    return CallbackQueryHandler(view, pattern=rf"^{PREFIX}:view:{ID}$")
+
+
+def handlers() -> list[BaseHandler]:
+    """/hibah and a grant's view, new for each Application."""
+    kinds, sources, forms = ("|".join(e.value for e in enum)
+                             for enum in (GrantKind, FundingSource, GrantForm))
+    return [flow.build({
+        Step.KIND: {f"kind:({kinds})": got_kind, TEXT: typed_not_button},
+        Step.SOURCE: {f"src:({sources})": got_source, TEXT: typed_not_button},
+        Step.FORM: {f"form:({forms})": got_form, TEXT: typed_not_button},
+        Step.GOODS: {TEXT: got_goods},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
+        Step.RECEIVED: {"received:today": received_today, TEXT: got_received},
+        Step.ROLL_AMOUNT: {"skip:roll_amount": skip, TEXT: got_roll_amount},
+        Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: got_roll_units},
+        Step.ROLL_HOUSEHOLDS: {"skip:roll_households": skip, TEXT: got_roll_households},
+        Step.DUE: {"due:default": due_default, TEXT: got_due},
+    }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="grant.field", offered=_offered),
+        # A grant's view may be opened in the middle of the questions: it leaves them as they are.
+        fallbacks=[_view()]), _view()]

@@ -11,13 +11,7 @@ from datetime import date, timedelta
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler
 
 from bot.core import clock
 from bot.core.enums import BindingTie, BusinessType, Role, Stage
@@ -37,7 +31,6 @@ from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     VILLAGE_CODE,
-    Flow,
     button_choice,
     close_buttons,
     column,
@@ -49,6 +42,7 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models.areas import is_within
 
@@ -558,37 +552,22 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-TEXT = filters.TEXT & ~filters.COMMAND
-
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("tambah_kelompok", start)],
-    states={
-        Step.NAME: [MessageHandler(TEXT, got_name)],
-        Step.VILLAGE: [MessageHandler(TEXT, search_village),
-                       CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:{VILLAGE_CODE}$")],
-        Step.BUSINESS: [CallbackQueryHandler(got_business, pattern=rf"^{PREFIX}:biz:\w+$")],
-        Step.TIES: [CallbackQueryHandler(toggle_tie, pattern=rf"^{PREFIX}:tie:\w+$")],
-        Step.FORMED: [MessageHandler(TEXT, got_formed)],
-        Step.STAGE: [CallbackQueryHandler(got_stage, pattern=rf"^{PREFIX}:stage:\w+$")],
-        Step.MEMBERS: [MessageHandler(TEXT, got_members),
-                       CallbackQueryHandler(ask_restart, pattern=rf"^{PREFIX}:members:restart$")],
-        Step.RESTART: [CallbackQueryHandler(restart_members,
-                                            pattern=rf"^{PREFIX}:restart:(?:yes:\d{{1,2}}|no)$")],
-        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-                       # Household lines typed at the summary still correct the list;
-                       # other text is told to press a button.
-                       MessageHandler(TEXT, typed_at_buttons)],
-        Step.CONSENT: [CallbackQueryHandler(got_consent, pattern=rf"^{PREFIX}:consent:(yes|no)$"),
-                       # A line sent again without its NIK / phone: that family did not agree.
-                       MessageHandler(TEXT, typed_at_buttons)],
-        Step.EDIT: [CallbackQueryHandler(
-            edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="group",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/tambah_kelompok, new for each Application."""
+    fields = "|".join(_EDIT_STEPS)
+    return [flow.build({
+        Step.NAME: {TEXT: got_name},
+        Step.VILLAGE: {TEXT: search_village, f"vil:{VILLAGE_CODE}": got_village},
+        Step.BUSINESS: {r"biz:\w+": got_business},
+        Step.TIES: {r"tie:\w+": toggle_tie},
+        Step.FORMED: {TEXT: got_formed},
+        Step.STAGE: {r"stage:\w+": got_stage},
+        Step.MEMBERS: {TEXT: got_members, "members:restart": ask_restart},
+        Step.RESTART: {r"restart:(?:yes:\d{1,2}|no)": restart_members},
+        # Household lines typed at the summary still correct the list; other text is told to
+        # press a button.
+        Step.CONFIRM: {"save": save, "edit": edit, TEXT: typed_at_buttons},
+        # A line sent again without its NIK / phone: that family did not agree.
+        Step.CONSENT: {"consent:(yes|no)": got_consent, TEXT: typed_at_buttons},
+        Step.EDIT: {f"edit:({fields})": edit_field},
+    }, entry={"/tambah_kelompok": start})]

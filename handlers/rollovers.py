@@ -261,7 +261,8 @@ async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] 
                                        mentor=context.mentor)
 
 
-flow.pick = Pick(command="gulir", button="grant", step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
+flow.pick = Pick(command="gulir", button="grant",
+                 step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
                  label=lambda found: found[1].name, begin=_begin,
                  resume=lambda context, draft: context.t("roll.resume",
                                                          grant=draft.get("grant_label", "")),

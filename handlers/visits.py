@@ -320,7 +320,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(command="kunjungan", button="group", step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
+flow.pick = Pick(command="kunjungan", button="group",
+                 step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("visit.resume",
                                                          group=draft.get("group_name", "")),

@@ -36,7 +36,7 @@ class Step(IntEnum):
     EDIT = 5
 
 
-flow = Flow("broadcast", prefix=PREFIX, what="bc.what")
+flow = Flow("broadcast", prefix=PREFIX, what="bc.what", roles=STAFF_ROLES)
 
 
 # --- renderings ------------------------------------------------------------------------------
@@ -173,7 +173,6 @@ async def _after_message(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the message."""
     if await flow.other_in_progress(update, context):
@@ -183,7 +182,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.TEXT)
 
 
-@guard(STAFF_ROLES)
 async def got_text(update: Update, context: BotContext) -> int:
     """Stores the message (2-3500 characters) and asks who receives it."""
     text = (update.effective_message.text or "").strip()
@@ -198,7 +196,6 @@ async def got_text(update: Update, context: BotContext) -> int:
     return await _after_message(update, context)
 
 
-@guard(STAFF_ROLES)
 async def got_media(update: Update, context: BotContext) -> int:
     """Stores a photo (its largest size) or a document with its caption, and asks who
     receives it."""
@@ -220,7 +217,6 @@ async def got_media(update: Update, context: BotContext) -> int:
     return await _after_message(update, context)
 
 
-@guard(STAFF_ROLES)
 async def got_audience(update: Update, context: BotContext) -> int:
     """Stores who receives it (one district: asks which) and shows the preview."""
     query = update.callback_query
@@ -236,7 +232,6 @@ async def got_audience(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard(STAFF_ROLES)
 async def search_district(update: Update, context: BotContext) -> int:
     """Offers the districts (with active mentors, inside the actor's area) matching the text."""
     wanted = " ".join((update.effective_message.text or "").split()).lower()[:60]
@@ -255,7 +250,6 @@ async def search_district(update: Update, context: BotContext) -> int:
     return Step.DISTRICT
 
 
-@guard(STAFF_ROLES)
 async def got_district(update: Update, context: BotContext) -> int:
     """Stores the district (re-checked: inside the actor's area, with mentors) and shows the
     preview."""
@@ -271,21 +265,18 @@ async def got_district(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard(STAFF_ROLES)
 async def back_to_audience(update: Update, context: BotContext) -> int:
     """« Kembali from the districts: the audience question again."""
     await close_buttons(update.callback_query)
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def edit(update: Update, context: BotContext) -> int:
     """Asks what to change: the message or the recipients."""
     await close_buttons(update.callback_query)
     return await flow.ask(update, context, Step.EDIT)
 
 
-@guard(STAFF_ROLES)
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks for the message again (then back to the preview), or who receives it."""
     query = update.callback_query
@@ -297,7 +288,6 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def send(update: Update, context: BotContext) -> int:
     """Creates the broadcast and its outbox rows (once, even if the press is redelivered),
     shows the progress message and hands over to the outbox worker."""

@@ -45,7 +45,7 @@ class Step(IntEnum):
     CONFIRM = 3
 
 
-flow = Flow("coordinator", prefix=PREFIX, what="what.coordinator")
+flow = Flow("coordinator", prefix=PREFIX, what="what.coordinator", roles=frozenset({Role.ADMIN}))
 
 
 def _area_label(context: BotContext, code: str | None) -> str:
@@ -81,7 +81,6 @@ async def _ask_confirm(update: Update, context: BotContext) -> None:
                                       (context.t("common.cancel"), f"{PREFIX}:cancel")]]))
 
 
-@guard({Role.ADMIN})
 async def appoint(update: Update, context: BotContext) -> int:
     """/koordinator: starts a draft and asks who is appointed."""
     if await flow.other_in_progress(update, context):
@@ -90,7 +89,6 @@ async def appoint(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.WHO)
 
 
-@guard({Role.ADMIN})
 async def find_person(update: Update, context: BotContext) -> int:
     """Finds registered users by name or Telegram id and offers them as buttons."""
     text = (update.effective_message.text or "").strip()[:60]
@@ -104,7 +102,6 @@ async def find_person(update: Update, context: BotContext) -> int:
     return Step.WHO
 
 
-@guard({Role.ADMIN})
 async def got_person(update: Update, context: BotContext) -> int:
     """Stores the person and asks for the area."""
     query = update.callback_query
@@ -118,7 +115,6 @@ async def got_person(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AREA)
 
 
-@guard({Role.ADMIN})
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches provinces, regencies and districts and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
@@ -134,7 +130,6 @@ async def search_area(update: Update, context: BotContext) -> int:
     return Step.AREA
 
 
-@guard({Role.ADMIN})
 async def got_area(update: Update, context: BotContext) -> int:
     """Stores the area (a real province, regency or district) and asks to confirm."""
     query = update.callback_query
@@ -148,7 +143,6 @@ async def got_area(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard({Role.ADMIN})
 async def save(update: Update, context: BotContext) -> int:
     """Makes the person a coordinator of the area (audited) and tells them."""
     query = update.callback_query

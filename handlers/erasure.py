@@ -22,7 +22,6 @@ from handlers.common import (
     button_choice,
     close_buttons,
     column,
-    guard,
     keyboard,
     message_text,
     say,
@@ -117,7 +116,6 @@ async def _ask_confirm(update: Update, context: BotContext) -> None:
 
 # --- answers ---------------------------------------------------------------------------------
 
-@guard()
 async def start(update: Update, context: BotContext) -> int:
     """/hapus_anggota: asks for the group (buttons, or its name when there are many)."""
     if await flow.other_in_progress(update, context):
@@ -130,7 +128,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.GROUP)
 
 
-@guard()
 async def search_group(update: Update, context: BotContext) -> int:
     """A typed group name: the closest groups the user may change, as buttons."""
     text = " ".join(message_text(update).split())[:60]
@@ -144,7 +141,6 @@ async def search_group(update: Update, context: BotContext) -> int:
     return Step.GROUP
 
 
-@guard()
 async def got_group(update: Update, context: BotContext) -> int:
     """A group button (re-checked): asks whose data goes."""
     query = update.callback_query
@@ -161,7 +157,6 @@ async def got_group(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBER)
 
 
-@guard()
 async def got_member(update: Update, context: BotContext) -> int:
     """A household button "<prefix>:mem:<group>:<member>": both ids re-checked."""
     query = update.callback_query
@@ -178,7 +173,6 @@ async def got_member(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.REASON)
 
 
-@guard()
 async def got_reason(update: Update, context: BotContext) -> int:
     """The reason (one of a few, never free text: the audit trail holds no personal data)."""
     query = update.callback_query
@@ -190,7 +184,6 @@ async def got_reason(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def erase(update: Update, context: BotContext) -> int:
     """Ya, hapus: erases (group and household re-checked), with its audit row."""
     query = update.callback_query

@@ -29,7 +29,9 @@ from telegram.ext import (
 from telegram.ext.filters import BaseFilter
 
 from bot.telegram.context import BotContext
+from bot.core.enums import Role
 from handlers.common import (
+    ALL_ROLES,
     END,
     ID,
     Callback,
@@ -95,9 +97,13 @@ class Flow(Questions):
     built from them, with the state kept by the Flow alone."""
 
     def __init__(self, name: str, *, prefix: str, what: str, summary: int | None = None,
-                 edit_key: str = "_edit") -> None:
+                 edit_key: str = "_edit", roles: frozenset[Role] | None = ALL_ROLES) -> None:
         super().__init__(name, prefix=prefix, what=what, summary=summary, edit_key=edit_key)
         self.pick: Pick | None = None  # what the first question picks (set by the module)
+        # Who may answer: every callback of the conversation goes through guard(roles), so none
+        # can act for someone the database does not say may act. None: no guard (signing up,
+        # before there is a user to check; its callbacks open a session where they need one).
+        self.roles = roles
 
     # --- the ConversationHandler ----------------------------------------------------------------
     def build(self, states: Mapping[int, Answers], *, entry: Answers | None = None,
@@ -111,12 +117,12 @@ class Flow(Questions):
         built = {state: self._handlers(answers) for state, answers in states.items()}
         entry_points = self._handlers(entry or {})
         if self.pick is not None:
-            opener = guard()(self.open)
+            opener = self.open
             entry_points += self._handlers({f"/{self.pick.command}": opener,
                                             rf"start:{ID}": opener})
             built[self.pick.step] = self._handlers({
-                rf"{self.pick.button}:{ID}": guard()(self.picked),
-                TEXT: guard()(self.picked_by_name),
+                rf"{self.pick.button}:{ID}": self.picked,
+                TEXT: self.picked_by_name,
             }) + built.get(self.pick.step, [])
         if summary is not None:
             assert self.summary is not None, f"{self.name}: a Summary needs the summary state"
@@ -141,11 +147,12 @@ class Flow(Questions):
         )
 
     def _handlers(self, answers: Answers) -> list[BaseHandler]:
-        """The handlers of one state's answers, in their order, each callback's returned state
-        recorded (Flow._owned)."""
+        """The handlers of one state's answers, in their order: each callback guarded (the
+        flow's roles) and its returned state recorded (Flow._owned)."""
         handlers: list[BaseHandler] = []
         for how, callback in answers.items():
-            owned = self._owned(callback)
+            owned = self._owned(guard(self.roles)(callback) if self.roles is not None
+                                else callback)
             if isinstance(how, BaseFilter):
                 handlers.append(MessageHandler(how if how is TEXT else NEW & how, owned))
             elif how.startswith("/"):
@@ -162,18 +169,15 @@ class Flow(Questions):
         def offered(context: BotContext) -> list[str]:
             return list(summary.offered(context) if summary.offered else summary.fields)
 
-        @guard()
         async def edit(update: Update, context: BotContext) -> int:
             """Ubah: the summary's buttons become the answers that can be changed."""
             return await self.swap_buttons(update, context, self.edit_keyboard(
                 context, summary.labels, offered(context)))
 
-        @guard()
         async def back(update: Update, context: BotContext) -> int:
             """« Kembali: the summary's own buttons again."""
             return await self.swap_buttons(update, context, self.summary_keyboard(context))
 
-        @guard()
         async def edit_field(update: Update, context: BotContext) -> int:
             """A field: asks its question again; its answer leads back to the summary."""
             query = update.callback_query

@@ -435,28 +435,24 @@ _BUTTON_EXAMPLES = {
 }
 
 
-@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
                                   default="grant.example_kind", text="grant.use_buttons")
 
 
-@guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of grant and asks for the funding source."""
     return await flow.choose(update, context, store="kind", among=GrantKind, label="grantkind",
                              then=Step.SOURCE)
 
 
-@guard()
 async def got_source(update: Update, context: BotContext) -> int:
     """Stores the funding source and asks whether it is cash or goods."""
     return await flow.choose(update, context, store="source", among=FundingSource, label="fund",
                              then=Step.FORM)
 
 
-@guard()
 async def got_form(update: Update, context: BotContext) -> int:
     """Stores cash or goods and asks for the goods (goods) or the amount (cash)."""
     query = update.callback_query
@@ -472,7 +468,6 @@ async def got_form(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
-@guard()
 async def got_goods(update: Update, context: BotContext) -> int:
     """Stores what goods were given and asks for their value."""
     text = " ".join(message_text(update).split())
@@ -503,7 +498,6 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.RECEIVED)
 
 
-@guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
     return await _store_amount(update, context, message_text(update))
@@ -540,7 +534,6 @@ def _received_error(context: BotContext, received: date | None, text: str = "") 
     return None
 
 
-@guard()
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
@@ -552,7 +545,6 @@ async def got_received(update: Update, context: BotContext) -> int:
     return await _store_received(update, context, received)
 
 
-@guard()
 async def received_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date received and asks for the amount to roll over."""
     query = update.callback_query
@@ -624,19 +616,16 @@ async def _store_roll_households(update: Update, context: BotContext, text: str)
     return await flow.next(update, context, Step.DUE)
 
 
-@guard()
 async def got_roll_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah to roll over (or none) and asks for the units to roll over."""
     return await _store_roll_amount(update, context, message_text(update))
 
 
-@guard()
 async def got_roll_units(update: Update, context: BotContext) -> int:
     """Stores the units to roll over with their label (or none) and asks for the households."""
     return await _store_roll_units(update, context, message_text(update))
 
 
-@guard()
 async def got_roll_households(update: Update, context: BotContext) -> int:
     """Stores the number of households to roll over to (or none) and asks for the deadline."""
     return await _store_roll_households(update, context, message_text(update))
@@ -650,7 +639,6 @@ _SKIPPERS = {
 }
 
 
-@guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
     return await flow.skip(update, context, _SKIPPERS)
@@ -662,7 +650,6 @@ async def _store_due(update: Update, context: BotContext, due: date, auto: bool)
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def due_default(update: Update, context: BotContext) -> int:
     """Takes the suggested deadline (received + the default months) and sums up."""
     suggested = _default_due(context)
@@ -670,7 +657,6 @@ async def due_default(update: Update, context: BotContext) -> int:
     return await _store_due(update, context, suggested, True)
 
 
-@guard()
 async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
@@ -717,7 +703,6 @@ async def _recheck(update: Update, context: BotContext, group: Group) -> int | N
     return None
 
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the grant and schedules its roll-over reminders (once, even if redelivered)."""
     draft = _draft(context)

@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from bot.core import clock
-from bot.core.enums import BindingTie, BusinessType, Role, Stage
+from bot.core.enums import BindingTie, BusinessType, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MemberLine,
@@ -34,7 +34,6 @@ from handlers.common import (
     button_choice,
     close_buttons,
     column,
-    guard,
     keyboard,
     pressed,
     pressed_village,
@@ -255,7 +254,6 @@ def _today(context: BotContext) -> date:
     return clock.today_for(mentor.area_code if mentor else None)
 
 
-@guard({Role.MENTOR, Role.COORDINATOR, Role.ADMIN})
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
     if await flow.other_in_progress(update, context):
@@ -265,7 +263,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.NAME)
 
 
-@guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the village."""
     name = parse_group_name(update.effective_message.text or "")
@@ -275,14 +272,12 @@ async def got_name(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.VILLAGE)
 
 
-@guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
     return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="grp")
 
 
-@guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the business."""
     query = update.callback_query
@@ -294,14 +289,12 @@ async def got_village(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.BUSINESS)
 
 
-@guard()
 async def got_business(update: Update, context: BotContext) -> int:
     """Stores the business type and asks for the binding ties."""
     return await flow.choose(update, context, store="business", among=BusinessType,
                              label="business", then=Step.TIES)
 
 
-@guard()
 async def toggle_tie(update: Update, context: BotContext) -> int:
     """Ticks or unticks a binding tie in place; Selesai moves on to the date formed."""
     query = update.callback_query
@@ -328,7 +321,6 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
 EARLIEST_FORMED_YEAR = 1970
 
 
-@guard()
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
     today = _today(context)
@@ -348,7 +340,6 @@ async def got_formed(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.STAGE)
 
 
-@guard()
 async def got_stage(update: Update, context: BotContext) -> int:
     """Stores the stage and asks for the member households."""
     return await flow.choose(update, context, store="stage", among=Stage, label="stage",
@@ -398,13 +389,11 @@ def _apply_corrections(lines: list[MemberLine], text: str) -> list[int]:
     return skipped
 
 
-@guard()
 async def got_members(update: Update, context: BotContext) -> int:
     """Stores or corrects the member list; asks again until it is complete, then sums up."""
     return await _take_members(update, context)
 
 
-@guard()
 async def typed_at_buttons(update: Update, context: BotContext) -> int:
     """Text at the summary or the consent question: household lines still correct the list
     (a line sent again without its NIK: that family did not agree); anything else is not an
@@ -434,7 +423,6 @@ async def _take_members(update: Update, context: BotContext) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_consent(update: Update, context: BotContext) -> int:
     """Ya: the families agreed, their NIKs and phones are kept (consent recorded on saving).
     Tidak: those NIKs and phones leave the draft; names and categories stay."""
@@ -460,7 +448,6 @@ async def got_consent(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def ask_restart(update: Update, context: BotContext) -> int:
     """🗑 Tulis ulang semua: asks first, so one mistaken tap cannot lose a typed list."""
     await close_buttons(update.callback_query)
@@ -469,7 +456,6 @@ async def ask_restart(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.RESTART)
 
 
-@guard()
 async def restart_members(update: Update, context: BotContext) -> int:
     """Ya, hapus: empties the member list and asks for it again, but only the list the
     question counted ("grp:restart:yes:<count>", re-checked); Tidak: the list as it was."""
@@ -487,7 +473,6 @@ async def restart_members(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBERS)
 
 
-@guard()
 async def edit(update: Update, context: BotContext) -> int:
     """Asks which answer to change."""
     await close_buttons(update.callback_query)
@@ -499,7 +484,6 @@ _EDIT_STEPS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSI
                "members": Step.MEMBERS}
 
 
-@guard()
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
     field = update.callback_query.data.split(":", 2)[2]
@@ -508,7 +492,6 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, _EDIT_STEPS[field])
 
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the group and its households (once, even if the press is redelivered)."""
     query = update.callback_query

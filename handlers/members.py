@@ -86,7 +86,6 @@ async def _ask_consent(update: Update, context: BotContext) -> None:
           (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
 
 
-@guard()
 async def start_add(update: Update, context: BotContext) -> int:
     """Checks there is room in the group and asks for the new household's line."""
     if await flow.other_in_progress(update, context):
@@ -105,7 +104,6 @@ async def start_add(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.LINE)
 
 
-@guard()
 async def got_line(update: Update, context: BotContext) -> int:
     """Stores the new household (after re-checking the group) and shows any rule it breaks."""
     line = parse_member_line((update.effective_message.text or "")[:300])
@@ -134,7 +132,6 @@ async def got_line(update: Update, context: BotContext) -> int:
     return await _add(update, context, group, line, consented=False, dropped=False)
 
 
-@guard()
 async def got_consent(update: Update, context: BotContext) -> int:
     """Ya: the household is added with its NIK / phone and the consent; Tidak: without them.
     The group, its room and the NIK are checked again (time passed since the line)."""

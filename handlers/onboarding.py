@@ -41,7 +41,7 @@ class Step(IntEnum):
     AREA = 4
 
 
-flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding")
+flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding", roles=None)
 
 
 @flow.question(Step.NAME)

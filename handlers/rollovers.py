@@ -35,7 +35,6 @@ from handlers.common import (
     VILLAGE_CODE,
     close_buttons,
     column,
-    guard,
     keyboard,
     message_text,
     pressed_village,
@@ -275,7 +274,6 @@ _BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_k
                     Step.EXCEED: "roll.example_exceed"}
 
 
-@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
@@ -304,7 +302,6 @@ async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
     return await flow.next(update, context, Step.KIND)
 
 
-@guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
@@ -317,7 +314,6 @@ async def got_date(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, rolled)
 
 
-@guard()
 async def date_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date and asks who received the roll-over."""
     query = update.callback_query
@@ -330,14 +326,12 @@ async def date_today(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, today)
 
 
-@guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of recipient (a household or another group) and asks for the name."""
     return await flow.choose(update, context, store="kind", among=RecipientKind,
                              label="recipient", then=Step.NAME)
 
 
-@guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the recipient's name and asks for their village."""
     # A household is named as its members are (as on the KTP), a group as groups are.
@@ -353,7 +347,6 @@ async def got_name(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.VILLAGE)
 
 
-@guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
     text = " ".join(message_text(update).split())[:60]
@@ -370,7 +363,6 @@ async def _store_village(update: Update, context: BotContext, place) -> int:
     return await flow.next(update, context, Step.AMOUNT)
 
 
-@guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the amount."""
     query = update.callback_query
@@ -444,19 +436,16 @@ async def _store_note(update: Update, context: BotContext, text: str) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah rolled over and asks for the units (or the note)."""
     return await _store_amount(update, context, message_text(update))
 
 
-@guard()
 async def got_units(update: Update, context: BotContext) -> int:
     """Stores the units rolled over and asks for a note."""
     return await _store_units(update, context, message_text(update))
 
 
-@guard()
 async def got_note(update: Update, context: BotContext) -> int:
     """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
     return await _store_note(update, context, message_text(update))
@@ -470,13 +459,11 @@ _SKIPPERS = {
 }
 
 
-@guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
     return await flow.skip(update, context, _SKIPPERS)
 
 
-@guard()
 async def exceed_yes(update: Update, context: BotContext) -> int:
     """Ya on "Melebihi sisa kewajiban": keeps the amounts and sums up."""
     await close_buttons(update.callback_query, context.t("common.yes"))
@@ -484,7 +471,6 @@ async def exceed_yes(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def exceed_edit(update: Update, context: BotContext) -> int:
     """Ubah jumlah: asks the amount (and units) again, then sums up."""
     await close_buttons(update.callback_query, context.t("roll.change_amount"))
@@ -492,7 +478,6 @@ async def exceed_edit(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
     draft = _draft(context)

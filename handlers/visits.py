@@ -29,7 +29,6 @@ from handlers.common import (
     button_choice,
     close_buttons,
     column,
-    guard,
     iso_date,
     keyboard,
     message_text,
@@ -355,7 +354,6 @@ def _check_date(context: BotContext, visited: date) -> str | None:
     return None
 
 
-@guard()
 async def got_date_today(update: Update, context: BotContext) -> int:
     """Stores today as the visit date and asks for the attendance."""
     query = update.callback_query
@@ -368,7 +366,6 @@ async def got_date_today(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, today)
 
 
-@guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
     text, today = message_text(update), flow.today(context)
@@ -383,7 +380,6 @@ async def got_date(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, visited)
 
 
-@guard()
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
     members = int(_draft(context).get("members", 0))
@@ -407,7 +403,6 @@ async def _activities_done(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.FIGURES)
 
 
-@guard()
 async def toggle_activity(update: Update, context: BotContext) -> int:
     """Ticks or unticks an activity in place; Selesai (one at least) asks for the figures."""
     query = update.callback_query
@@ -430,7 +425,6 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     return Step.ACTIVITIES
 
 
-@guard()
 async def activities_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" finishes the choice; other text is explained and the question repeated."""
     if message_text(update).strip().lower() in {"selesai", "done"}:
@@ -464,7 +458,6 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     return await flow.next(update, context, Step.PROBLEMS)
 
 
-@guard()
 async def figures_button(update: Update, context: BotContext) -> int:
     """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
     query = update.callback_query
@@ -476,7 +469,6 @@ async def figures_button(update: Update, context: BotContext) -> int:
     return await _figures_answer(update, context, wanted)
 
 
-@guard()
 async def skip_figure(update: Update, context: BotContext) -> int:
     """Lewati on one amount: leaves it empty and asks the next."""
     query = update.callback_query
@@ -487,7 +479,6 @@ async def skip_figure(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, None)
 
 
-@guard()
 async def keep_figure(update: Update, context: BotContext) -> int:
     """Tetap on one amount while changing the figures: keeps it and asks the next."""
     query = update.callback_query
@@ -500,7 +491,6 @@ async def keep_figure(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, _draft(context).get(field))
 
 
-@guard()
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
     text = message_text(update)
@@ -555,19 +545,16 @@ async def _free_text(update: Update, context: BotContext, field: str, step: Step
     return await flow.next(update, context, then)
 
 
-@guard()
 async def got_problems(update: Update, context: BotContext) -> int:
     """Stores the group's problems (or none) and asks for the follow-up."""
     return await _free_text(update, context, "problems", Step.PROBLEMS, Step.FOLLOW_UP)
 
 
-@guard()
 async def got_follow_up(update: Update, context: BotContext) -> int:
     """Stores the follow-up (or none) and asks for the location."""
     return await _free_text(update, context, "follow_up", Step.FOLLOW_UP, Step.LOCATION)
 
 
-@guard()
 async def skip_text(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
     query = update.callback_query
@@ -601,14 +588,12 @@ async def _store_location(update: Update, context: BotContext,
     return await flow.next(update, context, Step.PHOTOS)
 
 
-@guard()
 async def got_location(update: Update, context: BotContext) -> int:
     """Stores the shared location and asks for photos."""
     location = update.effective_message.location
     return await _store_location(update, context, (location.latitude, location.longitude))
 
 
-@guard()
 async def location_typed(update: Update, context: BotContext) -> int:
     """Lewati (or typed coordinates) instead of a shared location; else the question again."""
     text = message_text(update)
@@ -620,7 +605,6 @@ async def location_typed(update: Update, context: BotContext) -> int:
     return await _store_location(update, context, point)
 
 
-@guard()
 async def got_photo(update: Update, context: BotContext) -> int:
     """Keeps the largest size of the photo and tells how many came; asks for more or Selesai."""
     message: Message = update.effective_message
@@ -636,7 +620,6 @@ async def got_photo(update: Update, context: BotContext) -> int:
     return Step.PHOTOS
 
 
-@guard()
 async def photo_as_file(update: Update, context: BotContext) -> int:
     """An image sent as a file: asks for it as a photo."""
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.photo_as_file"))
@@ -650,13 +633,11 @@ async def _photos_done(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.NEXT_DATE)
 
 
-@guard()
 async def photos_done(update: Update, context: BotContext) -> int:
     """Selesai: keeps the photos received and asks for the next visit date."""
     return await _photos_done(update, context)
 
 
-@guard()
 async def photos_clear(update: Update, context: BotContext) -> int:
     """Drops the photos received so far and asks for photos again."""
     await close_buttons(update.callback_query)
@@ -665,7 +646,6 @@ async def photos_clear(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.PHOTOS)
 
 
-@guard()
 async def photos_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" is Selesai; other text is explained and the question repeated."""
     text = message_text(update).strip().lower()
@@ -674,7 +654,6 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
-@guard()
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
     draft = _draft(context)
@@ -685,7 +664,6 @@ async def next_default(update: Update, context: BotContext) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
     draft = _draft(context)
@@ -709,7 +687,6 @@ async def got_next(update: Update, context: BotContext) -> int:
 
 # --- the summary -----------------------------------------------------------------------------
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the visit and moves the group's next due date (once, even if redelivered)."""
     draft = _draft(context)

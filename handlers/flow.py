@@ -13,6 +13,7 @@ is recorded in the draft ("_state"), so the draft and PTB never disagree on the 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,8 @@ from handlers.common import (
     with_session,
 )
 from handlers.questions import Questions
+
+log = logging.getLogger(__name__)
 
 # Only new messages answer a question: an edited old answer (or a live location moving) is not
 # an answer to the question asked now. TEXT is the one filter of every typed answer; other kinds
@@ -127,7 +130,7 @@ class Flow(Questions):
         if summary is not None:
             assert self.summary is not None, f"{self.name}: a Summary needs the summary state"
             built[self.summary] = self._summary_handlers(summary) + built.get(self.summary, [])
-        cancel, busy, reask = (self._owned(with_session(callback))
+        cancel, busy, reask = (with_session(self._owned(callback))
                                for callback in (self.cancel, self.busy, self.reask))
         return ConversationHandler(
             entry_points=entry_points,
@@ -151,8 +154,9 @@ class Flow(Questions):
         flow's roles) and its returned state recorded (Flow._owned)."""
         handlers: list[BaseHandler] = []
         for how, callback in answers.items():
-            owned = self._owned(guard(self.roles)(callback) if self.roles is not None
-                                else callback)
+            owned = self._owned(callback)
+            if self.roles is not None:
+                owned = guard(self.roles)(owned)
             if isinstance(how, BaseFilter):
                 handlers.append(MessageHandler(how if how is TEXT else NEW & how, owned))
             elif how.startswith("/"):
@@ -194,18 +198,23 @@ class Flow(Questions):
                                f"edit:({'|'.join(summary.fields)})": edit_field, "back": back})
 
     def _owned(self, callback: Callback) -> Callback:
-        """``callback`` with the state it returns recorded in the draft (END and None, "stay",
-        record nothing): a callback returning a bare state cannot leave the draft behind."""
+        """``callback`` with the state it returns kept by the Flow: a state it did not ask (a
+        bare ``return Step.X`` of another question) is asked now, so the draft, PTB and what
+        the user was last asked always agree. END and None ("stay") change nothing."""
 
         @functools.wraps(callback)
-        async def recorded(update: Update, context: BotContext) -> Any:
+        async def owned(update: Update, context: BotContext) -> Any:
             state = await callback(update, context)
-            if state is not None and state != END and context.user_data is not None \
-                    and self.key in context.user_data:
-                self._record(context, state)
+            if state is None or state == END or context.user_data is None \
+                    or self.key not in context.user_data:
+                return state  # ended, or nothing to keep (the draft is gone)
+            if self.current(context) != state:
+                log.warning("%s: %s returned %r without asking it", self.name,
+                            getattr(callback, "__name__", callback), state)
+                return await self.ask(update, context, state)
             return state
 
-        return recorded
+        return owned
 
     # --- starting: the command, a start button, the first question's buttons ---------------------
     async def open(self, update: Update, context: BotContext) -> int:

@@ -62,9 +62,7 @@ async def _tell(context: BotContext, person: Mentor, key: str, **values: object)
 
 # --- /koordinator: an admin appoints a coordinator for an area ---------------------------------
 
-@flow.question(Step.WHO)
-async def _ask_who(update: Update, context: BotContext) -> None:
-    await say(update, context.t("coord.ask_who"))
+flow.says(Step.WHO, "coord.ask_who")
 
 
 @flow.question(Step.AREA)

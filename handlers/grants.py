@@ -317,9 +317,7 @@ async def _ask_form(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_form"), reply_markup=column(buttons, per_row=2))
 
 
-@flow.question(Step.GOODS)
-async def _ask_goods(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_goods"))
+flow.says(Step.GOODS, "grant.ask_goods")
 
 
 @flow.question(Step.AMOUNT)
@@ -339,16 +337,8 @@ async def _ask_received(update: Update, context: BotContext) -> None:
               reply_markup=markup)
 
 
-@flow.question(Step.ROLL_AMOUNT)
-async def _ask_roll_amount(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_roll_amount"),
-              reply_markup=flow.skip_keyboard(context, "roll_amount"))
-
-
-@flow.question(Step.ROLL_UNITS)
-async def _ask_roll_units(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_roll_units"),
-              reply_markup=flow.skip_keyboard(context, "roll_units"))
+flow.says(Step.ROLL_AMOUNT, "grant.ask_roll_amount", skip="roll_amount")
+flow.says(Step.ROLL_UNITS, "grant.ask_roll_units", skip="roll_units")
 
 
 @flow.question(Step.ROLL_HOUSEHOLDS)

@@ -137,9 +137,7 @@ def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
 
 # --- questions -------------------------------------------------------------------------------
 
-@flow.question(Step.NAME)
-async def _ask_name(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grp.ask_name"))
+flow.says(Step.NAME, "grp.ask_name")
 
 
 @flow.question(Step.VILLAGE)
@@ -166,9 +164,7 @@ async def _ask_ties(update: Update, context: BotContext) -> None:
     await say(update, context.t("grp.ask_ties"), reply_markup=_ties_keyboard(context, chosen))
 
 
-@flow.question(Step.FORMED)
-async def _ask_formed(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grp.ask_formed"))
+flow.says(Step.FORMED, "grp.ask_formed")
 
 
 @flow.question(Step.STAGE)

@@ -73,9 +73,7 @@ async def show(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=keyboard(rows))
 
 
-@flow.question(Step.LINE)
-async def _ask_line(update: Update, context: BotContext) -> None:
-    await say(update, context.t("mem.ask_line"))
+flow.says(Step.LINE, "mem.ask_line")
 
 
 @flow.question(Step.CONSENT)

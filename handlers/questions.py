@@ -60,6 +60,16 @@ class Questions:
 
         return register
 
+    def says(self, state: int, text: str, *, skip: str | None = None) -> None:
+        """Registers a question that is one text (a text key), with Lewati under it for the
+        optional answer ``skip`` ("<prefix>:skip:<skip>")."""
+
+        async def ask(update: Update, context: BotContext) -> None:
+            markup = self.skip_keyboard(context, skip) if skip else None
+            await say(update, context.t(text), reply_markup=markup)
+
+        self.questions[state] = ask
+
     def summary_route(self, route: Callable[[Update, BotContext], Awaitable[int]]
                       ) -> Callable[[Update, BotContext], Awaitable[int]]:
         """Registers the way to the summary when it is not simply asking it (a question that must

@@ -196,16 +196,8 @@ async def _ask_figures(update: Update, context: BotContext) -> None:
               reply_markup=flow.skip_keyboard(context, field))
 
 
-@flow.question(Step.PROBLEMS)
-async def _ask_problems(update: Update, context: BotContext) -> None:
-    await say(update, context.t("visit.ask_problems"),
-              reply_markup=flow.skip_keyboard(context, "problems"))
-
-
-@flow.question(Step.FOLLOW_UP)
-async def _ask_follow_up(update: Update, context: BotContext) -> None:
-    await say(update, context.t("visit.ask_follow_up"),
-              reply_markup=flow.skip_keyboard(context, "follow_up"))
+flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
+flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 
 @flow.question(Step.LOCATION)

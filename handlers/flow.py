@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 # an answer to the question asked now. TEXT is the one filter of every typed answer; other kinds
 # of answer (a photo, a location, a contact) are new messages of that kind (NEW & kind).
 NEW = filters.UpdateType.MESSAGE
-TEXT = NEW_TEXT = NEW & filters.TEXT & ~filters.COMMAND
+TEXT = NEW & filters.TEXT & ~filters.COMMAND
 
 # How an answer comes, in a state's mapping: a button ("date:today": the data after the
 # flow's prefix, a regex), a command in the entry points ("/kunjungan"), TEXT, or another
@@ -109,6 +109,7 @@ class Flow(Questions):
         self.roles = roles
 
     # --- the ConversationHandler ----------------------------------------------------------------
+
     def build(self, states: Mapping[int, Answers], *, entry: Answers | None = None,
               summary: Summary | None = None,
               fallbacks: Sequence[BaseHandler] = ()) -> ConversationHandler:
@@ -120,9 +121,8 @@ class Flow(Questions):
         built = {state: self._handlers(answers) for state, answers in states.items()}
         entry_points = self._handlers(entry or {})
         if self.pick is not None:
-            opener = self.open
-            entry_points += self._handlers({f"/{self.pick.command}": opener,
-                                            rf"start:{ID}": opener})
+            entry_points += self._handlers({f"/{self.pick.command}": self.open,
+                                            rf"start:{ID}": self.open})
             built[self.pick.step] = self._handlers({
                 rf"{self.pick.button}:{ID}": self.picked,
                 TEXT: self.picked_by_name,
@@ -217,6 +217,7 @@ class Flow(Questions):
         return owned
 
     # --- starting: the command, a start button, the first question's buttons ---------------------
+
     async def open(self, update: Update, context: BotContext) -> int:
         """The command or a start button ("<prefix>:start:<id>", the id re-checked): an unfinished
         draft is continued where it stopped (nothing typed is thrown away); else the command asks

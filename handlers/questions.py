@@ -53,6 +53,7 @@ class Questions:
         self.questions: dict[int, QuestionRenderer] = {}
         self._summary_route: Callable[[Update, BotContext], Awaitable[int]] | None = None
         Questions.registry.append(self)
+
     def question(self, state: int) -> Callable[[QuestionRenderer], QuestionRenderer]:
         def register(renderer: QuestionRenderer) -> QuestionRenderer:
             self.questions[state] = renderer
@@ -237,6 +238,7 @@ class Questions:
         return next(step for step in self.questions if step == state)
 
     # --- answers ---------------------------------------------------------------------------------
+
     async def choose(self, update: Update, context: BotContext, *, store: str,
                      among: Iterable[str], label: str, then: int) -> int | None:
         """A choice button: stores its value (one of ``among``, else answered as an old button)
@@ -289,6 +291,7 @@ class Questions:
         return await self.ask(update, context, step)
 
     # --- the summary, and changing one answer from it --------------------------------------------
+
     def summary_keyboard(self, context: BotContext) -> InlineKeyboardMarkup:
         """Simpan / Ubah / Batal under the summary."""
         return keyboard([[(context.t("common.save"), f"{self.prefix}:save"),

@@ -16,20 +16,28 @@ from bot.core.enums import ReminderStatus
 from models.tables import AuditLog, Grant, Group, Reminder, Rollover, Visit
 from tests.factories import MEMBER_LINES, make_mentor, rows
 from tests.handlers import test_grants, test_groups, test_rollovers, test_visits
-from tests.harness import BotHarness, ChatUser
+from tests.harness import ChatUser
 
 
 async def _count(session: AsyncSession, statement) -> int:
     return (await session.execute(statement)).scalar_one()
 
 
-# --- each conversation: to its summary, and what one save leaves behind ------------------------
+# --- each conversation: from its start to its summary, and what one save leaves behind --------
 
-async def _visit(bot: BotHarness, session: AsyncSession) -> ChatUser:
-    await test_visits.mentor_with_group(session)
-    chat = bot.chat(test_visits.MENTOR)
-    await test_visits.to_summary(chat)
-    return chat
+async def _rollover_to_summary(chat: ChatUser) -> None:
+    await test_rollovers.to_amount(chat)
+    await chat.send("2 jt")
+    await chat.press("Lewati")
+
+
+async def _group_mentor(session: AsyncSession) -> None:
+    await make_mentor(session, telegram_id=test_groups.MENTOR)
+
+
+async def _group_to_summary(chat: ChatUser) -> None:
+    await test_groups.register_until_members(chat)
+    await chat.send(MEMBER_LINES)
 
 
 async def _one_visit(session: AsyncSession) -> None:
@@ -39,34 +47,10 @@ async def _one_visit(session: AsyncSession) -> None:
         AuditLog.entity == "visit")) == 1
 
 
-async def _grant(bot: BotHarness, session: AsyncSession) -> ChatUser:
-    await test_grants.mentor_with_group(session)
-    chat = bot.chat(test_grants.MENTOR)
-    await test_grants.to_summary(chat)
-    return chat
-
-
 async def _one_grant(session: AsyncSession) -> None:
     assert await _count(session, select(func.count()).select_from(Reminder).where(
         Reminder.status == ReminderStatus.PENDING,
         Reminder.rule.in_(["rollover_soon", "rollover_overdue"]))) == 2
-
-
-async def _rollover(bot: BotHarness, session: AsyncSession) -> ChatUser:
-    await test_rollovers.setup(session)
-    chat = bot.chat(test_rollovers.MENTOR)
-    await test_rollovers.to_amount(chat)
-    await chat.send("2 jt")
-    await chat.press("Lewati")
-    return chat
-
-
-async def _group(bot: BotHarness, session: AsyncSession) -> ChatUser:
-    await make_mentor(session, telegram_id=test_groups.MENTOR)
-    chat = bot.chat(test_groups.MENTOR)
-    await test_groups.register_until_members(chat)
-    await chat.send(MEMBER_LINES)
-    return chat
 
 
 async def _nothing_more(session: AsyncSession) -> None:
@@ -75,7 +59,9 @@ async def _nothing_more(session: AsyncSession) -> None:
 
 @dataclass(frozen=True)
 class Case:
-    to_summary: Callable[[BotHarness, AsyncSession], Awaitable[ChatUser]]
+    setup: Callable[[AsyncSession], Awaitable[object]]  # the user and what they record about
+    user: int
+    to_summary: Callable[[ChatUser], Awaitable[None]]
     prefix: str  # of the conversation's buttons
     table: type  # where the record is saved
     saved: str  # in the one message that says it was saved
@@ -83,17 +69,23 @@ class Case:
 
 
 CASES = {
-    "visit": Case(_visit, "kun", Visit, "Tersimpan", _one_visit),
-    "grant": Case(_grant, "hib", Grant, "Tersimpan", _one_grant),
-    "rollover": Case(_rollover, "gul", Rollover, "Tersimpan", _nothing_more),
-    "group": Case(_group, "grp", Group, "tersimpan dengan 7 KK", _nothing_more),
+    "visit": Case(test_visits.mentor_with_group, test_visits.MENTOR, test_visits.to_summary,
+                  "kun", Visit, "Tersimpan", _one_visit),
+    "grant": Case(test_grants.mentor_with_group, test_grants.MENTOR, test_grants.to_summary,
+                  "hib", Grant, "Tersimpan", _one_grant),
+    "rollover": Case(test_rollovers.setup, test_rollovers.MENTOR, _rollover_to_summary,
+                     "gul", Rollover, "Tersimpan", _nothing_more),
+    "group": Case(_group_mentor, test_groups.MENTOR, _group_to_summary,
+                  "grp", Group, "tersimpan dengan 7 KK", _nothing_more),
 }
 
 
 @pytest.mark.parametrize("flow", CASES)
 async def test_redelivered_save_creates_one_record(bot, session, flow: str):
     case = CASES[flow]
-    chat = await case.to_summary(bot, session)
+    await case.setup(session)
+    chat = bot.chat(case.user)
+    await case.to_summary(chat)
     summary = chat.last()
     update_id = bot.server.press_button(chat.user_id, summary.message_id,
                                         summary.callback_data("✅ Simpan"))

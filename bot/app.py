@@ -86,8 +86,16 @@ async def post_shutdown(application: Application) -> None:
         await services.engine.dispose()
 
 
+# The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
+# one list of them (the tests walk it too).
+HANDLER_MODULES = (onboarding, group_registration, visits, grants, rollovers, members, erasure,
+                   approvals, broadcasts, coordinators, groups, reports, agenda, schedule,
+                   history, help_handlers)
+
+
 def add_handlers(application: Application) -> None:
-    """Adds every handler. Order matters, so it is spelled out here and nowhere else.
+    """Adds every handler, new for this Application. Order matters, so it is spelled out here
+    and nowhere else.
 
     Group -2 stops button presses without data (PTB would let them match any button handler);
     group -1 drops redelivered updates before anything can act twice. In group 0, conversations
@@ -95,31 +103,14 @@ def add_handlers(application: Application) -> None:
     that asked it; then single commands and buttons; the catch-alls last, since they take
     anything. Group 1 persists state after whatever handled the update.
     """
-    application.add_handlers(system.EMPTY_BUTTONS, group=-2)
-    application.add_handlers(system.FIRST, group=-1)
+    application.add_handlers(system.empty_buttons(), group=-2)
+    application.add_handlers(system.first(), group=-1)
     application.add_handlers(
-        [
-            *onboarding.HANDLERS,
-            *group_registration.HANDLERS,
-            *visits.HANDLERS,
-            *grants.HANDLERS,
-            *rollovers.HANDLERS,
-            *members.HANDLERS,
-            *erasure.HANDLERS,
-            *approvals.HANDLERS,
-            *broadcasts.HANDLERS,
-            *coordinators.HANDLERS,
-            *groups.HANDLERS,
-            *reports.HANDLERS,
-            *agenda.HANDLERS,
-            *schedule.HANDLERS,
-            *history.HANDLERS,
-            *help_handlers.HANDLERS,
-            *help_handlers.CATCH_ALL,
-        ],
+        [*(handler for module in HANDLER_MODULES for handler in module.handlers()),
+         *help_handlers.catch_all()],
         group=0,
     )
-    application.add_handlers(system.LAST, group=1)
+    application.add_handlers(system.last(), group=1)
     application.add_error_handler(system.on_error)
 
 

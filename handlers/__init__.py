@@ -1,1 +1,2 @@
-"""Telegram handlers. Each module exports ``HANDLERS`` (a list); bot.app adds them in order."""
+"""Telegram handlers. Each module exports ``handlers()`` (new handlers for each Application);
+bot.app adds them in order."""

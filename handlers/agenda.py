@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core import clock
 from bot.core.enums import ReminderRule
@@ -101,7 +101,9 @@ async def snooze(update: Update, context: BotContext) -> None:
     await query.answer(context.t("rem.snoozed"))
 
 
-HANDLERS = [
-    CommandHandler("jadwal", agenda),
-    CallbackQueryHandler(snooze, pattern=rf"^{PREFIX}:snooze:{ID}$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/jadwal and its snooze buttons, new for each Application."""
+    return [
+        CommandHandler("jadwal", agenda),
+        CallbackQueryHandler(snooze, pattern=rf"^{PREFIX}:snooze:{ID}$"),
+    ]

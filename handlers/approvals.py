@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import Role
 from bot.core.parsing import mask_phone, parse_count
@@ -126,7 +126,9 @@ async def invite(update: Update, context: BotContext) -> None:
     await say(update, context.t("appr.invite_created", days=days, uses=uses, link=link))
 
 
-HANDLERS = [
-    CallbackQueryHandler(decide, pattern=rf"^{PREFIX}:(ok|no):{ID}$"),
-    CommandHandler("undang", invite),
-]
+def handlers() -> list[BaseHandler]:
+    """Approving mentors and /undang, new for each Application."""
+    return [
+        CallbackQueryHandler(decide, pattern=rf"^{PREFIX}:(ok|no):{ID}$"),
+        CommandHandler("undang", invite),
+    ]

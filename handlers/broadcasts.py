@@ -10,18 +10,13 @@ from __future__ import annotations
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
 from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
-from handlers.common import END, ID, STAFF_ROLES, Flow, close_buttons, column, guard, keyboard, say
+from handlers.common import END, ID, STAFF_ROLES, close_buttons, column, guard, keyboard, say
+from handlers.flow import TEXT, Flow
 from models import broadcasts as queries
 from models.tables import BroadcastRecipient
 from scheduler import outbox
@@ -41,7 +36,7 @@ class Step(IntEnum):
     EDIT = 5
 
 
-flow = Flow("broadcast", prefix=PREFIX, what="bc.what")
+flow = Flow("broadcast", prefix=PREFIX, what="bc.what", roles=STAFF_ROLES)
 
 
 # --- renderings ------------------------------------------------------------------------------
@@ -178,7 +173,6 @@ async def _after_message(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the message."""
     if await flow.other_in_progress(update, context):
@@ -188,7 +182,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.TEXT)
 
 
-@guard(STAFF_ROLES)
 async def got_text(update: Update, context: BotContext) -> int:
     """Stores the message (2-3500 characters) and asks who receives it."""
     text = (update.effective_message.text or "").strip()
@@ -203,7 +196,6 @@ async def got_text(update: Update, context: BotContext) -> int:
     return await _after_message(update, context)
 
 
-@guard(STAFF_ROLES)
 async def got_media(update: Update, context: BotContext) -> int:
     """Stores a photo (its largest size) or a document with its caption, and asks who
     receives it."""
@@ -225,7 +217,6 @@ async def got_media(update: Update, context: BotContext) -> int:
     return await _after_message(update, context)
 
 
-@guard(STAFF_ROLES)
 async def got_audience(update: Update, context: BotContext) -> int:
     """Stores who receives it (one district: asks which) and shows the preview."""
     query = update.callback_query
@@ -241,7 +232,6 @@ async def got_audience(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard(STAFF_ROLES)
 async def search_district(update: Update, context: BotContext) -> int:
     """Offers the districts (with active mentors, inside the actor's area) matching the text."""
     wanted = " ".join((update.effective_message.text or "").split()).lower()[:60]
@@ -260,7 +250,6 @@ async def search_district(update: Update, context: BotContext) -> int:
     return Step.DISTRICT
 
 
-@guard(STAFF_ROLES)
 async def got_district(update: Update, context: BotContext) -> int:
     """Stores the district (re-checked: inside the actor's area, with mentors) and shows the
     preview."""
@@ -276,21 +265,18 @@ async def got_district(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard(STAFF_ROLES)
 async def back_to_audience(update: Update, context: BotContext) -> int:
     """« Kembali from the districts: the audience question again."""
     await close_buttons(update.callback_query)
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def edit(update: Update, context: BotContext) -> int:
     """Asks what to change: the message or the recipients."""
     await close_buttons(update.callback_query)
     return await flow.ask(update, context, Step.EDIT)
 
 
-@guard(STAFF_ROLES)
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks for the message again (then back to the preview), or who receives it."""
     query = update.callback_query
@@ -302,7 +288,6 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
-@guard(STAFF_ROLES)
 async def send(update: Update, context: BotContext) -> int:
     """Creates the broadcast and its outbox rows (once, even if the press is redelivered),
     shows the progress message and hands over to the outbox worker."""
@@ -368,30 +353,20 @@ async def show_failed(update: Update, context: BotContext) -> None:
     await say(update, text)
 
 
-TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-MEDIA = filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.ALL)
-# Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
-FAILED = CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:{ID}$")
+def _failed() -> CallbackQueryHandler:
+    return CallbackQueryHandler(show_failed, pattern=rf"^{PREFIX}:fail:{ID}$")
 
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("siaran", start)],
-    states={
-        Step.TEXT: [FAILED, MessageHandler(TEXT, got_text), MessageHandler(MEDIA, got_media)],
-        Step.AUDIENCE: [FAILED, CallbackQueryHandler(
-            got_audience, pattern=rf"^{PREFIX}:aud:({'|'.join(a.value for a in Audience)})$")],
-        Step.DISTRICT: [FAILED, MessageHandler(TEXT, search_district),
-                        CallbackQueryHandler(got_district,
-                                             pattern=rf"^{PREFIX}:dist:\d{{2}}\.\d{{2}}\.\d{{2}}$"),
-                        CallbackQueryHandler(back_to_audience, pattern=rf"^{PREFIX}:back$")],
-        Step.CONFIRM: [FAILED, CallbackQueryHandler(send, pattern=rf"^{PREFIX}:send$"),
-                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$")],
-        Step.EDIT: [FAILED, CallbackQueryHandler(edit_field,
-                                                 pattern=rf"^{PREFIX}:edit:(text|audience)$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="broadcast",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS = [conversation, FAILED]
+def handlers() -> list[BaseHandler]:
+    """/siaran and the list of who did not get a broadcast, new for each Application."""
+    audiences = "|".join(a.value for a in Audience)
+    return [flow.build({
+        Step.TEXT: {TEXT: got_text, filters.PHOTO | filters.Document.ALL: got_media},
+        Step.AUDIENCE: {f"aud:({audiences})": got_audience},
+        Step.DISTRICT: {TEXT: search_district, r"dist:\d{2}\.\d{2}\.\d{2}": got_district,
+                        "back": back_to_audience},
+        Step.CONFIRM: {"send": send, "edit": edit},
+        Step.EDIT: {"edit:(text|audience)": edit_field},
+    }, entry={"/siaran": start},
+        # Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
+        fallbacks=[_failed()]), _failed()]

@@ -10,13 +10,7 @@ from enum import IntEnum
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import AreaLevel, AuditAction, MentorStatus, Role
 from bot.core.parsing import mask_numbers
@@ -28,7 +22,6 @@ from handlers.common import (
     END,
     ID,
     STAFF_ROLES,
-    Flow,
     close_buttons,
     column,
     guard,
@@ -36,6 +29,7 @@ from handlers.common import (
     say,
     village_hint,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.tables import Mentor
@@ -51,7 +45,7 @@ class Step(IntEnum):
     CONFIRM = 3
 
 
-flow = Flow("coordinator", prefix=PREFIX, what="what.coordinator")
+flow = Flow("coordinator", prefix=PREFIX, what="what.coordinator", roles=frozenset({Role.ADMIN}))
 
 
 def _area_label(context: BotContext, code: str | None) -> str:
@@ -68,9 +62,7 @@ async def _tell(context: BotContext, person: Mentor, key: str, **values: object)
 
 # --- /koordinator: an admin appoints a coordinator for an area ---------------------------------
 
-@flow.question(Step.WHO)
-async def _ask_who(update: Update, context: BotContext) -> None:
-    await say(update, context.t("coord.ask_who"))
+flow.says(Step.WHO, "coord.ask_who")
 
 
 @flow.question(Step.AREA)
@@ -87,7 +79,6 @@ async def _ask_confirm(update: Update, context: BotContext) -> None:
                                       (context.t("common.cancel"), f"{PREFIX}:cancel")]]))
 
 
-@guard({Role.ADMIN})
 async def appoint(update: Update, context: BotContext) -> int:
     """/koordinator: starts a draft and asks who is appointed."""
     if await flow.other_in_progress(update, context):
@@ -96,7 +87,6 @@ async def appoint(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.WHO)
 
 
-@guard({Role.ADMIN})
 async def find_person(update: Update, context: BotContext) -> int:
     """Finds registered users by name or Telegram id and offers them as buttons."""
     text = (update.effective_message.text or "").strip()[:60]
@@ -110,7 +100,6 @@ async def find_person(update: Update, context: BotContext) -> int:
     return Step.WHO
 
 
-@guard({Role.ADMIN})
 async def got_person(update: Update, context: BotContext) -> int:
     """Stores the person and asks for the area."""
     query = update.callback_query
@@ -124,7 +113,6 @@ async def got_person(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AREA)
 
 
-@guard({Role.ADMIN})
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches provinces, regencies and districts and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
@@ -140,7 +128,6 @@ async def search_area(update: Update, context: BotContext) -> int:
     return Step.AREA
 
 
-@guard({Role.ADMIN})
 async def got_area(update: Update, context: BotContext) -> int:
     """Stores the area (a real province, regency or district) and asks to confirm."""
     query = update.callback_query
@@ -154,7 +141,6 @@ async def got_area(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard({Role.ADMIN})
 async def save(update: Update, context: BotContext) -> int:
     """Makes the person a coordinator of the area (audited) and tells them."""
     query = update.callback_query
@@ -173,22 +159,6 @@ async def save(update: Update, context: BotContext) -> int:
     await say(update, context.t("coord.saved", name=person.name, area=area))
     await _tell(context, person, "coord.you_are", name=person.name, area=area)
     return END
-
-
-appoint_conversation = ConversationHandler(
-    entry_points=[CommandHandler("koordinator", appoint)],
-    states={
-        Step.WHO: [MessageHandler(filters.TEXT & ~filters.COMMAND, find_person),
-                   CallbackQueryHandler(got_person, pattern=rf"^{PREFIX}:who:{ID}$")],
-        Step.AREA: [MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
-                    CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:{AREA_CODE}$")],
-        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="coordinator",
-    persistent=True,
-    allow_reentry=True,
-)
 
 
 # --- /persetujuan: pending mentors of my area --------------------------------------------------
@@ -403,16 +373,22 @@ async def audit_trail(update: Update, context: BotContext) -> None:
     await say(update, context.t("coord.audit_title") + "\n" + "\n".join(lines or ["-"]))
 
 
-HANDLERS = [
-    appoint_conversation,
-    CommandHandler("persetujuan", pending),
-    CommandHandler("pendamping", mentors),
-    CommandHandler("alihkan", reassign),
-    CommandHandler("audit", audit_trail),
-    CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:{ID}$"),
-    CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:{ID}$"),
-    CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:{ID}:{ID}$"),
-    CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:{ID}$"),
-    CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:{ID}:{ID}$"),
-    CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/koordinator and the mentors' management, new for each Application."""
+    return [
+        flow.build({
+            Step.WHO: {TEXT: find_person, f"who:{ID}": got_person},
+            Step.AREA: {TEXT: search_area, f"area:{AREA_CODE}": got_area},
+            Step.CONFIRM: {"save": save},
+        }, entry={"/koordinator": appoint}),
+        CommandHandler("persetujuan", pending),
+        CommandHandler("pendamping", mentors),
+        CommandHandler("alihkan", reassign),
+        CommandHandler("audit", audit_trail),
+        CallbackQueryHandler(ask_deactivate, pattern=rf"^{MENTORS}:off:{ID}$"),
+        CallbackQueryHandler(deactivate, pattern=rf"^{MENTORS}:offok:{ID}$"),
+        CallbackQueryHandler(move_and_deactivate, pattern=rf"^{MENTORS}:offto:{ID}:{ID}$"),
+        CallbackQueryHandler(pick_source, pattern=rf"^{MENTORS}:from:{ID}$"),
+        CallbackQueryHandler(move, pattern=rf"^{MENTORS}:mv:{ID}:{ID}$"),
+        CallbackQueryHandler(keep, pattern=rf"^{MENTORS}:keep$"),
+    ]

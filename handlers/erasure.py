@@ -12,23 +12,21 @@ from __future__ import annotations
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import BaseHandler
 
 from bot.core.enums import ErasureReason
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     ID,
-    NEW_TEXT,
-    Flow,
     button_choice,
     close_buttons,
     column,
-    guard,
     keyboard,
     message_text,
     say,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models.tables import Group, Member
 
@@ -118,7 +116,6 @@ async def _ask_confirm(update: Update, context: BotContext) -> None:
 
 # --- answers ---------------------------------------------------------------------------------
 
-@guard()
 async def start(update: Update, context: BotContext) -> int:
     """/hapus_anggota: asks for the group (buttons, or its name when there are many)."""
     if await flow.other_in_progress(update, context):
@@ -131,7 +128,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.GROUP)
 
 
-@guard()
 async def search_group(update: Update, context: BotContext) -> int:
     """A typed group name: the closest groups the user may change, as buttons."""
     text = " ".join(message_text(update).split())[:60]
@@ -145,7 +141,6 @@ async def search_group(update: Update, context: BotContext) -> int:
     return Step.GROUP
 
 
-@guard()
 async def got_group(update: Update, context: BotContext) -> int:
     """A group button (re-checked): asks whose data goes."""
     query = update.callback_query
@@ -162,7 +157,6 @@ async def got_group(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBER)
 
 
-@guard()
 async def got_member(update: Update, context: BotContext) -> int:
     """A household button "<prefix>:mem:<group>:<member>": both ids re-checked."""
     query = update.callback_query
@@ -179,7 +173,6 @@ async def got_member(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.REASON)
 
 
-@guard()
 async def got_reason(update: Update, context: BotContext) -> int:
     """The reason (one of a few, never free text: the audit trail holds no personal data)."""
     query = update.callback_query
@@ -191,7 +184,6 @@ async def got_reason(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def erase(update: Update, context: BotContext) -> int:
     """Ya, hapus: erases (group and household re-checked), with its audit row."""
     query = update.callback_query
@@ -209,19 +201,11 @@ async def erase(update: Update, context: BotContext) -> int:
                                                       group=group.name, count=count))
 
 
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("hapus_anggota", start)],
-    states={
-        Step.GROUP: [MessageHandler(NEW_TEXT, search_group),
-                     CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:grp:{ID}$")],
-        Step.MEMBER: [CallbackQueryHandler(got_member, pattern=rf"^{PREFIX}:mem:{ID}:{ID}$")],
-        Step.REASON: [CallbackQueryHandler(got_reason, pattern=rf"^{PREFIX}:why:\w+$")],
-        Step.CONFIRM: [CallbackQueryHandler(erase, pattern=rf"^{PREFIX}:ok$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="erasure",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/hapus_anggota, new for each Application."""
+    return [flow.build({
+        Step.GROUP: {TEXT: search_group, f"grp:{ID}": got_group},
+        Step.MEMBER: {f"mem:{ID}:{ID}": got_member},
+        Step.REASON: {r"why:\w+": got_reason},
+        Step.CONFIRM: {"ok": erase},
+    }, entry={"/hapus_anggota": start})]

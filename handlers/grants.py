@@ -17,13 +17,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
@@ -32,13 +26,10 @@ from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, par
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
-    NEW_TEXT,
-    Flow,
-    Pick,
+    ID,
     close_buttons,
     column,
     guard,
-    ignore_edit,
     iso_date,
     keyboard,
     message_text,
@@ -47,6 +38,7 @@ from handlers.common import (
     say,
     unreadable_date,
 )
+from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.visits import parse_next_date
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -325,9 +317,7 @@ async def _ask_form(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_form"), reply_markup=column(buttons, per_row=2))
 
 
-@flow.question(Step.GOODS)
-async def _ask_goods(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_goods"))
+flow.says(Step.GOODS, "grant.ask_goods")
 
 
 @flow.question(Step.AMOUNT)
@@ -347,16 +337,8 @@ async def _ask_received(update: Update, context: BotContext) -> None:
               reply_markup=markup)
 
 
-@flow.question(Step.ROLL_AMOUNT)
-async def _ask_roll_amount(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_roll_amount"),
-              reply_markup=flow.skip_keyboard(context, "roll_amount"))
-
-
-@flow.question(Step.ROLL_UNITS)
-async def _ask_roll_units(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grant.ask_roll_units"),
-              reply_markup=flow.skip_keyboard(context, "roll_units"))
+flow.says(Step.ROLL_AMOUNT, "grant.ask_roll_amount", skip="roll_amount")
+flow.says(Step.ROLL_UNITS, "grant.ask_roll_units", skip="roll_units")
 
 
 @flow.question(Step.ROLL_HOUSEHOLDS)
@@ -425,32 +407,15 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
-flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
+flow.pick = Pick(command="hibah", button="group",
+                 step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("grant.resume",
                                                          group=draft.get("group_name", "")),
                  none="grant.no_groups", not_found="grant.group_not_found")
 
 
-@guard()
-async def start(update: Update, context: BotContext) -> int:
-    """/hibah: continues an unfinished grant, or asks which group received it."""
-    return await flow.open(update, context)
-
-
-@guard()
-async def start_for_group(update: Update, context: BotContext) -> int:
-    """The "Hibah" button of a group card: checks the group is the mentor's own, asks the kind."""
-    return await flow.open(update, context)
-
-
 # --- answers ----------------------------------------------------------------------------------
-
-@guard()
-async def got_group(update: Update, context: BotContext) -> int:
-    """Stores the group (re-checked: it must be the mentor's own) and asks for the kind."""
-    return await flow.picked(update, context)
-
 
 _BUTTON_EXAMPLES = {
     Step.GROUP: "grant.example_group",
@@ -460,34 +425,24 @@ _BUTTON_EXAMPLES = {
 }
 
 
-@guard()
-async def group_typed(update: Update, context: BotContext) -> int:
-    """Typed text at the group question: the one own group whose name holds it is taken."""
-    return await flow.picked_by_name(update, context)
-
-
-@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
                                   default="grant.example_kind", text="grant.use_buttons")
 
 
-@guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of grant and asks for the funding source."""
     return await flow.choose(update, context, store="kind", among=GrantKind, label="grantkind",
                              then=Step.SOURCE)
 
 
-@guard()
 async def got_source(update: Update, context: BotContext) -> int:
     """Stores the funding source and asks whether it is cash or goods."""
     return await flow.choose(update, context, store="source", among=FundingSource, label="fund",
                              then=Step.FORM)
 
 
-@guard()
 async def got_form(update: Update, context: BotContext) -> int:
     """Stores cash or goods and asks for the goods (goods) or the amount (cash)."""
     query = update.callback_query
@@ -503,7 +458,6 @@ async def got_form(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
-@guard()
 async def got_goods(update: Update, context: BotContext) -> int:
     """Stores what goods were given and asks for their value."""
     text = " ".join(message_text(update).split())
@@ -534,7 +488,6 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.RECEIVED)
 
 
-@guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
     return await _store_amount(update, context, message_text(update))
@@ -571,7 +524,6 @@ def _received_error(context: BotContext, received: date | None, text: str = "") 
     return None
 
 
-@guard()
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
@@ -583,7 +535,6 @@ async def got_received(update: Update, context: BotContext) -> int:
     return await _store_received(update, context, received)
 
 
-@guard()
 async def received_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date received and asks for the amount to roll over."""
     query = update.callback_query
@@ -655,19 +606,16 @@ async def _store_roll_households(update: Update, context: BotContext, text: str)
     return await flow.next(update, context, Step.DUE)
 
 
-@guard()
 async def got_roll_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah to roll over (or none) and asks for the units to roll over."""
     return await _store_roll_amount(update, context, message_text(update))
 
 
-@guard()
 async def got_roll_units(update: Update, context: BotContext) -> int:
     """Stores the units to roll over with their label (or none) and asks for the households."""
     return await _store_roll_units(update, context, message_text(update))
 
 
-@guard()
 async def got_roll_households(update: Update, context: BotContext) -> int:
     """Stores the number of households to roll over to (or none) and asks for the deadline."""
     return await _store_roll_households(update, context, message_text(update))
@@ -681,7 +629,6 @@ _SKIPPERS = {
 }
 
 
-@guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
     return await flow.skip(update, context, _SKIPPERS)
@@ -693,7 +640,6 @@ async def _store_due(update: Update, context: BotContext, due: date, auto: bool)
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def due_default(update: Update, context: BotContext) -> int:
     """Takes the suggested deadline (received + the default months) and sums up."""
     suggested = _default_due(context)
@@ -701,7 +647,6 @@ async def due_default(update: Update, context: BotContext) -> int:
     return await _store_due(update, context, suggested, True)
 
 
-@guard()
 async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
@@ -718,33 +663,6 @@ async def got_due(update: Update, context: BotContext) -> int:
             years=MAX_DUE_YEARS, example=example))
     await say(update, f"✓ {format_date(due, context.lang)}")
     return await _store_due(update, context, due, False)
-
-
-# --- the summary ------------------------------------------------------------------------------
-
-@guard()
-async def edit(update: Update, context: BotContext) -> int:
-    """Ubah: the summary's buttons become the fields that can be changed."""
-    goods = _draft(context).get("form") == GrantForm.GOODS
-    fields = [field for field in EDIT_FIELDS if goods or field != "goods"]
-    return await flow.swap_buttons(update, context,
-                                   flow.edit_keyboard(context, "grant.field", fields))
-
-
-@guard()
-async def back(update: Update, context: BotContext) -> int:
-    """« Kembali: the summary's own buttons again."""
-    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
-
-
-@guard()
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    query = update.callback_query
-    if pressed(query) == "goods" and _draft(context).get("form") != GrantForm.GOODS:
-        await query.answer(context.t("common.old_button"))
-        return Step.CONFIRM
-    return await flow.edit_field(update, context, EDIT_FIELDS, "grant.field")
 
 
 async def _recheck(update: Update, context: BotContext, group: Group) -> int | None:
@@ -775,7 +693,6 @@ async def _recheck(update: Update, context: BotContext, group: Group) -> int | N
     return None
 
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the grant and schedules its roll-over reminders (once, even if redelivered)."""
     draft = _draft(context)
@@ -838,74 +755,31 @@ async def view(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=markup)
 
 
-_ID = r"\d{1,12}"
-_KINDS = "|".join(k.value for k in GrantKind)
-_SOURCES = "|".join(s.value for s in FundingSource)
-_FORMS = "|".join(f.value for f in GrantForm)
-_FIELDS = "|".join(EDIT_FIELDS)
-_VIEW = rf"^{PREFIX}:view:{_ID}$"
+def _offered(context: BotContext) -> list[str]:
+    """The answers Ubah offers: what goods were given only for a grant of goods."""
+    goods = _draft(context).get("form") == GrantForm.GOODS
+    return [field for field in EDIT_FIELDS if goods or field != "goods"]
 
-conversation = ConversationHandler(
-    entry_points=[
-        CommandHandler("hibah", start),
-        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:{_ID}$"),
-    ],
-    states={
-        Step.GROUP: [
-            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{_ID}$"),
-            MessageHandler(NEW_TEXT, group_typed),
-        ],
-        Step.KIND: [
-            CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.SOURCE: [
-            CallbackQueryHandler(got_source, pattern=rf"^{PREFIX}:src:({_SOURCES})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.FORM: [
-            CallbackQueryHandler(got_form, pattern=rf"^{PREFIX}:form:({_FORMS})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.GOODS: [MessageHandler(NEW_TEXT, got_goods)],
-        Step.AMOUNT: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
-            MessageHandler(NEW_TEXT, got_amount),
-        ],
-        Step.RECEIVED: [
-            CallbackQueryHandler(received_today, pattern=rf"^{PREFIX}:received:today$"),
-            MessageHandler(NEW_TEXT, got_received),
-        ],
-        Step.ROLL_AMOUNT: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_amount$"),
-            MessageHandler(NEW_TEXT, got_roll_amount),
-        ],
-        Step.ROLL_UNITS: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_units$"),
-            MessageHandler(NEW_TEXT, got_roll_units),
-        ],
-        Step.ROLL_HOUSEHOLDS: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:roll_households$"),
-            MessageHandler(NEW_TEXT, got_roll_households),
-        ],
-        Step.DUE: [
-            CallbackQueryHandler(due_default, pattern=rf"^{PREFIX}:due:default$"),
-            MessageHandler(NEW_TEXT, got_due),
-        ],
-        Step.CONFIRM: [
-            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
-            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
-        ],
-    },
-    # A grant's view may be opened in the middle of the questions: it leaves them as they are.
-    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit),
-               CallbackQueryHandler(view, pattern=_VIEW),
-               *flow.fallbacks()],
-    name="grant",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS = [conversation, CallbackQueryHandler(view, pattern=_VIEW)]
+def _view() -> CallbackQueryHandler:
+    return CallbackQueryHandler(view, pattern=rf"^{PREFIX}:view:{ID}$")
+
+
+def handlers() -> list[BaseHandler]:
+    """/hibah and a grant's view, new for each Application."""
+    kinds, sources, forms = ("|".join(e.value for e in enum)
+                             for enum in (GrantKind, FundingSource, GrantForm))
+    return [flow.build({
+        Step.KIND: {f"kind:({kinds})": got_kind, TEXT: typed_not_button},
+        Step.SOURCE: {f"src:({sources})": got_source, TEXT: typed_not_button},
+        Step.FORM: {f"form:({forms})": got_form, TEXT: typed_not_button},
+        Step.GOODS: {TEXT: got_goods},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
+        Step.RECEIVED: {"received:today": received_today, TEXT: got_received},
+        Step.ROLL_AMOUNT: {"skip:roll_amount": skip, TEXT: got_roll_amount},
+        Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: got_roll_units},
+        Step.ROLL_HOUSEHOLDS: {"skip:roll_households": skip, TEXT: got_roll_households},
+        Step.DUE: {"due:default": due_default, TEXT: got_due},
+    }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="grant.field", offered=_offered),
+        # A grant's view may be opened in the middle of the questions: it leaves them as they are.
+        fallbacks=[_view()]), _view()]

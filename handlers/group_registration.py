@@ -11,16 +11,10 @@ from datetime import date, timedelta
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler
 
 from bot.core import clock
-from bot.core.enums import BindingTie, BusinessType, Role, Stage
+from bot.core.enums import BindingTie, BusinessType, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MemberLine,
@@ -37,11 +31,9 @@ from bot.telegram.context import BotContext
 from handlers.common import (
     END,
     VILLAGE_CODE,
-    Flow,
     button_choice,
     close_buttons,
     column,
-    guard,
     keyboard,
     pressed,
     pressed_village,
@@ -49,6 +41,7 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
+from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models.areas import is_within
 
@@ -144,9 +137,7 @@ def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
 
 # --- questions -------------------------------------------------------------------------------
 
-@flow.question(Step.NAME)
-async def _ask_name(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grp.ask_name"))
+flow.says(Step.NAME, "grp.ask_name")
 
 
 @flow.question(Step.VILLAGE)
@@ -173,9 +164,7 @@ async def _ask_ties(update: Update, context: BotContext) -> None:
     await say(update, context.t("grp.ask_ties"), reply_markup=_ties_keyboard(context, chosen))
 
 
-@flow.question(Step.FORMED)
-async def _ask_formed(update: Update, context: BotContext) -> None:
-    await say(update, context.t("grp.ask_formed"))
+flow.says(Step.FORMED, "grp.ask_formed")
 
 
 @flow.question(Step.STAGE)
@@ -261,7 +250,6 @@ def _today(context: BotContext) -> date:
     return clock.today_for(mentor.area_code if mentor else None)
 
 
-@guard({Role.MENTOR, Role.COORDINATOR, Role.ADMIN})
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
     if await flow.other_in_progress(update, context):
@@ -271,7 +259,6 @@ async def start(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.NAME)
 
 
-@guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the village."""
     name = parse_group_name(update.effective_message.text or "")
@@ -281,14 +268,12 @@ async def got_name(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.VILLAGE)
 
 
-@guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
     text = " ".join((update.effective_message.text or "").split())[:60]
     return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="grp")
 
 
-@guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the business."""
     query = update.callback_query
@@ -300,14 +285,12 @@ async def got_village(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.BUSINESS)
 
 
-@guard()
 async def got_business(update: Update, context: BotContext) -> int:
     """Stores the business type and asks for the binding ties."""
     return await flow.choose(update, context, store="business", among=BusinessType,
                              label="business", then=Step.TIES)
 
 
-@guard()
 async def toggle_tie(update: Update, context: BotContext) -> int:
     """Ticks or unticks a binding tie in place; Selesai moves on to the date formed."""
     query = update.callback_query
@@ -334,7 +317,6 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
 EARLIEST_FORMED_YEAR = 1970
 
 
-@guard()
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
     today = _today(context)
@@ -354,7 +336,6 @@ async def got_formed(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.STAGE)
 
 
-@guard()
 async def got_stage(update: Update, context: BotContext) -> int:
     """Stores the stage and asks for the member households."""
     return await flow.choose(update, context, store="stage", among=Stage, label="stage",
@@ -404,13 +385,11 @@ def _apply_corrections(lines: list[MemberLine], text: str) -> list[int]:
     return skipped
 
 
-@guard()
 async def got_members(update: Update, context: BotContext) -> int:
     """Stores or corrects the member list; asks again until it is complete, then sums up."""
     return await _take_members(update, context)
 
 
-@guard()
 async def typed_at_buttons(update: Update, context: BotContext) -> int:
     """Text at the summary or the consent question: household lines still correct the list
     (a line sent again without its NIK: that family did not agree); anything else is not an
@@ -440,7 +419,6 @@ async def _take_members(update: Update, context: BotContext) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_consent(update: Update, context: BotContext) -> int:
     """Ya: the families agreed, their NIKs and phones are kept (consent recorded on saving).
     Tidak: those NIKs and phones leave the draft; names and categories stay."""
@@ -466,7 +444,6 @@ async def got_consent(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def ask_restart(update: Update, context: BotContext) -> int:
     """🗑 Tulis ulang semua: asks first, so one mistaken tap cannot lose a typed list."""
     await close_buttons(update.callback_query)
@@ -475,7 +452,6 @@ async def ask_restart(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.RESTART)
 
 
-@guard()
 async def restart_members(update: Update, context: BotContext) -> int:
     """Ya, hapus: empties the member list and asks for it again, but only the list the
     question counted ("grp:restart:yes:<count>", re-checked); Tidak: the list as it was."""
@@ -493,7 +469,6 @@ async def restart_members(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBERS)
 
 
-@guard()
 async def edit(update: Update, context: BotContext) -> int:
     """Asks which answer to change."""
     await close_buttons(update.callback_query)
@@ -505,7 +480,6 @@ _EDIT_STEPS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSI
                "members": Step.MEMBERS}
 
 
-@guard()
 async def edit_field(update: Update, context: BotContext) -> int:
     """Asks the chosen question again; its answer leads back to the summary."""
     field = update.callback_query.data.split(":", 2)[2]
@@ -514,7 +488,6 @@ async def edit_field(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, _EDIT_STEPS[field])
 
 
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the group and its households (once, even if the press is redelivered)."""
     query = update.callback_query
@@ -558,37 +531,22 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-TEXT = filters.TEXT & ~filters.COMMAND
-
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("tambah_kelompok", start)],
-    states={
-        Step.NAME: [MessageHandler(TEXT, got_name)],
-        Step.VILLAGE: [MessageHandler(TEXT, search_village),
-                       CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:{VILLAGE_CODE}$")],
-        Step.BUSINESS: [CallbackQueryHandler(got_business, pattern=rf"^{PREFIX}:biz:\w+$")],
-        Step.TIES: [CallbackQueryHandler(toggle_tie, pattern=rf"^{PREFIX}:tie:\w+$")],
-        Step.FORMED: [MessageHandler(TEXT, got_formed)],
-        Step.STAGE: [CallbackQueryHandler(got_stage, pattern=rf"^{PREFIX}:stage:\w+$")],
-        Step.MEMBERS: [MessageHandler(TEXT, got_members),
-                       CallbackQueryHandler(ask_restart, pattern=rf"^{PREFIX}:members:restart$")],
-        Step.RESTART: [CallbackQueryHandler(restart_members,
-                                            pattern=rf"^{PREFIX}:restart:(?:yes:\d{{1,2}}|no)$")],
-        Step.CONFIRM: [CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-                       CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-                       # Household lines typed at the summary still correct the list;
-                       # other text is told to press a button.
-                       MessageHandler(TEXT, typed_at_buttons)],
-        Step.CONSENT: [CallbackQueryHandler(got_consent, pattern=rf"^{PREFIX}:consent:(yes|no)$"),
-                       # A line sent again without its NIK / phone: that family did not agree.
-                       MessageHandler(TEXT, typed_at_buttons)],
-        Step.EDIT: [CallbackQueryHandler(
-            edit_field, pattern=rf"^{PREFIX}:edit:(name|village|business|ties|formed|stage|members)$")],
-    },
-    fallbacks=flow.fallbacks(),
-    name="group",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/tambah_kelompok, new for each Application."""
+    fields = "|".join(_EDIT_STEPS)
+    return [flow.build({
+        Step.NAME: {TEXT: got_name},
+        Step.VILLAGE: {TEXT: search_village, f"vil:{VILLAGE_CODE}": got_village},
+        Step.BUSINESS: {r"biz:\w+": got_business},
+        Step.TIES: {r"tie:\w+": toggle_tie},
+        Step.FORMED: {TEXT: got_formed},
+        Step.STAGE: {r"stage:\w+": got_stage},
+        Step.MEMBERS: {TEXT: got_members, "members:restart": ask_restart},
+        Step.RESTART: {r"restart:(?:yes:\d{1,2}|no)": restart_members},
+        # Household lines typed at the summary still correct the list; other text is told to
+        # press a button.
+        Step.CONFIRM: {"save": save, "edit": edit, TEXT: typed_at_buttons},
+        # A line sent again without its NIK / phone: that family did not agree.
+        Step.CONSENT: {"consent:(yes|no)": got_consent, TEXT: typed_at_buttons},
+        Step.EDIT: {f"edit:({fields})": edit_field},
+    }, entry={"/tambah_kelompok": start})]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core import clock
 from bot.core.formatting import format_date
@@ -171,9 +171,11 @@ async def detail(update: Update, context: BotContext) -> None:
                                                         extra_rows=grant_rows))
 
 
-HANDLERS = [
-    CommandHandler("kelompok", list_groups),
-    CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:{PAGE}$"),
-    CallbackQueryHandler(card, pattern=rf"^{PREFIX}:card:{ID}(:{PAGE})?$"),
-    CallbackQueryHandler(detail, pattern=rf"^{PREFIX}:det:{ID}$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/kelompok and the group cards, new for each Application."""
+    return [
+        CommandHandler("kelompok", list_groups),
+        CallbackQueryHandler(list_page, pattern=rf"^{PREFIX}:page:{PAGE}$"),
+        CallbackQueryHandler(card, pattern=rf"^{PREFIX}:card:{ID}(:{PAGE})?$"),
+        CallbackQueryHandler(detail, pattern=rf"^{PREFIX}:det:{ID}$"),
+    ]

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.core.enums import MentorStatus, Role
 from bot.telegram.context import BotContext
@@ -78,17 +84,21 @@ async def old_button(update: Update, context: BotContext) -> None:
     await update.callback_query.answer(context.t("common.old_button"), show_alert=True)
 
 
-HANDLERS = [
-    CommandHandler(["bantuan", "help"], show_help),
-    # Conversations take /batal first (bot.app adds them earlier); this answers the rest.
-    CommandHandler(["batal", "cancel"], nothing_to_cancel),
-    CommandHandler(["bahasa", "language"], choose_language),
-    CallbackQueryHandler(set_language, pattern=rf"^{PREFIX}:(id|en)$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/bantuan, /batal outside a conversation, /bahasa, new for each Application."""
+    return [
+        CommandHandler(["bantuan", "help"], show_help),
+        # Conversations take /batal first (bot.app adds them earlier); this answers the rest.
+        CommandHandler(["batal", "cancel"], nothing_to_cancel),
+        CommandHandler(["bahasa", "language"], choose_language),
+        CallbackQueryHandler(set_language, pattern=rf"^{PREFIX}:(id|en)$"),
+    ]
 
-# Added last of all (bot.app): they answer whatever nothing else took.
-CATCH_ALL = [
-    MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command),
-    MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, stray_message),
-    CallbackQueryHandler(old_button),
-]
+
+def catch_all() -> list[BaseHandler]:
+    """Added last of all (bot.app): they answer whatever nothing else took."""
+    return [
+        MessageHandler(filters.COMMAND & filters.UpdateType.MESSAGE, unknown_command),
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.StatusUpdate.ALL, stray_message),
+        CallbackQueryHandler(old_button),
+    ]

@@ -11,7 +11,7 @@ import logging
 
 from telegram import Message, Update
 from telegram.error import BadRequest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import Activity
 from bot.core.formatting import format_date_short, format_rupiah
@@ -144,8 +144,10 @@ async def show_group(update: Update, context: BotContext) -> None:
         await _show(update, text, markup)
 
 
-HANDLERS = [
-    CommandHandler("riwayat", show_recent),
-    CallbackQueryHandler(show_page, pattern=rf"^{PREFIX}:page:\d{{1,4}}$"),
-    CallbackQueryHandler(show_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}(:\d{{1,4}})?$"),
-]
+def handlers() -> list[BaseHandler]:
+    """/riwayat, new for each Application."""
+    return [
+        CommandHandler("riwayat", show_recent),
+        CallbackQueryHandler(show_page, pattern=rf"^{PREFIX}:page:\d{{1,4}}$"),
+        CallbackQueryHandler(show_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}(:\d{{1,4}})?$"),
+    ]

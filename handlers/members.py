@@ -10,14 +10,15 @@ from dataclasses import asdict
 from enum import IntEnum
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.enums import MemberRole
 from bot.core.formatting import format_date
 from bot.core.parsing import MemberLine, group_problems, parse_member_line
 from bot.telegram.context import BotContext
-from handlers.common import END, ID, Flow, close_buttons, column, guard, keyboard, pressed, say
+from handlers.common import END, ID, close_buttons, column, guard, keyboard, pressed, say
+from handlers.flow import TEXT, Flow
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
 from models.tables import Group, Member
@@ -72,9 +73,7 @@ async def show(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=keyboard(rows))
 
 
-@flow.question(Step.LINE)
-async def _ask_line(update: Update, context: BotContext) -> None:
-    await say(update, context.t("mem.ask_line"))
+flow.says(Step.LINE, "mem.ask_line")
 
 
 @flow.question(Step.CONSENT)
@@ -85,7 +84,6 @@ async def _ask_consent(update: Update, context: BotContext) -> None:
           (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
 
 
-@guard()
 async def start_add(update: Update, context: BotContext) -> int:
     """Checks there is room in the group and asks for the new household's line."""
     if await flow.other_in_progress(update, context):
@@ -104,7 +102,6 @@ async def start_add(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.LINE)
 
 
-@guard()
 async def got_line(update: Update, context: BotContext) -> int:
     """Stores the new household (after re-checking the group) and shows any rule it breaks."""
     line = parse_member_line((update.effective_message.text or "")[:300])
@@ -133,7 +130,6 @@ async def got_line(update: Update, context: BotContext) -> int:
     return await _add(update, context, group, line, consented=False, dropped=False)
 
 
-@guard()
 async def got_consent(update: Update, context: BotContext) -> int:
     """Ya: the household is added with its NIK / phone and the consent; Tidak: without them.
     The group, its room and the NIK are checked again (time passed since the line)."""
@@ -314,25 +310,17 @@ async def history(update: Update, context: BotContext) -> None:
     await say(update, context.t("mem.history", group=group.name, lines=lines))
 
 
-add_conversation = ConversationHandler(
-    entry_points=[CallbackQueryHandler(start_add, pattern=rf"^{PREFIX}:add:{ID}$")],
-    states={Step.LINE: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_line)],
-            Step.CONSENT: [CallbackQueryHandler(got_consent,
-                                                pattern=rf"^{PREFIX}:consent:(yes|no)$")]},
-    fallbacks=flow.fallbacks(),
-    name="member",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [
-    add_conversation,
-    CallbackQueryHandler(show, pattern=rf"^{PREFIX}:list:{ID}$"),
-    CallbackQueryHandler(pick_remove, pattern=rf"^{PREFIX}:rm:{ID}$"),
-    CallbackQueryHandler(confirm_remove, pattern=rf"^{PREFIX}:rmpick:{ID}:{ID}$"),
-    CallbackQueryHandler(remove, pattern=rf"^{PREFIX}:rmok:{ID}:{ID}$"),
-    CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:{ID}$"),
-    CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:rolepick:{ID}:{ID}$"),
-    CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:{ID}:{ID}:\w+$"),
-    CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:{ID}$"),
-]
+def handlers() -> list[BaseHandler]:
+    """Anggota's buttons and the adding of a household, new for each Application."""
+    return [
+        flow.build({Step.LINE: {TEXT: got_line}, Step.CONSENT: {"consent:(yes|no)": got_consent}},
+                   entry={rf"add:{ID}": start_add}),
+        CallbackQueryHandler(show, pattern=rf"^{PREFIX}:list:{ID}$"),
+        CallbackQueryHandler(pick_remove, pattern=rf"^{PREFIX}:rm:{ID}$"),
+        CallbackQueryHandler(confirm_remove, pattern=rf"^{PREFIX}:rmpick:{ID}:{ID}$"),
+        CallbackQueryHandler(remove, pattern=rf"^{PREFIX}:rmok:{ID}:{ID}$"),
+        CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:{ID}$"),
+        CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:rolepick:{ID}:{ID}$"),
+        CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:{ID}:{ID}:\w+$"),
+        CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:{ID}$"),
+    ]

@@ -9,13 +9,7 @@ import logging
 from enum import IntEnum
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, filters
 
 from bot.core.enums import Affiliation, AreaLevel, MentorStatus, Role
 from bot.core.parsing import mask_phone, parse_person_name, parse_phone
@@ -24,13 +18,13 @@ from handlers import approvals
 from handlers.common import (
     AREA_CODE,
     END,
-    Flow,
     close_buttons,
     column,
     say,
     village_hint,
     with_session,
 )
+from handlers.flow import TEXT, Flow
 from handlers.help import menu_text
 from models import mentors as mentor_queries
 
@@ -47,7 +41,7 @@ class Step(IntEnum):
     AREA = 4
 
 
-flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding")
+flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding", roles=None)
 
 
 @flow.question(Step.NAME)
@@ -222,24 +216,11 @@ async def got_area(update: Update, context: BotContext) -> int:
     return END
 
 
-conversation = ConversationHandler(
-    entry_points=[CommandHandler("start", start)],
-    states={
-        Step.NAME: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_name)],
-        Step.PHONE: [
-            MessageHandler(filters.CONTACT, got_phone),
-            MessageHandler(filters.TEXT & ~filters.COMMAND, got_phone),
-        ],
-        Step.AFFILIATION: [CallbackQueryHandler(got_affiliation, pattern=rf"^{PREFIX}:aff:\w+$")],
-        Step.AREA: [
-            MessageHandler(filters.TEXT & ~filters.COMMAND, search_area),
-            CallbackQueryHandler(got_area, pattern=rf"^{PREFIX}:area:{AREA_CODE}$"),
-        ],
-    },
-    fallbacks=flow.fallbacks(),
-    name="onboarding",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/start, new for each Application."""
+    return [flow.build({
+        Step.NAME: {TEXT: got_name},
+        Step.PHONE: {filters.CONTACT: got_phone, TEXT: got_phone},
+        Step.AFFILIATION: {r"aff:\w+": got_affiliation},
+        Step.AREA: {TEXT: search_area, f"area:{AREA_CODE}": got_area},
+    }, entry={"/start": start})]

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import CommandHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import clock
 from bot.core.enums import Role, RolloverStatus, Stage, WelfareCategory
@@ -302,12 +302,14 @@ async def import_document(update: Update, context: BotContext) -> None:
         caption=context.t("rep.refused_file_caption"))
 
 
-HANDLERS = [
-    CommandHandler("rekap", summary),
-    CommandHandler("ekspor", export),
-    CommandHandler("templat", template),
-    # Only new messages with an .xlsx file; during a conversation the conversation's own
-    # fallbacks see the message first (it is added earlier), so nothing is imported by mistake.
-    MessageHandler(filters.UpdateType.MESSAGE & filters.Document.FileExtension("xlsx"),
-                   import_document),
-]
+def handlers() -> list[BaseHandler]:
+    """/rekap, /ekspor, /templat and an imported workbook, new for each Application."""
+    return [
+        CommandHandler("rekap", summary),
+        CommandHandler("ekspor", export),
+        CommandHandler("templat", template),
+        # Only new messages with an .xlsx file; during a conversation the conversation's own
+        # fallbacks see the message first (it is added earlier), so nothing is imported by mistake.
+        MessageHandler(filters.UpdateType.MESSAGE & filters.Document.FileExtension("xlsx"),
+                       import_document),
+    ]

@@ -16,13 +16,7 @@ from enum import IntEnum
 from typing import Any
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler
 
 from bot.core import clock
 from bot.core.enums import RecipientKind
@@ -38,13 +32,9 @@ from bot.core.parsing import (
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
-    NEW_TEXT,
-    Flow,
-    Pick,
+    VILLAGE_CODE,
     close_buttons,
     column,
-    guard,
-    ignore_edit,
     keyboard,
     message_text,
     pressed_village,
@@ -52,6 +42,7 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
+from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grants import (
     date_example,
     kind_label,
@@ -269,44 +260,20 @@ async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] 
                                        mentor=context.mentor)
 
 
-flow.pick = Pick(step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
+flow.pick = Pick(command="gulir", button="grant",
+                 step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
                  label=lambda found: found[1].name, begin=_begin,
                  resume=lambda context, draft: context.t("roll.resume",
                                                          grant=draft.get("grant_label", "")),
                  none="roll.no_grants", not_found="roll.grant_not_found")
 
 
-@guard()
-async def start(update: Update, context: BotContext) -> int:
-    """/gulir: continues an unfinished roll-over, or asks which grant it is from."""
-    return await flow.open(update, context)
-
-
-@guard()
-async def start_for_grant(update: Update, context: BotContext) -> int:
-    """A "Catat pengguliran" button: checks the grant is the mentor's group's, asks the date."""
-    return await flow.open(update, context)
-
-
 # --- answers ----------------------------------------------------------------------------------
-
-@guard()
-async def got_grant(update: Update, context: BotContext) -> int:
-    """Stores the grant (re-checked: its group must be the mentor's own) and asks for the date."""
-    return await flow.picked(update, context)
-
 
 _BUTTON_EXAMPLES = {Step.GRANT: "roll.example_grant", Step.KIND: "roll.example_kind",
                     Step.EXCEED: "roll.example_exceed"}
 
 
-@guard()
-async def grant_typed(update: Update, context: BotContext) -> int:
-    """Typed text at the grant question: the one own grant whose label holds it is taken."""
-    return await flow.picked_by_name(update, context)
-
-
-@guard()
 async def typed_not_button(update: Update, context: BotContext) -> int:
     """Typed text where a button was expected: explains with an example and asks again."""
     return await flow.use_buttons(update, context, _BUTTON_EXAMPLES,
@@ -335,7 +302,6 @@ async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
     return await flow.next(update, context, Step.KIND)
 
 
-@guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
@@ -348,7 +314,6 @@ async def got_date(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, rolled)
 
 
-@guard()
 async def date_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date and asks who received the roll-over."""
     query = update.callback_query
@@ -361,14 +326,12 @@ async def date_today(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, today)
 
 
-@guard()
 async def got_kind(update: Update, context: BotContext) -> int:
     """Stores the kind of recipient (a household or another group) and asks for the name."""
     return await flow.choose(update, context, store="kind", among=RecipientKind,
                              label="recipient", then=Step.NAME)
 
 
-@guard()
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the recipient's name and asks for their village."""
     # A household is named as its members are (as on the KTP), a group as groups are.
@@ -384,7 +347,6 @@ async def got_name(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.VILLAGE)
 
 
-@guard()
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
     text = " ".join(message_text(update).split())[:60]
@@ -401,7 +363,6 @@ async def _store_village(update: Update, context: BotContext, place) -> int:
     return await flow.next(update, context, Step.AMOUNT)
 
 
-@guard()
 async def got_village(update: Update, context: BotContext) -> int:
     """Stores the village (re-checked inside the mentor's area) and asks for the amount."""
     query = update.callback_query
@@ -475,19 +436,16 @@ async def _store_note(update: Update, context: BotContext, text: str) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_amount(update: Update, context: BotContext) -> int:
     """Stores the Rupiah rolled over and asks for the units (or the note)."""
     return await _store_amount(update, context, message_text(update))
 
 
-@guard()
 async def got_units(update: Update, context: BotContext) -> int:
     """Stores the units rolled over and asks for a note."""
     return await _store_units(update, context, message_text(update))
 
 
-@guard()
 async def got_note(update: Update, context: BotContext) -> int:
     """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
     return await _store_note(update, context, message_text(update))
@@ -501,13 +459,11 @@ _SKIPPERS = {
 }
 
 
-@guard()
 async def skip(update: Update, context: BotContext) -> int:
     """Lewati on an optional question: stores nothing for it and asks the next question."""
     return await flow.skip(update, context, _SKIPPERS)
 
 
-@guard()
 async def exceed_yes(update: Update, context: BotContext) -> int:
     """Ya on "Melebihi sisa kewajiban": keeps the amounts and sums up."""
     await close_buttons(update.callback_query, context.t("common.yes"))
@@ -515,7 +471,6 @@ async def exceed_yes(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@guard()
 async def exceed_edit(update: Update, context: BotContext) -> int:
     """Ubah jumlah: asks the amount (and units) again, then sums up."""
     await close_buttons(update.callback_query, context.t("roll.change_amount"))
@@ -523,28 +478,6 @@ async def exceed_edit(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
-# --- the summary ------------------------------------------------------------------------------
-
-@guard()
-async def edit(update: Update, context: BotContext) -> int:
-    """Ubah: the summary's buttons become the fields that can be changed."""
-    return await flow.swap_buttons(update, context,
-                                   flow.edit_keyboard(context, "roll.field", EDIT_FIELDS))
-
-
-@guard()
-async def back(update: Update, context: BotContext) -> int:
-    """« Kembali: the summary's own buttons again."""
-    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
-
-
-@guard()
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    return await flow.edit_field(update, context, EDIT_FIELDS, "roll.field")
-
-
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
     draft = _draft(context)
@@ -591,62 +524,18 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-_ID = r"\d{1,12}"
-_KINDS = "|".join(k.value for k in RecipientKind)
-_FIELDS = "|".join(EDIT_FIELDS)
-
-conversation = ConversationHandler(
-    entry_points=[
-        CommandHandler("gulir", start),
-        CallbackQueryHandler(start_for_grant, pattern=rf"^{PREFIX}:start:{_ID}$"),
-    ],
-    states={
-        Step.GRANT: [
-            CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{_ID}$"),
-            MessageHandler(NEW_TEXT, grant_typed),
-        ],
-        Step.DATE: [
-            CallbackQueryHandler(date_today, pattern=rf"^{PREFIX}:date:today$"),
-            MessageHandler(NEW_TEXT, got_date),
-        ],
-        Step.KIND: [
-            CallbackQueryHandler(got_kind, pattern=rf"^{PREFIX}:kind:({_KINDS})$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.NAME: [MessageHandler(NEW_TEXT, got_name)],
-        Step.VILLAGE: [
-            CallbackQueryHandler(got_village, pattern=rf"^{PREFIX}:vil:\d{{2}}(\.\d{{2,4}}){{3}}$"),
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:village$"),
-            MessageHandler(NEW_TEXT, search_village),
-        ],
-        Step.AMOUNT: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:amount$"),
-            MessageHandler(NEW_TEXT, got_amount),
-        ],
-        Step.UNITS: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:units$"),
-            MessageHandler(NEW_TEXT, got_units),
-        ],
-        Step.NOTE: [
-            CallbackQueryHandler(skip, pattern=rf"^{PREFIX}:skip:note$"),
-            MessageHandler(NEW_TEXT, got_note),
-        ],
-        Step.EXCEED: [
-            CallbackQueryHandler(exceed_yes, pattern=rf"^{PREFIX}:exceed:yes$"),
-            CallbackQueryHandler(exceed_edit, pattern=rf"^{PREFIX}:exceed:edit$"),
-            MessageHandler(NEW_TEXT, typed_not_button),
-        ],
-        Step.CONFIRM: [
-            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
-            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
-        ],
-    },
-    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit), *flow.fallbacks()],
-    name="rollover",
-    persistent=True,
-    allow_reentry=True,
-)
-
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/gulir, new for each Application."""
+    kinds = "|".join(k.value for k in RecipientKind)
+    return [flow.build({
+        Step.DATE: {"date:today": date_today, TEXT: got_date},
+        Step.KIND: {f"kind:({kinds})": got_kind, TEXT: typed_not_button},
+        Step.NAME: {TEXT: got_name},
+        Step.VILLAGE: {f"vil:{VILLAGE_CODE}": got_village, "skip:village": skip,
+                       TEXT: search_village},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
+        Step.UNITS: {"skip:units": skip, TEXT: got_units},
+        Step.NOTE: {"skip:note": skip, TEXT: got_note},
+        Step.EXCEED: {"exceed:yes": exceed_yes, "exceed:edit": exceed_edit,
+                      TEXT: typed_not_button},
+    }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="roll.field"))]

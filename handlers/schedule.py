@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.formatting import format_date
@@ -52,7 +52,9 @@ async def set_interval(update: Update, context: BotContext) -> None:
                                 next=format_date(group.next_visit_due, context.lang)))
 
 
-HANDLERS = [
-    CallbackQueryHandler(ask, pattern=rf"^{PREFIX}:ask:{ID}$"),
-    CallbackQueryHandler(set_interval, pattern=rf"^{PREFIX}:set:{ID}:{ID}$"),
-]
+def handlers() -> list[BaseHandler]:
+    """The visit interval buttons, new for each Application."""
+    return [
+        CallbackQueryHandler(ask, pattern=rf"^{PREFIX}:ask:{ID}$"),
+        CallbackQueryHandler(set_interval, pattern=rf"^{PREFIX}:set:{ID}:{ID}$"),
+    ]

@@ -10,7 +10,7 @@ import logging
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, TypeHandler
+from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.core.texts import t
 from bot.telegram.context import BotContext
@@ -162,6 +162,16 @@ async def on_error(update: object, context: BotContext) -> None:
             log.warning("could not notify an admin of the error")
 
 
-EMPTY_BUTTONS = [TypeHandler(Update, drop_empty_button)]
-FIRST = [TypeHandler(Update, drop_redelivered)]
-LAST = [TypeHandler(Update, after_update)]
+def empty_buttons() -> list[BaseHandler]:
+    """Before everything (group -2): button presses without data."""
+    return [TypeHandler(Update, drop_empty_button)]
+
+
+def first() -> list[BaseHandler]:
+    """Before the handlers (group -1): redelivered updates."""
+    return [TypeHandler(Update, drop_redelivered)]
+
+
+def last() -> list[BaseHandler]:
+    """After the handlers (group 1): the state persisted."""
+    return [TypeHandler(Update, after_update)]

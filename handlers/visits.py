@@ -17,13 +17,7 @@ from typing import Any
 
 from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import BaseHandler, filters
 
 from bot.core import clock
 from bot.core.enums import Activity
@@ -32,14 +26,9 @@ from bot.core.parsing import is_skip, mask_numbers, parse_amount, parse_count, p
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
-    NEW_TEXT,
-    Flow,
-    Pick,
     button_choice,
     close_buttons,
     column,
-    guard,
-    ignore_edit,
     iso_date,
     keyboard,
     message_text,
@@ -48,6 +37,7 @@ from handlers.common import (
     say,
     unreadable_date,
 )
+from handlers.flow import TEXT, Flow, Pick, Summary
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.tables import Group
@@ -206,16 +196,8 @@ async def _ask_figures(update: Update, context: BotContext) -> None:
               reply_markup=flow.skip_keyboard(context, field))
 
 
-@flow.question(Step.PROBLEMS)
-async def _ask_problems(update: Update, context: BotContext) -> None:
-    await say(update, context.t("visit.ask_problems"),
-              reply_markup=flow.skip_keyboard(context, "problems"))
-
-
-@flow.question(Step.FOLLOW_UP)
-async def _ask_follow_up(update: Update, context: BotContext) -> None:
-    await say(update, context.t("visit.ask_follow_up"),
-              reply_markup=flow.skip_keyboard(context, "follow_up"))
+flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
+flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 
 @flow.question(Step.LOCATION)
@@ -329,38 +311,12 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
+flow.pick = Pick(command="kunjungan", button="group",
+                 step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("visit.resume",
                                                          group=draft.get("group_name", "")),
                  none="visit.no_groups", not_found="visit.group_not_found")
-
-
-@guard()
-async def start(update: Update, context: BotContext) -> int:
-    """/kunjungan: continues an unfinished visit, or asks which group was visited."""
-    return await flow.open(update, context)
-
-
-@guard()
-async def start_for_group(update: Update, context: BotContext) -> int:
-    """A "Catat kunjungan" button: checks the group is the mentor's own and asks the date."""
-    return await flow.open(update, context)
-
-
-# --- answers ---------------------------------------------------------------------------------
-
-@guard()
-async def got_group(update: Update, context: BotContext) -> int:
-    """Stores the group (re-checked: it must be the mentor's own) and asks for the date."""
-    return await flow.picked(update, context)
-
-
-@guard()
-async def group_typed(update: Update, context: BotContext) -> int:
-    """Typed text where a group button was expected: the one group whose name holds it is
-    taken (re-checked: the mentor's own); otherwise explains and asks again."""
-    return await flow.picked_by_name(update, context)
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:
@@ -390,7 +346,6 @@ def _check_date(context: BotContext, visited: date) -> str | None:
     return None
 
 
-@guard()
 async def got_date_today(update: Update, context: BotContext) -> int:
     """Stores today as the visit date and asks for the attendance."""
     query = update.callback_query
@@ -403,7 +358,6 @@ async def got_date_today(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, today)
 
 
-@guard()
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
     text, today = message_text(update), flow.today(context)
@@ -418,7 +372,6 @@ async def got_date(update: Update, context: BotContext) -> int:
     return await _store_date(update, context, visited)
 
 
-@guard()
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
     members = int(_draft(context).get("members", 0))
@@ -442,7 +395,6 @@ async def _activities_done(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.FIGURES)
 
 
-@guard()
 async def toggle_activity(update: Update, context: BotContext) -> int:
     """Ticks or unticks an activity in place; Selesai (one at least) asks for the figures."""
     query = update.callback_query
@@ -465,7 +417,6 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     return Step.ACTIVITIES
 
 
-@guard()
 async def activities_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" finishes the choice; other text is explained and the question repeated."""
     if message_text(update).strip().lower() in {"selesai", "done"}:
@@ -479,8 +430,7 @@ async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> 
     draft = _draft(context)
     if wanted:
         draft["_figure"] = FIGURES[0]
-        draft["_misses"] = 0
-        return await flow.ask(update, context, Step.FIGURES)
+        return await flow.ask(update, context, Step.FIGURES, fresh=True)
     for field in FIGURES:
         draft[field] = None
     draft["_figure"] = None
@@ -495,13 +445,11 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     position = FIGURES.index(field)
     if position + 1 < len(FIGURES):
         draft["_figure"] = FIGURES[position + 1]
-        draft["_misses"] = 0
-        return await flow.ask(update, context, Step.FIGURES)
+        return await flow.ask(update, context, Step.FIGURES, fresh=True)
     draft["_figure"] = None
     return await flow.next(update, context, Step.PROBLEMS)
 
 
-@guard()
 async def figures_button(update: Update, context: BotContext) -> int:
     """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
     query = update.callback_query
@@ -513,7 +461,6 @@ async def figures_button(update: Update, context: BotContext) -> int:
     return await _figures_answer(update, context, wanted)
 
 
-@guard()
 async def skip_figure(update: Update, context: BotContext) -> int:
     """Lewati on one amount: leaves it empty and asks the next."""
     query = update.callback_query
@@ -524,7 +471,6 @@ async def skip_figure(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, None)
 
 
-@guard()
 async def keep_figure(update: Update, context: BotContext) -> int:
     """Tetap on one amount while changing the figures: keeps it and asks the next."""
     query = update.callback_query
@@ -537,7 +483,6 @@ async def keep_figure(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, _draft(context).get(field))
 
 
-@guard()
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
     text = message_text(update)
@@ -592,19 +537,16 @@ async def _free_text(update: Update, context: BotContext, field: str, step: Step
     return await flow.next(update, context, then)
 
 
-@guard()
 async def got_problems(update: Update, context: BotContext) -> int:
     """Stores the group's problems (or none) and asks for the follow-up."""
     return await _free_text(update, context, "problems", Step.PROBLEMS, Step.FOLLOW_UP)
 
 
-@guard()
 async def got_follow_up(update: Update, context: BotContext) -> int:
     """Stores the follow-up (or none) and asks for the location."""
     return await _free_text(update, context, "follow_up", Step.FOLLOW_UP, Step.LOCATION)
 
 
-@guard()
 async def skip_text(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
     query = update.callback_query
@@ -638,14 +580,12 @@ async def _store_location(update: Update, context: BotContext,
     return await flow.next(update, context, Step.PHOTOS)
 
 
-@guard()
 async def got_location(update: Update, context: BotContext) -> int:
     """Stores the shared location and asks for photos."""
     location = update.effective_message.location
     return await _store_location(update, context, (location.latitude, location.longitude))
 
 
-@guard()
 async def location_typed(update: Update, context: BotContext) -> int:
     """Lewati (or typed coordinates) instead of a shared location; else the question again."""
     text = message_text(update)
@@ -657,7 +597,6 @@ async def location_typed(update: Update, context: BotContext) -> int:
     return await _store_location(update, context, point)
 
 
-@guard()
 async def got_photo(update: Update, context: BotContext) -> int:
     """Keeps the largest size of the photo and tells how many came; asks for more or Selesai."""
     message: Message = update.effective_message
@@ -673,7 +612,6 @@ async def got_photo(update: Update, context: BotContext) -> int:
     return Step.PHOTOS
 
 
-@guard()
 async def photo_as_file(update: Update, context: BotContext) -> int:
     """An image sent as a file: asks for it as a photo."""
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.photo_as_file"))
@@ -687,13 +625,11 @@ async def _photos_done(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.NEXT_DATE)
 
 
-@guard()
 async def photos_done(update: Update, context: BotContext) -> int:
     """Selesai: keeps the photos received and asks for the next visit date."""
     return await _photos_done(update, context)
 
 
-@guard()
 async def photos_clear(update: Update, context: BotContext) -> int:
     """Drops the photos received so far and asks for photos again."""
     await close_buttons(update.callback_query)
@@ -702,7 +638,6 @@ async def photos_clear(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.PHOTOS)
 
 
-@guard()
 async def photos_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" is Selesai; other text is explained and the question repeated."""
     text = message_text(update).strip().lower()
@@ -711,7 +646,6 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
-@guard()
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
     draft = _draft(context)
@@ -722,7 +656,6 @@ async def next_default(update: Update, context: BotContext) -> int:
     return await flow.sum_up(update, context)
 
 
-@guard()
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
     draft = _draft(context)
@@ -746,28 +679,6 @@ async def got_next(update: Update, context: BotContext) -> int:
 
 # --- the summary -----------------------------------------------------------------------------
 
-@guard()
-async def edit(update: Update, context: BotContext) -> int:
-    """Ubah: the summary's buttons become the fields that can be changed."""
-    return await flow.swap_buttons(update, context,
-                                   flow.edit_keyboard(context, "visit.field", EDIT_FIELDS))
-
-
-@guard()
-async def back(update: Update, context: BotContext) -> int:
-    """« Kembali: the summary's own buttons again."""
-    return await flow.swap_buttons(update, context, flow.summary_keyboard(context))
-
-
-@guard()
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    if pressed(update.callback_query) == "figures":
-        _draft(context)["_figure"] = None  # from "Catat angka usaha?" again
-    return await flow.edit_field(update, context, EDIT_FIELDS, "visit.field")
-
-
-@guard()
 async def save(update: Update, context: BotContext) -> int:
     """Saves the visit and moves the group's next due date (once, even if redelivered)."""
     draft = _draft(context)
@@ -822,69 +733,27 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-NEW = filters.UpdateType.MESSAGE  # only new messages answer a question
-_FIELDS = "|".join(EDIT_FIELDS)
-_ACTIVITIES = "|".join(a.value for a in Activity)
+def _before_edit(context: BotContext, field: str) -> None:
+    if field == "figures":
+        _draft(context)["_figure"] = None  # from "Catat angka usaha?" again
 
-conversation = ConversationHandler(
-    entry_points=[
-        CommandHandler("kunjungan", start),
-        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:\d{{1,12}}$"),
-    ],
-    states={
-        Step.GROUP: [
-            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:\d{{1,12}}$"),
-            MessageHandler(NEW_TEXT, group_typed),
-        ],
-        Step.DATE: [
-            CallbackQueryHandler(got_date_today, pattern=rf"^{PREFIX}:date:today$"),
-            MessageHandler(NEW_TEXT, got_date),
-        ],
-        Step.ATTENDANCE: [MessageHandler(NEW_TEXT, got_attendance)],
-        Step.ACTIVITIES: [
-            CallbackQueryHandler(toggle_activity, pattern=rf"^{PREFIX}:act:({_ACTIVITIES}|done)$"),
-            MessageHandler(NEW_TEXT, activities_typed),
-        ],
-        Step.FIGURES: [
-            CallbackQueryHandler(figures_button, pattern=rf"^{PREFIX}:fig:(yes|no)$"),
-            CallbackQueryHandler(skip_figure, pattern=rf"^{PREFIX}:skip:({'|'.join(FIGURES)})$"),
-            CallbackQueryHandler(keep_figure, pattern=rf"^{PREFIX}:keep:({'|'.join(FIGURES)})$"),
-            MessageHandler(NEW_TEXT, got_figure),
-        ],
-        Step.PROBLEMS: [
-            CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:problems$"),
-            MessageHandler(NEW_TEXT, got_problems),
-        ],
-        Step.FOLLOW_UP: [
-            CallbackQueryHandler(skip_text, pattern=rf"^{PREFIX}:skip:follow_up$"),
-            MessageHandler(NEW_TEXT, got_follow_up),
-        ],
-        Step.LOCATION: [
-            MessageHandler(NEW & filters.LOCATION, got_location),
-            MessageHandler(NEW_TEXT, location_typed),
-        ],
-        Step.PHOTOS: [
-            MessageHandler(NEW & filters.PHOTO, got_photo),
-            MessageHandler(NEW & filters.Document.IMAGE, photo_as_file),
-            CallbackQueryHandler(photos_done, pattern=rf"^{PREFIX}:photos:done$"),
-            CallbackQueryHandler(photos_clear, pattern=rf"^{PREFIX}:photos:clear$"),
-            MessageHandler(NEW_TEXT, photos_typed),
-        ],
-        Step.NEXT_DATE: [
-            CallbackQueryHandler(next_default, pattern=rf"^{PREFIX}:next:default$"),
-            MessageHandler(NEW_TEXT, got_next),
-        ],
-        Step.CONFIRM: [
-            CallbackQueryHandler(save, pattern=rf"^{PREFIX}:save$"),
-            CallbackQueryHandler(edit, pattern=rf"^{PREFIX}:edit$"),
-            CallbackQueryHandler(edit_field, pattern=rf"^{PREFIX}:edit:({_FIELDS})$"),
-            CallbackQueryHandler(back, pattern=rf"^{PREFIX}:back$"),
-        ],
-    },
-    fallbacks=[MessageHandler(filters.UpdateType.EDITED, ignore_edit), *flow.fallbacks()],
-    name="visit",
-    persistent=True,
-    allow_reentry=True,
-)
 
-HANDLERS = [conversation]
+def handlers() -> list[BaseHandler]:
+    """/kunjungan, new for each Application."""
+    figures = "|".join(FIGURES)
+    return [flow.build({
+        Step.DATE: {"date:today": got_date_today, TEXT: got_date},
+        Step.ATTENDANCE: {TEXT: got_attendance},
+        Step.ACTIVITIES: {f"act:({'|'.join(a.value for a in Activity)}|done)": toggle_activity,
+                          TEXT: activities_typed},
+        Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
+                       f"keep:({figures})": keep_figure, TEXT: got_figure},
+        Step.PROBLEMS: {"skip:problems": skip_text, TEXT: got_problems},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_text, TEXT: got_follow_up},
+        Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
+        Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
+                      "photos:done": photos_done, "photos:clear": photos_clear,
+                      TEXT: photos_typed},
+        Step.NEXT_DATE: {"next:default": next_default, TEXT: got_next},
+    }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="visit.field",
+                       before_edit=_before_edit))]

@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import sqlite3
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,6 @@ import hypothesis
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram.ext import Application, ConversationHandler
 
 from bot.app import build_application
 from bot.core import clock
@@ -225,35 +223,10 @@ async def session(db_url: str) -> AsyncIterator[AsyncSession]:
     await engine.dispose()
 
 
-def _forget_conversations(application: Application) -> Application:
-    """Starts the bot's conversations from its database only.
-
-    The ConversationHandlers are module-level objects shared by every Application in the
-    process, and PTB keeps a handler's in-memory conversations when another Application
-    initialises it; without this, a conversation left open by one test (say, the same test on
-    the other database) would still be open in the next one.
-    """
-    for handlers in application.handlers.values():
-        for handler in handlers:
-            if isinstance(handler, ConversationHandler):
-                handler._conversations.clear()
-    return application
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_conversations() -> None:
-    """The same for bots a test builds itself: every test starts with no conversation open."""
-    for name, module in list(sys.modules.items()):
-        if name == "handlers" or name.startswith("handlers."):
-            for value in list(vars(module).values()):
-                if isinstance(value, ConversationHandler):
-                    value._conversations.clear()
-
-
 @pytest.fixture
 async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
     """The real Application, polling the project's local Bot API server over HTTP."""
     harness = await BotHarness.start(
-        lambda base_url: _forget_conversations(build_application(settings, base_url=base_url)))
+        lambda base_url: build_application(settings, base_url=base_url))
     yield harness
     await harness.stop()

@@ -32,7 +32,7 @@ from models.tables import (
     Visit,
 )
 from scheduler.sweep import sweep
-from tests.conftest import ADMIN_ID, _forget_conversations
+from tests.conftest import ADMIN_ID
 from tests.factories import REGENCY_SUKABUMI, make_mentor
 from tests.handlers.test_broadcasts import wait_done
 from tests.harness import BotHarness, ChatUser
@@ -167,7 +167,7 @@ async def test_a_day_of_work_with_faults_loses_and_doubles_nothing(settings, ses
     server = LocalBotApi()
     await server.start()
     bot = await BotHarness.start(
-        lambda url: _forget_conversations(build_application(settings, base_url=url)),
+        lambda url: build_application(settings, base_url=url),
         server=server, settle_timeout=30)
     server.set_faults(FAULTS)  # from here on: the bot is up, the day begins
     day = Day(bot)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from telegram import CallbackQuery, User
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
+from bot.app import HANDLER_MODULES
 from bot.core.enums import (
     Activity,
     Affiliation,
@@ -125,12 +126,11 @@ def _callback_handlers() -> list[CallbackQueryHandler]:
             elif isinstance(handler, CallbackQueryHandler):
                 found.append(handler)
 
-    for module in (onboarding, group_registration, visits, grants, rollovers, members,
-                   approvals, broadcasts, coordinators, groups, reports, agenda, schedule,
-                   history, help_handlers):
-        walk(module.HANDLERS)
-    walk(system.FIRST)
-    walk(system.LAST)
+    for module in HANDLER_MODULES:
+        walk(module.handlers())
+    walk(help_handlers.catch_all())
+    walk(system.first())
+    walk(system.last())
     return found
 
 

@@ -415,33 +415,6 @@ async def test_forged_hibah_button_of_a_mentor_without_groups(bot, session):
     assert "Kelompok tidak ditemukan" in shown(replies) and "/tambah_kelompok" in shown(replies)
 
 
-async def test_redelivered_save_creates_one_grant(bot, session):
-    await mentor_with_group(session)
-    chat = bot.chat(MENTOR)
-    await to_summary(chat)
-    summary = chat.last()
-    update_id = bot.server.press_button(MENTOR, summary.message_id,
-                                        summary.callback_data("✅ Simpan"))
-    await bot.settle(update_id)
-    assert "Tersimpan" in chat.last_text()
-    saved_texts = len(chat.texts())
-
-    bot.server.redeliver(update_id)
-    await bot.settle(update_id)
-    await bot.restart()
-    bot.server.redeliver(update_id)
-    await bot.settle(update_id)
-    await chat.press_data("hib:save", message_id=summary.message_id)  # and a double tap
-
-    assert len(await grants(session)) == 1
-    assert len([t for t in chat.texts() if "Tersimpan" in t]) == 1
-    assert len(chat.texts()) == saved_texts + 0
-    pending = (await session.execute(select(func.count()).select_from(Reminder).where(
-        Reminder.status == ReminderStatus.PENDING,
-        Reminder.rule.in_(["rollover_soon", "rollover_overdue"])))).scalar_one()
-    assert pending == 2
-
-
 async def test_restart_in_the_middle_then_complete(bot, session):
     await mentor_with_group(session)
     chat = bot.chat(MENTOR)

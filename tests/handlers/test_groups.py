@@ -160,21 +160,6 @@ async def test_restart_during_registration_then_save(bot, session):
     assert (await session.execute(select(Group))).scalar_one().name == "KUBE Mawar Sejahtera"
 
 
-async def test_redelivered_save_creates_one_group(bot, session):
-    await make_mentor(session, telegram_id=MENTOR)
-    chat = bot.chat(MENTOR)
-    await register_until_members(chat)
-    await chat.send(MEMBER_LINES)
-    summary = chat.last()
-    update_id = bot.server.press_button(MENTOR, summary.message_id,
-                                        summary.callback_data("✅ Simpan"))
-    await bot.settle(update_id)
-    bot.server.redeliver(update_id)  # Telegram sends the same press again after a crash
-    await bot.settle(update_id)
-    count = (await session.execute(select(func.count()).select_from(Group))).scalar_one()
-    assert count == 1
-
-
 async def test_group_list_card_and_detail(bot, session):
     mentor = await make_mentor(session, telegram_id=MENTOR)
     today = TODAY

@@ -361,31 +361,6 @@ async def test_catat_pengguliran_from_the_grant_view(bot, session):
     assert "Kapan digulirkan?" in chat.last_text()
 
 
-async def test_redelivered_save_creates_one_roll_over(bot, session):
-    await setup(session)
-    chat = bot.chat(MENTOR)
-    await to_amount(chat)
-    await chat.send("2 jt")
-    await chat.press("Lewati")
-    summary = chat.last()
-    update_id = bot.server.press_button(MENTOR, summary.message_id,
-                                        summary.callback_data("✅ Simpan"))
-    await bot.settle(update_id)
-    assert "Tersimpan" in chat.last_text()
-    saved_texts = len(chat.texts())
-
-    bot.server.redeliver(update_id)
-    await bot.settle(update_id)
-    await bot.restart()
-    bot.server.redeliver(update_id)
-    await bot.settle(update_id)
-    await chat.press_data("gul:save", message_id=summary.message_id)  # and a double tap
-
-    assert len(await rollovers(session)) == 1
-    assert len([t for t in chat.texts() if "Tersimpan" in t]) == 1
-    assert len(chat.texts()) == saved_texts
-
-
 async def test_two_grants_of_the_same_kind_are_told_apart(bot, session):
     grant = await setup(session)
     group = await session.get(Group, grant.group_id)

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import clock
@@ -468,33 +468,6 @@ async def test_kunjungan_again_continues_the_unfinished_visit(bot, session):
     assert "belum selesai" in shown(replies)
     assert "Catat angka usaha" in chat.last_text()
     assert (await draft(session))["attendance"] == 6
-
-
-async def test_redelivered_save_creates_one_visit(bot, session):
-    group_id = await mentor_with_group(session)
-    chat = bot.chat(MENTOR)
-    await to_summary(chat)
-    summary = chat.last()
-    update_id = bot.server.press_button(MENTOR, summary.message_id,
-                                        summary.callback_data("✅ Simpan"))
-    await bot.settle(update_id)
-    assert "Tersimpan" in chat.last_text()
-    saved_texts = len(chat.texts())
-
-    bot.server.redeliver(update_id)  # Telegram sends the same press again after a crash
-    await bot.settle(update_id)
-    await bot.restart()
-    bot.server.redeliver(update_id)
-    await bot.settle(update_id)
-    await chat.press_data("kun:save", message_id=summary.message_id)  # and a double tap
-
-    assert len(await visits(session)) == 1
-    assert len([t for t in chat.texts() if "Tersimpan" in t]) == 1
-    assert len(chat.texts()) == saved_texts
-    assert (await session.get(Group, group_id)).next_visit_due == date(2026, 12, 24)
-    visit_audits = (await session.execute(select(func.count()).select_from(AuditLog).where(
-        AuditLog.entity == "visit"))).scalar_one()
-    assert visit_audits == 1
 
 
 async def test_a_second_visit_on_the_same_day_is_pointed_out(bot, session):

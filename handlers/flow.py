@@ -1,0 +1,298 @@
+"""Conversations declared once: a Flow is one conversation's questions (handlers.questions:
+the draft in user_data, asking, retries, the summary) and builds its ConversationHandler for
+each Application.
+
+A module declares its states' own handlers as a mapping (how an answer comes → the callback
+that takes it); the Flow adds what every conversation has the same: the entry points of a
+picking conversation, the first question's buttons and typed names, the summary's Simpan /
+Ubah / fields / « Kembali, /batal and the other fallbacks, persistence, and one text filter
+that never takes an edited message. The Flow also owns the state: whatever a callback returns
+is recorded in the draft ("_state"), so the draft and PTB never disagree on the question.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.ext.filters import BaseFilter
+
+from bot.telegram.context import BotContext
+from bot.core.enums import Role
+from handlers.common import (
+    ALL_ROLES,
+    END,
+    ID,
+    Callback,
+    close_buttons,
+    guard,
+    message_text,
+    pressed,
+    say,
+    with_session,
+)
+from handlers.questions import Questions
+
+log = logging.getLogger(__name__)
+
+# Only new messages answer a question: an edited old answer (or a live location moving) is not
+# an answer to the question asked now. TEXT is the one filter of every typed answer; other kinds
+# of answer (a photo, a location, a contact) are new messages of that kind (NEW & kind).
+NEW = filters.UpdateType.MESSAGE
+TEXT = NEW & filters.TEXT & ~filters.COMMAND
+
+# How an answer comes, in a state's mapping: a button ("date:today": the data after the
+# flow's prefix, a regex), a command in the entry points ("/kunjungan"), TEXT, or another
+# kind of new message (filters.PHOTO).
+Answers = Mapping[str | BaseFilter, Callback]
+
+
+async def ignore_edit(update: Update, context: BotContext) -> None:
+    """An edited message (a corrected old answer, a live location update): nothing to do."""
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What a flow's first question picks from buttons (a group, a grant): the flow starts by
+    its command or a "<prefix>:start:<id>" button (Flow.open) and takes a press of
+    "<prefix>:<button>:<id>" or a typed name (Flow.picked, Flow.picked_by_name)."""
+
+    command: str  # the command starting the flow ("kunjungan")
+    button: str  # the data of the first question's buttons after the prefix ("group")
+    step: int  # the question that picks it
+    chosen: str  # the draft key set once it is picked ("group_id")
+    choices: Callable[[BotContext], Awaitable[list]]  # its buttons; none: nothing to pick from
+    find: Callable[[BotContext, int], Awaitable[Any]]  # by id, re-checked (the user's own) or None
+    label: Callable[[Any], str]  # what was picked, noted under the question
+    begin: Callable[[Update, BotContext, Any], Awaitable[int]]  # into the draft; the next question
+    resume: Callable[[BotContext, dict[str, Any]], str]  # "continuing the draft for …"
+    none: str  # text key: nothing to pick from
+    not_found: str  # text key: not found, or not the user's
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary's buttons: Simpan saves; Ubah swaps them in place for the answers that can be
+    changed (``fields``, named by the ``labels`` text keys), each asking its question again and
+    then the summary; « Kembali brings Simpan / Ubah / Batal back."""
+
+    save: Callback
+    fields: Mapping[str, int]  # field → the question that asks it
+    labels: str  # text keys of the fields' names ("visit.field" → "visit.field.date")
+    offered: Callable[[BotContext], Iterable[str]] | None = None  # fields offered now (all)
+    before_edit: Callable[[BotContext, str], None] | None = None  # to the draft, before asking
+
+
+class Flow(Questions):
+    """A conversation declared once: its questions (Questions) and the ConversationHandler
+    built from them, with the state kept by the Flow alone."""
+
+    def __init__(self, name: str, *, prefix: str, what: str, summary: int | None = None,
+                 edit_key: str = "_edit", roles: frozenset[Role] | None = ALL_ROLES) -> None:
+        super().__init__(name, prefix=prefix, what=what, summary=summary, edit_key=edit_key)
+        self.pick: Pick | None = None  # what the first question picks (set by the module)
+        # Who may answer: every callback of the conversation goes through guard(roles), so none
+        # can act for someone the database does not say may act. None: no guard (signing up,
+        # before there is a user to check; its callbacks open a session where they need one).
+        self.roles = roles
+
+    # --- the ConversationHandler ----------------------------------------------------------------
+
+    def build(self, states: Mapping[int, Answers], *, entry: Answers | None = None,
+              summary: Summary | None = None,
+              fallbacks: Sequence[BaseHandler] = ()) -> ConversationHandler:
+        """This conversation's ConversationHandler, new for each Application (PTB keeps its
+        conversations in the handler). ``states``: each state's own answers; ``entry``: how it
+        starts (a picking flow starts by its Pick); ``summary``: the summary state's buttons;
+        ``fallbacks``: handlers taken in any state before the standard ones (a view that can be
+        opened in the middle of the questions)."""
+        built = {state: self._handlers(answers) for state, answers in states.items()}
+        entry_points = self._handlers(entry or {})
+        if self.pick is not None:
+            entry_points += self._handlers({f"/{self.pick.command}": self.open,
+                                            rf"start:{ID}": self.open})
+            built[self.pick.step] = self._handlers({
+                rf"{self.pick.button}:{ID}": self.picked,
+                TEXT: self.picked_by_name,
+            }) + built.get(self.pick.step, [])
+        if summary is not None:
+            assert self.summary is not None, f"{self.name}: a Summary needs the summary state"
+            built[self.summary] = self._summary_handlers(summary) + built.get(self.summary, [])
+        cancel, busy, reask = (with_session(self._owned(callback))
+                               for callback in (self.cancel, self.busy, self.reask))
+        return ConversationHandler(
+            entry_points=entry_points,
+            states=built,
+            fallbacks=[
+                MessageHandler(filters.UpdateType.EDITED, ignore_edit),
+                *fallbacks,
+                CommandHandler("batal", cancel),
+                CallbackQueryHandler(cancel, pattern=rf"^{self.prefix}:cancel$"),
+                MessageHandler(filters.COMMAND & NEW, busy),
+                MessageHandler(NEW & ~filters.StatusUpdate.ALL, reask),  # a sticker, a photo …
+                CallbackQueryHandler(reask, pattern=rf"^{self.prefix}:"),  # a stale button
+            ],
+            name=self.name,
+            persistent=True,
+            allow_reentry=True,
+        )
+
+    def _handlers(self, answers: Answers) -> list[BaseHandler]:
+        """The handlers of one state's answers, in their order: each callback guarded (the
+        flow's roles) and its returned state recorded (Flow._owned)."""
+        handlers: list[BaseHandler] = []
+        for how, callback in answers.items():
+            owned = self._owned(callback)
+            if self.roles is not None:
+                owned = guard(self.roles)(owned)
+            if isinstance(how, BaseFilter):
+                handlers.append(MessageHandler(how if how is TEXT else NEW & how, owned))
+            elif how.startswith("/"):
+                handlers.append(CommandHandler(how[1:], owned))
+            else:
+                handlers.append(CallbackQueryHandler(owned, pattern=rf"^{self.prefix}:{how}$"))
+        return handlers
+
+    def _summary_handlers(self, summary: Summary) -> list[BaseHandler]:
+        """Simpan, Ubah, a field, « Kembali: the same in every conversation with a summary."""
+        assert self.summary is not None
+        step = self.summary
+
+        def offered(context: BotContext) -> list[str]:
+            return list(summary.offered(context) if summary.offered else summary.fields)
+
+        async def edit(update: Update, context: BotContext) -> int:
+            """Ubah: the summary's buttons become the answers that can be changed."""
+            return await self.swap_buttons(update, context, self.edit_keyboard(
+                context, summary.labels, offered(context)))
+
+        async def back(update: Update, context: BotContext) -> int:
+            """« Kembali: the summary's own buttons again."""
+            return await self.swap_buttons(update, context, self.summary_keyboard(context))
+
+        async def edit_field(update: Update, context: BotContext) -> int:
+            """A field: asks its question again; its answer leads back to the summary."""
+            query = update.callback_query
+            assert query is not None
+            field = pressed(query)
+            if field not in offered(context):  # not offered for this draft (an old keyboard)
+                await query.answer(context.t("common.old_button"))
+                return step
+            if summary.before_edit is not None:
+                summary.before_edit(context, field)
+            return await self.edit_field(update, context, summary.fields, summary.labels)
+
+        return self._handlers({"save": summary.save, "edit": edit,
+                               f"edit:({'|'.join(summary.fields)})": edit_field, "back": back})
+
+    def _owned(self, callback: Callback) -> Callback:
+        """``callback`` with the state it returns kept by the Flow: a state it did not ask (a
+        bare ``return Step.X`` of another question) is asked now, so the draft, PTB and what
+        the user was last asked always agree. END and None ("stay") change nothing."""
+
+        @functools.wraps(callback)
+        async def owned(update: Update, context: BotContext) -> Any:
+            state = await callback(update, context)
+            if state is None or state == END or context.user_data is None \
+                    or self.key not in context.user_data:
+                return state  # ended, or nothing to keep (the draft is gone)
+            if self.current(context) != state:
+                log.warning("%s: %s returned %r without asking it", self.name,
+                            getattr(callback, "__name__", callback), state)
+                return await self.ask(update, context, state)
+            return state
+
+        return owned
+
+    # --- starting: the command, a start button, the first question's buttons ---------------------
+
+    async def open(self, update: Update, context: BotContext) -> int:
+        """The command or a start button ("<prefix>:start:<id>", the id re-checked): an unfinished
+        draft is continued where it stopped (nothing typed is thrown away); else the command asks
+        the first question and the button begins with its subject."""
+        pick = self._pick()
+        if await self.other_in_progress(update, context):
+            return END
+        query = update.callback_query
+        if query is not None:
+            await query.answer()
+        resumed = await self._resume(update, context)
+        if resumed is not None:
+            return resumed
+        if query is None:
+            if not await pick.choices(context):
+                return await self.stop(update, context, context.t(pick.none))
+            self.start(context)
+            return await self.ask(update, context, pick.step)
+        self.start(context)
+        found = await pick.find(context, int(pressed(query)))
+        if found is not None:
+            return await pick.begin(update, context, found)
+        if not await pick.choices(context):
+            return await self.stop(update, context, context.t(pick.not_found),
+                                   context.t(pick.none))
+        return await self.retry(update, context, pick.step, context.t(pick.not_found))
+
+    async def picked(self, update: Update, context: BotContext) -> int:
+        """A button of the first question: its subject, re-checked, noted and begun with."""
+        pick = self._pick()
+        query = update.callback_query
+        assert query is not None
+        found = await pick.find(context, int(pressed(query)))
+        if found is None:
+            await close_buttons(query)
+            return await self.retry(update, context, pick.step, context.t(pick.not_found))
+        await close_buttons(query, pick.label(found))
+        return await pick.begin(update, context, found)
+
+    async def picked_by_name(self, update: Update, context: BotContext) -> int:
+        """Text at the first question: the one choice whose label holds what was typed (any
+        case, 3 letters or more) counts as pressed, re-checked like a press. Otherwise the same
+        question again, with one of the real choices as the example."""
+        pick = self._pick()
+        typed = " ".join(message_text(update).lower().split())
+        buttons = await pick.choices(context)
+        hits = [data for label, data in buttons if len(typed) >= 3 and typed in label.lower()]
+        if len(hits) == 1:
+            found = await pick.find(context, int(hits[0].rsplit(":", 1)[1]))
+            if found is not None:
+                await say(update, f"✓ {pick.label(found)}")
+                return await pick.begin(update, context, found)
+        example = buttons[0][0] if buttons else ""
+        return await self.retry(update, context, pick.step,
+                                context.t("common.pick_by_name", example=example))
+
+    async def _resume(self, update: Update, context: BotContext) -> int | None:
+        """Asks an unfinished draft's question again, after saying what it is about; None when
+        there is none (nothing picked yet)."""
+        pick = self._pick()
+        draft = self.draft(context)
+        state = draft.get("_state")
+        if not draft.get(pick.chosen) or state not in self.questions or state == pick.step:
+            return None
+        await say(update, pick.resume(context, draft))
+        return await self.ask(update, context, self._step(state))
+
+    def _pick(self) -> Pick:
+        assert self.pick is not None, f"{self.name}: no Pick set"
+        return self.pick
+
+    async def use_buttons(self, update: Update, context: BotContext, examples: Mapping[int, str],
+                          *, default: str, text: str) -> int:
+        """Typed text where a button was expected: ``text`` with the question's example (a text
+        key from ``examples``, else ``default``), then the same question again."""
+        state = self._step(self.current(context) or self._pick().step)
+        example = context.t(examples.get(state, default))
+        return await self.retry(update, context, state, context.t(text, example=example))

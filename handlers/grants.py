@@ -22,7 +22,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.core import clock
 from bot.core.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
 from bot.core.formatting import format_date, format_date_short, format_rupiah
-from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, parse_leading_count
+from bot.core.parsing import (
+    is_skip,
+    parse_amount,
+    parse_count,
+    parse_date,
+    parse_date_ahead,
+    parse_leading_count,
+)
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
@@ -39,7 +46,6 @@ from handlers.common import (
     unreadable_date,
 )
 from handlers.flow import TEXT, Flow, Pick, Summary
-from handlers.visits import parse_next_date
 from models import grants as grant_queries
 from models import groups as group_queries
 from models.grants import Progress
@@ -652,7 +658,8 @@ async def got_due(update: Update, context: BotContext) -> int:
     received = date.fromisoformat(_draft(context)["received_on"])
     example = date_example(context, _default_due(context))
     text, today = message_text(update), flow.today(context)
-    due = parse_next_date(text, visited=received, today=today)
+    # "27 Des" is the next 27 December after the grant came, as for a next visit.
+    due = parse_date_ahead(text, after=received, horizon_days=365, today=today)
     if due is None:
         return await flow.retry(update, context, Step.DUE, unreadable_date(
             context, text, today, context.t("grant.bad_due", example=example)))

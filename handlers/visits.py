@@ -22,7 +22,14 @@ from telegram.ext import BaseHandler, filters
 from bot.core import clock
 from bot.core.enums import Activity
 from bot.core.formatting import format_date, format_date_short, format_rupiah
-from bot.core.parsing import is_skip, mask_numbers, parse_amount, parse_count, parse_date
+from bot.core.parsing import (
+    is_skip,
+    mask_numbers,
+    parse_amount,
+    parse_count,
+    parse_date,
+    parse_date_ahead,
+)
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
@@ -87,21 +94,6 @@ def _next_ok(draft: dict[str, Any]) -> bool:
     if visited is None or upcoming is None:
         return False
     return visited < upcoming <= visited + timedelta(days=MAX_NEXT_DAYS)
-
-
-_DAY_MONTH = re.compile(r"^\s*\d{1,2}\s*(?:[/.\-]\s*\d{1,2}|[\s/.\-]*([^\W\d_]{3,})\.?)\s*$")
-_RELATIVE_WORDS = frozenset({"hari", "minggu", "mgg", "bulan", "bln", "tahun", "thn", "lagi",
-                             "lalu", "day", "days", "week", "weeks", "month", "months", "year",
-                             "years"})
-
-
-def parse_next_date(text: str, *, visited: date, today: date) -> date | None:
-    """Reads the next visit date. A day and month without a year ("27 Des", "27/12") means the
-    first such date after the visit, not the last one before today as for past dates."""
-    match = _DAY_MONTH.match(text.lower())
-    if match and (match.group(1) or "") not in _RELATIVE_WORDS:
-        return parse_date(text, today=visited + timedelta(days=MAX_NEXT_DAYS))
-    return parse_date(text, today=today)
 
 
 def _amount_text(context: BotContext, value: int | None) -> str:
@@ -662,7 +654,7 @@ async def got_next(update: Update, context: BotContext) -> int:
     visited = date.fromisoformat(draft["visited_on"])
     example = _next_example(context, draft)
     text, today = message_text(update), flow.today(context)
-    upcoming = parse_next_date(text, visited=visited, today=today)
+    upcoming = parse_date_ahead(text, after=visited, horizon_days=MAX_NEXT_DAYS, today=today)
     if upcoming is None:
         return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
             context, text, today, context.t("visit.bad_next", example=example)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import pytest
@@ -33,9 +33,7 @@ from bot.core.enums import (
     RecipientKind,
     Stage,
 )
-from bot.core.formatting import format_date
 from handlers import (
-    agenda,
     approvals,
     broadcasts,
     common,
@@ -43,10 +41,8 @@ from handlers import (
     grants,
     group_registration,
     groups,
-    history,
     members,
     onboarding,
-    reports,
     rollovers,
     schedule,
     system,
@@ -58,12 +54,9 @@ from scheduler import outbox
 from tests.bot.strategies import (
     PROPS,
     SLOW,
-    any_day,
     any_text,
     codes_by_level,
     id_grouped,
-    month_names,
-    recent_today,
     spelt,
 )
 
@@ -73,25 +66,6 @@ TODAY = date(2026, 11, 25)
 # --------------------------------------------------------------------------------------
 # Dates typed to the handlers
 # --------------------------------------------------------------------------------------
-
-
-@SLOW
-@given(any_day, st.integers(1, 365), recent_today, st.sampled_from(["id", "en"]),
-       st.data())
-def test_next_visit_date_without_year_is_the_first_after_the_visit(
-        visited: date, ahead: int, today: date, lang: str, data: st.DataObject) -> None:
-    upcoming = visited + timedelta(days=ahead)
-    month = month_names(lang, "abbreviated")[upcoming.month]
-    text = data.draw(st.sampled_from([f"{upcoming.day} {month}", f"{upcoming:%d/%m}",
-                                      f"{upcoming:%d/%m/%Y}", format_date(upcoming, lang)]))
-    assert visits.parse_next_date(text, visited=visited, today=today) == upcoming
-
-
-@SLOW
-@given(any_text, any_day)
-def test_parse_next_date_never_raises(text: str, visited: date) -> None:
-    result = visits.parse_next_date(text, visited=visited, today=TODAY)
-    assert result is None or type(result) is date
 
 
 # --------------------------------------------------------------------------------------

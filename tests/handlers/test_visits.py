@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import clock
-from handlers.visits import parse_next_date
 from models.tables import AuditLog, Group, Mentor, Visit
 from tests.conftest import ADMIN_ID
 from tests.factories import DISTRICT_ELSEWHERE, make_group, make_mentor, rows, shown, stored_draft
@@ -587,20 +586,6 @@ async def test_change_answers_from_the_summary(bot, session):
             visit.next_visit_on) == (TODAY, 4, 2_000_000, 300_000, date(2027, 1, 5))
     assert len(visit.photo_file_ids) == 1
 
-
-# --- the next-date reader -------------------------------------------------------------------
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("27 Des", date(2026, 12, 27)),
-    ("27/12", date(2026, 12, 27)),
-    ("10 Jan", date(2027, 1, 10)),
-    ("27/12/2026", date(2026, 12, 27)),
-    ("besok", TODAY + timedelta(days=1)),
-    ("bulan depan", date(2026, 12, 25)),
-    ("xyz", None),
-])
-def test_parse_next_date(text, expected):
-    assert parse_next_date(text, visited=TODAY, today=TODAY) == expected
 
 
 async def test_edited_messages_and_live_location_updates_are_not_answers(bot, session):

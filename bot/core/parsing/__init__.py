@@ -19,7 +19,12 @@ from bot.core.parsing.amounts import (
     parse_leading_count,
 )
 from bot.core.parsing.common import is_skip
-from bot.core.parsing.dates import TWO_DIGIT_YEARS_AHEAD, nonexistent_date, parse_date
+from bot.core.parsing.dates import (
+    TWO_DIGIT_YEARS_AHEAD,
+    nonexistent_date,
+    parse_date,
+    parse_date_ahead,
+)
 from bot.core.parsing.identity import (
     mask_nik,
     mask_numbers,
@@ -51,6 +56,7 @@ __all__ = [
     "parse_amount",
     "parse_count",
     "parse_date",
+    "parse_date_ahead",
     "parse_group_name",
     "parse_leading_count",
     "parse_member_fields",

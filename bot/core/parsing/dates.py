@@ -14,7 +14,7 @@ from dateparser.date import DateDataParser
 
 from bot.core.parsing.common import APOSTROPHES, clean, user_text
 
-__all__ = ["TWO_DIGIT_YEARS_AHEAD", "nonexistent_date", "parse_date"]
+__all__ = ["TWO_DIGIT_YEARS_AHEAD", "nonexistent_date", "parse_date", "parse_date_ahead"]
 
 # Longer inputs are never a valid date.
 _MAX_INPUT = 200
@@ -214,3 +214,21 @@ def nonexistent_date(text: str) -> tuple[int, int, int | None] | None:
     # Without a year, 29 February exists (in leap years).
     last = calendar.monthrange(year if year is not None else 2000, month)[1]
     return (day, month, year) if day > last else None
+
+
+# "27 Des", "27/12", "5 agustus": a day and a month, no year. Words that make it a span instead
+# ("3 hari", "2 minggu lagi") are read as such by parse_date.
+_DAY_MONTH = re.compile(r"^\s*\d{1,2}\s*(?:[/.\-]\s*\d{1,2}|[\s/.\-]*([^\W\d_]{3,})\.?)\s*$")
+_RELATIVE_WORDS = frozenset({"hari", "minggu", "mgg", "bulan", "bln", "tahun", "thn", "lagi",
+                             "lalu", "day", "days", "week", "weeks", "month", "months", "year",
+                             "years"})
+
+
+def parse_date_ahead(text: str, *, after: date, horizon_days: int, today: date) -> date | None:
+    """Reads a date planned ahead of ``after`` (the next visit, a roll-over deadline). A day and
+    month without a year ("27 Des", "27/12") means the first such date after ``after``, not the
+    last one before today as for past dates; anything else reads as parse_date does."""
+    match = _DAY_MONTH.match(text.lower())
+    if match and (match.group(1) or "") not in _RELATIVE_WORDS:
+        return parse_date(text, today=after + timedelta(days=horizon_days))
+    return parse_date(text, today=today)

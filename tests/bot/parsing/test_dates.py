@@ -11,7 +11,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.core.formatting import format_date, format_date_short, format_weekday_date
-from bot.core.parsing import TWO_DIGIT_YEARS_AHEAD, nonexistent_date, parse_date
+from bot.core.parsing import (
+    TWO_DIGIT_YEARS_AHEAD,
+    nonexistent_date,
+    parse_date,
+    parse_date_ahead,
+)
 from tests.bot.strategies import PROPS, SLOW, any_day, any_text, month_names, recent_today
 
 TODAY = date(2026, 11, 27)  # a Friday
@@ -273,3 +278,40 @@ def test_days_that_do_not_exist_are_named_as_such(year: int, month: int, today: 
     text = form.format(d=day, m=month, y=year, month=month_names(lang, "wide")[month])
     assert parse_date(text, today=today) is None
     assert nonexistent_date(text) == (day, month, year if "{y}" in form else None)
+
+
+VISITED = date(2026, 11, 25)
+
+
+# --- a date planned ahead (the next visit, a deadline) -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("27 Des", date(2026, 12, 27)),
+    ("27/12", date(2026, 12, 27)),
+    ("10 Jan", date(2027, 1, 10)),
+    ("27/12/2026", date(2026, 12, 27)),
+    ("besok", VISITED + timedelta(days=1)),
+    ("bulan depan", date(2026, 12, 25)),
+    ("xyz", None),
+])
+def test_parse_date_ahead(text, expected):
+    assert parse_date_ahead(text, after=VISITED, horizon_days=365, today=VISITED) == expected
+
+
+@SLOW
+@given(any_day, st.integers(1, 365), recent_today, st.sampled_from(["id", "en"]),
+       st.data())
+def test_next_visit_date_without_year_is_the_first_after_the_visit(
+        visited: date, ahead: int, today: date, lang: str, data: st.DataObject) -> None:
+    upcoming = visited + timedelta(days=ahead)
+    month = month_names(lang, "abbreviated")[upcoming.month]
+    text = data.draw(st.sampled_from([f"{upcoming.day} {month}", f"{upcoming:%d/%m}",
+                                      f"{upcoming:%d/%m/%Y}", format_date(upcoming, lang)]))
+    assert parse_date_ahead(text, after=visited, horizon_days=365, today=today) == upcoming
+
+
+@SLOW
+@given(any_text, any_day)
+def test_parse_date_ahead_never_raises(text: str, visited: date) -> None:
+    result = parse_date_ahead(text, after=visited, horizon_days=365, today=TODAY)
+    assert result is None or type(result) is date

@@ -29,6 +29,7 @@ from bot.core import clock
 from bot.core.enums import FundingSource, GrantForm, GrantKind, RolloverStatus
 from bot.core.formatting import format_date, format_date_short, format_rupiah
 from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, parse_leading_count
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
@@ -838,21 +839,20 @@ async def view(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=markup)
 
 
-_ID = r"\d{1,12}"
 _KINDS = "|".join(k.value for k in GrantKind)
 _SOURCES = "|".join(s.value for s in FundingSource)
 _FORMS = "|".join(f.value for f in GrantForm)
 _FIELDS = "|".join(EDIT_FIELDS)
-_VIEW = rf"^{PREFIX}:view:{_ID}$"
+_VIEW = rf"^{PREFIX}:view:{ID}$"
 
 conversation = ConversationHandler(
     entry_points=[
         CommandHandler("hibah", start),
-        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:{_ID}$"),
+        CallbackQueryHandler(start_for_group, pattern=rf"^{PREFIX}:start:{ID}$"),
     ],
     states={
         Step.GROUP: [
-            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{_ID}$"),
+            CallbackQueryHandler(got_group, pattern=rf"^{PREFIX}:group:{ID}$"),
             MessageHandler(NEW_TEXT, group_typed),
         ],
         Step.KIND: [

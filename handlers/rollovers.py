@@ -35,6 +35,7 @@ from bot.core.parsing import (
     parse_group_name,
     parse_person_name,
 )
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
@@ -591,18 +592,17 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-_ID = r"\d{1,12}"
 _KINDS = "|".join(k.value for k in RecipientKind)
 _FIELDS = "|".join(EDIT_FIELDS)
 
 conversation = ConversationHandler(
     entry_points=[
         CommandHandler("gulir", start),
-        CallbackQueryHandler(start_for_grant, pattern=rf"^{PREFIX}:start:{_ID}$"),
+        CallbackQueryHandler(start_for_grant, pattern=rf"^{PREFIX}:start:{ID}$"),
     ],
     states={
         Step.GRANT: [
-            CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{_ID}$"),
+            CallbackQueryHandler(got_grant, pattern=rf"^{PREFIX}:grant:{ID}$"),
             MessageHandler(NEW_TEXT, grant_typed),
         ],
         Step.DATE: [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,24 @@ from bot.localapi.records import (
     _bad_request,
     _image_size,
     _Params,
+    _StoredFile,
 )
+
+
+@dataclass
+class _Upload:
+    """A sendPhoto or sendDocument request, checked."""
+
+    chat_id: int
+    content: bytes | None
+    file_name: str | None
+    mime: str | None
+    reference: str
+    markup: dict[str, Any] | None
+    caption: str | None
+    raw: str | None
+    entities: list[dict[str, Any]]
+    parse_mode: str | None
 
 
 class BotMethods:
@@ -174,14 +192,20 @@ class BotMethods:
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
                                         "unique_gifts": False, "premium_subscription": False}}
 
-    async def _api_sendMessage(self, params: _Params) -> dict[str, Any]:
-        chat_id = self._chat_id(params)
+    def _message_text(self, params: _Params
+                      ) -> tuple[str, dict[str, Any] | None, str | None, list[dict[str, Any]]]:
+        """(raw text, markup, plain text, entities) of sendMessage and editMessageText."""
         raw = params.require_str("text", "message text is empty")
         markup = self._reply_markup(params)
         text, _, entities = self._formatted(params, "text", MAX_TEXT_LENGTH,
                                             "message is too long", "entities")
         if not (text or "").strip():
             raise _bad_request("message text is empty")
+        return raw, markup, text, entities
+
+    async def _api_sendMessage(self, params: _Params) -> dict[str, Any]:
+        chat_id = self._chat_id(params)
+        raw, markup, text, entities = self._message_text(params)
         self._check_chat(chat_id, "sendmessage")
         sent = SentMessage(
             message_id=self._new_message_id(chat_id), chat_id=chat_id, text=text,
@@ -190,19 +214,38 @@ class BotMethods:
         )
         return await self._record(sent)
 
-    async def _api_sendPhoto(self, params: _Params) -> dict[str, Any]:
+    def _upload(self, params: _Params, name: str, method: str) -> _Upload:
+        """What sendPhoto and sendDocument check alike, in Telegram's order."""
         chat_id = self._chat_id(params)
-        content, file_name, mime, reference = self._input_file(params, "photo")
+        content, file_name, mime, reference = self._input_file(params, name)
         markup = self._reply_markup(params)
         caption, raw, entities = self._formatted(params, "caption", MAX_CAPTION_LENGTH,
                                                  "message caption is too long", "caption_entities")
-        self._check_chat(chat_id, "sendphoto")
+        self._check_chat(chat_id, method)
+        return _Upload(chat_id, content, file_name, mime, reference, markup, caption, raw,
+                       entities, params.get_str("parse_mode"))
+
+    async def _send_upload(self, upload: _Upload, kind: str, stored: _StoredFile, *,
+                           document_name: str | None, media: Any) -> dict[str, Any]:
+        sent = SentMessage(
+            message_id=self._new_message_id(upload.chat_id), chat_id=upload.chat_id, text=None,
+            reply_markup=upload.markup, kind=kind, caption=upload.caption,
+            document_name=document_name, document_bytes=upload.content,
+            parse_mode=upload.parse_mode, entities=upload.entities, raw_text=upload.raw,
+            file_id=stored.file_id, mime_type=stored.mime_type, media=media,
+        )
+        return await self._record(sent)
+
+    async def _api_sendPhoto(self, params: _Params) -> dict[str, Any]:
+        upload = self._upload(params, "photo", "sendphoto")
+        content = upload.content
         sizes = []
-        if reference in self._files:
-            largest = self._files[reference]
+        if upload.reference in self._files:
+            largest = self._files[upload.reference]
         else:
             largest = self._store_file(content or b"", "photos", ".jpg",
-                                       mime_type=mime or "image/jpeg", file_name=file_name)
+                                       mime_type=upload.mime or "image/jpeg",
+                                       file_name=upload.file_name)
         width, height = _image_size(content)
         for scale in (0.1125, 0.4, 1.0):
             stored = largest if scale == 1.0 else self._store_file(
@@ -212,26 +255,18 @@ class BotMethods:
                 "width": max(1, int(width * scale)), "height": max(1, int(height * scale)),
                 "file_size": len(stored.content),
             })
-        sent = SentMessage(
-            message_id=self._new_message_id(chat_id), chat_id=chat_id, text=None,
-            reply_markup=markup, kind="photo", caption=caption, document_name=file_name,
-            document_bytes=content, parse_mode=params.get_str("parse_mode"), entities=entities,
-            raw_text=raw, file_id=largest.file_id, mime_type=largest.mime_type, media=sizes,
-        )
-        return await self._record(sent)
+        return await self._send_upload(upload, "photo", largest, document_name=upload.file_name,
+                                       media=sizes)
 
     async def _api_sendDocument(self, params: _Params) -> dict[str, Any]:
-        chat_id = self._chat_id(params)
-        content, file_name, mime, reference = self._input_file(params, "document")
-        markup = self._reply_markup(params)
-        caption, raw, entities = self._formatted(params, "caption", MAX_CAPTION_LENGTH,
-                                                 "message caption is too long", "caption_entities")
-        self._check_chat(chat_id, "senddocument")
-        if reference in self._files:
-            stored = self._files[reference]
+        upload = self._upload(params, "document", "senddocument")
+        file_name = upload.file_name
+        if upload.reference in self._files:
+            stored = self._files[upload.reference]
         else:
-            mime = mime or mimetypes.guess_type(file_name or "")[0] or "application/octet-stream"
-            stored = self._store_file(content or b"", "documents", "", mime_type=mime,
+            mime = (upload.mime or mimetypes.guess_type(file_name or "")[0]
+                    or "application/octet-stream")
+            stored = self._store_file(upload.content or b"", "documents", "", mime_type=mime,
                                       file_name=file_name)
         document = {
             "file_id": stored.file_id,
@@ -242,14 +277,8 @@ class BotMethods:
             document["file_name"] = stored.file_name
         if stored.mime_type:
             document["mime_type"] = stored.mime_type
-        sent = SentMessage(
-            message_id=self._new_message_id(chat_id), chat_id=chat_id, text=None,
-            reply_markup=markup, kind="document", caption=caption,
-            document_name=stored.file_name, document_bytes=content,
-            parse_mode=params.get_str("parse_mode"), entities=entities, raw_text=raw,
-            file_id=stored.file_id, mime_type=stored.mime_type, media=document,
-        )
-        return await self._record(sent)
+        return await self._send_upload(upload, "document", stored,
+                                       document_name=stored.file_name, media=document)
 
     async def _api_sendLocation(self, params: _Params) -> dict[str, Any]:
         chat_id = self._chat_id(params)
@@ -295,12 +324,7 @@ class BotMethods:
 
     async def _api_editMessageText(self, params: _Params) -> dict[str, Any]:
         sent = self._editable(params)
-        raw = params.require_str("text", "message text is empty")
-        markup = self._reply_markup(params)
-        text, _, entities = self._formatted(params, "text", MAX_TEXT_LENGTH,
-                                            "message is too long", "entities")
-        if not (text or "").strip():
-            raise _bad_request("message text is empty")
+        raw, markup, text, entities = self._message_text(params)
         if sent.kind != "text":
             raise _bad_request("there is no text in the message to edit")
         # Omitting reply_markup in an edit removes the inline keyboard, as in Telegram.

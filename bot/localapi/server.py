@@ -47,10 +47,13 @@ log = logging.getLogger(__name__)
 
 
 class LocalBotApi(UserSide, Delivery, BotMethods):
-    """An in-process Telegram Bot API server with simulated users (see the module docstring).
+    """An in-process Telegram Bot API server with simulated users (see bot.localapi).
 
     State lives in memory and is only touched from the event loop; every request handler runs
     to completion without awaiting between reading and changing state, so no locks are needed.
+    The state is set up here and shared by the parts the class is made of: what the users do
+    and what a test reads back (bot.localapi.users), how updates reach the bot and the faults
+    on the way (bot.localapi.delivery), and the Bot API methods (bot.localapi.methods).
     """
 
     def __init__(

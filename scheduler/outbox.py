@@ -70,6 +70,11 @@ def wall_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _concurrency(settings: Settings) -> int:
+    """Messages in flight at once: about a second's worth at the broadcast pace."""
+    return max(1, min(MAX_CONCURRENCY, math.ceil(settings.broadcast_rate_per_second)))
+
+
 @dataclass
 class Outcome:
     """What became of one row."""
@@ -105,8 +110,7 @@ class Outbox:
         self.budget = budget or SendBudget.for_settings(settings)
         self.rate = settings.broadcast_rate_per_second
         self.monotonic = self.budget.monotonic
-        self.concurrency = max(1, min(MAX_CONCURRENCY,
-                                      math.ceil(settings.broadcast_rate_per_second)))
+        self.concurrency = _concurrency(settings)
         self._requests = requests
         self._stopping = False
         self._wake = asyncio.Event()
@@ -123,17 +127,16 @@ class Outbox:
         """A worker with its own Bot on the Application's token and server (see the module
         docstring for why not the Application's bot)."""
         services = application.bot_data
+        settings = services.settings
         app_bot = application.bot
-        concurrency = max(1, min(MAX_CONCURRENCY,
-                                 math.ceil(services.settings.broadcast_rate_per_second)))
-        requests = (telegram_request(services.settings, pool_size=1),
-                    telegram_request(services.settings, pool_size=concurrency + 2))
+        requests = (telegram_request(settings, pool_size=1),
+                    telegram_request(settings, pool_size=_concurrency(settings) + 2))
         bot = Bot(app_bot.token, base_url=lambda _token: app_bot.base_url,
                   base_file_url=lambda _token: app_bot.base_file_url,
                   get_updates_request=requests[0], request=requests[1])
         limiter = app_bot.rate_limiter if hasattr(app_bot, "rate_limiter") else None
         kwargs.setdefault("budget", getattr(limiter, "budget", None))
-        return cls(sessionmaker=services.sessionmaker, bot=bot, settings=services.settings,
+        return cls(sessionmaker=services.sessionmaker, bot=bot, settings=settings,
                    requests=requests, **kwargs)
 
     # --- lifecycle --------------------------------------------------------------------------

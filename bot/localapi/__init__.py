@@ -17,6 +17,11 @@ one by one with :meth:`LocalBotApi.fail_next`; ``fault_counts`` says how many we
 The server validates what real Telegram validates where a bug would otherwise slip through
 unnoticed: HTML / MarkdownV2 markup, message and caption length, callback data length,
 edits that change nothing, double answers to a callback query.
+
+Its parts: ``records`` (what it stores and is told), ``markup`` (parse modes), ``server`` (the
+state and HTTP), ``users`` (what users do, what a test reads back), ``delivery`` (updates and
+injected faults), ``methods`` (the Bot API methods). An Application is started and stopped
+against it with bot.lifecycle's pair, re-exported here.
 """
 
 from bot.lifecycle import start_application, stop_application

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from datetime import UTC
 
@@ -190,9 +189,7 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         request=telegram_request(settings, pool_size=256),
         get_updates_request=telegram_request(settings, pool_size=1),
         # Answers to users first, reminders and broadcasts in what is left (bot.telegram.ratelimit).
-        rate_limiter=PriorityRateLimiter(SendBudget(
-            bulk_ceiling=math.ceil(settings.telegram_rate_per_second) - 1,
-            per_chat=settings.broadcast_per_chat_per_second), max_retries=2))
+        rate_limiter=PriorityRateLimiter(SendBudget.for_settings(settings), max_retries=2))
     application = (
         ApplicationBuilder()
         .bot(bot)

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -45,6 +45,9 @@ class Contents:
 
     revision: str
     counts: dict[str, int | None]
+
+
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -418,21 +421,34 @@ def _counts(contents: Contents) -> str:
     return ", ".join(f"{label} {'-' if n is None else n}" for label, n in contents.counts.items())
 
 
-def backup_command(database_url: str, file: str, *, force: bool, out: TextIO | None = None,
-                   err: TextIO | None = None) -> int:
-    out, err = out or sys.stdout, err or sys.stderr
+def _on_sqlite_file(database_url: str, file: str, action: Callable[[Path], _Result], *,
+                    restoring: bool, err: TextIO) -> _Result | None:
+    """Runs ``action`` on the database's SQLite file; None once it has said why not: the
+    commands for PostgreSQL, a refusal (BackupError) or a failure of the file system."""
+    verb = "Restore" if restoring else "Backup"
     try:
         database = sqlite_path(database_url)
         if database is None:
-            print(postgresql_instructions(database_url, file, restoring=False), file=err)
-            return EXIT_REFUSED
-        result = backup_sqlite(database, Path(file), force=force)
+            print(postgresql_instructions(database_url, file, restoring=restoring), file=err)
+            return None
+        return action(database)
     except BackupError as exc:
-        print(f"Backup refused: {exc}", file=err)
-        return EXIT_REFUSED
+        print(f"{verb} refused: {exc}", file=err)
     except OSError as exc:
-        print(f"Backup failed: {exc.strerror or exc} ({exc.filename or file}).", file=err)
+        print(f"{verb} failed: {exc.strerror or exc} ({exc.filename or file}).", file=err)
+    return None
+
+
+def backup_command(database_url: str, file: str, *, force: bool, out: TextIO | None = None,
+                   err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    copied = _on_sqlite_file(
+        database_url, file, lambda database: (database, backup_sqlite(database, Path(file),
+                                                                      force=force)),
+        restoring=False, err=err)
+    if copied is None:
         return EXIT_REFUSED
+    database, result = copied
     print(f"Backup written: {result.path}", file=out)
     print(f"  from {database}, {_size(result.size)}", file=out)
     print(f"  {_counts(result.contents)}", file=out)
@@ -445,17 +461,11 @@ def backup_command(database_url: str, file: str, *, force: bool, out: TextIO | N
 def restore_command(database_url: str, file: str, *, now: datetime,
                     out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
-    try:
-        database = sqlite_path(database_url)
-        if database is None:
-            print(postgresql_instructions(database_url, file, restoring=True), file=err)
-            return EXIT_REFUSED
-        result = restore_sqlite(Path(file), database, database_url=database_url, now=now)
-    except BackupError as exc:
-        print(f"Restore refused: {exc}", file=err)
-        return EXIT_REFUSED
-    except OSError as exc:
-        print(f"Restore failed: {exc.strerror or exc} ({exc.filename or file}).", file=err)
+    result = _on_sqlite_file(
+        database_url, file, lambda database: restore_sqlite(
+            Path(file), database, database_url=database_url, now=now),
+        restoring=True, err=err)
+    if result is None:
         return EXIT_REFUSED
     print(f"Restored {file} into {result.database}", file=out)
     print(f"  {_counts(result.contents)}", file=out)

@@ -1,218 +1,33 @@
-"""The `pendamping` command: demo, run, db."""
+"""The `pendamping` command line: its parser, the one error boundary of every command, and the
+exchange's export and import; the other commands are in bot.commands."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
+from sqlalchemy.exc import StatementError
+
+from bot import commands as command
+from bot.commands import demo_settings as _demo_settings
+from bot.core import clock
+from bot.core.enums import MentorStatus, Role
+from bot.core.places import default_index
 from bot.core.settings import Settings
-from bot.startup import check_data_key, last_update_id, prepare_database
-
-log = logging.getLogger(__name__)
-
-DEMO_ADMIN_ID = 900001
-DEMO_MENTOR_ID = 700001
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from bot.app import build_application
-    from bot.demo import run_demo
-    from models import crypto
-
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    db_path = folder / "demo.db"
-    if args.fresh and db_path.exists():
-        db_path.unlink()
-    settings = _demo_settings(args.folder)
-
-    async def main() -> None:
-        added = await prepare_database(settings)
-        if added:
-            print(f"(Memuat {added} wilayah resmi Kemendagri ke {db_path})")
-        try:
-            await check_data_key(settings)
-        except crypto.WrongKey as exc:
-            raise crypto.WrongKey(f" in {db_path}, with the key in {folder / 'data.key'}; "
-                                  "`demo --fresh` starts over") from exc
-        await run_demo(lambda base_url: build_application(settings, base_url=base_url),
-                       admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
-                       first_update_id=await last_update_id(settings) + 1)
-
-    asyncio.run(main())
-    return 0
-
-
-def _run(args: argparse.Namespace) -> int:
-    from bot.logs import setup_logging
-    from bot.serve import ServeError, run, webhook_secret
-
-    settings = Settings()
-    token = settings.telegram_token.get_secret_value()
-    level = os.environ.get("PENDAMPING_LOG_LEVEL", "INFO").upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        print(f"PENDAMPING_LOG_LEVEL is {level!r}: use DEBUG, INFO, WARNING or ERROR.",
-              file=sys.stderr)
-        return 2
-    setup_logging(level,
-                  secrets=[token, webhook_secret(settings)])
-    if not token:
-        print("PENDAMPING_TELEGRAM_TOKEN is not set (see README: Running against Telegram).",
-              file=sys.stderr)
-        return 2
-    try:
-        return run(settings, webhook=args.webhook)
-    except ServeError as problem:
-        print(problem, file=sys.stderr)
-        return 3
-
-
-def _demo_settings(folder: str, *, create_key: bool = True) -> Settings:
-    """The demo's settings; ``create_key=False`` for commands that only copy the file (backup,
-    restore): they need no key and must not leave one in a folder they merely looked at."""
-    from bot.demo import DATA_KEY_FILE, demo_data_key
-
-    key_file = Path(folder) / DATA_KEY_FILE
-    if create_key:
-        key = demo_data_key(Path(folder))
-    else:
-        key = key_file.read_text(encoding="ascii").strip() if key_file.exists() else ""
-    return Settings(
-        _env_file=None,
-        data_key=key,
-        database_url=f"sqlite+aiosqlite:///{Path(folder) / 'demo.db'}",
-        admin_ids=[DEMO_ADMIN_ID],
-        telegram_token="123456:DEMO-TOKEN-NOT-SECRET",
-        language="id",
-    )
-
-
-def _instant(text: str | None):
-    """--at: an ISO date-time; without an offset it is read as WIB (Asia/Jakarta)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from bot.core import clock
-
-    if not text:
-        return clock.now()
-    if isinstance(text, datetime):
-        return text
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not an ISO date-time: {text!r} (example: 2027-01-07T07:05)") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("Asia/Jakarta"))
-    return value
-
-
-def _print_digests(report, out=None) -> None:
-    out = out or sys.stdout
-    for digest in report.digests:
-        print(f"--> {digest.name} (Telegram {digest.telegram_id}):", file=out)
-        for line in digest.text.splitlines():
-            print(f"    {line}", file=out)
-        if digest.markup:
-            for row in digest.markup.inline_keyboard:
-                print("    " + "  ".join(f"[{b.text}]" for b in row), file=out)
-
-
-def _reminders(args: argparse.Namespace) -> int:
-    from telegram import Bot
-    from telegram.request import HTTPXRequest
-
-    from bot.localapi import LocalBotApi
-    from bot.logs import setup_logging
-    from models.db import create_engine, create_sessionmaker
-    from scheduler.sweep import SEND_CONCURRENCY, sweep
-
-    settings = _demo_settings(args.folder) if args.demo else Settings()
-    token = settings.telegram_token.get_secret_value()
-    setup_logging("WARNING", secrets=[token])
-    now = _instant(args.at)
-
-    async def main() -> int:
-        if settings.is_sqlite:
-            await prepare_database(settings)
-        engine = create_engine(settings.database_url)
-        sessionmaker = create_sessionmaker(engine)
-        server = None
-        bot = None
-        try:
-            if not args.dry_run:
-                # A connection per digest in flight: a request waiting for a free connection
-                # would time out and count as failed.
-                request = HTTPXRequest(connection_pool_size=SEND_CONCURRENCY)
-                if args.demo:
-                    # The demo has no Telegram: a local server receives what would be sent.
-                    server = LocalBotApi()
-                    await server.start()
-                    bot = Bot(token, base_url=server.base_url, request=request)
-                else:
-                    if not token:
-                        print("PENDAMPING_TELEGRAM_TOKEN is not set.", file=sys.stderr)
-                        return 2
-                    bot = Bot(token, base_url=settings.telegram_base_url, request=request)
-                await bot.initialize()
-            report = await sweep(sessionmaker=sessionmaker, bot=bot, settings=settings,
-                                 now=now, dry_run=args.dry_run)
-            mode = "DRY RUN, nothing sent" if args.dry_run else "sent"
-            print(f"Reminder sweep as of {now.isoformat()} ({mode}): {report.summary()}")
-            _print_digests(report)
-            return 0
-        finally:
-            if bot is not None:
-                await bot.shutdown()
-            if server is not None:
-                await server.stop()
-            await engine.dispose()
-
-    return asyncio.run(main())
-
-
-def _users(args: argparse.Namespace) -> int:
-    from bot.core.enums import Role
-    from bot.core.places import default_index
-    from models import mentors as mentor_queries
-    from models.db import create_engine, create_sessionmaker
-
-    settings = _demo_settings(args.folder) if args.demo else Settings()
-    role = Role(args.role)
-    place = default_index().get(args.area) if args.area else None
-    if role == Role.COORDINATOR and (place is None or place.level > 3):
-        print("A coordinator needs --area: a province, regency or district code "
-              "(for example 32.02).", file=sys.stderr)
-        return 2
-
-    async def main() -> None:
-        if settings.is_sqlite:
-            await prepare_database(settings)
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                mentor = await mentor_queries.promote(
-                    session=session, telegram_id=args.telegram_id, role=role,
-                    area_code=args.area, name=args.name)
-            where = f" for {place.label}" if place else ""
-            print(f"{mentor.name} (Telegram {mentor.telegram_id}) is now {role.value}{where}.")
-        finally:
-            await engine.dispose()
-
-    asyncio.run(main())
-    return 0
+from bot.logs import redact
+from bot.problems import explain
+from models import crypto
+from models import mentors as mentor_queries
+from models.crypto import DataKeyError
+from models.db import create_engine, create_sessionmaker
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot.core import clock
-    from bot.core.places import default_index
-    from models import crypto, exchange
-    from models.db import create_engine, create_sessionmaker
+    from models import exchange  # loads openpyxl: only for these two commands
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
     crypto.configure(settings.data_key)
@@ -250,13 +65,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.core import clock
-    from bot.core.enums import MentorStatus, Role
-    from bot.core.places import default_index
-    from handlers import exchange_words
-    from models import crypto, exchange
-    from models import mentors as mentor_queries
-    from models.db import create_engine, create_sessionmaker
+    from handlers import exchange_words  # with models.exchange: loads openpyxl
+    from models import exchange
 
     settings = _demo_settings(args.folder) if args.demo else Settings()
     crypto.configure(settings.data_key)
@@ -298,48 +108,6 @@ def _import(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-def _db(args: argparse.Namespace) -> int:
-    from models.db import downgrade_sync
-
-    settings = Settings()
-    if args.action == "downgrade" and not args.revision:
-        print("Say which revision to go back to, e.g. `pendamping db downgrade 0002` "
-              "(`base` removes every table).", file=sys.stderr)
-        return 2
-    if args.action == "upgrade":
-        added = asyncio.run(prepare_database(settings))
-        print(f"database at head; {added} areas loaded")
-    else:
-        downgrade_sync(settings.database_url, args.revision)
-        print(f"database downgraded to {args.revision}")
-    return 0
-
-
-def _backup(args: argparse.Namespace) -> int:
-    from bot.backup import backup_command
-
-    settings = _demo_settings(args.folder, create_key=False) if args.demo else Settings()
-    return backup_command(settings.database_url, args.file, force=args.force)
-
-
-def _restore(args: argparse.Namespace) -> int:
-    from bot.backup import restore_command
-    from bot.core import clock
-
-    settings = _demo_settings(args.folder, create_key=False) if args.demo else Settings()
-    return restore_command(settings.database_url, args.file, now=clock.now())
-
-
-def _key(args: argparse.Namespace) -> int:
-    from models import crypto
-
-    print(crypto.new_key())
-    print(f"(a new data key: set it as {crypto.KEY_VARIABLE} and keep a copy somewhere safe; "
-          "a lost key cannot be recovered, and neither can the data it encrypted)",
-          file=sys.stderr)
-    return 0
-
-
 def _demo_options(parser: argparse.ArgumentParser) -> None:
     """--demo and --folder: run a command on the demo's database instead of the configured one."""
     parser.add_argument("--demo", action="store_true", help="use the demo's database")
@@ -353,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="try the bot in this terminal (no token, no network)")
     demo.add_argument("--folder", default=".demo", help="where the demo database lives")
     demo.add_argument("--fresh", action="store_true", help="start from an empty database")
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=command.demo)
 
     run = commands.add_parser(
         "run", help="run the real bot (long polling, or --webhook)",
@@ -362,18 +130,18 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--webhook", action="store_true",
                      help="receive updates on PTB's webhook server (PENDAMPING_WEBHOOK_URL, "
                           "_PORT, _SECRET) instead of long polling")
-    run.set_defaults(func=_run)
+    run.set_defaults(func=command.run)
 
     reminders = commands.add_parser("reminders", help="reminder sweeps")
     reminders.add_argument("action", choices=["run"])
-    reminders.add_argument("--at", type=_instant,
+    reminders.add_argument("--at", type=command.instant,
                            help="as of this ISO date-time, e.g. 2027-01-07T07:05 (no offset: WIB)")
     reminders.add_argument("--dry-run", action="store_true",
                            help="print what would be sent and to whom; send nothing")
     reminders.add_argument("--demo", action="store_true",
                            help="use the demo's database (and a local stand-in for Telegram)")
     reminders.add_argument("--folder", default=".demo", help="the demo's folder (with --demo)")
-    reminders.set_defaults(func=_reminders)
+    reminders.set_defaults(func=command.reminders)
 
     users = commands.add_parser("users", help="user roles")
     users.add_argument("action", choices=["promote"])
@@ -382,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     users.add_argument("--area", help="Kemendagri code of the area (coordinators)")
     users.add_argument("--name", help="name, for a user who has not written to the bot yet")
     _demo_options(users)
-    users.set_defaults(func=_users)
+    users.set_defaults(func=command.users)
 
     export = commands.add_parser(
         "export", help="write an area's data to an Excel workbook (as /ekspor does)",
@@ -411,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", default=None,
                     help="with downgrade: the revision to go back to (required), e.g. 0002 or base")
-    db.set_defaults(func=_db)
+    db.set_defaults(func=command.db)
 
     backup = commands.add_parser(
         "backup", help="write a consistent copy of the database to FILE (safe while the bot runs)",
@@ -420,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     backup.add_argument("file", help="the backup file to write")
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _demo_options(backup)
-    backup.set_defaults(func=_backup)
+    backup.set_defaults(func=command.backup)
 
     restore = commands.add_parser(
         "restore", help="put a backup back in place of the database (stop the bot first)",
@@ -429,12 +197,12 @@ def main(argv: list[str] | None = None) -> int:
                     "be stopped. For PostgreSQL it prints the pg_restore commands.")
     restore.add_argument("file", help="a file written by `pendamping backup`")
     _demo_options(restore)
-    restore.set_defaults(func=_restore)
+    restore.set_defaults(func=command.restore)
 
 
     key = commands.add_parser("key", help="the data key that encrypts NIKs and phone numbers")
     key.add_argument("action", choices=["new"], help="new: print a fresh random key")
-    key.set_defaults(func=_key)
+    key.set_defaults(func=command.key)
 
     args = parser.parse_args(argv)
     return _with_plain_errors(args.func, args)
@@ -444,12 +212,6 @@ def _with_plain_errors(func, args: argparse.Namespace) -> int:
     """The one error boundary of every command: a missing or wrong data key, a wrong setting, a
     database or Telegram out of reach end with what to do, not a traceback (bot.problems). A
     bug still ends in one line; PENDAMPING_LOG_LEVEL=DEBUG shows its traceback."""
-    from sqlalchemy.exc import StatementError
-
-    from bot.logs import redact
-    from bot.problems import explain
-    from models.crypto import DataKeyError
-
     try:
         return func(args)
     except (DataKeyError, StatementError) as exc:
@@ -467,8 +229,6 @@ def _with_plain_errors(func, args: argparse.Namespace) -> int:
         print(message, file=sys.stderr)
         return 2
     if os.environ.get("PENDAMPING_LOG_LEVEL", "").upper() == "DEBUG":
-        import traceback
-
         print(redact("".join(traceback.format_exception(problem))), file=sys.stderr)
     print(redact(f"Pendamping KUBE stopped on an unexpected error ({type(problem).__name__}: "
                  f"{problem}). Run it again with PENDAMPING_LOG_LEVEL=DEBUG to see where."),

@@ -21,6 +21,7 @@ from bot.app import build_application
 from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
+from bot.lifecycle import start_application, stop_application
 from bot.problems import check_sqlite_folder, port_problem
 from bot.startup import check_data_key, prepare_database
 from models.db import create_engine
@@ -70,35 +71,15 @@ def _check_port(host: str, port: int, variable: str) -> None:
                 from None
 
 
-async def _start_serving(application, settings: Settings, *, webhook: bool) -> None:
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    if webhook:
-        url, secret = webhook_settings(settings)
-        # PTB's webhook server answers 403 to any post without this secret token.
-        await application.updater.start_webhook(
-            listen=settings.webhook_listen, port=settings.webhook_port,
-            url_path=settings.webhook_path.strip("/"), webhook_url=url, secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES, max_connections=40)
-    else:
-        await application.updater.start_polling(allowed_updates=ALLOWED_UPDATES,
-                                                timeout=settings.poll_timeout_seconds)
-    await application.start()
-
-
-async def _stop_serving(application) -> None:
-    with contextlib.suppress(Exception):
-        if application.updater and application.updater.running:
-            await application.updater.stop()
-    with contextlib.suppress(Exception):
-        if application.running:
-            await application.stop()
-    with contextlib.suppress(Exception):
-        await application.shutdown()
-    if application.post_shutdown:
-        with contextlib.suppress(Exception):
-            await application.post_shutdown(application)
+def _updates(settings: Settings, *, webhook: bool) -> dict:
+    """How the leader receives updates: long polling, or PTB's webhook server."""
+    if not webhook:
+        return {"poll_timeout": settings.poll_timeout_seconds}
+    url, secret = webhook_settings(settings)
+    # PTB's webhook server answers 403 to any post without this secret token.
+    return {"webhook": {"listen": settings.webhook_listen, "port": settings.webhook_port,
+                        "url_path": settings.webhook_path.strip("/"), "webhook_url": url,
+                        "secret_token": secret, "max_connections": 40}}
 
 
 async def serve(settings: Settings, *, webhook: bool = False,
@@ -138,7 +119,8 @@ async def serve(settings: Settings, *, webhook: bool = False,
         health.leader_since = time.time()
         log.info("this instance is the leader: serving Telegram (%s)", health.mode)
         application = build_application(settings)
-        await _start_serving(application, settings, webhook=webhook)
+        await start_application(application, allowed_updates=ALLOWED_UPDATES,
+                                **_updates(settings, webhook=webhook))
         health.serving = True
         lost = asyncio.create_task(leadership.lost.wait())
         await asyncio.wait({lost, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -151,7 +133,9 @@ async def serve(settings: Settings, *, webhook: bool = False,
     finally:
         health.serving = False
         if application is not None:
-            await _stop_serving(application)
+            # Whatever fails there, the leadership is released and the health endpoint stops.
+            with contextlib.suppress(Exception):
+                await stop_application(application)
         await leadership.release()
         await health.stop()
         await engine.dispose()

@@ -24,6 +24,7 @@ from telegram.ext import ConversationHandler
 from bot.core.enums import AreaLevel, MentorStatus, Role
 from bot.core.formatting import format_month
 from bot.core.parsing import nonexistent_date
+from bot.core.patterns import ID  # noqa: F401 - the handlers take it from here, with PAGE
 from bot.core.places import Place
 from bot.telegram.context import BotContext
 from models import groups as group_queries
@@ -39,7 +40,6 @@ Callback = Callable[[Update, BotContext], Awaitable[Any]]
 # Parts of button data, for the handlers' patterns. Whatever a pattern lets through reaches
 # int() and then SQL, so numbers are bounded (a database id fits 64 bits; a modified client
 # can send any data up to Telegram's 64 bytes).
-ID = r"\d{1,12}"
 PAGE = r"\d{1,4}"
 AREA_CODE = r"\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?"  # "32", "32.02", "32.02.11", "32.02.11.2002"
 VILLAGE_CODE = r"\d{2}\.\d{2}\.\d{2}\.\d{4}"

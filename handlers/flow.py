@@ -29,8 +29,8 @@ from telegram.ext import (
 )
 from telegram.ext.filters import BaseFilter
 
-from bot.telegram.context import BotContext
 from bot.core.enums import Role
+from bot.telegram.context import BotContext
 from handlers.common import (
     ALL_ROLES,
     END,

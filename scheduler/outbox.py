@@ -19,10 +19,11 @@ and never inside update handling, so the bot keeps answering everyone while it s
   the end, replaced by the final report with "Lihat yang gagal" when someone was missed.
 
 It sends with its own ``telegram.Bot`` (same token and server), not the Application's: a 429
-here must only make that row wait, not be retried in place. Its Pacer still takes each message
-from the Application's ``bot.telegram.ratelimit.SendBudget``, so broadcasts, reminders and the replies to
-users together stay within Telegram's 30 a second, and replies go first. ``wall`` time
-(real time) spaces retries; the bot's clock (``bot.core.clock``) stamps the records.
+here must only make that row wait, not be retried in place. It still takes each message's turn
+from the Application's ``bot.telegram.ratelimit.SendBudget`` (at the broadcast's own pace, and
+per chat), so broadcasts, reminders and the replies to users together stay within Telegram's 30
+a second, and replies go first. ``wall`` time (real time) spaces retries; the bot's clock
+(``bot.core.clock``) stamps the records.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import contextlib
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,12 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.core.enums import OutboxStatus
 from bot.core.settings import Settings
 from bot.core.texts import t
-from bot.telegram.ratelimit import SendBudget
+from bot.telegram.ratelimit import SendBudget, retry_seconds
 from bot.telegram.transport import maybe_delivered, telegram_request
 from models import broadcasts as queries
 from models import mentors as mentor_queries
@@ -71,51 +70,9 @@ def wall_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-class Pacer:
-    """Spaces sends: evenly at ``rate`` per second overall (no burst after a pause, so no
-    one-second window holds more) and at most ``per_chat`` per second to one chat."""
-
-    def __init__(self, rate: float, per_chat: float,
-                 monotonic: Callable[[], float] = time.monotonic,
-                 budget: SendBudget | None = None) -> None:
-        self.interval = 1.0 / rate
-        self.chat_interval = 1.0 / per_chat
-        self.monotonic = monotonic
-        # The token's budget shared with the Application's replies and reminders: a broadcast
-        # message also waits there, so the bot's total stays within Telegram's limit.
-        self.budget = budget
-        self._next = 0.0
-        self._chat_free: dict[int, float] = {}
-
-    def free_at(self, chat_id: int) -> float:
-        return self._chat_free.get(chat_id, 0.0)
-
-    def ready(self, chat_id: int, now: float | None = None) -> bool:
-        return self.free_at(chat_id) <= (self.monotonic() if now is None else now)
-
-    def hold(self, chat_id: int, seconds: float) -> None:
-        """Nothing more to this chat for ``seconds`` (Telegram asked to wait)."""
-        self._chat_free[chat_id] = max(self.free_at(chat_id), self.monotonic() + seconds)
-
-    async def slot(self, chat_id: int) -> None:
-        """Waits for this send's turn; the turn is reserved at once, in call order."""
-        now = self.monotonic()
-        at = max(now, self._next, self.free_at(chat_id))
-        self._next = at + self.interval
-        self._chat_free[chat_id] = at + self.chat_interval
-        if len(self._chat_free) > 10_000:
-            self._chat_free = {c: free for c, free in self._chat_free.items() if free > now}
-        if at > now:
-            await asyncio.sleep(at - now)
-        if self.budget is not None:
-            await self.budget.take_bulk(chat_id)
+def _concurrency(settings: Settings) -> int:
+    """Messages in flight at once: about a second's worth at the broadcast pace."""
+    return max(1, min(MAX_CONCURRENCY, math.ceil(settings.broadcast_rate_per_second)))
 
 
 @dataclass
@@ -148,10 +105,12 @@ class Outbox:
         self.bot = bot
         self.settings = settings
         self.wall = wall
-        self.pacer = Pacer(settings.broadcast_rate_per_second,
-                           settings.broadcast_per_chat_per_second, budget=budget)
-        self.concurrency = max(1, min(MAX_CONCURRENCY,
-                                      math.ceil(settings.broadcast_rate_per_second)))
+        # The token's budget, shared with the Application's replies and reminders (one made
+        # here only when the worker runs without an Application, as in some tests).
+        self.budget = budget or SendBudget.for_settings(settings)
+        self.rate = settings.broadcast_rate_per_second
+        self.monotonic = self.budget.monotonic
+        self.concurrency = _concurrency(settings)
         self._requests = requests
         self._stopping = False
         self._wake = asyncio.Event()
@@ -168,17 +127,16 @@ class Outbox:
         """A worker with its own Bot on the Application's token and server (see the module
         docstring for why not the Application's bot)."""
         services = application.bot_data
+        settings = services.settings
         app_bot = application.bot
-        concurrency = max(1, min(MAX_CONCURRENCY,
-                                 math.ceil(services.settings.broadcast_rate_per_second)))
-        requests = (telegram_request(services.settings, pool_size=1),
-                    telegram_request(services.settings, pool_size=concurrency + 2))
+        requests = (telegram_request(settings, pool_size=1),
+                    telegram_request(settings, pool_size=_concurrency(settings) + 2))
         bot = Bot(app_bot.token, base_url=lambda _token: app_bot.base_url,
                   base_file_url=lambda _token: app_bot.base_file_url,
                   get_updates_request=requests[0], request=requests[1])
         limiter = app_bot.rate_limiter if hasattr(app_bot, "rate_limiter") else None
         kwargs.setdefault("budget", getattr(limiter, "budget", None))
-        return cls(sessionmaker=services.sessionmaker, bot=bot, settings=services.settings,
+        return cls(sessionmaker=services.sessionmaker, bot=bot, settings=settings,
                    requests=requests, **kwargs)
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -251,7 +209,7 @@ class Outbox:
         """Sends up to ``limit`` due rows (about one second's worth by default), each claimed
         just before it goes, records how each went, then updates the progress messages."""
         batch = limit or max(1, math.ceil(self.settings.broadcast_rate_per_second))
-        now = self.pacer.monotonic()
+        now = self.monotonic()
         waits = [IDLE_SECONDS]
         async with self.sessionmaker() as session:
             candidates = await queries.due(session=session, now=self.wall(),
@@ -261,8 +219,8 @@ class Outbox:
             for row in candidates:
                 if row.telegram_id in seen:
                     continue
-                if not self.pacer.ready(row.telegram_id, now):
-                    waits.append(self.pacer.free_at(row.telegram_id) - now)
+                if not self.budget.ready(row.telegram_id, now):
+                    waits.append(self.budget.chat_wait(row.telegram_id, now))
                     continue
                 seen.add(row.telegram_id)
                 chosen.append(row)
@@ -289,7 +247,7 @@ class Outbox:
             async with gate:
                 if self._stopping:
                     return Outcome(row, "skipped")
-                await self.pacer.slot(row.telegram_id)
+                await self._turn(row.telegram_id)
                 if self._stopping or not await self._claim(row):
                     return Outcome(row, "skipped")
                 outcome = await self._send(row, broadcasts.get(row.broadcast_id))
@@ -299,6 +257,10 @@ class Outbox:
                 return outcome
 
         return list(await asyncio.gather(*(one(row) for row in rows)))
+
+    async def _turn(self, chat_id: int) -> None:
+        """Waits for a message's turn: at the broadcast pace, within the token's budget."""
+        await self.budget.take_bulk(chat_id, rate=self.rate)
 
     async def _claim(self, row: BroadcastRecipient) -> bool:
         """Marks the row 'sending' and commits, right before its message goes out."""
@@ -320,7 +282,7 @@ class Outbox:
             else:
                 await self.bot.send_message(row.telegram_id, text)
         except RetryAfter as exc:
-            seconds = _retry_seconds(exc)
+            seconds = retry_seconds(exc)
             return Outcome(row, "wait", not_before=self.wall() + timedelta(seconds=seconds))
         except Forbidden:
             return Outcome(row, "blocked", REASON_BLOCKED)
@@ -375,7 +337,7 @@ class Outbox:
     async def _report(self) -> tuple[int, float]:
         """Edits progress messages that are due and finishes broadcasts that are complete.
         Returns how many are still open and how long until the next progress edit."""
-        now = self.pacer.monotonic()
+        now = self.monotonic()
         every = self.settings.broadcast_progress_seconds
         still_open = 0
         wait = every
@@ -407,19 +369,19 @@ class Outbox:
 
     async def _progress(self, session: AsyncSession, broadcast: Broadcast,
                         counts: queries.Tally) -> None:
-        self._last_edit[broadcast.id] = self.pacer.monotonic()
+        self._last_edit[broadcast.id] = self.monotonic()
         chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
-        if chat_id is None or message_id is None or not self.pacer.ready(chat_id):
+        if chat_id is None or message_id is None or not self.budget.ready(chat_id):
             return
         lang, _ = await self._language(session, broadcast)
         text = t(lang, "bc.progress", done=counts.done, total=counts.total)
         if self._last_text.get(broadcast.id) == text:
             return
-        await self.pacer.slot(chat_id)
+        await self._turn(chat_id)
         try:
             await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
         except RetryAfter as exc:
-            self.pacer.hold(chat_id, _retry_seconds(exc))
+            self.budget.hold(retry_seconds(exc), chat_id, overall=False)
             return
         except TelegramError as exc:  # "not modified", deleted, blocked: the next one may do
             log.debug("progress of broadcast %s: %s", broadcast.id, exc)
@@ -433,8 +395,8 @@ class Outbox:
         chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
         if message_id is None:
             # The handler stores it right after creating the broadcast; wait a little for it.
-            first = self._orphans.setdefault(broadcast.id, self.pacer.monotonic())
-            if self.pacer.monotonic() - first < ORPHAN_SECONDS:
+            first = self._orphans.setdefault(broadcast.id, self.monotonic())
+            if self.monotonic() - first < ORPHAN_SECONDS:
                 return False
             chat_id = chat_id or author_id
         if chat_id is not None and not await self._send_report(broadcast, counts, lang,
@@ -452,7 +414,7 @@ class Outbox:
 
     async def _send_report(self, broadcast: Broadcast, counts: queries.Tally, lang: str,
                            chat_id: int, message_id: int | None) -> bool:
-        if not self.pacer.ready(chat_id):
+        if not self.budget.ready(chat_id):
             return False
         text = t(lang, "bc.report", sent=counts.sent, total=counts.total,
                  blocked=counts.blocked, failed=counts.failed)
@@ -460,7 +422,7 @@ class Outbox:
         if counts.blocked or counts.failed:
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(
                 t(lang, "bc.show_failed"), callback_data=f"{FAIL_PREFIX}:{broadcast.id}")]])
-        await self.pacer.slot(chat_id)
+        await self._turn(chat_id)
         try:
             if message_id is not None:
                 try:
@@ -473,10 +435,10 @@ class Outbox:
                         return True
                     log.info("progress message of broadcast %s gone (%s); sending anew",
                              broadcast.id, exc)
-                    await self.pacer.slot(chat_id)
+                    await self._turn(chat_id)
             await self.bot.send_message(chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            self.pacer.hold(chat_id, _retry_seconds(exc))
+            self.budget.hold(retry_seconds(exc), chat_id, overall=False)
             return False
         except Forbidden:
             return True  # the author blocked the bot: nobody to tell

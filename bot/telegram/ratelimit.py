@@ -14,10 +14,12 @@ So the budget is spent in two classes:
   no per-chat spacing (Telegram allows short bursts in a chat the user is writing in). They are
   still counted in the one-second window, so bulk sending gives way to them.
 - **Bulk** is everything else: the reminder digests (scheduler.sweep, through the Application's
-  bot) and the broadcasts (scheduler.outbox, whose Pacer asks the same :class:`SendBudget`).
-  A bulk message goes only while fewer than ``bulk_ceiling`` messages (answers included) went
-  out in the last second, and at most ``per_chat`` a second to one chat. The ceiling stays just
-  under Telegram's 30 so that a user's answer finds room even when a broadcast runs flat out.
+  bot) and the broadcasts (scheduler.outbox, which takes its turns from the same
+  :class:`SendBudget`). A bulk message goes only while fewer than ``bulk_ceiling`` messages
+  (answers included) went out in the last second, and at most ``per_chat`` a second to one
+  chat. The ceiling stays just under Telegram's 30 so that a user's answer finds room even when
+  a broadcast runs flat out. Broadcasts also keep their own, lower pace (``rate``): evenly
+  spaced, so a pause is never followed by a burst.
 
 A 429 is honoured wherever it comes from: the request is tried again after ``retry_after``
 (up to ``max_retries`` times), and bulk sending to that chat, and overall, holds off for as long.
@@ -33,16 +35,20 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import math
 import time
 import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,7 @@ def puts_into_chat(endpoint: str) -> bool:
 
 
 def retry_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked to wait, in seconds (PTB 22 warns when it is read as an int)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value = error.retry_after
@@ -106,8 +113,15 @@ class SendBudget:
         self._held_until = 0.0
         self._chat_held: dict[int, float] = {}
         self._bulk = asyncio.Lock()
+        self._paced_next = 0.0
         self.answers = 0
         self.bulk_sent = 0
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> SendBudget:
+        """The token's budget: bulk leaves one message a second of Telegram's rate to answers."""
+        return cls(bulk_ceiling=math.ceil(settings.telegram_rate_per_second) - 1,
+                   per_chat=settings.broadcast_per_chat_per_second)
 
     def _trim(self, now: float) -> None:
         while self._recent and self._recent[0] <= now - WINDOW:
@@ -128,10 +142,12 @@ class SendBudget:
         self._record(chat_id, now)
         self.answers += 1
 
-    def hold(self, seconds: float, chat_id: int | None = None) -> None:
-        """Telegram asked to wait: bulk sending (to the chat, and overall) holds off."""
+    def hold(self, seconds: float, chat_id: int | None = None, *, overall: bool = True) -> None:
+        """Telegram asked to wait: bulk sending (to the chat, and overall) holds off.
+        ``overall=False``: only that chat waits (a broadcast's 429 makes only its row wait)."""
         until = self.monotonic() + seconds
-        self._held_until = max(self._held_until, until)
+        if overall:
+            self._held_until = max(self._held_until, until)
         if chat_id is not None:
             self._chat_held[chat_id] = max(self._chat_held.get(chat_id, 0.0), until)
 
@@ -140,6 +156,10 @@ class SendBudget:
         last = self._chat_last.get(chat_id)
         spaced = 0.0 if last is None else last + self.chat_gap - now
         return max(spaced, self._chat_held.get(chat_id, 0.0) - now, 0.0)
+
+    def ready(self, chat_id: int, now: float | None = None) -> bool:
+        """Whether bulk may send to this chat now."""
+        return self.chat_wait(chat_id, self.monotonic() if now is None else now) <= 0
 
     def overall_wait(self, now: float) -> float:
         """Seconds until the window has room for one more bulk message."""
@@ -150,8 +170,11 @@ class SendBudget:
             wait = max(wait, self._recent[len(self._recent) - self.bulk_ceiling] + WINDOW - now)
         return max(wait, 0.0)
 
-    async def take_bulk(self, chat_id: int | None) -> None:
-        """Waits for a bulk message's turn (in call order) and counts it."""
+    async def take_bulk(self, chat_id: int | None, *, rate: float | None = None) -> None:
+        """Waits for a bulk message's turn (in call order) and counts it. With ``rate``, the
+        turns are first spaced evenly at ``rate`` a second (the broadcasts' pace)."""
+        if rate is not None:
+            await self._pace(rate)
         async with self._bulk:
             while True:
                 now = self.monotonic()
@@ -165,6 +188,16 @@ class SendBudget:
                         self._chat_held.pop(chat_id, None)
                     return
                 await self.sleep(wait)
+
+
+    async def _pace(self, rate: float) -> None:
+        """Reserves the next evenly spaced turn at once, in call order, and waits for it: no
+        burst after a pause, so no one-second window holds more than ``rate``."""
+        now = self.monotonic()
+        at = max(now, self._paced_next)
+        self._paced_next = at + 1.0 / rate
+        if at > now:
+            await self.sleep(at - now)
 
 
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):

@@ -8,7 +8,7 @@ import os
 from functools import partial
 
 from bot.demo import run_demo
-from tests.bot.test_localapi import ADMIN, USER, build_echo_app
+from tests.bot.localapi.echo import ADMIN, USER, build_echo_app
 
 SCRIPT = """\
 /start KODE

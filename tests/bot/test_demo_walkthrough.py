@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.app import build_application
-from bot.cli import DEMO_ADMIN_ID, DEMO_MENTOR_ID
+from bot.commands import DEMO_ADMIN_ID, DEMO_MENTOR_ID
 from bot.demo import run_demo
 
 MEMBERS = [

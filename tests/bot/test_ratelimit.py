@@ -164,15 +164,27 @@ async def test_rate_limit_args_override_the_class(clock):
     assert [at for _, _, at in calls] == [100.0, 100.0, 101.0]
 
 
-async def test_the_outbox_pacer_takes_its_turns_from_the_same_budget(clock):
-    from scheduler.outbox import Pacer
-
+async def test_broadcast_turns_come_from_the_same_budget(clock):
     budget = SendBudget(bulk_ceiling=2, monotonic=clock.monotonic, sleep=clock.sleep)
-    pacer = Pacer(rate=1000, per_chat=1000, monotonic=clock.monotonic, budget=budget)
     budget.note_answer(50)  # a user's answer went out just now
-    await pacer.slot(1)
-    await pacer.slot(2)
+    start = clock.now
+    await budget.take_bulk(1, rate=1000)
+    await budget.take_bulk(2, rate=1000)
     # Room for two in the window: the answer and the first broadcast message; the second
-    # waits until the answer has left the window.
-    assert clock.slept == [1.0]
+    # waits until the answer has left the window (its pace alone would allow it at once).
+    assert clock.now == pytest.approx(start + 1.0)
     assert budget.bulk_sent == 2 and budget.answers == 1
+
+
+async def test_broadcast_turns_are_spaced_evenly_without_a_burst_after_a_pause(clock):
+    budget = SendBudget(bulk_ceiling=100, per_chat=100, monotonic=clock.monotonic,
+                        sleep=clock.sleep)
+    sent = []
+    for chat_id in (1, 2, 3):
+        await budget.take_bulk(chat_id, rate=4)
+        sent.append(clock.now)
+    clock.now += 10  # a pause: the next turns are not taken all at once afterwards
+    for chat_id in (4, 5):
+        await budget.take_bulk(chat_id, rate=4)
+        sent.append(clock.now)
+    assert sent == pytest.approx([100.0, 100.25, 100.5, 110.5, 110.75])

@@ -1,0 +1,74 @@
+"""Starting and stopping a PTB Application by hand, the way ``run_polling`` would.
+
+One pair for every way the bot runs: ``pendamping run`` (bot.serve: long polling or the webhook,
+after winning the leadership), the terminal demo and the tests (bot.localapi's server). PTB's
+``run_polling`` / ``run_webhook`` take over the event loop, which none of them can allow.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram.ext import Application
+
+log = logging.getLogger(__name__)
+
+
+async def start_application(
+    application: Application, *, poll_timeout: float = 10,
+    allowed_updates: Sequence[str] | None = None, drop_pending_updates: bool | None = None,
+    webhook: dict[str, Any] | None = None,
+) -> None:
+    """Starts ``application`` like ``run_polling`` does, but without taking over the loop.
+
+    ``initialize``/``start`` do not call ``post_init`` (only ``run_polling`` does), so it is
+    called here, in the same order as ``run_polling``: initialize, post_init, updates, start.
+    Updates come by long polling, or with ``webhook`` (``Updater.start_webhook``'s arguments)
+    on PTB's webhook server.
+    """
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    updater = application.updater
+    if updater is not None:
+        if webhook is not None:
+            await updater.start_webhook(allowed_updates=allowed_updates,
+                                        drop_pending_updates=drop_pending_updates, **webhook)
+        else:
+            await updater.start_polling(
+                poll_interval=0, timeout=dtm.timedelta(seconds=poll_timeout),
+                allowed_updates=allowed_updates, drop_pending_updates=drop_pending_updates)
+    await application.start()
+
+
+async def stop_application(application: Application) -> None:
+    """Stops what :func:`start_application` started, with the post_stop / post_shutdown hooks.
+
+    Every step is taken even when an earlier one fails (a stopping process must still shut the
+    database and the outbox down); the first failure is raised at the end.
+    """
+    failures: list[BaseException] = []
+
+    async def step(action) -> None:
+        try:
+            await action()
+        except Exception as exc:  # noqa: BLE001 - kept, raised after the remaining steps
+            failures.append(exc)
+
+    async def stop_running() -> None:
+        await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
+
+    if application.updater is not None and application.updater.running:
+        await step(application.updater.stop)
+    if application.running:
+        await step(stop_running)
+    await step(application.shutdown)
+    if application.post_shutdown:
+        await step(lambda: application.post_shutdown(application))
+    if failures:
+        raise failures[0]

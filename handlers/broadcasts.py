@@ -15,7 +15,18 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
-from handlers.common import END, ID, STAFF_ROLES, close_buttons, column, guard, keyboard, say
+from handlers.common import (
+    END,
+    ID,
+    STAFF_ROLES,
+    answer_found,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    pressed,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from models import broadcasts as queries
 from models.tables import BroadcastRecipient
@@ -332,13 +343,11 @@ async def show_failed(update: Update, context: BotContext) -> None:
     """Lists who did not get a broadcast and why (the broadcast re-checked: the actor's own,
     their area's, or any for an admin)."""
     query = update.callback_query
-    broadcast = await queries.get_visible(session=context.session,
-                                          broadcast_id=int(query.data.rsplit(":", 1)[1]),
-                                          actor=context.mentor)
+    broadcast = await answer_found(query, context, await queries.get_visible(
+        session=context.session, broadcast_id=int(pressed(query)), actor=context.mentor),
+        "bc.not_found")
     if broadcast is None:
-        await query.answer(context.t("bc.not_found"), show_alert=True)
         return
-    await query.answer()
     rows = await queries.undelivered(session=context.session, broadcast_id=broadcast.id)
     if not rows:
         await say(update, context.t("bc.failed_none"))

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     CallbackQuery,
@@ -238,6 +238,29 @@ async def refuse(update: Update, context: BotContext) -> None:
 
 def choice_labels(context: BotContext, vocabulary: str, values: Iterable[str]) -> Mapping[str, str]:
     return {value: context.t(f"{vocabulary}.{value}") for value in values}
+
+
+T = TypeVar("T")
+
+
+async def answer_found(query: CallbackQuery, context: BotContext, found: T | None,
+                       not_found: str) -> T | None:
+    """Answers a press on a button that names a record the caller looked up (and so
+    re-checked): an alert with the text ``not_found`` when there is none; returns the record."""
+    if found is None:
+        await query.answer(context.t(not_found), show_alert=True)
+        return None
+    await query.answer()
+    return found
+
+
+async def pressed_group(query: CallbackQuery, context: BotContext) -> Group | None:
+    """The group a "<prefix>:<action>:<id>" button names, if the user may see it (its mentor,
+    its area's coordinators, admins); the press is answered, with an alert when not."""
+    group = await group_queries.get_visible(session=context.session,
+                                            group_id=int((query.data or "").split(":")[2]),
+                                            actor=context.mentor)
+    return await answer_found(query, context, group, "grp.not_found")
 
 
 async def own_group(context: BotContext, group_id: int) -> Group | None:

@@ -238,15 +238,24 @@ async def _offer_targets(update: Update, context: BotContext, source: Mentor, ac
     await say(update, context.t(key, name=source.name, count=count), reply_markup=keyboard(rows))
 
 
+async def _pressed_source(update: Update, context: BotContext) -> tuple[Mentor, int] | None:
+    """The mentor a "<prefix>:<action>:<id>" button names, re-checked (one the actor manages)
+    and noted under the question, with how many groups they have; None when not."""
+    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
+    if source is None:
+        return None
+    await close_buttons(update.callback_query, source.name)
+    counts = await mentor_queries.group_counts(session=context.session, mentor_ids=[source.id])
+    return source, counts.get(source.id, 0)
+
+
 @guard(STAFF_ROLES)
 async def ask_deactivate(update: Update, context: BotContext) -> None:
     """Deactivating a mentor with groups first asks who takes them over."""
-    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
-    if source is None:
+    picked = await _pressed_source(update, context)
+    if picked is None:
         return
-    await close_buttons(update.callback_query, source.name)
-    count = (await mentor_queries.group_counts(session=context.session,
-                                               mentor_ids=[source.id])).get(source.id, 0)
+    source, count = picked
     if count:
         await _offer_targets(update, context, source, "offto", "coord.deactivate_handover",
                              count)
@@ -259,12 +268,10 @@ async def ask_deactivate(update: Update, context: BotContext) -> None:
 @guard(STAFF_ROLES)
 async def pick_source(update: Update, context: BotContext) -> None:
     """/alihkan: the mentor whose groups move; asks who takes them over."""
-    source = await _managed(update, context, int(update.callback_query.data.split(":")[2]))
-    if source is None:
+    picked = await _pressed_source(update, context)
+    if picked is None:
         return
-    await close_buttons(update.callback_query, source.name)
-    count = (await mentor_queries.group_counts(session=context.session,
-                                               mentor_ids=[source.id])).get(source.id, 0)
+    source, count = picked
     await _offer_targets(update, context, source, "mv", "coord.reassign_to", count)
 
 

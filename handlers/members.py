@@ -17,7 +17,17 @@ from bot.core.enums import MemberRole
 from bot.core.formatting import format_date
 from bot.core.parsing import MemberLine, group_problems, parse_member_line
 from bot.telegram.context import BotContext
-from handlers.common import END, ID, close_buttons, column, guard, keyboard, pressed, say
+from handlers.common import (
+    END,
+    ID,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    pressed,
+    pressed_group,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from handlers.group_registration import member_line_text, problems_text
 from models import groups as group_queries
@@ -54,14 +64,9 @@ async def _warn_if_incomplete(update: Update, context: BotContext, group: Group)
 @guard()
 async def show(update: Update, context: BotContext) -> None:
     """The current households with Tambah / Keluarkan / Ubah peran / Riwayat (mentor only)."""
-    query = update.callback_query
-    group_id = int(query.data.split(":")[2])
-    group = await group_queries.get_visible(session=context.session, group_id=group_id,
-                                            actor=context.mentor)
+    group = await pressed_group(update.callback_query, context)
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
         return
-    await query.answer()
     members = await group_queries.active_members(session=context.session, group_id=group.id)
     lines = "\n".join(member_line_text(context, m, no) for no, m in enumerate(members, 1))
     text = context.t("mem.list", group=group.name, count=len(members), lines=lines)
@@ -195,9 +200,11 @@ async def _pick_member(update: Update, context: BotContext, action: str, text_ke
          for m in members]))
 
 
-async def _own_member(update: Update, context: BotContext) -> tuple[Group, Member] | None:
+async def _own_member(update: Update, context: BotContext, *,
+                      note_name: bool = False) -> tuple[Group, Member] | None:
     """The group and household of a "mem:<action>:<group>:<member>[:…]" button, both re-checked
-    (the user's own group, a current household of it); else the press is answered and None."""
+    (the user's own group, a current household of it); else the press is answered and None.
+    With ``note_name`` the buttons close with the household's name noted under them."""
     group_id, member_id = update.callback_query.data.split(":")[2:4]
     group = await _own_group(update, context, int(group_id))
     if group is None:
@@ -207,6 +214,8 @@ async def _own_member(update: Update, context: BotContext) -> tuple[Group, Membe
     if member is None:
         await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
         return None
+    if note_name:
+        await close_buttons(update.callback_query, member.name)
     return group, member
 
 
@@ -219,11 +228,10 @@ async def pick_remove(update: Update, context: BotContext) -> None:
 @guard()
 async def confirm_remove(update: Update, context: BotContext) -> None:
     """Asks to confirm that this household leaves."""
-    found = await _own_member(update, context)
+    found = await _own_member(update, context, note_name=True)
     if found is None:
         return
     group, member = found
-    await close_buttons(update.callback_query, member.name)
     await say(update, context.t("mem.confirm_remove", name=member.name, group=group.name),
               reply_markup=keyboard([[(context.t("common.yes"),
                                        f"{PREFIX}:rmok:{group.id}:{member.id}"),
@@ -255,11 +263,10 @@ async def pick_role_member(update: Update, context: BotContext) -> None:
 @guard()
 async def pick_role(update: Update, context: BotContext) -> None:
     """Offers the four roles for the chosen household."""
-    found = await _own_member(update, context)
+    found = await _own_member(update, context, note_name=True)
     if found is None:
         return
     group, member = found
-    await close_buttons(update.callback_query, member.name)
     buttons = [(context.t(f"role.{role}"), f"{PREFIX}:roleset:{group.id}:{member.id}:{role}")
                for role in MemberRole]
     await say(update, context.t("mem.pick_role", name=member.name),
@@ -292,14 +299,9 @@ async def set_role(update: Update, context: BotContext) -> None:
 @guard()
 async def history(update: Update, context: BotContext) -> None:
     """Every household that was ever in the group, with joined and left dates."""
-    query = update.callback_query
-    group = await group_queries.get_visible(session=context.session,
-                                            group_id=int(query.data.split(":")[2]),
-                                            actor=context.mentor)
+    group = await pressed_group(update.callback_query, context)
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
         return
-    await query.answer()
     members = await group_queries.all_members(session=context.session, group_id=group.id)
     lang = context.lang
     lines = "\n".join(context.t(

@@ -8,7 +8,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.core import clock
 from bot.core.formatting import format_date
 from bot.telegram.context import BotContext
-from handlers.common import ID, close_buttons, column, guard, say
+from handlers.common import ID, answer_found, close_buttons, column, guard, own_group, pressed, say
 from models import groups as group_queries
 
 PREFIX = "jdw"
@@ -19,13 +19,10 @@ CHOICES = (7, 14, 30, 60, 90)
 async def ask(update: Update, context: BotContext) -> None:
     """Offers the usual intervals for one of the mentor's own groups."""
     query = update.callback_query
-    group = await group_queries.get_own(session=context.session,
-                                        group_id=int(query.data.split(":")[2]),
-                                        mentor=context.mentor)
+    group = await answer_found(query, context, await own_group(context, int(pressed(query))),
+                               "grp.not_found")
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
         return
-    await query.answer()
     buttons = [(("✓ " if days == group.visit_interval_days else "")
                 + context.t("sched.every", days=days), f"{PREFIX}:set:{group.id}:{days}")
                for days in CHOICES]

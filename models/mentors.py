@@ -63,15 +63,23 @@ async def set_status(
     *, session: AsyncSession, mentor: Mentor, status: MentorStatus, actor_telegram_id: int
 ) -> Mentor:
     """Approves, rejects or deactivates a mentor, with an audit row; commits."""
-    old = audit.snapshot(mentor, {"status", "approved_by"})
-    mentor.status = status
+    changes: dict[str, object] = {"status": status}
     if status == MentorStatus.ACTIVE:
-        mentor.approved_by = actor_telegram_id
-        mentor.approved_at = utcnow()
+        changes |= {"approved_by": actor_telegram_id, "approved_at": utcnow()}
+    return await _change(session=session, mentor=mentor, changes=changes,
+                         audited={"status", "approved_by"}, actor_telegram_id=actor_telegram_id)
+
+
+async def _change(*, session: AsyncSession, mentor: Mentor, changes: dict[str, object],
+                  audited: set[str], actor_telegram_id: int | None) -> Mentor:
+    """Sets ``changes`` on the mentor with an audit row of the ``audited`` fields; commits."""
+    old = audit.snapshot(mentor, audited)
+    for field, value in changes.items():
+        setattr(mentor, field, value)
     session.add(mentor)
     audit.record(session=session, actor_telegram_id=actor_telegram_id, action=AuditAction.UPDATE,
                  entity="mentor", entity_id=mentor.id, old=old,
-                 new=audit.snapshot(mentor, {"status", "approved_by"}))
+                 new=audit.snapshot(mentor, audited))
     await session.commit()
     return mentor
 
@@ -131,14 +139,9 @@ async def ensure_admin(
                             role=Role.ADMIN, status=MentorStatus.ACTIVE,
                             approved_by=telegram_id)
     if mentor.role != Role.ADMIN or mentor.status != MentorStatus.ACTIVE:
-        old = audit.snapshot(mentor, {"role", "status"})
-        mentor.role = Role.ADMIN
-        mentor.status = MentorStatus.ACTIVE
-        session.add(mentor)
-        audit.record(session=session, actor_telegram_id=telegram_id, action=AuditAction.UPDATE,
-                     entity="mentor", entity_id=mentor.id, old=old,
-                     new=audit.snapshot(mentor, {"role", "status"}))
-        await session.commit()
+        await _change(session=session, mentor=mentor,
+                      changes={"role": Role.ADMIN, "status": MentorStatus.ACTIVE},
+                      audited={"role", "status"}, actor_telegram_id=telegram_id)
     return mentor
 
 
@@ -250,18 +253,13 @@ async def promote(*, session: AsyncSession, telegram_id: int, role: Role, area_c
                             name=name or str(telegram_id), phone=None, affiliation=None,
                             area_code=area_code, language="id", role=role,
                             status=MentorStatus.ACTIVE, approved_by=actor_telegram_id)
-    old = audit.snapshot(mentor, {"role", "area_code", "status"})
-    mentor.role = role
-    mentor.area_code = area_code
-    mentor.status = MentorStatus.ACTIVE
+    changes: dict[str, object] = {"role": role, "area_code": area_code,
+                                  "status": MentorStatus.ACTIVE}
     if name:
-        mentor.name = name
-    session.add(mentor)
-    audit.record(session=session, actor_telegram_id=actor_telegram_id,
-                 action=AuditAction.UPDATE, entity="mentor", entity_id=mentor.id, old=old,
-                 new=audit.snapshot(mentor, {"role", "area_code", "status"}))
-    await session.commit()
-    return mentor
+        changes["name"] = name
+    return await _change(session=session, mentor=mentor, changes=changes,
+                         audited={"role", "area_code", "status"},
+                         actor_telegram_id=actor_telegram_id)
 
 
 def area_clause(area_code: str | None):

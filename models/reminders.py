@@ -154,27 +154,29 @@ async def schedule_next(
 async def reschedule_group(*, session: AsyncSession, group: Group, today: date,
                            rules: Rules | None = None) -> None:
     """Replaces the group's pending visit reminders with those of its current due date."""
-    rules = rules or Rules()
-    await _cancel(session=session, rules=VISIT_RULES, subject_id=group.id)
-    if group.next_visit_due is None:
-        return
-    for rule in VISIT_RULES:
-        await schedule_next(session=session, rule=rule, subject_id=group.id,
-                            cycle=group.next_visit_due, area_code=group.village_code,
-                            not_before=today, rules=rules)
+    await _replace(session=session, rule_set=VISIT_RULES, subject_id=group.id,
+                   cycle=group.next_visit_due, area_code=group.village_code, today=today,
+                   rules=rules)
 
 
 async def reschedule_grant(*, session: AsyncSession, grant: Grant, group: Group, today: date,
                            done: bool, rules: Rules | None = None) -> None:
     """Replaces a grant's pending roll-over reminders; none once the roll-over is complete."""
-    rules = rules or Rules()
-    await _cancel(session=session, rules=GRANT_RULES, subject_id=grant.id)
-    if done:
+    await _replace(session=session, rule_set=GRANT_RULES, subject_id=grant.id,
+                   cycle=None if done else grant.rollover_due, area_code=group.village_code,
+                   today=today, rules=rules)
+
+
+async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_id: int,
+                   cycle: date | None, area_code: str, today: date, rules: Rules | None) -> None:
+    """Cancels what is pending of ``rule_set`` for the subject and, with a ``cycle`` (a due
+    date or deadline), schedules each rule's next step from it."""
+    await _cancel(session=session, rules=rule_set, subject_id=subject_id)
+    if cycle is None:
         return
-    for rule in GRANT_RULES:
-        await schedule_next(session=session, rule=rule, subject_id=grant.id,
-                            cycle=grant.rollover_due, area_code=group.village_code,
-                            not_before=today, rules=rules)
+    for rule in rule_set:
+        await schedule_next(session=session, rule=rule, subject_id=subject_id, cycle=cycle,
+                            area_code=area_code, not_before=today, rules=rules or Rules())
 
 
 async def snooze(*, session: AsyncSession, reminder: Reminder, area_code: str, today: date,

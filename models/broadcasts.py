@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import clock
@@ -175,23 +174,13 @@ async def create(
 ) -> tuple[Broadcast, bool]:
     """The broadcast (status sending), one pending outbox row per recipient and the audit row,
     in one transaction. Returns (broadcast, created): a redelivered press finds the first."""
-    if update_id is not None:
-        existing = await by_update(session=session, update_id=update_id)
-        if existing is not None:
-            return existing, False
-    broadcast = Broadcast(
+    broadcast, created = await update_queries.add_once(session=session, row=Broadcast(
         created_by=actor.id, area_code=_scope(actor), audience=audience,
         audience_code=audience_code, text=text, photo_file_id=photo_file_id,
         document_file_id=document_file_id, status=BroadcastStatus.SENDING,
-        source_update_id=update_id)
-    session.add(broadcast)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        existing = await by_update(session=session, update_id=update_id or 0)
-        assert existing is not None
-        return existing, False
+        source_update_id=update_id), update_id=update_id)
+    if not created:
+        return broadcast, False
     rows = [{"broadcast_id": broadcast.id, "telegram_id": person.telegram_id,
              "name": person.name[:100], "status": OutboxStatus.PENDING, "attempts": 0}
             for person in to]
@@ -206,12 +195,6 @@ async def create(
         update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return broadcast, True
-
-
-async def by_update(*, session: AsyncSession, update_id: int) -> Broadcast | None:
-    result = await session.execute(
-        select(Broadcast).where(Broadcast.source_update_id == update_id))
-    return result.scalar_one_or_none()
 
 
 async def set_progress_message(*, session: AsyncSession, broadcast_id: int, chat_id: int,

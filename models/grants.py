@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, RecipientKind, RolloverStatus
@@ -101,19 +100,11 @@ async def create_grant(
     rules: reminders.Rules | None = None,
 ) -> tuple[Grant, bool]:
     """Saves a grant with its audit row and its roll-over reminders; once per update."""
-    if update_id is not None:
-        existing = (await session.execute(
-            select(Grant).where(Grant.source_update_id == update_id))).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
-    grant = Grant(group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields)
-    session.add(grant)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        return (await session.execute(
-            select(Grant).where(Grant.source_update_id == update_id))).scalar_one(), False
+    grant, created = await update_queries.add_once(session=session, row=Grant(
+        group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
+        update_id=update_id)
+    if not created:
+        return grant, False
     audit.record(session=session, actor_telegram_id=mentor.telegram_id,
                  action=AuditAction.CREATE, entity="grant", entity_id=grant.id,
                  new=audit.snapshot(grant))
@@ -132,20 +123,11 @@ async def create_rollover(
     rules: reminders.Rules | None = None,
 ) -> tuple[Rollover, bool]:
     """Saves a roll-over; when it completes the obligation, pending reminders are cancelled."""
-    if update_id is not None:
-        existing = (await session.execute(
-            select(Rollover).where(Rollover.source_update_id == update_id))).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
-    rollover = Rollover(grant_id=grant.id, recorded_by=mentor.id, source_update_id=update_id,
-                        **fields)
-    session.add(rollover)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        return (await session.execute(
-            select(Rollover).where(Rollover.source_update_id == update_id))).scalar_one(), False
+    rollover, created = await update_queries.add_once(session=session, row=Rollover(
+        grant_id=grant.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
+        update_id=update_id)
+    if not created:
+        return rollover, False
     audit.record(session=session, actor_telegram_id=mentor.telegram_id,
                  action=AuditAction.CREATE, entity="rollover", entity_id=rollover.id,
                  new=audit.snapshot(rollover))

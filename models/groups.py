@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, MemberRole, Role
@@ -150,27 +149,14 @@ async def create_group(
     redelivered update finds the group it already created.
     """
     members = [with_consent(data, mentor if consented else None) for data in members]
-    if update_id is not None:
-        existing = (await session.execute(
-            select(Group).where(Group.source_update_id == update_id)
-        )).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
-    group = Group(
+    group, created = await update_queries.add_once(session=session, row=Group(
         name=name, village_code=village_code, business_type=business_type,
         binding_ties=list(binding_ties), formed_on=formed_on, stage=stage,
         visit_interval_days=visit_interval_days, mentor_id=mentor.id,
         next_visit_due=next_visit_due, source_update_id=update_id,
-    )
-    session.add(group)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        existing = (await session.execute(
-            select(Group).where(Group.source_update_id == update_id)
-        )).scalar_one()
-        return existing, False
+    ), update_id=update_id)
+    if not created:
+        return group, False
     actor = mentor.telegram_id
     audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
                  entity="group", entity_id=group.id, new=audit.snapshot(group))

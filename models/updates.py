@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from models.state import insert_new_for
 from models.tables import HandledUpdate, utcnow
@@ -17,6 +19,36 @@ async def was_handled(*, session: AsyncSession, update_id: int) -> bool:
         select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)
     )
     return result.first() is not None
+
+
+R = TypeVar("R", bound=SQLModel)
+
+
+async def saved_by(*, session: AsyncSession, model: type[R], update_id: int | None) -> R | None:
+    """The record of ``model`` that the update with ``update_id`` saved, if any."""
+    if update_id is None:
+        return None
+    column: Any = model.source_update_id  # type: ignore[attr-defined]
+    return (await session.execute(select(model).where(column == update_id))).scalar_one_or_none()
+
+
+async def add_once(*, session: AsyncSession, row: R, update_id: int | None) -> tuple[R, bool]:
+    """Adds and flushes ``row`` (which carries ``source_update_id``), unless the same update
+    already saved one: then that one is returned, with False. A redelivery racing this one
+    loses at the unique index, rolls back and gets the record the winner saved."""
+    existing = await saved_by(session=session, model=type(row), update_id=update_id)
+    if existing is not None:
+        return existing, False
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        winner = await saved_by(session=session, model=type(row), update_id=update_id)
+        if winner is None:
+            raise
+        return winner, False
+    return row, True
 
 
 def mark_in_transaction(*, session: AsyncSession, update_id: int) -> None:

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction
@@ -30,22 +29,11 @@ async def create_visit(
 
     Returns (visit, created); a redelivered update finds the visit it already saved.
     """
-    if update_id is not None:
-        existing = (await session.execute(
-            select(Visit).where(Visit.source_update_id == update_id)
-        )).scalar_one_or_none()
-        if existing is not None:
-            return existing, False
-    visit = Visit(group_id=group.id, mentor_id=mentor.id, source_update_id=update_id, **fields)
-    session.add(visit)
-    try:
-        await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        existing = (await session.execute(
-            select(Visit).where(Visit.source_update_id == update_id)
-        )).scalar_one()
-        return existing, False
+    visit, created = await update_queries.add_once(session=session, row=Visit(
+        group_id=group.id, mentor_id=mentor.id, source_update_id=update_id, **fields),
+        update_id=update_id)
+    if not created:
+        return visit, False
     old_due = group.next_visit_due
     audit.record(session=session, actor_telegram_id=mentor.telegram_id,
                  action=AuditAction.CREATE, entity="visit", entity_id=visit.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
 from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
@@ -27,7 +27,7 @@ from handlers.common import (
     pressed,
     say,
 )
-from handlers.flow import TEXT, Flow
+from handlers.flow import TEXT, Flow, Summary
 from models import broadcasts as queries
 from models.tables import BroadcastRecipient
 from scheduler import outbox
@@ -44,10 +44,15 @@ class Step(IntEnum):
     AUDIENCE = 2
     DISTRICT = 3
     CONFIRM = 4
+    # Before Ubah swapped the preview's buttons in place, it asked "Apa yang ingin diubah?" in
+    # a state of its own: a draft stored there answers as the preview does.
     EDIT = 5
 
 
-flow = Flow("broadcast", prefix=PREFIX, what="bc.what", roles=STAFF_ROLES)
+FIELDS = {"text": Step.TEXT, "audience": Step.AUDIENCE}
+
+flow = Flow("broadcast", prefix=PREFIX, what="bc.what", summary=Step.CONFIRM,
+            roles=STAFF_ROLES)
 
 
 # --- renderings ------------------------------------------------------------------------------
@@ -138,19 +143,36 @@ async def _ask_district(update: Update, context: BotContext) -> None:
     await say(update, context.t("bc.ask_district"), reply_markup=column([*buttons, back]))
 
 
-@flow.question(Step.CONFIRM)
-async def _show_preview(update: Update, context: BotContext) -> None:
+async def _recipients(context: BotContext) -> queries.Recipients:
     draft = flow.draft(context)
     found = await queries.recipients(session=context.session, actor=context.mentor,
                                      audience=draft["audience"], district=draft.get("district"))
-    found = found or queries.Recipients()
+    return found or queries.Recipients()
+
+
+def _preview_keyboard(context: BotContext, found: queries.Recipients) -> InlineKeyboardMarkup:
+    """Kirim (when someone would receive it) / Ubah / Batal under the preview."""
+    buttons = [(context.t("common.edit"), f"{PREFIX}:edit"),
+               (context.t("common.cancel"), f"{PREFIX}:cancel")]
+    if found.count:
+        buttons.insert(0, (context.t("bc.send"), f"{PREFIX}:send"))
+    return keyboard([buttons])
+
+
+async def _preview_buttons(context: BotContext) -> InlineKeyboardMarkup:
+    return _preview_keyboard(context, await _recipients(context))
+
+
+@flow.question(Step.CONFIRM)
+@flow.question(Step.EDIT)
+async def _show_preview(update: Update, context: BotContext) -> None:
+    draft = flow.draft(context)
+    found = await _recipients(context)
     example = found.mentors[0].name if found.mentors else context.mentor.name
     await _send_as_recipients_see_it(update, draft, example)
     audience = _audience_label(context, draft)
     left_out = (context.t("bc.left_out_inactive", count=found.inactive) if found.inactive
                 else context.t("bc.left_out_none"))
-    buttons = [(context.t("common.edit"), f"{PREFIX}:edit"),
-               (context.t("common.cancel"), f"{PREFIX}:cancel")]
     if found.count:
         text = context.t("bc.preview", example=example, audience=audience, count=found.count,
                          left_out=left_out)
@@ -162,16 +184,9 @@ async def _show_preview(update: Update, context: BotContext) -> None:
             # A mistyped {name} would reach hundreds of mentors as written; say so before Kirim.
             text = context.t("bc.unknown_tags", tags=", ".join(unknown),
                              tag=queries.NAME_TAG) + "\n\n" + text
-        buttons.insert(0, (context.t("bc.send"), f"{PREFIX}:send"))
     else:
         text = context.t("bc.no_recipients", audience=audience)
-    await say(update, text, reply_markup=keyboard([buttons]))
-
-
-@flow.question(Step.EDIT)
-async def _ask_edit(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"bc.field.{f}"), f"{PREFIX}:edit:{f}") for f in ("text", "audience")]
-    await say(update, context.t("bc.edit_which"), reply_markup=column(buttons, per_row=2))
+    await say(update, text, reply_markup=_preview_keyboard(context, found))
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -179,8 +194,9 @@ async def _ask_edit(update: Update, context: BotContext) -> None:
 async def _after_message(update: Update, context: BotContext) -> int:
     """On to the audience, or back to the preview when only the message was being changed."""
     draft = flow.draft(context)
-    if draft.pop("_editing", False) and draft.get("audience"):
-        return await flow.ask(update, context, Step.CONFIRM)
+    # "_editing": the mark of a draft stored before Ubah was the Flow's.
+    if (flow.editing(context) or draft.pop("_editing", False)) and draft.get("audience"):
+        return await flow.sum_up(update, context)
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
@@ -240,7 +256,7 @@ async def got_audience(update: Update, context: BotContext) -> int:
     if value == Audience.DISTRICT:
         return await flow.ask(update, context, Step.DISTRICT)
     draft.update(audience=value, district=None)
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 async def search_district(update: Update, context: BotContext) -> int:
@@ -273,29 +289,12 @@ async def got_district(update: Update, context: BotContext) -> int:
         return Step.DISTRICT
     await close_buttons(query, _district_button(context, code, districts[code])[0])
     flow.draft(context).update(audience=Audience.DISTRICT.value, district=code)
-    return await flow.ask(update, context, Step.CONFIRM)
+    return await flow.sum_up(update, context)
 
 
 async def back_to_audience(update: Update, context: BotContext) -> int:
     """« Kembali from the districts: the audience question again."""
     await close_buttons(update.callback_query)
-    return await flow.ask(update, context, Step.AUDIENCE)
-
-
-async def edit(update: Update, context: BotContext) -> int:
-    """Asks what to change: the message or the recipients."""
-    await close_buttons(update.callback_query)
-    return await flow.ask(update, context, Step.EDIT)
-
-
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks for the message again (then back to the preview), or who receives it."""
-    query = update.callback_query
-    field = query.data.rsplit(":", 1)[1]
-    await close_buttons(query, context.t(f"bc.field.{field}"))
-    if field == "text":
-        flow.draft(context)["_editing"] = True
-        return await flow.ask(update, context, Step.TEXT)
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
@@ -374,8 +373,8 @@ def handlers() -> list[BaseHandler]:
         Step.AUDIENCE: {f"aud:({audiences})": got_audience},
         Step.DISTRICT: {TEXT: search_district, r"dist:\d{2}\.\d{2}\.\d{2}": got_district,
                         "back": back_to_audience},
-        Step.CONFIRM: {"send": send, "edit": edit},
-        Step.EDIT: {"edit:(text|audience)": edit_field},
     }, entry={"/siaran": start},
+        summary=Summary(save=send, save_as="send", fields=FIELDS, labels="bc.field",
+                        buttons=_preview_buttons, formerly=(Step.EDIT,)),
         # Also inside the conversation: the flow's fallbacks would take any "sia:" button as stale.
         fallbacks=[_failed()]), _failed()]

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -93,6 +93,13 @@ class Summary:
     labels: str  # text keys of the fields' names ("visit.field" → "visit.field.date")
     offered: Callable[[BotContext], Iterable[str]] | None = None  # fields offered now (all)
     before_edit: Callable[[BotContext, str], None] | None = None  # to the draft, before asking
+    # The summary's own buttons when they are not Simpan / Ubah / Batal ("<prefix>:save" for
+    # Simpan): /siaran offers Kirim, and only when someone would receive it.
+    buttons: Callable[[BotContext], Awaitable[InlineKeyboardMarkup]] | None = None
+    save_as: str = "save"  # the save button's data after "<prefix>:"
+    # States of earlier versions that were this summary's Ubah: a draft stored in one answers
+    # as the summary does.
+    formerly: tuple[int, ...] = ()
 
 
 class Flow(Questions):
@@ -129,7 +136,8 @@ class Flow(Questions):
             }) + built.get(self.pick.step, [])
         if summary is not None:
             assert self.summary is not None, f"{self.name}: a Summary needs the summary state"
-            built[self.summary] = self._summary_handlers(summary) + built.get(self.summary, [])
+            for state in (self.summary, *summary.formerly):
+                built[state] = self._summary_handlers(summary) + built.get(state, [])
         cancel, busy, reask = (with_session(self._owned(callback))
                                for callback in (self.cancel, self.busy, self.reask))
         return ConversationHandler(
@@ -180,7 +188,9 @@ class Flow(Questions):
 
         async def back(update: Update, context: BotContext) -> int:
             """« Kembali: the summary's own buttons again."""
-            return await self.swap_buttons(update, context, self.summary_keyboard(context))
+            buttons = (await summary.buttons(context) if summary.buttons is not None
+                       else self.summary_keyboard(context))
+            return await self.swap_buttons(update, context, buttons)
 
         async def edit_field(update: Update, context: BotContext) -> int:
             """A field: asks its question again; its answer leads back to the summary."""
@@ -194,7 +204,7 @@ class Flow(Questions):
                 summary.before_edit(context, field)
             return await self.edit_field(update, context, summary.fields, summary.labels)
 
-        return self._handlers({"save": summary.save, "edit": edit,
+        return self._handlers({summary.save_as: summary.save, "edit": edit,
                                f"edit:({'|'.join(summary.fields)})": edit_field, "back": back})
 
     def _owned(self, callback: Callback) -> Callback:

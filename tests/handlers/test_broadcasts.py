@@ -11,7 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import Audience, BroadcastStatus, MentorStatus, OutboxStatus, Role
 from models import broadcasts as queries
-from models.tables import AuditLog, Broadcast, BroadcastRecipient, Mentor
+from models.drafts import conversation_key
+from models.tables import (
+    AuditLog,
+    Broadcast,
+    BroadcastRecipient,
+    ConversationState,
+    Mentor,
+    UserData,
+)
 from tests.conftest import ADMIN_ID, NOW, TODAY
 from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_group, make_mentor
 
@@ -126,14 +134,58 @@ async def test_one_district_then_change_the_message(bot, session):
     assert preview[-2].text == "Pertemuan kecamatan hari Senin."
     assert "Jumlah: 1 orang" in preview[-1].text and "Kec. Nagrak" in preview[-1].text
 
+    # Ubah swaps the preview's buttons in place, as every summary does; « Kembali brings its
+    # own buttons back.
+    summary = preview[-1]
+    replies = await coord.press("✏️ Ubah")
+    assert [(r.message_id, r.button_texts) for r in replies] == [
+        (summary.message_id, ["Pesan", "Penerima", "« Kembali"])]
+    replies = await coord.press("« Kembali")
+    assert [(r.message_id, r.button_texts) for r in replies] == [
+        (summary.message_id, ["📤 Kirim", "✏️ Ubah", "❌ Batal"])]
+
     await coord.press("✏️ Ubah")
-    await coord.press("Pesan")
+    replies = await coord.press("Pesan")
+    assert "Pesan" in bot.server.message(COORDINATOR, summary.message_id).text
     preview = await coord.send("Pertemuan kecamatan hari Selasa, {nama}.")
     assert preview[-2].text == "Pertemuan kecamatan hari Selasa, Budi Hartono."
     assert "tidak dikenal" not in preview[-1].text
+    assert preview[-1].button_texts == ["📤 Kirim", "✏️ Ubah", "❌ Batal"]
+
+    # Changing the recipients keeps the message and comes back to the preview.
+    await coord.press("✏️ Ubah")
+    await coord.press("Penerima")
+    preview = await coord.press("👥 Semua pendamping aktif")
+    assert preview[-2].text == "Pertemuan kecamatan hari Selasa, Ani Lestari."
+    assert "Jumlah: 2 orang" in preview[-1].text
     await coord.press("❌ Batal")
     count_ = (await session.execute(select(func.count()).select_from(Broadcast))).scalar_one()
     assert count_ == 0
+
+
+async def test_a_draft_left_at_the_former_which_part_question_goes_on(bot, session):
+    """Before Ubah swapped the preview's buttons, it asked "Apa yang ingin diubah?" in a state
+    of its own (5); a draft stored there, and that question's buttons, still work."""
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
+                      role=Role.COORDINATOR)
+    await make_mentor(session, name="Ani Lestari")
+    draft = {"_state": 5, "text": "Rapat hari Senin.", "photo": None, "document": None,
+             "masked": False, "audience": "semua", "district": None}
+    session.add(UserData(user_id=COORDINATOR, data={"draft:broadcast": draft, "lang": "id"}))
+    session.add(ConversationState(name="broadcast", state=5,
+                                  key=conversation_key(COORDINATOR, COORDINATOR)))
+    await session.commit()
+    await bot.restart()
+    coord = bot.chat(COORDINATOR)
+
+    replies = await coord.send("halo")  # typed where a button is expected: the preview again
+    assert replies[-2].text == "Rapat hari Senin."
+    assert replies[-1].button_texts == ["📤 Kirim", "✏️ Ubah", "❌ Batal"]
+    await coord.press_data("sia:edit:text")  # a button of the old question
+    preview = await coord.send("Rapat hari Selasa.")
+    assert preview[-2].text == "Rapat hari Selasa."
+    await coord.press("📤 Kirim")
+    assert (await last_broadcast(session)).text == "Rapat hari Selasa."
 
 
 async def test_district_coordinator_has_no_district_choice(bot, session):

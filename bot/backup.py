@@ -23,7 +23,7 @@ from typing import TextIO, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from models.db import MIGRATIONS_DIR, SEARCH_PATH_PARAM, sqlite_file
+from models.db import MIGRATIONS_DIR, SEARCH_PATH_PARAM, sqlite_file, upgrade_sync
 
 # Pages copied per step of the backup API (4 MiB with SQLite's default page size); the lock on
 # the source is a read lock held throughout either way, so this only bounds each step's work.
@@ -343,8 +343,6 @@ def restore_sqlite(backup: Path, database: Path, *, database_url: str,
             temporary.unlink(missing_ok=True)
         migrated_to = None
         if contents.revision != head:
-            from models.db import upgrade_sync
-
             try:
                 upgrade_sync(database_url)
             except Exception as exc:  # noqa: BLE001 - reported with what is where

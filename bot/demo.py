@@ -28,6 +28,7 @@ from bot.localapi import (
     start_application,
     stop_application,
 )
+from models.crypto import new_key
 
 _START_LINK = re.compile(r"t\.me/\w+\?start=([\w-]+)")
 
@@ -386,8 +387,6 @@ def demo_data_key(folder: Path, out: TextIO | None = None) -> str:
     path = folder / DATA_KEY_FILE
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    from models.crypto import new_key
-
     folder.mkdir(parents=True, exist_ok=True)
     key = new_key()
     # Created with its final mode, so the key is never readable by others, even briefly.

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 from pydantic import ValidationError
 
+from models.db import sqlite_file
+
 # Their values are secret, or may hold a password: a message names them, never quotes them.
 _HIDDEN = {"telegram_token", "data_key", "webhook_secret", "database_url", "test_database_url"}
 
@@ -21,8 +23,6 @@ class SetupProblem(Exception):
 def check_sqlite_folder(database_url: str) -> None:
     """Raises SetupProblem when a SQLite database's folder does not exist: a typo in the path
     must not start a bot on a new, empty database somewhere else."""
-    from models.db import sqlite_file
-
     path = sqlite_file(database_url)
     if path is None:
         return

@@ -5,8 +5,9 @@ Diagram: rollovers.mmd beside this file.
 
 The draft lives in user_data (JSON values only, dates as ISO strings). What the questions need
 about the grant (group, date received, whether it has a units target and its label) is copied
-into the draft when the grant is chosen; the grant is checked against the database again, and
-what is left of the obligation computed again, at save.
+into the draft when the grant is chosen; models.saving.rollover checks the grant against the
+database again, and computes what is left of the obligation again, at save, with the rules the
+questions apply.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from handlers.common import (
     village_example,
 )
 from handlers.flow import TEXT, Flow, Pick, Summary
-from handlers.grants import (
+from handlers.grant_texts import (
     date_example,
     kind_label,
     parse_units,
@@ -54,6 +55,15 @@ from handlers.grants import (
 )
 from models import grants as grant_queries
 from models.grants import Progress
+from models.saving.rollover import (
+    Exceeded,
+    NewRollover,
+    RolloverReason,
+    RolloverRefusal,
+    check_rolled_on,
+    exceeded,
+    save_rollover,
+)
 from models.tables import Grant, Group
 
 PREFIX = "gul"
@@ -92,15 +102,16 @@ def grant_button_label(context: BotContext, grant: Grant, group: Group, state: P
                      kind=kind_label(context, grant.kind, short=True), percent=state.percent)
 
 
-def _exceeded(context: BotContext, draft: dict[str, Any], state: Progress) -> str | None:
-    """What is left of each target this roll-over passes ("Rp 2.000.000"); None if none."""
-    amount, units = draft.get("amount"), draft.get("units")
+def _left_text(context: BotContext, over: Exceeded | None) -> str | None:
+    """What is left of each target a roll-over passes ("Rp 2.000.000"); None if none."""
+    if over is None:
+        return None
     parts = []
-    if amount and state.amount_left is not None and amount > state.amount_left:
-        parts.append(rupiah(context, state.amount_left))
-    if units and state.units_left is not None and units > state.units_left:
-        parts.append(units_text(state.units_left, state.grant.rollover_unit_label))
-    return "; ".join(parts) or None
+    if over.amount_left is not None:
+        parts.append(rupiah(context, over.amount_left))
+    if over.units_left is not None:
+        parts.append(units_text(over.units_left, over.unit_label))
+    return "; ".join(parts)
 
 
 @flow.summary_route
@@ -113,7 +124,8 @@ async def _to_summary(update: Update, context: BotContext) -> int:
         grant, group = found
         state = await grant_queries.progress(session=context.session, grant=grant,
                                              today=clock.today_for(group.village_code))
-        draft["left"] = _exceeded(context, draft, state)
+        draft["left"] = _left_text(context, exceeded(state, amount=draft.get("amount"),
+                                                     units=draft.get("units")))
         if draft["left"] and not draft.get("exceed_ok"):
             return await flow.ask(update, context, Step.EXCEED)
     return await flow.ask(update, context, Step.CONFIRM)
@@ -287,11 +299,12 @@ def _date_error(context: BotContext, rolled: date | None, text: str = "") -> str
     if rolled is None:
         return unreadable_date(context, text, today,
                                context.t("grant.bad_date", example=example))
-    if rolled > today:
+    received = date.fromisoformat(draft["received_on"])
+    wrong = check_rolled_on(rolled, received_on=received, today=today)
+    if wrong == RolloverReason.ROLLED_IN_FUTURE:
         return context.t("roll.future_date", today=format_date(today, context.lang),
                          example=example)
-    received = date.fromisoformat(draft["received_on"])
-    if rolled < received:
+    if wrong == RolloverReason.ROLLED_BEFORE_RECEIVED:
         return context.t("roll.before_received", received=format_date(received, context.lang),
                          example=example)
     return None
@@ -478,49 +491,49 @@ async def exceed_edit(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
+async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal) -> int:
+    """Asks again what the grant as stored now no longer lets stand."""
+    draft = _draft(context)
+    if refusal.reason == RolloverReason.GRANT_GONE:
+        return await flow.stop(update, context, context.t(
+            "roll.grant_gone", grant=draft.get("grant_label", "")), remove_keyboard=True)
+    if refusal.reason == RolloverReason.NOTHING_ROLLED:
+        return await flow.stale(update, context)
+    draft["village_code"] = refusal.village_code
+    if refusal.reason == RolloverReason.OVER_WHAT_IS_LEFT:
+        # Another roll-over was saved meanwhile: what is left changed.
+        draft["left"] = _left_text(context, refusal.exceeded)
+        return await flow.ask(update, context, Step.EXCEED)
+    flow.set_editing(context, "date")
+    return await flow.retry(update, context, Step.DATE,
+                            _date_error(context, date.fromisoformat(draft["rolled_on"])))
+
+
 async def save(update: Update, context: BotContext) -> int:
     """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
     draft = _draft(context)
+    # Nothing rolled over is an old summary's button, answered before the buttons close.
     if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
         return await flow.stale(update, context)
-    found = await _own_grant(context, draft["grant_id"])
     await close_buttons(update.callback_query)
-    if found is None:
-        return await flow.stop(update, context, context.t(
-            "roll.grant_gone", grant=draft.get("grant_label", "")), remove_keyboard=True)
-    grant, group = found
-    draft["village_code"] = group.village_code
-    today = clock.today_for(group.village_code)
-    error = _date_error(context, date.fromisoformat(draft["rolled_on"]))
-    if error:
-        flow.set_editing(context, "date")
-        return await flow.retry(update, context, Step.DATE, error)
-    before = await grant_queries.progress(session=context.session, grant=grant, today=today)
-    draft["left"] = _exceeded(context, draft, before)
-    if draft["left"] and not draft.get("exceed_ok"):
-        # Another roll-over was saved meanwhile: what is left changed.
-        return await flow.ask(update, context, Step.EXCEED)
-    fields = {
-        "rolled_on": date.fromisoformat(draft["rolled_on"]),
-        "recipient_kind": draft["kind"],
-        "recipient_name": draft["name"],
-        "recipient_village_code": draft.get("village"),
-        "amount": draft.get("amount"),
-        "units": draft.get("units") if grant.rollover_units else None,
-        "note": draft.get("note"),
-    }
-    await flow.end_with_save(update, context)
-    rollover, _ = await grant_queries.create_rollover(
-        session=context.session, grant=grant, group=group, mentor=context.mentor,
-        fields=fields, update_id=update.update_id, today=today,
-        rules=context.settings.reminder_rules)
+    result = await save_rollover(session=context.session, rollover=NewRollover(
+        actor=context.mentor, grant_id=draft["grant_id"],
+        rolled_on=date.fromisoformat(draft["rolled_on"]), recipient_kind=draft["kind"],
+        recipient_name=draft["name"], recipient_village_code=draft.get("village"),
+        amount=draft.get("amount"), units=draft.get("units"), note=draft.get("note"),
+        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id),
+        rules=context.settings.reminder_rules,
+        end_draft=lambda: flow.end_with_save(update, context))
+    if isinstance(result, RolloverRefusal):
+        return await _refused(update, context, result)
     flow.clear(context)
-    state = await grant_queries.progress(session=context.session, grant=grant, today=today)
+    rollover, grant = result.record, result.grant
     markup = keyboard([[(context.t("grant.btn.open"), f"hib:view:{grant.id}")]])
     await say(update, context.t(
         "roll.saved", name=rollover.recipient_name,
         what=rollover_what(context, rollover.amount, rollover.units, grant.rollover_unit_label),
-        group=group.name, progress=progress_line(context, state)), reply_markup=markup)
+        group=result.group.name, progress=progress_line(context, result.progress)),
+        reply_markup=markup)
     return END
 
 

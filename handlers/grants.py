@@ -23,10 +23,10 @@ from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, parse_date_ahead
 from bot.telegram.context import BotContext
+from handlers.button_questions import ask_choice, ask_pick
 from handlers.common import (
     END,
     close_buttons,
-    column,
     iso_date,
     keyboard,
     message_text,
@@ -47,6 +47,7 @@ from handlers.grant_texts import (
     units_text,
 )
 from handlers.grants_views import PREFIX, view_handler
+from handlers.typed_answers import typed
 from models import groups as group_queries
 from models.saving.grant import (
     MAX_DUE_YEARS,
@@ -111,33 +112,12 @@ async def _group_buttons(context: BotContext) -> list[tuple[str, str]]:
             for row in rows[:MAX_GROUP_BUTTONS]]
 
 
-@flow.question(Step.GROUP)
-async def _ask_group(update: Update, context: BotContext) -> None:
-    buttons = await _group_buttons(context)
-    if not buttons:
-        await say(update, context.t("grant.no_groups"))
-        return
-    await say(update, context.t("grant.ask_group"), reply_markup=column(buttons))
-
-
-@flow.question(Step.KIND)
-async def _ask_kind(update: Update, context: BotContext) -> None:
-    buttons = [(kind_label(context, k), f"{PREFIX}:kind:{k}") for k in GrantKind]
-    await say(update, context.t("grant.ask_kind"), reply_markup=column(buttons))
-
-
-@flow.question(Step.SOURCE)
-async def _ask_source(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"fund.{s}"), f"{PREFIX}:src:{s}") for s in FundingSource]
-    await say(update, context.t("grant.ask_source"), reply_markup=column(buttons, per_row=2))
-
-
-@flow.question(Step.FORM)
-async def _ask_form(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"grantform.{f}"), f"{PREFIX}:form:{f}") for f in GrantForm]
-    await say(update, context.t("grant.ask_form"), reply_markup=column(buttons, per_row=2))
-
-
+ask_pick(flow, Step.GROUP, "grant.ask_group")
+ask_choice(flow, Step.KIND, "grant.ask_kind", among=GrantKind, label="grantkind", data="kind")
+ask_choice(flow, Step.SOURCE, "grant.ask_source", among=FundingSource, label="fund", data="src",
+           per_row=2)
+ask_choice(flow, Step.FORM, "grant.ask_form", among=GrantForm, label="grantform", data="form",
+           per_row=2)
 flow.says(Step.GOODS, "grant.ask_goods")
 
 
@@ -290,7 +270,8 @@ async def got_goods(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
-async def _store_amount(update: Update, context: BotContext, text: str) -> int:
+async def got_amount(update: Update, context: BotContext, text: str) -> int:
+    """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
     draft = _draft(context)
     goods = draft.get("form") == GrantForm.GOODS
     key = "grant.bad_goods_value" if goods else "grant.bad_amount"
@@ -306,10 +287,6 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     await say(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
 
-
-async def got_amount(update: Update, context: BotContext) -> int:
-    """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
-    return await _store_amount(update, context, message_text(update))
 
 
 async def _store_received(update: Update, context: BotContext, received: date) -> int:
@@ -367,7 +344,8 @@ async def received_today(update: Update, context: BotContext) -> int:
     return await _store_received(update, context, today)
 
 
-async def _store_roll_amount(update: Update, context: BotContext, text: str) -> int:
+async def got_roll_amount(update: Update, context: BotContext, text: str) -> int:
+    """Stores the Rupiah to roll over (or none) and asks for the units to roll over."""
     draft = _draft(context)
     if is_skip(text):
         value = None
@@ -386,7 +364,8 @@ async def _store_roll_amount(update: Update, context: BotContext, text: str) -> 
     return await flow.ask(update, context, Step.ROLL_UNITS)
 
 
-async def _store_roll_units(update: Update, context: BotContext, text: str) -> int:
+async def got_roll_units(update: Update, context: BotContext, text: str) -> int:
+    """Stores the units to roll over with their label (or none) and asks for the households."""
     draft = _draft(context)
     if is_skip(text):
         draft["roll_units"], draft["roll_label"] = None, None
@@ -407,7 +386,8 @@ async def _store_roll_units(update: Update, context: BotContext, text: str) -> i
     return await flow.ask(update, context, Step.ROLL_HOUSEHOLDS)
 
 
-async def _store_roll_households(update: Update, context: BotContext, text: str) -> int:
+async def got_roll_households(update: Update, context: BotContext, text: str) -> int:
+    """Stores the number of households to roll over to (or none) and asks for the deadline."""
     draft = _draft(context)
     if is_skip(text):
         value = None
@@ -429,26 +409,14 @@ async def _store_roll_households(update: Update, context: BotContext, text: str)
     return await flow.next(update, context, Step.DUE)
 
 
-async def got_roll_amount(update: Update, context: BotContext) -> int:
-    """Stores the Rupiah to roll over (or none) and asks for the units to roll over."""
-    return await _store_roll_amount(update, context, message_text(update))
 
-
-async def got_roll_units(update: Update, context: BotContext) -> int:
-    """Stores the units to roll over with their label (or none) and asks for the households."""
-    return await _store_roll_units(update, context, message_text(update))
-
-
-async def got_roll_households(update: Update, context: BotContext) -> int:
-    """Stores the number of households to roll over to (or none) and asks for the deadline."""
-    return await _store_roll_households(update, context, message_text(update))
 
 
 _SKIPPERS = {
-    "amount": _store_amount,
-    "roll_amount": _store_roll_amount,
-    "roll_units": _store_roll_units,
-    "roll_households": _store_roll_households,
+    "amount": got_amount,
+    "roll_amount": got_roll_amount,
+    "roll_units": got_roll_units,
+    "roll_households": got_roll_households,
 }
 
 
@@ -562,11 +530,12 @@ def handlers() -> list[BaseHandler]:
         Step.SOURCE: {f"src:({sources})": got_source, TEXT: typed_not_button},
         Step.FORM: {f"form:({forms})": got_form, TEXT: typed_not_button},
         Step.GOODS: {TEXT: got_goods},
-        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},
         Step.RECEIVED: {"received:today": received_today, TEXT: got_received},
-        Step.ROLL_AMOUNT: {"skip:roll_amount": skip, TEXT: got_roll_amount},
-        Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: got_roll_units},
-        Step.ROLL_HOUSEHOLDS: {"skip:roll_households": skip, TEXT: got_roll_households},
+        Step.ROLL_AMOUNT: {"skip:roll_amount": skip, TEXT: typed(got_roll_amount)},
+        Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: typed(got_roll_units)},
+        Step.ROLL_HOUSEHOLDS: {"skip:roll_households": skip,
+                               TEXT: typed(got_roll_households)},
         Step.DUE: {"due:default": due_default, TEXT: got_due},
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="grant.field", offered=_offered),
         # A grant's view may be opened in the middle of the questions: it leaves them as they are.

@@ -31,11 +31,11 @@ from bot.core.parsing import (
     parse_person_name,
 )
 from bot.telegram.context import BotContext
+from handlers.button_questions import ask_choice, ask_pick
 from handlers.common import (
     END,
     VILLAGE_CODE,
     close_buttons,
-    column,
     keyboard,
     message_text,
     pressed_village,
@@ -53,6 +53,7 @@ from handlers.grant_texts import (
     rupiah,
     units_text,
 )
+from handlers.typed_answers import typed
 from models import grants as grant_queries
 from models.grants import Progress
 from models.saving.rollover import (
@@ -152,13 +153,7 @@ async def _grant_buttons(context: BotContext) -> list[tuple[str, str]]:
     return buttons
 
 
-@flow.question(Step.GRANT)
-async def _ask_grant(update: Update, context: BotContext) -> None:
-    buttons = await _grant_buttons(context)
-    if not buttons:
-        await say(update, context.t("roll.no_grants"))
-        return
-    await say(update, context.t("roll.ask_grant"), reply_markup=column(buttons))
+ask_pick(flow, Step.GRANT, "roll.ask_grant")
 
 
 @flow.question(Step.DATE)
@@ -168,10 +163,8 @@ async def _ask_date(update: Update, context: BotContext) -> None:
     await say(update, context.t("roll.ask_date", example=example), reply_markup=markup)
 
 
-@flow.question(Step.KIND)
-async def _ask_kind(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"recipient.{k}"), f"{PREFIX}:kind:{k}") for k in RecipientKind]
-    await say(update, context.t("roll.ask_kind"), reply_markup=column(buttons, per_row=2))
+ask_choice(flow, Step.KIND, "roll.ask_kind", among=RecipientKind, label="recipient",
+           data="kind", per_row=2)
 
 
 @flow.question(Step.NAME)
@@ -390,7 +383,8 @@ async def got_village(update: Update, context: BotContext) -> int:
 MIN_PLAUSIBLE_AMOUNT = 1_000
 
 
-async def _store_amount(update: Update, context: BotContext, text: str) -> int:
+async def got_amount(update: Update, context: BotContext, text: str) -> int:
+    """Stores the Rupiah rolled over and asks for the units (or the note)."""
     draft = _draft(context)
     has_units = bool(draft.get("has_units"))
     if is_skip(text):
@@ -416,7 +410,8 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.NOTE)
 
 
-async def _store_units(update: Update, context: BotContext, text: str) -> int:
+async def got_units(update: Update, context: BotContext, text: str) -> int:
+    """Stores the units rolled over and asks for a note."""
     draft = _draft(context)
     label = draft.get("unit_label")
     if is_skip(text):
@@ -436,7 +431,8 @@ async def _store_units(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.NOTE)
 
 
-async def _store_note(update: Update, context: BotContext, text: str) -> int:
+async def got_note(update: Update, context: BotContext, text: str) -> int:
+    """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
     if is_skip(text):
         value = None
     else:
@@ -449,26 +445,14 @@ async def _store_note(update: Update, context: BotContext, text: str) -> int:
     return await flow.sum_up(update, context)
 
 
-async def got_amount(update: Update, context: BotContext) -> int:
-    """Stores the Rupiah rolled over and asks for the units (or the note)."""
-    return await _store_amount(update, context, message_text(update))
 
-
-async def got_units(update: Update, context: BotContext) -> int:
-    """Stores the units rolled over and asks for a note."""
-    return await _store_units(update, context, message_text(update))
-
-
-async def got_note(update: Update, context: BotContext) -> int:
-    """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
-    return await _store_note(update, context, message_text(update))
 
 
 _SKIPPERS = {
     "village": lambda update, context, _: _store_village(update, context, None),
-    "amount": _store_amount,
-    "units": _store_units,
-    "note": _store_note,
+    "amount": got_amount,
+    "units": got_units,
+    "note": got_note,
 }
 
 
@@ -546,9 +530,9 @@ def handlers() -> list[BaseHandler]:
         Step.NAME: {TEXT: got_name},
         Step.VILLAGE: {f"vil:{VILLAGE_CODE}": got_village, "skip:village": skip,
                        TEXT: search_village},
-        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
-        Step.UNITS: {"skip:units": skip, TEXT: got_units},
-        Step.NOTE: {"skip:note": skip, TEXT: got_note},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},
+        Step.UNITS: {"skip:units": skip, TEXT: typed(got_units)},
+        Step.NOTE: {"skip:note": skip, TEXT: typed(got_note)},
         Step.EXCEED: {"exceed:yes": exceed_yes, "exceed:edit": exceed_edit,
                       TEXT: typed_not_button},
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="roll.field"))]

@@ -15,7 +15,6 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from telegram import Update
 from telegram.ext import BaseHandler
 
@@ -39,14 +38,13 @@ from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
     MAX_UNITS,
     date_example,
-    form_text,
     kind_label,
     obligation_lines,
     parse_units,
     rupiah,
     units_text,
 )
-from handlers.grants_views import PREFIX, view_handler
+from handlers.grants_views import PREFIX, summary_text, view_handler
 from handlers.typed_answers import typed
 from models import groups as group_queries
 from models.saving.grant import (
@@ -56,6 +54,7 @@ from models.saving.grant import (
     NewGrant,
     check_obligation,
     check_received,
+    default_due,
     due_fits,
     save_grant,
 )
@@ -83,14 +82,6 @@ class Step(IntEnum):
 
 
 flow = Flow("grant", prefix=PREFIX, what="grant.what", summary=Step.CONFIRM)
-
-
-# --- parsing ----------------------------------------------------------------------------------
-
-def default_due(received: date, months: int) -> date:
-    """The default roll-over deadline: ``months`` calendar months after receipt (31 Jan + 1
-    month is 28 or 29 February)."""
-    return received + relativedelta(months=months)
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -162,22 +153,6 @@ async def _ask_due(update: Update, context: BotContext) -> None:
         example=date_example(context, suggested)), reply_markup=markup)
 
 
-def _summary_text(context: BotContext) -> str:
-    draft = _draft(context)
-    lang = context.lang
-    lines = obligation_lines(context, amount=draft.get("roll_amount"),
-                             units=draft.get("roll_units"), label=draft.get("roll_label"),
-                             households=draft.get("roll_households"))
-    return context.t(
-        "grant.summary", group=draft["group_name"], kind=kind_label(context, draft["kind"]),
-        source=context.t(f"fund.{draft['source']}"),
-        form=form_text(context, draft["form"], draft.get("goods")),
-        amount=rupiah(context, draft.get("amount")),
-        received=format_date(date.fromisoformat(draft["received_on"]), lang),
-        obligation="\n".join(lines),
-        due=format_date(date.fromisoformat(draft["due_on"]), lang))
-
-
 EDIT_FIELDS = {
     "kind": Step.KIND,
     "source": Step.SOURCE,
@@ -192,7 +167,7 @@ EDIT_FIELDS = {
 
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
+    await say(update, summary_text(context, _draft(context)), reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /hibah and the "hib:start:<group id>" button -----------------------------------
@@ -286,7 +261,6 @@ async def got_amount(update: Update, context: BotContext, text: str) -> int:
     draft["amount"] = value
     await say(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
-
 
 
 async def _store_received(update: Update, context: BotContext, received: date) -> int:

@@ -1,10 +1,14 @@
 """A grant's views: its own card ("hib:view:<id>": obligation, progress, deadline and
-roll-overs) and its lines on /kelompok and on the group card (handlers.groups).
+roll-overs), its lines on /kelompok and on the group card (handlers.groups), and /hibah's
+summary of a grant before it is saved.
 
 /hibah (handlers.grants) offers the card in the middle of its questions too.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
@@ -18,6 +22,7 @@ from handlers.grant_texts import (
     form_text,
     grant_value,
     kind_label,
+    obligation_lines,
     rollover_what,
     rupiah,
     status_label,
@@ -29,6 +34,21 @@ from models.tables import Grant, Group, Rollover
 PREFIX = "hib"  # every grant's button, from /hibah and from its views
 
 MAX_VIEW_ROLLOVERS = 30
+
+
+def summary_text(context: BotContext, draft: dict[str, Any]) -> str:
+    """/hibah's summary of the answers in its draft, before Simpan."""
+    lines = obligation_lines(context, amount=draft.get("roll_amount"),
+                             units=draft.get("roll_units"), label=draft.get("roll_label"),
+                             households=draft.get("roll_households"))
+    return context.t(
+        "grant.summary", group=draft["group_name"], kind=kind_label(context, draft["kind"]),
+        source=context.t(f"fund.{draft['source']}"),
+        form=form_text(context, draft["form"], draft.get("goods")),
+        amount=rupiah(context, draft.get("amount")),
+        received=format_date(date.fromisoformat(draft["received_on"]), context.lang),
+        obligation="\n".join(lines),
+        due=format_date(date.fromisoformat(draft["due_on"]), context.lang))
 
 
 def _rollover_line(context: BotContext, no: int, rollover: Rollover, grant: Grant) -> str:

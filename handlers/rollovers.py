@@ -21,10 +21,9 @@ from telegram.ext import BaseHandler
 
 from bot.core import clock
 from bot.core.enums import RecipientKind
-from bot.core.formatting import format_date, format_date_short
+from bot.core.formatting import format_date
 from bot.core.parsing import (
     is_skip,
-    mask_numbers,
     parse_amount,
     parse_date,
     parse_group_name,
@@ -46,18 +45,22 @@ from handlers.common import (
 from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
     date_example,
-    kind_label,
     parse_units,
     progress_line,
     rollover_what,
     rupiah,
     units_text,
 )
+from handlers.rollovers_views import (
+    PREFIX,
+    grant_button_label,
+    grant_buttons,
+    left_text,
+    summary_text,
+)
 from handlers.typed_answers import typed
 from models import grants as grant_queries
-from models.grants import Progress
 from models.saving.rollover import (
-    Exceeded,
     NewRollover,
     RolloverReason,
     RolloverRefusal,
@@ -67,9 +70,6 @@ from models.saving.rollover import (
 )
 from models.tables import Grant, Group
 
-PREFIX = "gul"
-
-MAX_GRANT_BUTTONS = 50
 MAX_NAME = 100
 MAX_NOTE = 500
 REQUIRED = ("grant_id", "rolled_on", "kind", "name")
@@ -97,24 +97,6 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
 
 
-def grant_button_label(context: BotContext, grant: Grant, group: Group, state: Progress) -> str:
-    """"KUBE Mawar – stimulan – 40%"."""
-    return context.t("roll.grant_button", group=group.name,
-                     kind=kind_label(context, grant.kind, short=True), percent=state.percent)
-
-
-def _left_text(context: BotContext, over: Exceeded | None) -> str | None:
-    """What is left of each target a roll-over passes ("Rp 2.000.000"); None if none."""
-    if over is None:
-        return None
-    parts = []
-    if over.amount_left is not None:
-        parts.append(rupiah(context, over.amount_left))
-    if over.units_left is not None:
-        parts.append(units_text(over.units_left, over.unit_label))
-    return "; ".join(parts)
-
-
 @flow.summary_route
 async def _to_summary(update: Update, context: BotContext) -> int:
     """The summary, after the confirmation when the amounts exceed what is left."""
@@ -125,7 +107,7 @@ async def _to_summary(update: Update, context: BotContext) -> int:
         grant, group = found
         state = await grant_queries.progress(session=context.session, grant=grant,
                                              today=clock.today_for(group.village_code))
-        draft["left"] = _left_text(context, exceeded(state, amount=draft.get("amount"),
+        draft["left"] = left_text(context, exceeded(state, amount=draft.get("amount"),
                                                      units=draft.get("units")))
         if draft["left"] and not draft.get("exceed_ok"):
             return await flow.ask(update, context, Step.EXCEED)
@@ -133,25 +115,6 @@ async def _to_summary(update: Update, context: BotContext) -> int:
 
 
 # --- questions --------------------------------------------------------------------------------
-
-async def _grant_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first."""
-    rows = await grant_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    states = await grant_queries.progress_for(
-        session=context.session, grants=[grant for grant, _ in rows],
-        today=clock.today_for(context.mentor.area_code))
-    labelled = [(grant_button_label(context, grant, group, states[grant.id]), grant)
-                for grant, group in rows if not states[grant.id].complete]
-    counts: dict[str, int] = {}
-    for label, _ in labelled:
-        counts[label] = counts.get(label, 0) + 1
-    buttons = []
-    for label, grant in labelled[:MAX_GRANT_BUTTONS]:
-        if counts[label] > 1:  # two grants read the same: tell them apart by the date received
-            label = f"{label} ({format_date_short(grant.received_on, context.lang)})"
-        buttons.append((label, f"{PREFIX}:grant:{grant.id}"))
-    return buttons
-
 
 ask_pick(flow, Step.GRANT, "roll.ask_grant")
 
@@ -212,21 +175,6 @@ async def _ask_exceed(update: Update, context: BotContext) -> None:
               reply_markup=markup)
 
 
-def _summary_text(context: BotContext) -> str:
-    draft = _draft(context)
-    text = context.t(
-        "roll.summary", grant=draft["grant_label"],
-        date=format_date(date.fromisoformat(draft["rolled_on"]), context.lang),
-        name=draft["name"], kind=context.t(f"recipient.{draft['kind']}"),
-        village=draft.get("village_label") or context.t("common.none"),
-        what=rollover_what(context, draft.get("amount"), draft.get("units"),
-                           draft.get("unit_label")),
-        note=mask_numbers(draft.get("note") or context.t("common.none")))
-    if draft.get("exceed_ok"):
-        text += "\n" + context.t("roll.exceed_note")
-    return text
-
-
 EDIT_FIELDS = {
     "date": Step.DATE,
     "kind": Step.KIND,
@@ -239,7 +187,7 @@ EDIT_FIELDS = {
 
 @flow.question(Step.CONFIRM)
 async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
+    await say(update, summary_text(context, _draft(context)), reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
@@ -266,7 +214,7 @@ async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] 
 
 
 flow.pick = Pick(command="gulir", button="grant",
-                 step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
+                 step=Step.GRANT, chosen="grant_id", choices=grant_buttons, find=_own_grant,
                  label=lambda found: found[1].name, begin=_begin,
                  resume=lambda context, draft: context.t("roll.resume",
                                                          grant=draft.get("grant_label", "")),
@@ -486,7 +434,7 @@ async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal
     draft["village_code"] = refusal.village_code
     if refusal.reason == RolloverReason.OVER_WHAT_IS_LEFT:
         # Another roll-over was saved meanwhile: what is left changed.
-        draft["left"] = _left_text(context, refusal.exceeded)
+        draft["left"] = left_text(context, refusal.exceeded)
         return await flow.ask(update, context, Step.EXCEED)
     flow.set_editing(context, "date")
     return await flow.retry(update, context, Step.DATE,

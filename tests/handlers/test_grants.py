@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, Role
 from handlers.grant_texts import parse_units
-from handlers.grants import default_due
+from models.saving.grant import default_due
 from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     DISTRICT_ELSEWHERE,

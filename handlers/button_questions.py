@@ -1,12 +1,14 @@
 """Questions answered by a button, registered in one line: a choice among fixed values (the
-kind of grant, a stage) and the pick that starts a flow (a group, a grant).
+kind of grant, a stage), the pick that starts a flow (a group, a grant) and the summary
+(Simpan / Ubah / Batal).
 
 Their answers are taken by Questions.choose and Flow's Pick; here is only what they ask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from telegram import Update
 
@@ -44,5 +46,16 @@ def ask_pick(flow: Flow, step: int, text: str) -> None:
             await say(update, context.t(pick.none))
             return
         await say(update, context.t(text), reply_markup=column(buttons))
+
+    flow.question(step)(ask)
+
+
+def ask_summary(flow: Questions, step: int,
+                text: Callable[[BotContext, dict[str, Any]], str]) -> None:
+    """Registers the summary at ``step``: ``text`` of the draft, with Simpan / Ubah / Batal."""
+
+    async def ask(update: Update, context: BotContext) -> None:
+        await say(update, text(context, flow.draft(context)),
+                  reply_markup=flow.summary_keyboard(context))
 
     flow.question(step)(ask)

@@ -20,9 +20,9 @@ from telegram.ext import BaseHandler
 
 from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.formatting import format_date
-from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date, parse_date_ahead
+from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date_ahead
 from bot.telegram.context import BotContext
-from handlers.button_questions import ask_choice, ask_pick
+from handlers.button_questions import ask_choice, ask_pick, ask_summary
 from handlers.common import (
     END,
     close_buttons,
@@ -34,6 +34,7 @@ from handlers.common import (
     say,
     unreadable_date,
 )
+from handlers.day_answers import today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
     MAX_UNITS,
@@ -44,9 +45,8 @@ from handlers.grant_texts import (
     rupiah,
     units_text,
 )
-from handlers.grants_views import PREFIX, summary_text, view_handler
+from handlers.grants_views import PREFIX, group_buttons, summary_text, view_handler
 from handlers.typed_answers import typed
-from models import groups as group_queries
 from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
@@ -60,7 +60,6 @@ from models.saving.grant import (
 )
 from models.tables import Group
 
-MAX_GROUP_BUTTONS = 50
 MAX_GOODS = 200
 MAX_HOUSEHOLDS = 100
 REQUIRED = ("group_id", "kind", "source", "form", "received_on", "due_on")
@@ -96,12 +95,6 @@ def _default_due(context: BotContext) -> date:
 
 
 # --- questions --------------------------------------------------------------------------------
-
-async def _group_buttons(context: BotContext) -> list[tuple[str, str]]:
-    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    return [(row.group.name, f"{PREFIX}:group:{row.group.id}")
-            for row in rows[:MAX_GROUP_BUTTONS]]
-
 
 ask_pick(flow, Step.GROUP, "grant.ask_group")
 ask_choice(flow, Step.KIND, "grant.ask_kind", among=GrantKind, label="grantkind", data="kind")
@@ -165,9 +158,7 @@ EDIT_FIELDS = {
 }
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, summary_text(context, _draft(context)), reply_markup=flow.summary_keyboard(context))
+ask_summary(flow, Step.CONFIRM, summary_text)
 
 
 # --- starting: /hibah and the "hib:start:<group id>" button -----------------------------------
@@ -182,7 +173,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
 
 
 flow.pick = Pick(command="hibah", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
+                 step=Step.GROUP, chosen="group_id", choices=group_buttons, find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("grant.resume",
                                                          group=draft.get("group_name", "")),
@@ -266,7 +257,6 @@ async def got_amount(update: Update, context: BotContext, text: str) -> int:
 async def _store_received(update: Update, context: BotContext, received: date) -> int:
     draft = _draft(context)
     draft["received_on"] = received.isoformat()
-    await say(update, f"✓ {format_date(received, context.lang)}")
     due = iso_date(draft.get("due_on"))
     if due is not None and draft.get("due_auto"):
         draft["due_on"] = _default_due(context).isoformat()
@@ -298,24 +288,14 @@ def _received_error(context: BotContext, received: date | None, text: str = "") 
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
-    text = message_text(update)
-    received = parse_date(text, today=flow.today(context))
-    error = _received_error(context, received, text)
-    if error:
-        return await flow.retry(update, context, Step.RECEIVED, error)
-    return await _store_received(update, context, received)
+    return await typed_day(update, context, flow, Step.RECEIVED, words=_received_error,
+                           store=_store_received)
 
 
 async def received_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date received and asks for the amount to roll over."""
-    query = update.callback_query
-    today = flow.today(context)
-    error = _received_error(context, today)
-    if error:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.RECEIVED, error)
-    await close_buttons(query)
-    return await _store_received(update, context, today)
+    return await today_pressed(update, context, flow, Step.RECEIVED, words=_received_error,
+                               store=_store_received, note=False)
 
 
 async def got_roll_amount(update: Update, context: BotContext, text: str) -> int:

@@ -25,12 +25,11 @@ from bot.core.formatting import format_date
 from bot.core.parsing import (
     is_skip,
     parse_amount,
-    parse_date,
     parse_group_name,
     parse_person_name,
 )
 from bot.telegram.context import BotContext
-from handlers.button_questions import ask_choice, ask_pick
+from handlers.button_questions import ask_choice, ask_pick, ask_summary
 from handlers.common import (
     END,
     VILLAGE_CODE,
@@ -42,6 +41,7 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
+from handlers.day_answers import today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
     date_example,
@@ -185,9 +185,7 @@ EDIT_FIELDS = {
 }
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, summary_text(context, _draft(context)), reply_markup=flow.summary_keyboard(context))
+ask_summary(flow, Step.CONFIRM, summary_text)
 
 
 # --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
@@ -259,25 +257,14 @@ async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
-    text = message_text(update)
-    rolled = parse_date(text, today=flow.today(context))
-    error = _date_error(context, rolled, text)
-    if error:
-        return await flow.retry(update, context, Step.DATE, error)
-    await say(update, f"✓ {format_date(rolled, context.lang)}")
-    return await _store_date(update, context, rolled)
+    return await typed_day(update, context, flow, Step.DATE, words=_date_error,
+                           store=_store_date)
 
 
 async def date_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date and asks who received the roll-over."""
-    query = update.callback_query
-    today = flow.today(context)
-    error = _date_error(context, today)
-    if error:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.DATE, error)
-    await close_buttons(query, format_date(today, context.lang))
-    return await _store_date(update, context, today)
+    return await today_pressed(update, context, flow, Step.DATE, words=_date_error,
+                               store=_store_date)
 
 
 async def got_kind(update: Update, context: BotContext) -> int:

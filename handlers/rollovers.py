@@ -1,7 +1,8 @@
 """/gulir: a mentor records a roll-over (pengguliran) of part of a grant to a household or to
 another group.
 
-Diagram: rollovers.mmd beside this file.
+Diagram: rollovers.mmd beside this file. What it shows beside its questions (the grants to
+pick, the summary) is in rollovers_views.py.
 
 The draft lives in user_data (JSON values only, dates as ISO strings). What the questions need
 about the grant (group, date received, whether it has a units target and its label) is copied
@@ -22,12 +23,7 @@ from telegram.ext import BaseHandler
 from bot.core import clock
 from bot.core.enums import RecipientKind
 from bot.core.formatting import format_date
-from bot.core.parsing import (
-    is_skip,
-    parse_amount,
-    parse_group_name,
-    parse_person_name,
-)
+from bot.core.parsing import is_skip, parse_amount, parse_group_name, parse_person_name
 from bot.telegram.context import BotContext
 from handlers.button_questions import ask_choice, ask_pick, ask_summary
 from handlers.common import (

@@ -11,7 +11,7 @@ from bot.core import clock
 from bot.core.formatting import format_date
 from bot.core.parsing import group_problems
 from bot.telegram.context import BotContext
-from handlers import grants as grant_views
+from handlers import grants_views as grant_views
 from handlers.common import ID, PAGE, guard, keyboard, say
 from handlers.group_registration import member_line_text, problems_text
 from models import grants as grant_queries

@@ -1,12 +1,14 @@
 """/gulir: a mentor records a roll-over (pengguliran) of part of a grant to a household or to
 another group.
 
-Diagram: rollovers.mmd beside this file.
+Diagram: rollovers.mmd beside this file. What it shows beside its questions (the grants to
+pick, the summary) is in rollovers_views.py.
 
 The draft lives in user_data (JSON values only, dates as ISO strings). What the questions need
 about the grant (group, date received, whether it has a units target and its label) is copied
-into the draft when the grant is chosen; the grant is checked against the database again, and
-what is left of the obligation computed again, at save.
+into the draft when the grant is chosen; models.saving.rollover checks the grant against the
+database again, and computes what is left of the obligation again, at save, with the rules the
+questions apply.
 """
 
 from __future__ import annotations
@@ -20,21 +22,14 @@ from telegram.ext import BaseHandler
 
 from bot.core import clock
 from bot.core.enums import RecipientKind
-from bot.core.formatting import format_date, format_date_short
-from bot.core.parsing import (
-    is_skip,
-    mask_numbers,
-    parse_amount,
-    parse_date,
-    parse_group_name,
-    parse_person_name,
-)
+from bot.core.formatting import format_date
+from bot.core.parsing import is_skip, parse_amount, parse_group_name, parse_person_name
 from bot.telegram.context import BotContext
+from handlers.button_questions import ask_choice, ask_pick, ask_summary
 from handlers.common import (
     END,
     VILLAGE_CODE,
     close_buttons,
-    column,
     keyboard,
     message_text,
     pressed_village,
@@ -42,23 +37,35 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
+from handlers.day_answers import today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Pick, Summary
-from handlers.grants import (
+from handlers.grant_texts import (
     date_example,
-    kind_label,
     parse_units,
     progress_line,
     rollover_what,
     rupiah,
     units_text,
 )
+from handlers.rollovers_views import (
+    PREFIX,
+    grant_button_label,
+    grant_buttons,
+    left_text,
+    summary_text,
+)
+from handlers.typed_answers import typed
 from models import grants as grant_queries
-from models.grants import Progress
+from models.saving.rollover import (
+    NewRollover,
+    RolloverReason,
+    RolloverRefusal,
+    check_rolled_on,
+    exceeded,
+    save_rollover,
+)
 from models.tables import Grant, Group
 
-PREFIX = "gul"
-
-MAX_GRANT_BUTTONS = 50
 MAX_NAME = 100
 MAX_NOTE = 500
 REQUIRED = ("grant_id", "rolled_on", "kind", "name")
@@ -86,23 +93,6 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
 
 
-def grant_button_label(context: BotContext, grant: Grant, group: Group, state: Progress) -> str:
-    """"KUBE Mawar – stimulan – 40%"."""
-    return context.t("roll.grant_button", group=group.name,
-                     kind=kind_label(context, grant.kind, short=True), percent=state.percent)
-
-
-def _exceeded(context: BotContext, draft: dict[str, Any], state: Progress) -> str | None:
-    """What is left of each target this roll-over passes ("Rp 2.000.000"); None if none."""
-    amount, units = draft.get("amount"), draft.get("units")
-    parts = []
-    if amount and state.amount_left is not None and amount > state.amount_left:
-        parts.append(rupiah(context, state.amount_left))
-    if units and state.units_left is not None and units > state.units_left:
-        parts.append(units_text(state.units_left, state.grant.rollover_unit_label))
-    return "; ".join(parts) or None
-
-
 @flow.summary_route
 async def _to_summary(update: Update, context: BotContext) -> int:
     """The summary, after the confirmation when the amounts exceed what is left."""
@@ -113,7 +103,8 @@ async def _to_summary(update: Update, context: BotContext) -> int:
         grant, group = found
         state = await grant_queries.progress(session=context.session, grant=grant,
                                              today=clock.today_for(group.village_code))
-        draft["left"] = _exceeded(context, draft, state)
+        draft["left"] = left_text(context, exceeded(state, amount=draft.get("amount"),
+                                                     units=draft.get("units")))
         if draft["left"] and not draft.get("exceed_ok"):
             return await flow.ask(update, context, Step.EXCEED)
     return await flow.ask(update, context, Step.CONFIRM)
@@ -121,32 +112,7 @@ async def _to_summary(update: Update, context: BotContext) -> int:
 
 # --- questions --------------------------------------------------------------------------------
 
-async def _grant_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first."""
-    rows = await grant_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    states = await grant_queries.progress_for(
-        session=context.session, grants=[grant for grant, _ in rows],
-        today=clock.today_for(context.mentor.area_code))
-    labelled = [(grant_button_label(context, grant, group, states[grant.id]), grant)
-                for grant, group in rows if not states[grant.id].complete]
-    counts: dict[str, int] = {}
-    for label, _ in labelled:
-        counts[label] = counts.get(label, 0) + 1
-    buttons = []
-    for label, grant in labelled[:MAX_GRANT_BUTTONS]:
-        if counts[label] > 1:  # two grants read the same: tell them apart by the date received
-            label = f"{label} ({format_date_short(grant.received_on, context.lang)})"
-        buttons.append((label, f"{PREFIX}:grant:{grant.id}"))
-    return buttons
-
-
-@flow.question(Step.GRANT)
-async def _ask_grant(update: Update, context: BotContext) -> None:
-    buttons = await _grant_buttons(context)
-    if not buttons:
-        await say(update, context.t("roll.no_grants"))
-        return
-    await say(update, context.t("roll.ask_grant"), reply_markup=column(buttons))
+ask_pick(flow, Step.GRANT, "roll.ask_grant")
 
 
 @flow.question(Step.DATE)
@@ -156,10 +122,8 @@ async def _ask_date(update: Update, context: BotContext) -> None:
     await say(update, context.t("roll.ask_date", example=example), reply_markup=markup)
 
 
-@flow.question(Step.KIND)
-async def _ask_kind(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"recipient.{k}"), f"{PREFIX}:kind:{k}") for k in RecipientKind]
-    await say(update, context.t("roll.ask_kind"), reply_markup=column(buttons, per_row=2))
+ask_choice(flow, Step.KIND, "roll.ask_kind", among=RecipientKind, label="recipient",
+           data="kind", per_row=2)
 
 
 @flow.question(Step.NAME)
@@ -207,21 +171,6 @@ async def _ask_exceed(update: Update, context: BotContext) -> None:
               reply_markup=markup)
 
 
-def _summary_text(context: BotContext) -> str:
-    draft = _draft(context)
-    text = context.t(
-        "roll.summary", grant=draft["grant_label"],
-        date=format_date(date.fromisoformat(draft["rolled_on"]), context.lang),
-        name=draft["name"], kind=context.t(f"recipient.{draft['kind']}"),
-        village=draft.get("village_label") or context.t("common.none"),
-        what=rollover_what(context, draft.get("amount"), draft.get("units"),
-                           draft.get("unit_label")),
-        note=mask_numbers(draft.get("note") or context.t("common.none")))
-    if draft.get("exceed_ok"):
-        text += "\n" + context.t("roll.exceed_note")
-    return text
-
-
 EDIT_FIELDS = {
     "date": Step.DATE,
     "kind": Step.KIND,
@@ -232,9 +181,7 @@ EDIT_FIELDS = {
 }
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, _summary_text(context), reply_markup=flow.summary_keyboard(context))
+ask_summary(flow, Step.CONFIRM, summary_text)
 
 
 # --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
@@ -261,7 +208,7 @@ async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] 
 
 
 flow.pick = Pick(command="gulir", button="grant",
-                 step=Step.GRANT, chosen="grant_id", choices=_grant_buttons, find=_own_grant,
+                 step=Step.GRANT, chosen="grant_id", choices=grant_buttons, find=_own_grant,
                  label=lambda found: found[1].name, begin=_begin,
                  resume=lambda context, draft: context.t("roll.resume",
                                                          grant=draft.get("grant_label", "")),
@@ -287,11 +234,12 @@ def _date_error(context: BotContext, rolled: date | None, text: str = "") -> str
     if rolled is None:
         return unreadable_date(context, text, today,
                                context.t("grant.bad_date", example=example))
-    if rolled > today:
+    received = date.fromisoformat(draft["received_on"])
+    wrong = check_rolled_on(rolled, received_on=received, today=today)
+    if wrong == RolloverReason.ROLLED_IN_FUTURE:
         return context.t("roll.future_date", today=format_date(today, context.lang),
                          example=example)
-    received = date.fromisoformat(draft["received_on"])
-    if rolled < received:
+    if wrong == RolloverReason.ROLLED_BEFORE_RECEIVED:
         return context.t("roll.before_received", received=format_date(received, context.lang),
                          example=example)
     return None
@@ -305,25 +253,14 @@ async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
-    text = message_text(update)
-    rolled = parse_date(text, today=flow.today(context))
-    error = _date_error(context, rolled, text)
-    if error:
-        return await flow.retry(update, context, Step.DATE, error)
-    await say(update, f"✓ {format_date(rolled, context.lang)}")
-    return await _store_date(update, context, rolled)
+    return await typed_day(update, context, flow, Step.DATE, words=_date_error,
+                           store=_store_date)
 
 
 async def date_today(update: Update, context: BotContext) -> int:
     """Hari ini: stores today as the date and asks who received the roll-over."""
-    query = update.callback_query
-    today = flow.today(context)
-    error = _date_error(context, today)
-    if error:
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.DATE, error)
-    await close_buttons(query, format_date(today, context.lang))
-    return await _store_date(update, context, today)
+    return await today_pressed(update, context, flow, Step.DATE, words=_date_error,
+                               store=_store_date)
 
 
 async def got_kind(update: Update, context: BotContext) -> int:
@@ -377,7 +314,8 @@ async def got_village(update: Update, context: BotContext) -> int:
 MIN_PLAUSIBLE_AMOUNT = 1_000
 
 
-async def _store_amount(update: Update, context: BotContext, text: str) -> int:
+async def got_amount(update: Update, context: BotContext, text: str) -> int:
+    """Stores the Rupiah rolled over and asks for the units (or the note)."""
     draft = _draft(context)
     has_units = bool(draft.get("has_units"))
     if is_skip(text):
@@ -403,7 +341,8 @@ async def _store_amount(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.NOTE)
 
 
-async def _store_units(update: Update, context: BotContext, text: str) -> int:
+async def got_units(update: Update, context: BotContext, text: str) -> int:
+    """Stores the units rolled over and asks for a note."""
     draft = _draft(context)
     label = draft.get("unit_label")
     if is_skip(text):
@@ -423,7 +362,8 @@ async def _store_units(update: Update, context: BotContext, text: str) -> int:
     return await flow.next(update, context, Step.NOTE)
 
 
-async def _store_note(update: Update, context: BotContext, text: str) -> int:
+async def got_note(update: Update, context: BotContext, text: str) -> int:
+    """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
     if is_skip(text):
         value = None
     else:
@@ -436,26 +376,14 @@ async def _store_note(update: Update, context: BotContext, text: str) -> int:
     return await flow.sum_up(update, context)
 
 
-async def got_amount(update: Update, context: BotContext) -> int:
-    """Stores the Rupiah rolled over and asks for the units (or the note)."""
-    return await _store_amount(update, context, message_text(update))
 
-
-async def got_units(update: Update, context: BotContext) -> int:
-    """Stores the units rolled over and asks for a note."""
-    return await _store_units(update, context, message_text(update))
-
-
-async def got_note(update: Update, context: BotContext) -> int:
-    """Stores the note (or none) and sums up, after a confirmation if it exceeds what is left."""
-    return await _store_note(update, context, message_text(update))
 
 
 _SKIPPERS = {
     "village": lambda update, context, _: _store_village(update, context, None),
-    "amount": _store_amount,
-    "units": _store_units,
-    "note": _store_note,
+    "amount": got_amount,
+    "units": got_units,
+    "note": got_note,
 }
 
 
@@ -478,49 +406,49 @@ async def exceed_edit(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AMOUNT)
 
 
+async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal) -> int:
+    """Asks again what the grant as stored now no longer lets stand."""
+    draft = _draft(context)
+    if refusal.reason == RolloverReason.GRANT_GONE:
+        return await flow.stop(update, context, context.t(
+            "roll.grant_gone", grant=draft.get("grant_label", "")), remove_keyboard=True)
+    if refusal.reason == RolloverReason.NOTHING_ROLLED:
+        return await flow.stale(update, context)
+    draft["village_code"] = refusal.village_code
+    if refusal.reason == RolloverReason.OVER_WHAT_IS_LEFT:
+        # Another roll-over was saved meanwhile: what is left changed.
+        draft["left"] = left_text(context, refusal.exceeded)
+        return await flow.ask(update, context, Step.EXCEED)
+    flow.set_editing(context, "date")
+    return await flow.retry(update, context, Step.DATE,
+                            _date_error(context, date.fromisoformat(draft["rolled_on"])))
+
+
 async def save(update: Update, context: BotContext) -> int:
     """Saves the roll-over and shows the grant's new progress (once, even if redelivered)."""
     draft = _draft(context)
+    # Nothing rolled over is an old summary's button, answered before the buttons close.
     if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
         return await flow.stale(update, context)
-    found = await _own_grant(context, draft["grant_id"])
     await close_buttons(update.callback_query)
-    if found is None:
-        return await flow.stop(update, context, context.t(
-            "roll.grant_gone", grant=draft.get("grant_label", "")), remove_keyboard=True)
-    grant, group = found
-    draft["village_code"] = group.village_code
-    today = clock.today_for(group.village_code)
-    error = _date_error(context, date.fromisoformat(draft["rolled_on"]))
-    if error:
-        flow.set_editing(context, "date")
-        return await flow.retry(update, context, Step.DATE, error)
-    before = await grant_queries.progress(session=context.session, grant=grant, today=today)
-    draft["left"] = _exceeded(context, draft, before)
-    if draft["left"] and not draft.get("exceed_ok"):
-        # Another roll-over was saved meanwhile: what is left changed.
-        return await flow.ask(update, context, Step.EXCEED)
-    fields = {
-        "rolled_on": date.fromisoformat(draft["rolled_on"]),
-        "recipient_kind": draft["kind"],
-        "recipient_name": draft["name"],
-        "recipient_village_code": draft.get("village"),
-        "amount": draft.get("amount"),
-        "units": draft.get("units") if grant.rollover_units else None,
-        "note": draft.get("note"),
-    }
-    await flow.end_with_save(update, context)
-    rollover, _ = await grant_queries.create_rollover(
-        session=context.session, grant=grant, group=group, mentor=context.mentor,
-        fields=fields, update_id=update.update_id, today=today,
-        rules=context.settings.reminder_rules)
+    result = await save_rollover(session=context.session, rollover=NewRollover(
+        actor=context.mentor, grant_id=draft["grant_id"],
+        rolled_on=date.fromisoformat(draft["rolled_on"]), recipient_kind=draft["kind"],
+        recipient_name=draft["name"], recipient_village_code=draft.get("village"),
+        amount=draft.get("amount"), units=draft.get("units"), note=draft.get("note"),
+        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id),
+        rules=context.settings.reminder_rules,
+        end_draft=lambda: flow.end_with_save(update, context))
+    if isinstance(result, RolloverRefusal):
+        return await _refused(update, context, result)
     flow.clear(context)
-    state = await grant_queries.progress(session=context.session, grant=grant, today=today)
+    rollover, grant = result.record, result.grant
     markup = keyboard([[(context.t("grant.btn.open"), f"hib:view:{grant.id}")]])
     await say(update, context.t(
         "roll.saved", name=rollover.recipient_name,
         what=rollover_what(context, rollover.amount, rollover.units, grant.rollover_unit_label),
-        group=group.name, progress=progress_line(context, state)), reply_markup=markup)
+        group=result.group.name, progress=progress_line(context, result.progress)),
+        reply_markup=markup)
     return END
 
 
@@ -533,9 +461,9 @@ def handlers() -> list[BaseHandler]:
         Step.NAME: {TEXT: got_name},
         Step.VILLAGE: {f"vil:{VILLAGE_CODE}": got_village, "skip:village": skip,
                        TEXT: search_village},
-        Step.AMOUNT: {"skip:amount": skip, TEXT: got_amount},
-        Step.UNITS: {"skip:units": skip, TEXT: got_units},
-        Step.NOTE: {"skip:note": skip, TEXT: got_note},
+        Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},
+        Step.UNITS: {"skip:units": skip, TEXT: typed(got_units)},
+        Step.NOTE: {"skip:note": skip, TEXT: typed(got_note)},
         Step.EXCEED: {"exceed:yes": exceed_yes, "exceed:edit": exceed_edit,
                       TEXT: typed_not_button},
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="roll.field"))]

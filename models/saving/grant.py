@@ -98,6 +98,12 @@ def latest_due(received: date) -> date:
     return received + relativedelta(years=MAX_DUE_YEARS)
 
 
+def default_due(received: date, months: int) -> date:
+    """The suggested roll-over deadline: ``months`` calendar months after receipt (31 Jan + 1
+    month is 28 or 29 February)."""
+    return received + relativedelta(months=months)
+
+
 def due_fits(received: date, due: date) -> bool:
     """The deadline comes after receipt, at most :data:`MAX_DUE_YEARS` later."""
     return received < due <= latest_due(received)

@@ -38,6 +38,7 @@ from handlers import (
     broadcasts,
     common,
     coordinators,
+    grant_texts,
     grants,
     group_registration,
     groups,
@@ -78,8 +79,8 @@ TODAY = date(2026, 11, 25)
                                               "batang bibit", "unit"]), st.data())
 def test_units_in_digits_and_words_parse_back(n: int, label: str, data: st.DataObject) -> None:
     count = data.draw(st.sampled_from([str(n), id_grouped(n), spelt(n, "id")]))
-    assert grants.parse_units(f"{count} {label}") == (n, label)
-    assert grants.parse_units(count) == (n, None)
+    assert grant_texts.parse_units(f"{count} {label}") == (n, label)
+    assert grant_texts.parse_units(count) == (n, None)
 
 
 # --------------------------------------------------------------------------------------
@@ -236,8 +237,8 @@ def test_button_data_built_by_the_handlers_is_handled_and_reads_back(builder,
 def test_other_typed_answers_never_raise(text: str) -> None:
     point = visits._parse_coordinates(text)
     assert point is None or (-90 <= point[0] <= 90 and -180 <= point[1] <= 180)
-    units = grants.parse_units(text)
-    assert units is None or 1 <= units[0] <= grants.MAX_UNITS
+    units = grant_texts.parse_units(text)
+    assert units is None or 1 <= units[0] <= grant_texts.MAX_UNITS
     rendered = broadcast_queries.render(text, "Siti")
     assert len(rendered) <= broadcast_queries.longest_rendering(text)
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, Role
-from handlers.grants import default_due, parse_units
+from handlers.grant_texts import parse_units
+from models.saving.grant import default_due
 from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     DISTRICT_ELSEWHERE,

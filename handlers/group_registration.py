@@ -19,9 +19,7 @@ from bot.core.formatting import format_date
 from bot.core.parsing import (
     MemberLine,
     group_problems,
-    mask_nik,
     mask_numbers,
-    mask_phone,
     parse_date,
     parse_group_name,
     parse_member_line,
@@ -42,8 +40,17 @@ from handlers.common import (
     village_example,
 )
 from handlers.flow import TEXT, Flow
-from models import groups as group_queries
-from models.areas import is_within
+from handlers.member_texts import members_text, problems_text
+from models.saving.group import (
+    EARLIEST_FORMED_YEAR,
+    GroupReason,
+    GroupRefusal,
+    Household,
+    NewGroup,
+    check_formed,
+    save_group,
+    unconsented,
+)
 
 PREFIX = "grp"
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
@@ -65,28 +72,6 @@ class Step(IntEnum):
 
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
-
-
-# --- shared renderings (also used by /kelompok) ------------------------------------------------
-
-def member_line_text(context: BotContext, line: MemberLine | object, no: int) -> str:
-    """One household as the mentor sees it, personal data masked."""
-    extra = ""
-    nik = getattr(line, "nik", None)
-    phone = getattr(line, "phone", None)
-    if nik:
-        extra += f" – NIK {mask_nik(nik)}"
-    if phone:
-        extra += f" – HP {mask_phone(phone)}"
-    return context.t("grp.member_line", no=no, name=line.name,
-                     category=context.t(f"welfare.{line.welfare_category}"),
-                     role=context.t(f"role.{line.role}"), extra=extra)
-
-
-def problems_text(context: BotContext, problems: list[str]) -> str:
-    settings = context.settings
-    return "; ".join(context.t(f"grp.problem.{p}", min=settings.group_min_size,
-                               max=settings.group_max_size) for p in problems)
 
 
 # --- the draft's member list -----------------------------------------------------------------
@@ -112,27 +97,9 @@ def _problems(context: BotContext, lines: list[MemberLine]) -> list[str]:
 
 def _unagreed(context: BotContext, lines: list[MemberLine]) -> list[MemberLine]:
     """Lines with a NIK or phone number the mentor has not yet said the family agreed to."""
-    agreed = set(flow.draft(context).get("agreed", []))
+    agreed = flow.draft(context).get("agreed", [])
     return [line for line in lines
-            if line.ok and any(value and value not in agreed for value in (line.nik, line.phone))]
-
-
-def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
-    rendered = []
-    for no, line in enumerate(lines, start=1):
-        if line.ok:
-            rendered.append(member_line_text(context, line, no))
-        else:
-            # The line as typed may hold a NIK or a phone number: never echo them in full.
-            rendered.append(context.t("grp.member_bad_line", no=no,
-                                      raw=mask_numbers(line.raw[:80]),
-                                      error=context.t(f"grp.line_error.{line.error}")))
-    valid = sum(1 for line in lines if line.ok)
-    if valid < len(lines):
-        # Only readable lines count as households, so the size rule below agrees with this.
-        return context.t("grp.members_list_partial", valid=valid, count=len(lines),
-                         lines="\n".join(rendered))
-    return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
+            if line.ok and unconsented([Household.from_line(line, agreed=agreed)])]
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -180,7 +147,7 @@ async def _ask_members(update: Update, context: BotContext) -> None:
         await say(update, context.t("grp.ask_members", min=context.settings.group_min_size,
                                     max=context.settings.group_max_size))
         return
-    text = _members_text(context, lines)
+    text = members_text(context, lines)
     problems = _problems(context, lines)
     if problems:
         text += "\n\n" + context.t("grp.members_problems", problems="\n".join(
@@ -206,7 +173,7 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         stage=context.t(f"stage.{draft['stage']}"),
         interval=context.settings.visit_interval_days,
         next_due=format_date(next_due, lang),
-        members=_members_text(context, _lines(context)),
+        members=members_text(context, _lines(context)),
     )
     await say(update, text, reply_markup=flow.summary_keyboard(context))
 
@@ -314,9 +281,6 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
     return Step.TIES
 
 
-EARLIEST_FORMED_YEAR = 1970
-
-
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
     today = _today(context)
@@ -325,10 +289,11 @@ async def got_formed(update: Update, context: BotContext) -> int:
     if formed is None:
         return await flow.retry(update, context, Step.FORMED, unreadable_date(
             context, text, today, context.t("grp.bad_formed")))
-    if formed.year < EARLIEST_FORMED_YEAR:  # read, but older than the programme itself
+    wrong = check_formed(formed, today=today)
+    if wrong is GroupReason.FORMED_TOO_EARLY:  # read, but older than the programme itself
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.old_formed", date=format_date(formed, context.lang), year=EARLIEST_FORMED_YEAR))
-    if formed > today:
+    if wrong is GroupReason.FORMED_IN_FUTURE:
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.future_formed", today=format_date(today, context.lang)))
     flow.draft(context)["formed"] = formed.isoformat()
@@ -494,37 +459,29 @@ async def save(update: Update, context: BotContext) -> int:
     draft = flow.draft(context)
     lines = _lines(context)
     required = {"name", "village", "business", "ties", "formed", "stage"}
-    if not required <= draft.keys() or _problems(context, lines):
+    if not required <= draft.keys() or any(not line.ok for line in lines):
         return await flow.stale(update, context)
-    if _unagreed(context, lines):  # never stored without the families' consent
-        await close_buttons(query)
-        return await flow.ask(update, context, Step.CONSENT)
-    area = context.mentor.area_code
-    if area and not is_within(draft["village"], area):
-        await query.answer(context.t("grp.not_found"), show_alert=True)
-        return Step.CONFIRM
+    settings = context.settings
+    result = await save_group(session=context.session, group=NewGroup(
+        actor=context.mentor, name=draft["name"], village_code=draft["village"],
+        business_type=draft["business"], binding_ties=tuple(draft["ties"]),
+        formed_on=date.fromisoformat(draft["formed"]), stage=draft["stage"],
+        households=tuple(Household.from_line(line, agreed=draft.get("agreed", []))
+                         for line in lines),
+        update_id=update.update_id),
+        min_size=settings.group_min_size, max_size=settings.group_max_size,
+        interval_days=settings.visit_interval_days, rules=settings.reminder_rules,
+        end_draft=lambda: flow.end_with_save(update, context))
+    if isinstance(result, GroupRefusal):
+        if result.reason == GroupReason.NO_CONSENT:  # never stored without the families' consent
+            await close_buttons(query)
+            return await flow.ask(update, context, Step.CONSENT)
+        if result.reason == GroupReason.VILLAGE_OUTSIDE_AREA:
+            await query.answer(context.t("grp.not_found"), show_alert=True)
+            return Step.CONFIRM
+        return await flow.stale(update, context)  # the questions let none of the others by
     await close_buttons(query)
-    today = _today(context)
-    next_due = today + timedelta(days=context.settings.visit_interval_days)
-    await flow.end_with_save(update, context)
-    group, _ = await group_queries.create_group(
-        session=context.session,
-        mentor=context.mentor,
-        name=draft["name"],
-        village_code=draft["village"],
-        business_type=draft["business"],
-        binding_ties=draft["ties"],
-        formed_on=date.fromisoformat(draft["formed"]),
-        stage=draft["stage"],
-        visit_interval_days=context.settings.visit_interval_days,
-        next_visit_due=next_due,
-        members=[{"name": line.name, "welfare_category": line.welfare_category,
-                  "role": line.role, "nik": line.nik, "phone": line.phone} for line in lines],
-        joined_on=today,
-        update_id=update.update_id,
-        rules=context.settings.reminder_rules,
-        consented=any(group_queries.has_personal_data(line) for line in lines),
-    )
+    group = result.record
     flow.clear(context)
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),
                                 next_due=format_date(group.next_visit_due, context.lang)))

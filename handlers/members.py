@@ -19,7 +19,7 @@ from bot.core.parsing import MemberLine, group_problems, parse_member_line
 from bot.telegram.context import BotContext
 from handlers.common import END, ID, close_buttons, column, guard, keyboard, pressed, say
 from handlers.flow import TEXT, Flow
-from handlers.group_registration import member_line_text, problems_text
+from handlers.member_texts import member_line_text, problems_text
 from models import groups as group_queries
 from models.tables import Group, Member
 

@@ -5,7 +5,6 @@ Diagram: group_registration.mmd beside this file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date, timedelta
 from enum import IntEnum
@@ -13,16 +12,16 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import BaseHandler
 
-from bot.core import clock
 from bot.core.enums import BindingTie, BusinessType, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
+    apply_list_corrections,
+    is_list_correction,
     MemberLine,
     group_problems,
     mask_numbers,
     parse_date,
     parse_group_name,
-    parse_member_line,
     parse_member_lines,
 )
 from bot.telegram.context import BotContext
@@ -53,8 +52,6 @@ from models.saving.group import (
 )
 
 PREFIX = "grp"
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
-_DELETE = re.compile(r"^\s*(?:hapus|delete|del)\s+(\d{1,2})\s*$", re.IGNORECASE)
 
 
 class Step(IntEnum):
@@ -162,7 +159,7 @@ async def _show_summary(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
     lang = context.lang
     village = context.places.get(draft["village"])
-    next_due = _today(context) + timedelta(days=context.settings.visit_interval_days)
+    next_due = flow.today(context) + timedelta(days=context.settings.visit_interval_days)
     text = context.t(
         "grp.summary",
         name=draft["name"],
@@ -211,11 +208,6 @@ async def _ask_edit(update: Update, context: BotContext) -> None:
 
 
 # --- callbacks -------------------------------------------------------------------------------
-
-def _today(context: BotContext) -> date:
-    mentor = context.mentor
-    return clock.today_for(mentor.area_code if mentor else None)
-
 
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
@@ -283,7 +275,7 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
 
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
-    today = _today(context)
+    today = flow.today(context)
     text = update.effective_message.text or ""
     formed = parse_date(text, today=today)
     if formed is None:
@@ -307,49 +299,6 @@ async def got_stage(update: Update, context: BotContext) -> int:
                              then=Step.MEMBERS)
 
 
-def _is_correction(lines: list[MemberLine], text: str) -> bool:
-    """Whether every line of ``text`` reads as a change to the list ("hapus 2", "2. new line"
-    or a new household line), so text typed at the summary or the consent question is taken as
-    one rather than as a wrong answer to their buttons ("ok simpan", "mungkin")."""
-    raws = [line for line in text.splitlines() if line.strip()]
-    if not raws:
-        return False
-    for raw in raws:
-        deleting = _DELETE.match(raw)
-        numbered = _NUMBERED.match(raw)
-        if deleting:
-            if not 1 <= int(deleting.group(1)) <= len(lines):
-                return False
-        elif numbered and int(numbered.group(1)) <= len(lines):
-            if not parse_member_line(numbered.group(2), line_no=1).ok:
-                return False
-        elif not parse_member_line(raw, line_no=1).ok:
-            return False
-    return True
-
-
-def _apply_corrections(lines: list[MemberLine], text: str) -> list[int]:
-    """Applies "2. new line", "hapus 2" and new lines to the list; returns the numbers of
-    "hapus" lines that name no line (skipped: the rest of what was typed still counts)."""
-    skipped = []
-    for raw in (line for line in text.splitlines() if line.strip()):
-        deleting = _DELETE.match(raw)
-        numbered = _NUMBERED.match(raw)
-        if deleting:
-            no = int(deleting.group(1))
-            if not 1 <= no <= len(lines) or lines[no - 1] is None:
-                skipped.append(no)
-                continue
-            lines[no - 1] = None  # type: ignore[call-overload]
-        elif numbered and int(numbered.group(1)) <= len(lines):
-            no = int(numbered.group(1))
-            lines[no - 1] = parse_member_line(numbered.group(2), line_no=no)
-        else:
-            lines.append(parse_member_line(raw, line_no=len(lines) + 1))
-    lines[:] = [line for line in lines if line is not None]
-    return skipped
-
-
 async def got_members(update: Update, context: BotContext) -> int:
     """Stores or corrects the member list; asks again until it is complete, then sums up."""
     return await _take_members(update, context)
@@ -360,7 +309,7 @@ async def typed_at_buttons(update: Update, context: BotContext) -> int:
     (a line sent again without its NIK: that family did not agree); anything else is not an
     answer to their buttons, so the same buttons come again and the list stays as it is."""
     text = (update.effective_message.text or "")[:4000]
-    if _is_correction(_lines(context), text):
+    if is_list_correction(_lines(context), text):
         return await _take_members(update, context)
     return await flow.press_a_button(update, context)
 
@@ -374,7 +323,7 @@ async def _take_members(update: Update, context: BotContext) -> int:
             return await flow.retry(update, context, Step.MEMBERS, context.t("grp.members_empty"))
     else:
         before = len(lines)
-        skipped = _apply_corrections(lines, text)
+        skipped = apply_list_corrections(lines, text)
         if skipped:
             await say(update, context.t("grp.bad_line_no", no=", ".join(map(str, skipped)),
                                         count=before))

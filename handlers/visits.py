@@ -10,11 +10,12 @@ draft when the group is chosen, and the group is checked against the database ag
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, filters
 
@@ -31,13 +32,13 @@ from bot.core.parsing import (
     parse_note,
 )
 from bot.telegram.context import BotContext
+from handlers import visits_views as views
 from handlers.common import (
     END,
     button_choice,
     close_buttons,
     column,
     iso_date,
-    keyboard,
     message_text,
     own_group,
     pressed,
@@ -45,36 +46,12 @@ from handlers.common import (
     unreadable_date,
 )
 from handlers.flow import TEXT, Flow, Pick, Summary
-from handlers.visits_views import (
-    FIGURES,
-    PREFIX,
-    activities_keyboard,
-    activities_text,
-    amount_text,
-    group_buttons,
-    next_example,
-    photos_keyboard,
-    summary_text,
-)
 from models import groups as group_queries
-from models import visits as visit_queries
-from models.saving.visit import (
-    MAX_NEXT_DAYS,
-    NewVisit,
-    VisitReason,
-    VisitRefusal,
-    attendance_fits,
-    check_visit_date,
-    default_next_visit,
-    latest_next_visit,
-    next_visit_fits,
-    profit_fits,
-    save_visit,
-)
+from models.saving import visit as rules
 from models.tables import Group
 
 MAX_TEXT = 1000
-MAX_PHOTOS = 10
+Reason = rules.VisitReason
 REQUIRED = ("group_id", "visited_on", "attendance", "activities", "next_visit_on")
 
 
@@ -92,18 +69,20 @@ class Step(IntEnum):
     CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
+PREFIX = views.PREFIX  # the data of the buttons views builds
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
 def _default_next(draft: dict[str, Any]) -> date:
-    return default_next_visit(date.fromisoformat(draft["visited_on"]), draft.get("interval"))
+    visited = date.fromisoformat(draft["visited_on"])
+    return rules.default_next_visit(visited, draft.get("interval"))
 
 
 # --- questions -------------------------------------------------------------------------------
 
 @flow.question(Step.GROUP)
 async def _ask_group(update: Update, context: BotContext) -> None:
-    buttons = await group_buttons(context)
+    buttons = await views.group_buttons(context)
     if not buttons:
         await say(update, context.t("visit.no_groups"))
         return
@@ -112,48 +91,28 @@ async def _ask_group(update: Update, context: BotContext) -> None:
 
 @flow.question(Step.DATE)
 async def _ask_date(update: Update, context: BotContext) -> None:
-    markup = keyboard([[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
-    await say(update, context.t("visit.ask_date"), reply_markup=markup)
-
-
-def _attendance_example(members: int) -> int:
-    return max(members - 1, 0)
+    await say(update, *views.today_question(context))
 
 
 @flow.question(Step.ATTENDANCE)
 async def _ask_attendance(update: Update, context: BotContext) -> None:
     members = int(flow.draft(context).get("members", 0))
     await say(update, context.t("visit.ask_attendance", max=members,
-                                example=_attendance_example(members)))
+                                example=views.attendance_example(members)))
 
 
 @flow.question(Step.ACTIVITIES)
 async def _ask_activities(update: Update, context: BotContext) -> None:
     chosen = flow.draft(context).get("activities", [])
     await say(update, context.t("visit.ask_activities"),
-              reply_markup=activities_keyboard(context, chosen))
+              reply_markup=views.activities_keyboard(context, chosen))
 
 
 @flow.question(Step.FIGURES)
 async def _ask_figures(update: Update, context: BotContext) -> None:
-    field = flow.draft(context).get("_figure")
-    if field is None:
-        markup = keyboard([[(context.t("common.yes"), f"{PREFIX}:fig:yes"),
-                            (context.t("common.skip"), f"{PREFIX}:fig:no")]])
-        await say(update, context.t("visit.ask_figures"), reply_markup=markup)
-        return
-    current = flow.draft(context).get(field)
-    if flow.editing(context) and current is not None:
-        # Changing one figure from the summary must not wipe the others: each shows what is
-        # stored and keeps it with one press.
-        shown = amount_text(context, current)
-        await say(update, context.t(f"visit.ask_{field}") + "\n" + context.t(
-            "visit.figure_now", value=shown), reply_markup=keyboard([[
-                (context.t("visit.keep", value=shown), f"{PREFIX}:keep:{field}"),
-                (context.t("visit.clear"), f"{PREFIX}:skip:{field}")]]))
-        return
-    await say(update, context.t(f"visit.ask_{field}"),
-              reply_markup=flow.skip_keyboard(context, field))
+    draft = flow.draft(context)
+    text, markup = views.figures_question(context, draft, flow.editing(context))
+    await say(update, text, reply_markup=markup or flow.skip_keyboard(context, draft["_figure"]))
 
 
 flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
@@ -162,33 +121,26 @@ flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 @flow.question(Step.LOCATION)
 async def _ask_location(update: Update, context: BotContext) -> None:
-    markup = ReplyKeyboardMarkup(
-        [[KeyboardButton(context.t("visit.location_button"), request_location=True)],
-         [KeyboardButton(context.t("common.skip"))]],
-        resize_keyboard=True, one_time_keyboard=True,
-    )
-    await say(update, context.t("visit.ask_location"), reply_markup=markup)
+    await say(update, *views.location_question(context))
 
 
 @flow.question(Step.PHOTOS)
 async def _ask_photos(update: Update, context: BotContext) -> None:
-    count = len(flow.draft(context).get("photos", []))
-    key = "visit.ask_photos_more" if count else "visit.ask_photos"
-    await say(update, context.t(key, count=count, max=MAX_PHOTOS),
-              reply_markup=photos_keyboard(context, count))
+    photos = flow.draft(context).get("photos", [])
+    await say(update, *views.photos_question(context, len(photos)))
 
 
 @flow.question(Step.NEXT_DATE)
 async def _ask_next(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    suggested = _default_next(draft)
-    markup = keyboard([[(context.t("visit.next_button", date=format_date(suggested, context.lang)),
-                         f"{PREFIX}:next:default")]])
-    await say(update, context.t(
-        "visit.ask_next", visited=format_date(visited, context.lang),
-        latest=format_date(latest_next_visit(visited), context.lang),
-        example=next_example(context, suggested)), reply_markup=markup)
+    await say(update, *views.next_question(context, date.fromisoformat(draft["visited_on"]),
+                                     _default_next(draft)))
+
+
+@flow.question(Step.CONFIRM)
+async def _show_summary(update: Update, context: BotContext) -> None:
+    await say(update, await views.summary_text(context, flow.draft(context)),
+              reply_markup=flow.summary_keyboard(context))
 
 
 EDIT_FIELDS = {
@@ -202,19 +154,6 @@ EDIT_FIELDS = {
     "photos": Step.PHOTOS,
     "next": Step.NEXT_DATE,
 }
-
-
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    text = summary_text(context, draft)
-    if await visit_queries.visited_on_day(session=context.session, group_id=draft["group_id"],
-                                          day=visited):
-        # Two visits on one day are possible, but far more often one visit typed twice.
-        text += "\n\n" + context.t("visit.same_day", group=draft["group_name"],
-                                     date=format_date(visited, context.lang))
-    await say(update, text, reply_markup=flow.summary_keyboard(context))
 
 
 # --- starting: /kunjungan and the "kun:start:<id>" button ------------------------------------
@@ -236,7 +175,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
 
 
 flow.pick = Pick(command="kunjungan", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=group_buttons, find=own_group,
+                 step=Step.GROUP, chosen="group_id", choices=views.group_buttons,
+                 find=own_group,
                  label=lambda group: group.name, begin=_begin,
                  resume=lambda context, draft: context.t("visit.resume",
                                                          group=draft.get("group_name", "")),
@@ -250,24 +190,21 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     if draft.get("next_visit_on") and draft.get("next_auto"):
         draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
     upcoming = iso_date(draft.get("next_visit_on"))
-    if flow.editing(context) and (upcoming is None or not next_visit_fits(visited, upcoming)):
+    if flow.editing(context) and not (upcoming and rules.next_visit_fits(visited, upcoming)):
         # A new visit date the old next date no longer fits: ask it too, then the summary.
         return await flow.ask(update, context, Step.NEXT_DATE)
     return await flow.next(update, context, Step.ATTENDANCE)
 
 
 def _check_date(context: BotContext, visited: date) -> str | None:
-    """The words for a visit date the group's dates do not allow (models' rule), or None."""
+    """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
     draft = flow.draft(context)
     today, formed = flow.today(context), iso_date(draft.get("formed_on"))
-    wrong = check_visit_date(visited, formed_on=formed, today=today)
-    if wrong is VisitReason.DATE_IN_FUTURE:
-        return context.t("visit.future_date", today=format_date(today, context.lang),
-                         example=f"{today:%d/%m/%Y}")
-    if wrong is VisitReason.DATE_BEFORE_FORMED:
-        return context.t("visit.before_formed", group=draft.get("group_name", ""),
-                         formed=format_date(formed, context.lang), example=f"{today:%d/%m/%Y}")
-    return None
+    wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
+    if wrong is None:
+        return None
+    return views.date_error(context, wrong, today=today, formed=formed,
+                            group=draft.get("group_name", ""))
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
@@ -300,22 +237,19 @@ async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
     members = int(flow.draft(context).get("members", 0))
     attendance = parse_count(message_text(update), minimum=0, maximum=MAX_COUNT_WORDS)
-    if attendance is None or not attendance_fits(attendance, members=members):
+    if attendance is None or not rules.attendance_fits(attendance, members=members):
         return await flow.retry(update, context, Step.ATTENDANCE, context.t(
-            "visit.bad_attendance", max=members, example=_attendance_example(members)))
+            "visit.bad_attendance", max=members, example=views.attendance_example(members)))
     flow.draft(context)["attendance"] = attendance
     return await flow.next(update, context, Step.ACTIVITIES)
 
 
 async def _activities_done(update: Update, context: BotContext) -> int:
     chosen = flow.draft(context).get("activities", [])
+    if update.callback_query is not None:  # the choice noted under the question, if any
+        await close_buttons(update.callback_query, views.activities_text(context, chosen))
     if not chosen:
-        if update.callback_query is not None:
-            await close_buttons(update.callback_query)
-        return await flow.retry(update, context, Step.ACTIVITIES,
-                                context.t("visit.need_activity"))
-    if update.callback_query is not None:
-        await close_buttons(update.callback_query, activities_text(context, chosen))
+        return await flow.retry(update, context, Step.ACTIVITIES, context.t("visit.need_activity"))
     return await flow.next(update, context, Step.FIGURES)
 
 
@@ -335,7 +269,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     await query.answer()
     try:
         await query.edit_message_reply_markup(
-            reply_markup=activities_keyboard(context, draft["activities"]))
+            reply_markup=views.activities_keyboard(context, draft["activities"]))
     except BadRequest:  # the same keyboard (a double tap): nothing to change
         pass
     return Step.ACTIVITIES
@@ -353,9 +287,9 @@ async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> 
     """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
     draft = flow.draft(context)
     if wanted:
-        draft["_figure"] = FIGURES[0]
+        draft["_figure"] = views.FIGURES[0]
         return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    for field in FIGURES:
+    for field in views.FIGURES:
         draft[field] = None
     draft["_figure"] = None
     return await flow.next(update, context, Step.PROBLEMS)
@@ -366,21 +300,20 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     draft = flow.draft(context)
     field = draft["_figure"]
     draft[field] = value
-    position = FIGURES.index(field)
-    if position + 1 < len(FIGURES):
-        draft["_figure"] = FIGURES[position + 1]
+    position = views.FIGURES.index(field)
+    if position + 1 < len(views.FIGURES):
+        draft["_figure"] = views.FIGURES[position + 1]
         return await flow.ask(update, context, Step.FIGURES, fresh=True)
     draft["_figure"] = None
     return await flow.next(update, context, Step.PROBLEMS)
 
 
 def _profit_error(context: BotContext, field: str, amount: int | None) -> str | None:
-    """The words for a profit above the turnover (models' rule), or None."""
+    """Why a profit above the turnover cannot stand (models' rule), in words; or None."""
     turnover = flow.draft(context).get("turnover")
-    if field != "profit" or profit_fits(amount, turnover):
+    if field != "profit" or rules.profit_fits(amount, turnover):
         return None
-    return context.t("visit.profit_over_turnover", profit=amount_text(context, amount),
-                     turnover=amount_text(context, turnover))
+    return views.profit_error(context, amount, turnover)
 
 
 async def figures_button(update: Update, context: BotContext) -> int:
@@ -416,7 +349,7 @@ async def keep_figure(update: Update, context: BotContext) -> int:
     if error:  # the turnover was just made smaller: the profit kept must still fit under it
         await close_buttons(query)
         return await flow.retry(update, context, Step.FIGURES, error)
-    await close_buttons(query, context.t("visit.keep", value=amount_text(context, kept)))
+    await close_buttons(query, context.t("visit.keep", value=views.amount_text(context, kept)))
     return await _store_figure(update, context, kept)
 
 
@@ -440,20 +373,21 @@ async def got_figure(update: Update, context: BotContext) -> int:
     error = _profit_error(context, flow.draft(context)["_figure"], amount)
     if error:
         return await flow.retry(update, context, Step.FIGURES, error)
-    await say(update, f"✓ {amount_text(context, amount)}")
+    await say(update, f"✓ {views.amount_text(context, amount)}")
     return await _store_figure(update, context, amount)
 
 
-async def _free_text(update: Update, context: BotContext, field: str, step: Step,
-                     then: Step) -> int:
-    text = message_text(update)
-    if is_skip(text):
-        value = None
-    else:
-        value = parse_note(text)
-        if value is None:
-            return await flow.retry(update, context, step,
-                                    context.t(f"visit.bad_{field}", max=MAX_TEXT))
+_NOTES = {"problems": (Step.PROBLEMS, Step.FOLLOW_UP),
+          "follow_up": (Step.FOLLOW_UP, Step.LOCATION)}  # a note's question, and the next
+
+
+async def _store_note(update: Update, context: BotContext, text: str, *, field: str) -> int:
+    """Stores the note ``field`` (none for a skip word) and asks the question after it."""
+    step, then = _NOTES[field]
+    value = None if is_skip(text) else parse_note(text)
+    if value is None and not is_skip(text):
+        return await flow.retry(update, context, step,
+                                context.t(f"visit.bad_{field}", max=MAX_TEXT))
     if value is not None and len(value) > MAX_TEXT:
         # Typed work is kept, not refused: the start is stored and the mentor is told.
         value = value[:MAX_TEXT]
@@ -464,22 +398,18 @@ async def _free_text(update: Update, context: BotContext, field: str, step: Step
 
 async def got_problems(update: Update, context: BotContext) -> int:
     """Stores the group's problems (or none) and asks for the follow-up."""
-    return await _free_text(update, context, "problems", Step.PROBLEMS, Step.FOLLOW_UP)
+    return await _store_note(update, context, message_text(update), field="problems")
 
 
 async def got_follow_up(update: Update, context: BotContext) -> int:
     """Stores the follow-up (or none) and asks for the location."""
-    return await _free_text(update, context, "follow_up", Step.FOLLOW_UP, Step.LOCATION)
+    return await _store_note(update, context, message_text(update), field="follow_up")
 
 
-async def skip_text(update: Update, context: BotContext) -> int:
+async def skip_note(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
-    query = update.callback_query
-    field = pressed(query)
-    await close_buttons(query, context.t("common.skip"))
-    flow.draft(context)[field] = None
-    then = Step.FOLLOW_UP if field == "problems" else Step.LOCATION
-    return await flow.next(update, context, then)
+    return await flow.skip(update, context, {field: functools.partial(_store_note, field=field)
+                                             for field in _NOTES})
 
 
 async def _store_location(update: Update, context: BotContext,
@@ -512,14 +442,14 @@ async def got_photo(update: Update, context: BotContext) -> int:
     """Keeps the largest size of the photo and tells how many came; asks for more or Selesai."""
     message: Message = update.effective_message
     photos: list[str] = flow.draft(context).setdefault("photos", [])
-    if len(photos) >= MAX_PHOTOS:
-        await say(update, context.t("visit.photo_limit", max=MAX_PHOTOS),
-                  reply_markup=photos_keyboard(context, len(photos)))
+    if len(photos) >= views.MAX_PHOTOS:
+        await say(update, context.t("visit.photo_limit", max=views.MAX_PHOTOS),
+                  reply_markup=views.photos_keyboard(context, len(photos)))
         return Step.PHOTOS
     largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
     photos.append(largest.file_id)
     await say(update, context.t("visit.photo_received", count=len(photos)),
-              reply_markup=photos_keyboard(context, len(photos)))
+              reply_markup=views.photos_keyboard(context, len(photos)))
     return Step.PHOTOS
 
 
@@ -567,16 +497,17 @@ async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
     draft = flow.draft(context)
     visited = date.fromisoformat(draft["visited_on"])
-    example = next_example(context, _default_next(draft))
+    example = views.next_example(context, _default_next(draft))
     text, today = message_text(update), flow.today(context)
-    upcoming = parse_date_ahead(text, after=visited, horizon_days=MAX_NEXT_DAYS, today=today)
+    upcoming = parse_date_ahead(text, after=visited, horizon_days=rules.MAX_NEXT_DAYS,
+                                today=today)
     if upcoming is None:
         return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
             context, text, today, context.t("visit.bad_next", example=example)))
-    if not next_visit_fits(visited, upcoming):
+    if not rules.next_visit_fits(visited, upcoming):
         return await flow.retry(update, context, Step.NEXT_DATE, context.t(
             "visit.next_out_of_range", visited=format_date(visited, context.lang),
-            latest=format_date(latest_next_visit(visited), context.lang), example=example))
+            latest=format_date(rules.latest_next_visit(visited), context.lang), example=example))
     draft["next_visit_on"] = upcoming.isoformat()
     draft["next_auto"] = False
     await say(update, f"✓ {format_date(upcoming, context.lang)}")
@@ -591,18 +522,18 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await save_visit(session=context.session, visit=NewVisit(
+    result = await rules.save_visit(session=context.session, visit=rules.NewVisit(
         actor=context.mentor, group_id=draft["group_id"],
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
         activities=tuple(draft["activities"]),
         next_visit_on=date.fromisoformat(draft["next_visit_on"]),
-        **{field: draft.get(field) for field in FIGURES},
+        **{field: draft.get(field) for field in views.FIGURES},
         problems=draft.get("problems"), follow_up=draft.get("follow_up"),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
         photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id),
         rules=context.settings.reminder_rules,
         end_draft=lambda: flow.end_with_save(update, context))
-    if isinstance(result, VisitRefusal):
+    if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
     flow.clear(context)
     visit, group = result.record, result.group
@@ -614,27 +545,27 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
-async def _refused(update: Update, context: BotContext, refusal: VisitRefusal) -> int:
+async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefusal) -> int:
     """Asks again what the group as stored now (or the figures) no longer let stand."""
     draft = flow.draft(context)
-    if refusal.reason == VisitReason.GROUP_GONE:
+    if refusal.reason == Reason.GROUP_GONE:
         return await flow.stop(update, context, context.t(
             "visit.group_gone", group=draft.get("group_name", "")), remove_keyboard=True)
-    if refusal.reason == VisitReason.NO_ACTIVITY:
+    if refusal.reason == Reason.NO_ACTIVITY:
         return await flow.stale(update, context)
     assert refusal.formed_on is not None
     draft.update(group_name=refusal.group, members=refusal.members,
                  formed_on=refusal.formed_on.isoformat(), village_code=refusal.village_code)
-    if refusal.reason == VisitReason.ATTENDANCE_OVER_MEMBERS:
+    if refusal.reason == Reason.ATTENDANCE_OVER_MEMBERS:
         flow.set_editing(context, "attendance")
         return await flow.retry(update, context, Step.ATTENDANCE, context.t(
             "visit.recheck_attendance", group=refusal.group, max=refusal.members))
-    if refusal.reason in (VisitReason.DATE_IN_FUTURE, VisitReason.DATE_BEFORE_FORMED):
+    if refusal.reason in (Reason.DATE_IN_FUTURE, Reason.DATE_BEFORE_FORMED):
         flow.set_editing(context, "date")
         return await flow.retry(update, context, Step.DATE,
                                 context.t("visit.recheck_date", group=refusal.group))
-    if refusal.reason == VisitReason.PROFIT_OVER_TURNOVER:  # a draft from before the question
-        flow.set_editing(context, "figures")                # checked a profit kept
+    if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
+        flow.set_editing(context, "figures")
         draft["_figure"] = "profit"
         return await flow.retry(update, context, Step.FIGURES,
                                 _profit_error(context, "profit", draft.get("profit")) or "")
@@ -649,7 +580,7 @@ def _before_edit(context: BotContext, field: str) -> None:
 
 def handlers() -> list[BaseHandler]:
     """/kunjungan, new for each Application."""
-    figures = "|".join(FIGURES)
+    figures = "|".join(views.FIGURES)
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
@@ -657,8 +588,8 @@ def handlers() -> list[BaseHandler]:
                           TEXT: activities_typed},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
                        f"keep:({figures})": keep_figure, TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_text, TEXT: got_problems},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_text, TEXT: got_follow_up},
+        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: got_problems},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: got_follow_up},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,

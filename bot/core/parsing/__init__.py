@@ -36,7 +36,9 @@ from bot.core.parsing.identity import (
 )
 from bot.core.parsing.members import (
     MemberLine,
+    apply_list_corrections,
     group_problems,
+    is_list_correction,
     parse_member_fields,
     parse_member_line,
     parse_member_lines,
@@ -48,7 +50,9 @@ __all__ = [
     "MAX_COUNT_WORDS",
     "TWO_DIGIT_YEARS_AHEAD",
     "MemberLine",
+    "apply_list_corrections",
     "group_problems",
+    "is_list_correction",
     "is_skip",
     "mask_nik",
     "mask_numbers",

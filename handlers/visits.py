@@ -69,7 +69,7 @@ class Step(IntEnum):
     CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
-PREFIX = views.PREFIX  # the data of the buttons views builds
+PREFIX = views.PREFIX  # the buttons are built in visits_views
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
@@ -91,7 +91,7 @@ async def _ask_group(update: Update, context: BotContext) -> None:
 
 @flow.question(Step.DATE)
 async def _ask_date(update: Update, context: BotContext) -> None:
-    await say(update, *views.today_question(context))
+    await say(update, *views.date_question(context))
 
 
 @flow.question(Step.ATTENDANCE)
@@ -133,8 +133,8 @@ async def _ask_photos(update: Update, context: BotContext) -> None:
 @flow.question(Step.NEXT_DATE)
 async def _ask_next(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
-    await say(update, *views.next_question(context, date.fromisoformat(draft["visited_on"]),
-                                     _default_next(draft)))
+    visited = date.fromisoformat(draft["visited_on"])
+    await say(update, *views.next_question(context, visited, _default_next(draft)))
 
 
 @flow.question(Step.CONFIRM)
@@ -174,12 +174,10 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(command="kunjungan", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=views.group_buttons,
-                 find=own_group,
-                 label=lambda group: group.name, begin=_begin,
-                 resume=lambda context, draft: context.t("visit.resume",
-                                                         group=draft.get("group_name", "")),
+flow.pick = Pick(command="kunjungan", button="group", step=Step.GROUP, chosen="group_id",
+                 choices=views.group_buttons, find=own_group, label=lambda group: group.name,
+                 begin=_begin, resume=lambda context, draft: context.t(
+                     "visit.resume", group=draft.get("group_name", "")),
                  none="visit.no_groups", not_found="visit.group_not_found")
 
 
@@ -443,13 +441,12 @@ async def got_photo(update: Update, context: BotContext) -> int:
     message: Message = update.effective_message
     photos: list[str] = flow.draft(context).setdefault("photos", [])
     if len(photos) >= views.MAX_PHOTOS:
-        await say(update, context.t("visit.photo_limit", max=views.MAX_PHOTOS),
-                  reply_markup=views.photos_keyboard(context, len(photos)))
-        return Step.PHOTOS
-    largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
-    photos.append(largest.file_id)
-    await say(update, context.t("visit.photo_received", count=len(photos)),
-              reply_markup=views.photos_keyboard(context, len(photos)))
+        text = context.t("visit.photo_limit", max=views.MAX_PHOTOS)
+    else:
+        photos.append(max(message.photo, key=lambda size: (size.width * size.height,
+                                                          size.file_size or 0)).file_id)
+        text = context.t("visit.photo_received", count=len(photos))
+    await say(update, text, reply_markup=views.photos_keyboard(context, len(photos)))
     return Step.PHOTOS
 
 

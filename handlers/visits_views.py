@@ -57,7 +57,7 @@ async def group_buttons(context: BotContext) -> list[tuple[str, str]]:
     return buttons
 
 
-def today_question(context: BotContext) -> Question:
+def date_question(context: BotContext) -> Question:
     return context.t("visit.ask_date"), keyboard(
         [[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
 

@@ -5,7 +5,6 @@ Diagram: group_registration.mmd beside this file.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict
 from datetime import date, timedelta
 from enum import IntEnum
@@ -13,18 +12,16 @@ from enum import IntEnum
 from telegram import Update
 from telegram.ext import BaseHandler
 
-from bot.core import clock
 from bot.core.enums import BindingTie, BusinessType, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MemberLine,
+    apply_list_corrections,
     group_problems,
-    mask_nik,
+    is_list_correction,
     mask_numbers,
-    mask_phone,
     parse_date,
     parse_group_name,
-    parse_member_line,
     parse_member_lines,
 )
 from bot.telegram.context import BotContext
@@ -42,12 +39,19 @@ from handlers.common import (
     village_example,
 )
 from handlers.flow import TEXT, Flow
-from models import groups as group_queries
-from models.areas import is_within
+from handlers.member_texts import members_text, problems_text
+from models.saving.group import (
+    EARLIEST_FORMED_YEAR,
+    GroupReason,
+    GroupRefusal,
+    Household,
+    NewGroup,
+    check_formed,
+    save_group,
+    unconsented,
+)
 
 PREFIX = "grp"
-_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
-_DELETE = re.compile(r"^\s*(?:hapus|delete|del)\s+(\d{1,2})\s*$", re.IGNORECASE)
 
 
 class Step(IntEnum):
@@ -65,28 +69,6 @@ class Step(IntEnum):
 
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
-
-
-# --- shared renderings (also used by /kelompok) ------------------------------------------------
-
-def member_line_text(context: BotContext, line: MemberLine | object, no: int) -> str:
-    """One household as the mentor sees it, personal data masked."""
-    extra = ""
-    nik = getattr(line, "nik", None)
-    phone = getattr(line, "phone", None)
-    if nik:
-        extra += f" – NIK {mask_nik(nik)}"
-    if phone:
-        extra += f" – HP {mask_phone(phone)}"
-    return context.t("grp.member_line", no=no, name=line.name,
-                     category=context.t(f"welfare.{line.welfare_category}"),
-                     role=context.t(f"role.{line.role}"), extra=extra)
-
-
-def problems_text(context: BotContext, problems: list[str]) -> str:
-    settings = context.settings
-    return "; ".join(context.t(f"grp.problem.{p}", min=settings.group_min_size,
-                               max=settings.group_max_size) for p in problems)
 
 
 # --- the draft's member list -----------------------------------------------------------------
@@ -112,27 +94,9 @@ def _problems(context: BotContext, lines: list[MemberLine]) -> list[str]:
 
 def _unagreed(context: BotContext, lines: list[MemberLine]) -> list[MemberLine]:
     """Lines with a NIK or phone number the mentor has not yet said the family agreed to."""
-    agreed = set(flow.draft(context).get("agreed", []))
+    agreed = flow.draft(context).get("agreed", [])
     return [line for line in lines
-            if line.ok and any(value and value not in agreed for value in (line.nik, line.phone))]
-
-
-def _members_text(context: BotContext, lines: list[MemberLine]) -> str:
-    rendered = []
-    for no, line in enumerate(lines, start=1):
-        if line.ok:
-            rendered.append(member_line_text(context, line, no))
-        else:
-            # The line as typed may hold a NIK or a phone number: never echo them in full.
-            rendered.append(context.t("grp.member_bad_line", no=no,
-                                      raw=mask_numbers(line.raw[:80]),
-                                      error=context.t(f"grp.line_error.{line.error}")))
-    valid = sum(1 for line in lines if line.ok)
-    if valid < len(lines):
-        # Only readable lines count as households, so the size rule below agrees with this.
-        return context.t("grp.members_list_partial", valid=valid, count=len(lines),
-                         lines="\n".join(rendered))
-    return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
+            if line.ok and unconsented([Household.from_line(line, agreed=agreed)])]
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -180,7 +144,7 @@ async def _ask_members(update: Update, context: BotContext) -> None:
         await say(update, context.t("grp.ask_members", min=context.settings.group_min_size,
                                     max=context.settings.group_max_size))
         return
-    text = _members_text(context, lines)
+    text = members_text(context, lines)
     problems = _problems(context, lines)
     if problems:
         text += "\n\n" + context.t("grp.members_problems", problems="\n".join(
@@ -195,7 +159,7 @@ async def _show_summary(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
     lang = context.lang
     village = context.places.get(draft["village"])
-    next_due = _today(context) + timedelta(days=context.settings.visit_interval_days)
+    next_due = flow.today(context) + timedelta(days=context.settings.visit_interval_days)
     text = context.t(
         "grp.summary",
         name=draft["name"],
@@ -206,7 +170,7 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         stage=context.t(f"stage.{draft['stage']}"),
         interval=context.settings.visit_interval_days,
         next_due=format_date(next_due, lang),
-        members=_members_text(context, _lines(context)),
+        members=members_text(context, _lines(context)),
     )
     await say(update, text, reply_markup=flow.summary_keyboard(context))
 
@@ -244,11 +208,6 @@ async def _ask_edit(update: Update, context: BotContext) -> None:
 
 
 # --- callbacks -------------------------------------------------------------------------------
-
-def _today(context: BotContext) -> date:
-    mentor = context.mentor
-    return clock.today_for(mentor.area_code if mentor else None)
-
 
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
@@ -314,21 +273,19 @@ async def toggle_tie(update: Update, context: BotContext) -> int:
     return Step.TIES
 
 
-EARLIEST_FORMED_YEAR = 1970
-
-
 async def got_formed(update: Update, context: BotContext) -> int:
     """Stores the date formed (not in the future) and asks for the stage."""
-    today = _today(context)
+    today = flow.today(context)
     text = update.effective_message.text or ""
     formed = parse_date(text, today=today)
     if formed is None:
         return await flow.retry(update, context, Step.FORMED, unreadable_date(
             context, text, today, context.t("grp.bad_formed")))
-    if formed.year < EARLIEST_FORMED_YEAR:  # read, but older than the programme itself
+    wrong = check_formed(formed, today=today)
+    if wrong is GroupReason.FORMED_TOO_EARLY:  # read, but older than the programme itself
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.old_formed", date=format_date(formed, context.lang), year=EARLIEST_FORMED_YEAR))
-    if formed > today:
+    if wrong is GroupReason.FORMED_IN_FUTURE:
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.future_formed", today=format_date(today, context.lang)))
     flow.draft(context)["formed"] = formed.isoformat()
@@ -342,49 +299,6 @@ async def got_stage(update: Update, context: BotContext) -> int:
                              then=Step.MEMBERS)
 
 
-def _is_correction(lines: list[MemberLine], text: str) -> bool:
-    """Whether every line of ``text`` reads as a change to the list ("hapus 2", "2. new line"
-    or a new household line), so text typed at the summary or the consent question is taken as
-    one rather than as a wrong answer to their buttons ("ok simpan", "mungkin")."""
-    raws = [line for line in text.splitlines() if line.strip()]
-    if not raws:
-        return False
-    for raw in raws:
-        deleting = _DELETE.match(raw)
-        numbered = _NUMBERED.match(raw)
-        if deleting:
-            if not 1 <= int(deleting.group(1)) <= len(lines):
-                return False
-        elif numbered and int(numbered.group(1)) <= len(lines):
-            if not parse_member_line(numbered.group(2), line_no=1).ok:
-                return False
-        elif not parse_member_line(raw, line_no=1).ok:
-            return False
-    return True
-
-
-def _apply_corrections(lines: list[MemberLine], text: str) -> list[int]:
-    """Applies "2. new line", "hapus 2" and new lines to the list; returns the numbers of
-    "hapus" lines that name no line (skipped: the rest of what was typed still counts)."""
-    skipped = []
-    for raw in (line for line in text.splitlines() if line.strip()):
-        deleting = _DELETE.match(raw)
-        numbered = _NUMBERED.match(raw)
-        if deleting:
-            no = int(deleting.group(1))
-            if not 1 <= no <= len(lines) or lines[no - 1] is None:
-                skipped.append(no)
-                continue
-            lines[no - 1] = None  # type: ignore[call-overload]
-        elif numbered and int(numbered.group(1)) <= len(lines):
-            no = int(numbered.group(1))
-            lines[no - 1] = parse_member_line(numbered.group(2), line_no=no)
-        else:
-            lines.append(parse_member_line(raw, line_no=len(lines) + 1))
-    lines[:] = [line for line in lines if line is not None]
-    return skipped
-
-
 async def got_members(update: Update, context: BotContext) -> int:
     """Stores or corrects the member list; asks again until it is complete, then sums up."""
     return await _take_members(update, context)
@@ -395,7 +309,7 @@ async def typed_at_buttons(update: Update, context: BotContext) -> int:
     (a line sent again without its NIK: that family did not agree); anything else is not an
     answer to their buttons, so the same buttons come again and the list stays as it is."""
     text = (update.effective_message.text or "")[:4000]
-    if _is_correction(_lines(context), text):
+    if is_list_correction(_lines(context), text):
         return await _take_members(update, context)
     return await flow.press_a_button(update, context)
 
@@ -409,7 +323,7 @@ async def _take_members(update: Update, context: BotContext) -> int:
             return await flow.retry(update, context, Step.MEMBERS, context.t("grp.members_empty"))
     else:
         before = len(lines)
-        skipped = _apply_corrections(lines, text)
+        skipped = apply_list_corrections(lines, text)
         if skipped:
             await say(update, context.t("grp.bad_line_no", no=", ".join(map(str, skipped)),
                                         count=before))
@@ -494,37 +408,29 @@ async def save(update: Update, context: BotContext) -> int:
     draft = flow.draft(context)
     lines = _lines(context)
     required = {"name", "village", "business", "ties", "formed", "stage"}
-    if not required <= draft.keys() or _problems(context, lines):
+    if not required <= draft.keys() or any(not line.ok for line in lines):
         return await flow.stale(update, context)
-    if _unagreed(context, lines):  # never stored without the families' consent
-        await close_buttons(query)
-        return await flow.ask(update, context, Step.CONSENT)
-    area = context.mentor.area_code
-    if area and not is_within(draft["village"], area):
-        await query.answer(context.t("grp.not_found"), show_alert=True)
-        return Step.CONFIRM
+    settings = context.settings
+    result = await save_group(session=context.session, group=NewGroup(
+        actor=context.mentor, name=draft["name"], village_code=draft["village"],
+        business_type=draft["business"], binding_ties=tuple(draft["ties"]),
+        formed_on=date.fromisoformat(draft["formed"]), stage=draft["stage"],
+        households=tuple(Household.from_line(line, agreed=draft.get("agreed", []))
+                         for line in lines),
+        update_id=update.update_id),
+        min_size=settings.group_min_size, max_size=settings.group_max_size,
+        interval_days=settings.visit_interval_days, rules=settings.reminder_rules,
+        end_draft=lambda: flow.end_with_save(update, context))
+    if isinstance(result, GroupRefusal):
+        if result.reason == GroupReason.NO_CONSENT:  # never stored without the families' consent
+            await close_buttons(query)
+            return await flow.ask(update, context, Step.CONSENT)
+        if result.reason == GroupReason.VILLAGE_OUTSIDE_AREA:
+            await query.answer(context.t("grp.not_found"), show_alert=True)
+            return Step.CONFIRM
+        return await flow.stale(update, context)  # the questions let none of the others by
     await close_buttons(query)
-    today = _today(context)
-    next_due = today + timedelta(days=context.settings.visit_interval_days)
-    await flow.end_with_save(update, context)
-    group, _ = await group_queries.create_group(
-        session=context.session,
-        mentor=context.mentor,
-        name=draft["name"],
-        village_code=draft["village"],
-        business_type=draft["business"],
-        binding_ties=draft["ties"],
-        formed_on=date.fromisoformat(draft["formed"]),
-        stage=draft["stage"],
-        visit_interval_days=context.settings.visit_interval_days,
-        next_visit_due=next_due,
-        members=[{"name": line.name, "welfare_category": line.welfare_category,
-                  "role": line.role, "nik": line.nik, "phone": line.phone} for line in lines],
-        joined_on=today,
-        update_id=update.update_id,
-        rules=context.settings.reminder_rules,
-        consented=any(group_queries.has_personal_data(line) for line in lines),
-    )
+    group = result.record
     flow.clear(context)
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),
                                 next_due=format_date(group.next_visit_due, context.lang)))

@@ -13,7 +13,7 @@ from bot.core.parsing import group_problems
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
 from handlers.common import ID, PAGE, guard, keyboard, say
-from handlers.group_registration import member_line_text, problems_text
+from handlers.member_texts import member_line_text, problems_text
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import visits as visit_queries

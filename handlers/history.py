@@ -13,10 +13,10 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.core.enums import Activity
 from bot.core.formatting import format_date_short, format_rupiah
 from bot.telegram.context import BotContext
 from handlers.common import guard, keyboard, say
+from handlers.visits_views import activities_text
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.tables import Visit
@@ -30,9 +30,7 @@ _MAX_MESSAGE = 4000  # Telegram allows 4096 characters
 
 
 def _activities(context: BotContext, visit: Visit) -> str:
-    chosen = visit.activities or []
-    return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen) or \
-        context.t("common.none")
+    return activities_text(context, visit.activities or []) or context.t("common.none")
 
 
 def _nav(context: BotContext, page: int, more: bool, data: str):

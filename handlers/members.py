@@ -29,7 +29,7 @@ from handlers.common import (
     say,
 )
 from handlers.flow import TEXT, Flow
-from handlers.group_registration import member_line_text, problems_text
+from handlers.member_texts import member_line_text, problems_text
 from models import groups as group_queries
 from models.tables import Group, Member
 

@@ -10,34 +10,35 @@ draft when the group is chosen, and the group is checked against the database ag
 
 from __future__ import annotations
 
-import re
-from datetime import date, timedelta
+import functools
+from datetime import date
 from enum import IntEnum
 from typing import Any
 
-from telegram import KeyboardButton, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, filters
 
-from bot.core import clock
 from bot.core.enums import Activity
-from bot.core.formatting import format_date, format_date_short, format_rupiah
+from bot.core.formatting import format_date
 from bot.core.parsing import (
+    MAX_COUNT_WORDS,
     is_skip,
-    mask_numbers,
     parse_amount,
+    parse_coordinates,
     parse_count,
     parse_date,
     parse_date_ahead,
+    parse_note,
 )
 from bot.telegram.context import BotContext
+from handlers import visits_views as views
 from handlers.common import (
     END,
     button_choice,
     close_buttons,
     column,
     iso_date,
-    keyboard,
     message_text,
     own_group,
     pressed,
@@ -46,16 +47,11 @@ from handlers.common import (
 )
 from handlers.flow import TEXT, Flow, Pick, Summary
 from models import groups as group_queries
-from models import visits as visit_queries
+from models.saving import visit as rules
 from models.tables import Group
 
-PREFIX = "kun"
-
-FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
 MAX_TEXT = 1000
-MAX_PHOTOS = 10
-MAX_NEXT_DAYS = 365
-MAX_GROUP_BUTTONS = 50
+Reason = rules.VisitReason
 REQUIRED = ("group_id", "visited_on", "attendance", "activities", "next_visit_on")
 
 
@@ -73,62 +69,20 @@ class Step(IntEnum):
     CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
 
 
+PREFIX = views.PREFIX  # the buttons are built in visits_views
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
-# --- small helpers ---------------------------------------------------------------------------
-
-def _draft(context: BotContext) -> dict[str, Any]:
-    return flow.draft(context)
-
-
 def _default_next(draft: dict[str, Any]) -> date:
-    """The visit date plus the group's interval, kept within the allowed window."""
     visited = date.fromisoformat(draft["visited_on"])
-    days = min(max(int(draft.get("interval") or 30), 1), MAX_NEXT_DAYS)
-    return visited + timedelta(days=days)
-
-
-def _next_ok(draft: dict[str, Any]) -> bool:
-    visited, upcoming = iso_date(draft.get("visited_on")), iso_date(draft.get("next_visit_on"))
-    if visited is None or upcoming is None:
-        return False
-    return visited < upcoming <= visited + timedelta(days=MAX_NEXT_DAYS)
-
-
-def _amount_text(context: BotContext, value: int | None) -> str:
-    if value is None:
-        return context.t("common.none")
-    if value < 0:  # a loss, which only the profit can be
-        return context.t("visit.loss", amount=format_rupiah(-value, context.lang))
-    return format_rupiah(value, context.lang)
-
-
-def _activities_text(context: BotContext, chosen: list[str]) -> str:
-    return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen)
+    return rules.default_next_visit(visited, draft.get("interval"))
 
 
 # --- questions -------------------------------------------------------------------------------
 
-async def _group_buttons(context: BotContext) -> list[tuple[str, str]]:
-    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    buttons = []
-    for row in rows[:MAX_GROUP_BUTTONS]:
-        overdue = row.days_overdue(clock.today_for(row.group.village_code))
-        due = row.group.next_visit_due
-        if overdue > 0:
-            label = context.t("visit.group_overdue", name=row.group.name, days=overdue)
-        elif due is not None and due == clock.today_for(row.group.village_code):
-            label = context.t("visit.group_due_today", name=row.group.name)
-        else:
-            label = row.group.name
-        buttons.append((label, f"{PREFIX}:group:{row.group.id}"))
-    return buttons
-
-
 @flow.question(Step.GROUP)
 async def _ask_group(update: Update, context: BotContext) -> None:
-    buttons = await _group_buttons(context)
+    buttons = await views.group_buttons(context)
     if not buttons:
         await say(update, context.t("visit.no_groups"))
         return
@@ -137,55 +91,28 @@ async def _ask_group(update: Update, context: BotContext) -> None:
 
 @flow.question(Step.DATE)
 async def _ask_date(update: Update, context: BotContext) -> None:
-    markup = keyboard([[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
-    await say(update, context.t("visit.ask_date"), reply_markup=markup)
-
-
-def _attendance_example(members: int) -> int:
-    return max(members - 1, 0)
+    await say(update, *views.date_question(context))
 
 
 @flow.question(Step.ATTENDANCE)
 async def _ask_attendance(update: Update, context: BotContext) -> None:
-    members = int(_draft(context).get("members", 0))
+    members = int(flow.draft(context).get("members", 0))
     await say(update, context.t("visit.ask_attendance", max=members,
-                                example=_attendance_example(members)))
-
-
-def _activities_keyboard(context: BotContext, chosen: list[str]):
-    rows = [[(("✅ " if a in chosen else "▫️ ") + context.t(f"activity.{a}"),
-              f"{PREFIX}:act:{a}")] for a in Activity]
-    rows.append([(context.t("common.done"), f"{PREFIX}:act:done")])
-    return keyboard(rows)
+                                example=views.attendance_example(members)))
 
 
 @flow.question(Step.ACTIVITIES)
 async def _ask_activities(update: Update, context: BotContext) -> None:
-    chosen = _draft(context).get("activities", [])
+    chosen = flow.draft(context).get("activities", [])
     await say(update, context.t("visit.ask_activities"),
-              reply_markup=_activities_keyboard(context, chosen))
+              reply_markup=views.activities_keyboard(context, chosen))
 
 
 @flow.question(Step.FIGURES)
 async def _ask_figures(update: Update, context: BotContext) -> None:
-    field = _draft(context).get("_figure")
-    if field is None:
-        markup = keyboard([[(context.t("common.yes"), f"{PREFIX}:fig:yes"),
-                            (context.t("common.skip"), f"{PREFIX}:fig:no")]])
-        await say(update, context.t("visit.ask_figures"), reply_markup=markup)
-        return
-    current = _draft(context).get(field)
-    if flow.editing(context) and current is not None:
-        # Changing one figure from the summary must not wipe the others: each shows what is
-        # stored and keeps it with one press.
-        shown = _amount_text(context, current)
-        await say(update, context.t(f"visit.ask_{field}") + "\n" + context.t(
-            "visit.figure_now", value=shown), reply_markup=keyboard([[
-                (context.t("visit.keep", value=shown), f"{PREFIX}:keep:{field}"),
-                (context.t("visit.clear"), f"{PREFIX}:skip:{field}")]]))
-        return
-    await say(update, context.t(f"visit.ask_{field}"),
-              reply_markup=flow.skip_keyboard(context, field))
+    draft = flow.draft(context)
+    text, markup = views.figures_question(context, draft, flow.editing(context))
+    await say(update, text, reply_markup=markup or flow.skip_keyboard(context, draft["_figure"]))
 
 
 flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
@@ -194,69 +121,26 @@ flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 @flow.question(Step.LOCATION)
 async def _ask_location(update: Update, context: BotContext) -> None:
-    markup = ReplyKeyboardMarkup(
-        [[KeyboardButton(context.t("visit.location_button"), request_location=True)],
-         [KeyboardButton(context.t("common.skip"))]],
-        resize_keyboard=True, one_time_keyboard=True,
-    )
-    await say(update, context.t("visit.ask_location"), reply_markup=markup)
-
-
-def _photos_keyboard(context: BotContext, count: int):
-    rows = [[(context.t("common.done"), f"{PREFIX}:photos:done")]]
-    if count:
-        rows.append([(context.t("visit.photos_clear"), f"{PREFIX}:photos:clear")])
-    return keyboard(rows)
+    await say(update, *views.location_question(context))
 
 
 @flow.question(Step.PHOTOS)
 async def _ask_photos(update: Update, context: BotContext) -> None:
-    count = len(_draft(context).get("photos", []))
-    key = "visit.ask_photos_more" if count else "visit.ask_photos"
-    await say(update, context.t(key, count=count, max=MAX_PHOTOS),
-              reply_markup=_photos_keyboard(context, count))
-
-
-def _next_example(context: BotContext, draft: dict[str, Any]) -> str:
-    suggested = _default_next(draft)
-    return context.t("visit.date_example", numeric=f"{suggested:%d/%m/%Y}",
-                     short=format_date_short(suggested, context.lang))
+    photos = flow.draft(context).get("photos", [])
+    await say(update, *views.photos_question(context, len(photos)))
 
 
 @flow.question(Step.NEXT_DATE)
 async def _ask_next(update: Update, context: BotContext) -> None:
-    draft = _draft(context)
+    draft = flow.draft(context)
     visited = date.fromisoformat(draft["visited_on"])
-    suggested = _default_next(draft)
-    markup = keyboard([[(context.t("visit.next_button", date=format_date(suggested, context.lang)),
-                         f"{PREFIX}:next:default")]])
-    await say(update, context.t(
-        "visit.ask_next", visited=format_date(visited, context.lang),
-        latest=format_date(visited + timedelta(days=MAX_NEXT_DAYS), context.lang),
-        example=_next_example(context, draft)), reply_markup=markup)
+    await say(update, *views.next_question(context, visited, _default_next(draft)))
 
 
-def _summary_text(context: BotContext) -> str:
-    draft = _draft(context)
-    lang = context.lang
-    none = context.t("common.none")
-    photos = len(draft.get("photos", []))
-    return context.t(
-        "visit.summary",
-        group=draft["group_name"],
-        date=format_date(date.fromisoformat(draft["visited_on"]), lang),
-        attendance=draft["attendance"],
-        members=draft.get("members", 0),
-        activities=_activities_text(context, draft.get("activities", [])),
-        **{field: _amount_text(context, draft.get(field)) for field in FIGURES},
-        # Free text may quote a NIK or a phone number: shown masked, like everywhere in chat.
-        problems=mask_numbers(draft.get("problems") or none),
-        follow_up=mask_numbers(draft.get("follow_up") or none),
-        location=context.t("visit.location_shared") if draft.get("latitude") is not None
-        else none,
-        photos=context.t("visit.photos_count", count=photos) if photos else none,
-        next=format_date(date.fromisoformat(draft["next_visit_on"]), lang),
-    )
+@flow.question(Step.CONFIRM)
+async def _show_summary(update: Update, context: BotContext) -> None:
+    await say(update, await views.summary_text(context, flow.draft(context)),
+              reply_markup=flow.summary_keyboard(context))
 
 
 EDIT_FIELDS = {
@@ -272,25 +156,12 @@ EDIT_FIELDS = {
 }
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    draft = _draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    text = _summary_text(context)
-    if await visit_queries.visited_on_day(session=context.session, group_id=draft["group_id"],
-                                          day=visited):
-        # Two visits on one day are possible, but far more often one visit typed twice.
-        text += "\n\n" + context.t("visit.same_day", group=draft["group_name"],
-                                     date=format_date(visited, context.lang))
-    await say(update, text, reply_markup=flow.summary_keyboard(context))
-
-
 # --- starting: /kunjungan and the "kun:start:<id>" button ------------------------------------
 
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the date."""
     members = await group_queries.active_members(session=context.session, group_id=group.id)
-    draft = _draft(context)
+    draft = flow.draft(context)
     draft.update(
         group_id=group.id,
         group_name=group.name,
@@ -303,39 +174,35 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(command="kunjungan", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=_group_buttons, find=own_group,
-                 label=lambda group: group.name, begin=_begin,
-                 resume=lambda context, draft: context.t("visit.resume",
-                                                         group=draft.get("group_name", "")),
+flow.pick = Pick(command="kunjungan", button="group", step=Step.GROUP, chosen="group_id",
+                 choices=views.group_buttons, find=own_group, label=lambda group: group.name,
+                 begin=_begin, resume=lambda context, draft: context.t(
+                     "visit.resume", group=draft.get("group_name", "")),
                  none="visit.no_groups", not_found="visit.group_not_found")
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:
     """Stores the visit date and asks for the attendance (or goes back to the summary)."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     draft["visited_on"] = visited.isoformat()
     if draft.get("next_visit_on") and draft.get("next_auto"):
         draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
-    if flow.editing(context) and not _next_ok(draft):
+    upcoming = iso_date(draft.get("next_visit_on"))
+    if flow.editing(context) and not (upcoming and rules.next_visit_fits(visited, upcoming)):
         # A new visit date the old next date no longer fits: ask it too, then the summary.
         return await flow.ask(update, context, Step.NEXT_DATE)
     return await flow.next(update, context, Step.ATTENDANCE)
 
 
 def _check_date(context: BotContext, visited: date) -> str | None:
-    """The error text for a visit date outside [date formed, today], or None."""
-    draft = _draft(context)
-    today = flow.today(context)
-    example = f"{today:%d/%m/%Y}"
-    if visited > today:
-        return context.t("visit.future_date", today=format_date(today, context.lang),
-                         example=example)
-    formed = iso_date(draft.get("formed_on"))
-    if formed is not None and visited < formed:
-        return context.t("visit.before_formed", group=draft.get("group_name", ""),
-                         formed=format_date(formed, context.lang), example=example)
-    return None
+    """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
+    draft = flow.draft(context)
+    today, formed = flow.today(context), iso_date(draft.get("formed_on"))
+    wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
+    if wrong is None:
+        return None
+    return views.date_error(context, wrong, today=today, formed=formed,
+                            group=draft.get("group_name", ""))
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
@@ -366,24 +233,21 @@ async def got_date(update: Update, context: BotContext) -> int:
 
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
-    members = int(_draft(context).get("members", 0))
-    attendance = parse_count(message_text(update), minimum=0, maximum=members)
-    if attendance is None:
+    members = int(flow.draft(context).get("members", 0))
+    attendance = parse_count(message_text(update), minimum=0, maximum=MAX_COUNT_WORDS)
+    if attendance is None or not rules.attendance_fits(attendance, members=members):
         return await flow.retry(update, context, Step.ATTENDANCE, context.t(
-            "visit.bad_attendance", max=members, example=_attendance_example(members)))
-    _draft(context)["attendance"] = attendance
+            "visit.bad_attendance", max=members, example=views.attendance_example(members)))
+    flow.draft(context)["attendance"] = attendance
     return await flow.next(update, context, Step.ACTIVITIES)
 
 
 async def _activities_done(update: Update, context: BotContext) -> int:
-    chosen = _draft(context).get("activities", [])
+    chosen = flow.draft(context).get("activities", [])
+    if update.callback_query is not None:  # the choice noted under the question, if any
+        await close_buttons(update.callback_query, views.activities_text(context, chosen))
     if not chosen:
-        if update.callback_query is not None:
-            await close_buttons(update.callback_query)
-        return await flow.retry(update, context, Step.ACTIVITIES,
-                                context.t("visit.need_activity"))
-    if update.callback_query is not None:
-        await close_buttons(update.callback_query, _activities_text(context, chosen))
+        return await flow.retry(update, context, Step.ACTIVITIES, context.t("visit.need_activity"))
     return await flow.next(update, context, Step.FIGURES)
 
 
@@ -395,7 +259,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     value = await button_choice(query, context, Activity)
     if value is None:
         return Step.ACTIVITIES
-    draft = _draft(context)
+    draft = flow.draft(context)
     chosen = [a for a in draft.get("activities", []) if a != value]
     if len(chosen) == len(draft.get("activities", [])):
         chosen.append(value)
@@ -403,7 +267,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     await query.answer()
     try:
         await query.edit_message_reply_markup(
-            reply_markup=_activities_keyboard(context, draft["activities"]))
+            reply_markup=views.activities_keyboard(context, draft["activities"]))
     except BadRequest:  # the same keyboard (a double tap): nothing to change
         pass
     return Step.ACTIVITIES
@@ -419,11 +283,11 @@ async def activities_typed(update: Update, context: BotContext) -> int:
 
 async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> int:
     """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     if wanted:
-        draft["_figure"] = FIGURES[0]
+        draft["_figure"] = views.FIGURES[0]
         return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    for field in FIGURES:
+    for field in views.FIGURES:
         draft[field] = None
     draft["_figure"] = None
     return await flow.next(update, context, Step.PROBLEMS)
@@ -431,21 +295,29 @@ async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> 
 
 async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
     """Stores one amount and asks the next one, or moves on after the last."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     field = draft["_figure"]
     draft[field] = value
-    position = FIGURES.index(field)
-    if position + 1 < len(FIGURES):
-        draft["_figure"] = FIGURES[position + 1]
+    position = views.FIGURES.index(field)
+    if position + 1 < len(views.FIGURES):
+        draft["_figure"] = views.FIGURES[position + 1]
         return await flow.ask(update, context, Step.FIGURES, fresh=True)
     draft["_figure"] = None
     return await flow.next(update, context, Step.PROBLEMS)
 
 
+def _profit_error(context: BotContext, field: str, amount: int | None) -> str | None:
+    """Why a profit above the turnover cannot stand (models' rule), in words; or None."""
+    turnover = flow.draft(context).get("turnover")
+    if field != "profit" or rules.profit_fits(amount, turnover):
+        return None
+    return views.profit_error(context, amount, turnover)
+
+
 async def figures_button(update: Update, context: BotContext) -> int:
     """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
     query = update.callback_query
-    if _draft(context).get("_figure") is not None:
+    if flow.draft(context).get("_figure") is not None:
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
     wanted = query.data.endswith(":yes")
@@ -456,7 +328,7 @@ async def figures_button(update: Update, context: BotContext) -> int:
 async def skip_figure(update: Update, context: BotContext) -> int:
     """Lewati on one amount: leaves it empty and asks the next."""
     query = update.callback_query
-    if _draft(context).get("_figure") != pressed(query):
+    if flow.draft(context).get("_figure") != pressed(query):
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
     await close_buttons(query, context.t("common.skip"))
@@ -466,19 +338,23 @@ async def skip_figure(update: Update, context: BotContext) -> int:
 async def keep_figure(update: Update, context: BotContext) -> int:
     """Tetap on one amount while changing the figures: keeps it and asks the next."""
     query = update.callback_query
-    field = _draft(context).get("_figure")
+    field = flow.draft(context).get("_figure")
     if field != pressed(query):
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
-    await close_buttons(query, context.t("visit.keep", value=_amount_text(
-        context, _draft(context).get(field))))
-    return await _store_figure(update, context, _draft(context).get(field))
+    kept = flow.draft(context).get(field)
+    error = _profit_error(context, field, kept)
+    if error:  # the turnover was just made smaller: the profit kept must still fit under it
+        await close_buttons(query)
+        return await flow.retry(update, context, Step.FIGURES, error)
+    await close_buttons(query, context.t("visit.keep", value=views.amount_text(context, kept)))
+    return await _store_figure(update, context, kept)
 
 
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
     text = message_text(update)
-    if _draft(context).get("_figure") is None:
+    if flow.draft(context).get("_figure") is None:
         if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
             return await _figures_answer(update, context, True)
         if is_skip(text):
@@ -487,85 +363,56 @@ async def got_figure(update: Update, context: BotContext) -> int:
     if is_skip(text):
         return await _store_figure(update, context, None)
     # A profit can be a loss; turnover, cash and the solidarity fee cannot be negative.
-    profit = _draft(context).get("_figure") == "profit"
+    profit = flow.draft(context).get("_figure") == "profit"
     amount = parse_amount(text, allow_loss=profit)
     if amount is None:
         return await flow.retry(update, context, Step.FIGURES,
                                 context.t("visit.bad_profit" if profit else "visit.bad_amount"))
-    turnover = _draft(context).get("turnover")
-    if profit and turnover is not None and amount > turnover:
-        # Profit is what is left of the turnover after costs: larger is a slip of a zero.
-        return await flow.retry(update, context, Step.FIGURES, context.t(
-            "visit.profit_over_turnover", profit=_amount_text(context, amount),
-            turnover=_amount_text(context, turnover)))
-    await say(update, f"✓ {_amount_text(context, amount)}")
+    error = _profit_error(context, flow.draft(context)["_figure"], amount)
+    if error:
+        return await flow.retry(update, context, Step.FIGURES, error)
+    await say(update, f"✓ {views.amount_text(context, amount)}")
     return await _store_figure(update, context, amount)
 
 
-def _clean_text(text: str) -> str | None:
-    """Free text with spaces tidied; None when it has no letters or digits."""
-    lines = [" ".join(line.split()) for line in text.strip().splitlines()]
-    cleaned = "\n".join(line for line in lines if line)
-    if not cleaned or not any(ch.isalnum() for ch in cleaned):
-        return None
-    return cleaned
+_NOTES = {"problems": (Step.PROBLEMS, Step.FOLLOW_UP),
+          "follow_up": (Step.FOLLOW_UP, Step.LOCATION)}  # a note's question, and the next
 
 
-async def _free_text(update: Update, context: BotContext, field: str, step: Step,
-                     then: Step) -> int:
-    text = message_text(update)
-    if is_skip(text):
-        value = None
-    else:
-        value = _clean_text(text)
-        if value is None:
-            return await flow.retry(update, context, step,
-                                    context.t(f"visit.bad_{field}", max=MAX_TEXT))
+async def _store_note(update: Update, context: BotContext, text: str, *, field: str) -> int:
+    """Stores the note ``field`` (none for a skip word) and asks the question after it."""
+    step, then = _NOTES[field]
+    value = None if is_skip(text) else parse_note(text)
+    if value is None and not is_skip(text):
+        return await flow.retry(update, context, step,
+                                context.t(f"visit.bad_{field}", max=MAX_TEXT))
     if value is not None and len(value) > MAX_TEXT:
         # Typed work is kept, not refused: the start is stored and the mentor is told.
         value = value[:MAX_TEXT]
         await say(update, context.t("visit.text_cut", max=MAX_TEXT))
-    _draft(context)[field] = value
+    flow.draft(context)[field] = value
     return await flow.next(update, context, then)
 
 
 async def got_problems(update: Update, context: BotContext) -> int:
     """Stores the group's problems (or none) and asks for the follow-up."""
-    return await _free_text(update, context, "problems", Step.PROBLEMS, Step.FOLLOW_UP)
+    return await _store_note(update, context, message_text(update), field="problems")
 
 
 async def got_follow_up(update: Update, context: BotContext) -> int:
     """Stores the follow-up (or none) and asks for the location."""
-    return await _free_text(update, context, "follow_up", Step.FOLLOW_UP, Step.LOCATION)
+    return await _store_note(update, context, message_text(update), field="follow_up")
 
 
-async def skip_text(update: Update, context: BotContext) -> int:
+async def skip_note(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
-    query = update.callback_query
-    field = pressed(query)
-    await close_buttons(query, context.t("common.skip"))
-    _draft(context)[field] = None
-    then = Step.FOLLOW_UP if field == "problems" else Step.LOCATION
-    return await flow.next(update, context, then)
-
-
-_COORDINATES = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
-
-
-def _parse_coordinates(text: str) -> tuple[float, float] | None:
-    """"-6.8937, 106.7846" (as copied from a map) → (latitude, longitude); None otherwise."""
-    match = _COORDINATES.match(text)
-    if not match:
-        return None
-    lat, lon = float(match.group(1)), float(match.group(2))
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return lat, lon
+    return await flow.skip(update, context, {field: functools.partial(_store_note, field=field)
+                                             for field in _NOTES})
 
 
 async def _store_location(update: Update, context: BotContext,
                           point: tuple[float, float] | None) -> int:
-    draft = _draft(context)
+    draft = flow.draft(context)
     draft["latitude"], draft["longitude"] = point if point else (None, None)
     key = "visit.location_ok" if point else "visit.location_skipped"
     await say(update, context.t(key), reply_markup=ReplyKeyboardRemove())
@@ -583,7 +430,7 @@ async def location_typed(update: Update, context: BotContext) -> int:
     text = message_text(update)
     if is_skip(text):
         return await _store_location(update, context, None)
-    point = _parse_coordinates(text)
+    point = parse_coordinates(text)
     if point is None:
         return await flow.retry(update, context, Step.LOCATION, context.t("visit.bad_location"))
     return await _store_location(update, context, point)
@@ -592,15 +439,14 @@ async def location_typed(update: Update, context: BotContext) -> int:
 async def got_photo(update: Update, context: BotContext) -> int:
     """Keeps the largest size of the photo and tells how many came; asks for more or Selesai."""
     message: Message = update.effective_message
-    photos: list[str] = _draft(context).setdefault("photos", [])
-    if len(photos) >= MAX_PHOTOS:
-        await say(update, context.t("visit.photo_limit", max=MAX_PHOTOS),
-                  reply_markup=_photos_keyboard(context, len(photos)))
-        return Step.PHOTOS
-    largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0))
-    photos.append(largest.file_id)
-    await say(update, context.t("visit.photo_received", count=len(photos)),
-              reply_markup=_photos_keyboard(context, len(photos)))
+    photos: list[str] = flow.draft(context).setdefault("photos", [])
+    if len(photos) >= views.MAX_PHOTOS:
+        text = context.t("visit.photo_limit", max=views.MAX_PHOTOS)
+    else:
+        photos.append(max(message.photo, key=lambda size: (size.width * size.height,
+                                                          size.file_size or 0)).file_id)
+        text = context.t("visit.photo_received", count=len(photos))
+    await say(update, text, reply_markup=views.photos_keyboard(context, len(photos)))
     return Step.PHOTOS
 
 
@@ -609,23 +455,19 @@ async def photo_as_file(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.photo_as_file"))
 
 
-async def _photos_done(update: Update, context: BotContext) -> int:
-    count = len(_draft(context).get("photos", []))
+async def photos_done(update: Update, context: BotContext) -> int:
+    """Selesai: keeps the photos received and asks for the next visit date."""
+    count = len(flow.draft(context).get("photos", []))
     if update.callback_query is not None:
         await close_buttons(update.callback_query,
                             context.t("visit.photos_count", count=count))
     return await flow.next(update, context, Step.NEXT_DATE)
 
 
-async def photos_done(update: Update, context: BotContext) -> int:
-    """Selesai: keeps the photos received and asks for the next visit date."""
-    return await _photos_done(update, context)
-
-
 async def photos_clear(update: Update, context: BotContext) -> int:
     """Drops the photos received so far and asks for photos again."""
     await close_buttons(update.callback_query)
-    _draft(context)["photos"] = []
+    flow.draft(context)["photos"] = []
     await say(update, context.t("visit.photos_cleared"))
     return await flow.ask(update, context, Step.PHOTOS)
 
@@ -634,13 +476,13 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     """Typed "selesai" is Selesai; other text is explained and the question repeated."""
     text = message_text(update).strip().lower()
     if text in {"selesai", "done", "sudah"} or is_skip(text):
-        return await _photos_done(update, context)
+        return await photos_done(update, context)
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     suggested = _default_next(draft)
     draft["next_visit_on"] = suggested.isoformat()
     draft["next_auto"] = True
@@ -650,19 +492,19 @@ async def next_default(update: Update, context: BotContext) -> int:
 
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     visited = date.fromisoformat(draft["visited_on"])
-    example = _next_example(context, draft)
+    example = views.next_example(context, _default_next(draft))
     text, today = message_text(update), flow.today(context)
-    upcoming = parse_date_ahead(text, after=visited, horizon_days=MAX_NEXT_DAYS, today=today)
+    upcoming = parse_date_ahead(text, after=visited, horizon_days=rules.MAX_NEXT_DAYS,
+                                today=today)
     if upcoming is None:
         return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
             context, text, today, context.t("visit.bad_next", example=example)))
-    latest = visited + timedelta(days=MAX_NEXT_DAYS)
-    if not visited < upcoming <= latest:
+    if not rules.next_visit_fits(visited, upcoming):
         return await flow.retry(update, context, Step.NEXT_DATE, context.t(
             "visit.next_out_of_range", visited=format_date(visited, context.lang),
-            latest=format_date(latest, context.lang), example=example))
+            latest=format_date(rules.latest_next_visit(visited), context.lang), example=example))
     draft["next_visit_on"] = upcoming.isoformat()
     draft["next_auto"] = False
     await say(update, f"✓ {format_date(upcoming, context.lang)}")
@@ -673,50 +515,25 @@ async def got_next(update: Update, context: BotContext) -> int:
 
 async def save(update: Update, context: BotContext) -> int:
     """Saves the visit and moves the group's next due date (once, even if redelivered)."""
-    draft = _draft(context)
+    draft = flow.draft(context)
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
-    group = await own_group(context, draft["group_id"])
     await close_buttons(update.callback_query)
-    if group is None:
-        return await flow.stop(update, context, context.t(
-            "visit.group_gone", group=draft.get("group_name", "")), remove_keyboard=True)
-    # The group may have changed since the questions were asked: check again what depends on it.
-    members = len(await group_queries.active_members(session=context.session,
-                                                     group_id=group.id))
-    draft.update(group_name=group.name, members=members, formed_on=group.formed_on.isoformat(),
-                 village_code=group.village_code)
-    visited = date.fromisoformat(draft["visited_on"])
-    if draft["attendance"] > members:
-        flow.set_editing(context, "attendance")
-        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
-            "visit.recheck_attendance", group=group.name, max=members))
-    if visited < group.formed_on or visited > flow.today(context):
-        flow.set_editing(context, "date")
-        return await flow.retry(update, context, Step.DATE,
-                                context.t("visit.recheck_date", group=group.name))
-    if not _next_ok(draft):
-        flow.set_editing(context, "next")
-        return await flow.ask(update, context, Step.NEXT_DATE)
-    fields = {
-        "visited_on": visited,
-        "attendance": int(draft["attendance"]),
-        "activities": [a.value for a in Activity if a in draft["activities"]],
-        **{field: draft.get(field) for field in FIGURES},
-        "problems": draft.get("problems"),
-        "follow_up": draft.get("follow_up"),
-        "latitude": draft.get("latitude"),
-        "longitude": draft.get("longitude"),
-        "photo_file_ids": list(draft.get("photos", [])),
-        "next_visit_on": date.fromisoformat(draft["next_visit_on"]),
-    }
-    await flow.end_with_save(update, context)
-    visit, _ = await visit_queries.create_visit(
-        session=context.session, group=group, mentor=context.mentor, fields=fields,
-        update_id=update.update_id, today=clock.today_for(group.village_code),
+    result = await rules.save_visit(session=context.session, visit=rules.NewVisit(
+        actor=context.mentor, group_id=draft["group_id"],
+        visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
+        activities=tuple(draft["activities"]),
+        next_visit_on=date.fromisoformat(draft["next_visit_on"]),
+        **{field: draft.get(field) for field in views.FIGURES},
+        problems=draft.get("problems"), follow_up=draft.get("follow_up"),
+        latitude=draft.get("latitude"), longitude=draft.get("longitude"),
+        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id),
         rules=context.settings.reminder_rules,
-    )
+        end_draft=lambda: flow.end_with_save(update, context))
+    if isinstance(result, rules.VisitRefusal):
+        return await _refused(update, context, result)
     flow.clear(context)
+    visit, group = result.record, result.group
     await say(update, context.t("visit.saved", group=group.name,
                                 date=format_date(visit.visited_on, context.lang),
                                 # The group's schedule: a visit logged late leaves it as it was.
@@ -725,14 +542,42 @@ async def save(update: Update, context: BotContext) -> int:
     return END
 
 
+async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefusal) -> int:
+    """Asks again what the group as stored now (or the figures) no longer let stand."""
+    draft = flow.draft(context)
+    if refusal.reason == Reason.GROUP_GONE:
+        return await flow.stop(update, context, context.t(
+            "visit.group_gone", group=draft.get("group_name", "")), remove_keyboard=True)
+    if refusal.reason == Reason.NO_ACTIVITY:
+        return await flow.stale(update, context)
+    assert refusal.formed_on is not None
+    draft.update(group_name=refusal.group, members=refusal.members,
+                 formed_on=refusal.formed_on.isoformat(), village_code=refusal.village_code)
+    if refusal.reason == Reason.ATTENDANCE_OVER_MEMBERS:
+        flow.set_editing(context, "attendance")
+        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
+            "visit.recheck_attendance", group=refusal.group, max=refusal.members))
+    if refusal.reason in (Reason.DATE_IN_FUTURE, Reason.DATE_BEFORE_FORMED):
+        flow.set_editing(context, "date")
+        return await flow.retry(update, context, Step.DATE,
+                                context.t("visit.recheck_date", group=refusal.group))
+    if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
+        flow.set_editing(context, "figures")
+        draft["_figure"] = "profit"
+        return await flow.retry(update, context, Step.FIGURES,
+                                _profit_error(context, "profit", draft.get("profit")) or "")
+    flow.set_editing(context, "next")  # NEXT_OUT_OF_WINDOW
+    return await flow.ask(update, context, Step.NEXT_DATE)
+
+
 def _before_edit(context: BotContext, field: str) -> None:
     if field == "figures":
-        _draft(context)["_figure"] = None  # from "Catat angka usaha?" again
+        flow.draft(context)["_figure"] = None  # from "Catat angka usaha?" again
 
 
 def handlers() -> list[BaseHandler]:
     """/kunjungan, new for each Application."""
-    figures = "|".join(FIGURES)
+    figures = "|".join(views.FIGURES)
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
@@ -740,8 +585,8 @@ def handlers() -> list[BaseHandler]:
                           TEXT: activities_typed},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
                        f"keep:({figures})": keep_figure, TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_text, TEXT: got_problems},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_text, TEXT: got_follow_up},
+        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: got_problems},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: got_follow_up},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,

@@ -31,6 +31,7 @@ class VisitReason(StrEnum):
     DATE_IN_FUTURE = "date_in_future"  # after today where the group is
     DATE_BEFORE_FORMED = "date_before_formed"  # before the group was formed
     NEXT_OUT_OF_WINDOW = "next_out_of_window"  # not after the visit, or over a year later
+    PROFIT_OVER_TURNOVER = "profit_over_turnover"  # a profit larger than the turnover
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,9 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
 
     Rules, in this order: at least one known activity; the group is the actor's own; the
     attendance is within the active households; the visit date lies between the date formed
-    and today where the group is; the next visit date is after the visit, at most a year later.
-    The figures are taken as they are: profit over turnover is refused by the question
-    (:func:`profit_fits`), not here, as before.
+    and today where the group is; the next visit date is after the visit, at most a year later;
+    the profit is not above the turnover (:func:`profit_fits`: a figure kept while the other
+    was changed from the summary must not get by).
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the visit's commit; a refusal writes and stages
@@ -146,6 +147,8 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
         return refusal(wrong_date)
     if not next_visit_fits(visit.visited_on, visit.next_visit_on):
         return refusal(VisitReason.NEXT_OUT_OF_WINDOW)
+    if not profit_fits(visit.profit, visit.turnover):
+        return refusal(VisitReason.PROFIT_OVER_TURNOVER)
     fields = {
         "visited_on": visit.visited_on,
         "attendance": visit.attendance,

@@ -20,6 +20,7 @@ from telegram import CallbackQuery, User
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from bot.app import HANDLER_MODULES
+from bot.core import parsing
 from bot.core.enums import (
     Activity,
     Affiliation,
@@ -235,7 +236,7 @@ def test_button_data_built_by_the_handlers_is_handled_and_reads_back(builder,
 @PROPS
 @given(any_text)
 def test_other_typed_answers_never_raise(text: str) -> None:
-    point = visits._parse_coordinates(text)
+    point = parsing.parse_coordinates(text)
     assert point is None or (-90 <= point[0] <= 90 and -180 <= point[1] <= 180)
     units = grant_texts.parse_units(text)
     assert units is None or 1 <= units[0] <= grant_texts.MAX_UNITS
@@ -247,7 +248,7 @@ def test_other_typed_answers_never_raise(text: str) -> None:
 @given(st.floats(-90, 90), st.floats(-180, 180), st.sampled_from([", ", ",", "; ", " "]))
 def test_typed_coordinates_parse_back(lat: float, lon: float, separator: str) -> None:
     text = f"{lat:.6f}{separator}{lon:.6f}"  # as copied from a map
-    assert visits._parse_coordinates(text) == (float(f"{lat:.6f}"), float(f"{lon:.6f}"))
+    assert parsing.parse_coordinates(text) == (float(f"{lat:.6f}"), float(f"{lon:.6f}"))
 
 
 @PROPS

@@ -688,6 +688,37 @@ async def test_a_profit_above_the_turnover_is_asked_again(bot, session):
     assert "✓ Rp 200.000" in shown(replies) and "kas" in chat.last_text()
 
 
+async def test_keeping_a_profit_above_a_new_smaller_turnover_is_asked_again(bot, session):
+    """Changing the figures from the summary: "Tetap" on a profit now above the new, smaller
+    turnover used to keep it, and the visit saved a profit larger than its turnover."""
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_amounts(chat)
+    await chat.send("2 jt")
+    await chat.send("300rb")
+    await chat.send("-")
+    await chat.send("-")
+    await chat.send("Harga pakan naik")
+    await chat.send("Cari pemasok pakan")
+    await chat.send("Lewati")
+    await chat.press("Selesai")
+    await chat.press("Pakai ")
+    await chat.press("✏️ Ubah")
+    await chat.press("Angka usaha")
+    await chat.press("Ya")
+    await chat.send("100rb")
+    assert chat.buttons() == ["✔️ Tetap Rp 300.000", "🧹 Kosongkan"]
+    assert_retried(await chat.press("✔️ Tetap Rp 300.000"), "Keuntungan Rp 300.000 lebih "
+                   "besar dari omzet Rp 100.000", "keuntungan")
+    await chat.send("50rb")
+    await chat.send("-")
+    await chat.send("-")
+    assert "Keuntungan: Rp 50.000" in chat.last_text()
+    await chat.press("✅ Simpan")
+    [visit] = await visits(session)
+    assert (visit.turnover, visit.profit) == (100_000, 50_000)
+
+
 async def test_a_forged_button_with_a_huge_id_is_no_error(bot, session):
     """Button data is whatever the client sends: an id beyond 64 bits used to reach SQL and
     end in "Maaf, ada gangguan" (and an alert to the admins)."""

@@ -202,6 +202,15 @@ async def test_refused_for_a_next_visit_outside_the_window(session, setting, day
     assert refusal.latest_next == TODAY + timedelta(days=MAX_NEXT_DAYS)
 
 
+async def test_refused_for_a_profit_above_the_turnover(session, setting):
+    _, _, answers = setting
+    assert isinstance(await save_visit(session=session, visit=replace(
+        answers, turnover=300_000, profit=300_000, update_id=None)), Saved)  # equal: fits
+    refusal = await _refused(session, replace(answers, turnover=100_000, profit=300_000),
+                             VisitReason.PROFIT_OVER_TURNOVER)
+    assert (refusal.group, refusal.members) == ("KUBE Mawar", 7)
+
+
 async def test_today_is_where_the_group_is(session, monkeypatch):
     """At 23:30 in Sukabumi it is already tomorrow in Makassar: a visit dated tomorrow is
     refused for a group in Sukabumi and taken for one in Makassar."""

@@ -7,8 +7,8 @@ may contain personal data (names, NIKs, phone numbers).
 
 One module per subject: :mod:`.dates`, :mod:`.amounts` (and counts), :mod:`.names`,
 :mod:`.identity` (phone numbers, NIKs and their masks), :mod:`.members` (member lines and a
-group's problems), over :mod:`.common` (tidying, skip words, the never-raise rule). Import
-from here.
+group's problems), :mod:`.free_text` (notes, map points), over :mod:`.common` (tidying, skip
+words, the never-raise rule). Import from here.
 """
 
 from bot.core.parsing.amounts import (
@@ -25,6 +25,7 @@ from bot.core.parsing.dates import (
     parse_date,
     parse_date_ahead,
 )
+from bot.core.parsing.free_text import parse_coordinates, parse_note
 from bot.core.parsing.identity import (
     mask_nik,
     mask_numbers,
@@ -35,7 +36,9 @@ from bot.core.parsing.identity import (
 )
 from bot.core.parsing.members import (
     MemberLine,
+    apply_list_corrections,
     group_problems,
+    is_list_correction,
     parse_member_fields,
     parse_member_line,
     parse_member_lines,
@@ -47,13 +50,16 @@ __all__ = [
     "MAX_COUNT_WORDS",
     "TWO_DIGIT_YEARS_AHEAD",
     "MemberLine",
+    "apply_list_corrections",
     "group_problems",
+    "is_list_correction",
     "is_skip",
     "mask_nik",
     "mask_numbers",
     "mask_phone",
     "nonexistent_date",
     "parse_amount",
+    "parse_coordinates",
     "parse_count",
     "parse_date",
     "parse_date_ahead",
@@ -62,6 +68,7 @@ __all__ = [
     "parse_member_fields",
     "parse_member_line",
     "parse_member_lines",
+    "parse_note",
     "parse_person_name",
     "parse_phone",
     "province_codes",

@@ -17,7 +17,9 @@ from bot.core.parsing.names import parse_person_name
 
 __all__ = [
     "MemberLine",
+    "apply_list_corrections",
     "group_problems",
+    "is_list_correction",
     "parse_member_fields",
     "parse_member_line",
     "parse_member_lines",
@@ -210,6 +212,54 @@ def parse_member_lines(text: str) -> list[MemberLine]:
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip()
     ]
+
+
+# Corrections to a list already typed: "2. <new line>" replaces line 2, "hapus 2" drops it.
+_NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s+(.+)$")
+_DELETE = re.compile(r"^\s*(?:hapus|delete|del)\s+(\d{1,2})\s*$", re.IGNORECASE)
+
+
+def is_list_correction(lines: list[MemberLine], text: str) -> bool:
+    """Whether every line of ``text`` reads as a change to the list ("hapus 2", "2. new line"
+    or a new household line), so text typed at a question answered by buttons can be taken
+    as one rather than as a wrong answer to them ("ok simpan", "mungkin")."""
+    raws = [line for line in text.splitlines() if line.strip()]
+    if not raws:
+        return False
+    for raw in raws:
+        deleting = _DELETE.match(raw)
+        numbered = _NUMBERED.match(raw)
+        if deleting:
+            if not 1 <= int(deleting.group(1)) <= len(lines):
+                return False
+        elif numbered and int(numbered.group(1)) <= len(lines):
+            if not parse_member_line(numbered.group(2), line_no=1).ok:
+                return False
+        elif not parse_member_line(raw, line_no=1).ok:
+            return False
+    return True
+
+
+def apply_list_corrections(lines: list[MemberLine], text: str) -> list[int]:
+    """Applies "2. new line", "hapus 2" and new lines to the list; returns the numbers of
+    "hapus" lines that name no line (skipped: the rest of what was typed still counts)."""
+    skipped = []
+    for raw in (line for line in text.splitlines() if line.strip()):
+        deleting = _DELETE.match(raw)
+        numbered = _NUMBERED.match(raw)
+        if deleting:
+            no = int(deleting.group(1))
+            if not 1 <= no <= len(lines) or lines[no - 1] is None:
+                skipped.append(no)
+                continue
+            lines[no - 1] = None  # type: ignore[call-overload]
+        elif numbered and int(numbered.group(1)) <= len(lines):
+            no = int(numbered.group(1))
+            lines[no - 1] = parse_member_line(numbered.group(2), line_no=no)
+        else:
+            lines.append(parse_member_line(raw, line_no=len(lines) + 1))
+    lines[:] = [line for line in lines if line is not None]
+    return skipped
 
 
 def group_problems(lines: Iterable[object], *, minimum: int, maximum: int) -> list[str]:

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from bot.core.enums import MemberRole
 from bot.core.parsing import (
     MemberLine,
+    apply_list_corrections,
     group_problems,
+    is_list_correction,
     parse_member_fields,
     parse_member_line,
     parse_member_lines,
@@ -266,3 +268,15 @@ def test_member_lines_built_from_valid_parts_parse_back(
     assert line.welfare_category == _CATEGORY_ALIASES[category].value
     assert line.role == (_ROLE_ALIASES[role].value if role else MemberRole.MEMBER.value)
     assert (line.nik, line.phone) == (nik, phone)
+
+
+def test_corrections_to_a_typed_list() -> None:
+    lines = parse_member_lines("Siti; miskin; ketua\nAni; rentan\nBudi; miskin")
+    assert is_list_correction(lines, "hapus 2\n3. Budi Santoso; miskin")
+    assert is_list_correction(lines, "Dewi; miskin")  # a new household
+    assert not is_list_correction(lines, "ok simpan")
+    assert not is_list_correction(lines, "hapus 9")  # no such line
+    assert not is_list_correction(lines, "")
+    typed = "hapus 2\n3. Budi Santoso; miskin\nhapus 7\nDewi; miskin"
+    assert apply_list_corrections(lines, typed) == [7]  # no line 7: skipped, the rest applied
+    assert [line.name for line in lines] == ["Siti", "Budi Santoso", "Dewi"]

@@ -4,8 +4,10 @@ filled template sent as a document. Coordinators see their area, admins the whol
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import PurePosixPath
 
@@ -46,13 +48,25 @@ def area_label(context: BotContext, area_code: str | None) -> str:
     return place.label if place else area_code
 
 
-async def _area(update: Update, context: BotContext) -> tuple[bool, str | None]:
-    """(allowed, area) for the current user; says why not when not allowed."""
-    try:
-        return True, report_queries.area_for(context.mentor)
-    except NotAllowed:
-        await say(update, context.t("rep.no_area"))
-        return False, None
+AreaCallback = Callable[[Update, BotContext, str | None], Awaitable[None]]
+
+
+def for_area(callback: AreaCallback) -> Callable[[Update, BotContext], Awaitable[None]]:
+    """A coordinator's or admin's command over their area (None: the whole country for an
+    admin), checked in the database on every update; a coordinator without an area is told
+    why not."""
+
+    @guard(STAFF_ROLES)
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: BotContext) -> None:
+        try:
+            area = report_queries.area_for(context.mentor)
+        except NotAllowed:
+            await say(update, context.t("rep.no_area"))
+            return
+        await callback(update, context, area)
+
+    return wrapper
 
 
 # --- /rekap ------------------------------------------------------------------------------------
@@ -157,12 +171,9 @@ def render_chart(weeks: list[tuple[date, int]], districts: list[tuple[str, int]]
     return buffer.getvalue()
 
 
-@guard(STAFF_ROLES)
-async def summary(update: Update, context: BotContext) -> None:
+@for_area
+async def summary(update: Update, context: BotContext, area: str | None) -> None:
     """/rekap: the area's summary as text, then the chart."""
-    allowed, area = await _area(update, context)
-    if not allowed:
-        return
     session = context.session
     now = clock.now()
     today = clock.today_for(area)
@@ -189,12 +200,9 @@ async def summary(update: Update, context: BotContext) -> None:
 
 # --- /ekspor -------------------------------------------------------------------------------
 
-@guard(STAFF_ROLES)
-async def export(update: Update, context: BotContext) -> None:
+@for_area
+async def export(update: Update, context: BotContext, area: str | None) -> None:
     """/ekspor: the area's data as an Excel workbook; NIKs and phones masked but for admins."""
-    allowed, area = await _area(update, context)
-    if not allowed:
-        return
     actor = context.mentor
     masked = actor.role != Role.ADMIN
     today = clock.today_for(area)
@@ -237,12 +245,9 @@ def example_village(context: BotContext, area: str | None) -> str:
     return "32.02.11.2002"
 
 
-@guard(STAFF_ROLES)
-async def template(update: Update, context: BotContext) -> None:
+@for_area
+async def template(update: Update, context: BotContext, area: str | None) -> None:
     """/templat: the empty import template."""
-    allowed, area = await _area(update, context)
-    if not allowed:
-        return
     content = exchange.template_workbook(example_village=example_village(context, area),
                                          min_size=context.settings.group_min_size,
                                          max_size=context.settings.group_max_size)
@@ -251,13 +256,10 @@ async def template(update: Update, context: BotContext) -> None:
                                               caption=context.t("rep.template_caption"))
 
 
-@guard(STAFF_ROLES)
-async def import_document(update: Update, context: BotContext) -> None:
+@for_area
+async def import_document(update: Update, context: BotContext, _area: str | None) -> None:
     """A filled template (.xlsx) sent by a coordinator or admin: checked row by row, imported,
     and answered with the rows taken and the rows refused (and why)."""
-    allowed, _ = await _area(update, context)
-    if not allowed:
-        return
     document = update.effective_message.document
     file_name = document.file_name or "impor.xlsx"
     if document.file_size and document.file_size > exchange.MAX_IMPORT_BYTES:

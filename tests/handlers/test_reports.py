@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.core.enums import Role
 from models.db import create_engine, create_sessionmaker
 from models.tables import AuditLog, Group, Member
 from tests.conftest import TEST_DATA_KEY
@@ -69,6 +70,20 @@ async def test_rekap_is_for_staff_and_areas_stay_apart(bot, session):
     admin = bot.chat(ADMIN)
     text = (await admin.send("/rekap"))[0].text
     assert "Seluruh Indonesia" in text and "Kelompok: 14" in text
+
+
+async def test_a_coordinator_without_an_area_is_told_so_by_every_area_command(bot, session):
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=None, role=Role.COORDINATOR)
+    chat = bot.chat(COORDINATOR)
+    for command in ("/rekap", "/ekspor", "/templat"):
+        replies = await chat.send(command)
+        assert [m.text for m in replies] == [
+            "Akun koordinator Anda belum punya wilayah kerja. Hubungi admin."], command
+    replies = await chat.send_document("isi.xlsx", b"PK\x03\x04 filled")
+    assert [m.text for m in replies] == [
+        "Akun koordinator Anda belum punya wilayah kerja. Hubungi admin."]
+    assert (await session.execute(select(func.count()).select_from(AuditLog).where(
+        AuditLog.entity != "mentor"))).scalar_one() == 0
 
 
 async def test_rekap_of_an_empty_area_has_no_chart(bot, session):

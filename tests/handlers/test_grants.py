@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, Role
-from handlers.grant_texts import parse_units
-from models.saving.grant import default_due
 from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     DISTRICT_ELSEWHERE,
@@ -492,38 +489,6 @@ async def test_view_in_the_middle_of_the_questions_keeps_them(bot, session):
     assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
     await chat.press("BLPS")  # the question before the view still answers
     assert "sumber dana" in chat.last_text()
-
-
-# --- pure helpers --------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("10 ekor anak kambing", (10, "ekor anak kambing")),
-    ("10ekor", (10, "ekor")),
-    ("1.000 bibit lele", (1000, "bibit lele")),
-    ("sepuluh ekor kambing", (10, "ekor kambing")),
-    ("dua puluh ekor", (20, "ekor")),
-    ("10", (10, None)),
-    ("  3   karung  beras ", (3, "karung beras")),
-    # Number words as every count question reads them (they stopped at 99 here).
-    ("seratus ekor ayam", (100, "ekor ayam")),
-    ("dua ratus lima puluh batang bibit", (250, "batang bibit")),
-    ("Seribu bibit lele", (1000, "bibit lele")),
-    ("twenty-one sacks", (21, "sacks")),
-])
-def test_parse_units(text, expected):
-    assert parse_units(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", "ekor kambing", "0 ekor", "1,5 ton", "10 12",
-                                  "200000 ekor", "banyak"])
-def test_parse_units_refuses(text):
-    assert parse_units(text) is None
-
-
-def test_default_due_is_calendar_months_later():
-    assert default_due(date(2026, 11, 25), 12) == date(2027, 11, 25)
-    assert default_due(date(2027, 1, 31), 1) == date(2027, 2, 28)
-    assert default_due(date(2024, 2, 29), 12) == date(2025, 2, 28)
 
 
 async def test_english_mentor(bot, session):

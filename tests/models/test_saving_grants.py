@@ -18,6 +18,7 @@ from models.saving.grant import (
     NewGrant,
     check_obligation,
     check_received,
+    default_due,
     due_fits,
     latest_due,
     save_grant,
@@ -179,3 +180,9 @@ async def test_refused_for_a_deadline_outside_the_window(session, answers, due):
     refusal = await _refused(session, replace(answers, rollover_due=due),
                              GrantReason.DUE_OUT_OF_RANGE)
     assert (refusal.latest_due, refusal.max_years) == (latest_due(RECEIVED), MAX_DUE_YEARS)
+
+
+def test_default_due_is_calendar_months_later():
+    assert default_due(date(2026, 11, 25), 12) == date(2027, 11, 25)
+    assert default_due(date(2027, 1, 31), 1) == date(2027, 2, 28)
+    assert default_due(date(2024, 2, 29), 12) == date(2025, 2, 28)

@@ -38,7 +38,7 @@ from handlers.common import (
     unreadable_date,
     village_example,
 )
-from handlers.flow import TEXT, Flow
+from handlers.flow import TEXT, Flow, Summary
 from handlers.member_texts import members_text, problems_text
 from models.saving.group import (
     EARLIEST_FORMED_YEAR,
@@ -63,10 +63,16 @@ class Step(IntEnum):
     STAGE = 6
     MEMBERS = 7
     CONFIRM = 8
+    # Before Ubah swapped the summary's buttons in place, it asked "Bagian mana yang ingin
+    # diubah?" in a state of its own: a draft stored there answers as the summary does.
     EDIT = 9
     CONSENT = 10
     RESTART = 11  # "Hapus semua N baris?" before the member list is emptied
 
+
+FIELDS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
+          "ties": Step.TIES, "formed": Step.FORMED, "stage": Step.STAGE,
+          "members": Step.MEMBERS}
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
 
@@ -155,6 +161,7 @@ async def _ask_members(update: Update, context: BotContext) -> None:
 
 
 @flow.question(Step.CONFIRM)
+@flow.question(Step.EDIT)
 async def _show_summary(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
     lang = context.lang
@@ -198,13 +205,6 @@ async def _to_summary(update: Update, context: BotContext) -> int:
     if _unagreed(context, _lines(context)):
         return await flow.ask(update, context, Step.CONSENT)
     return await flow.ask(update, context, Step.CONFIRM)
-
-
-@flow.question(Step.EDIT)
-async def _ask_edit(update: Update, context: BotContext) -> None:
-    fields = ["name", "village", "business", "ties", "formed", "stage", "members"]
-    buttons = [(context.t(f"grp.field.{f}"), f"{PREFIX}:edit:{f}") for f in fields]
-    await say(update, context.t("grp.edit_which"), reply_markup=column(buttons, per_row=2))
 
 
 # --- callbacks -------------------------------------------------------------------------------
@@ -383,25 +383,6 @@ async def restart_members(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBERS)
 
 
-async def edit(update: Update, context: BotContext) -> int:
-    """Asks which answer to change."""
-    await close_buttons(update.callback_query)
-    return await flow.ask(update, context, Step.EDIT)
-
-
-_EDIT_STEPS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
-               "ties": Step.TIES, "formed": Step.FORMED, "stage": Step.STAGE,
-               "members": Step.MEMBERS}
-
-
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    field = update.callback_query.data.split(":", 2)[2]
-    await close_buttons(update.callback_query, context.t(f"grp.field.{field}"))
-    flow.set_editing(context, field)
-    return await flow.ask(update, context, _EDIT_STEPS[field])
-
-
 async def save(update: Update, context: BotContext) -> int:
     """Saves the group and its households (once, even if the press is redelivered)."""
     query = update.callback_query
@@ -439,7 +420,6 @@ async def save(update: Update, context: BotContext) -> int:
 
 def handlers() -> list[BaseHandler]:
     """/tambah_kelompok, new for each Application."""
-    fields = "|".join(_EDIT_STEPS)
     return [flow.build({
         Step.NAME: {TEXT: got_name},
         Step.VILLAGE: {TEXT: search_village, f"vil:{VILLAGE_CODE}": got_village},
@@ -451,8 +431,9 @@ def handlers() -> list[BaseHandler]:
         Step.RESTART: {r"restart:(?:yes:\d{1,2}|no)": restart_members},
         # Household lines typed at the summary still correct the list; other text is told to
         # press a button.
-        Step.CONFIRM: {"save": save, "edit": edit, TEXT: typed_at_buttons},
+        Step.CONFIRM: {TEXT: typed_at_buttons},
+        Step.EDIT: {TEXT: typed_at_buttons},
         # A line sent again without its NIK / phone: that family did not agree.
         Step.CONSENT: {"consent:(yes|no)": got_consent, TEXT: typed_at_buttons},
-        Step.EDIT: {f"edit:({fields})": edit_field},
-    }, entry={"/tambah_kelompok": start})]
+    }, entry={"/tambah_kelompok": start},
+        summary=Summary(save=save, fields=FIELDS, labels="grp.field", formerly=(Step.EDIT,)))]

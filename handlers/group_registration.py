@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, timedelta
 from enum import IntEnum
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler
@@ -25,16 +26,17 @@ from bot.core.parsing import (
     parse_member_lines,
 )
 from bot.telegram.context import BotContext
+from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     VILLAGE_CODE,
     button_choice,
     close_buttons,
-    column,
     keyboard,
     pressed,
     pressed_village,
     say,
+    typed_search,
     unreadable_date,
     village_example,
 )
@@ -115,10 +117,8 @@ async def _ask_village(update: Update, context: BotContext) -> None:
     await say(update, context.t("grp.ask_village", example=village_example(context)))
 
 
-@flow.question(Step.BUSINESS)
-async def _ask_business(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"business.{b}"), f"{PREFIX}:biz:{b}") for b in BusinessType]
-    await say(update, context.t("grp.ask_business"), reply_markup=column(buttons, per_row=2))
+ask_choice(flow, Step.BUSINESS, "grp.ask_business", among=BusinessType, label="business",
+           data="biz", per_row=2)
 
 
 def _ties_keyboard(context: BotContext, chosen: list[str]):
@@ -137,10 +137,8 @@ async def _ask_ties(update: Update, context: BotContext) -> None:
 flow.says(Step.FORMED, "grp.ask_formed")
 
 
-@flow.question(Step.STAGE)
-async def _ask_stage(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"stage.{s}"), f"{PREFIX}:stage:{s}") for s in Stage]
-    await say(update, context.t("grp.ask_stage"), reply_markup=column(buttons, per_row=3))
+ask_choice(flow, Step.STAGE, "grp.ask_stage", among=Stage, label="stage", data="stage",
+           per_row=3)
 
 
 @flow.question(Step.MEMBERS)
@@ -160,14 +158,11 @@ async def _ask_members(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=markup)
 
 
-@flow.question(Step.CONFIRM)
-@flow.question(Step.EDIT)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
+def _summary(context: BotContext, draft: dict[str, Any]) -> str:
     lang = context.lang
     village = context.places.get(draft["village"])
     next_due = flow.today(context) + timedelta(days=context.settings.visit_interval_days)
-    text = context.t(
+    return context.t(
         "grp.summary",
         name=draft["name"],
         village=village.label if village else draft["village"],
@@ -179,7 +174,10 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         next_due=format_date(next_due, lang),
         members=members_text(context, _lines(context)),
     )
-    await say(update, text, reply_markup=flow.summary_keyboard(context))
+
+
+ask_summary(flow, Step.CONFIRM, _summary)
+ask_summary(flow, Step.EDIT, _summary)
 
 
 @flow.question(Step.CONSENT)
@@ -211,26 +209,19 @@ async def _to_summary(update: Update, context: BotContext) -> int:
 
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
-    if await flow.other_in_progress(update, context):
-        return END
-    flow.start(context)
-    await say(update, context.t("grp.start"))
-    return await flow.ask(update, context, Step.NAME)
+    return await flow.begin(update, context, Step.NAME, intro="grp.start")
 
 
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the village."""
-    name = parse_group_name(update.effective_message.text or "")
-    if name is None:
-        return await flow.retry(update, context, Step.NAME, context.t("grp.bad_name"))
-    flow.draft(context)["name"] = name
-    return await flow.next(update, context, Step.VILLAGE)
+    return await flow.take(update, context, Step.NAME, parse=parse_group_name, store="name",
+                           error="grp.bad_name", then=Step.VILLAGE)
 
 
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
-    text = " ".join((update.effective_message.text or "").split())[:60]
-    return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="grp")
+    return await flow.offer_villages(update, context, Step.VILLAGE, typed_search(update),
+                                     texts="grp")
 
 
 async def got_village(update: Update, context: BotContext) -> int:

@@ -202,11 +202,7 @@ async def _after_message(update: Update, context: BotContext) -> int:
 
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the message."""
-    if await flow.other_in_progress(update, context):
-        return END
-    flow.start(context)
-    await say(update, context.t("bc.start"))
-    return await flow.ask(update, context, Step.TEXT)
+    return await flow.begin(update, context, Step.TEXT, intro="bc.start")
 
 
 async def got_text(update: Update, context: BotContext) -> int:

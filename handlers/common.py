@@ -122,6 +122,11 @@ def message_text(update: Update) -> str:
     return (message.text or "") if message is not None else ""
 
 
+def typed_search(update: Update) -> str:
+    """What was typed to search by (a place's name): spaces folded, 60 characters at most."""
+    return " ".join(message_text(update).split())[:60]
+
+
 def iso_date(value: str | None) -> date | None:
     """A date kept in a draft as an ISO string, or None."""
     return date.fromisoformat(value) if value else None

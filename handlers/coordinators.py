@@ -81,10 +81,7 @@ async def _ask_confirm(update: Update, context: BotContext) -> None:
 
 async def appoint(update: Update, context: BotContext) -> int:
     """/koordinator: starts a draft and asks who is appointed."""
-    if await flow.other_in_progress(update, context):
-        return END
-    flow.start(context)
-    return await flow.ask(update, context, Step.WHO)
+    return await flow.begin(update, context, Step.WHO)
 
 
 async def find_person(update: Update, context: BotContext) -> int:

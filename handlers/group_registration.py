@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, timedelta
 from enum import IntEnum
+from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler
@@ -25,20 +26,21 @@ from bot.core.parsing import (
     parse_member_lines,
 )
 from bot.telegram.context import BotContext
+from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     VILLAGE_CODE,
     button_choice,
     close_buttons,
-    column,
     keyboard,
     pressed,
     pressed_village,
     say,
+    typed_search,
     unreadable_date,
     village_example,
 )
-from handlers.flow import TEXT, Flow
+from handlers.flow import TEXT, Flow, Summary
 from handlers.member_texts import members_text, problems_text
 from models.saving.group import (
     EARLIEST_FORMED_YEAR,
@@ -63,10 +65,16 @@ class Step(IntEnum):
     STAGE = 6
     MEMBERS = 7
     CONFIRM = 8
+    # Before Ubah swapped the summary's buttons in place, it asked "Bagian mana yang ingin
+    # diubah?" in a state of its own: a draft stored there answers as the summary does.
     EDIT = 9
     CONSENT = 10
     RESTART = 11  # "Hapus semua N baris?" before the member list is emptied
 
+
+FIELDS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
+          "ties": Step.TIES, "formed": Step.FORMED, "stage": Step.STAGE,
+          "members": Step.MEMBERS}
 
 flow = Flow("group", prefix=PREFIX, what="what.group", summary=Step.CONFIRM, edit_key="_editing")
 
@@ -109,10 +117,8 @@ async def _ask_village(update: Update, context: BotContext) -> None:
     await say(update, context.t("grp.ask_village", example=village_example(context)))
 
 
-@flow.question(Step.BUSINESS)
-async def _ask_business(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"business.{b}"), f"{PREFIX}:biz:{b}") for b in BusinessType]
-    await say(update, context.t("grp.ask_business"), reply_markup=column(buttons, per_row=2))
+ask_choice(flow, Step.BUSINESS, "grp.ask_business", among=BusinessType, label="business",
+           data="biz", per_row=2)
 
 
 def _ties_keyboard(context: BotContext, chosen: list[str]):
@@ -131,10 +137,8 @@ async def _ask_ties(update: Update, context: BotContext) -> None:
 flow.says(Step.FORMED, "grp.ask_formed")
 
 
-@flow.question(Step.STAGE)
-async def _ask_stage(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"stage.{s}"), f"{PREFIX}:stage:{s}") for s in Stage]
-    await say(update, context.t("grp.ask_stage"), reply_markup=column(buttons, per_row=3))
+ask_choice(flow, Step.STAGE, "grp.ask_stage", among=Stage, label="stage", data="stage",
+           per_row=3)
 
 
 @flow.question(Step.MEMBERS)
@@ -154,13 +158,11 @@ async def _ask_members(update: Update, context: BotContext) -> None:
     await say(update, text, reply_markup=markup)
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
+def _summary(context: BotContext, draft: dict[str, Any]) -> str:
     lang = context.lang
     village = context.places.get(draft["village"])
     next_due = flow.today(context) + timedelta(days=context.settings.visit_interval_days)
-    text = context.t(
+    return context.t(
         "grp.summary",
         name=draft["name"],
         village=village.label if village else draft["village"],
@@ -172,7 +174,10 @@ async def _show_summary(update: Update, context: BotContext) -> None:
         next_due=format_date(next_due, lang),
         members=members_text(context, _lines(context)),
     )
-    await say(update, text, reply_markup=flow.summary_keyboard(context))
+
+
+ask_summary(flow, Step.CONFIRM, _summary)
+ask_summary(flow, Step.EDIT, _summary)
 
 
 @flow.question(Step.CONSENT)
@@ -200,37 +205,23 @@ async def _to_summary(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
-@flow.question(Step.EDIT)
-async def _ask_edit(update: Update, context: BotContext) -> None:
-    fields = ["name", "village", "business", "ties", "formed", "stage", "members"]
-    buttons = [(context.t(f"grp.field.{f}"), f"{PREFIX}:edit:{f}") for f in fields]
-    await say(update, context.t("grp.edit_which"), reply_markup=column(buttons, per_row=2))
-
-
 # --- callbacks -------------------------------------------------------------------------------
 
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the group's name."""
-    if await flow.other_in_progress(update, context):
-        return END
-    flow.start(context)
-    await say(update, context.t("grp.start"))
-    return await flow.ask(update, context, Step.NAME)
+    return await flow.begin(update, context, Step.NAME, intro="grp.start")
 
 
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the village."""
-    name = parse_group_name(update.effective_message.text or "")
-    if name is None:
-        return await flow.retry(update, context, Step.NAME, context.t("grp.bad_name"))
-    flow.draft(context)["name"] = name
-    return await flow.next(update, context, Step.VILLAGE)
+    return await flow.take(update, context, Step.NAME, parse=parse_group_name, store="name",
+                           error="grp.bad_name", then=Step.VILLAGE)
 
 
 async def search_village(update: Update, context: BotContext) -> int:
     """Searches villages inside the mentor's area and offers the closest as buttons."""
-    text = " ".join((update.effective_message.text or "").split())[:60]
-    return await flow.offer_villages(update, context, Step.VILLAGE, text, texts="grp")
+    return await flow.offer_villages(update, context, Step.VILLAGE, typed_search(update),
+                                     texts="grp")
 
 
 async def got_village(update: Update, context: BotContext) -> int:
@@ -383,25 +374,6 @@ async def restart_members(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.MEMBERS)
 
 
-async def edit(update: Update, context: BotContext) -> int:
-    """Asks which answer to change."""
-    await close_buttons(update.callback_query)
-    return await flow.ask(update, context, Step.EDIT)
-
-
-_EDIT_STEPS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
-               "ties": Step.TIES, "formed": Step.FORMED, "stage": Step.STAGE,
-               "members": Step.MEMBERS}
-
-
-async def edit_field(update: Update, context: BotContext) -> int:
-    """Asks the chosen question again; its answer leads back to the summary."""
-    field = update.callback_query.data.split(":", 2)[2]
-    await close_buttons(update.callback_query, context.t(f"grp.field.{field}"))
-    flow.set_editing(context, field)
-    return await flow.ask(update, context, _EDIT_STEPS[field])
-
-
 async def save(update: Update, context: BotContext) -> int:
     """Saves the group and its households (once, even if the press is redelivered)."""
     query = update.callback_query
@@ -439,7 +411,6 @@ async def save(update: Update, context: BotContext) -> int:
 
 def handlers() -> list[BaseHandler]:
     """/tambah_kelompok, new for each Application."""
-    fields = "|".join(_EDIT_STEPS)
     return [flow.build({
         Step.NAME: {TEXT: got_name},
         Step.VILLAGE: {TEXT: search_village, f"vil:{VILLAGE_CODE}": got_village},
@@ -451,8 +422,9 @@ def handlers() -> list[BaseHandler]:
         Step.RESTART: {r"restart:(?:yes:\d{1,2}|no)": restart_members},
         # Household lines typed at the summary still correct the list; other text is told to
         # press a button.
-        Step.CONFIRM: {"save": save, "edit": edit, TEXT: typed_at_buttons},
+        Step.CONFIRM: {TEXT: typed_at_buttons},
+        Step.EDIT: {TEXT: typed_at_buttons},
         # A line sent again without its NIK / phone: that family did not agree.
         Step.CONSENT: {"consent:(yes|no)": got_consent, TEXT: typed_at_buttons},
-        Step.EDIT: {f"edit:({fields})": edit_field},
-    }, entry={"/tambah_kelompok": start})]
+    }, entry={"/tambah_kelompok": start},
+        summary=Summary(save=save, fields=FIELDS, labels="grp.field", formerly=(Step.EDIT,)))]

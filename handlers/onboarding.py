@@ -15,12 +15,14 @@ from bot.core.enums import Affiliation, AreaLevel, MentorStatus, Role
 from bot.core.parsing import mask_phone, parse_person_name, parse_phone
 from bot.telegram.context import BotContext
 from handlers import approvals
+from handlers.button_questions import ask_choice
 from handlers.common import (
     AREA_CODE,
     END,
     close_buttons,
     column,
     say,
+    typed_search,
     village_hint,
     with_session,
 )
@@ -56,10 +58,8 @@ async def _ask_phone(update: Update, context: BotContext) -> None:
     await say(update, context.t("onb.ask_phone"), reply_markup=markup)
 
 
-@flow.question(Step.AFFILIATION)
-async def _ask_affiliation(update: Update, context: BotContext) -> None:
-    buttons = [(context.t(f"affiliation.{a}"), f"{PREFIX}:aff:{a}") for a in Affiliation]
-    await say(update, context.t("onb.ask_affiliation"), reply_markup=column(buttons, per_row=2))
+ask_choice(flow, Step.AFFILIATION, "onb.ask_affiliation", among=Affiliation,
+           label="affiliation", data="aff", per_row=2)
 
 
 @flow.question(Step.AREA)
@@ -113,11 +113,8 @@ async def start(update: Update, context: BotContext) -> int:
 async def got_name(update: Update, context: BotContext) -> int:
     """Stores the name and asks for the phone number."""
     # The same rule as for the households' names: as on the KTP, no digits or emoji.
-    name = parse_person_name(update.effective_message.text or "")
-    if name is None:
-        return await flow.retry(update, context, Step.NAME, context.t("onb.bad_name"))
-    flow.draft(context)["name"] = name
-    return await flow.ask(update, context, Step.PHONE)
+    return await flow.take(update, context, Step.NAME, parse=parse_person_name, store="name",
+                           error="onb.bad_name", then=Step.PHONE)
 
 
 async def got_phone(update: Update, context: BotContext) -> int:
@@ -140,19 +137,13 @@ async def got_phone(update: Update, context: BotContext) -> int:
 
 async def got_affiliation(update: Update, context: BotContext) -> int:
     """Stores the affiliation and asks for the working area."""
-    query = update.callback_query
-    value = query.data.rsplit(":", 1)[-1]
-    if value not in set(Affiliation):
-        await query.answer(context.t("common.old_button"))
-        return Step.AFFILIATION
-    flow.draft(context)["affiliation"] = value
-    await close_buttons(query, context.t(f"affiliation.{value}"))
-    return await flow.ask(update, context, Step.AREA)
+    return await flow.choose(update, context, store="affiliation", among=Affiliation,
+                             label="affiliation", then=Step.AREA)
 
 
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches the typed place name and offers the closest official areas as buttons."""
-    text = " ".join((update.effective_message.text or "").split())[:60]
+    text = typed_search(update)
     draft = flow.draft(context)
     matches, villages = context.places.search_work_area(
         text, levels=AREA_LEVELS, within=draft.get("invite_area")) if len(text) >= 2 else ([], [])

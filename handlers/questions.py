@@ -132,6 +132,17 @@ class Questions:
                 return True
         return False
 
+    async def begin(self, update: Update, context: BotContext, first: int, *,
+                    intro: str | None = None) -> int:
+        """A command starting a new draft: unless another conversation is half answered (asked
+        again instead), says ``intro`` (a text key) and asks the ``first`` question."""
+        if await self.other_in_progress(update, context):
+            return END
+        self.start(context)
+        if intro is not None:
+            await say(update, context.t(intro))
+        return await self.ask(update, context, first)
+
     def _record(self, context: BotContext, state: int) -> None:
         """Remembers ``state`` as the question being answered (a new question: no wrong answers
         yet). The only writer of "_state": the draft and PTB's state never disagree."""
@@ -251,6 +262,18 @@ class Questions:
             return self.current(context)
         self.draft(context)[store] = value
         await close_buttons(query, context.t(f"{label}.{value}"))
+        return await self.next(update, context, then)
+
+    async def take(self, update: Update, context: BotContext, state: int, *,
+                   parse: Callable[[str], Any | None], store: str, error: str,
+                   then: int) -> int:
+        """A typed answer to ``state``: read by ``parse`` and stored under ``store``, then
+        ``then`` (or back to the summary); unreadable (None): ``error`` (a text key) and the
+        same question again."""
+        value = parse(message_text(update))
+        if value is None:
+            return await self.retry(update, context, state, context.t(error))
+        self.draft(context)[store] = value
         return await self.next(update, context, then)
 
     def skip_keyboard(self, context: BotContext, field: str) -> InlineKeyboardMarkup:

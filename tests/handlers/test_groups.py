@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.core.parsing import parse_member_lines
 from models import groups as group_queries
-from models.tables import Group, Member
+from models.drafts import conversation_key
+from models.tables import ConversationState, Group, Member, UserData
 from tests.conftest import TODAY
 from tests.factories import DISTRICT_ELSEWHERE, MEMBER_LINES, make_group, make_mentor
 
@@ -75,6 +79,81 @@ async def test_bad_member_list_is_corrected_line_by_line(bot, session):
     await chat.press("✅ Simpan")
     count = (await session.execute(select(func.count()).select_from(Member))).scalar_one()
     assert count == 6
+
+
+SUMMARY_BUTTONS = ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+FIELD_BUTTONS = ["Nama", "Desa", "Jenis usaha", "Ikatan", "Tanggal dibentuk", "Tahap",
+                 "Anggota", "« Kembali"]
+
+
+async def test_ubah_swaps_the_summary_buttons_and_one_answer_comes_back_to_it(bot, session):
+    """Ubah swaps the summary's buttons in place for the answers, as every summary does;
+    « Kembali brings Simpan / Ubah / Batal back; a changed answer leads back to the summary
+    and the others stay as they were."""
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    summary = (await chat.send(MEMBER_LINES))[-1]
+    assert "Periksa dulu" in summary.text and summary.button_texts == SUMMARY_BUTTONS
+
+    replies = await chat.press("✏️ Ubah")
+    assert [(r.message_id, r.button_texts) for r in replies] == [
+        (summary.message_id, FIELD_BUTTONS)]
+    replies = await chat.press("« Kembali")
+    assert [(r.message_id, r.button_texts) for r in replies] == [
+        (summary.message_id, SUMMARY_BUTTONS)]
+
+    await chat.press("✏️ Ubah")
+    await chat.press("Tahap")
+    assert "Ubah: Tahap" in bot.server.message(MENTOR, summary.message_id).text
+    replies = await chat.press("Mandiri")
+    assert "Periksa dulu" in replies[-1].text and "Mandiri" in replies[-1].text
+    assert replies[-1].button_texts == SUMMARY_BUTTONS
+
+    await chat.press("✏️ Ubah")
+    await chat.press("Nama")
+    replies = await chat.send("KUBE Melati Jaya")
+    assert "Periksa dulu" in replies[-1].text and "KUBE Melati Jaya" in replies[-1].text
+    await chat.press("✅ Simpan")
+    group = (await session.execute(select(Group))).scalar_one()
+    assert (group.name, group.village_code, group.business_type, group.stage) == (
+        "KUBE Melati Jaya", "32.02.11.2002", "ternak", "mandiri")
+    assert group.binding_ties == ["kedekatan", "motivasi"]
+    assert group.formed_on == date(2026, 3, 12)
+    assert len(await group_queries.active_members(session=session, group_id=group.id)) == 7
+
+
+@pytest.mark.parametrize("state, mark", [(9, None), (1, "name")],
+                         ids=["at the which-part question", "changing the name"])
+async def test_a_draft_left_by_the_former_which_part_question_goes_on(bot, session, state,
+                                                                       mark):
+    """Before Ubah swapped the summary's buttons, it asked "Bagian mana yang ingin diubah?"
+    in a state of its own (9): a draft stored there answers as the summary does, and that
+    question's buttons still work; a draft stored while changing one answer (its "_editing"
+    mark) still comes back to the summary."""
+    await make_mentor(session, telegram_id=MENTOR)
+    draft = {"_state": state, "_editing": mark, "name": "KUBE Mawar Sejahtera",
+             "village": "32.02.11.2002", "business": "ternak", "ties": ["kedekatan"],
+             "formed": "2026-03-12", "stage": "tumbuh",
+             "members": [asdict(line) for line in parse_member_lines(MEMBER_LINES)]}
+    session.add(UserData(user_id=MENTOR, data={"draft:group": draft, "lang": "id"}))
+    session.add(ConversationState(name="group", state=state,
+                                  key=conversation_key(MENTOR, MENTOR)))
+    await session.commit()
+    await bot.restart()
+    chat = bot.chat(MENTOR)
+
+    if state == 9:
+        replies = await chat.send("halo")  # typed where a button is expected: the summary
+        assert "Periksa dulu" in replies[-1].text
+        assert replies[-1].button_texts == SUMMARY_BUTTONS
+        await chat.press_data("grp:edit:name")  # a button of the old question
+    replies = await chat.send("KUBE Melati Jaya")
+    assert "Periksa dulu" in replies[-1].text and "KUBE Melati Jaya" in replies[-1].text
+    await chat.press("✅ Simpan")
+    group = (await session.execute(select(Group))).scalar_one()
+    assert (group.name, group.stage, group.binding_ties) == (
+        "KUBE Melati Jaya", "tumbuh", ["kedekatan"])
 
 
 async def test_a_wrong_line_number_skips_only_itself(bot, session):

@@ -124,7 +124,6 @@ TEXTS: dict[str, str] = {
     "grp.problem.duplicate_nik": "a NIK is written twice",
     "grp.problem.bad_lines": "some lines are wrong (marked ❌)",
     "grp.summary": "Please check before saving:\n\nName: {name}\nVillage: {village}\nBusiness type: {business}\nTies: {ties}\nFormed: {formed}\nStage: {stage}\nVisits: every {interval} days (next {next_due})\n\n{members}",
-    "grp.edit_which": "Which part do you want to change?",
     "grp.field.name": "Name",
     "grp.field.village": "Village",
     "grp.field.business": "Business type",

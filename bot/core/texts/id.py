@@ -124,7 +124,6 @@ TEXTS: dict[str, str] = {
     "grp.problem.duplicate_nik": "ada NIK yang ditulis dua kali",
     "grp.problem.bad_lines": "ada baris yang salah (tanda ❌)",
     "grp.summary": "Periksa dulu sebelum disimpan:\n\nNama: {name}\nDesa: {village}\nJenis usaha: {business}\nIkatan: {ties}\nDibentuk: {formed}\nTahap: {stage}\nKunjungan: setiap {interval} hari (berikutnya {next_due})\n\n{members}",
-    "grp.edit_which": "Bagian mana yang ingin diubah?",
     "grp.field.name": "Nama",
     "grp.field.village": "Desa",
     "grp.field.business": "Jenis usaha",

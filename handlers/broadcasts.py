@@ -26,6 +26,7 @@ from handlers.common import (
     keyboard,
     pressed,
     say,
+    typed_search,
 )
 from handlers.flow import TEXT, Flow, Summary
 from models import broadcasts as queries
@@ -257,7 +258,7 @@ async def got_audience(update: Update, context: BotContext) -> int:
 
 async def search_district(update: Update, context: BotContext) -> int:
     """Offers the districts (with active mentors, inside the actor's area) matching the text."""
-    wanted = " ".join((update.effective_message.text or "").split()).lower()[:60]
+    wanted = typed_search(update).lower()
     districts = await queries.districts_with_mentors(session=context.session,
                                                      actor=context.mentor)
     matches = []

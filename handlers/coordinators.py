@@ -27,6 +27,7 @@ from handlers.common import (
     guard,
     keyboard,
     say,
+    typed_search,
     village_hint,
 )
 from handlers.flow import TEXT, Flow
@@ -112,7 +113,7 @@ async def got_person(update: Update, context: BotContext) -> int:
 
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches provinces, regencies and districts and offers the closest as buttons."""
-    text = " ".join((update.effective_message.text or "").split())[:60]
+    text = typed_search(update)
     matches, villages = context.places.search_work_area(
         text, levels=AREA_LEVELS) if len(text) >= 2 else ([], [])
     if not matches:

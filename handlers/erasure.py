@@ -23,8 +23,8 @@ from handlers.common import (
     close_buttons,
     column,
     keyboard,
-    message_text,
     say,
+    typed_search,
 )
 from handlers.flow import TEXT, Flow
 from models import groups as group_queries
@@ -130,7 +130,7 @@ async def start(update: Update, context: BotContext) -> int:
 
 async def search_group(update: Update, context: BotContext) -> int:
     """A typed group name: the closest groups the user may change, as buttons."""
-    text = " ".join(message_text(update).split())[:60]
+    text = typed_search(update)
     groups = await group_queries.visible_groups(session=context.session, actor=context.mentor,
                                                 name_like=text, limit=SEARCH_LIMIT)
     if not groups:

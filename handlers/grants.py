@@ -22,20 +22,19 @@ from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date_ahead
 from bot.telegram.context import BotContext
-from handlers.button_questions import ask_choice, ask_pick, ask_summary
+from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     close_buttons,
     iso_date,
     keyboard,
     message_text,
-    own_group,
     pressed,
     say,
     unreadable_date,
 )
 from handlers.day_answers import today_pressed, typed_day
-from handlers.flow import TEXT, Flow, Pick, Summary
+from handlers.flow import TEXT, Flow, Summary
 from handlers.grant_texts import (
     MAX_UNITS,
     date_example,
@@ -45,7 +44,8 @@ from handlers.grant_texts import (
     rupiah,
     units_text,
 )
-from handlers.grants_views import PREFIX, group_buttons, summary_text, view_handler
+from handlers.grants_views import PREFIX, summary_text, view_handler
+from handlers.group_pick import pick_group
 from handlers.typed_answers import typed
 from models.saving.grant import (
     MAX_DUE_YEARS,
@@ -96,7 +96,6 @@ def _default_due(context: BotContext) -> date:
 
 # --- questions --------------------------------------------------------------------------------
 
-ask_pick(flow, Step.GROUP, "grant.ask_group")
 ask_choice(flow, Step.KIND, "grant.ask_kind", among=GrantKind, label="grantkind", data="kind")
 ask_choice(flow, Step.SOURCE, "grant.ask_source", among=FundingSource, label="fund", data="src",
            per_row=2)
@@ -172,12 +171,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
-flow.pick = Pick(command="hibah", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=group_buttons, find=own_group,
-                 label=lambda group: group.name, begin=_begin,
-                 resume=lambda context, draft: context.t("grant.resume",
-                                                         group=draft.get("group_name", "")),
-                 none="grant.no_groups", not_found="grant.group_not_found")
+pick_group(flow, Step.GROUP, command="hibah", texts="grant", begin=_begin)
 
 
 # --- answers ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ draft when the group is chosen, and the group is checked against the database ag
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from enum import IntEnum
 from typing import Any
@@ -27,25 +26,26 @@ from bot.core.parsing import (
     parse_amount,
     parse_coordinates,
     parse_count,
-    parse_date,
     parse_date_ahead,
     parse_note,
 )
 from bot.telegram.context import BotContext
 from handlers import visits_views as views
+from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
     button_choice,
     close_buttons,
-    column,
     iso_date,
     message_text,
-    own_group,
     pressed,
     say,
     unreadable_date,
 )
-from handlers.flow import TEXT, Flow, Pick, Summary
+from handlers.day_answers import ask_day, today_pressed, typed_day
+from handlers.flow import TEXT, Flow, Summary
+from handlers.group_pick import pick_group
+from handlers.typed_answers import typed
 from models import groups as group_queries
 from models.saving import visit as rules
 from models.tables import Group
@@ -80,18 +80,7 @@ def _default_next(draft: dict[str, Any]) -> date:
 
 # --- questions -------------------------------------------------------------------------------
 
-@flow.question(Step.GROUP)
-async def _ask_group(update: Update, context: BotContext) -> None:
-    buttons = await views.group_buttons(context)
-    if not buttons:
-        await say(update, context.t("visit.no_groups"))
-        return
-    await say(update, context.t("visit.ask_group"), reply_markup=column(buttons))
-
-
-@flow.question(Step.DATE)
-async def _ask_date(update: Update, context: BotContext) -> None:
-    await say(update, *views.date_question(context))
+ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
 
 
 @flow.question(Step.ATTENDANCE)
@@ -137,10 +126,7 @@ async def _ask_next(update: Update, context: BotContext) -> None:
     await say(update, *views.next_question(context, visited, _default_next(draft)))
 
 
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, await views.summary_text(context, flow.draft(context)),
-              reply_markup=flow.summary_keyboard(context))
+ask_summary(flow, Step.CONFIRM, views.summary_text)
 
 
 EDIT_FIELDS = {
@@ -174,11 +160,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(command="kunjungan", button="group", step=Step.GROUP, chosen="group_id",
-                 choices=views.group_buttons, find=own_group, label=lambda group: group.name,
-                 begin=_begin, resume=lambda context, draft: context.t(
-                     "visit.resume", group=draft.get("group_name", "")),
-                 none="visit.no_groups", not_found="visit.group_not_found")
+pick_group(flow, Step.GROUP, command="kunjungan", texts="visit", begin=_begin,
+           label=views.group_label)
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:
@@ -194,41 +177,28 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     return await flow.next(update, context, Step.ATTENDANCE)
 
 
-def _check_date(context: BotContext, visited: date) -> str | None:
-    """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
+def _date_error(context: BotContext, visited: date | None, text: str) -> str | None:
+    """Why ``visited`` cannot be the visit date (unreadable, or the group's dates do not allow
+    it by the models' rule), in words; or None."""
     draft = flow.draft(context)
     today, formed = flow.today(context), iso_date(draft.get("formed_on"))
+    if visited is None:
+        return unreadable_date(context, text, today, context.t("visit.bad_date"))
     wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
-    if wrong is None:
-        return None
-    return views.date_error(context, wrong, today=today, formed=formed,
-                            group=draft.get("group_name", ""))
+    return None if wrong is None else views.date_error(
+        context, wrong, today=today, formed=formed, group=draft.get("group_name", ""))
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
     """Stores today as the visit date and asks for the attendance."""
-    query = update.callback_query
-    today = flow.today(context)
-    error = _check_date(context, today)
-    if error:  # a group formed "today" in another time zone: say so, ask again
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.DATE, error)
-    await close_buttons(query, format_date(today, context.lang))
-    return await _store_date(update, context, today)
+    return await today_pressed(update, context, flow, Step.DATE, words=_date_error,
+                               store=_store_date)
 
 
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
-    text, today = message_text(update), flow.today(context)
-    visited = parse_date(text, today=today)
-    if visited is None:
-        return await flow.retry(update, context, Step.DATE, unreadable_date(
-            context, text, today, context.t("visit.bad_date")))
-    error = _check_date(context, visited)
-    if error:
-        return await flow.retry(update, context, Step.DATE, error)
-    await say(update, context.t("visit.date_ok", date=format_date(visited, context.lang)))
-    return await _store_date(update, context, visited)
+    return await typed_day(update, context, flow, Step.DATE, words=_date_error,
+                           store=_store_date, said="visit.date_ok")
 
 
 async def got_attendance(update: Update, context: BotContext) -> int:
@@ -394,20 +364,20 @@ async def _store_note(update: Update, context: BotContext, text: str, *, field: 
     return await flow.next(update, context, then)
 
 
-async def got_problems(update: Update, context: BotContext) -> int:
+async def got_problems(update: Update, context: BotContext, text: str) -> int:
     """Stores the group's problems (or none) and asks for the follow-up."""
-    return await _store_note(update, context, message_text(update), field="problems")
+    return await _store_note(update, context, text, field="problems")
 
 
-async def got_follow_up(update: Update, context: BotContext) -> int:
+async def got_follow_up(update: Update, context: BotContext, text: str) -> int:
     """Stores the follow-up (or none) and asks for the location."""
-    return await _store_note(update, context, message_text(update), field="follow_up")
+    return await _store_note(update, context, text, field="follow_up")
 
 
 async def skip_note(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
-    return await flow.skip(update, context, {field: functools.partial(_store_note, field=field)
-                                             for field in _NOTES})
+    return await flow.skip(update, context, {"problems": got_problems,
+                                             "follow_up": got_follow_up})
 
 
 async def _store_location(update: Update, context: BotContext,
@@ -480,35 +450,40 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
+async def _store_next(update: Update, context: BotContext, upcoming: date, auto: bool = False
+                      ) -> int:
+    draft = flow.draft(context)
+    draft["next_visit_on"], draft["next_auto"] = upcoming.isoformat(), auto
+    return await flow.sum_up(update, context)
+
+
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
-    draft = flow.draft(context)
-    suggested = _default_next(draft)
-    draft["next_visit_on"] = suggested.isoformat()
-    draft["next_auto"] = True
+    suggested = _default_next(flow.draft(context))
     await close_buttons(update.callback_query, format_date(suggested, context.lang))
-    return await flow.sum_up(update, context)
+    return await _store_next(update, context, suggested, auto=True)
+
+
+def _next_error(context: BotContext, upcoming: date | None, text: str) -> str | None:
+    """Why ``upcoming`` cannot be the next visit date (unreadable, or out of the models'
+    window), in words; or None."""
+    draft = flow.draft(context)
+    visited = date.fromisoformat(draft["visited_on"])
+    example = views.next_example(context, _default_next(draft))
+    if upcoming is None:
+        return unreadable_date(context, text, flow.today(context),
+                               context.t("visit.bad_next", example=example))
+    return None if rules.next_visit_fits(visited, upcoming) else context.t(
+        "visit.next_out_of_range", visited=format_date(visited, context.lang),
+        latest=format_date(rules.latest_next_visit(visited), context.lang), example=example)
 
 
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    example = views.next_example(context, _default_next(draft))
-    text, today = message_text(update), flow.today(context)
-    upcoming = parse_date_ahead(text, after=visited, horizon_days=rules.MAX_NEXT_DAYS,
-                                today=today)
-    if upcoming is None:
-        return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
-            context, text, today, context.t("visit.bad_next", example=example)))
-    if not rules.next_visit_fits(visited, upcoming):
-        return await flow.retry(update, context, Step.NEXT_DATE, context.t(
-            "visit.next_out_of_range", visited=format_date(visited, context.lang),
-            latest=format_date(rules.latest_next_visit(visited), context.lang), example=example))
-    draft["next_visit_on"] = upcoming.isoformat()
-    draft["next_auto"] = False
-    await say(update, f"✓ {format_date(upcoming, context.lang)}")
-    return await flow.sum_up(update, context)
+    visited = date.fromisoformat(flow.draft(context)["visited_on"])
+    return await typed_day(update, context, flow, Step.NEXT_DATE, words=_next_error,
+                           store=_store_next, read=lambda text, today: parse_date_ahead(
+                               text, after=visited, horizon_days=rules.MAX_NEXT_DAYS, today=today))
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -585,8 +560,8 @@ def handlers() -> list[BaseHandler]:
                           TEXT: activities_typed},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
                        f"keep:({figures})": keep_figure, TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: got_problems},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: got_follow_up},
+        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_problems)},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_follow_up)},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,

@@ -14,13 +14,12 @@ from bot.core.formatting import format_date, format_date_short, format_rupiah
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
 from handlers.common import keyboard
-from models import groups as group_queries
 from models import visits as visit_queries
+from models.groups import GroupRow
 from models.saving.visit import VisitReason, latest_next_visit
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
-MAX_GROUP_BUTTONS = 50
 MAX_PHOTOS = 10
 
 Question = tuple[str, Any]  # a question's text and its buttons (None: none)
@@ -40,26 +39,15 @@ def activities_text(context: BotContext, chosen: list[str]) -> str:
     return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen)
 
 
-async def group_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups to visit, each marked overdue or due today."""
-    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    buttons = []
-    for row in rows[:MAX_GROUP_BUTTONS]:
-        today = clock.today_for(row.group.village_code)
-        overdue = row.days_overdue(today)
-        if overdue > 0:
-            label = context.t("visit.group_overdue", name=row.group.name, days=overdue)
-        elif row.group.next_visit_due is not None and row.group.next_visit_due == today:
-            label = context.t("visit.group_due_today", name=row.group.name)
-        else:
-            label = row.group.name
-        buttons.append((label, f"{PREFIX}:group:{row.group.id}"))
-    return buttons
-
-
-def date_question(context: BotContext) -> Question:
-    return context.t("visit.ask_date"), keyboard(
-        [[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
+def group_label(context: BotContext, row: GroupRow) -> str:
+    """A group's button to visit it, marked overdue or due today."""
+    today = clock.today_for(row.group.village_code)
+    overdue = row.days_overdue(today)
+    if overdue > 0:
+        return context.t("visit.group_overdue", name=row.group.name, days=overdue)
+    if row.group.next_visit_due is not None and row.group.next_visit_due == today:
+        return context.t("visit.group_due_today", name=row.group.name)
+    return row.group.name
 
 
 def attendance_example(members: int) -> int:

@@ -251,16 +251,19 @@ async def activities_typed(update: Update, context: BotContext) -> int:
                             context.t("visit.activities_use_buttons"))
 
 
+async def _ask_figure(update: Update, context: BotContext, field: str | None) -> int:
+    """Asks the amount ``field``; None: the figures are done, on to the problems."""
+    flow.draft(context)["_figure"] = field
+    if field is None:
+        return await flow.next(update, context, Step.PROBLEMS)
+    return await flow.ask(update, context, Step.FIGURES, fresh=True)
+
+
 async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> int:
     """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
-    draft = flow.draft(context)
-    if wanted:
-        draft["_figure"] = views.FIGURES[0]
-        return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    for field in views.FIGURES:
-        draft[field] = None
-    draft["_figure"] = None
-    return await flow.next(update, context, Step.PROBLEMS)
+    if not wanted:
+        flow.draft(context).update(dict.fromkeys(views.FIGURES))
+    return await _ask_figure(update, context, views.FIGURES[0] if wanted else None)
 
 
 async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
@@ -268,12 +271,8 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     draft = flow.draft(context)
     field = draft["_figure"]
     draft[field] = value
-    position = views.FIGURES.index(field)
-    if position + 1 < len(views.FIGURES):
-        draft["_figure"] = views.FIGURES[position + 1]
-        return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    draft["_figure"] = None
-    return await flow.next(update, context, Step.PROBLEMS)
+    following = views.FIGURES[views.FIGURES.index(field) + 1:]
+    return await _ask_figure(update, context, following[0] if following else None)
 
 
 def _profit_error(context: BotContext, field: str, amount: int | None) -> str | None:
@@ -295,23 +294,17 @@ async def figures_button(update: Update, context: BotContext) -> int:
     return await _figures_answer(update, context, wanted)
 
 
-async def skip_figure(update: Update, context: BotContext) -> int:
-    """Lewati on one amount: leaves it empty and asks the next."""
-    query = update.callback_query
-    if flow.draft(context).get("_figure") != pressed(query):
-        await query.answer(context.t("common.old_button"))
-        return Step.FIGURES
-    await close_buttons(query, context.t("common.skip"))
-    return await _store_figure(update, context, None)
-
-
-async def keep_figure(update: Update, context: BotContext) -> int:
-    """Tetap on one amount while changing the figures: keeps it and asks the next."""
+async def figure_button(update: Update, context: BotContext) -> int:
+    """Lewati (Kosongkan) leaves one amount empty; Tetap, while changing the figures, keeps
+    it; then the next amount is asked."""
     query = update.callback_query
     field = flow.draft(context).get("_figure")
     if field != pressed(query):
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
+    if query.data.startswith(f"{PREFIX}:skip:"):
+        await close_buttons(query, context.t("common.skip"))
+        return await _store_figure(update, context, None)
     kept = flow.draft(context).get(field)
     error = _profit_error(context, field, kept)
     if error:  # the turnover was just made smaller: the profit kept must still fit under it
@@ -558,8 +551,8 @@ def handlers() -> list[BaseHandler]:
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: {f"act:({'|'.join(a.value for a in Activity)}|done)": toggle_activity,
                           TEXT: activities_typed},
-        Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
-                       f"keep:({figures})": keep_figure, TEXT: got_figure},
+        Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
+                       TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_problems)},
         Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_follow_up)},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},

@@ -71,6 +71,16 @@ class Questions:
 
         self.questions[state] = ask
 
+    def shows(self, state: int, view: Callable[[BotContext, dict[str, Any]], tuple[str, Any]]
+              ) -> None:
+        """Registers a question whose text and buttons (None: none) are ``view`` of the draft."""
+
+        async def ask(update: Update, context: BotContext) -> None:
+            text, markup = view(context, self.draft(context))
+            await say(update, text, reply_markup=markup)
+
+        self.questions[state] = ask
+
     def summary_route(self, route: Callable[[Update, BotContext], Awaitable[int]]
                       ) -> Callable[[Update, BotContext], Awaitable[int]]:
         """Registers the way to the summary when it is not simply asking it (a question that must

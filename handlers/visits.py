@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum
-from typing import Any
 
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -73,28 +72,13 @@ PREFIX = views.PREFIX  # the buttons are built in visits_views
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
-def _default_next(draft: dict[str, Any]) -> date:
-    visited = date.fromisoformat(draft["visited_on"])
-    return rules.default_next_visit(visited, draft.get("interval"))
-
-
 # --- questions -------------------------------------------------------------------------------
 
 ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
 
 
-@flow.question(Step.ATTENDANCE)
-async def _ask_attendance(update: Update, context: BotContext) -> None:
-    members = int(flow.draft(context).get("members", 0))
-    await say(update, context.t("visit.ask_attendance", max=members,
-                                example=views.attendance_example(members)))
-
-
-@flow.question(Step.ACTIVITIES)
-async def _ask_activities(update: Update, context: BotContext) -> None:
-    chosen = flow.draft(context).get("activities", [])
-    await say(update, context.t("visit.ask_activities"),
-              reply_markup=views.activities_keyboard(context, chosen))
+flow.shows(Step.ATTENDANCE, views.attendance_question)
+flow.shows(Step.ACTIVITIES, views.activities_question)
 
 
 @flow.question(Step.FIGURES)
@@ -108,22 +92,9 @@ flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
 flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 
-@flow.question(Step.LOCATION)
-async def _ask_location(update: Update, context: BotContext) -> None:
-    await say(update, *views.location_question(context))
-
-
-@flow.question(Step.PHOTOS)
-async def _ask_photos(update: Update, context: BotContext) -> None:
-    photos = flow.draft(context).get("photos", [])
-    await say(update, *views.photos_question(context, len(photos)))
-
-
-@flow.question(Step.NEXT_DATE)
-async def _ask_next(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    await say(update, *views.next_question(context, visited, _default_next(draft)))
+flow.shows(Step.LOCATION, views.location_question)
+flow.shows(Step.PHOTOS, views.photos_question)
+flow.shows(Step.NEXT_DATE, views.next_question)
 
 
 ask_summary(flow, Step.CONFIRM, views.summary_text)
@@ -169,7 +140,7 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     draft = flow.draft(context)
     draft["visited_on"] = visited.isoformat()
     if draft.get("next_visit_on") and draft.get("next_auto"):
-        draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
+        draft["next_visit_on"] = views.default_next(draft).isoformat()  # the suggestion moves along
     upcoming = iso_date(draft.get("next_visit_on"))
     if flow.editing(context) and not (upcoming and rules.next_visit_fits(visited, upcoming)):
         # A new visit date the old next date no longer fits: ask it too, then the summary.
@@ -452,7 +423,7 @@ async def _store_next(update: Update, context: BotContext, upcoming: date, auto:
 
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
-    suggested = _default_next(flow.draft(context))
+    suggested = views.default_next(flow.draft(context))
     await close_buttons(update.callback_query, format_date(suggested, context.lang))
     return await _store_next(update, context, suggested, auto=True)
 
@@ -462,7 +433,7 @@ def _next_error(context: BotContext, upcoming: date | None, text: str) -> str | 
     window), in words; or None."""
     draft = flow.draft(context)
     visited = date.fromisoformat(draft["visited_on"])
-    example = views.next_example(context, _default_next(draft))
+    example = views.next_example(context, views.default_next(draft))
     if upcoming is None:
         return unreadable_date(context, text, flow.today(context),
                                context.t("visit.bad_next", example=example))

@@ -16,7 +16,7 @@ from bot.telegram.context import BotContext
 from handlers.common import keyboard
 from models import visits as visit_queries
 from models.groups import GroupRow
-from models.saving.visit import VisitReason, latest_next_visit
+from models.saving.visit import VisitReason, default_next_visit, latest_next_visit
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
@@ -54,6 +54,12 @@ def attendance_example(members: int) -> int:
     return max(members - 1, 0)
 
 
+def attendance_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    members = int(draft.get("members", 0))
+    return context.t("visit.ask_attendance", max=members,
+                     example=attendance_example(members)), None
+
+
 def date_error(context: BotContext, wrong: VisitReason, *, today: date, formed: date | None,
                group: str) -> str:
     """The words for a visit date the group's dates do not allow (models' check_visit_date)."""
@@ -69,6 +75,11 @@ def activities_keyboard(context: BotContext, chosen: list[str]) -> InlineKeyboar
               f"{PREFIX}:act:{a}")] for a in Activity]
     rows.append([(context.t("common.done"), f"{PREFIX}:act:done")])
     return keyboard(rows)
+
+
+def activities_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    return context.t("visit.ask_activities"), activities_keyboard(
+        context, draft.get("activities", []))
 
 
 def figures_question(context: BotContext, draft: dict[str, Any], editing: bool) -> Question:
@@ -97,7 +108,7 @@ def profit_error(context: BotContext, profit: int | None, turnover: int | None) 
                      turnover=amount_text(context, turnover))
 
 
-def location_question(context: BotContext) -> Question:
+def location_question(context: BotContext, draft: dict[str, Any]) -> Question:
     return context.t("visit.ask_location"), ReplyKeyboardMarkup(
         [[KeyboardButton(context.t("visit.location_button"), request_location=True)],
          [KeyboardButton(context.t("common.skip"))]],
@@ -112,7 +123,8 @@ def photos_keyboard(context: BotContext, count: int) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-def photos_question(context: BotContext, count: int) -> Question:
+def photos_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    count = len(draft.get("photos", []))
     key = "visit.ask_photos_more" if count else "visit.ask_photos"
     return context.t(key, count=count, max=MAX_PHOTOS), photos_keyboard(context, count)
 
@@ -123,7 +135,13 @@ def next_example(context: BotContext, suggested: date) -> str:
                      short=format_date_short(suggested, context.lang))
 
 
-def next_question(context: BotContext, visited: date, suggested: date) -> Question:
+def default_next(draft: dict[str, Any]) -> date:
+    """The next visit suggested: the visit date + the group's interval."""
+    return default_next_visit(date.fromisoformat(draft["visited_on"]), draft.get("interval"))
+
+
+def next_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    visited, suggested = date.fromisoformat(draft["visited_on"]), default_next(draft)
     return context.t(
         "visit.ask_next", visited=format_date(visited, context.lang),
         latest=format_date(latest_next_visit(visited), context.lang),

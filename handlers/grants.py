@@ -46,7 +46,7 @@ from handlers.grant_texts import (
 )
 from handlers.grants_views import PREFIX, summary_text, view_handler
 from handlers.group_pick import pick_group
-from handlers.typed_answers import typed
+from handlers.typed_answers import read_or_skip, typed
 from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
@@ -232,18 +232,15 @@ async def got_goods(update: Update, context: BotContext) -> int:
 
 async def got_amount(update: Update, context: BotContext, text: str) -> int:
     """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
-    draft = _draft(context)
-    goods = draft.get("form") == GrantForm.GOODS
-    key = "grant.bad_goods_value" if goods else "grant.bad_amount"
-    if is_skip(text):
-        if not goods:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("grant.need_amount"))
-        value = None
-    else:
-        value = parse_amount(text)
-        if not value:
-            return await flow.retry(update, context, Step.AMOUNT, context.t(key))
-    draft["amount"] = value
+    goods = _draft(context).get("form") == GrantForm.GOODS
+    return await read_or_skip(
+        update, context, flow, Step.AMOUNT, text, read=lambda typed: parse_amount(typed) or None,
+        bad=context.t("grant.bad_goods_value" if goods else "grant.bad_amount"),
+        need=None if goods else context.t("grant.need_amount"), store=_store_amount)
+
+
+async def _store_amount(update: Update, context: BotContext, value: int | None) -> int:
+    _draft(context)["amount"] = value
     await say(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
 

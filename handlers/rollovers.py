@@ -54,7 +54,7 @@ from handlers.rollovers_views import (
     left_text,
     summary_text,
 )
-from handlers.typed_answers import typed
+from handlers.typed_answers import read_or_skip, typed
 from models import grants as grant_queries
 from models.saving.rollover import (
     NewRollover,
@@ -316,22 +316,23 @@ MIN_PLAUSIBLE_AMOUNT = 1_000
 
 async def got_amount(update: Update, context: BotContext, text: str) -> int:
     """Stores the Rupiah rolled over and asks for the units (or the note)."""
+    has_units = bool(_draft(context).get("has_units"))
+    return await read_or_skip(
+        update, context, flow, Step.AMOUNT, text, read=lambda typed: parse_amount(typed) or None,
+        bad=context.t("roll.bad_amount"),
+        need=None if has_units else context.t("roll.need_amount"), store=_store_amount)
+
+
+async def _store_amount(update: Update, context: BotContext, value: int | None) -> int:
     draft = _draft(context)
     has_units = bool(draft.get("has_units"))
-    if is_skip(text):
-        if not has_units:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.need_amount"))
-        value = None
-    else:
-        value = parse_amount(text)
-        if not value:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.bad_amount"))
-        if value < MIN_PLAUSIBLE_AMOUNT:
-            # "2" typed here usually means two goats, not Rp 2.
-            return await flow.retry(update, context, Step.AMOUNT, context.t(
-                "roll.tiny_amount", amount=rupiah(context, value),
-                label=draft.get("unit_label") or context.t("roll.goods")) if has_units
-                else context.t("roll.bad_amount"))
+    if value is not None and value < MIN_PLAUSIBLE_AMOUNT:
+        # "2" typed here usually means two goats, not Rp 2.
+        return await flow.retry(update, context, Step.AMOUNT, context.t(
+            "roll.tiny_amount", amount=rupiah(context, value),
+            label=draft.get("unit_label") or context.t("roll.goods")) if has_units
+            else context.t("roll.bad_amount"))
+    if value is not None:
         await say(update, f"✓ {rupiah(context, value)}")
     draft["amount"] = value
     draft["exceed_ok"] = False

@@ -31,11 +31,11 @@ from handlers.common import (
     message_text,
     pressed,
     say,
-    unreadable_date,
 )
-from handlers.day_answers import today_pressed, typed_day
+from handlers.day_answers import day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
 from handlers.grant_texts import (
+    bad_date,
     MAX_UNITS,
     date_example,
     kind_label,
@@ -258,29 +258,21 @@ async def _store_received(update: Update, context: BotContext, received: date) -
     return await flow.next(update, context, Step.ROLL_AMOUNT)
 
 
-def _received_error(context: BotContext, received: date | None, text: str = "") -> str | None:
+def _received_error(context: BotContext, received: date) -> str | None:
     draft = _draft(context)
-    today = flow.today(context)
-    example = date_example(context, today)
-    if received is None:
-        return unreadable_date(context, text, today,
-                               context.t("grant.bad_date", example=example))
-    formed = iso_date(draft.get("formed_on"))
+    today, formed = flow.today(context), iso_date(draft.get("formed_on"))
     wrong = check_received(received, formed_on=formed, today=today)
-    if wrong == GrantReason.RECEIVED_IN_FUTURE:
-        return context.t("grant.future_date", today=format_date(today, context.lang),
-                         example=example)
-    if wrong == GrantReason.RECEIVED_BEFORE_FORMED:
-        return context.t("grant.before_formed", group=draft.get("group_name", ""),
-                         formed=format_date(formed, context.lang), example=example)
-    return None
+    return None if wrong is None else day_error(
+        context, late=wrong == GrantReason.RECEIVED_IN_FUTURE, today=today,
+        example=date_example(context, today), texts="grant", before="grant.before_formed",
+        group=draft.get("group_name", ""), formed=format_date(formed, context.lang))
 
 
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
     return await typed_day(update, context, flow, Step.RECEIVED, words=_received_error,
-                           store=_store_received)
+                           store=_store_received, unreadable=bad_date)
 
 
 async def received_today(update: Update, context: BotContext) -> int:
@@ -370,7 +362,7 @@ async def skip(update: Update, context: BotContext) -> int:
     return await flow.skip(update, context, _SKIPPERS)
 
 
-async def _store_due(update: Update, context: BotContext, due: date, auto: bool) -> int:
+async def _store_due(update: Update, context: BotContext, due: date, auto: bool = False) -> int:
     draft = _draft(context)
     draft["due_on"], draft["due_auto"] = due.isoformat(), auto
     return await flow.sum_up(update, context)
@@ -383,22 +375,23 @@ async def due_default(update: Update, context: BotContext) -> int:
     return await _store_due(update, context, suggested, True)
 
 
+def _due_error(context: BotContext, due: date) -> str | None:
+    received = date.fromisoformat(_draft(context)["received_on"])
+    return None if due_fits(received, due) else context.t(
+        "grant.due_out_of_range", received=format_date(received, context.lang),
+        years=MAX_DUE_YEARS, example=date_example(context, _default_due(context)))
+
+
 async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
-    example = date_example(context, _default_due(context))
-    text, today = message_text(update), flow.today(context)
     # "27 Des" is the next 27 December after the grant came, as for a next visit.
-    due = parse_date_ahead(text, after=received, horizon_days=365, today=today)
-    if due is None:
-        return await flow.retry(update, context, Step.DUE, unreadable_date(
-            context, text, today, context.t("grant.bad_due", example=example)))
-    if not due_fits(received, due):
-        return await flow.retry(update, context, Step.DUE, context.t(
-            "grant.due_out_of_range", received=format_date(received, context.lang),
-            years=MAX_DUE_YEARS, example=example))
-    await say(update, f"✓ {format_date(due, context.lang)}")
-    return await _store_due(update, context, due, False)
+    return await typed_day(
+        update, context, flow, Step.DUE, words=_due_error, store=_store_due,
+        read=lambda text, today: parse_date_ahead(text, after=received, horizon_days=365,
+                                                  today=today),
+        unreadable=lambda context, _: context.t(
+            "grant.bad_due", example=date_example(context, _default_due(context))))
 
 
 async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -> int:

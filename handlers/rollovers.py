@@ -34,12 +34,12 @@ from handlers.common import (
     message_text,
     pressed_village,
     say,
-    unreadable_date,
     village_example,
 )
-from handlers.day_answers import today_pressed, typed_day
+from handlers.day_answers import day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
+    bad_date,
     date_example,
     parse_units,
     progress_line,
@@ -227,22 +227,13 @@ async def typed_not_button(update: Update, context: BotContext) -> int:
                                   default="roll.example_kind", text="grant.use_buttons")
 
 
-def _date_error(context: BotContext, rolled: date | None, text: str = "") -> str | None:
-    draft = _draft(context)
-    today = flow.today(context)
-    example = date_example(context, today)
-    if rolled is None:
-        return unreadable_date(context, text, today,
-                               context.t("grant.bad_date", example=example))
-    received = date.fromisoformat(draft["received_on"])
+def _date_error(context: BotContext, rolled: date) -> str | None:
+    today, received = flow.today(context), date.fromisoformat(_draft(context)["received_on"])
     wrong = check_rolled_on(rolled, received_on=received, today=today)
-    if wrong == RolloverReason.ROLLED_IN_FUTURE:
-        return context.t("roll.future_date", today=format_date(today, context.lang),
-                         example=example)
-    if wrong == RolloverReason.ROLLED_BEFORE_RECEIVED:
-        return context.t("roll.before_received", received=format_date(received, context.lang),
-                         example=example)
-    return None
+    return None if wrong is None else day_error(
+        context, late=wrong == RolloverReason.ROLLED_IN_FUTURE, today=today,
+        example=date_example(context, today), texts="roll", before="roll.before_received",
+        received=format_date(received, context.lang))
 
 
 async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
@@ -254,7 +245,7 @@ async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
     return await typed_day(update, context, flow, Step.DATE, words=_date_error,
-                           store=_store_date)
+                           store=_store_date, unreadable=bad_date)
 
 
 async def date_today(update: Update, context: BotContext) -> int:

@@ -39,9 +39,8 @@ from handlers.common import (
     message_text,
     pressed,
     say,
-    unreadable_date,
 )
-from handlers.day_answers import ask_day, today_pressed, typed_day
+from handlers.day_answers import ask_day, day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
 from handlers.typed_answers import typed
@@ -148,16 +147,15 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     return await flow.next(update, context, Step.ATTENDANCE)
 
 
-def _date_error(context: BotContext, visited: date | None, text: str) -> str | None:
-    """Why ``visited`` cannot be the visit date (unreadable, or the group's dates do not allow
-    it by the models' rule), in words; or None."""
+def _date_error(context: BotContext, visited: date) -> str | None:
+    """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
     draft = flow.draft(context)
     today, formed = flow.today(context), iso_date(draft.get("formed_on"))
-    if visited is None:
-        return unreadable_date(context, text, today, context.t("visit.bad_date"))
     wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
-    return None if wrong is None else views.date_error(
-        context, wrong, today=today, formed=formed, group=draft.get("group_name", ""))
+    return None if wrong is None else day_error(
+        context, late=wrong is Reason.DATE_IN_FUTURE, today=today, example=f"{today:%d/%m/%Y}",
+        texts="visit", before="visit.before_formed", group=draft.get("group_name", ""),
+        formed=format_date(formed, context.lang) if formed else "-")
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
@@ -169,7 +167,8 @@ async def got_date_today(update: Update, context: BotContext) -> int:
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
     return await typed_day(update, context, flow, Step.DATE, words=_date_error,
-                           store=_store_date, said="visit.date_ok")
+                           store=_store_date, said="visit.date_ok",
+                           unreadable=lambda context, _: context.t("visit.bad_date"))
 
 
 async def got_attendance(update: Update, context: BotContext) -> int:
@@ -428,26 +427,25 @@ async def next_default(update: Update, context: BotContext) -> int:
     return await _store_next(update, context, suggested, auto=True)
 
 
-def _next_error(context: BotContext, upcoming: date | None, text: str) -> str | None:
-    """Why ``upcoming`` cannot be the next visit date (unreadable, or out of the models'
-    window), in words; or None."""
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    example = views.next_example(context, views.default_next(draft))
-    if upcoming is None:
-        return unreadable_date(context, text, flow.today(context),
-                               context.t("visit.bad_next", example=example))
+def _next_error(context: BotContext, upcoming: date) -> str | None:
+    """Why ``upcoming`` is out of the models' window for the next visit, in words; or None."""
+    visited = date.fromisoformat(flow.draft(context)["visited_on"])
     return None if rules.next_visit_fits(visited, upcoming) else context.t(
         "visit.next_out_of_range", visited=format_date(visited, context.lang),
-        latest=format_date(rules.latest_next_visit(visited), context.lang), example=example)
+        latest=format_date(rules.latest_next_visit(visited), context.lang),
+        example=views.next_example(context, views.default_next(flow.draft(context))))
 
 
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
-    visited = date.fromisoformat(flow.draft(context)["visited_on"])
-    return await typed_day(update, context, flow, Step.NEXT_DATE, words=_next_error,
-                           store=_store_next, read=lambda text, today: parse_date_ahead(
-                               text, after=visited, horizon_days=rules.MAX_NEXT_DAYS, today=today))
+    draft = flow.draft(context)
+    visited = date.fromisoformat(draft["visited_on"])
+    return await typed_day(
+        update, context, flow, Step.NEXT_DATE, words=_next_error, store=_store_next,
+        read=lambda text, today: parse_date_ahead(text, after=visited, today=today,
+                                                  horizon_days=rules.MAX_NEXT_DAYS),
+        unreadable=lambda context, _: context.t("visit.bad_next", example=views.next_example(
+            context, views.default_next(draft))))
 
 
 # --- the summary -----------------------------------------------------------------------------

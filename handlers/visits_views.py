@@ -16,7 +16,7 @@ from bot.telegram.context import BotContext
 from handlers.common import keyboard
 from models import visits as visit_queries
 from models.groups import GroupRow
-from models.saving.visit import VisitReason, default_next_visit, latest_next_visit
+from models.saving.visit import default_next_visit, latest_next_visit
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
@@ -58,16 +58,6 @@ def attendance_question(context: BotContext, draft: dict[str, Any]) -> Question:
     members = int(draft.get("members", 0))
     return context.t("visit.ask_attendance", max=members,
                      example=attendance_example(members)), None
-
-
-def date_error(context: BotContext, wrong: VisitReason, *, today: date, formed: date | None,
-               group: str) -> str:
-    """The words for a visit date the group's dates do not allow (models' check_visit_date)."""
-    if wrong is VisitReason.DATE_IN_FUTURE:
-        return context.t("visit.future_date", today=format_date(today, context.lang),
-                         example=f"{today:%d/%m/%Y}")
-    return context.t("visit.before_formed", group=group, example=f"{today:%d/%m/%Y}",
-                     formed=format_date(formed, context.lang) if formed else "-")
 
 
 def activities_keyboard(context: BotContext, chosen: list[str]) -> InlineKeyboardMarkup:

@@ -426,7 +426,7 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await save_grant(session=context.session, grant=NewGrant(
+    result = await flow.save_through(update, context, save_grant, grant=NewGrant(
         actor=context.mentor, group_id=draft["group_id"], kind=draft["kind"],
         funding_source=draft["source"], form=draft["form"], amount=draft.get("amount"),
         goods_description=draft.get("goods"),
@@ -434,12 +434,9 @@ async def save(update: Update, context: BotContext) -> int:
         rollover_amount=draft.get("roll_amount"), rollover_units=draft.get("roll_units"),
         rollover_unit_label=draft.get("roll_label"),
         rollover_households=draft.get("roll_households"),
-        rollover_due=date.fromisoformat(draft["due_on"]), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        rollover_due=date.fromisoformat(draft["due_on"]), update_id=update.update_id))
     if isinstance(result, GrantRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     grant, group = result.record, result.group
     lines = obligation_lines(context, amount=grant.rollover_amount, units=grant.rollover_units,
                              label=grant.rollover_unit_label,

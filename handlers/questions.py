@@ -27,6 +27,7 @@ from handlers.common import (
     village_example,
 )
 from models import drafts
+from models.saving import Refusal, Saved
 
 QuestionRenderer = Callable[[Update, BotContext], Awaitable[None]]
 
@@ -115,6 +116,18 @@ class Questions:
         await drafts.end_in_transaction(
             session=context.session, user_id=user.id, user_data=remaining,
             conversation=self.name, key=drafts.conversation_key(chat.id, user.id))
+
+    async def save_through(self, update: Update, context: BotContext,
+                           save: Callable[..., Awaitable[Saved[Any] | Refusal]],
+                           **values: Any) -> Saved[Any] | Refusal:
+        """Saves through the models' ``save`` (``values``, the settings' reminder rules, the
+        draft ended right before the commit): once saved the draft is gone; a refusal keeps it,
+        for the question that must be asked again."""
+        result = await save(session=context.session, rules=context.settings.reminder_rules,
+                            end_draft=lambda: self.end_with_save(update, context), **values)
+        if not isinstance(result, Refusal):
+            self.clear(context)
+        return result
 
     def current(self, context: BotContext) -> int | None:
         """The question being answered, or None (reads without creating a draft)."""

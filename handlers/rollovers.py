@@ -423,17 +423,14 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await save_rollover(session=context.session, rollover=NewRollover(
+    result = await flow.save_through(update, context, save_rollover, rollover=NewRollover(
         actor=context.mentor, grant_id=draft["grant_id"],
         rolled_on=date.fromisoformat(draft["rolled_on"]), recipient_kind=draft["kind"],
         recipient_name=draft["name"], recipient_village_code=draft.get("village"),
         amount=draft.get("amount"), units=draft.get("units"), note=draft.get("note"),
-        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id))
     if isinstance(result, RolloverRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     rollover, grant = result.record, result.grant
     markup = keyboard([[(context.t("grant.btn.open"), f"hib:view:{grant.id}")]])
     await say(update, context.t(

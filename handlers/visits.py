@@ -456,7 +456,7 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await rules.save_visit(session=context.session, visit=rules.NewVisit(
+    result = await flow.save_through(update, context, rules.save_visit, visit=rules.NewVisit(
         actor=context.mentor, group_id=draft["group_id"],
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
         activities=tuple(draft["activities"]),
@@ -464,12 +464,9 @@ async def save(update: Update, context: BotContext) -> int:
         **{field: draft.get(field) for field in views.FIGURES},
         problems=draft.get("problems"), follow_up=draft.get("follow_up"),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
-        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id))
     if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     visit, group = result.record, result.group
     await say(update, context.t("visit.saved", group=group.name,
                                 date=format_date(visit.visited_on, context.lang),

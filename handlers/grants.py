@@ -403,21 +403,16 @@ async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -
     draft.update(group_name=refusal.group, village_code=refusal.village_code,
                  formed_on=refusal.formed_on.isoformat())
     if refusal.reason in (GrantReason.RECEIVED_IN_FUTURE, GrantReason.RECEIVED_BEFORE_FORMED):
-        flow.set_editing(context, "received")
-        return await flow.retry(update, context, Step.RECEIVED, _received_error(
+        return await flow.ask_again(update, context, "received", Step.RECEIVED, _received_error(
             context, date.fromisoformat(draft["received_on"])))
     if refusal.reason == GrantReason.AMOUNT_MISSING:
-        flow.set_editing(context, "amount")
-        return await flow.ask(update, context, Step.AMOUNT)
+        return await flow.ask_again(update, context, "amount", Step.AMOUNT)
     if refusal.reason == GrantReason.GOODS_MISSING:
-        flow.set_editing(context, "goods")
-        return await flow.ask(update, context, Step.GOODS)
+        return await flow.ask_again(update, context, "goods", Step.GOODS)
     if refusal.reason in (GrantReason.NO_OBLIGATION, GrantReason.ROLL_OVER_GRANT):
-        flow.set_editing(context, "obligation")
-        return await flow.retry(update, context, Step.ROLL_AMOUNT,
-                                context.t("grant.recheck_obligation"))
-    flow.set_editing(context, "due")  # DUE_OUT_OF_RANGE
-    return await flow.ask(update, context, Step.DUE)
+        return await flow.ask_again(update, context, "obligation", Step.ROLL_AMOUNT,
+                                    context.t("grant.recheck_obligation"))
+    return await flow.ask_again(update, context, "due", Step.DUE)  # DUE_OUT_OF_RANGE
 
 
 async def save(update: Update, context: BotContext) -> int:

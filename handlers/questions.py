@@ -356,8 +356,16 @@ class Questions:
         field = pressed(query)
         await close_buttons(query, context.t("common.edit") + ": "
                             + context.t(f"{labels}.{field}"))
+        return await self.ask_again(update, context, field, steps[field])
+
+    async def ask_again(self, update: Update, context: BotContext, field: str, step: int,
+                        error: str | None = None) -> int:
+        """Marks ``field`` as being changed and asks its question ``step`` again (after
+        ``error``, if any): its answer leads back to the summary."""
         self.set_editing(context, field)
-        return await self.ask(update, context, steps[field])
+        if error is None:
+            return await self.ask(update, context, step)
+        return await self.retry(update, context, step, error)
 
     def editing(self, context: BotContext) -> Any:
         """The answer being changed from the summary (a field name), or nothing."""

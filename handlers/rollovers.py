@@ -394,8 +394,7 @@ async def exceed_yes(update: Update, context: BotContext) -> int:
 async def exceed_edit(update: Update, context: BotContext) -> int:
     """Ubah jumlah: asks the amount (and units) again, then sums up."""
     await close_buttons(update.callback_query, context.t("roll.change_amount"))
-    flow.set_editing(context, "amount")
-    return await flow.ask(update, context, Step.AMOUNT)
+    return await flow.ask_again(update, context, "amount", Step.AMOUNT)
 
 
 async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal) -> int:
@@ -411,9 +410,8 @@ async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal
         # Another roll-over was saved meanwhile: what is left changed.
         draft["left"] = left_text(context, refusal.exceeded)
         return await flow.ask(update, context, Step.EXCEED)
-    flow.set_editing(context, "date")
-    return await flow.retry(update, context, Step.DATE,
-                            _date_error(context, date.fromisoformat(draft["rolled_on"])))
+    return await flow.ask_again(update, context, "date", Step.DATE,
+                                _date_error(context, date.fromisoformat(draft["rolled_on"])))
 
 
 async def save(update: Update, context: BotContext) -> int:

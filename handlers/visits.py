@@ -117,15 +117,10 @@ EDIT_FIELDS = {
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the date."""
     members = await group_queries.active_members(session=context.session, group_id=group.id)
-    draft = flow.draft(context)
-    draft.update(
-        group_id=group.id,
-        group_name=group.name,
-        village_code=group.village_code,
-        formed_on=group.formed_on.isoformat(),
-        members=len(members),
-        interval=group.visit_interval_days,
-    )
+    flow.draft(context).update(
+        group_id=group.id, group_name=group.name, village_code=group.village_code,
+        formed_on=group.formed_on.isoformat(), members=len(members),
+        interval=group.visit_interval_days)
     await say(update, context.t("visit.start", group=group.name))
     return await flow.ask(update, context, Step.DATE)
 
@@ -308,13 +303,15 @@ async def got_figure(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, amount)
 
 
-_NOTES = {"problems": (Step.PROBLEMS, Step.FOLLOW_UP),
-          "follow_up": (Step.FOLLOW_UP, Step.LOCATION)}  # a note's question, and the next
+_NOTES = {Step.PROBLEMS: ("problems", Step.FOLLOW_UP),
+          Step.FOLLOW_UP: ("follow_up", Step.LOCATION)}  # a note's question: its field, the next
 
 
-async def _store_note(update: Update, context: BotContext, text: str, *, field: str) -> int:
-    """Stores the note ``field`` (none for a skip word) and asks the question after it."""
-    step, then = _NOTES[field]
+async def got_note(update: Update, context: BotContext, text: str) -> int:
+    """Stores the note asked now, the problems or the follow-up (none for a skip word or
+    Lewati), and asks the question after it."""
+    step = flow.current(context)
+    field, then = _NOTES[step]
     value = None if is_skip(text) else parse_note(text)
     if value is None and not is_skip(text):
         return await flow.retry(update, context, step,
@@ -327,20 +324,9 @@ async def _store_note(update: Update, context: BotContext, text: str, *, field: 
     return await flow.next(update, context, then)
 
 
-async def got_problems(update: Update, context: BotContext, text: str) -> int:
-    """Stores the group's problems (or none) and asks for the follow-up."""
-    return await _store_note(update, context, text, field="problems")
-
-
-async def got_follow_up(update: Update, context: BotContext, text: str) -> int:
-    """Stores the follow-up (or none) and asks for the location."""
-    return await _store_note(update, context, text, field="follow_up")
-
-
 async def skip_note(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
-    return await flow.skip(update, context, {"problems": got_problems,
-                                             "follow_up": got_follow_up})
+    return await flow.skip(update, context, dict.fromkeys(("problems", "follow_up"), got_note))
 
 
 async def _store_location(update: Update, context: BotContext,
@@ -488,20 +474,16 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
     draft.update(group_name=refusal.group, members=refusal.members,
                  formed_on=refusal.formed_on.isoformat(), village_code=refusal.village_code)
     if refusal.reason == Reason.ATTENDANCE_OVER_MEMBERS:
-        flow.set_editing(context, "attendance")
-        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
+        return await flow.ask_again(update, context, "attendance", Step.ATTENDANCE, context.t(
             "visit.recheck_attendance", group=refusal.group, max=refusal.members))
     if refusal.reason in (Reason.DATE_IN_FUTURE, Reason.DATE_BEFORE_FORMED):
-        flow.set_editing(context, "date")
-        return await flow.retry(update, context, Step.DATE,
-                                context.t("visit.recheck_date", group=refusal.group))
+        return await flow.ask_again(update, context, "date", Step.DATE,
+                                    context.t("visit.recheck_date", group=refusal.group))
     if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
-        flow.set_editing(context, "figures")
         draft["_figure"] = "profit"
-        return await flow.retry(update, context, Step.FIGURES,
-                                _profit_error(context, "profit", draft.get("profit")) or "")
-    flow.set_editing(context, "next")  # NEXT_OUT_OF_WINDOW
-    return await flow.ask(update, context, Step.NEXT_DATE)
+        return await flow.ask_again(update, context, "figures", Step.FIGURES,
+                                    _profit_error(context, "profit", draft.get("profit")) or "")
+    return await flow.ask_again(update, context, "next", Step.NEXT_DATE)  # NEXT_OUT_OF_WINDOW
 
 
 def _before_edit(context: BotContext, field: str) -> None:
@@ -519,8 +501,8 @@ def handlers() -> list[BaseHandler]:
                           TEXT: activities_typed},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                        TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_problems)},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_follow_up)},
+        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_note)},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,

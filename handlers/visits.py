@@ -43,7 +43,7 @@ from handlers.common import (
 from handlers.day_answers import ask_day, day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
-from handlers.typed_answers import typed
+from handlers.typed_answers import read_or_skip, typed
 from models import groups as group_queries
 from models.saving import visit as rules
 from models.tables import Group
@@ -195,9 +195,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     if value is None:
         return Step.ACTIVITIES
     draft = flow.draft(context)
-    chosen = [a for a in draft.get("activities", []) if a != value]
-    if len(chosen) == len(draft.get("activities", [])):
-        chosen.append(value)
+    chosen = set(draft.get("activities", [])) ^ {value}  # ticked: unticked; else ticked
     draft["activities"] = [a.value for a in Activity if a in chosen]
     await query.answer()
     try:
@@ -344,15 +342,10 @@ async def got_location(update: Update, context: BotContext) -> int:
     return await _store_location(update, context, (location.latitude, location.longitude))
 
 
-async def location_typed(update: Update, context: BotContext) -> int:
+async def location_typed(update: Update, context: BotContext, text: str) -> int:
     """Lewati (or typed coordinates) instead of a shared location; else the question again."""
-    text = message_text(update)
-    if is_skip(text):
-        return await _store_location(update, context, None)
-    point = parse_coordinates(text)
-    if point is None:
-        return await flow.retry(update, context, Step.LOCATION, context.t("visit.bad_location"))
-    return await _store_location(update, context, point)
+    return await read_or_skip(update, context, flow, Step.LOCATION, text, read=parse_coordinates,
+                              bad=context.t("visit.bad_location"), store=_store_location)
 
 
 async def got_photo(update: Update, context: BotContext) -> int:
@@ -503,7 +496,7 @@ def handlers() -> list[BaseHandler]:
                        TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
         Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_note)},
-        Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
+        Step.LOCATION: {filters.LOCATION: got_location, TEXT: typed(location_typed)},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,
                       TEXT: photos_typed},

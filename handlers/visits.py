@@ -238,14 +238,6 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     return await _ask_figure(update, context, following[0] if following else None)
 
 
-def _profit_error(context: BotContext, field: str, amount: int | None) -> str | None:
-    """Why a profit above the turnover cannot stand (models' rule), in words; or None."""
-    turnover = flow.draft(context).get("turnover")
-    if field != "profit" or rules.profit_fits(amount, turnover):
-        return None
-    return views.profit_error(context, amount, turnover)
-
-
 async def figures_button(update: Update, context: BotContext) -> int:
     """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
     query = update.callback_query
@@ -269,7 +261,7 @@ async def figure_button(update: Update, context: BotContext) -> int:
         await close_buttons(query, context.t("common.skip"))
         return await _store_figure(update, context, None)
     kept = flow.draft(context).get(field)
-    error = _profit_error(context, field, kept)
+    error = views.profit_error(context, flow.draft(context), field, kept)
     if error:  # the turnover was just made smaller: the profit kept must still fit under it
         await close_buttons(query)
         return await flow.retry(update, context, Step.FIGURES, error)
@@ -279,8 +271,9 @@ async def figure_button(update: Update, context: BotContext) -> int:
 
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
-    text = message_text(update)
-    if flow.draft(context).get("_figure") is None:
+    text, draft = message_text(update), flow.draft(context)
+    field = draft.get("_figure")
+    if field is None:
         if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
             return await _figures_answer(update, context, True)
         if is_skip(text):
@@ -289,12 +282,12 @@ async def got_figure(update: Update, context: BotContext) -> int:
     if is_skip(text):
         return await _store_figure(update, context, None)
     # A profit can be a loss; turnover, cash and the solidarity fee cannot be negative.
-    profit = flow.draft(context).get("_figure") == "profit"
+    profit = field == "profit"
     amount = parse_amount(text, allow_loss=profit)
     if amount is None:
         return await flow.retry(update, context, Step.FIGURES,
                                 context.t("visit.bad_profit" if profit else "visit.bad_amount"))
-    error = _profit_error(context, flow.draft(context)["_figure"], amount)
+    error = views.profit_error(context, draft, field, amount)
     if error:
         return await flow.retry(update, context, Step.FIGURES, error)
     await say(update, f"✓ {views.amount_text(context, amount)}")
@@ -475,7 +468,8 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
     if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
         draft["_figure"] = "profit"
         return await flow.ask_again(update, context, "figures", Step.FIGURES,
-                                    _profit_error(context, "profit", draft.get("profit")) or "")
+                                    views.profit_error(context, draft, "profit",
+                                                       draft.get("profit")) or "")
     return await flow.ask_again(update, context, "next", Step.NEXT_DATE)  # NEXT_OUT_OF_WINDOW
 
 

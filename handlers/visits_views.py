@@ -16,7 +16,7 @@ from bot.telegram.context import BotContext
 from handlers.common import keyboard
 from models import visits as visit_queries
 from models.groups import GroupRow
-from models.saving.visit import default_next_visit, latest_next_visit
+from models.saving.visit import default_next_visit, latest_next_visit, profit_fits
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
@@ -92,9 +92,14 @@ def figures_question(context: BotContext, draft: dict[str, Any], editing: bool) 
     return context.t(f"visit.ask_{field}"), None
 
 
-def profit_error(context: BotContext, profit: int | None, turnover: int | None) -> str:
-    """Profit is what is left of the turnover after costs: larger is a slip of a zero."""
-    return context.t("visit.profit_over_turnover", profit=amount_text(context, profit),
+def profit_error(context: BotContext, draft: dict[str, Any], field: str,
+                 amount: int | None) -> str | None:
+    """Why ``amount`` cannot stand as the profit (models' rule: it is what is left of the
+    turnover after costs, larger is a slip of a zero), in words; or None."""
+    turnover = draft.get("turnover")
+    if field != "profit" or profit_fits(amount, turnover):
+        return None
+    return context.t("visit.profit_over_turnover", profit=amount_text(context, amount),
                      turnover=amount_text(context, turnover))
 
 

@@ -35,8 +35,8 @@ from handlers.common import (
 from handlers.day_answers import day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
 from handlers.grant_texts import (
-    bad_date,
     MAX_UNITS,
+    bad_date,
     date_example,
     kind_label,
     obligation_lines,

@@ -7,7 +7,8 @@ Their answers are taken by Questions.choose and Flow's Pick; here is only what t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from telegram import Update
@@ -51,11 +52,14 @@ def ask_pick(flow: Flow, step: int, text: str) -> None:
 
 
 def ask_summary(flow: Questions, step: int,
-                text: Callable[[BotContext, dict[str, Any]], str]) -> None:
-    """Registers the summary at ``step``: ``text`` of the draft, with Simpan / Ubah / Batal."""
+                text: Callable[[BotContext, dict[str, Any]], str | Awaitable[str]]) -> None:
+    """Registers the summary at ``step``: ``text`` of the draft (awaited if it looks something
+    up), with Simpan / Ubah / Batal."""
 
     async def ask(update: Update, context: BotContext) -> None:
-        await say(update, text(context, flow.draft(context)),
-                  reply_markup=flow.summary_keyboard(context))
+        shown = text(context, flow.draft(context))
+        if inspect.isawaitable(shown):
+            shown = await shown
+        await say(update, shown, reply_markup=flow.summary_keyboard(context))
 
     flow.question(step)(ask)

@@ -1,6 +1,7 @@
-"""The answer to "when did it happen?" (a grant received, a roll-over): a typed day, or the
-"Hari ini" button. What does not fit is the question's own words (``words``), from the rules
-in models.saving; here is only how the two answers come.
+"""The question "when did it happen?" (a visit, a grant received, a roll-over) and its
+answers: a typed day, or the "Hari ini" button; and a day ahead typed (the next visit, a
+deadline). What does not fit is the question's own words (``words``), from the rules in
+models.saving; here is only how the answers come, and the words every such question shares.
 """
 
 from __future__ import annotations
@@ -13,25 +14,56 @@ from telegram import Update
 from bot.core.formatting import format_date
 from bot.core.parsing import parse_date
 from bot.telegram.context import BotContext
-from handlers.common import close_buttons, message_text, say
+from handlers.common import close_buttons, keyboard, message_text, say, unreadable_date
 from handlers.questions import Questions
 
-# Why a day does not fit (None: it fits), given the day read (None: unreadable) and the text.
-DayWords = Callable[[BotContext, date | None, str], str | None]
+# Why a day read does not fit (None: it fits).
+DayWords = Callable[[BotContext, date], str | None]
 DayStore = Callable[[Update, BotContext, date], Awaitable[int]]
+# How a typed day is read, given the text and today where the user is (None: unreadable).
+DayReader = Callable[[str, date], date | None]
+
+
+def ask_day(flow: Questions, step: int, text: str, *, button: str, data: str = "date:today",
+            example: Callable[[BotContext, date], str] | None = None) -> None:
+    """Registers the question of ``step``: the text key ``text`` (with ``example`` of today, if
+    given) and the button ``button`` ("Hari ini"), its data "<prefix>:<data>"."""
+
+    async def ask(update: Update, context: BotContext) -> None:
+        values = {"example": example(context, flow.today(context))} if example else {}
+        markup = keyboard([[(context.t(button), f"{flow.prefix}:{data}")]])
+        await say(update, context.t(text, **values), reply_markup=markup)
+
+    flow.question(step)(ask)
+
+
+def day_error(context: BotContext, *, late: bool, today: date, example: str, texts: str,
+              before: str, **values: str) -> str:
+    """The words for a day the rules refuse: after today ("<texts>.future_date", with today
+    and ``example``), or before the day it cannot precede (the text key ``before``, with
+    ``example`` and ``values``)."""
+    if late:
+        return context.t(f"{texts}.future_date", today=format_date(today, context.lang),
+                         example=example)
+    return context.t(before, example=example, **values)
 
 
 async def typed_day(update: Update, context: BotContext, flow: Questions, step: int, *,
-                    words: DayWords, store: DayStore) -> int:
-    """A typed day, read relative to today where the user is: "✓ <day>" and ``store``, or
-    ``words`` and the same question again."""
-    text = message_text(update)
-    day = parse_date(text, today=flow.today(context))
-    error = words(context, day, text)
+                    words: DayWords, store: DayStore, unreadable: Callable[[BotContext, date], str],
+                    read: DayReader | None = None, said: str | None = None) -> int:
+    """A typed day, read relative to today where the user is (by ``read``; else as a day that
+    has come): "✓ <day>" (or the text key ``said`` with the day) and ``store``; or the same
+    question again after ``unreadable`` of today (a day the month lacks is named as such) or
+    ``words``."""
+    text, today = message_text(update), flow.today(context)
+    day = read(text, today) if read else parse_date(text, today=today)
+    error = unreadable_date(context, text, today, unreadable(context, today)) if day is None \
+        else words(context, day)
     if error:
         return await flow.retry(update, context, step, error)
-    assert day is not None  # ``words`` answers a day it cannot read
-    await say(update, f"✓ {format_date(day, context.lang)}")
+    assert day is not None
+    shown = format_date(day, context.lang)
+    await say(update, context.t(said, date=shown) if said else f"✓ {shown}")
     return await store(update, context, day)
 
 
@@ -43,7 +75,7 @@ async def today_pressed(update: Update, context: BotContext, flow: Questions, st
     query = update.callback_query
     assert query is not None
     today = flow.today(context)
-    error = words(context, today, "")
+    error = words(context, today)
     await close_buttons(query, format_date(today, context.lang) if note and not error else None)
     if error:
         return await flow.retry(update, context, step, error)

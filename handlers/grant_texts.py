@@ -53,6 +53,11 @@ def date_example(context: BotContext, day: date) -> str:
                      short=format_date_short(day, context.lang))
 
 
+def bad_date(context: BotContext, today: date) -> str:
+    """A typed day (received, rolled over) that could not be read, with today as the example."""
+    return context.t("grant.bad_date", example=date_example(context, today))
+
+
 def obligation_lines(context: BotContext, *, amount: int | None, units: int | None,
                      label: str | None, households: int | None) -> list[str]:
     """The obligation as lines ("• Uang: Rp 10.000.000"), only the parts that are set."""

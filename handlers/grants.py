@@ -22,22 +22,21 @@ from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date_ahead
 from bot.telegram.context import BotContext
-from handlers.button_questions import ask_choice, ask_pick, ask_summary
+from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     close_buttons,
     iso_date,
     keyboard,
     message_text,
-    own_group,
     pressed,
     say,
-    unreadable_date,
 )
-from handlers.day_answers import today_pressed, typed_day
-from handlers.flow import TEXT, Flow, Pick, Summary
+from handlers.day_answers import day_error, today_pressed, typed_day
+from handlers.flow import TEXT, Flow, Summary
 from handlers.grant_texts import (
     MAX_UNITS,
+    bad_date,
     date_example,
     kind_label,
     obligation_lines,
@@ -45,8 +44,9 @@ from handlers.grant_texts import (
     rupiah,
     units_text,
 )
-from handlers.grants_views import PREFIX, group_buttons, summary_text, view_handler
-from handlers.typed_answers import typed
+from handlers.grants_views import PREFIX, summary_text, view_handler
+from handlers.group_pick import pick_group
+from handlers.typed_answers import read_or_skip, typed
 from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
@@ -96,7 +96,6 @@ def _default_due(context: BotContext) -> date:
 
 # --- questions --------------------------------------------------------------------------------
 
-ask_pick(flow, Step.GROUP, "grant.ask_group")
 ask_choice(flow, Step.KIND, "grant.ask_kind", among=GrantKind, label="grantkind", data="kind")
 ask_choice(flow, Step.SOURCE, "grant.ask_source", among=FundingSource, label="fund", data="src",
            per_row=2)
@@ -172,12 +171,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     return await flow.ask(update, context, Step.KIND)
 
 
-flow.pick = Pick(command="hibah", button="group",
-                 step=Step.GROUP, chosen="group_id", choices=group_buttons, find=own_group,
-                 label=lambda group: group.name, begin=_begin,
-                 resume=lambda context, draft: context.t("grant.resume",
-                                                         group=draft.get("group_name", "")),
-                 none="grant.no_groups", not_found="grant.group_not_found")
+pick_group(flow, Step.GROUP, command="hibah", texts="grant", begin=_begin)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -238,18 +232,15 @@ async def got_goods(update: Update, context: BotContext) -> int:
 
 async def got_amount(update: Update, context: BotContext, text: str) -> int:
     """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
-    draft = _draft(context)
-    goods = draft.get("form") == GrantForm.GOODS
-    key = "grant.bad_goods_value" if goods else "grant.bad_amount"
-    if is_skip(text):
-        if not goods:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("grant.need_amount"))
-        value = None
-    else:
-        value = parse_amount(text)
-        if not value:
-            return await flow.retry(update, context, Step.AMOUNT, context.t(key))
-    draft["amount"] = value
+    goods = _draft(context).get("form") == GrantForm.GOODS
+    return await read_or_skip(
+        update, context, flow, Step.AMOUNT, text, read=lambda typed: parse_amount(typed) or None,
+        bad=context.t("grant.bad_goods_value" if goods else "grant.bad_amount"),
+        need=None if goods else context.t("grant.need_amount"), store=_store_amount)
+
+
+async def _store_amount(update: Update, context: BotContext, value: int | None) -> int:
+    _draft(context)["amount"] = value
     await say(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
 
@@ -267,29 +258,21 @@ async def _store_received(update: Update, context: BotContext, received: date) -
     return await flow.next(update, context, Step.ROLL_AMOUNT)
 
 
-def _received_error(context: BotContext, received: date | None, text: str = "") -> str | None:
+def _received_error(context: BotContext, received: date) -> str | None:
     draft = _draft(context)
-    today = flow.today(context)
-    example = date_example(context, today)
-    if received is None:
-        return unreadable_date(context, text, today,
-                               context.t("grant.bad_date", example=example))
-    formed = iso_date(draft.get("formed_on"))
+    today, formed = flow.today(context), iso_date(draft.get("formed_on"))
     wrong = check_received(received, formed_on=formed, today=today)
-    if wrong == GrantReason.RECEIVED_IN_FUTURE:
-        return context.t("grant.future_date", today=format_date(today, context.lang),
-                         example=example)
-    if wrong == GrantReason.RECEIVED_BEFORE_FORMED:
-        return context.t("grant.before_formed", group=draft.get("group_name", ""),
-                         formed=format_date(formed, context.lang), example=example)
-    return None
+    return None if wrong is None else day_error(
+        context, late=wrong == GrantReason.RECEIVED_IN_FUTURE, today=today,
+        example=date_example(context, today), texts="grant", before="grant.before_formed",
+        group=draft.get("group_name", ""), formed=format_date(formed, context.lang))
 
 
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
     for the amount to roll over."""
     return await typed_day(update, context, flow, Step.RECEIVED, words=_received_error,
-                           store=_store_received)
+                           store=_store_received, unreadable=bad_date)
 
 
 async def received_today(update: Update, context: BotContext) -> int:
@@ -379,7 +362,7 @@ async def skip(update: Update, context: BotContext) -> int:
     return await flow.skip(update, context, _SKIPPERS)
 
 
-async def _store_due(update: Update, context: BotContext, due: date, auto: bool) -> int:
+async def _store_due(update: Update, context: BotContext, due: date, auto: bool = False) -> int:
     draft = _draft(context)
     draft["due_on"], draft["due_auto"] = due.isoformat(), auto
     return await flow.sum_up(update, context)
@@ -392,22 +375,23 @@ async def due_default(update: Update, context: BotContext) -> int:
     return await _store_due(update, context, suggested, True)
 
 
+def _due_error(context: BotContext, due: date) -> str | None:
+    received = date.fromisoformat(_draft(context)["received_on"])
+    return None if due_fits(received, due) else context.t(
+        "grant.due_out_of_range", received=format_date(received, context.lang),
+        years=MAX_DUE_YEARS, example=date_example(context, _default_due(context)))
+
+
 async def got_due(update: Update, context: BotContext) -> int:
     """Stores a typed deadline (after the date received) and sums up."""
     received = date.fromisoformat(_draft(context)["received_on"])
-    example = date_example(context, _default_due(context))
-    text, today = message_text(update), flow.today(context)
     # "27 Des" is the next 27 December after the grant came, as for a next visit.
-    due = parse_date_ahead(text, after=received, horizon_days=365, today=today)
-    if due is None:
-        return await flow.retry(update, context, Step.DUE, unreadable_date(
-            context, text, today, context.t("grant.bad_due", example=example)))
-    if not due_fits(received, due):
-        return await flow.retry(update, context, Step.DUE, context.t(
-            "grant.due_out_of_range", received=format_date(received, context.lang),
-            years=MAX_DUE_YEARS, example=example))
-    await say(update, f"✓ {format_date(due, context.lang)}")
-    return await _store_due(update, context, due, False)
+    return await typed_day(
+        update, context, flow, Step.DUE, words=_due_error, store=_store_due,
+        read=lambda text, today: parse_date_ahead(text, after=received, horizon_days=365,
+                                                  today=today),
+        unreadable=lambda context, _: context.t(
+            "grant.bad_due", example=date_example(context, _default_due(context))))
 
 
 async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -> int:
@@ -419,21 +403,16 @@ async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -
     draft.update(group_name=refusal.group, village_code=refusal.village_code,
                  formed_on=refusal.formed_on.isoformat())
     if refusal.reason in (GrantReason.RECEIVED_IN_FUTURE, GrantReason.RECEIVED_BEFORE_FORMED):
-        flow.set_editing(context, "received")
-        return await flow.retry(update, context, Step.RECEIVED, _received_error(
+        return await flow.ask_again(update, context, "received", Step.RECEIVED, _received_error(
             context, date.fromisoformat(draft["received_on"])))
     if refusal.reason == GrantReason.AMOUNT_MISSING:
-        flow.set_editing(context, "amount")
-        return await flow.ask(update, context, Step.AMOUNT)
+        return await flow.ask_again(update, context, "amount", Step.AMOUNT)
     if refusal.reason == GrantReason.GOODS_MISSING:
-        flow.set_editing(context, "goods")
-        return await flow.ask(update, context, Step.GOODS)
+        return await flow.ask_again(update, context, "goods", Step.GOODS)
     if refusal.reason in (GrantReason.NO_OBLIGATION, GrantReason.ROLL_OVER_GRANT):
-        flow.set_editing(context, "obligation")
-        return await flow.retry(update, context, Step.ROLL_AMOUNT,
-                                context.t("grant.recheck_obligation"))
-    flow.set_editing(context, "due")  # DUE_OUT_OF_RANGE
-    return await flow.ask(update, context, Step.DUE)
+        return await flow.ask_again(update, context, "obligation", Step.ROLL_AMOUNT,
+                                    context.t("grant.recheck_obligation"))
+    return await flow.ask_again(update, context, "due", Step.DUE)  # DUE_OUT_OF_RANGE
 
 
 async def save(update: Update, context: BotContext) -> int:
@@ -442,7 +421,7 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await save_grant(session=context.session, grant=NewGrant(
+    result = await flow.save_through(update, context, save_grant, grant=NewGrant(
         actor=context.mentor, group_id=draft["group_id"], kind=draft["kind"],
         funding_source=draft["source"], form=draft["form"], amount=draft.get("amount"),
         goods_description=draft.get("goods"),
@@ -450,12 +429,9 @@ async def save(update: Update, context: BotContext) -> int:
         rollover_amount=draft.get("roll_amount"), rollover_units=draft.get("roll_units"),
         rollover_unit_label=draft.get("roll_label"),
         rollover_households=draft.get("roll_households"),
-        rollover_due=date.fromisoformat(draft["due_on"]), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        rollover_due=date.fromisoformat(draft["due_on"]), update_id=update.update_id))
     if isinstance(result, GrantRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     grant, group = result.record, result.group
     lines = obligation_lines(context, amount=grant.rollover_amount, units=grant.rollover_units,
                              label=grant.rollover_unit_label,

@@ -1,6 +1,6 @@
 """A grant's views: its own card ("hib:view:<id>": obligation, progress, deadline and
 roll-overs), its lines on /kelompok and on the group card (handlers.groups), and what /hibah
-shows beside its questions: the groups to pick from and the summary before Simpan.
+shows beside its questions: the summary before Simpan.
 
 /hibah (handlers.grants) offers the card in the middle of its questions too.
 """
@@ -29,20 +29,11 @@ from handlers.grant_texts import (
     target_parts,
 )
 from models import grants as grant_queries
-from models import groups as group_queries
 from models.tables import Grant, Group, Rollover
 
 PREFIX = "hib"  # every grant's button, from /hibah and from its views
 
-MAX_GROUP_BUTTONS = 50
 MAX_VIEW_ROLLOVERS = 30
-
-
-async def group_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups to record a grant for, as /hibah's first question offers them."""
-    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    return [(row.group.name, f"{PREFIX}:group:{row.group.id}")
-            for row in rows[:MAX_GROUP_BUTTONS]]
 
 
 def summary_text(context: BotContext, draft: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from handlers.common import (
     village_example,
 )
 from models import drafts
+from models.saving import Refusal, Saved
 
 QuestionRenderer = Callable[[Update, BotContext], Awaitable[None]]
 
@@ -71,6 +72,16 @@ class Questions:
 
         self.questions[state] = ask
 
+    def shows(self, state: int, view: Callable[[BotContext, dict[str, Any]], tuple[str, Any]]
+              ) -> None:
+        """Registers a question whose text and buttons (None: none) are ``view`` of the draft."""
+
+        async def ask(update: Update, context: BotContext) -> None:
+            text, markup = view(context, self.draft(context))
+            await say(update, text, reply_markup=markup)
+
+        self.questions[state] = ask
+
     def summary_route(self, route: Callable[[Update, BotContext], Awaitable[int]]
                       ) -> Callable[[Update, BotContext], Awaitable[int]]:
         """Registers the way to the summary when it is not simply asking it (a question that must
@@ -105,6 +116,18 @@ class Questions:
         await drafts.end_in_transaction(
             session=context.session, user_id=user.id, user_data=remaining,
             conversation=self.name, key=drafts.conversation_key(chat.id, user.id))
+
+    async def save_through(self, update: Update, context: BotContext,
+                           save: Callable[..., Awaitable[Saved[Any] | Refusal]],
+                           **values: Any) -> Saved[Any] | Refusal:
+        """Saves through the models' ``save`` (``values``, the settings' reminder rules, the
+        draft ended right before the commit): once saved the draft is gone; a refusal keeps it,
+        for the question that must be asked again."""
+        result = await save(session=context.session, rules=context.settings.reminder_rules,
+                            end_draft=lambda: self.end_with_save(update, context), **values)
+        if not isinstance(result, Refusal):
+            self.clear(context)
+        return result
 
     def current(self, context: BotContext) -> int | None:
         """The question being answered, or None (reads without creating a draft)."""
@@ -356,8 +379,16 @@ class Questions:
         field = pressed(query)
         await close_buttons(query, context.t("common.edit") + ": "
                             + context.t(f"{labels}.{field}"))
+        return await self.ask_again(update, context, field, steps[field])
+
+    async def ask_again(self, update: Update, context: BotContext, field: str, step: int,
+                        error: str | None = None) -> int:
+        """Marks ``field`` as being changed and asks its question ``step`` again (after
+        ``error``, if any): its answer leads back to the summary."""
         self.set_editing(context, field)
-        return await self.ask(update, context, steps[field])
+        if error is None:
+            return await self.ask(update, context, step)
+        return await self.retry(update, context, step, error)
 
     def editing(self, context: BotContext) -> Any:
         """The answer being changed from the summary (a field name), or nothing."""

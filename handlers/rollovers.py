@@ -34,12 +34,12 @@ from handlers.common import (
     message_text,
     pressed_village,
     say,
-    unreadable_date,
     village_example,
 )
-from handlers.day_answers import today_pressed, typed_day
+from handlers.day_answers import day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
+    bad_date,
     date_example,
     parse_units,
     progress_line,
@@ -54,7 +54,7 @@ from handlers.rollovers_views import (
     left_text,
     summary_text,
 )
-from handlers.typed_answers import typed
+from handlers.typed_answers import read_or_skip, typed
 from models import grants as grant_queries
 from models.saving.rollover import (
     NewRollover,
@@ -227,22 +227,13 @@ async def typed_not_button(update: Update, context: BotContext) -> int:
                                   default="roll.example_kind", text="grant.use_buttons")
 
 
-def _date_error(context: BotContext, rolled: date | None, text: str = "") -> str | None:
-    draft = _draft(context)
-    today = flow.today(context)
-    example = date_example(context, today)
-    if rolled is None:
-        return unreadable_date(context, text, today,
-                               context.t("grant.bad_date", example=example))
-    received = date.fromisoformat(draft["received_on"])
+def _date_error(context: BotContext, rolled: date) -> str | None:
+    today, received = flow.today(context), date.fromisoformat(_draft(context)["received_on"])
     wrong = check_rolled_on(rolled, received_on=received, today=today)
-    if wrong == RolloverReason.ROLLED_IN_FUTURE:
-        return context.t("roll.future_date", today=format_date(today, context.lang),
-                         example=example)
-    if wrong == RolloverReason.ROLLED_BEFORE_RECEIVED:
-        return context.t("roll.before_received", received=format_date(received, context.lang),
-                         example=example)
-    return None
+    return None if wrong is None else day_error(
+        context, late=wrong == RolloverReason.ROLLED_IN_FUTURE, today=today,
+        example=date_example(context, today), texts="roll", before="roll.before_received",
+        received=format_date(received, context.lang))
 
 
 async def _store_date(update: Update, context: BotContext, rolled: date) -> int:
@@ -254,7 +245,7 @@ async def got_date(update: Update, context: BotContext) -> int:
     """Stores the date (not in the future, not before the grant was received) and asks who
     received the roll-over."""
     return await typed_day(update, context, flow, Step.DATE, words=_date_error,
-                           store=_store_date)
+                           store=_store_date, unreadable=bad_date)
 
 
 async def date_today(update: Update, context: BotContext) -> int:
@@ -316,22 +307,23 @@ MIN_PLAUSIBLE_AMOUNT = 1_000
 
 async def got_amount(update: Update, context: BotContext, text: str) -> int:
     """Stores the Rupiah rolled over and asks for the units (or the note)."""
+    has_units = bool(_draft(context).get("has_units"))
+    return await read_or_skip(
+        update, context, flow, Step.AMOUNT, text, read=lambda typed: parse_amount(typed) or None,
+        bad=context.t("roll.bad_amount"),
+        need=None if has_units else context.t("roll.need_amount"), store=_store_amount)
+
+
+async def _store_amount(update: Update, context: BotContext, value: int | None) -> int:
     draft = _draft(context)
     has_units = bool(draft.get("has_units"))
-    if is_skip(text):
-        if not has_units:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.need_amount"))
-        value = None
-    else:
-        value = parse_amount(text)
-        if not value:
-            return await flow.retry(update, context, Step.AMOUNT, context.t("roll.bad_amount"))
-        if value < MIN_PLAUSIBLE_AMOUNT:
-            # "2" typed here usually means two goats, not Rp 2.
-            return await flow.retry(update, context, Step.AMOUNT, context.t(
-                "roll.tiny_amount", amount=rupiah(context, value),
-                label=draft.get("unit_label") or context.t("roll.goods")) if has_units
-                else context.t("roll.bad_amount"))
+    if value is not None and value < MIN_PLAUSIBLE_AMOUNT:
+        # "2" typed here usually means two goats, not Rp 2.
+        return await flow.retry(update, context, Step.AMOUNT, context.t(
+            "roll.tiny_amount", amount=rupiah(context, value),
+            label=draft.get("unit_label") or context.t("roll.goods")) if has_units
+            else context.t("roll.bad_amount"))
+    if value is not None:
         await say(update, f"✓ {rupiah(context, value)}")
     draft["amount"] = value
     draft["exceed_ok"] = False
@@ -402,8 +394,7 @@ async def exceed_yes(update: Update, context: BotContext) -> int:
 async def exceed_edit(update: Update, context: BotContext) -> int:
     """Ubah jumlah: asks the amount (and units) again, then sums up."""
     await close_buttons(update.callback_query, context.t("roll.change_amount"))
-    flow.set_editing(context, "amount")
-    return await flow.ask(update, context, Step.AMOUNT)
+    return await flow.ask_again(update, context, "amount", Step.AMOUNT)
 
 
 async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal) -> int:
@@ -419,9 +410,8 @@ async def _refused(update: Update, context: BotContext, refusal: RolloverRefusal
         # Another roll-over was saved meanwhile: what is left changed.
         draft["left"] = left_text(context, refusal.exceeded)
         return await flow.ask(update, context, Step.EXCEED)
-    flow.set_editing(context, "date")
-    return await flow.retry(update, context, Step.DATE,
-                            _date_error(context, date.fromisoformat(draft["rolled_on"])))
+    return await flow.ask_again(update, context, "date", Step.DATE,
+                                _date_error(context, date.fromisoformat(draft["rolled_on"])))
 
 
 async def save(update: Update, context: BotContext) -> int:
@@ -431,17 +421,14 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await save_rollover(session=context.session, rollover=NewRollover(
+    result = await flow.save_through(update, context, save_rollover, rollover=NewRollover(
         actor=context.mentor, grant_id=draft["grant_id"],
         rolled_on=date.fromisoformat(draft["rolled_on"]), recipient_kind=draft["kind"],
         recipient_name=draft["name"], recipient_village_code=draft.get("village"),
         amount=draft.get("amount"), units=draft.get("units"), note=draft.get("note"),
-        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        exceed_confirmed=bool(draft.get("exceed_ok")), update_id=update.update_id))
     if isinstance(result, RolloverRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     rollover, grant = result.record, result.grant
     markup = keyboard([[(context.t("grant.btn.open"), f"hib:view:{grant.id}")]])
     await say(update, context.t(

@@ -10,10 +10,8 @@ draft when the group is chosen, and the group is checked against the database ag
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from enum import IntEnum
-from typing import Any
 
 from telegram import Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -27,25 +25,25 @@ from bot.core.parsing import (
     parse_amount,
     parse_coordinates,
     parse_count,
-    parse_date,
     parse_date_ahead,
     parse_note,
 )
 from bot.telegram.context import BotContext
 from handlers import visits_views as views
+from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
     button_choice,
     close_buttons,
-    column,
     iso_date,
     message_text,
-    own_group,
     pressed,
     say,
-    unreadable_date,
 )
-from handlers.flow import TEXT, Flow, Pick, Summary
+from handlers.day_answers import ask_day, day_error, today_pressed, typed_day
+from handlers.flow import TEXT, Flow, Summary
+from handlers.group_pick import pick_group
+from handlers.typed_answers import read_or_skip, typed
 from models import groups as group_queries
 from models.saving import visit as rules
 from models.tables import Group
@@ -73,39 +71,13 @@ PREFIX = views.PREFIX  # the buttons are built in visits_views
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
-def _default_next(draft: dict[str, Any]) -> date:
-    visited = date.fromisoformat(draft["visited_on"])
-    return rules.default_next_visit(visited, draft.get("interval"))
-
-
 # --- questions -------------------------------------------------------------------------------
 
-@flow.question(Step.GROUP)
-async def _ask_group(update: Update, context: BotContext) -> None:
-    buttons = await views.group_buttons(context)
-    if not buttons:
-        await say(update, context.t("visit.no_groups"))
-        return
-    await say(update, context.t("visit.ask_group"), reply_markup=column(buttons))
+ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
 
 
-@flow.question(Step.DATE)
-async def _ask_date(update: Update, context: BotContext) -> None:
-    await say(update, *views.date_question(context))
-
-
-@flow.question(Step.ATTENDANCE)
-async def _ask_attendance(update: Update, context: BotContext) -> None:
-    members = int(flow.draft(context).get("members", 0))
-    await say(update, context.t("visit.ask_attendance", max=members,
-                                example=views.attendance_example(members)))
-
-
-@flow.question(Step.ACTIVITIES)
-async def _ask_activities(update: Update, context: BotContext) -> None:
-    chosen = flow.draft(context).get("activities", [])
-    await say(update, context.t("visit.ask_activities"),
-              reply_markup=views.activities_keyboard(context, chosen))
+flow.shows(Step.ATTENDANCE, views.attendance_question)
+flow.shows(Step.ACTIVITIES, views.activities_question)
 
 
 @flow.question(Step.FIGURES)
@@ -119,28 +91,12 @@ flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
 flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 
-@flow.question(Step.LOCATION)
-async def _ask_location(update: Update, context: BotContext) -> None:
-    await say(update, *views.location_question(context))
+flow.shows(Step.LOCATION, views.location_question)
+flow.shows(Step.PHOTOS, views.photos_question)
+flow.shows(Step.NEXT_DATE, views.next_question)
 
 
-@flow.question(Step.PHOTOS)
-async def _ask_photos(update: Update, context: BotContext) -> None:
-    photos = flow.draft(context).get("photos", [])
-    await say(update, *views.photos_question(context, len(photos)))
-
-
-@flow.question(Step.NEXT_DATE)
-async def _ask_next(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    await say(update, *views.next_question(context, visited, _default_next(draft)))
-
-
-@flow.question(Step.CONFIRM)
-async def _show_summary(update: Update, context: BotContext) -> None:
-    await say(update, await views.summary_text(context, flow.draft(context)),
-              reply_markup=flow.summary_keyboard(context))
+ask_summary(flow, Step.CONFIRM, views.summary_text)
 
 
 EDIT_FIELDS = {
@@ -161,24 +117,16 @@ EDIT_FIELDS = {
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the date."""
     members = await group_queries.active_members(session=context.session, group_id=group.id)
-    draft = flow.draft(context)
-    draft.update(
-        group_id=group.id,
-        group_name=group.name,
-        village_code=group.village_code,
-        formed_on=group.formed_on.isoformat(),
-        members=len(members),
-        interval=group.visit_interval_days,
-    )
+    flow.draft(context).update(
+        group_id=group.id, group_name=group.name, village_code=group.village_code,
+        formed_on=group.formed_on.isoformat(), members=len(members),
+        interval=group.visit_interval_days)
     await say(update, context.t("visit.start", group=group.name))
     return await flow.ask(update, context, Step.DATE)
 
 
-flow.pick = Pick(command="kunjungan", button="group", step=Step.GROUP, chosen="group_id",
-                 choices=views.group_buttons, find=own_group, label=lambda group: group.name,
-                 begin=_begin, resume=lambda context, draft: context.t(
-                     "visit.resume", group=draft.get("group_name", "")),
-                 none="visit.no_groups", not_found="visit.group_not_found")
+pick_group(flow, Step.GROUP, command="kunjungan", texts="visit", begin=_begin,
+           label=views.group_label)
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:
@@ -186,7 +134,7 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     draft = flow.draft(context)
     draft["visited_on"] = visited.isoformat()
     if draft.get("next_visit_on") and draft.get("next_auto"):
-        draft["next_visit_on"] = _default_next(draft).isoformat()  # the suggestion moves along
+        draft["next_visit_on"] = views.default_next(draft).isoformat()  # the suggestion moves along
     upcoming = iso_date(draft.get("next_visit_on"))
     if flow.editing(context) and not (upcoming and rules.next_visit_fits(visited, upcoming)):
         # A new visit date the old next date no longer fits: ask it too, then the summary.
@@ -194,41 +142,28 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     return await flow.next(update, context, Step.ATTENDANCE)
 
 
-def _check_date(context: BotContext, visited: date) -> str | None:
+def _date_error(context: BotContext, visited: date) -> str | None:
     """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
     draft = flow.draft(context)
     today, formed = flow.today(context), iso_date(draft.get("formed_on"))
     wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
-    if wrong is None:
-        return None
-    return views.date_error(context, wrong, today=today, formed=formed,
-                            group=draft.get("group_name", ""))
+    return None if wrong is None else day_error(
+        context, late=wrong is Reason.DATE_IN_FUTURE, today=today, example=f"{today:%d/%m/%Y}",
+        texts="visit", before="visit.before_formed", group=draft.get("group_name", ""),
+        formed=format_date(formed, context.lang) if formed else "-")
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
     """Stores today as the visit date and asks for the attendance."""
-    query = update.callback_query
-    today = flow.today(context)
-    error = _check_date(context, today)
-    if error:  # a group formed "today" in another time zone: say so, ask again
-        await close_buttons(query)
-        return await flow.retry(update, context, Step.DATE, error)
-    await close_buttons(query, format_date(today, context.lang))
-    return await _store_date(update, context, today)
+    return await today_pressed(update, context, flow, Step.DATE, words=_date_error,
+                               store=_store_date)
 
 
 async def got_date(update: Update, context: BotContext) -> int:
     """Stores a typed visit date (formed_on..today) and asks for the attendance."""
-    text, today = message_text(update), flow.today(context)
-    visited = parse_date(text, today=today)
-    if visited is None:
-        return await flow.retry(update, context, Step.DATE, unreadable_date(
-            context, text, today, context.t("visit.bad_date")))
-    error = _check_date(context, visited)
-    if error:
-        return await flow.retry(update, context, Step.DATE, error)
-    await say(update, context.t("visit.date_ok", date=format_date(visited, context.lang)))
-    return await _store_date(update, context, visited)
+    return await typed_day(update, context, flow, Step.DATE, words=_date_error,
+                           store=_store_date, said="visit.date_ok",
+                           unreadable=lambda context, _: context.t("visit.bad_date"))
 
 
 async def got_attendance(update: Update, context: BotContext) -> int:
@@ -260,9 +195,7 @@ async def toggle_activity(update: Update, context: BotContext) -> int:
     if value is None:
         return Step.ACTIVITIES
     draft = flow.draft(context)
-    chosen = [a for a in draft.get("activities", []) if a != value]
-    if len(chosen) == len(draft.get("activities", [])):
-        chosen.append(value)
+    chosen = set(draft.get("activities", [])) ^ {value}  # ticked: unticked; else ticked
     draft["activities"] = [a.value for a in Activity if a in chosen]
     await query.answer()
     try:
@@ -281,16 +214,19 @@ async def activities_typed(update: Update, context: BotContext) -> int:
                             context.t("visit.activities_use_buttons"))
 
 
+async def _ask_figure(update: Update, context: BotContext, field: str | None) -> int:
+    """Asks the amount ``field``; None: the figures are done, on to the problems."""
+    flow.draft(context)["_figure"] = field
+    if field is None:
+        return await flow.next(update, context, Step.PROBLEMS)
+    return await flow.ask(update, context, Step.FIGURES, fresh=True)
+
+
 async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> int:
     """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
-    draft = flow.draft(context)
-    if wanted:
-        draft["_figure"] = views.FIGURES[0]
-        return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    for field in views.FIGURES:
-        draft[field] = None
-    draft["_figure"] = None
-    return await flow.next(update, context, Step.PROBLEMS)
+    if not wanted:
+        flow.draft(context).update(dict.fromkeys(views.FIGURES))
+    return await _ask_figure(update, context, views.FIGURES[0] if wanted else None)
 
 
 async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
@@ -298,20 +234,8 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     draft = flow.draft(context)
     field = draft["_figure"]
     draft[field] = value
-    position = views.FIGURES.index(field)
-    if position + 1 < len(views.FIGURES):
-        draft["_figure"] = views.FIGURES[position + 1]
-        return await flow.ask(update, context, Step.FIGURES, fresh=True)
-    draft["_figure"] = None
-    return await flow.next(update, context, Step.PROBLEMS)
-
-
-def _profit_error(context: BotContext, field: str, amount: int | None) -> str | None:
-    """Why a profit above the turnover cannot stand (models' rule), in words; or None."""
-    turnover = flow.draft(context).get("turnover")
-    if field != "profit" or rules.profit_fits(amount, turnover):
-        return None
-    return views.profit_error(context, amount, turnover)
+    following = views.FIGURES[views.FIGURES.index(field) + 1:]
+    return await _ask_figure(update, context, following[0] if following else None)
 
 
 async def figures_button(update: Update, context: BotContext) -> int:
@@ -325,25 +249,19 @@ async def figures_button(update: Update, context: BotContext) -> int:
     return await _figures_answer(update, context, wanted)
 
 
-async def skip_figure(update: Update, context: BotContext) -> int:
-    """Lewati on one amount: leaves it empty and asks the next."""
-    query = update.callback_query
-    if flow.draft(context).get("_figure") != pressed(query):
-        await query.answer(context.t("common.old_button"))
-        return Step.FIGURES
-    await close_buttons(query, context.t("common.skip"))
-    return await _store_figure(update, context, None)
-
-
-async def keep_figure(update: Update, context: BotContext) -> int:
-    """Tetap on one amount while changing the figures: keeps it and asks the next."""
+async def figure_button(update: Update, context: BotContext) -> int:
+    """Lewati (Kosongkan) leaves one amount empty; Tetap, while changing the figures, keeps
+    it; then the next amount is asked."""
     query = update.callback_query
     field = flow.draft(context).get("_figure")
     if field != pressed(query):
         await query.answer(context.t("common.old_button"))
         return Step.FIGURES
+    if query.data.startswith(f"{PREFIX}:skip:"):
+        await close_buttons(query, context.t("common.skip"))
+        return await _store_figure(update, context, None)
     kept = flow.draft(context).get(field)
-    error = _profit_error(context, field, kept)
+    error = views.profit_error(context, flow.draft(context), field, kept)
     if error:  # the turnover was just made smaller: the profit kept must still fit under it
         await close_buttons(query)
         return await flow.retry(update, context, Step.FIGURES, error)
@@ -353,8 +271,9 @@ async def keep_figure(update: Update, context: BotContext) -> int:
 
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
-    text = message_text(update)
-    if flow.draft(context).get("_figure") is None:
+    text, draft = message_text(update), flow.draft(context)
+    field = draft.get("_figure")
+    if field is None:
         if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
             return await _figures_answer(update, context, True)
         if is_skip(text):
@@ -363,25 +282,27 @@ async def got_figure(update: Update, context: BotContext) -> int:
     if is_skip(text):
         return await _store_figure(update, context, None)
     # A profit can be a loss; turnover, cash and the solidarity fee cannot be negative.
-    profit = flow.draft(context).get("_figure") == "profit"
+    profit = field == "profit"
     amount = parse_amount(text, allow_loss=profit)
     if amount is None:
         return await flow.retry(update, context, Step.FIGURES,
                                 context.t("visit.bad_profit" if profit else "visit.bad_amount"))
-    error = _profit_error(context, flow.draft(context)["_figure"], amount)
+    error = views.profit_error(context, draft, field, amount)
     if error:
         return await flow.retry(update, context, Step.FIGURES, error)
     await say(update, f"✓ {views.amount_text(context, amount)}")
     return await _store_figure(update, context, amount)
 
 
-_NOTES = {"problems": (Step.PROBLEMS, Step.FOLLOW_UP),
-          "follow_up": (Step.FOLLOW_UP, Step.LOCATION)}  # a note's question, and the next
+_NOTES = {Step.PROBLEMS: ("problems", Step.FOLLOW_UP),
+          Step.FOLLOW_UP: ("follow_up", Step.LOCATION)}  # a note's question: its field, the next
 
 
-async def _store_note(update: Update, context: BotContext, text: str, *, field: str) -> int:
-    """Stores the note ``field`` (none for a skip word) and asks the question after it."""
-    step, then = _NOTES[field]
+async def got_note(update: Update, context: BotContext, text: str) -> int:
+    """Stores the note asked now, the problems or the follow-up (none for a skip word or
+    Lewati), and asks the question after it."""
+    step = flow.current(context)
+    field, then = _NOTES[step]
     value = None if is_skip(text) else parse_note(text)
     if value is None and not is_skip(text):
         return await flow.retry(update, context, step,
@@ -394,20 +315,9 @@ async def _store_note(update: Update, context: BotContext, text: str, *, field: 
     return await flow.next(update, context, then)
 
 
-async def got_problems(update: Update, context: BotContext) -> int:
-    """Stores the group's problems (or none) and asks for the follow-up."""
-    return await _store_note(update, context, message_text(update), field="problems")
-
-
-async def got_follow_up(update: Update, context: BotContext) -> int:
-    """Stores the follow-up (or none) and asks for the location."""
-    return await _store_note(update, context, message_text(update), field="follow_up")
-
-
 async def skip_note(update: Update, context: BotContext) -> int:
     """Lewati on the problems or the follow-up: leaves it empty and asks the next question."""
-    return await flow.skip(update, context, {field: functools.partial(_store_note, field=field)
-                                             for field in _NOTES})
+    return await flow.skip(update, context, dict.fromkeys(("problems", "follow_up"), got_note))
 
 
 async def _store_location(update: Update, context: BotContext,
@@ -425,15 +335,10 @@ async def got_location(update: Update, context: BotContext) -> int:
     return await _store_location(update, context, (location.latitude, location.longitude))
 
 
-async def location_typed(update: Update, context: BotContext) -> int:
+async def location_typed(update: Update, context: BotContext, text: str) -> int:
     """Lewati (or typed coordinates) instead of a shared location; else the question again."""
-    text = message_text(update)
-    if is_skip(text):
-        return await _store_location(update, context, None)
-    point = parse_coordinates(text)
-    if point is None:
-        return await flow.retry(update, context, Step.LOCATION, context.t("visit.bad_location"))
-    return await _store_location(update, context, point)
+    return await read_or_skip(update, context, flow, Step.LOCATION, text, read=parse_coordinates,
+                              bad=context.t("visit.bad_location"), store=_store_location)
 
 
 async def got_photo(update: Update, context: BotContext) -> int:
@@ -480,35 +385,39 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
+async def _store_next(update: Update, context: BotContext, upcoming: date, auto: bool = False
+                      ) -> int:
+    draft = flow.draft(context)
+    draft["next_visit_on"], draft["next_auto"] = upcoming.isoformat(), auto
+    return await flow.sum_up(update, context)
+
+
 async def next_default(update: Update, context: BotContext) -> int:
     """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
-    draft = flow.draft(context)
-    suggested = _default_next(draft)
-    draft["next_visit_on"] = suggested.isoformat()
-    draft["next_auto"] = True
+    suggested = views.default_next(flow.draft(context))
     await close_buttons(update.callback_query, format_date(suggested, context.lang))
-    return await flow.sum_up(update, context)
+    return await _store_next(update, context, suggested, auto=True)
+
+
+def _next_error(context: BotContext, upcoming: date) -> str | None:
+    """Why ``upcoming`` is out of the models' window for the next visit, in words; or None."""
+    visited = date.fromisoformat(flow.draft(context)["visited_on"])
+    return None if rules.next_visit_fits(visited, upcoming) else context.t(
+        "visit.next_out_of_range", visited=format_date(visited, context.lang),
+        latest=format_date(rules.latest_next_visit(visited), context.lang),
+        example=views.next_example(context, views.default_next(flow.draft(context))))
 
 
 async def got_next(update: Update, context: BotContext) -> int:
     """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
     draft = flow.draft(context)
     visited = date.fromisoformat(draft["visited_on"])
-    example = views.next_example(context, _default_next(draft))
-    text, today = message_text(update), flow.today(context)
-    upcoming = parse_date_ahead(text, after=visited, horizon_days=rules.MAX_NEXT_DAYS,
-                                today=today)
-    if upcoming is None:
-        return await flow.retry(update, context, Step.NEXT_DATE, unreadable_date(
-            context, text, today, context.t("visit.bad_next", example=example)))
-    if not rules.next_visit_fits(visited, upcoming):
-        return await flow.retry(update, context, Step.NEXT_DATE, context.t(
-            "visit.next_out_of_range", visited=format_date(visited, context.lang),
-            latest=format_date(rules.latest_next_visit(visited), context.lang), example=example))
-    draft["next_visit_on"] = upcoming.isoformat()
-    draft["next_auto"] = False
-    await say(update, f"✓ {format_date(upcoming, context.lang)}")
-    return await flow.sum_up(update, context)
+    return await typed_day(
+        update, context, flow, Step.NEXT_DATE, words=_next_error, store=_store_next,
+        read=lambda text, today: parse_date_ahead(text, after=visited, today=today,
+                                                  horizon_days=rules.MAX_NEXT_DAYS),
+        unreadable=lambda context, _: context.t("visit.bad_next", example=views.next_example(
+            context, views.default_next(draft))))
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -519,7 +428,7 @@ async def save(update: Update, context: BotContext) -> int:
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
-    result = await rules.save_visit(session=context.session, visit=rules.NewVisit(
+    result = await flow.save_through(update, context, rules.save_visit, visit=rules.NewVisit(
         actor=context.mentor, group_id=draft["group_id"],
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
         activities=tuple(draft["activities"]),
@@ -527,12 +436,9 @@ async def save(update: Update, context: BotContext) -> int:
         **{field: draft.get(field) for field in views.FIGURES},
         problems=draft.get("problems"), follow_up=draft.get("follow_up"),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
-        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id),
-        rules=context.settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id))
     if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
-    flow.clear(context)
     visit, group = result.record, result.group
     await say(update, context.t("visit.saved", group=group.name,
                                 date=format_date(visit.visited_on, context.lang),
@@ -554,20 +460,17 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
     draft.update(group_name=refusal.group, members=refusal.members,
                  formed_on=refusal.formed_on.isoformat(), village_code=refusal.village_code)
     if refusal.reason == Reason.ATTENDANCE_OVER_MEMBERS:
-        flow.set_editing(context, "attendance")
-        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
+        return await flow.ask_again(update, context, "attendance", Step.ATTENDANCE, context.t(
             "visit.recheck_attendance", group=refusal.group, max=refusal.members))
     if refusal.reason in (Reason.DATE_IN_FUTURE, Reason.DATE_BEFORE_FORMED):
-        flow.set_editing(context, "date")
-        return await flow.retry(update, context, Step.DATE,
-                                context.t("visit.recheck_date", group=refusal.group))
+        return await flow.ask_again(update, context, "date", Step.DATE,
+                                    context.t("visit.recheck_date", group=refusal.group))
     if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
-        flow.set_editing(context, "figures")
         draft["_figure"] = "profit"
-        return await flow.retry(update, context, Step.FIGURES,
-                                _profit_error(context, "profit", draft.get("profit")) or "")
-    flow.set_editing(context, "next")  # NEXT_OUT_OF_WINDOW
-    return await flow.ask(update, context, Step.NEXT_DATE)
+        return await flow.ask_again(update, context, "figures", Step.FIGURES,
+                                    views.profit_error(context, draft, "profit",
+                                                       draft.get("profit")) or "")
+    return await flow.ask_again(update, context, "next", Step.NEXT_DATE)  # NEXT_OUT_OF_WINDOW
 
 
 def _before_edit(context: BotContext, field: str) -> None:
@@ -583,11 +486,11 @@ def handlers() -> list[BaseHandler]:
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: {f"act:({'|'.join(a.value for a in Activity)}|done)": toggle_activity,
                           TEXT: activities_typed},
-        Step.FIGURES: {"fig:(yes|no)": figures_button, f"skip:({figures})": skip_figure,
-                       f"keep:({figures})": keep_figure, TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: got_problems},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: got_follow_up},
-        Step.LOCATION: {filters.LOCATION: got_location, TEXT: location_typed},
+        Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
+                       TEXT: got_figure},
+        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_note)},
+        Step.LOCATION: {filters.LOCATION: got_location, TEXT: typed(location_typed)},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,
                       TEXT: photos_typed},

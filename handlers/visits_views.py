@@ -14,13 +14,12 @@ from bot.core.formatting import format_date, format_date_short, format_rupiah
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
 from handlers.common import keyboard
-from models import groups as group_queries
 from models import visits as visit_queries
-from models.saving.visit import VisitReason, latest_next_visit
+from models.groups import GroupRow
+from models.saving.visit import default_next_visit, latest_next_visit, profit_fits
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
-MAX_GROUP_BUTTONS = 50
 MAX_PHOTOS = 10
 
 Question = tuple[str, Any]  # a question's text and its buttons (None: none)
@@ -40,40 +39,25 @@ def activities_text(context: BotContext, chosen: list[str]) -> str:
     return ", ".join(context.t(f"activity.{a}") for a in Activity if a in chosen)
 
 
-async def group_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups to visit, each marked overdue or due today."""
-    rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
-    buttons = []
-    for row in rows[:MAX_GROUP_BUTTONS]:
-        today = clock.today_for(row.group.village_code)
-        overdue = row.days_overdue(today)
-        if overdue > 0:
-            label = context.t("visit.group_overdue", name=row.group.name, days=overdue)
-        elif row.group.next_visit_due is not None and row.group.next_visit_due == today:
-            label = context.t("visit.group_due_today", name=row.group.name)
-        else:
-            label = row.group.name
-        buttons.append((label, f"{PREFIX}:group:{row.group.id}"))
-    return buttons
-
-
-def date_question(context: BotContext) -> Question:
-    return context.t("visit.ask_date"), keyboard(
-        [[(context.t("visit.today_button"), f"{PREFIX}:date:today")]])
+def group_label(context: BotContext, row: GroupRow) -> str:
+    """A group's button to visit it, marked overdue or due today."""
+    today = clock.today_for(row.group.village_code)
+    overdue = row.days_overdue(today)
+    if overdue > 0:
+        return context.t("visit.group_overdue", name=row.group.name, days=overdue)
+    if row.group.next_visit_due is not None and row.group.next_visit_due == today:
+        return context.t("visit.group_due_today", name=row.group.name)
+    return row.group.name
 
 
 def attendance_example(members: int) -> int:
     return max(members - 1, 0)
 
 
-def date_error(context: BotContext, wrong: VisitReason, *, today: date, formed: date | None,
-               group: str) -> str:
-    """The words for a visit date the group's dates do not allow (models' check_visit_date)."""
-    if wrong is VisitReason.DATE_IN_FUTURE:
-        return context.t("visit.future_date", today=format_date(today, context.lang),
-                         example=f"{today:%d/%m/%Y}")
-    return context.t("visit.before_formed", group=group, example=f"{today:%d/%m/%Y}",
-                     formed=format_date(formed, context.lang) if formed else "-")
+def attendance_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    members = int(draft.get("members", 0))
+    return context.t("visit.ask_attendance", max=members,
+                     example=attendance_example(members)), None
 
 
 def activities_keyboard(context: BotContext, chosen: list[str]) -> InlineKeyboardMarkup:
@@ -81,6 +65,11 @@ def activities_keyboard(context: BotContext, chosen: list[str]) -> InlineKeyboar
               f"{PREFIX}:act:{a}")] for a in Activity]
     rows.append([(context.t("common.done"), f"{PREFIX}:act:done")])
     return keyboard(rows)
+
+
+def activities_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    return context.t("visit.ask_activities"), activities_keyboard(
+        context, draft.get("activities", []))
 
 
 def figures_question(context: BotContext, draft: dict[str, Any], editing: bool) -> Question:
@@ -103,13 +92,18 @@ def figures_question(context: BotContext, draft: dict[str, Any], editing: bool) 
     return context.t(f"visit.ask_{field}"), None
 
 
-def profit_error(context: BotContext, profit: int | None, turnover: int | None) -> str:
-    """Profit is what is left of the turnover after costs: larger is a slip of a zero."""
-    return context.t("visit.profit_over_turnover", profit=amount_text(context, profit),
+def profit_error(context: BotContext, draft: dict[str, Any], field: str,
+                 amount: int | None) -> str | None:
+    """Why ``amount`` cannot stand as the profit (models' rule: it is what is left of the
+    turnover after costs, larger is a slip of a zero), in words; or None."""
+    turnover = draft.get("turnover")
+    if field != "profit" or profit_fits(amount, turnover):
+        return None
+    return context.t("visit.profit_over_turnover", profit=amount_text(context, amount),
                      turnover=amount_text(context, turnover))
 
 
-def location_question(context: BotContext) -> Question:
+def location_question(context: BotContext, draft: dict[str, Any]) -> Question:
     return context.t("visit.ask_location"), ReplyKeyboardMarkup(
         [[KeyboardButton(context.t("visit.location_button"), request_location=True)],
          [KeyboardButton(context.t("common.skip"))]],
@@ -124,7 +118,8 @@ def photos_keyboard(context: BotContext, count: int) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-def photos_question(context: BotContext, count: int) -> Question:
+def photos_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    count = len(draft.get("photos", []))
     key = "visit.ask_photos_more" if count else "visit.ask_photos"
     return context.t(key, count=count, max=MAX_PHOTOS), photos_keyboard(context, count)
 
@@ -135,7 +130,13 @@ def next_example(context: BotContext, suggested: date) -> str:
                      short=format_date_short(suggested, context.lang))
 
 
-def next_question(context: BotContext, visited: date, suggested: date) -> Question:
+def default_next(draft: dict[str, Any]) -> date:
+    """The next visit suggested: the visit date + the group's interval."""
+    return default_next_visit(date.fromisoformat(draft["visited_on"]), draft.get("interval"))
+
+
+def next_question(context: BotContext, draft: dict[str, Any]) -> Question:
+    visited, suggested = date.fromisoformat(draft["visited_on"]), default_next(draft)
     return context.t(
         "visit.ask_next", visited=format_date(visited, context.lang),
         latest=format_date(latest_next_visit(visited), context.lang),

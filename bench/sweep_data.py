@@ -38,9 +38,10 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
     from sqlalchemy import select, text
 
     from bot.core.enums import ReminderRule
+    from bot.core.reminder_rules import Rules
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker
-    from models.reminders import GRANT_RULES, VISIT_RULES, Rules, local_morning
+    from models.reminders import GRANT_RULES, VISIT_RULES, local_morning
     from models.tables import (
         Area,
         ConversationState,

@@ -10,8 +10,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.core import clock
 from bot.core.enums import ReminderRule
 from bot.core.formatting import format_date
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import ID, guard, say
+from handlers.common import guard, say
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reminders as reminder_queries

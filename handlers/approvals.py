@@ -10,9 +10,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import Role
 from bot.core.parsing import mask_phone, parse_count
+from bot.core.patterns import ID
 from bot.core.texts import t
 from bot.telegram.context import BotContext
-from handlers.common import ID, STAFF_ROLES, guard, keyboard, say
+from handlers.common import STAFF_ROLES, guard, keyboard, say
 from models import mentors as mentor_queries
 from models.tables import Mentor
 

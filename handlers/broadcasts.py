@@ -14,10 +14,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
 from bot.core.enums import AreaLevel, Audience, OutboxStatus, Role
 from bot.core.parsing import mask_numbers
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
-    ID,
     STAFF_ROLES,
     answer_found,
     close_buttons,

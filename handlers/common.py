@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextvars import ContextVar
 from datetime import date
 from typing import Any, TypeVar
@@ -24,7 +24,6 @@ from telegram.ext import ConversationHandler
 from bot.core.enums import AreaLevel, MentorStatus, Role
 from bot.core.formatting import format_month
 from bot.core.parsing import nonexistent_date
-from bot.core.patterns import ID  # noqa: F401 - the handlers take it from here, with PAGE
 from bot.core.places import Place
 from bot.telegram.context import BotContext
 from models import groups as group_queries
@@ -239,10 +238,6 @@ async def refuse(update: Update, context: BotContext) -> None:
     else:
         await say(update, text)
 
-
-
-def choice_labels(context: BotContext, vocabulary: str, values: Iterable[str]) -> Mapping[str, str]:
-    return {value: context.t(f"{vocabulary}.{value}") for value in values}
 
 
 T = TypeVar("T")

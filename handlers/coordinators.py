@@ -14,13 +14,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import AreaLevel, AuditAction, MentorStatus, Role
 from bot.core.parsing import mask_numbers
+from bot.core.patterns import ID
 from bot.core.texts import t
 from bot.telegram.context import BotContext
 from handlers import approvals, audit_view
 from handlers.common import (
     AREA_CODE,
     END,
-    ID,
     STAFF_ROLES,
     close_buttons,
     column,

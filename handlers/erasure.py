@@ -15,17 +15,9 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from bot.core.enums import ErasureReason
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import (
-    END,
-    ID,
-    button_choice,
-    close_buttons,
-    column,
-    keyboard,
-    say,
-    typed_search,
-)
+from handlers.common import END, button_choice, close_buttons, column, keyboard, say, typed_search
 from handlers.flow import TEXT, Flow
 from models import groups as group_queries
 from models.tables import Group, Member

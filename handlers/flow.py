@@ -30,11 +30,11 @@ from telegram.ext import (
 from telegram.ext.filters import BaseFilter
 
 from bot.core.enums import Role
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import (
     ALL_ROLES,
     END,
-    ID,
     Callback,
     close_buttons,
     guard,

@@ -15,8 +15,9 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.formatting import format_date, format_date_short
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import ID, guard, keyboard, pressed, say
+from handlers.common import guard, keyboard, pressed, say
 from handlers.grant_texts import (
     days_text,
     form_text,

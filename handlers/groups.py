@@ -10,9 +10,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.core import clock
 from bot.core.formatting import format_date
 from bot.core.parsing import group_problems
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
-from handlers.common import ID, PAGE, guard, keyboard, say
+from handlers.common import PAGE, guard, keyboard, say
 from handlers.member_texts import member_line_text, problems_text
 from models import grants as grant_queries
 from models import groups as group_queries

@@ -16,18 +16,9 @@ from bot.core import clock
 from bot.core.enums import MemberRole
 from bot.core.formatting import format_date
 from bot.core.parsing import MemberLine, group_problems, parse_member_line
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import (
-    END,
-    ID,
-    close_buttons,
-    column,
-    guard,
-    keyboard,
-    pressed,
-    pressed_group,
-    say,
-)
+from handlers.common import END, close_buttons, column, guard, keyboard, pressed, pressed_group, say
 from handlers.flow import TEXT, Flow
 from handlers.member_texts import member_line_text, problems_text
 from models import groups as group_queries

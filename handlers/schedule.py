@@ -7,8 +7,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
 from bot.core.formatting import format_date
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import ID, answer_found, close_buttons, column, guard, own_group, pressed, say
+from handlers.common import answer_found, close_buttons, column, guard, own_group, pressed, say
 from models import groups as group_queries
 
 PREFIX = "jdw"

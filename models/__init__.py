@@ -1,21 +1,3 @@
-"""Tables and query functions. Every query takes a keyword-only ``session``."""
-
-from models.tables import (  # noqa: F401
-    Area,
-    AuditLog,
-    Broadcast,
-    BroadcastRecipient,
-    ConversationState,
-    Grant,
-    Group,
-    HandledUpdate,
-    Invite,
-    Member,
-    Mentor,
-    Reminder,
-    ReminderDelivery,
-    Rollover,
-    UserData,
-    Visit,
-    utcnow,
-)
+"""The records and their rules: SQLModel tables (``models.tables``), query functions (each takes
+a keyword-only ``session``), the rules of each save (``models.saving``), the Excel exchange
+(``models.exchange``) and the migrations. Builds on ``bot.core`` only."""

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, RecipientKind, RolloverStatus
+from bot.core.reminder_rules import Rules
 from models import audit, reminders
 from models import updates as update_queries
 from models.groups import visible_groups_clause
@@ -97,7 +98,7 @@ async def progress(*, session: AsyncSession, grant: Grant, today: date) -> Progr
 async def create_grant(
     *, session: AsyncSession, group: Group, mentor: Mentor, fields: dict[str, Any],
     update_id: int | None = None, today: date | None = None,
-    rules: reminders.Rules | None = None,
+    rules: Rules | None = None,
 ) -> tuple[Grant, bool]:
     """Saves a grant with its audit row and its roll-over reminders; once per update."""
     grant, created = await update_queries.add_once(session=session, row=Grant(
@@ -120,7 +121,7 @@ async def create_grant(
 async def create_rollover(
     *, session: AsyncSession, grant: Grant, group: Group, mentor: Mentor,
     fields: dict[str, Any], update_id: int | None = None, today: date,
-    rules: reminders.Rules | None = None,
+    rules: Rules | None = None,
 ) -> tuple[Rollover, bool]:
     """Saves a roll-over; when it completes the obligation, pending reminders are cancelled."""
     rollover, created = await update_queries.add_once(session=session, row=Rollover(

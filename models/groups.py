@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, MemberRole, Role
 from bot.core.parsing import mask_numbers
+from bot.core.reminder_rules import Rules
 from models import audit, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
@@ -100,13 +101,6 @@ async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[Grou
     return [GroupRow(group, int(count), last_visit) for group, count, last_visit in result]
 
 
-async def count_for_mentor(*, session: AsyncSession, mentor: Mentor) -> int:
-    result = await session.execute(
-        select(func.count()).select_from(Group).where(Group.mentor_id == mentor.id)
-    )
-    return int(result.scalar_one())
-
-
 async def active_members(*, session: AsyncSession, group_id: int) -> list[Member]:
     result = await session.execute(
         select(Member).where(Member.group_id == group_id, Member.left_on.is_(None))
@@ -139,7 +133,7 @@ async def create_group(
     members: list[dict[str, Any]],
     joined_on: date,
     update_id: int | None = None,
-    rules: reminders.Rules | None = None,
+    rules: Rules | None = None,
     consented: bool = False,
 ) -> tuple[Group, bool]:
     """Saves a group with its households and audit rows in one transaction.
@@ -348,7 +342,7 @@ async def get_many(*, session: AsyncSession, group_ids: list[int]) -> dict[int, 
 
 
 async def change_interval(*, session: AsyncSession, group: Group, days: int, actor: Mentor,
-                          today: date, rules: reminders.Rules | None = None) -> Group:
+                          today: date, rules: Rules | None = None) -> Group:
     """Sets the visit interval; the next due date becomes last visit (or today) + interval,
     and the group's reminders are rescheduled in the same transaction."""
     last = (await session.execute(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import DeliveryStatus, ReminderRule, ReminderStatus
 from bot.core.places import zone_for
-from bot.core.reminder_rules import Rules  # noqa: F401  (re-exported for the sweep and the tests)
+from bot.core.reminder_rules import Rules
 from models.tables import (
     ConversationState,
     Grant,
@@ -197,13 +197,6 @@ async def get(*, session: AsyncSession, reminder_id: int) -> Reminder | None:
     return await session.get(Reminder, reminder_id)
 
 
-async def pending_for(*, session: AsyncSession, rule: str, subject_id: int) -> Reminder | None:
-    result = await session.execute(
-        select(Reminder).where(Reminder.rule == rule, Reminder.subject_id == subject_id,
-                               Reminder.status == ReminderStatus.PENDING))
-    return result.scalar_one_or_none()
-
-
 # --- what the sweep reads and writes --------------------------------------------------------
 
 async def due(*, session: AsyncSession, now: datetime, limit: int = 500) -> list[Row]:
@@ -377,12 +370,3 @@ async def fail_interrupted(*, session: AsyncSession) -> int:
     await session.commit()
     return result.rowcount or 0
 
-
-async def sent_deliveries(*, session: AsyncSession, recipient_telegram_id: int | None = None
-                          ) -> list[tuple[ReminderDelivery, Reminder]]:
-    query = (select(ReminderDelivery, Reminder)
-             .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
-             .where(ReminderDelivery.status == DeliveryStatus.SENT))
-    if recipient_telegram_id is not None:
-        query = query.where(ReminderDelivery.recipient_telegram_id == recipient_telegram_id)
-    return [(d, r) for d, r in await session.execute(query.order_by(ReminderDelivery.id))]

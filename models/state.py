@@ -18,11 +18,6 @@ from sqlalchemy.sql.dml import Delete, Insert
 from models.tables import ConversationState, UserData
 
 
-def insert_for(session: AsyncSession, table: Any):
-    """INSERT ... ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
-    return _insert(_dialect(session), table)
-
-
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 

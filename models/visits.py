@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction
+from bot.core.reminder_rules import Rules
 from models import audit, reminders
 from models import updates as update_queries
 from models.groups import visible_groups_clause
@@ -23,7 +24,7 @@ async def create_visit(
     fields: dict[str, Any],
     update_id: int | None = None,
     today: date | None = None,
-    rules: reminders.Rules | None = None,
+    rules: Rules | None = None,
 ) -> tuple[Visit, bool]:
     """Saves a visit and moves the group's next due date, in one transaction.
 

@@ -38,6 +38,7 @@ from telegram.error import Forbidden, RetryAfter, TelegramError
 from bot.core.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
 from bot.core.formatting import format_date
 from bot.core.places import zone_for
+from bot.core.reminder_rules import Rules
 from bot.core.settings import Settings
 from bot.core.texts import t
 from bot.telegram.transport import worth_retrying
@@ -240,7 +241,7 @@ async def expand(*, session: AsyncSession, now: datetime, settings: Settings,
 
 
 async def _expand_batch(*, session: AsyncSession, batch: list[Row], now: datetime,
-                        settings: Settings, rules: reminder_queries.Rules,
+                        settings: Settings, rules: Rules,
                         coordinators: _Coordinators, report: SweepReport) -> None:
     subjects = _Subjects()
     await subjects.load(session=session, reminders=batch)

@@ -25,23 +25,13 @@ against it with bot.lifecycle's pair, re-exported here.
 """
 
 from bot.lifecycle import start_application, stop_application
-from bot.localapi.records import (
-    ApiCall,
-    BotApiError,
-    CallbackAnswer,
-    Faults,
-    LocalUser,
-    SentMessage,
-)
+from bot.localapi.records import CallbackAnswer, Faults, SentMessage
 from bot.localapi.server import LocalBotApi
 
 __all__ = [
-    "ApiCall",
-    "BotApiError",
     "CallbackAnswer",
     "Faults",
     "LocalBotApi",
-    "LocalUser",
     "SentMessage",
     "start_application",
     "stop_application",

@@ -278,8 +278,3 @@ class UserSide:
     ) -> list[dict[str, Any]]:
         """The command menu set for this language and scope (default scope if None)."""
         return list(self._commands.get(self._commands_key(scope, language_code), []))
-
-    def file_content(self, file_id: str) -> bytes:
-        """The bytes behind a file id."""
-        return self._files[file_id].content
-

@@ -25,25 +25,21 @@ from models.exchange.report import (
     ImportFileError,
     ImportReport,
     Reason,
-    Refusal,
     RefusalCode,
 )
 from models.exchange.template import template_workbook
 from models.exchange.workbook import (
     CONSENT_HEADER,
-    CONSENT_YES,
     EXPORT_SHEETS,
     GROUP_SHEET,
-    IMPORT_SHEETS,
     MAX_IMPORT_BYTES,
-    MAX_IMPORT_ROWS,
     MEMBER_SHEET,
 )
 
 __all__ = [
-    "CONSENT_HEADER", "CONSENT_YES", "EXPORT_SHEETS", "GROUP_SHEET", "IMPORT_SHEETS",
-    "MAX_IMPORT_BYTES", "MAX_IMPORT_ROWS", "MEMBER_SHEET", "FileProblem", "ImportFileError",
-    "ImportReport", "RawFile", "RawRow", "Reason", "Refusal", "RefusalCode",
+    "CONSENT_HEADER", "EXPORT_SHEETS", "GROUP_SHEET", "MAX_IMPORT_BYTES", "MEMBER_SHEET",
+    "FileProblem", "ImportFileError", "ImportReport", "RawFile", "RawRow", "Reason",
+    "RefusalCode",
     "export_file_name", "export_workbook", "import_rows", "read_workbook", "record_export",
     "template_workbook",
 ]

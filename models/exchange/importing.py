@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import reminders
+from bot.core.reminder_rules import Rules
 from models.exchange.apply import apply_plans
 from models.exchange.groups import check_group_row, plan_groups
 from models.exchange.lookup import allowed_mentors, existing_groups, existing_members
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
                       places: PlaceIndex, now: datetime, min_size: int, max_size: int,
-                      default_interval: int, rules: reminders.Rules | None = None,
+                      default_interval: int, rules: Rules | None = None,
                       file_name: str | None = None) -> ImportReport:
     """Checks every row and saves the rows that pass, in one transaction, with audit rows.
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import MemberRole
-from models import reminders
+from bot.core.reminder_rules import Rules
 from models.areas import is_within
 from models.exchange.reading import RawRow
 from models.exchange.report import ImportReport, RefusalCode
@@ -38,7 +38,7 @@ class ImportRun:
     min_size: int
     max_size: int
     default_interval: int
-    rules: reminders.Rules | None
+    rules: Rules | None
     report: ImportReport = field(default_factory=ImportReport)
 
     def today_at(self, village: str | None) -> date:

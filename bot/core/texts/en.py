@@ -27,10 +27,8 @@ TEXTS: dict[str, str] = {
     "common.edit": "✏️ Edit",
     "common.cancel": "❌ Cancel",
     "common.back": "« Back",
-    "common.saved": "Saved. Thank you!",
     "common.none": "-",
     "common.no_such_date": "There is no {date}: {month} only has {last} days. Example: {example}",
-    "common.search_again": "🔎 Search again",
     "common.unknown_command": "I don't know that command. Type /bantuan to see the menu.",
     "common.use_menu": "If my message has buttons, tap one of them. Or type /bantuan to see what I can help with.",
     # --- guard --------------------------------------------------------------------------------
@@ -584,7 +582,6 @@ TEXTS: dict[str, str] = {
     "bc.ask_district": "Choose a district (active mentors in brackets):",
     "bc.district_search": "{count} districts have active mentors. Type part of the district's name.\nExample: Cibadak",
     "bc.district_not_found": "No district with active mentors matches \"{query}\". Try another name.",
-    "bc.no_districts": "No district in your area has active mentors yet.",
     "bc.audience.semua": "all active mentors in {area}",
     "bc.audience.kecamatan": "active mentors in {area}",
     "bc.audience.terlambat": "mentors in {area} with overdue visits",

@@ -27,10 +27,8 @@ TEXTS: dict[str, str] = {
     "common.edit": "✏️ Ubah",
     "common.cancel": "❌ Batal",
     "common.back": "« Kembali",
-    "common.saved": "Tersimpan. Terima kasih!",
     "common.none": "-",
     "common.no_such_date": "Tanggal {date} tidak ada: {month} hanya sampai tanggal {last}. Contoh: {example}",
-    "common.search_again": "🔎 Cari lagi",
     "common.unknown_command": "Perintah itu tidak saya kenal. Ketik /bantuan untuk melihat menu.",
     "common.use_menu": "Kalau pesan saya punya tombol, tekan salah satunya. Atau ketik /bantuan untuk melihat apa yang bisa saya bantu.",
     # --- guard --------------------------------------------------------------------------------
@@ -584,7 +582,6 @@ TEXTS: dict[str, str] = {
     "bc.ask_district": "Pilih kecamatan (jumlah pendamping aktif dalam kurung):",
     "bc.district_search": "Ada {count} kecamatan dengan pendamping aktif. Ketik sebagian nama kecamatannya.\nContoh: Cibadak",
     "bc.district_not_found": "Tidak ada kecamatan berpendamping aktif yang cocok dengan \"{query}\". Coba ketik nama lain.",
-    "bc.no_districts": "Belum ada pendamping aktif di kecamatan mana pun di wilayah Anda.",
     "bc.audience.semua": "semua pendamping aktif di {area}",
     "bc.audience.kecamatan": "pendamping aktif di {area}",
     "bc.audience.terlambat": "pendamping di {area} yang kunjungannya terlambat",

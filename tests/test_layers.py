@@ -118,6 +118,35 @@ def test_imports_go_down_the_layers(module: str):
                         + ", ".join(f"{t} (layer {layer_of(t)})" for t in upward))
 
 
+# What a layer may not know of, beyond the project's own modules: the foundations know neither
+# Telegram nor the database, and the records do not know Telegram.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "bot.core": ("telegram", "sqlalchemy", "sqlmodel", "aiosqlite", "asyncpg", "alembic"),
+    "models": ("telegram",),
+}
+
+
+def third_party_imports(module: str) -> set[str]:
+    """Top-level names of the packages outside the project that ``module`` imports."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found - set(PACKAGES)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES
+                                          if any(m == p or m.startswith(p + ".")
+                                                 for p in FORBIDDEN)))
+def test_lower_layers_know_neither_telegram_nor_what_they_may_not(module: str):
+    prefix = next(p for p in FORBIDDEN if module == p or module.startswith(p + "."))
+    wrong = sorted(third_party_imports(module) & set(FORBIDDEN[prefix]))
+    assert not wrong, f"{module} imports {', '.join(wrong)}"
+
+
 def _cycle_from(start: str, edges: dict[str, set[str]]) -> list[str] | None:
     """A path start → … → start, if there is one."""
     stack = [(start, [start])]
@@ -151,3 +180,5 @@ def test_the_checks_catch_what_they_claim():
     fake = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycle_from("a", fake) == ["a", "b", "c", "a"]
     assert _cycle_from("d", fake) is None
+    assert "telegram" in third_party_imports("bot.telegram.context")
+    assert "sqlalchemy" in third_party_imports("models.tables")

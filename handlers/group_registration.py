@@ -383,7 +383,7 @@ async def save(update: Update, context: BotContext) -> int:
     if not required <= draft.keys() or any(not line.ok for line in lines):
         return await flow.stale(update, context)
     settings = context.settings
-    result = await save_group(session=context.session, group=NewGroup(
+    result = await flow.save_through(update, context, save_group, group=NewGroup(
         actor=context.mentor, name=draft["name"], village_code=draft["village"],
         business_type=draft["business"], binding_ties=tuple(draft["ties"]),
         formed_on=date.fromisoformat(draft["formed"]), stage=draft["stage"],
@@ -391,8 +391,7 @@ async def save(update: Update, context: BotContext) -> int:
                          for line in lines),
         update_id=update.update_id),
         min_size=settings.group_min_size, max_size=settings.group_max_size,
-        interval_days=settings.visit_interval_days, rules=settings.reminder_rules,
-        end_draft=lambda: flow.end_with_save(update, context))
+        interval_days=settings.visit_interval_days)
     if isinstance(result, GroupRefusal):
         if result.reason == GroupReason.NO_CONSENT:  # never stored without the families' consent
             await close_buttons(query)
@@ -403,7 +402,6 @@ async def save(update: Update, context: BotContext) -> int:
         return await flow.stale(update, context)  # the questions let none of the others by
     await close_buttons(query)
     group = result.record
-    flow.clear(context)
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),
                                 next_due=format_date(group.next_visit_due, context.lang)))
     return END

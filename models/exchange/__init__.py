@@ -11,8 +11,10 @@ The modules: ``workbook`` (sheet names, formats, limits), ``columns`` and ``expo
 ``template``, ``reading`` and ``values`` (the file and its cells), ``report`` (what an import
 answers: typed refusals, no words), ``groups`` and ``members`` (the checks of the Kelompok
 and Anggota sheets), ``plans``, ``lookup`` and ``apply`` (the import's state, its queries and
-its writes), ``importing`` (the steps in order). Words for users are chosen above the models
-(handlers.exchange_words).
+its writes), ``importing`` (the steps in order). What an import answers is worded above the
+models (handlers.exchange_words). The workbook's own cells are part of the file format: sheet
+and column names, and the labels of fixed values ("Ternak", "miskin") in Indonesian for every
+reader, taken from bot.core.texts so that the import reads back exactly what the bot writes.
 
 Nothing here logs cell values: they contain names, NIKs and phone numbers.
 """

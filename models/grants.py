@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import AuditAction, RecipientKind, RolloverStatus
+from bot.core.enums import RecipientKind, RolloverStatus
 from bot.core.reminder_rules import Rules
-from models import audit, reminders
+from models import reminders
 from models import updates as update_queries
 from models.groups import visible_groups_clause
 from models.tables import Grant, Group, Mentor, Rollover
@@ -101,14 +101,11 @@ async def create_grant(
     rules: Rules | None = None,
 ) -> tuple[Grant, bool]:
     """Saves a grant with its audit row and its roll-over reminders; once per update."""
-    grant, created = await update_queries.add_once(session=session, row=Grant(
+    grant, created = await update_queries.create_once(session=session, row=Grant(
         group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
-        update_id=update_id)
+        update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="grant")
     if not created:
         return grant, False
-    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
-                 action=AuditAction.CREATE, entity="grant", entity_id=grant.id,
-                 new=audit.snapshot(grant))
     await reminders.reschedule_grant(session=session, grant=grant, group=group,
                                      today=today or fields["received_on"], done=False,
                                      rules=rules)
@@ -124,14 +121,11 @@ async def create_rollover(
     rules: Rules | None = None,
 ) -> tuple[Rollover, bool]:
     """Saves a roll-over; when it completes the obligation, pending reminders are cancelled."""
-    rollover, created = await update_queries.add_once(session=session, row=Rollover(
+    rollover, created = await update_queries.create_once(session=session, row=Rollover(
         grant_id=grant.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
-        update_id=update_id)
+        update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="rollover")
     if not created:
         return rollover, False
-    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
-                 action=AuditAction.CREATE, entity="rollover", entity_id=rollover.id,
-                 new=audit.snapshot(rollover))
     state = await progress(session=session, grant=grant, today=today)
     await reminders.reschedule_grant(session=session, grant=grant, group=group, today=today,
                                      done=state.complete, rules=rules)

@@ -143,17 +143,15 @@ async def create_group(
     redelivered update finds the group it already created.
     """
     members = [with_consent(data, mentor if consented else None) for data in members]
-    group, created = await update_queries.add_once(session=session, row=Group(
+    group, created = await update_queries.create_once(session=session, row=Group(
         name=name, village_code=village_code, business_type=business_type,
         binding_ties=list(binding_ties), formed_on=formed_on, stage=stage,
         visit_interval_days=visit_interval_days, mentor_id=mentor.id,
         next_visit_due=next_visit_due, source_update_id=update_id,
-    ), update_id=update_id)
+    ), update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="group")
     if not created:
         return group, False
     actor = mentor.telegram_id
-    audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
-                 entity="group", entity_id=group.id, new=audit.snapshot(group))
     for data in members:
         member = Member(group_id=group.id, joined_on=joined_on, **data)
         session.add(member)

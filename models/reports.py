@@ -118,7 +118,7 @@ class MentorLine:
 
     @property
     def share(self) -> float:
-        return self.on_time / self.groups if self.groups else 1.0
+        return on_time_share(self.on_time, self.groups)
 
     @property
     def light(self) -> str:
@@ -128,6 +128,11 @@ class MentorLine:
         if self.share >= YELLOW_AT:
             return "yellow"
         return "red"
+
+
+def on_time_share(on_time: int, groups: int) -> float:
+    """The share of groups visited on time; all of none is on time (1.0)."""
+    return on_time / groups if groups else 1.0
 
 
 @dataclass
@@ -155,7 +160,7 @@ class Summary:
 
     @property
     def on_time_share(self) -> float:
-        return self.on_time / self.groups if self.groups else 1.0
+        return on_time_share(self.on_time, self.groups)
 
     @property
     def households_total(self) -> int:

@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from bot.core.enums import AuditAction
+from models import audit
 from models.state import insert_new_for
 from models.tables import HandledUpdate, utcnow
 
@@ -49,6 +51,19 @@ async def add_once(*, session: AsyncSession, row: R, update_id: int | None) -> t
             raise
         return winner, False
     return row, True
+
+
+async def create_once(*, session: AsyncSession, row: R, update_id: int | None,
+                      actor_telegram_id: int | None, entity: str) -> tuple[R, bool]:
+    """:func:`add_once`, with the audit row of a new record (what was created, by whom) in
+    the same transaction; a record the update already saved is returned as it is."""
+    row, created = await add_once(session=session, row=row, update_id=update_id)
+    if created:
+        audit.record(session=session, actor_telegram_id=actor_telegram_id,
+                     action=AuditAction.CREATE, entity=entity,
+                     entity_id=row.id,  # type: ignore[attr-defined]
+                     new=audit.snapshot(row))
+    return row, created
 
 
 def mark_in_transaction(*, session: AsyncSession, update_id: int) -> None:

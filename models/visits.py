@@ -30,15 +30,12 @@ async def create_visit(
 
     Returns (visit, created); a redelivered update finds the visit it already saved.
     """
-    visit, created = await update_queries.add_once(session=session, row=Visit(
+    visit, created = await update_queries.create_once(session=session, row=Visit(
         group_id=group.id, mentor_id=mentor.id, source_update_id=update_id, **fields),
-        update_id=update_id)
+        update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="visit")
     if not created:
         return visit, False
     old_due = group.next_visit_due
-    audit.record(session=session, actor_telegram_id=mentor.telegram_id,
-                 action=AuditAction.CREATE, entity="visit", entity_id=visit.id,
-                 new=audit.snapshot(visit))
     latest_other = (await session.execute(
         select(func.max(Visit.visited_on)).where(Visit.group_id == group.id,
                                                  Visit.id != visit.id))).scalar_one_or_none()

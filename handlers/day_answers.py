@@ -11,10 +11,11 @@ from datetime import date
 
 from telegram import Update
 
-from bot.core.formatting import format_date
-from bot.core.parsing import parse_date
+from bot.core.formatting import format_date, format_date_short
+from bot.core.parsing import parse_date, parse_date_ahead
 from bot.telegram.context import BotContext
-from handlers.common import close_buttons, keyboard, message_text, say, unreadable_date
+from handlers.common import Callback, close_buttons, keyboard, message_text, say, unreadable_date
+from handlers.flow import TEXT
 from handlers.questions import Questions
 
 # Why a day read does not fit (None: it fits).
@@ -82,3 +83,60 @@ async def today_pressed(update: Update, context: BotContext, flow: Questions, st
     if not note:
         await say(update, f"✓ {format_date(today, context.lang)}")
     return await store(update, context, today)
+
+
+def day_example(context: BotContext, day: date, texts: str) -> str:
+    """``day`` written both ways it may be typed ("<texts>.date_example")."""
+    return context.t(f"{texts}.date_example", numeric=f"{day:%d/%m/%Y}",
+                     short=format_date_short(day, context.lang))
+
+
+def ask_day_ahead(flow: Questions, step: int, *, field: str, auto: str, start: str,
+                  suggest: Callable[[BotContext], date], horizon_days: int, words: DayWords,
+                  texts: str, ask: str, button: str, bad: str, data: str,
+                  values: Callable[[BotContext, date], dict[str, object]]) -> dict[object, Callback]:
+    """Registers the question of ``step``, a day planned after the draft's day ``start`` (a
+    next visit, a roll-over deadline): the text key ``ask`` with ``values`` of the start and an
+    example of the day ``suggest`` gives, and its button ``button`` ("Pakai <day>", data
+    "<prefix>:<data>"). Returns its answers: the button, or a typed day (without a year, the
+    next one after the start within ``horizon_days``; ``words`` for one the rules refuse, the
+    text key ``bad`` for one unreadable). The day is stored as ``field``, and as ``auto``
+    whether it was the suggestion (which then moves along with the start); then the summary."""
+
+    def after(context: BotContext) -> date:
+        return date.fromisoformat(flow.draft(context)[start])
+
+    def example(context: BotContext) -> str:
+        return day_example(context, suggest(context), texts)
+
+    async def question(update: Update, context: BotContext) -> None:
+        shown = format_date(suggest(context), context.lang)
+        markup = keyboard([[(context.t(button, date=shown), f"{flow.prefix}:{data}")]])
+        await say(update, context.t(ask, example=example(context),
+                                    **values(context, after(context))), reply_markup=markup)
+
+    flow.question(step)(question)
+
+    async def store(update: Update, context: BotContext, day: date, suggested: bool = False
+                    ) -> int:
+        draft = flow.draft(context)
+        draft[field], draft[auto] = day.isoformat(), suggested
+        return await flow.sum_up(update, context)
+
+    async def take_suggested(update: Update, context: BotContext) -> int:
+        """Takes the day suggested and sums up."""
+        day = suggest(context)
+        assert update.callback_query is not None
+        await close_buttons(update.callback_query, format_date(day, context.lang))
+        return await store(update, context, day, True)
+
+    async def typed_ahead(update: Update, context: BotContext) -> int:
+        """Stores a typed day after the start (within the rules' window) and sums up."""
+        first = after(context)
+        return await typed_day(
+            update, context, flow, step, words=words, store=store,
+            read=lambda text, today: parse_date_ahead(text, after=first, today=today,
+                                                      horizon_days=horizon_days),
+            unreadable=lambda context, _: context.t(bad, example=example(context)))
+
+    return {data: take_suggested, TEXT: typed_ahead}

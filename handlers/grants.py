@@ -20,7 +20,7 @@ from telegram.ext import BaseHandler
 
 from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.formatting import format_date
-from bot.core.parsing import is_skip, parse_amount, parse_count, parse_date_ahead
+from bot.core.parsing import is_skip, parse_amount, parse_count
 from bot.telegram.context import BotContext
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
@@ -32,7 +32,7 @@ from handlers.common import (
     pressed,
     say,
 )
-from handlers.day_answers import day_error, today_pressed, typed_day
+from handlers.day_answers import ask_day_ahead, day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
 from handlers.grant_texts import (
     MAX_UNITS,
@@ -129,20 +129,6 @@ flow.says(Step.ROLL_UNITS, "grant.ask_roll_units", skip="roll_units")
 async def _ask_roll_households(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_roll_households", max=MAX_HOUSEHOLDS),
               reply_markup=flow.skip_keyboard(context, "roll_households"))
-
-
-@flow.question(Step.DUE)
-async def _ask_due(update: Update, context: BotContext) -> None:
-    draft = _draft(context)
-    received = date.fromisoformat(draft["received_on"])
-    suggested = _default_due(context)
-    markup = keyboard([[(context.t("grant.due_button",
-                                   date=format_date(suggested, context.lang)),
-                         f"{PREFIX}:due:default")]])
-    await say(update, context.t(
-        "grant.ask_due", months=context.settings.rollover_default_months,
-        received=format_date(received, context.lang),
-        example=date_example(context, suggested)), reply_markup=markup)
 
 
 EDIT_FIELDS = {
@@ -362,19 +348,6 @@ async def skip(update: Update, context: BotContext) -> int:
     return await flow.skip(update, context, _SKIPPERS)
 
 
-async def _store_due(update: Update, context: BotContext, due: date, auto: bool = False) -> int:
-    draft = _draft(context)
-    draft["due_on"], draft["due_auto"] = due.isoformat(), auto
-    return await flow.sum_up(update, context)
-
-
-async def due_default(update: Update, context: BotContext) -> int:
-    """Takes the suggested deadline (received + the default months) and sums up."""
-    suggested = _default_due(context)
-    await close_buttons(update.callback_query, format_date(suggested, context.lang))
-    return await _store_due(update, context, suggested, True)
-
-
 def _due_error(context: BotContext, due: date) -> str | None:
     received = date.fromisoformat(_draft(context)["received_on"])
     return None if due_fits(received, due) else context.t(
@@ -382,16 +355,13 @@ def _due_error(context: BotContext, due: date) -> str | None:
         years=MAX_DUE_YEARS, example=date_example(context, _default_due(context)))
 
 
-async def got_due(update: Update, context: BotContext) -> int:
-    """Stores a typed deadline (after the date received) and sums up."""
-    received = date.fromisoformat(_draft(context)["received_on"])
-    # "27 Des" is the next 27 December after the grant came, as for a next visit.
-    return await typed_day(
-        update, context, flow, Step.DUE, words=_due_error, store=_store_due,
-        read=lambda text, today: parse_date_ahead(text, after=received, horizon_days=365,
-                                                  today=today),
-        unreadable=lambda context, _: context.t(
-            "grant.bad_due", example=date_example(context, _default_due(context))))
+# "27 Des" is the next 27 December after the grant came, as for a next visit.
+due_date = ask_day_ahead(
+    flow, Step.DUE, field="due_on", auto="due_auto", start="received_on", suggest=_default_due,
+    horizon_days=365, words=_due_error, texts="grant", ask="grant.ask_due",
+    button="grant.due_button", bad="grant.bad_due", data="due:default",
+    values=lambda context, received: {"months": context.settings.rollover_default_months,
+                                      "received": format_date(received, context.lang)})
 
 
 async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -> int:
@@ -466,7 +436,7 @@ def handlers() -> list[BaseHandler]:
         Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: typed(got_roll_units)},
         Step.ROLL_HOUSEHOLDS: {"skip:roll_households": skip,
                                TEXT: typed(got_roll_households)},
-        Step.DUE: {"due:default": due_default, TEXT: got_due},
+        Step.DUE: due_date,
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="grant.field", offered=_offered),
         # A grant's view may be opened in the middle of the questions: it leaves them as they are.
         fallbacks=[view_handler()]), view_handler()]

@@ -30,7 +30,6 @@ from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     VILLAGE_CODE,
-    button_choice,
     close_buttons,
     keyboard,
     pressed,
@@ -42,6 +41,7 @@ from handlers.common import (
 )
 from handlers.flow import TEXT, Flow, Summary
 from handlers.member_texts import members_text, problems_text
+from handlers.tick_boxes import TickBoxes
 from models.saving.group import (
     EARLIEST_FORMED_YEAR,
     GroupReason,
@@ -121,17 +121,8 @@ ask_choice(flow, Step.BUSINESS, "grp.ask_business", among=BusinessType, label="b
            data="biz", per_row=2)
 
 
-def _ties_keyboard(context: BotContext, chosen: list[str]):
-    buttons = [((("✅ " if tie in chosen else "▫️ ") + context.t(f"tie.{tie}")),
-                f"{PREFIX}:tie:{tie}") for tie in BindingTie]
-    rows = [[b] for b in buttons] + [[(context.t("common.done"), f"{PREFIX}:tie:done")]]
-    return keyboard(rows)
-
-
-@flow.question(Step.TIES)
-async def _ask_ties(update: Update, context: BotContext) -> None:
-    chosen = flow.draft(context).get("ties", [])
-    await say(update, context.t("grp.ask_ties"), reply_markup=_ties_keyboard(context, chosen))
+ties = TickBoxes(flow, Step.TIES, "grp.ask_ties", among=BindingTie, label="tie", data="tie",
+                 field="ties", then=Step.FORMED, need="grp.need_tie", alert=True, in_order=False)
 
 
 flow.says(Step.FORMED, "grp.ask_formed")
@@ -167,7 +158,7 @@ def _summary(context: BotContext, draft: dict[str, Any]) -> str:
         name=draft["name"],
         village=village.label if village else draft["village"],
         business=context.t(f"business.{draft['business']}"),
-        ties=", ".join(context.t(f"tie.{tie}") for tie in draft["ties"]),
+        ties=ties.shown(context, draft["ties"]),
         formed=format_date(date.fromisoformat(draft["formed"]), lang),
         stage=context.t(f"stage.{draft['stage']}"),
         interval=context.settings.visit_interval_days,
@@ -239,29 +230,6 @@ async def got_business(update: Update, context: BotContext) -> int:
     """Stores the business type and asks for the binding ties."""
     return await flow.choose(update, context, store="business", among=BusinessType,
                              label="business", then=Step.TIES)
-
-
-async def toggle_tie(update: Update, context: BotContext) -> int:
-    """Ticks or unticks a binding tie in place; Selesai moves on to the date formed."""
-    query = update.callback_query
-    value = query.data.split(":", 2)[2]
-    draft = flow.draft(context)
-    chosen: list[str] = draft.setdefault("ties", [])
-    if value == "done":
-        if not chosen:
-            await query.answer(context.t("grp.need_tie"), show_alert=True)
-            return Step.TIES
-        await close_buttons(query, ", ".join(context.t(f"tie.{tie}") for tie in chosen))
-        return await flow.next(update, context, Step.FORMED)
-    if await button_choice(query, context, BindingTie) is None:
-        return Step.TIES
-    if value in chosen:
-        chosen.remove(value)
-    else:
-        chosen.append(value)
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=_ties_keyboard(context, chosen))
-    return Step.TIES
 
 
 async def got_formed(update: Update, context: BotContext) -> int:
@@ -413,7 +381,7 @@ def handlers() -> list[BaseHandler]:
         Step.NAME: {TEXT: got_name},
         Step.VILLAGE: {TEXT: search_village, f"vil:{VILLAGE_CODE}": got_village},
         Step.BUSINESS: {r"biz:\w+": got_business},
-        Step.TIES: {r"tie:\w+": toggle_tie},
+        Step.TIES: ties.answers(),
         Step.FORMED: {TEXT: got_formed},
         Step.STAGE: {r"stage:\w+": got_stage},
         Step.MEMBERS: {TEXT: got_members, "members:restart": ask_restart},

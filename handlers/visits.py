@@ -14,7 +14,6 @@ from datetime import date
 from enum import IntEnum
 
 from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, filters
 
 from bot.core.enums import Activity
@@ -25,7 +24,6 @@ from bot.core.parsing import (
     parse_amount,
     parse_coordinates,
     parse_count,
-    parse_date_ahead,
     parse_note,
 )
 from bot.telegram.context import BotContext
@@ -33,16 +31,23 @@ from handlers import visits_views as views
 from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
-    button_choice,
     close_buttons,
     iso_date,
     message_text,
     pressed,
     say,
 )
-from handlers.day_answers import ask_day, day_error, today_pressed, typed_day
+from handlers.day_answers import (
+    ask_day,
+    ask_day_ahead,
+    day_error,
+    day_example,
+    today_pressed,
+    typed_day,
+)
 from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
+from handlers.tick_boxes import TickBoxes
 from handlers.typed_answers import read_or_skip, typed
 from models import groups as group_queries
 from models.saving import visit as rules
@@ -77,7 +82,9 @@ ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
 
 
 flow.shows(Step.ATTENDANCE, views.attendance_question)
-flow.shows(Step.ACTIVITIES, views.activities_question)
+activities = TickBoxes(flow, Step.ACTIVITIES, "visit.ask_activities", among=Activity,
+                       label="activity", data="act", field="activities", then=Step.FIGURES,
+                       need="visit.need_activity")
 
 
 @flow.question(Step.FIGURES)
@@ -93,7 +100,6 @@ flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
 
 flow.shows(Step.LOCATION, views.location_question)
 flow.shows(Step.PHOTOS, views.photos_question)
-flow.shows(Step.NEXT_DATE, views.next_question)
 
 
 ask_summary(flow, Step.CONFIRM, views.summary_text)
@@ -175,43 +181,6 @@ async def got_attendance(update: Update, context: BotContext) -> int:
             "visit.bad_attendance", max=members, example=views.attendance_example(members)))
     flow.draft(context)["attendance"] = attendance
     return await flow.next(update, context, Step.ACTIVITIES)
-
-
-async def _activities_done(update: Update, context: BotContext) -> int:
-    chosen = flow.draft(context).get("activities", [])
-    if update.callback_query is not None:  # the choice noted under the question, if any
-        await close_buttons(update.callback_query, views.activities_text(context, chosen))
-    if not chosen:
-        return await flow.retry(update, context, Step.ACTIVITIES, context.t("visit.need_activity"))
-    return await flow.next(update, context, Step.FIGURES)
-
-
-async def toggle_activity(update: Update, context: BotContext) -> int:
-    """Ticks or unticks an activity in place; Selesai (one at least) asks for the figures."""
-    query = update.callback_query
-    if pressed(query) == "done":
-        return await _activities_done(update, context)
-    value = await button_choice(query, context, Activity)
-    if value is None:
-        return Step.ACTIVITIES
-    draft = flow.draft(context)
-    chosen = set(draft.get("activities", [])) ^ {value}  # ticked: unticked; else ticked
-    draft["activities"] = [a.value for a in Activity if a in chosen]
-    await query.answer()
-    try:
-        await query.edit_message_reply_markup(
-            reply_markup=views.activities_keyboard(context, draft["activities"]))
-    except BadRequest:  # the same keyboard (a double tap): nothing to change
-        pass
-    return Step.ACTIVITIES
-
-
-async def activities_typed(update: Update, context: BotContext) -> int:
-    """Typed "selesai" finishes the choice; other text is explained and the question repeated."""
-    if message_text(update).strip().lower() in {"selesai", "done"}:
-        return await _activities_done(update, context)
-    return await flow.retry(update, context, Step.ACTIVITIES,
-                            context.t("visit.activities_use_buttons"))
 
 
 async def _ask_figure(update: Update, context: BotContext, field: str | None) -> int:
@@ -385,39 +354,26 @@ async def photos_typed(update: Update, context: BotContext) -> int:
     return await flow.retry(update, context, Step.PHOTOS, context.t("visit.bad_photo"))
 
 
-async def _store_next(update: Update, context: BotContext, upcoming: date, auto: bool = False
-                      ) -> int:
-    draft = flow.draft(context)
-    draft["next_visit_on"], draft["next_auto"] = upcoming.isoformat(), auto
-    return await flow.sum_up(update, context)
-
-
-async def next_default(update: Update, context: BotContext) -> int:
-    """Takes the suggested next visit date (visit date + the group's interval) and sums up."""
-    suggested = views.default_next(flow.draft(context))
-    await close_buttons(update.callback_query, format_date(suggested, context.lang))
-    return await _store_next(update, context, suggested, auto=True)
-
-
 def _next_error(context: BotContext, upcoming: date) -> str | None:
     """Why ``upcoming`` is out of the models' window for the next visit, in words; or None."""
     visited = date.fromisoformat(flow.draft(context)["visited_on"])
     return None if rules.next_visit_fits(visited, upcoming) else context.t(
         "visit.next_out_of_range", visited=format_date(visited, context.lang),
         latest=format_date(rules.latest_next_visit(visited), context.lang),
-        example=views.next_example(context, views.default_next(flow.draft(context))))
+        example=day_example(context, _suggested(context), "visit"))
 
 
-async def got_next(update: Update, context: BotContext) -> int:
-    """Stores a typed next visit date (after the visit, at most a year later) and sums up."""
-    draft = flow.draft(context)
-    visited = date.fromisoformat(draft["visited_on"])
-    return await typed_day(
-        update, context, flow, Step.NEXT_DATE, words=_next_error, store=_store_next,
-        read=lambda text, today: parse_date_ahead(text, after=visited, today=today,
-                                                  horizon_days=rules.MAX_NEXT_DAYS),
-        unreadable=lambda context, _: context.t("visit.bad_next", example=views.next_example(
-            context, views.default_next(draft))))
+def _suggested(context: BotContext) -> date:
+    return views.default_next(flow.draft(context))  # the visit date + the group's interval
+
+
+next_date = ask_day_ahead(
+    flow, Step.NEXT_DATE, field="next_visit_on", auto="next_auto", start="visited_on",
+    suggest=_suggested, horizon_days=rules.MAX_NEXT_DAYS, words=_next_error,
+    texts="visit", ask="visit.ask_next", button="visit.next_button", bad="visit.bad_next",
+    data="next:default", values=lambda context, visited: {
+        "visited": format_date(visited, context.lang),
+        "latest": format_date(rules.latest_next_visit(visited), context.lang)})
 
 
 # --- the summary -----------------------------------------------------------------------------
@@ -484,8 +440,7 @@ def handlers() -> list[BaseHandler]:
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
-        Step.ACTIVITIES: {f"act:({'|'.join(a.value for a in Activity)}|done)": toggle_activity,
-                          TEXT: activities_typed},
+        Step.ACTIVITIES: activities.answers(typed="visit.activities_use_buttons"),
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                        TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
@@ -494,6 +449,6 @@ def handlers() -> list[BaseHandler]:
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
                       "photos:done": photos_done, "photos:clear": photos_clear,
                       TEXT: photos_typed},
-        Step.NEXT_DATE: {"next:default": next_default, TEXT: got_next},
+        Step.NEXT_DATE: next_date,
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="visit.field",
                        before_edit=_before_edit))]

@@ -10,13 +10,13 @@ from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from bot.core import clock
 from bot.core.enums import Activity
-from bot.core.formatting import format_date, format_date_short, format_rupiah
+from bot.core.formatting import format_date, format_rupiah
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
 from handlers.common import keyboard
 from models import visits as visit_queries
 from models.groups import GroupRow
-from models.saving.visit import default_next_visit, latest_next_visit, profit_fits
+from models.saving.visit import default_next_visit, profit_fits
 
 PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
@@ -58,18 +58,6 @@ def attendance_question(context: BotContext, draft: dict[str, Any]) -> Question:
     members = int(draft.get("members", 0))
     return context.t("visit.ask_attendance", max=members,
                      example=attendance_example(members)), None
-
-
-def activities_keyboard(context: BotContext, chosen: list[str]) -> InlineKeyboardMarkup:
-    rows = [[(("✅ " if a in chosen else "▫️ ") + context.t(f"activity.{a}"),
-              f"{PREFIX}:act:{a}")] for a in Activity]
-    rows.append([(context.t("common.done"), f"{PREFIX}:act:done")])
-    return keyboard(rows)
-
-
-def activities_question(context: BotContext, draft: dict[str, Any]) -> Question:
-    return context.t("visit.ask_activities"), activities_keyboard(
-        context, draft.get("activities", []))
 
 
 def figures_question(context: BotContext, draft: dict[str, Any], editing: bool) -> Question:
@@ -124,25 +112,9 @@ def photos_question(context: BotContext, draft: dict[str, Any]) -> Question:
     return context.t(key, count=count, max=MAX_PHOTOS), photos_keyboard(context, count)
 
 
-def next_example(context: BotContext, suggested: date) -> str:
-    """The suggested next visit date, written both ways a mentor may type it."""
-    return context.t("visit.date_example", numeric=f"{suggested:%d/%m/%Y}",
-                     short=format_date_short(suggested, context.lang))
-
-
 def default_next(draft: dict[str, Any]) -> date:
     """The next visit suggested: the visit date + the group's interval."""
     return default_next_visit(date.fromisoformat(draft["visited_on"]), draft.get("interval"))
-
-
-def next_question(context: BotContext, draft: dict[str, Any]) -> Question:
-    visited, suggested = date.fromisoformat(draft["visited_on"]), default_next(draft)
-    return context.t(
-        "visit.ask_next", visited=format_date(visited, context.lang),
-        latest=format_date(latest_next_visit(visited), context.lang),
-        example=next_example(context, suggested)), keyboard([[(context.t(
-            "visit.next_button", date=format_date(suggested, context.lang)),
-            f"{PREFIX}:next:default")]])
 
 
 async def summary_text(context: BotContext, draft: dict[str, Any]) -> str:

@@ -1,0 +1,107 @@
+"""A question of several choices (a visit's activities, a group's binding ties): each press
+ticks or unticks a choice in place, by editing the keyboard, and Selesai goes on.
+
+Registered in one line; its answers come from :meth:`TickBoxes.answers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.telegram.context import BotContext
+from handlers.common import (
+    Callback,
+    button_choice,
+    close_buttons,
+    keyboard,
+    message_text,
+    pressed,
+    say,
+)
+from handlers.flow import TEXT
+from handlers.questions import Questions
+
+
+class TickBoxes:
+    """The question of ``step``: the text key ``text`` with a button per value of ``among``,
+    "✅ "/"▫️ " and the text key "<label>.<value>", its data "<prefix>:<data>:<value>", then
+    Selesai ("<prefix>:<data>:done"), which asks ``then``. The values ticked are stored in the
+    draft's ``field``: in the order of ``among`` (``in_order``), else in the order ticked.
+    Selesai with none ticked: the text key ``need``, as an alert over the buttons (``alert``)
+    or said before the question again."""
+
+    def __init__(self, flow: Questions, step: int, text: str, *, among: Iterable[str],
+                 label: str, data: str, field: str, then: int, need: str, alert: bool = False,
+                 in_order: bool = True) -> None:
+        self.flow, self.step, self.then = flow, step, then
+        self.values = tuple(among)
+        self.label, self.data, self.field, self.need = label, data, field, need
+        self.alert, self.in_order = alert, in_order
+
+        async def ask(update: Update, context: BotContext) -> None:
+            await say(update, context.t(text), reply_markup=self.keyboard(
+                context, self.flow.draft(context).get(field, [])))
+
+        flow.question(step)(ask)
+
+    def keyboard(self, context: BotContext, chosen: list[str]) -> InlineKeyboardMarkup:
+        rows = [[(("✅ " if value in chosen else "▫️ ") + context.t(f"{self.label}.{value}"),
+                  f"{self.flow.prefix}:{self.data}:{value}")] for value in self.values]
+        rows.append([(context.t("common.done"), f"{self.flow.prefix}:{self.data}:done")])
+        return keyboard(rows)
+
+    def shown(self, context: BotContext, chosen: list[str]) -> str:
+        """The values ticked, in words ("" for none)."""
+        return ", ".join(context.t(f"{self.label}.{value}") for value in chosen)
+
+    async def done(self, update: Update, context: BotContext) -> int:
+        """Selesai (or typed "selesai"): the next question, once one at least is ticked."""
+        chosen, query = self.flow.draft(context).get(self.field, []), update.callback_query
+        if not chosen and query is not None and self.alert:
+            await query.answer(context.t(self.need), show_alert=True)
+            return self.step
+        if query is not None:  # the choice noted under the question, if any
+            await close_buttons(query, self.shown(context, chosen))
+        if not chosen:
+            return await self.flow.retry(update, context, self.step, context.t(self.need))
+        return await self.flow.next(update, context, self.then)
+
+    async def press(self, update: Update, context: BotContext) -> int:
+        """Ticks or unticks a value in place; Selesai goes on."""
+        query = update.callback_query
+        assert query is not None
+        if pressed(query) == "done":
+            return await self.done(update, context)
+        value = await button_choice(query, context, self.values)
+        if value is None:
+            return self.step
+        draft = self.flow.draft(context)
+        chosen = [v for v in draft.get(self.field, []) if v != value]  # ticked: unticked
+        if len(chosen) == len(draft.get(self.field, [])):
+            chosen.append(value)
+        draft[self.field] = [v for v in self.values if v in chosen] if self.in_order else chosen
+        await query.answer()
+        try:
+            await query.edit_message_reply_markup(
+                reply_markup=self.keyboard(context, draft[self.field]))
+        except BadRequest:  # the same keyboard (a double tap): nothing to change
+            pass
+        return self.step
+
+    def answers(self, typed: str | None = None) -> dict[Any, Callback]:
+        """The presses, anchored to the values; with ``typed`` (a text key), typed "selesai"
+        finishes too and other text is told ``typed`` before the question again."""
+        found: dict[Any, Callback] = {
+            f"{self.data}:({'|'.join(self.values)}|done)": self.press}
+        if typed is not None:
+            async def typed_text(update: Update, context: BotContext) -> int:
+                """Typed "selesai" finishes the choice; other text is explained."""
+                if message_text(update).strip().lower() in {"selesai", "done"}:
+                    return await self.done(update, context)
+                return await self.flow.retry(update, context, self.step, context.t(typed))
+            found[TEXT] = typed_text
+        return found

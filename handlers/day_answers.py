@@ -1,7 +1,8 @@
 """The question "when did it happen?" (a visit, a grant received, a roll-over) and its
-answers: a typed day, or the "Hari ini" button; and a day ahead typed (the next visit, a
-deadline). What does not fit is the question's own words (``words``), from the rules in
-models.saving; here is only how the answers come, and the words every such question shares.
+answers: a typed day, or the "Hari ini" button; and the question of a day planned ahead (the
+next visit, a roll-over deadline): a typed day, or the suggested day's "Pakai <day>" button.
+What does not fit is the question's own words (``words``), from the rules in models.saving;
+here is only how the answers come, and the words every such question shares.
 """
 
 from __future__ import annotations
@@ -94,7 +95,8 @@ def day_example(context: BotContext, day: date, texts: str) -> str:
 def ask_day_ahead(flow: Questions, step: int, *, field: str, auto: str, start: str,
                   suggest: Callable[[BotContext], date], horizon_days: int, words: DayWords,
                   texts: str, ask: str, button: str, bad: str, data: str,
-                  values: Callable[[BotContext, date], dict[str, object]]) -> dict[object, Callback]:
+                  values: Callable[[BotContext, date], dict[str, object]]
+                  ) -> dict[object, Callback]:
     """Registers the question of ``step``, a day planned after the draft's day ``start`` (a
     next visit, a roll-over deadline): the text key ``ask`` with ``values`` of the start and an
     example of the day ``suggest`` gives, and its button ``button`` ("Pakai <day>", data

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.enums import GrantForm, RolloverStatus
-from bot.core.formatting import format_date_short, format_rupiah
+from bot.core.formatting import format_rupiah
 from bot.core.parsing import parse_leading_count
 from bot.telegram.context import BotContext
+from handlers.day_answers import day_example
 from models.grants import Progress
 from models.tables import Grant
 
@@ -49,8 +50,7 @@ def parse_units(text: str) -> tuple[int, str | None] | None:
 
 
 def date_example(context: BotContext, day: date) -> str:
-    return context.t("grant.date_example", numeric=f"{day:%d/%m/%Y}",
-                     short=format_date_short(day, context.lang))
+    return day_example(context, day, "grant")
 
 
 def bad_date(context: BotContext, today: date) -> str:

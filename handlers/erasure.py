@@ -188,7 +188,7 @@ async def erase(update: Update, context: BotContext) -> int:
     await close_buttons(query, context.t("era.erase"))
     await group_queries.erase_member(session=context.session, member=member,
                                      actor=context.mentor, reason=reason)
-    count = len(await group_queries.active_members(session=context.session, group_id=group.id))
+    count = await group_queries.count_active_members(session=context.session, group_id=group.id)
     return await flow.stop(update, context, context.t("era.done", name=member.name,
                                                       group=group.name, count=count))
 

@@ -122,10 +122,11 @@ EDIT_FIELDS = {
 
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
     """Copies what the questions need about the group into the draft and asks the date."""
-    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    members = await group_queries.count_active_members(session=context.session,
+                                                       group_id=group.id)
     flow.draft(context).update(
         group_id=group.id, group_name=group.name, village_code=group.village_code,
-        formed_on=group.formed_on.isoformat(), members=len(members),
+        formed_on=group.formed_on.isoformat(), members=members,
         interval=group.visit_interval_days)
     await say(update, context.t("visit.start", group=group.name))
     return await flow.ask(update, context, Step.DATE)

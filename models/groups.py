@@ -109,6 +109,13 @@ async def active_members(*, session: AsyncSession, group_id: int) -> list[Member
     return list(result.scalars())
 
 
+async def count_active_members(*, session: AsyncSession, group_id: int) -> int:
+    """How many households are in the group now, without loading (and decrypting) them."""
+    return (await session.execute(
+        select(func.count()).select_from(Member)
+        .where(Member.group_id == group_id, Member.left_on.is_(None)))).scalar_one()
+
+
 async def all_members(*, session: AsyncSession, group_id: int) -> list[Member]:
     """Every household that was ever in the group, current ones first."""
     result = await session.execute(

@@ -132,7 +132,7 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
                                         mentor=visit.actor)
     if group is None:
         return VisitRefusal(VisitReason.GROUP_GONE)
-    members = len(await group_queries.active_members(session=session, group_id=group.id))
+    members = await group_queries.count_active_members(session=session, group_id=group.id)
     today = clock.today_for(group.village_code)
 
     def refusal(reason: VisitReason) -> VisitRefusal:

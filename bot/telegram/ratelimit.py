@@ -189,7 +189,6 @@ class SendBudget:
                     return
                 await self.sleep(wait)
 
-
     async def _pace(self, rate: float) -> None:
         """Reserves the next evenly spaced turn at once, in call order, and waits for it: no
         burst after a pause, so no one-second window holds more than ``rate``."""

@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import BaseHandler
 
 from bot.core.formatting import format_date, format_date_short
-from bot.core.parsing import mask_numbers, parse_note
+from bot.core.parsing import is_skip, mask_numbers, parse_note
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.button_questions import ask_summary
@@ -57,7 +57,7 @@ from models.saving.training import (
 from models.tables import Group, Visit
 
 PREFIX = "lat"
-REQUIRED = ("group_id", "held_on", "topic", "provider", "who")
+REQUIRED = ("group_id", "held_on", "topic", "who")  # the provider may be unknown
 ALL, SOME = "all", "some"
 SHOWN_IN_DETAIL = 3  # the latest trainings listed in the group's detail
 
@@ -79,7 +79,7 @@ flow = Flow("training", prefix=PREFIX, what="what.training", summary=Step.CONFIR
 
 ask_day(flow, Step.DATE, "training.ask_date", button="training.today_button")
 flow.says(Step.TOPIC, "training.ask_topic")
-flow.says(Step.PROVIDER, "training.ask_provider")
+flow.says(Step.PROVIDER, "training.ask_provider", skip="provider")
 
 
 @flow.question(Step.WHO)
@@ -114,7 +114,8 @@ def summary_text(context: BotContext, draft: dict[str, Any]) -> str:
         "training.summary", group=draft["group_name"],
         date=format_date(date.fromisoformat(draft["held_on"]), context.lang),
         # Free text may quote a NIK or a phone number: shown masked, like everywhere in chat.
-        topic=mask_numbers(draft["topic"]), provider=mask_numbers(draft["provider"]),
+        topic=mask_numbers(draft["topic"]),
+        provider=mask_numbers(draft.get("provider") or context.t("common.none")),
         attendees=attendees_text(context, draft))
     if draft.get("visit_id"):
         text += "\n" + context.t("training.from_visit")
@@ -224,13 +225,19 @@ async def got_topic(update: Update, context: BotContext, text: str) -> int:
 
 
 async def got_provider(update: Update, context: BotContext, text: str) -> int:
-    """Stores who gave the training (at most MAX_PROVIDER characters) and asks who attended."""
-    provider = _one_line(text)
-    if not text_fits(provider, limit=MAX_PROVIDER):
+    """Stores who gave the training (at most MAX_PROVIDER characters; none for a skip word or
+    Lewati) and asks who attended."""
+    provider = None if is_skip(text) else _one_line(text)
+    if not is_skip(text) and not text_fits(provider, limit=MAX_PROVIDER):
         return await flow.retry(update, context, Step.PROVIDER,
                                 context.t("training.bad_provider", max=MAX_PROVIDER))
     flow.draft(context)["provider"] = provider
     return await flow.next(update, context, Step.WHO)
+
+
+async def skip_provider(update: Update, context: BotContext) -> int:
+    """Lewati on the provider: leaves it empty and asks who attended."""
+    return await flow.skip(update, context, {"provider": got_provider})
 
 
 async def _store_who(update: Update, context: BotContext, who: str) -> int:
@@ -277,7 +284,7 @@ async def save(update: Update, context: BotContext) -> int:
     result = await flow.save_through(update, context, save_training, training=NewTraining(
         actor=context.mentor, group_id=draft["group_id"],
         held_on=date.fromisoformat(draft["held_on"]), topic=draft["topic"],
-        provider=draft["provider"], attendee_ids=attendees, visit_id=draft.get("visit_id"),
+        provider=draft.get("provider"), attendee_ids=attendees, visit_id=draft.get("visit_id"),
         update_id=update.update_id))
     if isinstance(result, TrainingRefusal):
         return await _refused(update, context, result)
@@ -333,7 +340,9 @@ async def group_block(context: BotContext, group: Group) -> str:
     lines = [context.t("training.detail_line",
                        date=format_date_short(training.held_on, context.lang),
                        topic=mask_numbers(training.topic),
-                       provider=mask_numbers(training.provider),
+                       provider=context.t("training.detail_provider",
+                                          provider=mask_numbers(training.provider))
+                       if training.provider else "",
                        count=len(training.attendee_ids)) for training in latest]
     return context.t("training.detail", count=count, lines="\n".join(lines))
 
@@ -343,7 +352,7 @@ def handlers() -> list[BaseHandler]:
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.TOPIC: {TEXT: typed(got_topic)},
-        Step.PROVIDER: {TEXT: typed(got_provider)},
+        Step.PROVIDER: {"skip:provider": skip_provider, TEXT: typed(got_provider)},
         Step.WHO: {f"who:({ALL}|{SOME})": who_pressed, TEXT: who_typed},
         Step.HOUSEHOLDS: households.answers(typed="training.households_use_buttons"),
     }, entry={rf"visit:{ID}": from_visit},

@@ -515,7 +515,7 @@ async def stage_pressed(update: Update, context: BotContext) -> None:
         return
     await changes.change_stage(
         session=context.session, group=group, stage=chosen, actor=context.mentor,
-        on=visit.visited_on, visit_id=visit.id, rules=context.settings.reminder_rules)
+        on=visit.visited_on, visit_id=visit.id)
     await _answer_stage(query, context.t("visit.stage_changed", group=group.name,
                                          stage=context.t(f"stage.{chosen}"),
                                          old=context.t(f"stage.{old}")))

@@ -31,7 +31,7 @@ class TrainingReason(StrEnum):
     READ_ONLY = "read_only"  # the group is dissolved (bubar): its records are read-only
     DATE_IN_FUTURE = "date_in_future"  # after today where the group is
     DATE_BEFORE_FORMED = "date_before_formed"  # before the group was formed
-    NO_TEXT = "no_text"  # no topic or no provider, or too long
+    NO_TEXT = "no_text"  # no topic, or a topic or provider too long
     ATTENDEES_CHANGED = "attendees_changed"  # none ticked, or one is no active household now
 
 
@@ -57,7 +57,7 @@ class NewTraining:
     group_id: int
     held_on: date
     topic: str
-    provider: str
+    provider: str | None = None  # who gave it, if known
     attendee_ids: tuple[int, ...] | None = None
     visit_id: int | None = None  # recorded from this visit (of the same group)
     update_id: int | None = None  # the Telegram update that saves it: saved once per update
@@ -82,7 +82,7 @@ async def save_training(*, session: AsyncSession, training: NewTraining,
 
     Rules, in this order: the group is the actor's own (and a visit it comes from is the
     group's); the group is not dissolved; held between the date formed and today where the group
-    is; a topic and a provider; the households ticked are active households of the group, one
+    is; a topic (and a provider, if given, of some words); the households ticked are active households of the group, one
     at least (none ticked: the whole group, its active households now).
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds; a refusal
@@ -111,8 +111,8 @@ async def save_training(*, session: AsyncSession, training: NewTraining,
     wrong = check_held(training.held_on, formed_on=group.formed_on, today=today)
     if wrong is not None:
         return refusal(wrong)
-    if not (text_fits(training.topic, limit=MAX_TOPIC)
-            and text_fits(training.provider, limit=MAX_PROVIDER)):
+    if not (text_fits(training.topic, limit=MAX_TOPIC) and (
+            training.provider is None or text_fits(training.provider, limit=MAX_PROVIDER))):
         return refusal(TrainingReason.NO_TEXT)
     active = [m.id for m in members if m.id is not None]
     if training.attendee_ids is None:

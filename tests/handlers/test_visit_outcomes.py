@@ -179,15 +179,21 @@ async def test_a_stage_change_at_the_end_of_a_visit_is_kept_with_its_history(bot
     assert "Tahap KUBE Mawar sekarang Berkembang (sebelumnya Tumbuh)" in shown(replies)
     assert chat.buttons(chat.last()) == []  # answered: the stage buttons are gone
     [visit] = await visits(session)
+    visit_id, visited_on = visit.id, visit.visited_on
     group = await session.get(Group, group_id, populate_existing=True)
     assert group.stage == "berkembang"
+    mentor_id = group.mentor_id
     [change] = await _stage_changes(session, group_id)
     assert (change.field, change.old, change.new, change.visit_id, change.changed_on) == (
-        "stage", "tumbuh", "berkembang", visit.id, visit.visited_on)
-    assert change.by_mentor_id == group.mentor_id
+        "stage", "tumbuh", "berkembang", visit_id, visited_on)
+    assert change.by_mentor_id == mentor_id
+    [audit] = (await session.execute(select(AuditLog).where(
+        AuditLog.entity == "group", AuditLog.entity_id == group_id,
+        AuditLog.action == "update").order_by(AuditLog.id.desc()).limit(1))).scalars().all()
+    assert (audit.old, audit.new) == ({"stage": "tumbuh"}, {"stage": "berkembang"})
 
     # A second press of the old button (a redelivery, a double tap) changes nothing more.
-    await chat.press_data(f"kun:stage:{visit.id}:berkembang", message_id=saved.message_id)
+    await chat.press_data(f"kun:stage:{visit_id}:berkembang", message_id=saved.message_id)
     assert len(await _stage_changes(session, group_id)) == 1
 
 
@@ -228,6 +234,7 @@ async def test_a_visit_with_training_offers_to_record_it(bot, session):
     assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Mandiri", "Tidak berubah",
                               "🎓 Catat pelatihan"]
     [visit] = await visits(session)
+    visit_id, visited_on = visit.id, visit.visited_on
 
     replies = await chat.press("🎓 Catat pelatihan")
     assert "Catat pelatihan untuk KUBE Mawar, tanggal 24 November 2026" in shown(replies)
@@ -248,7 +255,7 @@ async def test_a_visit_with_training_offers_to_record_it(bot, session):
     members = (await session.execute(select(Member.id).where(
         Member.group_id == group_id).order_by(Member.id))).scalars().all()
     assert (training.group_id, training.visit_id, training.held_on) == (
-        group_id, visit.id, visit.visited_on)
+        group_id, visit_id, visited_on)
     assert training.attendee_ids == list(members)
 
     # The stage question under the visit still works after the training.

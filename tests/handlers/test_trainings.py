@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.core.enums import Role
+from bot.core.enums import GroupStatus, Role, StatusReason
+from models import changes
 from models.tables import AuditLog, Group, Member, Mentor, Training
 from tests.factories import (
     DISTRICT_ELSEWHERE,
@@ -210,3 +211,26 @@ async def test_the_chart_needs_two_visits_with_figures_then_is_a_png(bot, sessio
     coordinator = bot.chat(COORDINATOR)
     replies = await coordinator.press_data(f"gra:show:{group_id}")
     assert [m.kind for m in replies] == ["photo"]
+
+
+async def test_a_dissolved_group_gets_no_training_and_no_stage_change(bot, session):
+    group_id = await mentor_with_group(session)
+    group = await session.get(Group, group_id)
+    mentor = await session.get(Mentor, group.mentor_id)
+    visit = await make_visit(session, group, mentor, visited_on=date(2026, 11, 20))
+    visit_id = visit.id
+    await changes.change_status(session=session, group=group, status=GroupStatus.DISSOLVED,
+                                reason=StatusReason.BUSINESS_STOPPED, actor=mentor,
+                                on=date(2026, 11, 24), today=date(2026, 11, 25))
+    chat = bot.chat(MENTOR)
+    await chat.press_data(f"kel:det:{group_id}")
+    assert "🎓 Catat pelatihan" not in chat.buttons()
+    for data in (f"lat:start:{group_id}", f"lat:visit:{visit_id}"):
+        replies = await chat.press_data(data)
+        assert "KUBE Mawar sudah bubar; datanya hanya bisa dibaca" in shown(replies), data
+        assert await stored_draft(session, MENTOR, "training") is None
+    await chat.press_data(f"kun:stage:{visit_id}:mandiri")
+    assert chat.callback_answers()[-1].text == "KUBE Mawar sudah bubar; datanya hanya bisa dibaca."
+    await session.rollback()
+    assert (await session.get(Group, group_id, populate_existing=True)).stage == "tumbuh"
+    assert await rows(session, Training) == []

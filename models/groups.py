@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.enums import AuditAction, ChangeKind, LeaveReason, MemberRole, Role
 from bot.core.parsing import mask_numbers
 from bot.core.reminder_rules import Rules
-from models import audit, reminders
+from models import audit, changes, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
 from models.tables import (
@@ -283,30 +283,25 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
     return member
 
 
-# The free text an erasure cleans: the notes (FREE_TEXT) and why a household left ("lainnya").
-_NOTES: dict[type, tuple[str, ...]] = {Member: ("leave_note",), **FREE_TEXT}
-
-
 async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
                        stands_for: str) -> int:
-    """Rewrites the group's notes without ``name`` (whole words, any case) and with numbers
-    masked (rows stored before notes were masked); returns how many notes changed."""
+    """Rewrites the group's notes (every FREE_TEXT field of its rows: visits, grants,
+    roll-overs, history notes, households' leave notes, trainings) without ``name`` (whole
+    words, any case) and with numbers masked (rows stored before notes were masked); returns
+    how many notes changed."""
     whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
         if name.strip() else None
-    rows = [
-        *(await session.execute(select(Visit).where(Visit.group_id == group_id))).scalars(),
-        *(await session.execute(select(Grant).where(Grant.group_id == group_id))).scalars(),
-        *(await session.execute(select(Rollover).join(Grant, Grant.id == Rollover.grant_id)
-                                .where(Grant.group_id == group_id))).scalars(),
-        *(await session.execute(select(Member).where(Member.group_id == group_id,
-                                                     Member.leave_note.is_not(None)))).scalars(),
-        *((await session.execute(select(GroupChange).where(
-            GroupChange.group_id == group_id, GroupChange.note.is_not(None)))).scalars()
-          if GroupChange in FREE_TEXT else ()),
-    ]
+    rows: list[Any] = []
+    for model in FREE_TEXT:
+        if model is Rollover:
+            query = select(Rollover).join(Grant, Grant.id == Rollover.grant_id).where(
+                Grant.group_id == group_id)
+        else:
+            query = select(model).where(model.group_id == group_id)
+        rows.extend((await session.execute(query)).scalars())
     changed = 0
     for row in rows:
-        for field in _NOTES[type(row)]:
+        for field in FREE_TEXT[type(row)]:
             value = getattr(row, field)
             if not value:
                 continue
@@ -362,8 +357,6 @@ async def change_welfare(*, session: AsyncSession, group: Group, member: Member,
                          actor: Mentor, on: date) -> GroupChange | None:
     """Gives the household a new welfare category on ``on``, kept in the group's history (a
     "welfare" change naming the household) and audited; None when it already had it."""
-    from models import changes  # the shared history module builds on this one
-
     old = member.welfare_category
     if old == category:
         return None

@@ -265,8 +265,8 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
 
     The row stays with its category, role and dates, so the group's counts do not change; the
     audit row says who erased which member, when and why, and holds no personal data. The
-    group's notes (visits, grants, roll-overs) lose the household's full name and any NIK or
-    phone number they quote.
+    group's notes (visits, grants, roll-overs, history, leave notes, trainings) lose the
+    household's full name and any NIK or phone number they quote.
     """
     notes = await _scrub_notes(session=session, group_id=member.group_id, name=member.name,
                                stands_for=erased_name(member.id))

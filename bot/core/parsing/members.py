@@ -179,7 +179,8 @@ def _digit_field_kind(field: str) -> str | None:
 
 
 def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
-    """Parses one household line: ``Siti Aminah; miskin; ketua[; P][; DTKS desil 2][; NIK][; phone]``.
+    """Parses one household line:
+    ``Siti Aminah; miskin; ketua[; P][; DTKS desil 2][; NIK][; phone]``.
 
     Fields are separated by ";" (or, when the line has none, by a tab, "|" or ","). The name
     comes first; the category, the role, the head of household's sex ("P"/"perempuan",

@@ -41,6 +41,7 @@ from handlers import (
     group_registration,
     groups,
     history,
+    member_leaving,
     members,
     onboarding,
     reports,
@@ -87,7 +88,8 @@ async def post_shutdown(application: Application) -> None:
 
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
-HANDLER_MODULES = (onboarding, group_registration, visits, grants, rollovers, members, erasure,
+HANDLER_MODULES = (onboarding, group_registration, visits, grants, rollovers, members,
+                   member_leaving, erasure,
                    approvals, broadcasts, coordinators, groups, reports, agenda, schedule,
                    history, help_handlers)
 

@@ -42,6 +42,7 @@ from handlers import (
     group_registration,
     groups,
     history,
+    member_leaving,
     members,
     onboarding,
     reports,
@@ -90,8 +91,8 @@ async def post_shutdown(application: Application) -> None:
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
 HANDLER_MODULES = (onboarding, group_registration, visits, trainings, grants, rollovers, members,
-                   erasure, approvals, broadcasts, coordinators, groups, group_chart, reports,
-                   agenda, schedule, history, help_handlers)
+                   member_leaving, erasure, approvals, broadcasts, coordinators, groups,
+                   group_chart, reports, agenda, schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

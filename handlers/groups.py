@@ -15,7 +15,7 @@ from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
 from handlers import group_chart, trainings
 from handlers.common import PAGE, guard, keyboard, say
-from handlers.member_texts import member_line_text, problems_text
+from handlers.member_texts import households_text, member_line_text, problems_text
 from models import changes
 from models import grants as grant_queries
 from models import groups as group_queries
@@ -163,7 +163,9 @@ async def detail(update: Update, context: BotContext) -> None:
         stage=context.t(f"stage.{group.stage}"), interval=group.visit_interval_days,
         last=format_date(row.last_visit, context.lang) if row.last_visit
         else context.t("grp.never"), due=due, overdue=marker, complete=complete,
-        members=context.t("grp.members_list", count=len(members), lines=lines))
+        members=context.t("grp.members_list", count=len(members), lines=lines) + "\n"
+        + households_text(context, members, await group_queries.count_graduated(
+            session=context.session, group_ids=[group.id])))
     grants_text, grant_rows = await grant_views.group_block(context, group)
     if grants_text:
         text += "\n\n" + grants_text

@@ -38,7 +38,11 @@ from handlers import (
     coordinators,
     erasure,
     grants,
+    group_changes,
+    group_profile,
     group_registration,
+    group_stage,
+    group_status,
     groups,
     history,
     members,
@@ -88,8 +92,9 @@ async def post_shutdown(application: Application) -> None:
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
 HANDLER_MODULES = (onboarding, group_registration, visits, grants, rollovers, members, erasure,
-                   approvals, broadcasts, coordinators, groups, reports, agenda, schedule,
-                   history, help_handlers)
+                   group_status, group_stage, group_profile,
+                   approvals, broadcasts, coordinators, groups, group_changes, reports, agenda,
+                   schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

@@ -18,9 +18,21 @@ from bot.core.formatting import format_date
 from bot.core.parsing import MemberLine, group_problems, parse_member_line
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import END, close_buttons, column, guard, keyboard, pressed, pressed_group, say
+from handlers.common import (
+    END,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    own_group,
+    pressed,
+    pressed_group,
+    read_only_text,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from handlers.member_texts import member_line_text, problems_text
+from models import changes
 from models import groups as group_queries
 from models.tables import Group, Member
 
@@ -36,11 +48,12 @@ flow = Flow("member", prefix=PREFIX, what="what.member")
 
 
 async def _own_group(update: Update, context: BotContext, group_id: int) -> Group | None:
-    """The group if the user is its mentor; otherwise tells them and returns None."""
-    group = await group_queries.get_own(session=context.session, group_id=group_id,
-                                        mentor=context.mentor)
+    """The group if the user is its mentor and it is not dissolved; otherwise tells them
+    (kindly, for a dissolved group: its records stay, read-only) and returns None."""
+    group = await own_group(context, group_id)
     if group is None and update.callback_query is not None:
-        await update.callback_query.answer(context.t("grp.not_found"), show_alert=True)
+        text = await read_only_text(context, group_id) or context.t("grp.not_found")
+        await update.callback_query.answer(text, show_alert=True)
     return group
 
 
@@ -62,7 +75,7 @@ async def show(update: Update, context: BotContext) -> None:
     lines = "\n".join(member_line_text(context, m, no) for no, m in enumerate(members, 1))
     text = context.t("mem.list", group=group.name, count=len(members), lines=lines)
     rows = [[(context.t("mem.btn.history"), f"{PREFIX}:hist:{group.id}")]]
-    if group.mentor_id == context.mentor.id:
+    if group.mentor_id == context.mentor.id and not changes.is_read_only(group):
         rows.insert(0, [(context.t("mem.btn.add"), f"{PREFIX}:add:{group.id}"),
                         (context.t("mem.btn.remove"), f"{PREFIX}:rm:{group.id}"),
                         (context.t("mem.btn.role"), f"{PREFIX}:role:{group.id}")])
@@ -105,10 +118,11 @@ async def got_line(update: Update, context: BotContext) -> int:
         return await flow.retry(update, context, Step.LINE,
                                 context.t(f"grp.line_error.{line.error}") + "\n"
                                 + context.t("mem.ask_line"))
-    group = await _own_group(update, context, flow.draft(context).get("group_id", 0))
+    group_id = flow.draft(context).get("group_id", 0)
+    group = await _own_group(update, context, group_id)
     if group is None:
         flow.clear(context)
-        await say(update, context.t("grp.not_found"))
+        await say(update, await read_only_text(context, group_id) or context.t("grp.not_found"))
         return END
     members = await group_queries.active_members(session=context.session, group_id=group.id)
     if len(members) >= context.settings.group_max_size:
@@ -138,7 +152,8 @@ async def got_consent(update: Update, context: BotContext) -> int:
     await close_buttons(query, context.t("consent.yes" if agreed else "consent.no"))
     group = await _own_group(update, context, draft.get("group_id", 0))
     if group is None:
-        return await flow.stop(update, context, context.t("grp.not_found"))
+        return await flow.stop(update, context, await read_only_text(
+            context, draft.get("group_id", 0)) or context.t("grp.not_found"))
     members = await group_queries.active_members(session=context.session, group_id=group.id)
     if len(members) >= context.settings.group_max_size:
         return await flow.stop(update, context, context.t(

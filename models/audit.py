@@ -15,7 +15,7 @@ from models.tables import AuditLog
 # be changed, so a household's erasure (/hapus_anggota) could not reach it. The entity id links
 # a row to the record, which holds the values (encrypted) until they are erased.
 _PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash"},
-                    "mentor": {"phone"}}
+                    "mentor": {"phone"}, "kube_group": {"bank_account"}}
 _DEFAULT_PERSONAL = {"nik", "phone"}
 REDACTED = "***"
 

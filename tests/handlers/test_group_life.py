@@ -1,0 +1,321 @@
+"""A group's life from its detail: status (tidak aktif, bubar, aktif kembali), stage with its
+signs, profile edits (the bank account masked and encrypted) and the history of changes,
+through the real Application over HTTP."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.enums import ReminderStatus, Role
+from models.tables import AuditLog, Grant, Group, GroupChange, Member, Reminder, Visit
+from tests.conftest import TODAY
+from tests.factories import (
+    DISTRICT_ELSEWHERE,
+    REGENCY_SUKABUMI,
+    make_group,
+    make_mentor,
+    rows,
+    shown,
+)
+from tests.harness import ChatUser
+
+MENTOR = 701301
+COORDINATOR = 701302
+FAR_COORDINATOR = 701303
+NEIGHBOUR = 701304
+
+
+async def mentor_with_group(session: AsyncSession, **kwargs) -> Group:
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    return await make_group(session, mentor, name="KUBE Mawar", **kwargs)
+
+
+async def group_row(session: AsyncSession, group_id: int) -> Group:
+    await session.rollback()
+    return await session.get(Group, group_id)
+
+
+async def history(session: AsyncSession, group_id: int) -> list[GroupChange]:
+    await session.rollback()
+    return list((await session.execute(
+        select(GroupChange).where(GroupChange.group_id == group_id)
+        .order_by(GroupChange.id))).scalars())
+
+
+async def pending_visit_reminders(session: AsyncSession, group_id: int) -> int:
+    await session.rollback()
+    return (await session.execute(select(func.count()).select_from(Reminder).where(
+        Reminder.subject_id == group_id, Reminder.rule.like("visit%"),
+        Reminder.status == ReminderStatus.PENDING))).scalar_one()
+
+
+async def open_detail(chat: ChatUser, group_id: int) -> str:
+    await chat.press_data(f"kel:det:{group_id}")
+    return chat.last_text()
+
+
+async def change_status(chat: ChatUser, group_id: int, to: str, reason: str | None = None,
+                        note: str | None = None) -> None:
+    await open_detail(chat, group_id)
+    await chat.press("🚦 Status")
+    await chat.press(to)
+    if reason:
+        await chat.press(reason)
+    if note:
+        await chat.send(note)
+    await chat.press("Hari ini")
+
+
+async def test_stage_change_shows_the_signs_and_the_history(bot, session):
+    group = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    detail = await open_detail(chat, group.id)
+    assert "Status: Aktif" in detail
+    assert {"🚦 Status", "📈 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan"} <= set(chat.buttons())
+    await chat.press("📈 Tahap")
+    asked = chat.last_text()
+    assert "Tahap KUBE Mawar sekarang: Tumbuh" in asked
+    assert "• Tumbuh: usaha berjalan, pembukuan sederhana, IKS mulai terkumpul" in asked
+    assert "• Mandiri: usaha stabil, punya tabungan kelompok" in asked
+    assert chat.buttons() == ["✓ Tumbuh", "Berkembang", "Mandiri"]
+    # Typed instead of pressed: an example and the same question.
+    await chat.send("berkembang")
+    assert "Contoh: tekan" in shown(chat.messages()[-2:])
+    assert "Tanda-tanda tiap tahap" in chat.last_text()
+    # The current stage is not a change.
+    await chat.press("✓ Tumbuh")
+    assert "memang sudah di tahap Tumbuh" in shown(chat.messages()[-2:])
+    await chat.press("Berkembang")
+    assert "Tulis singkat, atau tekan Lewati" in chat.last_text()
+    await chat.send("keuntungan sudah dibagi ke anggota")
+    assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Berkembang."
+
+    assert (await group_row(session, group.id)).stage == "berkembang"
+    stage_rows = [row for row in await history(session, group.id) if row.kind == "stage"]
+    assert [(row.old, row.new, row.note, row.changed_on) for row in stage_rows[-1:]] == [
+        ("tumbuh", "berkembang", "keuntungan sudah dibagi ke anggota", TODAY)]
+
+    detail = await open_detail(chat, group.id)
+    assert "Perubahan terakhir:" in detail
+    assert "Tahap: Tumbuh → Berkembang" in detail
+    assert "oleh Siti Rahma – keuntungan sudah dibagi ke anggota" in detail
+    await chat.press("🗂 Riwayat perubahan")
+    listed = chat.last_text()
+    assert listed.startswith("Riwayat perubahan KUBE Mawar (")
+    assert "Tahap: Tumbuh → Berkembang" in listed
+
+
+async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, session):
+    group = await mentor_with_group(session)
+    await make_mentor(session, telegram_id=COORDINATOR, name="Kord Sukabumi",
+                      role=Role.COORDINATOR, area_code=REGENCY_SUKABUMI)
+    assert await pending_visit_reminders(session, group.id) > 0
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, group.id)
+    await chat.press("🚦 Status")
+    assert "Status KUBE Mawar sekarang: Aktif" in chat.last_text()
+    assert chat.buttons() == ["⏸ Tidak aktif", "⛔ Bubar"]
+    await chat.send("tidak aktif")  # typed: an example and the same question
+    assert "Contoh: tekan \"⏸ Tidak aktif\"" in shown(chat.messages()[-2:])
+    await chat.press("⏸ Tidak aktif")
+    await chat.press("Usaha berhenti")
+    assert "Sejak tanggal berapa?" in chat.last_text()
+    await chat.send("kapan-kapan")
+    assert "tidak bisa saya baca. Contoh:" in shown(chat.messages()[-2:])
+    assert "Sejak tanggal berapa?" in chat.last_text()
+    await chat.send("30/11/2026")
+    assert "tidak boleh setelah hari ini" in shown(chat.messages()[-2:])
+    await chat.send("20/11/2026")
+    summary = chat.last_text()
+    assert "Status: Aktif → Tidak aktif" in summary and "Alasan: Usaha berhenti" in summary
+    assert "tidak mendapat pengingat kunjungan" in summary
+    await chat.press("✅ Simpan")
+    assert chat.last_text() == "✅ Status KUBE Mawar sekarang Tidak aktif (sejak 20 November 2026)."
+
+    stored = await group_row(session, group.id)
+    assert (stored.status, stored.status_reason, stored.status_on) == (
+        "tidak_aktif", "usaha_berhenti", date(2026, 11, 20))
+    assert await pending_visit_reminders(session, group.id) == 0
+    await chat.send("/kelompok")
+    assert "KUBE Mawar (Tidak aktif)" in chat.last_text()
+    detail = await open_detail(chat, group.id)
+    assert "Status: Tidak aktif sejak 20 November 2026 – Usaha berhenti" in detail
+    # Still counted in the area's report.
+    report = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
+    assert "Kelompok: 1" in report
+
+    # Reactivated: recorded, and the visit reminders come back.
+    await change_status(chat, group.id, "✅ Aktif kembali")
+    assert "Pengingat kunjungan dijadwalkan lagi" in chat.last_text()
+    await chat.press("✅ Simpan")
+    assert "sekarang Aktif" in chat.last_text()
+    assert (await group_row(session, group.id)).status == "aktif"
+    assert await pending_visit_reminders(session, group.id) > 0
+    status_rows = [(row.old, row.new, row.reason, row.by_mentor_id is not None)
+                   for row in await history(session, group.id) if row.kind == "status"]
+    assert status_rows[-2:] == [("aktif", "tidak_aktif", "usaha_berhenti", True),
+                                ("tidak_aktif", "aktif", "aktif_kembali", True)]
+
+
+async def test_a_dissolved_group_is_read_only(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar")
+    await make_group(session, mentor, name="KUBE Melati")
+    chat = bot.chat(MENTOR)
+    await change_status(chat, group.id, "⛔ Bubar", "Lainnya", note="semua anggota pindah")
+    summary = chat.last_text()
+    assert "Status: Aktif → Bubar" in summary and "Catatan: semua anggota pindah" in summary
+    assert "⚠️ Kelompok yang bubar tidak bisa dicatat lagi" in summary
+    await chat.press("✅ Simpan")
+    assert "sekarang Bubar" in chat.last_text()
+    assert await pending_visit_reminders(session, group.id) == 0
+    before = {model: len(await rows(session, model)) for model in (Visit, Grant, Member)}
+
+    kind = "KUBE Mawar sudah bubar; catatannya tetap bisa dilihat"
+    # /kunjungan offers only the groups that may still be written to, and a start button
+    # of the dissolved one is refused kindly.
+    await chat.send("/kunjungan")
+    assert "KUBE Mawar" not in chat.buttons() and "KUBE Melati" in " ".join(chat.buttons())
+    await chat.send("/batal")
+    await chat.press_data(f"kun:start:{group.id}")
+    assert kind in shown(chat.messages()[-3:])
+    await chat.send("/batal")
+    await chat.press_data(f"hib:start:{group.id}")
+    assert kind in shown(chat.messages()[-3:])
+    await chat.send("/batal")
+    await chat.press_data(f"mem:add:{group.id}")
+    assert kind in chat.callback_answers()[-1].text
+    await chat.press_data(f"tah:start:{group.id}")
+    assert kind in chat.callback_answers()[-1].text
+    await chat.press_data(f"prf:start:{group.id}")
+    assert kind in chat.callback_answers()[-1].text
+    after = {model: len(await rows(session, model)) for model in (Visit, Grant, Member)}
+    assert after == before
+
+    # The records stay visible; only the status can change (back to aktif).
+    detail = await open_detail(chat, group.id)
+    assert "KUBE Mawar (Bubar)" in detail and "Anggota (7 KK)" in detail
+    buttons = chat.buttons()
+    assert "🚦 Status" in buttons and "📈 Tahap" not in buttons and "✏️ Ubah data" not in buttons
+    assert "📝 Catat kunjungan" not in buttons
+    await chat.press("🚦 Status")
+    assert chat.buttons() == ["✅ Aktif kembali"]
+    await chat.press("✅ Aktif kembali")
+    await chat.press("Hari ini")
+    await chat.press("✅ Simpan")
+    assert (await group_row(session, group.id)).status == "aktif"
+    await chat.press_data(f"kun:start:{group.id}")
+    assert "KUBE Mawar" in chat.last_text() and kind not in chat.last_text()
+
+
+async def test_profile_edits_name_business_and_bank_account(bot, session):
+    group = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, group.id)
+    await chat.press("✏️ Ubah data")
+    await chat.press("Nama")
+    await chat.send("🌸🌸")
+    assert "Contoh: KUBE Mawar Sejahtera" in shown(chat.messages()[-2:])
+    await chat.send("KUBE Mawar Jaya")
+    assert "Nama: KUBE Mawar → KUBE Mawar Jaya" in chat.last_text()
+
+    await open_detail(chat, group.id)
+    await chat.press("✏️ Ubah data")
+    await chat.press("Jenis usaha")
+    assert {"Simpan pinjam", "Warung/e-Warong", "Jasa"} <= set(chat.buttons())
+    await chat.press("Warung/e-Warong")
+    assert "Jenis usaha: Ternak → Warung/e-Warong" in chat.last_text()
+
+    await open_detail(chat, group.id)
+    await chat.press("✏️ Ubah data")
+    await chat.press("Rekening bank")
+    await chat.send("BRI")
+    await chat.send("KUBE Mawar Jaya")
+    await chat.send("12ab")
+    assert "Contoh: 0123 4567 8901" in shown(chat.messages()[-2:])
+    assert "nomor rekeningnya" in chat.last_text()
+    await chat.send("0123 4567 8901")
+    assert "****8901" in chat.last_text() and "Nomor rekening: - → ****8901" in chat.last_text()
+    detail = await open_detail(chat, group.id)
+    assert "Rekening: BRI a.n. KUBE Mawar Jaya – ****8901" in detail
+    assert not any("012345678901" in said or "8901 " in said for said in chat.texts())
+
+    stored = await group_row(session, group.id)
+    assert (stored.name, stored.business_type, stored.bank_name, stored.bank_account) == (
+        "KUBE Mawar Jaya", "warung", "BRI", "012345678901")
+    raw = (await session.execute(text("SELECT bank_account FROM kube_group WHERE id = :id"),
+                                 {"id": group.id})).scalar_one()
+    assert raw and "012345678901" not in raw and "8901" not in raw
+    changed = {row.field: (row.old, row.new) for row in await history(session, group.id)
+               if row.kind == "profile"}
+    assert changed["name"] == ("KUBE Mawar", "KUBE Mawar Jaya")
+    assert changed["business_type"] == ("ternak", "warung")
+    assert changed["bank_account"] == (None, "****8901")
+    audits = (await session.execute(select(AuditLog).where(
+        AuditLog.entity == "group", AuditLog.entity_id == group.id,
+        AuditLog.action == "update"))).scalars().all()
+    assert any(entry.new.get("bank_account") == "***" for entry in audits)
+    assert not any("012345678901" in str(entry.new) for entry in audits)
+
+
+async def test_profile_edits_ties_and_the_decree(bot, session):
+    group = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, group.id)
+    await chat.press("✏️ Ubah data")
+    await chat.press("Ikatan")
+    assert "✅ Kedekatan tempat tinggal" in chat.buttons()
+    await chat.press("▫️ Motivasi")
+    await chat.press("Selesai")
+    assert "Ikatan: Kedekatan tempat tinggal → Kedekatan tempat tinggal, Motivasi yang sama" \
+        in chat.last_text()
+    await open_detail(chat, group.id)
+    await chat.press("✏️ Ubah data")
+    await chat.press("SK bantuan")
+    await chat.send("26")
+    assert "antara 2000 dan 2026" in shown(chat.messages()[-2:])
+    await chat.send("2025")
+    await chat.send("460/12/Dinsos/2025")
+    assert "Nomor SK: - → 460/12/Dinsos/2025" in chat.last_text()
+    stored = await group_row(session, group.id)
+    assert stored.binding_ties == ["kedekatan", "motivasi"]
+    assert (stored.decree_year, stored.decree_number) == (2025, "460/12/Dinsos/2025")
+    detail = await open_detail(chat, group.id)
+    assert "SK bantuan: 460/12/Dinsos/2025 (2025)" in detail
+
+
+async def test_only_the_mentor_and_the_area_staff_may_change_a_group(bot, session):
+    group = await mentor_with_group(session)
+    await make_mentor(session, telegram_id=COORDINATOR, role=Role.COORDINATOR,
+                      area_code=REGENCY_SUKABUMI, name="Kord Sukabumi")
+    await make_mentor(session, telegram_id=FAR_COORDINATOR, role=Role.COORDINATOR,
+                      area_code=DISTRICT_ELSEWHERE[:5], name="Kord Makassar")
+    await make_mentor(session, telegram_id=NEIGHBOUR, name="Tetangga")
+    before = await history(session, group.id)
+    for user in (FAR_COORDINATOR, NEIGHBOUR):
+        chat = bot.chat(user)
+        for data in (f"sts:start:{group.id}", f"tah:start:{group.id}",
+                     f"prf:start:{group.id}", f"chg:list:{group.id}:1",
+                     f"kel:det:{group.id}", "sts:start:999999"):
+            await chat.press_data(data)
+            assert chat.callback_answers()[-1].text.startswith("Kelompok tidak ditemukan"), data
+        # An answer forged for a question never asked changes nothing either.
+        await chat.press_data("sts:to:bubar")
+        await chat.press_data("tah:stage:mandiri")
+    stored = await group_row(session, group.id)
+    assert (stored.status, stored.stage, stored.name) == ("aktif", "tumbuh", "KUBE Mawar")
+    assert len(await history(session, group.id)) == len(before)
+
+    # A coordinator of the group's area may.
+    chat = bot.chat(COORDINATOR)
+    await open_detail(chat, group.id)
+    await chat.press("📈 Tahap")
+    await chat.press("Mandiri")
+    await chat.press("Lewati")
+    assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Mandiri."
+    assert (await history(session, group.id))[-1].by_mentor_id is not None
+    detail = await open_detail(bot.chat(MENTOR), group.id)
+    assert "oleh Kord Sukabumi" in detail

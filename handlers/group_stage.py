@@ -117,8 +117,7 @@ async def got_note(update: Update, context: BotContext, text: str) -> int:
     old = group.stage
     await flow.end_with_save(update, context)
     await changes.change_stage(session=context.session, group=group, stage=draft["stage"],
-                               actor=context.mentor, on=flow.today(context), note=note,
-                               rules=context.settings.reminder_rules)
+                               actor=context.mentor, on=flow.today(context), note=note)
     flow.clear(context)
     await say(update, context.t("gstage.saved", group=group.name,
                                 old=context.t(f"stage.{old}"),

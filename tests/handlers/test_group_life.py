@@ -35,7 +35,8 @@ async def mentor_with_group(session: AsyncSession, **kwargs) -> Group:
 
 async def group_row(session: AsyncSession, group_id: int) -> Group:
     await session.rollback()
-    return await session.get(Group, group_id)
+    return (await session.execute(select(Group).where(Group.id == group_id)
+                                  .execution_options(populate_existing=True))).scalar_one()
 
 
 async def history(session: AsyncSession, group_id: int) -> list[GroupChange]:
@@ -70,9 +71,9 @@ async def change_status(chat: ChatUser, group_id: int, to: str, reason: str | No
 
 
 async def test_stage_change_shows_the_signs_and_the_history(bot, session):
-    group = await mentor_with_group(session)
+    gid = (await mentor_with_group(session)).id
     chat = bot.chat(MENTOR)
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "Status: Aktif" in detail
     assert {"🚦 Status", "📈 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan"} <= set(chat.buttons())
     await chat.press("📈 Tahap")
@@ -93,12 +94,12 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
     await chat.send("keuntungan sudah dibagi ke anggota")
     assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Berkembang."
 
-    assert (await group_row(session, group.id)).stage == "berkembang"
-    stage_rows = [row for row in await history(session, group.id) if row.kind == "stage"]
+    assert (await group_row(session, gid)).stage == "berkembang"
+    stage_rows = [row for row in await history(session, gid) if row.kind == "stage"]
     assert [(row.old, row.new, row.note, row.changed_on) for row in stage_rows[-1:]] == [
         ("tumbuh", "berkembang", "keuntungan sudah dibagi ke anggota", TODAY)]
 
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "Perubahan terakhir:" in detail
     assert "Tahap: Tumbuh → Berkembang" in detail
     assert "oleh Siti Rahma – keuntungan sudah dibagi ke anggota" in detail
@@ -109,12 +110,12 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
 
 
 async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, session):
-    group = await mentor_with_group(session)
+    gid = (await mentor_with_group(session)).id
     await make_mentor(session, telegram_id=COORDINATOR, name="Kord Sukabumi",
                       role=Role.COORDINATOR, area_code=REGENCY_SUKABUMI)
-    assert await pending_visit_reminders(session, group.id) > 0
+    assert await pending_visit_reminders(session, gid) > 0
     chat = bot.chat(MENTOR)
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("🚦 Status")
     assert "Status KUBE Mawar sekarang: Aktif" in chat.last_text()
     assert chat.buttons() == ["⏸ Tidak aktif", "⛔ Bubar"]
@@ -135,43 +136,43 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     await chat.press("✅ Simpan")
     assert chat.last_text() == "✅ Status KUBE Mawar sekarang Tidak aktif (sejak 20 November 2026)."
 
-    stored = await group_row(session, group.id)
+    stored = await group_row(session, gid)
     assert (stored.status, stored.status_reason, stored.status_on) == (
         "tidak_aktif", "usaha_berhenti", date(2026, 11, 20))
-    assert await pending_visit_reminders(session, group.id) == 0
+    assert await pending_visit_reminders(session, gid) == 0
     await chat.send("/kelompok")
     assert "KUBE Mawar (Tidak aktif)" in chat.last_text()
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "Status: Tidak aktif sejak 20 November 2026 – Usaha berhenti" in detail
     # Still counted in the area's report.
     report = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
     assert "Kelompok: 1" in report
 
     # Reactivated: recorded, and the visit reminders come back.
-    await change_status(chat, group.id, "✅ Aktif kembali")
+    await change_status(chat, gid, "✅ Aktif kembali")
     assert "Pengingat kunjungan dijadwalkan lagi" in chat.last_text()
     await chat.press("✅ Simpan")
     assert "sekarang Aktif" in chat.last_text()
-    assert (await group_row(session, group.id)).status == "aktif"
-    assert await pending_visit_reminders(session, group.id) > 0
+    assert (await group_row(session, gid)).status == "aktif"
+    assert await pending_visit_reminders(session, gid) > 0
     status_rows = [(row.old, row.new, row.reason, row.by_mentor_id is not None)
-                   for row in await history(session, group.id) if row.kind == "status"]
+                   for row in await history(session, gid) if row.kind == "status"]
     assert status_rows[-2:] == [("aktif", "tidak_aktif", "usaha_berhenti", True),
                                 ("tidak_aktif", "aktif", "aktif_kembali", True)]
 
 
 async def test_a_dissolved_group_is_read_only(bot, session):
     mentor = await make_mentor(session, telegram_id=MENTOR)
-    group = await make_group(session, mentor, name="KUBE Mawar")
+    gid = (await make_group(session, mentor, name="KUBE Mawar")).id
     await make_group(session, mentor, name="KUBE Melati")
     chat = bot.chat(MENTOR)
-    await change_status(chat, group.id, "⛔ Bubar", "Lainnya", note="semua anggota pindah")
+    await change_status(chat, gid, "⛔ Bubar", "Lainnya", note="semua anggota pindah")
     summary = chat.last_text()
     assert "Status: Aktif → Bubar" in summary and "Catatan: semua anggota pindah" in summary
     assert "⚠️ Kelompok yang bubar tidak bisa dicatat lagi" in summary
     await chat.press("✅ Simpan")
     assert "sekarang Bubar" in chat.last_text()
-    assert await pending_visit_reminders(session, group.id) == 0
+    assert await pending_visit_reminders(session, gid) == 0
     before = {model: len(await rows(session, model)) for model in (Visit, Grant, Member)}
 
     kind = "KUBE Mawar sudah bubar; catatannya tetap bisa dilihat"
@@ -180,23 +181,23 @@ async def test_a_dissolved_group_is_read_only(bot, session):
     await chat.send("/kunjungan")
     assert "KUBE Mawar" not in chat.buttons() and "KUBE Melati" in " ".join(chat.buttons())
     await chat.send("/batal")
-    await chat.press_data(f"kun:start:{group.id}")
+    await chat.press_data(f"kun:start:{gid}")
     assert kind in shown(chat.messages()[-3:])
     await chat.send("/batal")
-    await chat.press_data(f"hib:start:{group.id}")
+    await chat.press_data(f"hib:start:{gid}")
     assert kind in shown(chat.messages()[-3:])
     await chat.send("/batal")
-    await chat.press_data(f"mem:add:{group.id}")
+    await chat.press_data(f"mem:add:{gid}")
     assert kind in chat.callback_answers()[-1].text
-    await chat.press_data(f"tah:start:{group.id}")
+    await chat.press_data(f"tah:start:{gid}")
     assert kind in chat.callback_answers()[-1].text
-    await chat.press_data(f"prf:start:{group.id}")
+    await chat.press_data(f"prf:start:{gid}")
     assert kind in chat.callback_answers()[-1].text
     after = {model: len(await rows(session, model)) for model in (Visit, Grant, Member)}
     assert after == before
 
     # The records stay visible; only the status can change (back to aktif).
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "KUBE Mawar (Bubar)" in detail and "Anggota (7 KK)" in detail
     buttons = chat.buttons()
     assert "🚦 Status" in buttons and "📈 Tahap" not in buttons and "✏️ Ubah data" not in buttons
@@ -206,15 +207,16 @@ async def test_a_dissolved_group_is_read_only(bot, session):
     await chat.press("✅ Aktif kembali")
     await chat.press("Hari ini")
     await chat.press("✅ Simpan")
-    assert (await group_row(session, group.id)).status == "aktif"
-    await chat.press_data(f"kun:start:{group.id}")
-    assert "KUBE Mawar" in chat.last_text() and kind not in chat.last_text()
+    assert (await group_row(session, gid)).status == "aktif"
+    await chat.press_data(f"kun:start:{gid}")
+    assert "Kapan kunjungannya?" in chat.last_text()
+    assert kind not in shown(chat.messages()[-3:])
 
 
 async def test_profile_edits_name_business_and_bank_account(bot, session):
-    group = await mentor_with_group(session)
+    gid = (await mentor_with_group(session)).id
     chat = bot.chat(MENTOR)
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
     await chat.press("Nama")
     await chat.send("🌸🌸")
@@ -222,14 +224,14 @@ async def test_profile_edits_name_business_and_bank_account(bot, session):
     await chat.send("KUBE Mawar Jaya")
     assert "Nama: KUBE Mawar → KUBE Mawar Jaya" in chat.last_text()
 
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
     await chat.press("Jenis usaha")
     assert {"Simpan pinjam", "Warung/e-Warong", "Jasa"} <= set(chat.buttons())
     await chat.press("Warung/e-Warong")
     assert "Jenis usaha: Ternak → Warung/e-Warong" in chat.last_text()
 
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
     await chat.press("Rekening bank")
     await chat.send("BRI")
@@ -239,32 +241,32 @@ async def test_profile_edits_name_business_and_bank_account(bot, session):
     assert "nomor rekeningnya" in chat.last_text()
     await chat.send("0123 4567 8901")
     assert "****8901" in chat.last_text() and "Nomor rekening: - → ****8901" in chat.last_text()
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "Rekening: BRI a.n. KUBE Mawar Jaya – ****8901" in detail
     assert not any("012345678901" in said or "8901 " in said for said in chat.texts())
 
-    stored = await group_row(session, group.id)
+    stored = await group_row(session, gid)
     assert (stored.name, stored.business_type, stored.bank_name, stored.bank_account) == (
         "KUBE Mawar Jaya", "warung", "BRI", "012345678901")
     raw = (await session.execute(text("SELECT bank_account FROM kube_group WHERE id = :id"),
-                                 {"id": group.id})).scalar_one()
+                                 {"id": gid})).scalar_one()
     assert raw and "012345678901" not in raw and "8901" not in raw
-    changed = {row.field: (row.old, row.new) for row in await history(session, group.id)
+    changed = {row.field: (row.old, row.new) for row in await history(session, gid)
                if row.kind == "profile"}
     assert changed["name"] == ("KUBE Mawar", "KUBE Mawar Jaya")
     assert changed["business_type"] == ("ternak", "warung")
     assert changed["bank_account"] == (None, "****8901")
     audits = (await session.execute(select(AuditLog).where(
-        AuditLog.entity == "group", AuditLog.entity_id == group.id,
+        AuditLog.entity == "group", AuditLog.entity_id == gid,
         AuditLog.action == "update"))).scalars().all()
     assert any(entry.new.get("bank_account") == "***" for entry in audits)
     assert not any("012345678901" in str(entry.new) for entry in audits)
 
 
 async def test_profile_edits_ties_and_the_decree(bot, session):
-    group = await mentor_with_group(session)
+    gid = (await mentor_with_group(session)).id
     chat = bot.chat(MENTOR)
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
     await chat.press("Ikatan")
     assert "✅ Kedekatan tempat tinggal" in chat.buttons()
@@ -272,7 +274,7 @@ async def test_profile_edits_ties_and_the_decree(bot, session):
     await chat.press("Selesai")
     assert "Ikatan: Kedekatan tempat tinggal → Kedekatan tempat tinggal, Motivasi yang sama" \
         in chat.last_text()
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
     await chat.press("SK bantuan")
     await chat.send("26")
@@ -280,42 +282,42 @@ async def test_profile_edits_ties_and_the_decree(bot, session):
     await chat.send("2025")
     await chat.send("460/12/Dinsos/2025")
     assert "Nomor SK: - → 460/12/Dinsos/2025" in chat.last_text()
-    stored = await group_row(session, group.id)
+    stored = await group_row(session, gid)
     assert stored.binding_ties == ["kedekatan", "motivasi"]
     assert (stored.decree_year, stored.decree_number) == (2025, "460/12/Dinsos/2025")
-    detail = await open_detail(chat, group.id)
+    detail = await open_detail(chat, gid)
     assert "SK bantuan: 460/12/Dinsos/2025 (2025)" in detail
 
 
 async def test_only_the_mentor_and_the_area_staff_may_change_a_group(bot, session):
-    group = await mentor_with_group(session)
+    gid = (await mentor_with_group(session)).id
     await make_mentor(session, telegram_id=COORDINATOR, role=Role.COORDINATOR,
                       area_code=REGENCY_SUKABUMI, name="Kord Sukabumi")
     await make_mentor(session, telegram_id=FAR_COORDINATOR, role=Role.COORDINATOR,
                       area_code=DISTRICT_ELSEWHERE[:5], name="Kord Makassar")
     await make_mentor(session, telegram_id=NEIGHBOUR, name="Tetangga")
-    before = await history(session, group.id)
+    before = await history(session, gid)
     for user in (FAR_COORDINATOR, NEIGHBOUR):
         chat = bot.chat(user)
-        for data in (f"sts:start:{group.id}", f"tah:start:{group.id}",
-                     f"prf:start:{group.id}", f"chg:list:{group.id}:1",
-                     f"kel:det:{group.id}", "sts:start:999999"):
+        for data in (f"sts:start:{gid}", f"tah:start:{gid}",
+                     f"prf:start:{gid}", f"chg:list:{gid}:1",
+                     f"kel:det:{gid}", "sts:start:999999"):
             await chat.press_data(data)
             assert chat.callback_answers()[-1].text.startswith("Kelompok tidak ditemukan"), data
         # An answer forged for a question never asked changes nothing either.
         await chat.press_data("sts:to:bubar")
         await chat.press_data("tah:stage:mandiri")
-    stored = await group_row(session, group.id)
+    stored = await group_row(session, gid)
     assert (stored.status, stored.stage, stored.name) == ("aktif", "tumbuh", "KUBE Mawar")
-    assert len(await history(session, group.id)) == len(before)
+    assert len(await history(session, gid)) == len(before)
 
     # A coordinator of the group's area may.
     chat = bot.chat(COORDINATOR)
-    await open_detail(chat, group.id)
+    await open_detail(chat, gid)
     await chat.press("📈 Tahap")
     await chat.press("Mandiri")
     await chat.press("Lewati")
     assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Mandiri."
-    assert (await history(session, group.id))[-1].by_mentor_id is not None
-    detail = await open_detail(bot.chat(MENTOR), group.id)
+    assert (await history(session, gid))[-1].by_mentor_id is not None
+    detail = await open_detail(bot.chat(MENTOR), gid)
     assert "oleh Kord Sukabumi" in detail

@@ -49,7 +49,9 @@ def _value(context: BotContext, change: GroupChange, value: str | None) -> str:
     return value
 
 
-def _what(context: BotContext, change: GroupChange, members: dict[int, str]) -> str:
+def what(context: BotContext, change: GroupChange, members: dict[int, str]) -> str:
+    """What changed, in words ("Tahap: Tumbuh → Berkembang"); ``members``: households'
+    names by id, for a welfare change."""
     old, new = _value(context, change, change.old), _value(context, change, change.new)
     if change.kind == ChangeKind.WELFARE:
         return context.t("chg.member", member=members.get(change.member_id or 0, "?"),
@@ -84,7 +86,7 @@ async def lines(context: BotContext, rows: Sequence[GroupChange]) -> list[str]:
         who = mentors[row.by_mentor_id].name if row.by_mentor_id in mentors \
             else context.t("chg.by_system")
         out.append(context.t("chg.line", date=format_date_short(row.changed_on, context.lang),
-                             what=_what(context, row, members), who=who,
+                             what=what(context, row, members), who=who,
                              why=_why(context, row)))
     return out
 

@@ -21,6 +21,7 @@ from bot.core.enums import BindingTie, BusinessType
 from bot.core.parsing import parse_group_name
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
+from handlers import group_changes
 from handlers.common import (
     END,
     VILLAGE_CODE,
@@ -162,19 +163,6 @@ async def got_field(update: Update, context: BotContext) -> int:
 
 # --- the save ---------------------------------------------------------------------------------
 
-def _shown(context: BotContext, field: str, value: str | None) -> str:
-    """A value of the history's kind in words."""
-    if value is None:
-        return context.t("common.none")
-    if field == "business_type":
-        return context.t(f"business.{value}")
-    if field == "binding_ties":
-        return ", ".join(context.t(f"tie.{tie}") for tie in value.split(","))
-    if field == "village_code":
-        return _village_name(context, value)
-    return value
-
-
 async def _save(update: Update, context: BotContext, values: dict[str, Any]) -> int:
     """Saves ``values`` on the group re-checked (models.profiles.change_profile) and says what
     changed (the account number masked), or that nothing did; ends."""
@@ -194,10 +182,7 @@ async def _save(update: Update, context: BotContext, values: dict[str, Any]) -> 
         await context.session.commit()  # the draft's end, written with nothing else
         await say(update, context.t("prof.unchanged", group=group.name))
         return END
-    lines = "\n".join("• " + context.t(
-        "chg.change", field=context.t(f"chg.field.{row.field}"),
-        old=_shown(context, row.field, row.old), new=_shown(context, row.field, row.new))
-        for row in rows)
+    lines = "\n".join("• " + group_changes.what(context, row, {}) for row in rows)
     await say(update, context.t("prof.saved", group=group.name, changes=lines))
     return END
 

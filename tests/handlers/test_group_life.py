@@ -9,7 +9,9 @@ from datetime import date
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import ReminderStatus, Role
+from bot.core.enums import ChangeKind, ReminderStatus, Role
+from models import changes
+from models import groups as group_queries
 from models.tables import AuditLog, Grant, Group, GroupChange, Member, Reminder, Visit
 from tests.conftest import TODAY
 from tests.factories import (
@@ -321,3 +323,72 @@ async def test_only_the_mentor_and_the_area_staff_may_change_a_group(bot, sessio
     assert (await history(session, gid))[-1].by_mentor_id is not None
     detail = await open_detail(bot.chat(MENTOR), gid)
     assert "oleh Kord Sukabumi" in detail
+
+
+async def test_profile_edit_of_the_village_stays_in_the_mentors_area(bot, session):
+    gid = (await mentor_with_group(session)).id
+    await make_mentor(session, telegram_id=COORDINATOR, role=Role.COORDINATOR,
+                      area_code=REGENCY_SUKABUMI, name="Kord Sukabumi")
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, gid)
+    await chat.press("✏️ Ubah data")
+    await chat.press("Desa")
+    assert "Desa sekarang: Desa Sekarwangi" in chat.last_text()
+    await chat.send("kalaparea")  # a village of another district: not in the mentor's area
+    assert "tidak ketemu di wilayah tugas Anda" in shown(chat.messages()[-2:])
+    await chat.send("pamuruyan")
+    await chat.press("Desa Pamuruyan")
+    assert "Desa: Sekarwangi → Pamuruyan" in chat.last_text()
+    assert (await group_row(session, gid)).village_code == "32.02.11.2003"
+
+    # The regency's coordinator sees Kalaparea, but the group's mentor works in Cibadak.
+    staff = bot.chat(COORDINATOR)
+    await open_detail(staff, gid)
+    await staff.press("✏️ Ubah data")
+    await staff.press("Desa")
+    await staff.send("kalaparea")
+    await staff.press("Desa Kalaparea")
+    assert "di luar wilayah tugas pendamping kelompok ini" in shown(staff.messages()[-2:])
+    assert (await group_row(session, gid)).village_code == "32.02.11.2003"
+
+
+async def test_the_history_lists_every_change_page_by_page(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar")
+    gid = group.id
+    member_id = (await group_queries.active_members(session=session, group_id=gid))[0].id
+    changes.record(session=session, group_id=gid, kind=ChangeKind.WELFARE,
+                   field="welfare_category", old="miskin", new="hampir_miskin", by=mentor,
+                   on=date(2026, 11, 1), member_id=member_id)
+    for day in range(2, 14):
+        changes.record(session=session, group_id=gid, kind=ChangeKind.PROFILE, field="name",
+                       old=f"KUBE {day - 1}", new=f"KUBE {day}", by=mentor,
+                       on=date(2026, 11, day))
+    await session.commit()
+    chat = bot.chat(MENTOR)
+    detail = await open_detail(chat, gid)
+    assert "Perubahan terakhir:" in detail and "Nama: KUBE 12 → KUBE 13" in detail
+    await chat.press("🗂 Riwayat perubahan")
+    first = chat.last_text()
+    assert "Halaman 1 dari 2" in first and "KUBE 13" in first and "KK Anggota 1" not in first
+    await chat.press("Berikutnya »")
+    second = chat.last_text()
+    assert "Halaman 2 dari 2" in second
+    assert "KK Anggota 1: miskin → hampir miskin" in second and "oleh Siti Rahma" in second
+    assert chat.last().message_id == chat.messages()[-1].message_id  # edited in place
+    # Anyone who sees the group may read its history; another mentor may not.
+    await make_mentor(session, telegram_id=NEIGHBOUR, name="Tetangga")
+    await bot.chat(NEIGHBOUR).press_data(f"chg:list:{gid}:1")
+    assert bot.chat(NEIGHBOUR).callback_answers()[-1].text.startswith("Kelompok tidak ditemukan")
+
+
+async def test_registration_offers_the_new_business_types(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await chat.send("/tambah_kelompok")
+    await chat.send("KUBE Maju Bersama")
+    await chat.send("sekarwangi")
+    await chat.press("Desa Sekarwangi")
+    assert {"Simpan pinjam", "Warung/e-Warong", "Jasa"} <= set(chat.buttons())
+    await chat.press("Simpan pinjam")
+    assert "✓ Simpan pinjam" in chat.texts()[-2]

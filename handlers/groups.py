@@ -29,8 +29,9 @@ PAGE_SIZE = 8
 
 
 def _due_text(context: BotContext, group: Group, today) -> tuple[str, str]:
-    """The next due date and an overdue / due-today marker."""
-    if group.next_visit_due is None:
+    """The next due date and an overdue / due-today marker; none for a group that is not
+    aktif (it gets no visit reminders)."""
+    if group.next_visit_due is None or group.status != GroupStatus.ACTIVE:
         return "-", ""
     overdue = (today - group.next_visit_due).days
     marker = ""

@@ -112,11 +112,13 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
 
 
 async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, session):
-    gid = (await mentor_with_group(session)).id
+    gid = (await mentor_with_group(session, next_visit_due=date(2026, 11, 20))).id
     await make_mentor(session, telegram_id=COORDINATOR, name="Kord Sukabumi",
                       role=Role.COORDINATOR, area_code=REGENCY_SUKABUMI)
     assert await pending_visit_reminders(session, gid) > 0
     chat = bot.chat(MENTOR)
+    await chat.send("/jadwal")
+    assert "KUBE Mawar" in chat.last_text()  # 5 days overdue
     await open_detail(chat, gid)
     await chat.press("🚦 Status")
     assert "Status KUBE Mawar sekarang: Aktif" in chat.last_text()
@@ -143,7 +145,9 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
         "tidak_aktif", "usaha_berhenti", date(2026, 11, 20))
     assert await pending_visit_reminders(session, gid) == 0
     await chat.send("/kelompok")
-    assert "KUBE Mawar (Tidak aktif)" in chat.last_text()
+    assert "KUBE Mawar (Tidak aktif)" in chat.last_text() and "terlambat" not in chat.last_text()
+    await chat.send("/jadwal")
+    assert "KUBE Mawar" not in chat.last_text()
     detail = await open_detail(chat, gid)
     assert "Status: Tidak aktif sejak 20 November 2026 – Usaha berhenti" in detail
     # Still counted in the area's report.
@@ -155,7 +159,8 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     assert "Pengingat kunjungan dijadwalkan lagi" in chat.last_text()
     await chat.press("✅ Simpan")
     assert "sekarang Aktif" in chat.last_text()
-    assert (await group_row(session, gid)).status == "aktif"
+    back = await group_row(session, gid)
+    assert (back.status, back.next_visit_due) == ("aktif", TODAY)  # due now, not in the past
     assert await pending_visit_reminders(session, gid) > 0
     status_rows = [(row.old, row.new, row.reason, row.by_mentor_id is not None)
                    for row in await history(session, gid) if row.kind == "status"]

@@ -137,19 +137,26 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     summary = chat.last_text()
     assert "Status: Aktif → Tidak aktif" in summary and "Alasan: Usaha berhenti" in summary
     assert "tidak mendapat pengingat kunjungan" in summary
+    # One answer changed from the summary, the others kept.
+    await chat.press("✏️ Ubah")
+    assert chat.buttons() == ["Alasan", "Tanggal", "« Kembali"]
+    await chat.press("Alasan")
+    await chat.press("Bencana")
+    summary = chat.last_text()
+    assert "Alasan: Bencana" in summary and "Sejak: 20 November 2026" in summary
     await chat.press("✅ Simpan")
     assert chat.last_text() == "✅ Status KUBE Mawar sekarang Tidak aktif (sejak 20 November 2026)."
 
     stored = await group_row(session, gid)
     assert (stored.status, stored.status_reason, stored.status_on) == (
-        "tidak_aktif", "usaha_berhenti", date(2026, 11, 20))
+        "tidak_aktif", "bencana", date(2026, 11, 20))
     assert await pending_visit_reminders(session, gid) == 0
     await chat.send("/kelompok")
     assert "KUBE Mawar (Tidak aktif)" in chat.last_text() and "terlambat" not in chat.last_text()
     await chat.send("/jadwal")
     assert "KUBE Mawar" not in chat.last_text()
     detail = await open_detail(chat, gid)
-    assert "Status: Tidak aktif sejak 20 November 2026 – Usaha berhenti" in detail
+    assert "Status: Tidak aktif sejak 20 November 2026 – Bencana" in detail
     # Still counted in the area's report.
     report = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
     assert "Kelompok: 1" in report
@@ -164,7 +171,7 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     assert await pending_visit_reminders(session, gid) > 0
     status_rows = [(row.old, row.new, row.reason, row.by_mentor_id is not None)
                    for row in await history(session, gid) if row.kind == "status"]
-    assert status_rows[-2:] == [("aktif", "tidak_aktif", "usaha_berhenti", True),
+    assert status_rows[-2:] == [("aktif", "tidak_aktif", "bencana", True),
                                 ("tidak_aktif", "aktif", "aktif_kembali", True)]
 
 

@@ -38,8 +38,12 @@ from handlers import (
     coordinators,
     erasure,
     grants,
+    group_changes,
     group_chart,
+    group_profile,
     group_registration,
+    group_stage,
+    group_status,
     groups,
     history,
     member_leaving,
@@ -91,8 +95,9 @@ async def post_shutdown(application: Application) -> None:
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
 HANDLER_MODULES = (onboarding, group_registration, visits, trainings, grants, rollovers, members,
-                   member_leaving, erasure, approvals, broadcasts, coordinators, groups,
-                   group_chart, reports, agenda, schedule, history, help_handlers)
+                   member_leaving, erasure, group_status, group_stage, group_profile, approvals,
+                   broadcasts, coordinators, groups, group_chart, group_changes, reports, agenda,
+                   schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core import clock
-from bot.core.enums import ReminderRule
+from bot.core.enums import GroupStatus, ReminderRule
 from bot.core.formatting import format_date
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
@@ -34,7 +34,7 @@ async def agenda(update: Update, context: BotContext) -> None:
     overdue, due_today, week = [], [], []
     for row in rows:
         due = row.group.next_visit_due
-        if due is None:
+        if due is None or row.group.status != GroupStatus.ACTIVE:  # no visits while paused
             continue
         if due < today:
             overdue.append(context.t("agenda.group_overdue", group=row.group.name,
@@ -66,7 +66,8 @@ async def agenda(update: Update, context: BotContext) -> None:
         # No visit within the week: the next one is still what a mentor plans around, even
         # when roll-over deadlines fill the rest of the agenda.
         upcoming = min(((r.group.next_visit_due, r.group.name) for r in rows
-                        if r.group.next_visit_due), default=None)
+                        if r.group.next_visit_due and r.group.status == GroupStatus.ACTIVE),
+                       default=None)
         parts.append(context.t("agenda.next_visit", group=upcoming[1],
                                date=format_date(upcoming[0], lang)) if upcoming
                      else context.t("agenda.no_visit"))

@@ -264,9 +264,18 @@ async def pressed_group(query: CallbackQuery, context: BotContext) -> Group | No
 
 
 async def own_group(context: BotContext, group_id: int) -> Group | None:
-    """The group if the current user is its mentor (the check every mentor action repeats)."""
-    return await group_queries.get_own(session=context.session, group_id=group_id,
-                                       mentor=context.mentor)
+    """The group if the current user is its mentor and its records may still change (the
+    check every mentor action that writes repeats): a dissolved group is read-only."""
+    return await group_queries.get_writable(session=context.session, group_id=group_id,
+                                            mentor=context.mentor)
+
+
+async def read_only_text(context: BotContext, group_id: int) -> str | None:
+    """The kind words for a group the user sees but cannot write to because it is dissolved
+    ("… sudah bubar; catatannya tetap bisa dilihat"), else None (not theirs, or not there)."""
+    group = await group_queries.dissolved_own(session=context.session, group_id=group_id,
+                                              actor=context.mentor)
+    return context.t("life.read_only", group=group.name) if group is not None else None
 
 
 def village_hint(context: BotContext, villages: list) -> str:

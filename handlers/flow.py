@@ -80,6 +80,9 @@ class Pick:
     resume: Callable[[BotContext, dict[str, Any]], str]  # "continuing the draft for …"
     none: str  # text key: nothing to pick from
     not_found: str  # text key: not found, or not the user's
+    # Why an id was not found, when there is a kinder word than not_found (a dissolved
+    # group: its records stay, read-only); None: not_found.
+    explain: Callable[[BotContext, int], Awaitable[str | None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -250,10 +253,19 @@ class Flow(Questions):
         found = await pick.find(context, int(pressed(query)))
         if found is not None:
             return await pick.begin(update, context, found)
+        explained = await pick.explain(context, int(pressed(query))) if pick.explain else None
+        not_found = explained or context.t(pick.not_found)
         if not await pick.choices(context):
-            return await self.stop(update, context, context.t(pick.not_found),
-                                   context.t(pick.none))
-        return await self.retry(update, context, pick.step, context.t(pick.not_found))
+            # "You have no groups" after "this group is dissolved" would read as a contradiction.
+            return await self.stop(update, context, not_found,
+                                   *(() if explained else (context.t(pick.none),)))
+        return await self.retry(update, context, pick.step, not_found)
+
+    async def _not_found(self, context: BotContext, found_id: int) -> str:
+        """Why the Pick's id was not found: its kinder words (Pick.explain), else not_found."""
+        pick = self._pick()
+        explained = await pick.explain(context, found_id) if pick.explain else None
+        return explained or context.t(pick.not_found)
 
     async def picked(self, update: Update, context: BotContext) -> int:
         """A button of the first question: its subject, re-checked, noted and begun with."""
@@ -263,7 +275,8 @@ class Flow(Questions):
         found = await pick.find(context, int(pressed(query)))
         if found is None:
             await close_buttons(query)
-            return await self.retry(update, context, pick.step, context.t(pick.not_found))
+            return await self.retry(update, context, pick.step,
+                                    await self._not_found(context, int(pressed(query))))
         await close_buttons(query, pick.label(found))
         return await pick.begin(update, context, found)
 

@@ -13,8 +13,9 @@ from telegram import Update
 
 from bot.telegram.context import BotContext
 from handlers.button_questions import ask_pick
-from handlers.common import own_group
+from handlers.common import own_group, read_only_text
 from handlers.flow import Flow, Pick
+from models import changes
 from models import groups as group_queries
 from models.groups import GroupRow
 from models.tables import Group
@@ -30,8 +31,10 @@ def _name(context: BotContext, row: GroupRow) -> str:
 
 async def group_buttons(context: BotContext, *, prefix: str,
                         label: Label = _name) -> list[tuple[str, str]]:
-    """The mentor's groups, most overdue first, as buttons "<prefix>:group:<id>"."""
+    """The mentor's groups that may still be written to (a dissolved one is read-only), most
+    overdue first, as buttons "<prefix>:group:<id>"."""
     rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
+    rows = [row for row in rows if not changes.is_read_only(row.group)]
     return [(label(context, row), f"{prefix}:group:{row.group.id}")
             for row in rows[:MAX_GROUP_BUTTONS]]
 
@@ -51,5 +54,5 @@ def pick_group(flow: Flow, step: int, *, command: str, texts: str,
                      choices=functools.partial(group_buttons, prefix=flow.prefix, label=label),
                      find=own_group, label=lambda group: group.name, begin=begin,
                      resume=resume, none=f"{texts}.no_groups",
-                     not_found=f"{texts}.group_not_found")
+                     not_found=f"{texts}.group_not_found", explain=read_only_text)
     ask_pick(flow, step, f"{texts}.ask_group")

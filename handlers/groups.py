@@ -8,15 +8,16 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core import clock
+from bot.core.enums import GroupStatus
 from bot.core.formatting import format_date
 from bot.core.parsing import group_problems
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
-from handlers import group_chart, trainings
-from handlers.common import PAGE, guard, keyboard, say
+from handlers import group_changes, group_chart, trainings
+from handlers.common import PAGE, STAFF_ROLES, guard, keyboard, say
 from handlers.member_texts import households_text, member_line_text, problems_text
-from models import changes
+from models import changes, profiles
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import visits as visit_queries
@@ -28,8 +29,9 @@ PAGE_SIZE = 8
 
 
 def _due_text(context: BotContext, group: Group, today) -> tuple[str, str]:
-    """The next due date and an overdue / due-today marker."""
-    if group.next_visit_due is None:
+    """The next due date and an overdue / due-today marker; none for a group that is not
+    aktif (it gets no visit reminders)."""
+    if group.next_visit_due is None or group.status != GroupStatus.ACTIVE:
         return "-", ""
     overdue = (today - group.next_visit_due).days
     marker = ""
@@ -45,10 +47,20 @@ def _village(context: BotContext, group: Group) -> str:
     return place.name if place else group.village_code
 
 
-def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows=()):
+def _named(context: BotContext, group: Group) -> str:
+    """The group's name, with its status when it is not aktif ("KUBE Mawar (Bubar)")."""
+    if group.status == GroupStatus.ACTIVE:
+        return group.name
+    return group.name + context.t("life.marker", status=context.t(f"gstatus.{group.status}"))
+
+
+def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows=(),
+                   read_only: bool = False):
+    first = [(context.t("grp.btn.detail"), f"{PREFIX}:det:{group_id}")]
+    if not read_only:  # a dissolved group gets no new visit
+        first.append((context.t("grp.btn.visit"), f"kun:start:{group_id}"))
     return keyboard([
-        [(context.t("grp.btn.detail"), f"{PREFIX}:det:{group_id}"),
-         (context.t("grp.btn.visit"), f"kun:start:{group_id}")],
+        first,
         [(context.t("grp.btn.members"), f"mem:list:{group_id}"),
          (context.t("grp.btn.history"), f"riw:group:{group_id}")],
         *extra_rows,
@@ -71,7 +83,7 @@ async def _send_list(update: Update, context: BotContext, page: int) -> None:
     for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1):
         due, marker = _due_text(context, row.group, today)
         items.append(context.t(
-            "grp.list_item", no=no, name=row.group.name, members=row.members,
+            "grp.list_item", no=no, name=_named(context, row.group), members=row.members,
             last=format_date(row.last_visit, context.lang) if row.last_visit
             else context.t("grp.never"), due=due, overdue=marker)
             + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
@@ -127,13 +139,15 @@ async def card(update: Update, context: BotContext) -> None:
     group = row.group
     due, marker = _due_text(context, group, clock.today_for(group.village_code))
     text = context.t(
-        "grp.card", name=group.name, village=_village(context, group), members=row.members,
+        "grp.card", name=_named(context, group), village=_village(context, group),
+        members=row.members,
         business=context.t(f"business.{group.business_type}"),
         stage=context.t(f"stage.{group.stage}"),
         last=format_date(row.last_visit, context.lang) if row.last_visit
         else context.t("grp.never"), due=due, overdue=marker)
     page = int(parts[3]) if len(parts) > 3 else 0
-    await say(update, text, reply_markup=_card_keyboard(context, group.id, page))
+    await say(update, text, reply_markup=_card_keyboard(
+        context, group.id, page, read_only=changes.is_read_only(group)))
 
 
 @guard()
@@ -156,7 +170,8 @@ async def detail(update: Update, context: BotContext) -> None:
     due, marker = _due_text(context, group, clock.today_for(group.village_code))
     lines = "\n".join(member_line_text(context, m, no) for no, m in enumerate(members, 1))
     text = context.t(
-        "grp.detail", name=group.name, village=place.label if place else group.village_code,
+        "grp.detail", name=_named(context, group),
+        village=place.label if place else group.village_code,
         business=context.t(f"business.{group.business_type}"),
         ties=", ".join(context.t(f"tie.{tie}") for tie in group.binding_ties),
         formed=format_date(group.formed_on, context.lang),
@@ -166,21 +181,60 @@ async def detail(update: Update, context: BotContext) -> None:
         members=context.t("grp.members_list", count=len(members), lines=lines) + "\n"
         + households_text(context, members, await group_queries.count_graduated(
             session=context.session, group_ids=[group.id])))
+    text += "\n\n" + _life_text(context, group)
     grants_text, grant_rows = await grant_views.group_block(context, group)
     if grants_text:
         text += "\n\n" + grants_text
     trainings_text = await trainings.group_block(context, group)
     if trainings_text:
         text += "\n\n" + trainings_text
+    latest = await group_changes.latest_text(context, group)
+    if latest:
+        text += "\n\n" + latest
+    read_only = changes.is_read_only(group)
     figures_row = [group_chart.button(context, group.id)]
-    if group.mentor_id == context.mentor.id:
+    if group.mentor_id == context.mentor.id and not read_only:
         grant_rows = [[(context.t("grant.btn.add"), f"hib:start:{group.id}"),
                        (context.t("sched.button"), f"jdw:ask:{group.id}")], *grant_rows]
+        figures_row.insert(0, trainings.start_button(context, group.id))
+    await say(update, text, reply_markup=_card_keyboard(
+        context, group.id, extra_rows=[*grant_rows, figures_row, *_life_rows(context, group)],
+        read_only=read_only))
+
+
+def _life_text(context: BotContext, group: Group) -> str:
+    """The group's status (since when and why, once it changed), its bank account (number
+    masked) and its grant's decree, when known."""
+    status = context.t(f"gstatus.{group.status}")
+    if group.status_on is not None and group.status_reason:
+        lines = [context.t("life.status_since", status=status,
+                           date=format_date(group.status_on, context.lang),
+                           reason=context.t(f"sreason.{group.status_reason}"))]
+    else:
+        lines = [context.t("life.status_line", status=status)]
+    if group.bank_account or group.bank_name:
+        lines.append(context.t("life.bank_line", bank=group.bank_name or "-",
+                               holder=group.bank_holder or "-",
+                               number=profiles.mask_account(group.bank_account) or "-"))
+    if group.decree_number or group.decree_year:
+        lines.append(context.t("life.decree_line", number=group.decree_number or "-",
+                               year=group.decree_year or "-"))
+    return "\n".join(lines)
+
+
+def _life_rows(context: BotContext, group: Group) -> list[list[tuple[str, str]]]:
+    """Status, Tahap and Ubah data for the group's mentor and the coordinators and admins of
+    its area (a dissolved group: its status only); the history of changes for everyone who
+    sees the group. The handlers check again on every press."""
+    rows = []
+    if group.mentor_id == context.mentor.id or context.mentor.role in STAFF_ROLES:
+        row = [(context.t("life.btn.status"), f"sts:start:{group.id}")]
         if not changes.is_read_only(group):
-            figures_row.insert(0, trainings.start_button(context, group.id))
-    grant_rows = [*grant_rows, figures_row]
-    await say(update, text, reply_markup=_card_keyboard(context, group.id,
-                                                        extra_rows=grant_rows))
+            row += [(context.t("life.btn.stage"), f"tah:start:{group.id}"),
+                    (context.t("life.btn.profile"), f"prf:start:{group.id}")]
+        rows.append(row)
+    rows.append([group_changes.button(context, group.id)])
+    return rows
 
 
 def handlers() -> list[BaseHandler]:

@@ -22,7 +22,18 @@ from bot.core.formatting import format_date
 from bot.core.parsing import MemberLine, group_problems, parse_member_line
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import END, close_buttons, column, guard, keyboard, pressed, pressed_group, say
+from handlers.common import (
+    END,
+    close_buttons,
+    column,
+    guard,
+    keyboard,
+    own_group,
+    pressed,
+    pressed_group,
+    read_only_text,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from handlers.member_texts import (
     member_line_text,
@@ -51,18 +62,16 @@ flow = Flow("member", prefix=PREFIX, what="what.member")
 
 
 async def _own_group(update: Update, context: BotContext, group_id: int) -> Group | None:
-    """The group if the user is its mentor and it has not dissolved (a dissolved group is
-    read-only); otherwise tells them and returns None."""
-    group = await group_queries.get_own(session=context.session, group_id=group_id,
-                                        mentor=context.mentor)
-    refusal = "grp.not_found" if group is None else \
-        "mem.read_only" if changes.is_read_only(group) else None
-    if refusal is None:
+    """The group if the user is its mentor and it is not dissolved; otherwise tells them
+    (kindly, for a dissolved group: its records stay, read-only) and returns None."""
+    group = await own_group(context, group_id)
+    if group is not None:
         return group
+    text = await read_only_text(context, group_id) or context.t("grp.not_found")
     if update.callback_query is not None:
-        await update.callback_query.answer(context.t(refusal), show_alert=True)
+        await update.callback_query.answer(text, show_alert=True)
     else:
-        await say(update, context.t(refusal))
+        await say(update, text)
     return None
 
 
@@ -170,7 +179,7 @@ async def got_consent(update: Update, context: BotContext) -> int:
     await close_buttons(query, context.t("consent.yes" if agreed else "consent.no"))
     group = await _own_group(update, context, draft.get("group_id", 0))
     if group is None:
-        return await flow.stop(update, context, context.t("grp.not_found"))
+        return await flow.stop(update, context)  # _own_group said why
     members = await group_queries.active_members(session=context.session, group_id=group.id)
     if len(members) >= context.settings.group_max_size:
         return await flow.stop(update, context, context.t(

@@ -33,6 +33,7 @@ from handlers.common import (
     keyboard,
     message_text,
     pressed_village,
+    read_only_text,
     say,
     village_example,
 )
@@ -203,8 +204,16 @@ async def _begin(update: Update, context: BotContext, found: tuple[Grant, Group]
 
 
 async def _own_grant(context: BotContext, grant_id: int) -> tuple[Grant, Group] | None:
-    return await grant_queries.get_own(session=context.session, grant_id=grant_id,
-                                       mentor=context.mentor)
+    """The grant of one of the mentor's groups, if the group is not dissolved (read-only)."""
+    return await grant_queries.get_writable(session=context.session, grant_id=grant_id,
+                                            mentor=context.mentor)
+
+
+async def _read_only(context: BotContext, grant_id: int) -> str | None:
+    """The kind words for a grant of a dissolved group the user sees, else None."""
+    found = await grant_queries.get_visible(session=context.session, grant_id=grant_id,
+                                            actor=context.mentor)
+    return None if found is None else await read_only_text(context, found[1].id)
 
 
 flow.pick = Pick(command="gulir", button="grant",
@@ -212,7 +221,7 @@ flow.pick = Pick(command="gulir", button="grant",
                  label=lambda found: found[1].name, begin=_begin,
                  resume=lambda context, draft: context.t("roll.resume",
                                                          grant=draft.get("grant_label", "")),
-                 none="roll.no_grants", not_found="roll.grant_not_found")
+                 none="roll.no_grants", not_found="roll.grant_not_found", explain=_read_only)
 
 
 # --- answers ----------------------------------------------------------------------------------

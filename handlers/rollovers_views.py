@@ -12,6 +12,7 @@ from bot.core.formatting import format_date, format_date_short
 from bot.core.parsing import mask_numbers
 from bot.telegram.context import BotContext
 from handlers.grant_texts import kind_label, rollover_what, rupiah, units_text
+from models import changes
 from models import grants as grant_queries
 from models.grants import Progress
 from models.saving.rollover import Exceeded
@@ -29,13 +30,15 @@ def grant_button_label(context: BotContext, grant: Grant, group: Group, state: P
 
 
 async def grant_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first."""
+    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first
+    (none of a dissolved group: its records are read-only)."""
     rows = await grant_queries.list_for_mentor(session=context.session, mentor=context.mentor)
     states = await grant_queries.progress_for(
         session=context.session, grants=[grant for grant, _ in rows],
         today=clock.today_for(context.mentor.area_code))
     labelled = [(grant_button_label(context, grant, group, states[grant.id]), grant)
-                for grant, group in rows if not states[grant.id].complete]
+                for grant, group in rows
+                if not states[grant.id].complete and not changes.is_read_only(group)]
     counts: dict[str, int] = {}
     for label, _ in labelled:
         counts[label] = counts.get(label, 0) + 1

@@ -9,7 +9,7 @@ from bot.core import clock
 from bot.core.formatting import format_date
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import answer_found, close_buttons, column, guard, own_group, pressed, say
+from handlers.common import close_buttons, column, guard, own_group, pressed, read_only_text, say
 from models import groups as group_queries
 
 PREFIX = "jdw"
@@ -20,10 +20,12 @@ CHOICES = (7, 14, 30, 60, 90)
 async def ask(update: Update, context: BotContext) -> None:
     """Offers the usual intervals for one of the mentor's own groups."""
     query = update.callback_query
-    group = await answer_found(query, context, await own_group(context, int(pressed(query))),
-                               "grp.not_found")
+    group = await own_group(context, int(pressed(query)))
     if group is None:
+        text = await read_only_text(context, int(pressed(query))) or context.t("grp.not_found")
+        await query.answer(text, show_alert=True)
         return
+    await query.answer()
     buttons = [(("✓ " if days == group.visit_interval_days else "")
                 + context.t("sched.every", days=days), f"{PREFIX}:set:{group.id}:{days}")
                for days in CHOICES]
@@ -37,8 +39,7 @@ async def set_interval(update: Update, context: BotContext) -> None:
     """Stores the interval, moves the next due date and reschedules the reminders."""
     query = update.callback_query
     _, _, group_id, days = query.data.split(":")
-    group = await group_queries.get_own(session=context.session, group_id=int(group_id),
-                                        mentor=context.mentor)
+    group = await own_group(context, int(group_id))
     if group is None or int(days) not in CHOICES:
         await query.answer(context.t("grp.not_found"), show_alert=True)
         return

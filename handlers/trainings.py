@@ -33,6 +33,7 @@ from handlers.common import (
     message_text,
     own_group,
     pressed,
+    read_only_text,
     say,
 )
 from handlers.day_answers import ask_day, day_error, today_pressed, typed_day
@@ -40,7 +41,6 @@ from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
 from handlers.tick_boxes import TickBoxes
 from handlers.typed_answers import typed
-from models import changes
 from models import groups as group_queries
 from models import trainings as training_queries
 from models import visits as visit_queries
@@ -134,8 +134,6 @@ async def _begin(update: Update, context: BotContext, group: Group,
                  visit: Visit | None = None) -> int:
     """Copies what the questions need about the group into the draft and asks the date (from
     a visit: its date is the training's, and the topic is asked)."""
-    if changes.is_read_only(group):
-        return await flow.stop(update, context, context.t("training.read_only", group=group.name))
     members = await group_queries.active_members(session=context.session, group_id=group.id)
     if not members:
         return await flow.stop(update, context,
@@ -172,7 +170,9 @@ async def from_visit(update: Update, context: BotContext) -> int:
     visit = await visit_queries.get(session=context.session, visit_id=int(pressed(query)))
     group = await own_group(context, visit.group_id) if visit is not None else None
     if visit is None or group is None:
-        return await flow.stop(update, context, context.t("training.visit_not_found"))
+        dissolved = await read_only_text(context, visit.group_id) if visit is not None else None
+        return await flow.stop(update, context,
+                               dissolved or context.t("training.visit_not_found"))
     flow.start(context)
     return await _begin(update, context, group, visit)
 

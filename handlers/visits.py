@@ -42,6 +42,7 @@ from handlers.common import (
     message_text,
     own_group,
     pressed,
+    read_only_text,
     say,
 )
 from handlers.day_answers import (
@@ -502,11 +503,8 @@ async def stage_pressed(update: Update, context: BotContext) -> None:
     visit = await visit_queries.get(session=context.session, visit_id=int(visit_id))
     group = await own_group(context, visit.group_id) if visit is not None else None
     if visit is None or group is None:
-        await query.answer(context.t("visit.stage_not_found"), show_alert=True)
-        return
-    if changes.is_read_only(group):
-        await query.answer(context.t("visit.stage_read_only", group=group.name),
-                           show_alert=True)
+        dissolved = await read_only_text(context, visit.group_id) if visit is not None else None
+        await query.answer(dissolved or context.t("visit.stage_not_found"), show_alert=True)
         return
     old = group.stage
     if chosen == views.SAME_STAGE or chosen == old:

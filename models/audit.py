@@ -16,7 +16,7 @@ from models.tables import AuditLog
 # a row to the record, which holds the values (encrypted) until they are erased.
 # A household's leave note is free text (it may name someone): the trail only says there was one.
 _PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash", "leave_note"},
-                    "mentor": {"phone"}}
+                    "mentor": {"phone"}, "kube_group": {"bank_account"}}
 _DEFAULT_PERSONAL = {"nik", "phone"}
 REDACTED = "***"
 

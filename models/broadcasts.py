@@ -20,6 +20,7 @@ from bot.core.enums import (
     Audience,
     AuditAction,
     BroadcastStatus,
+    GroupStatus,
     MentorStatus,
     OutboxStatus,
     Role,
@@ -119,7 +120,7 @@ async def _overdue_mentor_ids(*, session: AsyncSession, mentor_ids: list[int]) -
         result = await session.execute(
             select(Group.mentor_id, Group.village_code, Group.next_visit_due).where(
                 Group.mentor_id.in_(chunk), Group.next_visit_due.is_not(None),
-                Group.next_visit_due < latest_today))
+                Group.next_visit_due < latest_today, Group.status == GroupStatus.ACTIVE))
         for mentor_id, village_code, due in result:
             if mentor_id not in overdue and due < clock.today_for(village_code):
                 overdue.add(mentor_id)

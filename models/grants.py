@@ -14,7 +14,7 @@ from bot.core.enums import RecipientKind, RolloverStatus
 from bot.core.reminder_rules import Rules
 from models import reminders
 from models import updates as update_queries
-from models.groups import visible_groups_clause
+from models.groups import visible_groups_clause, writable_clause
 from models.tables import Grant, Group, Mentor, Rollover
 
 
@@ -165,6 +165,17 @@ async def get_own(*, session: AsyncSession, grant_id: int, mentor: Mentor
     result = await session.execute(
         select(Grant, Group).join(Group, Group.id == Grant.group_id)
         .where(Grant.id == grant_id, Group.mentor_id == mentor.id))
+    row = result.first()
+    return (row[0], row[1]) if row else None
+
+
+async def get_writable(*, session: AsyncSession, grant_id: int, mentor: Mentor
+                       ) -> tuple[Grant, Group] | None:
+    """As :func:`get_own`, for a write (a roll-over): a dissolved group's grants are
+    read-only (models.groups.writable_clause)."""
+    result = await session.execute(
+        select(Grant, Group).join(Group, Group.id == Grant.group_id)
+        .where(Grant.id == grant_id, Group.mentor_id == mentor.id, writable_clause()))
     row = result.first()
     return (row[0], row[1]) if row else None
 

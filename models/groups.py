@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import AuditAction, ChangeKind, LeaveReason, MemberRole, Role
+from bot.core.enums import AuditAction, ChangeKind, GroupStatus, LeaveReason, MemberRole, Role
 from bot.core.parsing import mask_numbers
 from bot.core.reminder_rules import Rules
 from models import audit, changes, reminders
@@ -77,6 +77,43 @@ async def get_own(*, session: AsyncSession, group_id: int, mentor: Mentor) -> Gr
         select(Group).where(Group.id == group_id, Group.mentor_id == mentor.id)
     )
     return result.scalar_one_or_none()
+
+
+def writable_clause() -> Any:
+    """The SQL condition for a group whose records may still change: not dissolved (bubar).
+    A dissolved group's records stay, read-only (models.changes.is_read_only)."""
+    return Group.status != GroupStatus.DISSOLVED
+
+
+async def get_writable(*, session: AsyncSession, group_id: int, mentor: Mentor) -> Group | None:
+    """The group if ``mentor`` is its mentor and its records may still change: the path every
+    writer takes (a visit, a grant, a roll-over, members, the schedule), so a dissolved group
+    is read-only wherever it is written to. :func:`dissolved_own` tells the two apart."""
+    result = await session.execute(
+        select(Group).where(Group.id == group_id, Group.mentor_id == mentor.id,
+                            writable_clause())
+    )
+    return result.scalar_one_or_none()
+
+
+async def dissolved_own(*, session: AsyncSession, group_id: int, actor: Mentor) -> Group | None:
+    """The group if ``actor`` may see it and it is dissolved: why :func:`get_writable` (or
+    :func:`get_manageable` for a change) found nothing, to be said kindly."""
+    group = await get_visible(session=session, group_id=group_id, actor=actor)
+    return group if group is not None and group.status == GroupStatus.DISSOLVED else None
+
+
+async def get_manageable(*, session: AsyncSession, group_id: int, actor: Mentor
+                         ) -> Group | None:
+    """The group if ``actor`` may change its status, stage and details: its mentor, or a
+    coordinator or admin whose area holds it (a mentor of another area, or an id made up,
+    finds nothing)."""
+    group = await get_visible(session=session, group_id=group_id, actor=actor)
+    if group is None:
+        return None
+    if group.mentor_id == actor.id or actor.role in (Role.COORDINATOR, Role.ADMIN):
+        return group
+    return None
 
 
 @dataclass(frozen=True)
@@ -457,3 +494,12 @@ async def change_interval(*, session: AsyncSession, group: Group, days: int, act
     await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
     await session.commit()
     return group
+
+
+async def member_names(*, session: AsyncSession, member_ids: list[int]) -> dict[int, str]:
+    """The households' names by id (an erased one's stand-in), for a history of changes."""
+    if not member_ids:
+        return {}
+    result = await session.execute(
+        select(Member.id, Member.name).where(Member.id.in_(set(member_ids))))
+    return {member_id: name for member_id, name in result}

@@ -116,18 +116,18 @@ async def save_grant(*, session: AsyncSession, grant: NewGrant, rules: Rules | N
     """Checks a grant against its group as stored now and saves it with its audit row and its
     roll-over reminders in one commit.
 
-    Rules, in this order: the group is the actor's own; received between the date formed and
-    today where the group is; a cash grant has its amount, a goods grant says what was given;
-    an obligation, with no more Rupiah than the grant; the deadline after receipt, at most
-    :data:`MAX_DUE_YEARS` later.
+    Rules, in this order: the group is the actor's own and not dissolved; received between the
+    date formed and today where the group is; a cash grant has its amount, a goods grant says
+    what was given; an obligation, with no more Rupiah than the grant; the deadline after
+    receipt, at most :data:`MAX_DUE_YEARS` later.
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the grant's commit; a refusal writes and stages
     nothing and leaves the session as it was. A redelivered update finds the grant it saved
     (``created`` False). ``rules``: the reminder rules (settings.reminder_rules).
     """
-    group = await group_queries.get_own(session=session, group_id=grant.group_id,
-                                        mentor=grant.actor)
+    group = await group_queries.get_writable(session=session, group_id=grant.group_id,
+                                             mentor=grant.actor)
     if group is None:
         return GrantRefusal(GrantReason.GROUP_GONE)
     today = clock.today_for(group.village_code)

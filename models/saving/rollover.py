@@ -105,17 +105,18 @@ async def save_rollover(*, session: AsyncSession, rollover: NewRollover,
     """Checks a roll-over against its grant as stored now and saves it with its audit row; when
     it completes the obligation, the grant's pending reminders are cancelled; one commit.
 
-    Rules, in this order: the grant's group is the actor's own; rolled over between the date
-    received and today where the group is; some Rupiah or units (units count only for a grant
-    with a units target); passing what is left of a target needs ``exceed_confirmed``.
+    Rules, in this order: the grant's group is the actor's own (not dissolved); rolled over
+    between the date received and today where the group is; some Rupiah or units (units count
+    only for a grant with a units target); passing what is left of a target needs
+    ``exceed_confirmed``.
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the roll-over's commit; a refusal writes and stages
     nothing and leaves the session as it was. A redelivered update finds the roll-over it
     saved (``created`` False). ``rules``: the reminder rules (settings.reminder_rules).
     """
-    found = await grant_queries.get_own(session=session, grant_id=rollover.grant_id,
-                                        mentor=rollover.actor)
+    found = await grant_queries.get_writable(session=session, grant_id=rollover.grant_id,
+                                             mentor=rollover.actor)
     if found is None:
         return RolloverRefusal(RolloverReason.GRANT_GONE)
     grant, group = found

@@ -120,9 +120,10 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
     """Checks the visit against its group as stored now and saves it, moving the group's next
     due date and rescheduling its reminders, with the audit rows, in one commit.
 
-    Rules, in this order: at least one known activity; the group is the actor's own; the
-    attendance is within the active households; the visit date lies between the date formed
-    and today where the group is; the next visit date is after the visit, at most a year later;
+    Rules, in this order: at least one known activity; the group is the actor's own and not
+    dissolved; the attendance is within the active households; the visit date lies between
+    the date formed and today where the group is; the next visit date is after the visit, at
+    most a year later;
     the profit is not above the turnover (:func:`profit_fits`: a figure kept while the other
     was changed from the summary must not get by). With figures, the span they cover begins on
     ``figures_from`` (between the date formed and the visit), else on the group's last visit
@@ -136,8 +137,8 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
     activities = [a.value for a in Activity if a in visit.activities]
     if not activities:
         return VisitRefusal(VisitReason.NO_ACTIVITY)
-    group = await group_queries.get_own(session=session, group_id=visit.group_id,
-                                        mentor=visit.actor)
+    group = await group_queries.get_writable(session=session, group_id=visit.group_id,
+                                             mentor=visit.actor)
     if group is None:
         return VisitRefusal(VisitReason.GROUP_GONE)
     members = await group_queries.count_active_members(session=session, group_id=group.id)

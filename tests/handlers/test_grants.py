@@ -455,6 +455,8 @@ async def test_group_card_and_list_show_grants(bot, session):
     buttons = chat.buttons()
     assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
     assert buttons[4:] == ["➕ Catat hibah", "⏱ Ubah jadwal", "🔎 Hibah 1", "🔎 Hibah 2",
+                           "🎓 Catat pelatihan", "📈 Grafik usaha",
+                           "🚦 Status", "📈 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan",
                            "« Daftar kelompok"]
 
     await chat.press("🔎 Hibah 2")

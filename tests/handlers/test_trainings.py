@@ -227,10 +227,11 @@ async def test_a_dissolved_group_gets_no_training_and_no_stage_change(bot, sessi
     assert "🎓 Catat pelatihan" not in chat.buttons()
     for data in (f"lat:start:{group_id}", f"lat:visit:{visit_id}"):
         replies = await chat.press_data(data)
-        assert "KUBE Mawar sudah bubar; datanya hanya bisa dibaca" in shown(replies), data
+        assert "KUBE Mawar sudah bubar;" in shown(replies), data
+        assert "belum punya kelompok" not in shown(replies), data
         assert await stored_draft(session, MENTOR, "training") is None
     await chat.press_data(f"kun:stage:{visit_id}:mandiri")
-    assert chat.callback_answers()[-1].text == "KUBE Mawar sudah bubar; datanya hanya bisa dibaca."
+    assert chat.callback_answers()[-1].text.startswith("Kelompok KUBE Mawar sudah bubar;")
     await session.rollback()
     assert (await session.get(Group, group_id, populate_existing=True)).stage == "tumbuh"
     assert await rows(session, Training) == []

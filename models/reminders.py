@@ -1,10 +1,10 @@
 """Which reminder comes next for a group or a grant. The database is the source of truth.
 
-Each rule has offsets in days from a due date (the "cycle"): a visit due date or a roll-over
-deadline. The table keeps, per rule and subject, the one next occurrence that is pending;
-sending it (scheduler.sweep) stores the following one in the same transaction. Logging a visit,
-changing an interval or recording a roll-over calls ``reschedule_*`` in the transaction that
-saves it, which cancels what no longer applies.
+Each rule has offsets in days from a due date (the "cycle"): a visit due date, a roll-over
+deadline or a grant's LPJ deadline. The table keeps, per rule and subject, the one next
+occurrence that is pending; sending it (scheduler.sweep) stores the following one in the same
+transaction. Logging a visit, changing an interval, recording a roll-over or an LPJ calls
+``reschedule_*`` in the transaction that saves it, which cancels what no longer applies.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 VISIT_RULES = (ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE, ReminderRule.VISIT_ESCALATION)
 GRANT_RULES = (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE)
+LPJ_RULES = (ReminderRule.LPJ_SOON, ReminderRule.LPJ_OVERDUE)
 # The sweep's bulk writes go to the tables, not the entities: the ORM's bookkeeping per
 # statement (and per row) is most of their cost, and the sweep holds no entities to keep in step.
 _REMINDER = Reminder.__table__
@@ -161,10 +162,20 @@ async def reschedule_group(*, session: AsyncSession, group: Group, today: date,
 
 async def reschedule_grant(*, session: AsyncSession, grant: Grant, group: Group, today: date,
                            done: bool, rules: Rules | None = None) -> None:
-    """Replaces a grant's pending roll-over reminders; none once the roll-over is complete."""
+    """Replaces a grant's pending roll-over reminders; none once the roll-over is complete,
+    nor for a grant that need not be rolled over."""
+    required = grant.rollover_required and grant.rollover_due is not None
     await _replace(session=session, rule_set=GRANT_RULES, subject_id=grant.id,
-                   cycle=None if done else grant.rollover_due, area_code=group.village_code,
-                   today=today, rules=rules)
+                   cycle=grant.rollover_due if required and not done else None,
+                   area_code=group.village_code, today=today, rules=rules)
+
+
+async def reschedule_lpj(*, session: AsyncSession, grant: Grant, group: Group, today: date,
+                         rules: Rules | None = None) -> None:
+    """Replaces a grant's pending LPJ reminders; none once its LPJ is handed in."""
+    await _replace(session=session, rule_set=LPJ_RULES, subject_id=grant.id,
+                   cycle=grant.lpj_due if grant.lpj_submitted_on is None else None,
+                   area_code=group.village_code, today=today, rules=rules)
 
 
 async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_id: int,
@@ -257,12 +268,13 @@ async def subject_groups(*, session: AsyncSession, group_ids: list[int]) -> dict
 
 
 async def subject_grants(*, session: AsyncSession, grant_ids: list[int]) -> dict[int, Row]:
-    """The grants' fields the digest and the roll-over progress read."""
+    """The grants' fields the digest, the roll-over progress and the LPJ read."""
     if not grant_ids:
         return {}
     result = await session.execute(
-        select(Grant.id, Grant.group_id, Grant.rollover_due, Grant.rollover_amount,
-               Grant.rollover_units, Grant.rollover_households)
+        select(Grant.id, Grant.group_id, Grant.kind, Grant.rollover_required,
+               Grant.rollover_due, Grant.rollover_amount, Grant.rollover_units,
+               Grant.rollover_households, Grant.lpj_due, Grant.lpj_submitted_on)
         .where(Grant.id.in_(grant_ids)))
     return {row.id: row for row in result}
 

@@ -24,7 +24,7 @@ DUE = date(2027, 11, 25)
 
 def grant(*, amount: int | None = None, units: int | None = None,
           households: int | None = None, due: date = DUE) -> Grant:
-    return Grant(id=1, group_id=1, kind="stimulan", funding_source="apbn", form="tunai",
+    return Grant(id=1, group_id=1, kind="uep", funding_source="apbn", form="tunai",
                  amount=20_000_000, received_on=date(2026, 11, 25), rollover_amount=amount,
                  rollover_units=units, rollover_unit_label="ekor" if units else None,
                  rollover_households=households, rollover_due=due, recorded_by=1)
@@ -51,6 +51,14 @@ def test_partial_amount():
     assert (state.status, state.percent, state.amount_left) == (
         RolloverStatus.PARTIAL, 40, 6_000_000)
     assert not state.complete
+
+
+def test_a_grant_without_an_obligation_is_never_late_nor_complete():
+    free = grant()
+    free.rollover_required, free.rollover_due = False, None
+    state = progress(free, today=date(2040, 1, 1))
+    assert (state.required, state.status, state.complete, state.percent) == (
+        False, RolloverStatus.NOT_REQUIRED, False, 0)
 
 
 def test_percent_rounds_down_and_is_capped():

@@ -21,7 +21,7 @@ async def grant_for(session, telegram_id):
     group = await make_group(session, mentor, next_visit_due=DEADLINE + timedelta(days=200))
     grant, _ = await grant_queries.create_grant(
         session=session, group=group, mentor=mentor, today=date(2026, 3, 1),
-        fields={"kind": "stimulan", "funding_source": "apbn", "form": "tunai",
+        fields={"kind": "uep", "funding_source": "apbn", "form": "tunai",
                 "amount": 20_000_000, "received_on": date(2026, 3, 1),
                 "rollover_amount": 10_000_000, "rollover_due": DEADLINE})
     return mentor, group, grant
@@ -36,7 +36,7 @@ async def test_warnings_before_and_weekly_after_the_deadline(bot, settings, sess
     texts = received(bot, mentor.telegram_id)
     assert [("30 hari lagi" in texts[0]), ("7 hari lagi" in texts[1]),
             ("1 hari lagi" in texts[2])] == [True, True, True]
-    assert "pengguliran hibah terlambat 1 hari, baru 0%" in texts[3]
+    assert "pengguliran bantuan terlambat 1 hari, baru 0%" in texts[3]
     assert "terlambat 8 hari" in texts[4] and "terlambat 15 hari" in texts[5]
     assert len(texts) == 6
     coordinator_texts = received(bot, coordinator.telegram_id)

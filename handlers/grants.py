@@ -27,8 +27,8 @@ from bot.core.enums import GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count
 from bot.telegram.context import BotContext
-from handlers.button_questions import ask_choice, ask_summary
 from handlers import grant_lpj
+from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     close_buttons,
@@ -53,6 +53,7 @@ from handlers.grant_texts import (
 from handlers.grants_views import PREFIX, summary_text, view_handler
 from handlers.group_pick import pick_group
 from handlers.typed_answers import read_or_skip, typed
+from models.changes import is_read_only
 from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
@@ -64,7 +65,6 @@ from models.saving.grant import (
     due_fits,
     save_grant,
 )
-from models.changes import is_read_only
 from models.tables import Group
 
 MAX_GOODS = 200

@@ -562,7 +562,8 @@ async def test_a_grant_without_a_rollover_obligation(bot, session):
             grant.rollover_units, grant.rollover_households) == (False, None, None, None, None)
     assert (grant.lpj_due, grant.lpj_submitted_on) == (date(2027, 1, 1), None)
     pending = (await session.execute(select(Reminder.rule).where(
-        Reminder.subject_id == grant.id, Reminder.status == ReminderStatus.PENDING))).scalars()
+        Reminder.subject_id == grant.id, Reminder.status == ReminderStatus.PENDING,
+        Reminder.rule.not_like("visit%")))).scalars()
     assert sorted(pending) == ["lpj_overdue", "lpj_soon"]  # no roll-over reminders
 
     await chat.press("🔎 Lihat bantuan")
@@ -616,10 +617,11 @@ async def test_the_lpj_button_saves_the_date_and_ends_its_reminders(bot, session
     mentor = await make_mentor(session, telegram_id=MENTOR)
     group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
     grant = await make_grant(session, group, mentor, received_on=date(2026, 8, 1))
+    grant_id = grant.id
     assert grant.lpj_due == date(2026, 11, 1)
-    assert await lpj_reminders(session, grant.id) == {"lpj_overdue": "pending"}
+    assert await lpj_reminders(session, grant_id) == {"lpj_overdue": "pending"}
     chat = bot.chat(MENTOR)
-    await chat.press_data(f"hib:view:{grant.id}")
+    await chat.press_data(f"hib:view:{grant_id}")
     assert "LPJ: belum diserahkan, batas 1 November 2026 (⚠️ terlambat 24 hari)" in \
         chat.last_text()
     replies = await chat.press("📝 LPJ sudah diserahkan")
@@ -639,16 +641,16 @@ async def test_the_lpj_button_saves_the_date_and_ends_its_reminders(bot, session
 
     [stored] = await grants(session)
     assert stored.lpj_submitted_on == date(2026, 11, 20)
-    assert await lpj_reminders(session, grant.id) == {"lpj_overdue": "cancelled"}
+    assert await lpj_reminders(session, grant_id) == {"lpj_overdue": "cancelled"}
     audit = (await session.execute(select(AuditLog).where(
         AuditLog.entity == "grant", AuditLog.action == "update"))).scalars().all()
     assert [(a.entity_id, a.old, a.new) for a in audit] == [
-        (grant.id, {"lpj_submitted_on": None}, {"lpj_submitted_on": "2026-11-20"})]
+        (grant_id, {"lpj_submitted_on": None}, {"lpj_submitted_on": "2026-11-20"})]
 
     await chat.press("🔎 Lihat bantuan")
     assert "LPJ: sudah diserahkan 20 November 2026 ✅" in chat.last_text()
     assert "📝 LPJ sudah diserahkan" not in chat.buttons()
-    await chat.press_data(f"lpj:start:{grant.id}")  # an old button: nothing asked again
+    await chat.press_data(f"lpj:start:{grant_id}")  # an old button: nothing asked again
     assert chat.callback_answers()[-1].text == (
         "LPJ bantuan ini sudah tercatat diserahkan 20 November 2026.")
     assert (await grants(session))[0].lpj_submitted_on == date(2026, 11, 20)
@@ -658,30 +660,31 @@ async def test_a_coordinator_of_the_area_records_the_lpj_another_area_cannot(bot
     mentor = await make_mentor(session, telegram_id=MENTOR)
     group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
     grant = await make_grant(session, group, mentor, received_on=date(2026, 10, 1))
+    grant_id = grant.id
     await make_mentor(session, telegram_id=OTHER, role=Role.COORDINATOR,
                       area_code=DISTRICT_ELSEWHERE)
     await make_mentor(session, telegram_id=COORDINATOR, role=Role.COORDINATOR,
                       area_code=REGENCY_SUKABUMI)
 
     stranger = bot.chat(OTHER)  # forged data from a coordinator of another area
-    await stranger.press_data(f"lpj:start:{grant.id}")
+    await stranger.press_data(f"lpj:start:{grant_id}")
     assert stranger.callback_answers()[-1].text.startswith("Bantuan tidak ditemukan")
     replies = await stranger.press_data("lpj:date:today")
     assert await stored_draft(session, OTHER, "lpj") is None
     await stranger.send("kemarin")
     assert (await grants(session))[0].lpj_submitted_on is None
-    assert await lpj_reminders(session, grant.id) == {"lpj_soon": "pending",
+    assert await lpj_reminders(session, grant_id) == {"lpj_soon": "pending",
                                                       "lpj_overdue": "pending"}
     del replies
 
     chat = bot.chat(COORDINATOR)
-    await chat.press_data(f"hib:view:{grant.id}")
+    await chat.press_data(f"hib:view:{grant_id}")
     await chat.press("📝 LPJ sudah diserahkan")
     replies = await chat.press("📅 Hari ini")
     assert "25 November 2026" in shown(replies)
     assert "✅ Tersimpan! LPJ" in chat.last_text()
     assert (await grants(session))[0].lpj_submitted_on == TODAY
-    assert await lpj_reminders(session, grant.id) == {"lpj_soon": "cancelled",
+    assert await lpj_reminders(session, grant_id) == {"lpj_soon": "cancelled",
                                                       "lpj_overdue": "cancelled"}
     audit = (await session.execute(select(AuditLog.actor_telegram_id).where(
         AuditLog.entity == "grant", AuditLog.action == "update"))).scalars().all()

@@ -17,6 +17,7 @@ from handlers.grant_texts import kind_label
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reminders as reminder_queries
+from models.changes import is_read_only
 
 PREFIX = "rem"
 
@@ -50,6 +51,8 @@ async def agenda(update: Update, context: BotContext) -> None:
                                               grants=[g for g, _ in grants], today=today)
     rollovers, lpjs = [], []
     for grant, group in grants:
+        if is_read_only(group):
+            continue  # a dissolved group: nothing can be recorded for its grants any more
         if grant.lpj_due is not None and grant.lpj_submitted_on is None:
             days = (grant.lpj_due - today).days
             when = (context.t("agenda.days_left", days=days) if days > 0

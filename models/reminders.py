@@ -266,7 +266,8 @@ async def subject_groups(*, session: AsyncSession, group_ids: list[int]) -> dict
     if not group_ids:
         return {}
     result = await session.execute(
-        select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.next_visit_due)
+        select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.next_visit_due,
+               Group.status)
         .where(Group.id.in_(group_ids)))
     return {row.id: row for row in result}
 

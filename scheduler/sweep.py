@@ -35,7 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from bot.core.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
+from bot.core.enums import (
+    DeliveryStatus,
+    GroupStatus,
+    MentorStatus,
+    ReminderRule,
+    ReminderStatus,
+)
 from bot.core.formatting import format_date
 from bot.core.places import zone_for
 from bot.core.reminder_rules import Rules
@@ -71,11 +77,14 @@ def _topic(rule: str) -> str:
     return "lpj" if rule in LPJ_RULES else "rollover"
 
 
-def _resolved(rule: str, grant: Row | None) -> bool:
+def _resolved(rule: str, group: Row, grant: Row | None) -> bool:
     """A grant's reminder that no longer applies: its LPJ is in, or it need not be rolled over
-    (recording either cancels them; this covers a row changed another way, such as an import)."""
+    (recording either cancels them; this covers a row changed another way, such as an import),
+    or its group is dissolved (its records are read-only: nothing could be recorded)."""
     if grant is None:
         return False
+    if group.status == GroupStatus.DISSOLVED:
+        return True
     if rule in LPJ_RULES:
         return grant.lpj_submitted_on is not None or grant.lpj_due is None
     return not grant.rollover_required or grant.rollover_due is None
@@ -270,7 +279,7 @@ async def _expand_batch(*, session: AsyncSession, batch: list[Row], now: datetim
     follows: list[reminder_queries.Follow] = []
     for reminder in batch:
         group, grant = subjects.of(reminder)
-        if group is None or _resolved(reminder.rule, grant):
+        if group is None or _resolved(reminder.rule, group, grant):
             statuses[ReminderStatus.CANCELLED].append(reminder.id)
             continue
         if _too_old(reminder, now, group.village_code, settings):

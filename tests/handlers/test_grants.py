@@ -689,3 +689,24 @@ async def test_a_coordinator_of_the_area_records_the_lpj_another_area_cannot(bot
     audit = (await session.execute(select(AuditLog.actor_telegram_id).where(
         AuditLog.entity == "grant", AuditLog.action == "update"))).scalars().all()
     assert audit == [COORDINATOR]
+
+
+async def test_a_dissolved_groups_grants_are_read_only(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", formed_on=FORMED)
+    grant = await make_grant(session, group, mentor)
+    grant_id, group_id = grant.id, group.id
+    group.status = "bubar"
+    session.add(group)
+    await session.commit()
+    chat = bot.chat(MENTOR)
+    await chat.press_data(f"hib:view:{grant_id}")
+    assert "LPJ: belum diserahkan" in chat.last_text()
+    assert chat.buttons() == ["« Kelompok"]  # neither a roll-over nor the LPJ
+    await chat.press_data(f"lpj:start:{grant_id}")  # an old button
+    assert chat.callback_answers()[-1].text == (
+        "KUBE Mawar sudah bubar, jadi catatannya tidak bisa diubah lagi.")
+    replies = await chat.press_data(f"hib:start:{group_id}")
+    assert "sudah bubar" in shown(replies) or "tidak ditemukan" in shown(replies)
+    assert await stored_draft(session, MENTOR, "lpj") is None
+    assert (await grants(session))[0].lpj_submitted_on is None

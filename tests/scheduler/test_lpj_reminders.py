@@ -91,3 +91,16 @@ async def test_lpj_and_roll_over_of_one_grant_are_two_lines_in_english(bot, sett
     assert "the LPJ for UEP grant (Kemensos) is not in yet, 1 day(s) late (due 1 March 2027)" \
         in late
     assert isinstance(mentor, Mentor)
+
+
+async def test_a_dissolved_groups_lpj_reminders_end(bot, settings, session):
+    mentor, group, _grant = await grant_for(session, 895001)
+    group.status = "bubar"
+    session.add(group)
+    await session.commit()
+    for offset in (-14, -1, 1, 8):  # each is dropped when it comes due, none follows it
+        await run(bot, settings, at(LPJ_DUE + timedelta(days=offset), 7, 0))
+    assert received(bot, mentor.telegram_id) == []
+    left = (await session.execute(select(Reminder.status).where(
+        Reminder.rule.in_(["lpj_soon", "lpj_overdue"])))).scalars().all()
+    assert set(left) == {"cancelled"}

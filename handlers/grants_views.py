@@ -140,12 +140,15 @@ async def group_block(context: BotContext, group: Group):
     grants = await grant_queries.list_for_group(session=context.session, group_id=group.id)
     if not grants:
         return "", []
+    today = clock.today_for(group.village_code)
     states = await grant_queries.progress_for(session=context.session, grants=grants,
-                                              today=clock.today_for(group.village_code))
+                                              today=today)
     lines = []
     for no, grant in enumerate(grants, start=1):
         state = states[grant.id]
-        lpj = context.t("lpj.short_done" if grant.lpj_submitted_on else "lpj.short_pending")
+        lpj = context.t("lpj.short_done" if grant.lpj_submitted_on
+                        else "lpj.short_late" if grant.lpj_due and grant.lpj_due < today
+                        else "lpj.short_pending")
         if state.required:
             lines.append(context.t(
                 "grant.group_line", no=no, kind=kind_label(context, grant.kind),

@@ -466,8 +466,8 @@ async def test_group_card_and_list_show_grants(bot, session):
     await chat.press_data(f"kel:det:{group.id}")
     detail = chat.last_text()
     assert "Kelengkapan: lengkap" in detail and "Bantuan (2):" in detail
-    assert "1. Bantuan UEP Kemensos Rp 20.000.000 – gulir: Belum digulirkan (0%) · LPJ belum" \
-        in detail
+    assert "1. Bantuan UEP Kemensos Rp 20.000.000 – gulir: Belum digulirkan (0%) · " \
+        "LPJ terlambat ⚠️" in detail
     assert "2. BLPS (program lama) Rp 15.000.000" in detail
     buttons = chat.buttons()
     assert "➕ Catat bantuan" in buttons and buttons[-3:] == [

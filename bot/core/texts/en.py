@@ -784,6 +784,7 @@ TEXTS: dict[str, str] = {
     "lpj.late": "⚠️ {days} days late",
     "lpj.short_done": "LPJ ✅",
     "lpj.short_pending": "LPJ pending",
+    "lpj.short_late": "LPJ late ⚠️",
     "lpj.btn.done": "📝 LPJ handed in",
     "rem.item.lpj_soon": "{group}: the LPJ for {kind} is due by {date} (in {days} day(s))",
     "rem.item.lpj_today": "{group}: the LPJ for {kind} is due today",

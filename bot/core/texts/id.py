@@ -784,6 +784,7 @@ TEXTS: dict[str, str] = {
     "lpj.late": "⚠️ terlambat {days} hari",
     "lpj.short_done": "LPJ ✅",
     "lpj.short_pending": "LPJ belum",
+    "lpj.short_late": "LPJ terlambat ⚠️",
     "lpj.btn.done": "📝 LPJ sudah diserahkan",
     "rem.item.lpj_soon": "{group}: LPJ {kind} harus diserahkan paling lambat {date} ({days} hari lagi)",
     "rem.item.lpj_today": "{group}: LPJ {kind} harus diserahkan hari ini",

@@ -98,6 +98,12 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
 
 
+def _required(draft: dict[str, Any]) -> bool:
+    """Whether the draft's grant must be rolled over ("Wajib digulirkan?"); a draft begun before
+    the question was asked had an obligation whenever it had a deadline."""
+    return bool(draft.get("roll_required", draft.get("due_on") is not None))
+
+
 def _default_due(context: BotContext) -> date:
     received = date.fromisoformat(_draft(context)["received_on"])
     return default_due(received, context.settings.rollover_default_months)
@@ -143,6 +149,11 @@ flow.says(Step.ROLL_UNITS, "grant.ask_roll_units", skip="roll_units")
 async def _ask_roll_households(update: Update, context: BotContext) -> None:
     await say(update, context.t("grant.ask_roll_households", max=MAX_HOUSEHOLDS),
               reply_markup=flow.skip_keyboard(context, "roll_households"))
+
+
+# The former funding-source question's state: a draft stored there is asked the form.
+LEGACY_SOURCE = 3
+flow.question(LEGACY_SOURCE)(flow.questions[Step.FORM])
 
 
 EDIT_FIELDS = {
@@ -246,7 +257,7 @@ async def _store_amount(update: Update, context: BotContext, value: int | None) 
 async def _store_received(update: Update, context: BotContext, received: date) -> int:
     draft = _draft(context)
     draft["received_on"] = received.isoformat()
-    due = iso_date(draft.get("due_on")) if draft.get("roll_required") else None
+    due = iso_date(draft.get("due_on")) if _required(draft) else None
     if due is not None and draft.get("due_auto"):
         draft["due_on"] = _default_due(context).isoformat()
     elif due is not None and not received < due:
@@ -420,7 +431,7 @@ async def save(update: Update, context: BotContext) -> int:
     """Saves the grant and schedules its roll-over reminders (if it must be rolled over) and
     its LPJ reminders (once, even if redelivered)."""
     draft = _draft(context)
-    required = draft.get("roll_required")
+    required = draft.setdefault("roll_required", _required(draft))
     if not flow.complete(context, REQUIRED + (("due_on",) if required else ())):
         return await flow.stale(update, context)
     if draft["kind"] not in {kind.value for kind in GrantKind}:
@@ -466,7 +477,7 @@ def _offered(context: BotContext) -> list[str]:
     skipped = set()
     if draft.get("form") != GrantForm.GOODS:
         skipped.add("goods")
-    if not draft.get("roll_required"):
+    if not _required(draft):
         skipped.update({"obligation", "due"})
     return [field for field in EDIT_FIELDS if field not in skipped]
 
@@ -474,9 +485,12 @@ def _offered(context: BotContext) -> list[str]:
 def handlers() -> list[BaseHandler]:
     """/hibah, a grant's view and its LPJ, new for each Application."""
     kinds, forms = ("|".join(e.value for e in enum) for enum in (GrantKind, GrantForm))
+    form_answers = {f"form:({forms})": got_form, TEXT: typed_not_button}
     return [flow.build({
+        # A draft stored at the former funding-source question is asked the form instead.
+        LEGACY_SOURCE: form_answers,
         Step.KIND: {f"kind:({kinds})": got_kind, TEXT: typed_not_button},
-        Step.FORM: {f"form:({forms})": got_form, TEXT: typed_not_button},
+        Step.FORM: form_answers,
         Step.ROLL_REQUIRED: {"required:(yes|no)": got_required, TEXT: typed_not_button},
         Step.GOODS: {TEXT: got_goods},
         Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, Role
@@ -710,3 +710,39 @@ async def test_a_dissolved_groups_grants_are_read_only(bot, session):
     assert "sudah bubar" in shown(replies) or "tidak ditemukan" in shown(replies)
     assert await stored_draft(session, MENTOR, "lpj") is None
     assert (await grants(session))[0].lpj_submitted_on is None
+
+
+async def test_drafts_begun_before_the_new_questions_go_on(bot, session):
+    from models.drafts import conversation_key
+    from models.tables import ConversationState, UserData
+
+    group_id = await mentor_with_group(session)
+    group = {"group_id": group_id, "group_name": "KUBE Mawar", "village_code": "32.02.11.2002",
+             "formed_on": FORMED.isoformat(), "kind": "uep"}
+    # Stored at the former funding-source question (3): the form is asked instead.
+    session.add(UserData(user_id=MENTOR, data={"draft:grant": {**group, "_state": 3},
+                                                "lang": "id"}))
+    session.add(ConversationState(name="grant", key=conversation_key(MENTOR, MENTOR), state=3))
+    await session.commit()
+    await bot.restart()
+    chat = bot.chat(MENTOR)
+    await chat.send("/hibah")
+    assert "Bantuannya berupa uang tunai atau barang?" in chat.last_text()
+    await chat.press("Tunai")
+    assert "Berapa rupiah bantuan" in chat.last_text()
+    await chat.send("/batal")
+
+    # At the summary, with an obligation but never asked "Wajib digulirkan?": it must be.
+    data = {**group, "form": "tunai", "amount": 20_000_000, "received_on": "2026-11-25",
+            "roll_amount": 5_000_000, "due_on": "2027-11-25", "_state": 12}
+    await session.rollback()
+    await session.execute(delete(UserData).where(UserData.user_id == MENTOR))
+    await session.execute(delete(ConversationState).where(ConversationState.name == "grant"))
+    session.add(UserData(user_id=MENTOR, data={"draft:grant": data, "lang": "id"}))
+    session.add(ConversationState(name="grant", key=conversation_key(MENTOR, MENTOR), state=12))
+    await session.commit()
+    await bot.restart()
+    await chat.press_data("hib:save")
+    [grant] = await grants(session)
+    assert (grant.rollover_required, grant.rollover_amount, grant.rollover_due) == (
+        True, 5_000_000, date(2027, 11, 25))

@@ -41,7 +41,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
     from bot.core.reminder_rules import Rules
     from models.areas import load_areas
     from models.db import create_engine, create_sessionmaker
-    from models.reminders import GRANT_RULES, VISIT_RULES, local_morning
+    from models.reminders import GRANT_RULES, LPJ_RULES, VISIT_RULES, local_morning
     from models.tables import (
         Area,
         ConversationState,
@@ -158,12 +158,17 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
                     grant_id += 1
                     received = TODAY - timedelta(days=rng.randint(30, 330))
                     rollover_due = received + timedelta(days=365)
+                    # The LPJ is due three months after receipt; most are in once past due.
+                    lpj_due = received + timedelta(days=91)
+                    lpj_in = lpj_due + timedelta(days=rng.randint(-20, 20)) \
+                        if lpj_due < TODAY and rng.random() < 0.8 else None
                     grant_rows.append({
                         "id": grant_id, "group_id": group_id, "kind": "uep",
                         "funding_source": "apbn", "form": "tunai", "amount": 20_000_000,
-                        "received_on": received, "rollover_amount": 10_000_000,
-                        "rollover_due": rollover_due, "recorded_by": mentor + 1,
-                        "created_at": at})
+                        "received_on": received, "rollover_required": True,
+                        "rollover_amount": 10_000_000, "rollover_due": rollover_due,
+                        "lpj_due": lpj_due, "lpj_submitted_on": lpj_in,
+                        "recorded_by": mentor + 1, "created_at": at})
                     rollover_rows += [{
                         "grant_id": grant_id, "rolled_on": received + timedelta(days=20 * (k + 1)),
                         "recipient_kind": "kk", "recipient_name": "Penerima",
@@ -172,6 +177,10 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
                     for rule in GRANT_RULES:
                         remind(rule, grant_id, rollover_due, village, "pending",
                                TODAY + timedelta(days=1))
+                    if lpj_in is None:
+                        for rule in LPJ_RULES:
+                            remind(rule, grant_id, lpj_due, village, "pending",
+                                   TODAY + timedelta(days=1))
             for table, rows in ((Group.__table__, bump("kube_group", group_rows)),
                                 (Member.__table__, bump("member", member_rows)),
                                 (Visit.__table__, bump("visit", visit_rows)),

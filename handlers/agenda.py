@@ -13,16 +13,19 @@ from bot.core.formatting import format_date
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import guard, say
+from handlers.grant_texts import kind_label
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import reminders as reminder_queries
+from models.changes import is_read_only
 
 PREFIX = "rem"
 
 
 @guard()
 async def agenda(update: Update, context: BotContext) -> None:
-    """Overdue visits, today's, this week's, and roll-over deadlines, in local time."""
+    """Overdue visits, today's, this week's, roll-over deadlines and LPJ deadlines, in local
+    time."""
     mentor = context.mentor
     today = clock.today_for(mentor.area_code)
     rows = await group_queries.list_for_mentor(session=context.session, mentor=mentor)
@@ -46,10 +49,20 @@ async def agenda(update: Update, context: BotContext) -> None:
                                   date=format_date(due, lang)))
     states = await grant_queries.progress_for(session=context.session,
                                               grants=[g for g, _ in grants], today=today)
-    rollovers = []
+    rollovers, lpjs = [], []
     for grant, group in grants:
+        if is_read_only(group):
+            continue  # a dissolved group: nothing can be recorded for its grants any more
+        if grant.lpj_due is not None and grant.lpj_submitted_on is None:
+            days = (grant.lpj_due - today).days
+            when = (context.t("agenda.days_left", days=days) if days > 0
+                    else context.t("agenda.lpj_today") if days == 0
+                    else context.t("agenda.days_late", days=-days))
+            lpjs.append((grant.lpj_due, grant.id, context.t(
+                "agenda.lpj_line", group=group.name, kind=kind_label(context, grant.kind),
+                date=format_date(grant.lpj_due, lang), when=when)))
         state = states[grant.id]
-        if state.complete:
+        if not state.required or state.complete:
             continue
         days = (grant.rollover_due - today).days
         when = (context.t("agenda.days_left", days=days) if days >= 0
@@ -73,6 +86,9 @@ async def agenda(update: Update, context: BotContext) -> None:
                      else context.t("agenda.no_visit"))
     if rollovers:
         parts.append(context.t("agenda.rollover") + "\n" + "\n".join(rollovers))
+    if lpjs:
+        parts.append(context.t("agenda.lpj") + "\n"
+                     + "\n".join(line for *_, line in sorted(lpjs)))
     await say(update, "\n\n".join(parts))
 
 
@@ -84,7 +100,8 @@ async def snooze(update: Update, context: BotContext) -> None:
                                           reminder_id=int(query.data.split(":")[2]))
     group = None
     if reminder is not None:
-        if reminder.rule in (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE):
+        if reminder.rule in (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE,
+                             ReminderRule.LPJ_SOON, ReminderRule.LPJ_OVERDUE):
             found = await grant_queries.get_own(session=context.session,
                                                 grant_id=reminder.subject_id,
                                                 mentor=context.mentor)

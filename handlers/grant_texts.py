@@ -1,4 +1,5 @@
-"""How a grant and its roll-over obligation read in messages, and how its units are typed.
+"""How a grant (bantuan), its roll-over obligation and its LPJ read in messages, and how its
+units are typed.
 
 Shared by /hibah (handlers.grants), /gulir (handlers.rollovers) and the grant lines of the group
 card (handlers.grants_views): a grant's kind, amounts, units ("10 ekor kambing"), obligation and
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.enums import GrantForm, RolloverStatus
-from bot.core.formatting import format_rupiah
+from bot.core.formatting import format_date, format_rupiah
 from bot.core.parsing import parse_leading_count
 from bot.telegram.context import BotContext
 from handlers.day_answers import day_example
@@ -94,14 +95,18 @@ def status_label(context: BotContext, status: RolloverStatus | str) -> str:
 
 
 def progress_line(context: BotContext, state: Progress) -> str:
-    """"Sebagian: Rp 4.000.000 dari Rp 10.000.000 (40%)"; "Selesai 🎉: … (100%)" when done."""
+    """"Sebagian: Rp 4.000.000 dari Rp 10.000.000 (40%)"; "Selesai 🎉: … (100%)" when done;
+    "Tidak wajib digulirkan" for a grant without an obligation."""
+    if not state.required:
+        return status_label(context, state.status)
     return context.t("grant.progress_line", status=status_label(context, state.status),
                      targets="; ".join(target_parts(context, state)), percent=state.percent)
 
 
 def days_text(context: BotContext, state: Progress) -> str:
-    """Days left to the deadline, or days late; empty once the obligation is complete."""
-    if state.complete:
+    """Days left to the deadline, or days late; empty once the obligation is complete (or for a
+    grant without one)."""
+    if state.complete or not state.required:
         return ""
     days = (state.grant.rollover_due - state.today).days
     if days > 0:
@@ -133,3 +138,19 @@ def form_text(context: BotContext, form: str, goods: str | None) -> str:
     """"Barang – 10 ekor kambing" for goods, "Tunai" for cash."""
     text = context.t(f"grantform.{form}")
     return f"{text} – {goods}" if form == GrantForm.GOODS and goods else text
+
+
+def lpj_text(context: BotContext, grant: Grant, today: date) -> str:
+    """"LPJ: sudah diserahkan 1 Maret 2027", or "LPJ: belum, batas 25 Februari 2027 (⚠️
+    terlambat 3 hari)" with the days left or late; a grant without an LPJ deadline (from before
+    LPJ were kept) reads "LPJ: belum"."""
+    lang = context.lang
+    if grant.lpj_submitted_on is not None:
+        return context.t("lpj.done", date=format_date(grant.lpj_submitted_on, lang))
+    if grant.lpj_due is None:
+        return context.t("lpj.pending_no_due")
+    days = (grant.lpj_due - today).days
+    when = (context.t("grant.days_left", days=days) if days > 0
+            else context.t("lpj.due_today") if days == 0
+            else context.t("lpj.late", days=-days))
+    return context.t("lpj.pending", date=format_date(grant.lpj_due, lang), when=when)

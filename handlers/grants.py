@@ -1,5 +1,10 @@
-"""/hibah: a mentor records a grant (hibah) to one of their KUBE groups and its roll-over
-obligation; "hib:view:<id>" (handlers.grants_views) shows a grant, also amid the questions.
+"""/hibah: a mentor records a grant (bantuan, as the programme says in chat) to one of their
+KUBE groups, whether it must be rolled over and, if so, the obligation; "hib:view:<id>"
+(handlers.grants_views) shows a grant, also amid the questions; its LPJ is recorded from there
+(handlers.grant_lpj, whose handlers come with these).
+
+The kind says where the money came from (models.saving.grant.source_for): the funding source
+is no longer asked.
 
 Diagram: grants.mmd beside this file.
 
@@ -18,10 +23,11 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler
 
-from bot.core.enums import FundingSource, GrantForm, GrantKind
+from bot.core.enums import GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count
 from bot.telegram.context import BotContext
+from handlers import grant_lpj
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
@@ -47,6 +53,7 @@ from handlers.grant_texts import (
 from handlers.grants_views import PREFIX, summary_text, view_handler
 from handlers.group_pick import pick_group
 from handlers.typed_answers import read_or_skip, typed
+from models.changes import is_read_only
 from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
@@ -62,13 +69,14 @@ from models.tables import Group
 
 MAX_GOODS = 200
 MAX_HOUSEHOLDS = 100
-REQUIRED = ("group_id", "kind", "source", "form", "received_on", "due_on")
+REQUIRED = ("group_id", "kind", "form", "received_on", "roll_required")
 
 
 class Step(IntEnum):
     GROUP = 1
     KIND = 2
-    SOURCE = 3
+    # 3 was the funding source, now taken from the kind: its number stays unused, so a draft
+    # stored at another question still names it.
     FORM = 4
     GOODS = 5  # goods only: what was given ("10 ekor kambing")
     AMOUNT = 6  # cash: required; goods: its value, optional
@@ -78,6 +86,7 @@ class Step(IntEnum):
     ROLL_HOUSEHOLDS = 10
     DUE = 11
     CONFIRM = 12  # summary; "Ubah" swaps its buttons for the fields, in place
+    ROLL_REQUIRED = 13  # "Wajib digulirkan?" Ya: the obligation and its deadline; Tidak: summary
 
 
 flow = Flow("grant", prefix=PREFIX, what="grant.what", summary=Step.CONFIRM)
@@ -89,6 +98,12 @@ def _draft(context: BotContext) -> dict[str, Any]:
     return flow.draft(context)
 
 
+def _required(draft: dict[str, Any]) -> bool:
+    """Whether the draft's grant must be rolled over ("Wajib digulirkan?"); a draft begun before
+    the question was asked had an obligation whenever it had a deadline."""
+    return bool(draft.get("roll_required", draft.get("due_on") is not None))
+
+
 def _default_due(context: BotContext) -> date:
     received = date.fromisoformat(_draft(context)["received_on"])
     return default_due(received, context.settings.rollover_default_months)
@@ -97,8 +112,6 @@ def _default_due(context: BotContext) -> date:
 # --- questions --------------------------------------------------------------------------------
 
 ask_choice(flow, Step.KIND, "grant.ask_kind", among=GrantKind, label="grantkind", data="kind")
-ask_choice(flow, Step.SOURCE, "grant.ask_source", among=FundingSource, label="fund", data="src",
-           per_row=2)
 ask_choice(flow, Step.FORM, "grant.ask_form", among=GrantForm, label="grantform", data="form",
            per_row=2)
 flow.says(Step.GOODS, "grant.ask_goods")
@@ -121,6 +134,13 @@ async def _ask_received(update: Update, context: BotContext) -> None:
               reply_markup=markup)
 
 
+@flow.question(Step.ROLL_REQUIRED)
+async def _ask_required(update: Update, context: BotContext) -> None:
+    await say(update, context.t("grant.ask_required"), reply_markup=keyboard(
+        [[(context.t("common.yes"), f"{PREFIX}:required:yes"),
+          (context.t("common.no"), f"{PREFIX}:required:no")]]))
+
+
 flow.says(Step.ROLL_AMOUNT, "grant.ask_roll_amount", skip="roll_amount")
 flow.says(Step.ROLL_UNITS, "grant.ask_roll_units", skip="roll_units")
 
@@ -131,13 +151,18 @@ async def _ask_roll_households(update: Update, context: BotContext) -> None:
               reply_markup=flow.skip_keyboard(context, "roll_households"))
 
 
+# The former funding-source question's state: a draft stored there is asked the form.
+LEGACY_SOURCE = 3
+flow.question(LEGACY_SOURCE)(flow.questions[Step.FORM])
+
+
 EDIT_FIELDS = {
     "kind": Step.KIND,
-    "source": Step.SOURCE,
     "form": Step.FORM,
     "goods": Step.GOODS,
     "amount": Step.AMOUNT,
     "received": Step.RECEIVED,
+    "required": Step.ROLL_REQUIRED,
     "obligation": Step.ROLL_AMOUNT,
     "due": Step.DUE,
 }
@@ -149,7 +174,10 @@ ask_summary(flow, Step.CONFIRM, summary_text)
 # --- starting: /hibah and the "hib:start:<group id>" button -----------------------------------
 
 async def _begin(update: Update, context: BotContext, group: Group) -> int:
-    """Copies what the questions need about the group into the draft and asks the kind."""
+    """Copies what the questions need about the group into the draft and asks the kind (a
+    dissolved group's records are read-only: it says so and ends)."""
+    if is_read_only(group):
+        return await flow.stop(update, context, context.t("grant.read_only", group=group.name))
     _draft(context).update(group_id=group.id, group_name=group.name,
                            village_code=group.village_code,
                            formed_on=group.formed_on.isoformat())
@@ -165,8 +193,8 @@ pick_group(flow, Step.GROUP, command="hibah", texts="grant", begin=_begin)
 _BUTTON_EXAMPLES = {
     Step.GROUP: "grant.example_group",
     Step.KIND: "grant.example_kind",
-    Step.SOURCE: "grant.example_source",
     Step.FORM: "grant.example_form",
+    Step.ROLL_REQUIRED: "grant.example_required",
 }
 
 
@@ -177,14 +205,9 @@ async def typed_not_button(update: Update, context: BotContext) -> int:
 
 
 async def got_kind(update: Update, context: BotContext) -> int:
-    """Stores the kind of grant and asks for the funding source."""
+    """Stores the kind of grant (which says its funding source) and asks whether it is cash or
+    goods."""
     return await flow.choose(update, context, store="kind", among=GrantKind, label="grantkind",
-                             then=Step.SOURCE)
-
-
-async def got_source(update: Update, context: BotContext) -> int:
-    """Stores the funding source and asks whether it is cash or goods."""
-    return await flow.choose(update, context, store="source", among=FundingSource, label="fund",
                              then=Step.FORM)
 
 
@@ -234,14 +257,14 @@ async def _store_amount(update: Update, context: BotContext, value: int | None) 
 async def _store_received(update: Update, context: BotContext, received: date) -> int:
     draft = _draft(context)
     draft["received_on"] = received.isoformat()
-    due = iso_date(draft.get("due_on"))
+    due = iso_date(draft.get("due_on")) if _required(draft) else None
     if due is not None and draft.get("due_auto"):
         draft["due_on"] = _default_due(context).isoformat()
     elif due is not None and not received < due:
         # The deadline no longer fits: ask it again, then back to the summary.
         await say(update, context.t("grant.due_before_received_now"))
         return await flow.ask(update, context, Step.DUE)
-    return await flow.next(update, context, Step.ROLL_AMOUNT)
+    return await flow.next(update, context, Step.ROLL_REQUIRED)
 
 
 def _received_error(context: BotContext, received: date) -> str | None:
@@ -256,15 +279,34 @@ def _received_error(context: BotContext, received: date) -> str | None:
 
 async def got_received(update: Update, context: BotContext) -> int:
     """Stores the date received (not in the future, not before the group was formed) and asks
-    for the amount to roll over."""
+    whether the grant must be rolled over."""
     return await typed_day(update, context, flow, Step.RECEIVED, words=_received_error,
                            store=_store_received, unreadable=bad_date)
 
 
 async def received_today(update: Update, context: BotContext) -> int:
-    """Hari ini: stores today as the date received and asks for the amount to roll over."""
+    """Hari ini: stores today as the date received and asks whether the grant must be rolled
+    over."""
     return await today_pressed(update, context, flow, Step.RECEIVED, words=_received_error,
                                store=_store_received, note=False)
+
+
+async def got_required(update: Update, context: BotContext) -> int:
+    """Ya: asks the obligation (then its deadline), unless it is known already (changing the
+    answer from the summary); Tidak: forgets any obligation and deadline and sums up."""
+    query = update.callback_query
+    required = pressed(query) == "yes"
+    await close_buttons(query, context.t("common.yes" if required else "common.no"))
+    draft = _draft(context)
+    draft["roll_required"] = required
+    if not required:
+        draft.update(roll_amount=None, roll_units=None, roll_label=None, roll_households=None,
+                     due_on=None, due_auto=None)
+        return await flow.sum_up(update, context)
+    if flow.editing(context) and draft.get("due_on"):
+        return await flow.sum_up(update, context)
+    flow.set_editing(context, None)  # the obligation's three questions, then the deadline
+    return await flow.ask(update, context, Step.ROLL_AMOUNT)
 
 
 async def got_roll_amount(update: Update, context: BotContext, text: str) -> int:
@@ -386,49 +428,70 @@ async def _refused(update: Update, context: BotContext, refusal: GrantRefusal) -
 
 
 async def save(update: Update, context: BotContext) -> int:
-    """Saves the grant and schedules its roll-over reminders (once, even if redelivered)."""
+    """Saves the grant and schedules its roll-over reminders (if it must be rolled over) and
+    its LPJ reminders (once, even if redelivered)."""
     draft = _draft(context)
-    if not flow.complete(context, REQUIRED):
+    required = draft.setdefault("roll_required", _required(draft))
+    if not flow.complete(context, REQUIRED + (("due_on",) if required else ())):
         return await flow.stale(update, context)
+    if draft["kind"] not in {kind.value for kind in GrantKind}:
+        # A draft begun before the kinds changed: its kind is asked again.
+        await close_buttons(update.callback_query)
+        return await flow.ask_again(update, context, "kind", Step.KIND)
     await close_buttons(update.callback_query)
     result = await flow.save_through(update, context, save_grant, grant=NewGrant(
         actor=context.mentor, group_id=draft["group_id"], kind=draft["kind"],
-        funding_source=draft["source"], form=draft["form"], amount=draft.get("amount"),
-        goods_description=draft.get("goods"),
+        form=draft["form"], amount=draft.get("amount"), goods_description=draft.get("goods"),
         received_on=date.fromisoformat(draft["received_on"]),
+        rollover_required=bool(required),
         rollover_amount=draft.get("roll_amount"), rollover_units=draft.get("roll_units"),
         rollover_unit_label=draft.get("roll_label"),
         rollover_households=draft.get("roll_households"),
-        rollover_due=date.fromisoformat(draft["due_on"]), update_id=update.update_id))
+        rollover_due=iso_date(draft.get("due_on")) if required else None,
+        update_id=update.update_id), lpj_months=context.settings.lpj_months)
     if isinstance(result, GrantRefusal):
         return await _refused(update, context, result)
     grant, group = result.record, result.group
-    lines = obligation_lines(context, amount=grant.rollover_amount, units=grant.rollover_units,
-                             label=grant.rollover_unit_label,
-                             households=grant.rollover_households)
+    lang = context.lang
+    lpj = context.t("grant.saved_lpj", date=format_date(grant.lpj_due, lang)) \
+        if grant.lpj_due else ""
     markup = keyboard([[(context.t("grant.btn.open"), f"{PREFIX}:view:{grant.id}")]])
-    await say(update, context.t("grant.saved", group=group.name,
-                                kind=kind_label(context, grant.kind),
-                                obligation="\n".join(lines),
-                                due=format_date(grant.rollover_due, context.lang)),
-              reply_markup=markup)
+    if grant.rollover_required:
+        lines = obligation_lines(context, amount=grant.rollover_amount,
+                                 units=grant.rollover_units, label=grant.rollover_unit_label,
+                                 households=grant.rollover_households)
+        text = context.t("grant.saved", group=group.name, kind=kind_label(context, grant.kind),
+                         obligation="\n".join(lines),
+                         due=format_date(grant.rollover_due, lang), lpj=lpj)
+    else:
+        text = context.t("grant.saved_free", group=group.name,
+                         kind=kind_label(context, grant.kind), lpj=lpj)
+    await say(update, text, reply_markup=markup)
     return END
 
 
 def _offered(context: BotContext) -> list[str]:
-    """The answers Ubah offers: what goods were given only for a grant of goods."""
-    goods = _draft(context).get("form") == GrantForm.GOODS
-    return [field for field in EDIT_FIELDS if goods or field != "goods"]
+    """The answers Ubah offers: what goods were given only for a grant of goods, the obligation
+    and its deadline only for a grant that must be rolled over."""
+    draft = _draft(context)
+    skipped = set()
+    if draft.get("form") != GrantForm.GOODS:
+        skipped.add("goods")
+    if not _required(draft):
+        skipped.update({"obligation", "due"})
+    return [field for field in EDIT_FIELDS if field not in skipped]
 
 
 def handlers() -> list[BaseHandler]:
-    """/hibah and a grant's view, new for each Application."""
-    kinds, sources, forms = ("|".join(e.value for e in enum)
-                             for enum in (GrantKind, FundingSource, GrantForm))
+    """/hibah, a grant's view and its LPJ, new for each Application."""
+    kinds, forms = ("|".join(e.value for e in enum) for enum in (GrantKind, GrantForm))
+    form_answers = {f"form:({forms})": got_form, TEXT: typed_not_button}
     return [flow.build({
+        # A draft stored at the former funding-source question is asked the form instead.
+        LEGACY_SOURCE: form_answers,
         Step.KIND: {f"kind:({kinds})": got_kind, TEXT: typed_not_button},
-        Step.SOURCE: {f"src:({sources})": got_source, TEXT: typed_not_button},
-        Step.FORM: {f"form:({forms})": got_form, TEXT: typed_not_button},
+        Step.FORM: form_answers,
+        Step.ROLL_REQUIRED: {"required:(yes|no)": got_required, TEXT: typed_not_button},
         Step.GOODS: {TEXT: got_goods},
         Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},
         Step.RECEIVED: {"received:today": received_today, TEXT: got_received},
@@ -439,4 +502,4 @@ def handlers() -> list[BaseHandler]:
         Step.DUE: due_date,
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="grant.field", offered=_offered),
         # A grant's view may be opened in the middle of the questions: it leaves them as they are.
-        fallbacks=[view_handler()]), view_handler()]
+        fallbacks=[view_handler()]), view_handler(), *grant_lpj.handlers()]

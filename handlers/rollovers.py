@@ -1,5 +1,5 @@
-"""/gulir: a mentor records a roll-over (pengguliran) of part of a grant to a household or to
-another group.
+"""/gulir: a mentor records a roll-over (pengguliran) of part of a grant (bantuan) to a household
+or to another group. Only grants that must be rolled over are offered.
 
 Diagram: rollovers.mmd beside this file. What it shows beside its questions (the grants to
 pick, the summary) is in rollovers_views.py.
@@ -42,6 +42,7 @@ from handlers.flow import TEXT, Flow, Pick, Summary
 from handlers.grant_texts import (
     bad_date,
     date_example,
+    kind_label,
     parse_units,
     progress_line,
     rollover_what,
@@ -57,6 +58,7 @@ from handlers.rollovers_views import (
 )
 from handlers.typed_answers import read_or_skip, typed
 from models import grants as grant_queries
+from models.changes import is_read_only
 from models.saving.rollover import (
     NewRollover,
     RolloverReason,
@@ -188,8 +190,15 @@ ask_summary(flow, Step.CONFIRM, summary_text)
 # --- starting: /gulir and the "gul:start:<grant id>" button -----------------------------------
 
 async def _begin(update: Update, context: BotContext, found: tuple[Grant, Group]) -> int:
-    """Copies what the questions need about the grant into the draft and asks the date."""
+    """Copies what the questions need about the grant into the draft and asks the date. A
+    grant that need not be rolled over (an old button, data typed by hand) is said to be so,
+    and a dissolved group's records are read-only: both end there."""
     grant, group = found
+    if not grant.rollover_required or grant.rollover_due is None:
+        return await flow.stop(update, context, context.t(
+            "roll.not_required", kind=kind_label(context, grant.kind), group=group.name))
+    if is_read_only(group):
+        return await flow.stop(update, context, context.t("grant.read_only", group=group.name))
     state = await grant_queries.progress(session=context.session, grant=grant,
                                          today=clock.today_for(group.village_code))
     label = grant_button_label(context, grant, group, state)

@@ -24,21 +24,22 @@ MAX_GRANT_BUTTONS = 50
 
 
 def grant_button_label(context: BotContext, grant: Grant, group: Group, state: Progress) -> str:
-    """"KUBE Mawar – stimulan – 40%"."""
+    """"KUBE Mawar – UEP – 40%"."""
     return context.t("roll.grant_button", group=group.name,
                      kind=kind_label(context, grant.kind, short=True), percent=state.percent)
 
 
 async def grant_buttons(context: BotContext) -> list[tuple[str, str]]:
-    """The mentor's groups' grants whose obligation is not complete yet, nearest deadline first
-    (none of a dissolved group: its records are read-only)."""
+    """The mentor's groups' grants that must be rolled over and are not complete yet, nearest
+    deadline first (none of a dissolved group: its records are read-only)."""
     rows = await grant_queries.list_for_mentor(session=context.session, mentor=context.mentor)
     states = await grant_queries.progress_for(
         session=context.session, grants=[grant for grant, _ in rows],
         today=clock.today_for(context.mentor.area_code))
     labelled = [(grant_button_label(context, grant, group, states[grant.id]), grant)
                 for grant, group in rows
-                if not states[grant.id].complete and not changes.is_read_only(group)]
+                if states[grant.id].required and not states[grant.id].complete
+                and not changes.is_read_only(group)]
     counts: dict[str, int] = {}
     for label, _ in labelled:
         counts[label] = counts.get(label, 0) + 1

@@ -1,5 +1,7 @@
-"""Grants (hibah) and their roll-overs (pengguliran). Progress and status are computed from the
-records every time, never stored, so they cannot go stale."""
+"""Grants (bantuan; hibah in the code and the commands) and their roll-overs (pengguliran).
+Progress and status are computed from the records every time, never stored, so they cannot go
+stale. A grant's LPJ (laporan pertanggungjawaban) is due ``lpj_due`` and handed in on
+``lpj_submitted_on``."""
 
 from __future__ import annotations
 
@@ -10,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import RecipientKind, RolloverStatus
+from bot.core.enums import AuditAction, RecipientKind, RolloverStatus
 from bot.core.reminder_rules import Rules
-from models import reminders
+from models import audit, reminders
 from models import updates as update_queries
 from models.groups import visible_groups_clause, writable_clause
 from models.tables import Grant, Group, Mentor, Rollover
@@ -31,7 +33,15 @@ class Progress:
     today: date
 
     @property
+    def required(self) -> bool:
+        """Whether the grant must be rolled over at all."""
+        return bool(self.grant.rollover_required) and self.grant.rollover_due is not None
+
+    @property
     def complete(self) -> bool:
+        """The obligation is met (never, for a grant without one: there is nothing to meet)."""
+        if not self.required:
+            return False
         g = self.grant
         targets = [(g.rollover_amount, self.amount_done), (g.rollover_units, self.units_done),
                    (g.rollover_households, self.households_done + self.groups_done)]
@@ -40,6 +50,8 @@ class Progress:
 
     @property
     def status(self) -> RolloverStatus:
+        if not self.required:
+            return RolloverStatus.NOT_REQUIRED
         if self.complete:
             return RolloverStatus.DONE
         if self.today > self.grant.rollover_due:
@@ -100,7 +112,8 @@ async def create_grant(
     update_id: int | None = None, today: date | None = None,
     rules: Rules | None = None,
 ) -> tuple[Grant, bool]:
-    """Saves a grant with its audit row and its roll-over reminders; once per update."""
+    """Saves a grant with its audit row, its roll-over reminders (if it must be rolled over)
+    and its LPJ reminders; once per update."""
     grant, created = await update_queries.create_once(session=session, row=Grant(
         group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="grant")
@@ -109,8 +122,29 @@ async def create_grant(
     await reminders.reschedule_grant(session=session, grant=grant, group=group,
                                      today=today or fields["received_on"], done=False,
                                      rules=rules)
+    await reminders.reschedule_lpj(session=session, grant=grant, group=group,
+                                   today=today or fields["received_on"], rules=rules)
     if update_id is not None:
         update_queries.mark_in_transaction(session=session, update_id=update_id)
+    await session.commit()
+    return grant, True
+
+
+async def record_lpj(*, session: AsyncSession, grant: Grant, group: Group, actor: Mentor,
+                     submitted_on: date, today: date, rules: Rules | None = None
+                     ) -> tuple[Grant, bool]:
+    """Records the day the grant's LPJ was handed in (audited) and cancels its LPJ reminders;
+    one commit. An LPJ already recorded is left as it was (False)."""
+    if grant.lpj_submitted_on is not None:
+        return grant, False
+    old = audit.snapshot(grant, {"lpj_submitted_on"})
+    grant.lpj_submitted_on = submitted_on
+    session.add(grant)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id, action=AuditAction.UPDATE,
+                 entity="grant", entity_id=grant.id, old=old,
+                 new=audit.snapshot(grant, {"lpj_submitted_on"}))
+    await reminders.reschedule_lpj(session=session, grant=grant, group=group, today=today,
+                                   rules=rules)
     await session.commit()
     return grant, True
 
@@ -142,10 +176,13 @@ async def list_for_group(*, session: AsyncSession, group_id: int) -> list[Grant]
 
 
 async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[tuple[Grant, Group]]:
-    """Grants of the mentor's own groups, nearest roll-over deadline first."""
+    """Grants of the mentor's own groups, nearest roll-over deadline first (those without an
+    obligation last, by date received)."""
     result = await session.execute(
         select(Grant, Group).join(Group, Group.id == Grant.group_id)
-        .where(Group.mentor_id == mentor.id).order_by(Grant.rollover_due, Grant.id))
+        .where(Group.mentor_id == mentor.id)
+        .order_by(Grant.rollover_due.is_(None), Grant.rollover_due, Grant.received_on,
+                  Grant.id))
     return [(grant, group) for grant, group in result]
 
 

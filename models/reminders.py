@@ -1,10 +1,10 @@
 """Which reminder comes next for a group or a grant. The database is the source of truth.
 
-Each rule has offsets in days from a due date (the "cycle"): a visit due date or a roll-over
-deadline. The table keeps, per rule and subject, the one next occurrence that is pending;
-sending it (scheduler.sweep) stores the following one in the same transaction. Logging a visit,
-changing an interval or recording a roll-over calls ``reschedule_*`` in the transaction that
-saves it, which cancels what no longer applies.
+Each rule has offsets in days from a due date (the "cycle"): a visit due date, a roll-over
+deadline or a grant's LPJ deadline. The table keeps, per rule and subject, the one next
+occurrence that is pending; sending it (scheduler.sweep) stores the following one in the same
+transaction. Logging a visit, changing an interval, recording a roll-over or an LPJ calls
+``reschedule_*`` in the transaction that saves it, which cancels what no longer applies.
 """
 
 from __future__ import annotations
@@ -166,9 +166,11 @@ async def reschedule_group(*, session: AsyncSession, group: Group, today: date,
 
 async def reschedule_grant(*, session: AsyncSession, grant: Grant, group: Group, today: date,
                            done: bool, rules: Rules | None = None) -> None:
-    """Replaces a grant's pending roll-over reminders; none once the roll-over is complete."""
+    """Replaces a grant's pending roll-over reminders; none once the roll-over is complete,
+    nor for a grant that need not be rolled over."""
+    required = grant.rollover_required and grant.rollover_due is not None
     await _replace(session=session, rule_set=GRANT_RULES, subject_id=grant.id,
-                   cycle=None if done or not grant.rollover_required else grant.rollover_due,
+                   cycle=grant.rollover_due if required and not done else None,
                    area_code=group.village_code, today=today, rules=rules)
 
 
@@ -264,18 +266,20 @@ async def subject_groups(*, session: AsyncSession, group_ids: list[int]) -> dict
     if not group_ids:
         return {}
     result = await session.execute(
-        select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.next_visit_due)
+        select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.next_visit_due,
+               Group.status)
         .where(Group.id.in_(group_ids)))
     return {row.id: row for row in result}
 
 
 async def subject_grants(*, session: AsyncSession, grant_ids: list[int]) -> dict[int, Row]:
-    """The grants' fields the digest and the roll-over progress read."""
+    """The grants' fields the digest, the roll-over progress and the LPJ read."""
     if not grant_ids:
         return {}
     result = await session.execute(
-        select(Grant.id, Grant.group_id, Grant.rollover_due, Grant.rollover_amount,
-               Grant.rollover_units, Grant.rollover_households)
+        select(Grant.id, Grant.group_id, Grant.kind, Grant.rollover_required,
+               Grant.rollover_due, Grant.rollover_amount, Grant.rollover_units,
+               Grant.rollover_households, Grant.lpj_due, Grant.lpj_submitted_on)
         .where(Grant.id.in_(grant_ids)))
     return {row.id: row for row in result}
 

@@ -35,7 +35,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter, TelegramError
 
-from bot.core.enums import DeliveryStatus, MentorStatus, ReminderRule, ReminderStatus
+from bot.core.enums import (
+    DeliveryStatus,
+    GroupStatus,
+    MentorStatus,
+    ReminderRule,
+    ReminderStatus,
+)
 from bot.core.formatting import format_date
 from bot.core.places import zone_for
 from bot.core.reminder_rules import Rules
@@ -56,9 +62,32 @@ SEND_CONCURRENCY = 16  # messages in flight at once (the bot's rate limiter pace
 CLAIM_BATCH = SEND_CONCURRENCY
 GROUP_RULES = {ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE,
                ReminderRule.VISIT_ESCALATION}
-TO_COORDINATORS = {ReminderRule.VISIT_ESCALATION, ReminderRule.ROLLOVER_OVERDUE}
+LPJ_RULES = {ReminderRule.LPJ_SOON, ReminderRule.LPJ_OVERDUE}
+TO_COORDINATORS = {ReminderRule.VISIT_ESCALATION, ReminderRule.ROLLOVER_OVERDUE,
+                   ReminderRule.LPJ_OVERDUE}
 TO_MENTOR = {ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE, ReminderRule.ROLLOVER_SOON,
-             ReminderRule.ROLLOVER_OVERDUE}
+             ReminderRule.ROLLOVER_OVERDUE, ReminderRule.LPJ_SOON, ReminderRule.LPJ_OVERDUE}
+
+
+def _topic(rule: str) -> str:
+    """What a reminder is about: a group's visit, a grant's roll-over or a grant's LPJ (one
+    line each in a digest)."""
+    if rule in GROUP_RULES:
+        return "visit"
+    return "lpj" if rule in LPJ_RULES else "rollover"
+
+
+def _resolved(rule: str, group: Row, grant: Row | None) -> bool:
+    """A grant's reminder that no longer applies: its LPJ is in, or it need not be rolled over
+    (recording either cancels them; this covers a row changed another way, such as an import),
+    or its group is dissolved (its records are read-only: nothing could be recorded)."""
+    if grant is None:
+        return False
+    if group.status == GroupStatus.DISSOLVED:
+        return True
+    if rule in LPJ_RULES:
+        return grant.lpj_submitted_on is not None or grant.lpj_due is None
+    return not grant.rollover_required or grant.rollover_due is None
 
 
 @dataclass
@@ -249,8 +278,8 @@ async def _expand_batch(*, session: AsyncSession, batch: list[Row], now: datetim
     deliveries: list[tuple[int, int]] = []
     follows: list[reminder_queries.Follow] = []
     for reminder in batch:
-        group, _grant = subjects.of(reminder)
-        if group is None:
+        group, grant = subjects.of(reminder)
+        if group is None or _resolved(reminder.rule, group, grant):
             statuses[ReminderStatus.CANCELLED].append(reminder.id)
             continue
         if _too_old(reminder, now, group.village_code, settings):
@@ -296,6 +325,26 @@ def _item(*, reminder: Row, group: Row, grant: Row | None,
             line = t(lang, "rem.item.visit_overdue", group=group.name, days=days)
         buttons = [(t(lang, "rem.btn.visit"), f"kun:start:{group.id}")] if to_mentor else []
         view = f"kel:card:{group.id}"
+    elif rule in LPJ_RULES:
+        assert grant is not None
+        kind = t(lang, f"grantkind.{grant.kind}")
+        due = grant.lpj_due
+        days = (due - today).days
+        if days > 0:
+            line = t(lang, "rem.item.lpj_soon", group=group.name, kind=kind,
+                     date=_date_text(due, lang), days=days)
+        elif days == 0:
+            line = t(lang, "rem.item.lpj_today", group=group.name, kind=kind)
+        elif not to_mentor:
+            line = t(lang, "rem.item.lpj_escalation", group=group.name, kind=kind,
+                     mentor=mentors[group.mentor_id].name, days=-days,
+                     date=_date_text(due, lang))
+        else:
+            line = t(lang, "rem.item.lpj_overdue", group=group.name, kind=kind, days=-days,
+                     date=_date_text(due, lang))
+        # A coordinator of the area may record the LPJ as well as the mentor.
+        buttons = [(t(lang, "rem.btn.lpj"), f"lpj:start:{grant.id}")]
+        view = f"hib:view:{grant.id}"
     else:
         assert grant is not None
         percent = progress.get(grant.id, 0)
@@ -350,15 +399,15 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
         session=session, telegram_ids=awake,
         since=now - timedelta(minutes=settings.conversation_defer_minutes))
     report.deferred += len(per_recipient) - len(awake) + len(busy)
-    # One line per group or grant: a late due-day reminder and the overdue one that followed
-    # it say the same thing, and the latest says it best.
+    # One line per group's visit, grant's roll-over or grant's LPJ: a late due-day reminder and
+    # the overdue one that followed it say the same thing, and the latest says it best.
     shown: dict[int, tuple[list[Row], int]] = {}
     for telegram_id in awake:
         if telegram_id in busy:
             continue
-        latest: dict[tuple[bool, int], Row] = {}
+        latest: dict[tuple[str, int], Row] = {}
         for row in per_recipient[telegram_id]:
-            key = (row.rule in GROUP_RULES, row.subject_id)
+            key = (_topic(row.rule), row.subject_id)
             if key not in latest or row.fire_on >= latest[key].fire_on:
                 latest[key] = row
         items = sorted(latest.values(), key=lambda row: row.cycle)
@@ -368,7 +417,10 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
                         reminders=(r for items, _ in shown.values() for r in items))
     # The share done does not depend on the day (only the status does).
     progress: dict[int, int] = {}
-    for chunk in reminder_queries.chunked(subjects.grants.values()):
+    rolling = {r.subject_id for items, _ in shown.values() for r in items
+               if _topic(r.rule) == "rollover"}
+    for chunk in reminder_queries.chunked(
+            grant for grant_id, grant in subjects.grants.items() if grant_id in rolling):
         states = await grant_queries.progress_for(session=session, grants=chunk,
                                                   today=now.date())
         progress.update({grant_id: state.percent for grant_id, state in states.items()})

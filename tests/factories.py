@@ -13,6 +13,7 @@ from models import grants as grant_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models import visits as visit_queries
+from models.saving.grant import DEFAULT_LPJ_MONTHS, lpj_due
 from models.tables import Grant, Group, Mentor, Visit
 
 # Real Kemendagri codes used across the tests.
@@ -102,20 +103,24 @@ async def make_grant(
     goods_description: str | None = None, received_on: date | None = None,
     rollover_amount: int | None = 10_000_000, rollover_units: int | None = None,
     rollover_unit_label: str | None = None, rollover_households: int | None = None,
-    rollover_due: date | None = None,
+    rollover_due: date | None = None, rollover_required: bool = True,
 ) -> Grant:
-    """A grant with its roll-over reminders; by default Rp 20 jt received 100 days ago, of
-    which Rp 10 jt must be rolled over within a year."""
+    """A grant with its roll-over and LPJ reminders; by default Rp 20 jt received 100 days ago,
+    of which Rp 10 jt must be rolled over within a year, its LPJ due 3 months after receipt.
+    Without ``rollover_required`` it has no obligation at all."""
     today = clock.today_for(group.village_code)
     received_on = received_on or today - timedelta(days=100)
     grant, _ = await grant_queries.create_grant(
         session=session, group=group, mentor=mentor, today=today,
         fields={"kind": kind, "funding_source": funding_source, "form": form, "amount": amount,
                 "goods_description": goods_description, "received_on": received_on,
-                "rollover_amount": rollover_amount, "rollover_units": rollover_units,
-                "rollover_unit_label": rollover_unit_label,
-                "rollover_households": rollover_households,
-                "rollover_due": rollover_due or received_on + timedelta(days=365)},
+                "rollover_required": rollover_required,
+                **({"rollover_amount": rollover_amount, "rollover_units": rollover_units,
+                    "rollover_unit_label": rollover_unit_label,
+                    "rollover_households": rollover_households,
+                    "rollover_due": rollover_due or received_on + timedelta(days=365)}
+                   if rollover_required else {}),
+                "lpj_due": lpj_due(received_on, DEFAULT_LPJ_MONTHS)},
     )
     return grant
 

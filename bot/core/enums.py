@@ -196,6 +196,7 @@ class RolloverStatus(StrEnum):
     PARTIAL = "sebagian"
     DONE = "selesai"
     LATE = "terlambat"
+    NOT_REQUIRED = "tidak_wajib"  # a grant that need not be rolled over (rollover_required False)
 
 
 class ReminderRule(StrEnum):

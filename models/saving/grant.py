@@ -1,4 +1,5 @@
-"""Saving a grant (hibah) to a KUBE group with its roll-over obligation: the rules, the save.
+"""Saving a grant (bantuan) to a KUBE group with its roll-over obligation, if it has one: the
+rules, the save; and recording that its LPJ (laporan pertanggungjawaban) was handed in.
 
 The group may have changed since the questions were asked (its date formed corrected, handed
 to another mentor), so what depends on it is checked again here, in the group's time zone.
@@ -14,14 +15,32 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import clock
-from bot.core.enums import GrantForm
+from bot.core.enums import FundingSource, GrantForm, GrantKind
 from bot.core.reminder_rules import Rules
 from models import grants as grant_queries
 from models import groups as group_queries
+from models.changes import is_read_only
 from models.saving import EndDraft, Refusal, Saved, check_day, write
 from models.tables import Grant, Mentor
 
 MAX_DUE_YEARS = 10  # a roll-over deadline further away is a typing slip
+DEFAULT_LPJ_MONTHS = 3  # settings.lpj_months
+
+# The kind says where the money came from: /hibah no longer asks it. Bantuan UEP and BLPS are
+# the Ministry's (APBN); bantuan daerah is the regency's own budget, the office running the bot
+# (a province's APBD is rarer and reads the same in the programme's reports); CSR/lainnya is
+# "lainnya" (CSR and other donors are not told apart).
+SOURCE_OF_KIND = {
+    GrantKind.UEP: FundingSource.APBN,
+    GrantKind.BLPS: FundingSource.APBN,
+    GrantKind.REGIONAL: FundingSource.APBD_REGENCY,
+    GrantKind.OTHER: FundingSource.OTHER,
+}
+
+
+def source_for(kind: str) -> str:
+    """The funding source a grant of ``kind`` comes from (see :data:`SOURCE_OF_KIND`)."""
+    return SOURCE_OF_KIND.get(kind, FundingSource.OTHER).value
 
 
 class GrantReason(StrEnum):
@@ -54,15 +73,18 @@ class GrantRefusal(Refusal):
 @dataclass(frozen=True)
 class NewGrant:
     """A grant's answers, parsed, and who records it (the group's own mentor). The goods are
-    kept for a goods grant only, the unit label only with a units target."""
+    kept for a goods grant only, the unit label only with a units target; without a roll-over
+    obligation (``rollover_required`` False) no target and no deadline are kept. The funding
+    source, when not given, comes from the kind (:func:`source_for`)."""
 
     actor: Mentor
     group_id: int
     kind: str
-    funding_source: str
     form: str
     received_on: date
-    rollover_due: date
+    rollover_required: bool = True
+    rollover_due: date | None = None
+    funding_source: str | None = None
     amount: int | None = None  # cash: the amount; goods: their value, if known
     goods_description: str | None = None
     rollover_amount: int | None = None
@@ -93,6 +115,12 @@ def check_obligation(*, amount: int | None, roll_amount: int | None, roll_units:
     return None
 
 
+def lpj_due(received: date, months: int) -> date:
+    """When the LPJ of a grant received on ``received`` is due: ``months`` calendar months
+    later (settings.lpj_months)."""
+    return received + relativedelta(months=months)
+
+
 def latest_due(received: date) -> date:
     """The latest roll-over deadline for a grant received on ``received``."""
     return received + relativedelta(years=MAX_DUE_YEARS)
@@ -112,14 +140,16 @@ def due_fits(received: date, due: date) -> bool:
 # --- the save ---------------------------------------------------------------------------------
 
 async def save_grant(*, session: AsyncSession, grant: NewGrant, rules: Rules | None = None,
-                     end_draft: EndDraft | None = None) -> Saved[Grant] | GrantRefusal:
-    """Checks a grant against its group as stored now and saves it with its audit row and its
-    roll-over reminders in one commit.
+                     end_draft: EndDraft | None = None,
+                     lpj_months: int = DEFAULT_LPJ_MONTHS) -> Saved[Grant] | GrantRefusal:
+    """Checks a grant against its group as stored now and saves it with its audit row, its
+    roll-over reminders (when it must be rolled over) and its LPJ reminders in one commit. The
+    LPJ is due ``lpj_months`` after receipt.
 
-    Rules, in this order: the group is the actor's own and not dissolved; received between the
-    date formed and today where the group is; a cash grant has its amount, a goods grant says
-    what was given; an obligation, with no more Rupiah than the grant; the deadline after
-    receipt, at most :data:`MAX_DUE_YEARS` later.
+    Rules, in this order: the group is the actor's own (and not dissolved); received between
+    the date formed and today where the group is; a cash grant has its amount, a goods grant
+    says what was given; when it must be rolled over, an obligation with no more Rupiah than
+    the grant, and the deadline after receipt, at most :data:`MAX_DUE_YEARS` later.
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the grant's commit; a refusal writes and stages
@@ -145,27 +175,104 @@ async def save_grant(*, session: AsyncSession, grant: NewGrant, rules: Rules | N
         return refusal(GrantReason.AMOUNT_MISSING)
     if goods and not grant.goods_description:
         return refusal(GrantReason.GOODS_MISSING)
-    wrong = check_obligation(amount=grant.amount, roll_amount=grant.rollover_amount,
-                             roll_units=grant.rollover_units,
-                             roll_households=grant.rollover_households)
-    if wrong is not None:
-        return refusal(wrong)
-    if not due_fits(grant.received_on, grant.rollover_due):
-        return refusal(GrantReason.DUE_OUT_OF_RANGE)
+    required = grant.rollover_required
+    if required:
+        wrong = check_obligation(amount=grant.amount, roll_amount=grant.rollover_amount,
+                                 roll_units=grant.rollover_units,
+                                 roll_households=grant.rollover_households)
+        if wrong is not None:
+            return refusal(wrong)
+        if grant.rollover_due is None or not due_fits(grant.received_on, grant.rollover_due):
+            return refusal(GrantReason.DUE_OUT_OF_RANGE)
     fields = {
         "kind": grant.kind,
-        "funding_source": grant.funding_source,
+        "funding_source": grant.funding_source or source_for(grant.kind),
         "form": grant.form,
         "amount": grant.amount,
         "goods_description": grant.goods_description if goods else None,
         "received_on": grant.received_on,
-        "rollover_amount": grant.rollover_amount,
-        "rollover_units": grant.rollover_units,
-        "rollover_unit_label": grant.rollover_unit_label if grant.rollover_units else None,
-        "rollover_households": grant.rollover_households,
-        "rollover_due": grant.rollover_due,
+        "rollover_required": required,
+        "rollover_amount": grant.rollover_amount if required else None,
+        "rollover_units": grant.rollover_units if required else None,
+        "rollover_unit_label": grant.rollover_unit_label
+        if required and grant.rollover_units else None,
+        "rollover_households": grant.rollover_households if required else None,
+        "rollover_due": grant.rollover_due if required else None,
+        "lpj_due": lpj_due(grant.received_on, lpj_months),
     }
     record, created = await write(end_draft, lambda: grant_queries.create_grant(
         session=session, group=group, mentor=grant.actor, fields=fields,
         update_id=grant.update_id, today=today, rules=rules))
+    return Saved(record, group, created)
+
+
+# --- the LPJ ----------------------------------------------------------------------------------
+
+class LpjReason(StrEnum):
+    GRANT_GONE = "grant_gone"  # not a grant the actor may see (mentor of, area of), or none
+    READ_ONLY = "read_only"  # the group is dissolved (bubar): its records stay as they are
+    SUBMITTED_IN_FUTURE = "submitted_in_future"  # after today where the group is
+    SUBMITTED_BEFORE_RECEIVED = "submitted_before_received"  # before the grant was received
+
+
+@dataclass(frozen=True)
+class LpjRefusal(Refusal):
+    """Besides GRANT_GONE, the grant's group (name, village, today there) and its date
+    received."""
+
+    reason: LpjReason
+    group: str | None = None
+    village_code: str | None = None
+    today: date | None = None
+    received_on: date | None = None
+
+
+@dataclass(frozen=True)
+class NewLpj:
+    """The day a grant's LPJ was handed in, and who records it: the group's mentor or a
+    coordinator of its area."""
+
+    actor: Mentor
+    grant_id: int
+    submitted_on: date
+
+
+def check_lpj_day(day: date, *, received_on: date, today: date) -> LpjReason | None:
+    """An LPJ was handed in by today (where the group is), not before the grant came."""
+    return check_day(day, earliest=received_on, today=today,
+                     future=LpjReason.SUBMITTED_IN_FUTURE,
+                     early=LpjReason.SUBMITTED_BEFORE_RECEIVED)
+
+
+async def save_lpj(*, session: AsyncSession, lpj: NewLpj, rules: Rules | None = None,
+                   end_draft: EndDraft | None = None) -> Saved[Grant] | LpjRefusal:
+    """Records the day a grant's LPJ was handed in, with its audit row, and cancels its LPJ
+    reminders; one commit. An LPJ already recorded stays as it was (``created`` False: a
+    second press, or a redelivered update).
+
+    Rules, in this order: the actor may see the grant's group (its mentor, a coordinator of its
+    area, an admin); the group is not dissolved; handed in between the date received and today
+    where the group is.
+    """
+    found = await grant_queries.get_visible(session=session, grant_id=lpj.grant_id,
+                                            actor=lpj.actor)
+    if found is None:
+        return LpjRefusal(LpjReason.GRANT_GONE)
+    grant, group = found
+    today = clock.today_for(group.village_code)
+
+    def refusal(reason: LpjReason) -> LpjRefusal:
+        return LpjRefusal(reason, group=group.name, village_code=group.village_code,
+                          today=today, received_on=grant.received_on)
+
+    if is_read_only(group):
+        return refusal(LpjReason.READ_ONLY)
+    if grant.lpj_submitted_on is not None:
+        return Saved(grant, group, False)
+    wrong = check_lpj_day(lpj.submitted_on, received_on=grant.received_on, today=today)
+    if wrong is not None:
+        return refusal(wrong)
+    record, created = await write(end_draft, lambda: grant_queries.record_lpj(
+        session=session, grant=grant, group=group, actor=lpj.actor,
+        submitted_on=lpj.submitted_on, today=today, rules=rules))
     return Saved(record, group, created)

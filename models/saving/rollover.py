@@ -105,10 +105,10 @@ async def save_rollover(*, session: AsyncSession, rollover: NewRollover,
     """Checks a roll-over against its grant as stored now and saves it with its audit row; when
     it completes the obligation, the grant's pending reminders are cancelled; one commit.
 
-    Rules, in this order: the grant's group is the actor's own (not dissolved); rolled over
-    between the date received and today where the group is; some Rupiah or units (units count
-    only for a grant with a units target); passing what is left of a target needs
-    ``exceed_confirmed``.
+    Rules, in this order: the grant's group is the actor's own and the grant must be rolled
+    over; rolled over between the date
+    received and today where the group is; some Rupiah or units (units count only for a grant
+    with a units target); passing what is left of a target needs ``exceed_confirmed``.
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the roll-over's commit; a refusal writes and stages
@@ -117,8 +117,8 @@ async def save_rollover(*, session: AsyncSession, rollover: NewRollover,
     """
     found = await grant_queries.get_writable(session=session, grant_id=rollover.grant_id,
                                              mentor=rollover.actor)
-    if found is None:
-        return RolloverRefusal(RolloverReason.GRANT_GONE)
+    if found is None or not found[0].rollover_required or found[0].rollover_due is None:
+        return RolloverRefusal(RolloverReason.GRANT_GONE)  # none, or nothing to roll over
     grant, group = found
     today = clock.today_for(group.village_code)
 

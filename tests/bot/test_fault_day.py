@@ -124,10 +124,10 @@ async def record_grant_and_rollover(day: Day, chat: ChatUser, group: str) -> Non
     await day.send(chat, "/hibah")
     await day.press(chat, group)
     await day.press(chat, "Bantuan UEP Kemensos")
-    await day.press(chat, "APBN")
     await day.press(chat, "Tunai")
     await day.send(chat, "20 jt")
     await day.press(chat, "📅 Hari ini")
+    await day.press(chat, "Ya")  # wajib digulirkan
     await day.send(chat, "10jt")
     await day.press(chat, "Lewati")  # units
     await day.send(chat, "-")  # households

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tests.conftest import TODAY
 from tests.factories import make_grant, make_group, make_mentor
@@ -42,7 +42,33 @@ async def test_agenda_with_nothing_urgent_and_with_no_groups(bot, session):
     await chat.send("/jadwal")
     text = chat.last_text()
     assert "Kunjungan berikutnya: KUBE Nanti, 15 Desember 2026." in text
-    assert text.index("Kunjungan berikutnya") < text.index("💰 Batas pengguliran hibah:\n• KUBE Nanti")
+    assert text.index("Kunjungan berikutnya") < text.index(
+        "💰 Batas pengguliran bantuan:\n• KUBE Nanti")
+
+
+async def test_agenda_lists_lpj_deadlines_and_no_obligation_deadline(bot, session):
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar",
+                             next_visit_due=TODAY + timedelta(days=20))
+    await make_grant(session, group, mentor, received_on=date(2026, 10, 1),
+                     rollover_required=False)  # LPJ due 1 January 2027
+    await make_grant(session, group, mentor, kind="blps",
+                     received_on=date(2026, 8, 1))  # LPJ due 1 November 2026: late
+    handed_in = await make_grant(session, group, mentor, kind="lainnya",
+                                 received_on=date(2026, 9, 1))
+    handed_in.lpj_submitted_on = date(2026, 11, 1)
+    session.add(handed_in)
+    await session.commit()
+    chat = bot.chat(MENTOR)
+    await chat.send("/jadwal")
+    text = chat.last_text()
+    assert ("📝 Batas LPJ bantuan:\n"
+            "• KUBE Mawar – BLPS (program lama) – 1 November 2026 (terlambat 24 hari)\n"
+            "• KUBE Mawar – Bantuan UEP Kemensos – 1 Januari 2027 (37 hari lagi)") in text
+    assert "CSR/lainnya" not in text  # its LPJ is in
+    # The UEP grant need not be rolled over: two roll-over deadlines, not three.
+    rollovers = text.split("💰 Batas pengguliran bantuan:\n")[1].split("\n\n")[0]
+    assert rollovers.count("• KUBE Mawar") == 2
 
 
 async def test_agenda_is_for_registered_mentors_only(bot):

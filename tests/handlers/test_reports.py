@@ -41,7 +41,7 @@ async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     assert "Kunjungan bulan ini: 2" in text
     assert "Dikunjungi tepat waktu: 10 dari 13 kelompok (76%)" in text
     assert "Terlambat dikunjungi: 3 kelompok" in text
-    assert "Hibah: 4 (Rp 65.000.000)" in text
+    assert "Bantuan: 4 (Rp 65.000.000)" in text
     assert "Pengguliran: selesai 1 · sebagian 1 · belum 1 · terlambat 1" in text
     mentors = text.split("Pendamping (terburuk dulu")[1].splitlines()[1:]
     assert mentors == ["🔴 Cici Paramida – 2 kelompok, 50% tepat waktu",

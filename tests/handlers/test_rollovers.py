@@ -68,7 +68,7 @@ async def test_two_partial_roll_overs(bot, session):
     chat = bot.chat(MENTOR)
 
     replies = await chat.send("/gulir")
-    assert "Pengguliran dari hibah mana?" in shown(replies)
+    assert "Pengguliran dari bantuan mana?" in shown(replies)
     assert chat.buttons() == ["KUBE Mawar – UEP – 0%"]
     replies = await chat.press("KUBE Mawar – UEP – 0%")
     assert "Belum digulirkan: Rp 0 dari Rp 10.000.000 (0%)" in shown(replies)
@@ -88,7 +88,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert "catatan" in chat.last_text()
     await chat.send("Diserahkan di balai desa")
     summary = chat.last_text()
-    assert "Hibah: KUBE Mawar – UEP – 0%" in summary
+    assert "Bantuan: KUBE Mawar – UEP – 0%" in summary
     assert "Tanggal: 24 November 2026" in summary
     assert "Penerima: Sari Wulandari (KK)" in summary and "Sekarwangi" in summary
     assert "Digulirkan: Rp 2.000.000" in summary and "balai desa" in summary
@@ -125,7 +125,7 @@ async def test_two_partial_roll_overs(bot, session):
         AuditLog.entity == "rollover"))).scalar_one()
     assert audits == 2
 
-    await chat.press("🔎 Lihat hibah")
+    await chat.press("🔎 Lihat bantuan")
     view = chat.last_text()
     assert "Rp 4.000.000 dari Rp 10.000.000" in view and "Sebagian (40%)" in view
     assert "Pengguliran (2):" in view
@@ -152,10 +152,11 @@ async def test_completing_the_obligation_cancels_its_reminders(bot, session):
     assert {rule for rule, _ in rows} == {"rollover_soon", "rollover_overdue"}
 
     replies = await chat.send("/gulir")  # nothing left to roll over
-    assert "Belum ada hibah yang perlu digulirkan" in shown(replies)
+    assert "Belum ada bantuan yang wajib digulirkan" in shown(replies)
     await chat.press_data(f"hib:view:{grant_id}")
     assert "Selesai 🎉 (100%)" in chat.last_text()
-    assert chat.buttons() == ["« Kelompok"]  # no "Catat pengguliran" once done
+    # no "Catat pengguliran" once done
+    assert chat.buttons() == ["📝 LPJ sudah diserahkan", "« Kelompok"]
 
 
 async def test_a_late_grant_is_terlambat(bot, session):
@@ -163,7 +164,7 @@ async def test_a_late_grant_is_terlambat(bot, session):
     chat = bot.chat(MENTOR)
     await roll(chat, "3 jt")
     assert "Terlambat: Rp 3.000.000 dari Rp 10.000.000 (30%)" in chat.last_text()
-    await chat.press("🔎 Lihat hibah")
+    await chat.press("🔎 Lihat bantuan")
     assert "(terlambat 24 hari)" in chat.last_text() and "Terlambat (30%)" in chat.last_text()
 
 
@@ -295,7 +296,7 @@ async def test_date_not_in_the_future_nor_before_the_receipt(bot, session):
     replies = await chat.send("1/12/2026")
     assert "tidak boleh setelah hari ini (25 November 2026)" in shown(replies)
     replies = await chat.send("1/8/2026")
-    assert "sebelum hibah diterima (17 Agustus 2026)" in shown(replies)
+    assert "sebelum bantuan diterima (17 Agustus 2026)" in shown(replies)
     assert "Kapan digulirkan?" in chat.last_text()
     await chat.send("20/8/2026")
     assert (await draft(session))["rolled_on"] == "2026-08-20"
@@ -343,10 +344,10 @@ async def test_forged_buttons_with_another_mentors_grant_are_refused(bot, sessio
     chat = bot.chat(MENTOR)
 
     replies = await chat.press_data(f"gul:start:{foreign.id}")
-    assert "Hibah tidak ditemukan" in shown(replies)
+    assert "Bantuan tidak ditemukan" in shown(replies)
     assert chat.buttons() == ["KUBE Mawar – UEP – 0%"]  # own grants only
     replies = await chat.press_data(f"gul:grant:{foreign.id}")
-    assert "Hibah tidak ditemukan" in shown(replies)
+    assert "Bantuan tidak ditemukan" in shown(replies)
     assert (await draft(session)).get("grant_id") is None
     await chat.send("/batal")
     assert await rollovers(session) == []
@@ -370,3 +371,27 @@ async def test_two_grants_of_the_same_kind_are_told_apart(bot, session):
     await chat.send("/gulir")
     assert chat.buttons() == ["KUBE Mawar – UEP – 0% (17 Agu 2026)",
                               "KUBE Mawar – UEP – 0% (1 Sep 2026)"]
+
+
+async def test_a_grant_without_an_obligation_is_not_offered(bot, session):
+    free = await setup(session, rollover_required=False)
+    chat = bot.chat(MENTOR)
+    replies = await chat.send("/gulir")  # the only grant need not be rolled over
+    assert "Belum ada bantuan yang wajib digulirkan" in shown(replies)
+    group = await session.get(Group, free.group_id)
+    mentor = await session.get(Mentor, free.recorded_by)
+    await make_grant(session, group, mentor, kind="daerah", received_on=date(2026, 9, 1))
+    await chat.send("/gulir")
+    assert chat.buttons() == ["KUBE Mawar – daerah – 0%"]  # only the one with an obligation
+    await chat.send("/batal")
+
+    # An old button or forged data naming it: said to have no obligation, nothing asked.
+    replies = await chat.press_data(f"gul:start:{free.id}")
+    assert "tidak wajib digulirkan, jadi tidak ada pengguliran yang perlu dicatat" in \
+        shown(replies)
+    assert await draft(session) is None
+    await chat.press_data(f"hib:view:{free.id}")
+    view = chat.last_text()
+    assert "Tidak wajib digulirkan." in view and "Kewajiban" not in view
+    assert "🔁 Catat pengguliran" not in chat.buttons()
+    assert await rollovers(session) == []

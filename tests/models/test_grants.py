@@ -53,6 +53,14 @@ def test_partial_amount():
     assert not state.complete
 
 
+def test_a_grant_without_an_obligation_is_never_late_nor_complete():
+    free = grant()
+    free.rollover_required, free.rollover_due = False, None
+    state = progress(free, today=date(2040, 1, 1))
+    assert (state.required, state.status, state.complete, state.percent) == (
+        False, RolloverStatus.NOT_REQUIRED, False, 0)
+
+
 def test_percent_rounds_down_and_is_capped():
     assert progress(grant(amount=3), amount=2, households=1).percent == 66
     state = progress(grant(amount=10_000_000), amount=12_000_000, households=1)

@@ -15,13 +15,19 @@ from models.saving.grant import (
     MAX_DUE_YEARS,
     GrantReason,
     GrantRefusal,
+    LpjReason,
     NewGrant,
+    NewLpj,
+    check_lpj_day,
     check_obligation,
     check_received,
     default_due,
     due_fits,
     latest_due,
+    lpj_due,
     save_grant,
+    save_lpj,
+    source_for,
 )
 from models.tables import AuditLog, Grant, HandledUpdate, Reminder
 from tests.factories import (
@@ -77,7 +83,7 @@ async def answers(session):
     mentor = await make_mentor(session, telegram_id=USER)
     group = await make_group(session, mentor, formed_on=FORMED)
     await store_draft(session, user_id=USER, flow="grant")
-    return NewGrant(actor=mentor, group_id=group.id, kind="uep", funding_source="apbn",
+    return NewGrant(actor=mentor, group_id=group.id, kind="uep",
                     form="tunai", amount=20_000_000, received_on=RECEIVED,
                     rollover_amount=10_000_000, rollover_households=3,
                     rollover_due=RECEIVED + timedelta(days=365), update_id=6161)
@@ -97,6 +103,8 @@ async def test_a_grant_is_saved_with_its_reminders_audit_and_draft_end(session, 
     assert (grant.rollover_amount, grant.rollover_units, grant.rollover_households,
             grant.rollover_due) == (10_000_000, None, 3, RECEIVED + timedelta(days=365))
     assert grant.goods_description is None and grant.source_update_id == 6161
+    assert (grant.funding_source, grant.rollover_required) == ("apbn", True)
+    assert (grant.lpj_due, grant.lpj_submitted_on) == (date(2027, 2, 15), None)
     audit = {(row.action, row.entity, row.entity_id) for row in await rows(session, AuditLog)}
     assert ("create", "grant", grant_id) in audit
     pending = [r for r in await rows(session, Reminder)
@@ -186,3 +194,49 @@ def test_default_due_is_calendar_months_later():
     assert default_due(date(2026, 11, 25), 12) == date(2027, 11, 25)
     assert default_due(date(2027, 1, 31), 1) == date(2027, 2, 28)
     assert default_due(date(2024, 2, 29), 12) == date(2025, 2, 28)
+
+
+def test_the_kind_says_the_funding_source_and_the_lpj_is_due_months_later():
+    assert [source_for(kind) for kind in ("uep", "daerah", "blps", "lainnya")] == [
+        "apbn", "apbd_kabupaten", "apbn", "lainnya"]
+    assert lpj_due(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert check_lpj_day(TODAY, received_on=RECEIVED, today=TODAY) is None
+    assert check_lpj_day(RECEIVED - timedelta(days=1), received_on=RECEIVED,
+                         today=TODAY) == LpjReason.SUBMITTED_BEFORE_RECEIVED
+    assert check_lpj_day(TODAY + timedelta(days=1), received_on=RECEIVED,
+                         today=TODAY) == LpjReason.SUBMITTED_IN_FUTURE
+
+
+async def test_without_an_obligation_nothing_of_it_is_kept(session, answers):
+    free = replace(answers, rollover_required=False, rollover_due=None, funding_source="csr")
+    saved = await save_grant(session=session, grant=free, lpj_months=6)
+    assert isinstance(saved, Saved)
+    grant = saved.record
+    assert (grant.rollover_required, grant.rollover_amount, grant.rollover_households,
+            grant.rollover_due) == (False, None, None, None)
+    assert grant.funding_source == "csr"  # given: kept
+    assert grant.lpj_due == RECEIVED + timedelta(days=181)  # 6 calendar months
+    rules = {r.rule for r in await rows(session, Reminder)
+             if r.status == ReminderStatus.PENDING and r.subject_id == grant.id
+             and not r.rule.startswith("visit")}
+    assert rules == {"lpj_soon", "lpj_overdue"}  # no roll-over reminders
+
+
+async def test_an_lpj_is_recorded_once_by_whoever_may_see_the_group(session, answers):
+    saved = await save_grant(session=session, grant=answers)
+    grant_id = saved.record.id
+    stranger = await make_mentor(session, name="Budi", area_code="73.71.01")
+    refusal = await save_lpj(session=session, lpj=NewLpj(stranger, grant_id, TODAY))
+    assert refusal.reason == LpjReason.GRANT_GONE
+    too_early = await save_lpj(session=session, lpj=NewLpj(
+        answers.actor, grant_id, RECEIVED - timedelta(days=1)))
+    assert too_early.reason == LpjReason.SUBMITTED_BEFORE_RECEIVED
+    done = await save_lpj(session=session, lpj=NewLpj(answers.actor, grant_id, TODAY))
+    assert isinstance(done, Saved) and done.created and done.record.lpj_submitted_on == TODAY
+    again = await save_lpj(session=session, lpj=NewLpj(answers.actor, grant_id,
+                                                       TODAY - timedelta(days=1)))
+    assert isinstance(again, Saved) and not again.created
+    [grant] = await rows(session, Grant)
+    assert grant.lpj_submitted_on == TODAY
+    lpj = [r.status for r in await rows(session, Reminder) if r.rule.startswith("lpj")]
+    assert lpj and set(lpj) == {ReminderStatus.CANCELLED}

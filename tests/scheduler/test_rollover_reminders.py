@@ -36,7 +36,7 @@ async def test_warnings_before_and_weekly_after_the_deadline(bot, settings, sess
     texts = received(bot, mentor.telegram_id)
     assert [("30 hari lagi" in texts[0]), ("7 hari lagi" in texts[1]),
             ("1 hari lagi" in texts[2])] == [True, True, True]
-    assert "pengguliran hibah terlambat 1 hari, baru 0%" in texts[3]
+    assert "pengguliran bantuan terlambat 1 hari, baru 0%" in texts[3]
     assert "terlambat 8 hari" in texts[4] and "terlambat 15 hari" in texts[5]
     assert len(texts) == 6
     coordinator_texts = received(bot, coordinator.telegram_id)

@@ -159,7 +159,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
                     received = TODAY - timedelta(days=rng.randint(30, 330))
                     rollover_due = received + timedelta(days=365)
                     grant_rows.append({
-                        "id": grant_id, "group_id": group_id, "kind": "stimulan",
+                        "id": grant_id, "group_id": group_id, "kind": "uep",
                         "funding_source": "apbn", "form": "tunai", "amount": 20_000_000,
                         "received_on": received, "rollover_amount": 10_000_000,
                         "rollover_due": rollover_due, "recorded_by": mentor + 1,

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import DeliveryStatus, ReminderRule, ReminderStatus
+from bot.core.enums import DeliveryStatus, GroupStatus, ReminderRule, ReminderStatus
 from bot.core.places import zone_for
 from bot.core.reminder_rules import Rules
 from models.tables import (
@@ -42,6 +42,9 @@ def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 VISIT_RULES = (ReminderRule.VISIT_DUE, ReminderRule.VISIT_OVERDUE, ReminderRule.VISIT_ESCALATION)
 GRANT_RULES = (ReminderRule.ROLLOVER_SOON, ReminderRule.ROLLOVER_OVERDUE)
+LPJ_RULES = (ReminderRule.LPJ_SOON, ReminderRule.LPJ_OVERDUE)
+# Rules whose subject is a grant (the others' is a group).
+ABOUT_GRANTS = frozenset(GRANT_RULES + LPJ_RULES)
 # The sweep's bulk writes go to the tables, not the entities: the ORM's bookkeeping per
 # statement (and per row) is most of their cost, and the sweep holds no entities to keep in step.
 _REMINDER = Reminder.__table__
@@ -153,9 +156,11 @@ async def schedule_next(
 
 async def reschedule_group(*, session: AsyncSession, group: Group, today: date,
                            rules: Rules | None = None) -> None:
-    """Replaces the group's pending visit reminders with those of its current due date."""
+    """Replaces the group's pending visit reminders with those of its current due date; a
+    group that is not active (tidak aktif, bubar) gets none."""
+    active = group.status == GroupStatus.ACTIVE
     await _replace(session=session, rule_set=VISIT_RULES, subject_id=group.id,
-                   cycle=group.next_visit_due, area_code=group.village_code, today=today,
+                   cycle=group.next_visit_due if active else None, area_code=group.village_code, today=today,
                    rules=rules)
 
 
@@ -163,8 +168,16 @@ async def reschedule_grant(*, session: AsyncSession, grant: Grant, group: Group,
                            done: bool, rules: Rules | None = None) -> None:
     """Replaces a grant's pending roll-over reminders; none once the roll-over is complete."""
     await _replace(session=session, rule_set=GRANT_RULES, subject_id=grant.id,
-                   cycle=None if done else grant.rollover_due, area_code=group.village_code,
-                   today=today, rules=rules)
+                   cycle=None if done or not grant.rollover_required else grant.rollover_due,
+                   area_code=group.village_code, today=today, rules=rules)
+
+
+async def reschedule_lpj(*, session: AsyncSession, grant: Grant, group: Group, today: date,
+                         rules: Rules | None = None) -> None:
+    """Replaces a grant's pending LPJ reminders; none once the LPJ is handed in."""
+    await _replace(session=session, rule_set=LPJ_RULES, subject_id=grant.id,
+                   cycle=None if grant.lpj_submitted_on else grant.lpj_due,
+                   area_code=group.village_code, today=today, rules=rules)
 
 
 async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_id: int,

@@ -82,8 +82,66 @@ class Group(SQLModel, table=True):
     visit_interval_days: int = 30
     mentor_id: int = Field(foreign_key="mentor.id", index=True)
     next_visit_due: date | None = Field(default=None, index=True)
+    # aktif / tidak_aktif / bubar (bot.core.enums.GroupStatus), since when and why; every
+    # change is also a GroupChange row, so the history stays.
+    status: str = Field(default="aktif", max_length=12, index=True)
+    status_on: date | None = None
+    status_reason: str | None = Field(default=None, max_length=30)
+    # The group's bank account: the number is personal enough to be stored like phones.
+    bank_name: str | None = Field(default=None, max_length=60)
+    bank_holder: str | None = Field(default=None, max_length=100)
+    bank_account: str | None = Field(default=None, sa_column=Column(
+        EncryptedString("kube_group.bank_account")))
+    # The decree (SK) that granted the group its assistance, and its year.
+    decree_year: int | None = None
+    decree_number: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow)
     # The update that created the row: a redelivered update must not create it again.
+    source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+
+
+class GroupChange(SQLModel, table=True):
+    """One change in a group's life: its status, its stage, its profile, or a household's
+    welfare category. Kept for good and shown as the group's history; values are plain
+    strings (a bank account number only masked)."""
+
+    __tablename__ = "group_change"
+    __table_args__ = (Index("ix_group_change_group", "group_id", "changed_on"),
+                      Index("ix_group_change_kind_day", "kind", "changed_on"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="kube_group.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    kind: str = Field(max_length=12)
+    field: str = Field(max_length=30)
+    old: str | None = Field(default=None, max_length=200)
+    new: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=30)
+    note: str | None = Field(default=None, max_length=500)
+    changed_on: date
+    # None: written by the migration or an import, not by a person in chat.
+    by_mentor_id: int | None = Field(default=None, foreign_key="mentor.id")
+    at: datetime = Field(default_factory=utcnow)
+    source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+
+
+class Training(SQLModel, table=True):
+    """A training (pelatihan) the group or some of its households received."""
+
+    __tablename__ = "training"
+    __table_args__ = (Index("ix_training_group_day", "group_id", "held_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="kube_group.id")
+    held_on: date = Field(index=True)
+    topic: str = Field(max_length=200)
+    provider: str | None = Field(default=None, max_length=100)
+    # The member ids of the households that attended (all active ones when the whole group).
+    attendee_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    recorded_by: int = Field(foreign_key="mentor.id")
+    created_at: datetime = Field(default_factory=utcnow)
     source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
 
 
@@ -112,6 +170,14 @@ class Member(SQLModel, table=True):
     consent_at: datetime | None = None
     consent_by: int | None = Field(default=None, foreign_key="mentor.id")
     erased_at: datetime | None = None
+    # Women-headed households are a programme concern (bot.core.enums.Sex).
+    head_sex: str | None = Field(default=None, max_length=1)
+    # In the national welfare register (DTKS/DTSEN): ya / tidak / tidak_tahu, and its decile.
+    register_status: str | None = Field(default=None, max_length=12)
+    register_decile: int | None = None
+    # Why the household left (bot.core.enums.LeaveReason); graduasi is the programme's success.
+    leave_reason: str | None = Field(default=None, max_length=20)
+    leave_note: str | None = Field(default=None, max_length=200)
 
 
 _HASHED = (("nik", "nik_hash"), ("phone", "phone_hash"))
@@ -148,6 +214,12 @@ class Visit(SQLModel, table=True):
     profit: int | None = Field(default=None, sa_column=Column(BigInteger))
     cash: int | None = Field(default=None, sa_column=Column(BigInteger))
     solidarity_fee: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # The figures cover figures_from .. visited_on (named in the question, not "this month").
+    figures_from: date | None = None
+    # The business's assets, when asked: livestock (head) and equipment and stock (Rupiah).
+    livestock_count: int | None = None
+    equipment_value: int | None = Field(default=None, sa_column=Column(BigInteger))
+    stock_value: int | None = Field(default=None, sa_column=Column(BigInteger))
     problems: str | None = None
     follow_up: str | None = None
     latitude: float | None = None
@@ -222,12 +294,18 @@ class Grant(SQLModel, table=True):
     amount: int | None = Field(default=None, sa_column=Column(BigInteger))
     goods_description: str | None = Field(default=None, max_length=200)
     received_on: date
-    # The obligation: any of an amount, a number of units, a number of households.
+    # The obligation is optional; when there is one, any of an amount, a number of units, a
+    # number of households, with its deadline.
+    rollover_required: bool = True
     rollover_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
     rollover_units: int | None = None
     rollover_unit_label: str | None = Field(default=None, max_length=60)
     rollover_households: int | None = None
-    rollover_due: date = Field(index=True)
+    rollover_due: date | None = Field(default=None, index=True)
+    # The LPJ (laporan pertanggungjawaban): due some months after receipt (a setting), and the
+    # day it was handed in.
+    lpj_due: date | None = Field(default=None, index=True)
+    lpj_submitted_on: date | None = None
     recorded_by: int = Field(foreign_key="mentor.id")
     created_at: datetime = Field(default_factory=utcnow)
     source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
@@ -350,7 +428,9 @@ class BroadcastRecipient(SQLModel, table=True):
 # Free text may quote a NIK or a phone number ("Bu Siti, HP 0812…, sakit"): those belong in the
 # member's encrypted fields, so notes are stored masked, whoever writes them (chat, import).
 FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),
-                                          Grant: ("goods_description",), Rollover: ("note",)}
+                                          Grant: ("goods_description",), Rollover: ("note",),
+                                          GroupChange: ("note",), Member: ("leave_note",),
+                                          Training: ("topic", "provider")}
 
 
 def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:

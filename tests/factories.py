@@ -97,7 +97,7 @@ async def make_visit(
 
 
 async def make_grant(
-    session: AsyncSession, group: Group, mentor: Mentor, *, kind: str = "stimulan",
+    session: AsyncSession, group: Group, mentor: Mentor, *, kind: str = "uep",
     funding_source: str = "apbn", form: str = "tunai", amount: int | None = 20_000_000,
     goods_description: str | None = None, received_on: date | None = None,
     rollover_amount: int | None = 10_000_000, rollover_units: int | None = None,

@@ -33,6 +33,8 @@ class BusinessType(StrEnum):
     CRAFT = "kerajinan"
     PROCESSED_FOOD = "makanan_olahan"
     SERVICES = "jasa"
+    SAVINGS_LOANS = "simpan_pinjam"
+    SHOP = "warung"  # warung, e-Warong
     OTHER = "lainnya"
 
 
@@ -49,6 +51,53 @@ class Stage(StrEnum):
     GROWING = "tumbuh"
     DEVELOPING = "berkembang"
     INDEPENDENT = "mandiri"
+
+
+class GroupStatus(StrEnum):
+    """Whether a group still runs: an inactive group gets no visit reminders; a dissolved
+    group's records stay, read-only."""
+
+    ACTIVE = "aktif"
+    INACTIVE = "tidak_aktif"
+    DISSOLVED = "bubar"
+
+
+class StatusReason(StrEnum):
+    BUSINESS_STOPPED = "usaha_berhenti"
+    MEMBERS_INACTIVE = "anggota_tidak_aktif"
+    DISASTER = "bencana"
+    OTHER = "lainnya"
+    REACTIVATED = "aktif_kembali"
+
+
+class ChangeKind(StrEnum):
+    """What a row of a group's history (models.tables.GroupChange) is about."""
+
+    STATUS = "status"
+    STAGE = "stage"
+    PROFILE = "profile"
+    WELFARE = "welfare"  # a household's welfare category
+
+
+class Sex(StrEnum):
+    MALE = "l"
+    FEMALE = "p"
+
+
+class RegisterStatus(StrEnum):
+    """Whether a household is in the national welfare register (DTKS, now DTSEN)."""
+
+    YES = "ya"
+    NO = "tidak"
+    UNKNOWN = "tidak_tahu"
+
+
+class LeaveReason(StrEnum):
+    MOVED = "pindah"
+    DIED = "meninggal"
+    WITHDREW = "mengundurkan_diri"
+    GRADUATED = "graduasi"  # sudah mampu: the programme's success, counted in reports
+    OTHER = "lainnya"
 
 
 class WelfareCategory(StrEnum):
@@ -101,9 +150,27 @@ class ErasureReason(StrEnum):
 
 
 class GrantKind(StrEnum):
-    STIMULUS = "stimulan"
+    """Today's programme: UEP from Kemensos, regional (APBD) grants, BLPS (the older
+    programme), CSR and others. Rows from before 0007 said "stimulan" (see LEGACY_GRANT_KIND)."""
+
+    UEP = "uep"
+    REGIONAL = "daerah"
     BLPS = "blps"
     OTHER = "lainnya"
+
+
+# The kind "stimulan" of older records and templates, by funding source.
+LEGACY_GRANT_KIND = "stimulan"
+
+
+def grant_kind_for_legacy(funding_source: str | None) -> GrantKind:
+    """The kind an old "stimulan" grant is now: regional money makes it bantuan daerah, central
+    money a UEP grant, anything else CSR/lainnya."""
+    if funding_source in ("apbd_provinsi", "apbd_kabupaten"):
+        return GrantKind.REGIONAL
+    if funding_source in ("apbn", None):
+        return GrantKind.UEP
+    return GrantKind.OTHER
 
 
 class FundingSource(StrEnum):
@@ -137,6 +204,8 @@ class ReminderRule(StrEnum):
     VISIT_ESCALATION = "visit_escalation"
     ROLLOVER_SOON = "rollover_soon"
     ROLLOVER_OVERDUE = "rollover_overdue"
+    LPJ_SOON = "lpj_soon"
+    LPJ_OVERDUE = "lpj_overdue"
 
 
 class ReminderStatus(StrEnum):

@@ -20,10 +20,12 @@ class Rules:
     escalation_days: int = 14
     rollover_warning_days: tuple[int, ...] = (30, 7, 1)
     rollover_overdue_every: int = 7
+    lpj_warning_days: tuple[int, ...] = (14, 1)
+    lpj_overdue_every: int = 7
 
     def offset(self, rule: str, step: int) -> int | None:
         """Days from the cycle's due date for ``step`` of ``rule``; None when there is no such
-        step. The overdue rules repeat for ever (until a visit or the roll-over is done)."""
+        step. The overdue rules repeat for ever (until a visit, the roll-over or the LPJ is done)."""
         if rule == ReminderRule.VISIT_DUE:
             return 0 if step == 0 else None
         if rule == ReminderRule.VISIT_OVERDUE:
@@ -38,6 +40,11 @@ class Rules:
             return -days[step] if step < len(days) else None
         if rule == ReminderRule.ROLLOVER_OVERDUE:
             return 1 + self.rollover_overdue_every * step
+        if rule == ReminderRule.LPJ_SOON:
+            days = self.lpj_warning_days
+            return -days[step] if step < len(days) else None
+        if rule == ReminderRule.LPJ_OVERDUE:
+            return 1 + self.lpj_overdue_every * step
         raise ValueError(rule)
 
     def next_step(self, rule: str, cycle: date, not_before: date) -> tuple[int, date] | None:

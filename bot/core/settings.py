@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default_factory=lambda: [30, 7, 1])
     rollover_overdue_every_days: int = Field(default=7, ge=1)
     rollover_default_months: int = Field(default=12, ge=1, le=60)
+    # The LPJ (a grant's account) is due this many months after the grant was received.
+    lpj_months: int = Field(default=3, ge=1, le=24)
+    lpj_warning_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [14, 1])
+    lpj_overdue_every_days: int = Field(default=7, ge=1)
     # A digest waits while the mentor is answering questions, but not for an abandoned draft.
     conversation_defer_minutes: int = Field(default=30, ge=0)
 
@@ -98,7 +102,8 @@ class Settings(BaseSettings):
     # A second database for the test suite (PostgreSQL); empty means SQLite only.
     test_database_url: str = ""
 
-    @field_validator("admin_ids", "visit_overdue_days", "rollover_warning_days", mode="before")
+    @field_validator("admin_ids", "visit_overdue_days", "rollover_warning_days",
+                     "lpj_warning_days", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
@@ -142,6 +147,8 @@ class Settings(BaseSettings):
             escalation_days=self.escalation_days,
             rollover_warning_days=tuple(sorted(self.rollover_warning_days, reverse=True)),
             rollover_overdue_every=self.rollover_overdue_every_days,
+            lpj_warning_days=tuple(sorted(self.lpj_warning_days, reverse=True)),
+            lpj_overdue_every=self.lpj_overdue_every_days,
         )
 
     @property

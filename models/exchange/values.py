@@ -90,12 +90,17 @@ def consent(value: Any) -> bool:
     return norm(text(value)) in _CONSENT_WORDS
 
 
+# Labels that older templates carry: a filled old template still imports.
+LEGACY_WORDS: dict[str, dict[str, str]] = {"business": {"Dagang/warung": "dagang"}}
+
+
 @lru_cache(maxsize=8)
 def _vocabulary(vocabulary: str, values: tuple[str, ...]) -> dict[str, str]:
     """Normalised words → enum value: the values, and their labels in both languages (each
-    part of "Dagang/warung" too). The labels are the bot's own words for these values, so a
-    cell reads as the chat would."""
-    table: dict[str, str] = {}
+    part of "Warung/e-Warong" too). The labels are the bot's own words for these values, so a
+    cell reads as the chat would; older labels (LEGACY_WORDS) read as they did."""
+    table: dict[str, str] = {norm(old): value
+                             for old, value in LEGACY_WORDS.get(vocabulary, {}).items()}
     for value in values:
         words = {value, value.replace("_", " ")}
         for lang in ("id", "en"):

@@ -162,7 +162,7 @@ async def test_grants_and_roll_overs_are_on_the_trail(bot, session):
     await admin.send("/audit")
     text = admin.last_text()
     assert_plain(text)
-    assert ("Ani Pertama: Hibah #1 dibuat (Kelompok: KUBE Melati; Jenis: bantuan stimulan; "
+    assert ("Ani Pertama: Hibah #1 dibuat (Kelompok: KUBE Melati; Jenis: bantuan UEP Kemensos; "
             "Nilai: Rp 20.000.000; Wajib digulirkan: Rp 10.000.000; Diterima: 17 Agu 2026)") \
         in text
     assert ("Ani Pertama: Guliran #1 dibuat (Hibah: #1; Nilai: Rp 2.000.000; "

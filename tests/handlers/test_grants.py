@@ -47,7 +47,7 @@ async def draft(session: AsyncSession) -> dict | None:
 async def to_amount(chat: ChatUser, form: str = "Tunai") -> None:
     await chat.send("/hibah")
     await chat.press("KUBE Mawar")
-    await chat.press("Bantuan stimulan")
+    await chat.press("Bantuan UEP Kemensos")
     await chat.press("APBN")
     await chat.press(form)
 
@@ -84,7 +84,8 @@ async def test_the_group_may_be_typed_at_the_first_question(bot, session):
     assert 'Contoh: tekan "KUBE Mawar"' in shown(replies)
     replies = await chat.send("mawar")
     assert "Catat hibah untuk KUBE Mawar" in shown(replies)
-    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
+    assert chat.buttons() == ["Bantuan UEP Kemensos", "Bantuan daerah (APBD)", "BLPS (program lama)",
+                              "CSR/lainnya"]
 
 
 async def test_cash_grant_with_a_rollover_amount(bot, session):
@@ -96,8 +97,9 @@ async def test_cash_grant_with_a_rollover_amount(bot, session):
     assert chat.buttons() == ["KUBE Mawar"]
     replies = await chat.press("KUBE Mawar")
     assert "Catat hibah untuk KUBE Mawar" in shown(replies)
-    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
-    await chat.press("Bantuan stimulan")
+    assert chat.buttons() == ["Bantuan UEP Kemensos", "Bantuan daerah (APBD)", "BLPS (program lama)",
+                              "CSR/lainnya"]
+    await chat.press("Bantuan UEP Kemensos")
     assert chat.buttons() == ["APBN", "APBD provinsi", "APBD kabupaten/kota", "CSR/swasta",
                               "Lainnya"]
     await chat.press("APBN")
@@ -120,7 +122,7 @@ async def test_cash_grant_with_a_rollover_amount(bot, session):
     await chat.press("Pakai 25 November 2027")
 
     summary = chat.last_text()
-    assert "Kelompok: KUBE Mawar" in summary and "Jenis: Bantuan stimulan" in summary
+    assert "Kelompok: KUBE Mawar" in summary and "Jenis: Bantuan UEP Kemensos" in summary
     assert "Sumber dana: APBN" in summary and "Bentuk: Tunai" in summary
     assert "Nilai: Rp 20.000.000" in summary and "Diterima: 25 November 2026" in summary
     assert "• Uang: Rp 10.000.000" in summary and "Batas waktu: 25 November 2027" in summary
@@ -131,7 +133,7 @@ async def test_cash_grant_with_a_rollover_amount(bot, session):
 
     [grant] = await grants(session)
     assert (grant.group_id, grant.kind, grant.funding_source, grant.form) == (
-        group_id, "stimulan", "apbn", "tunai")
+        group_id, "uep", "apbn", "tunai")
     assert (grant.amount, grant.goods_description, grant.received_on) == (
         20_000_000, None, TODAY)
     assert (grant.rollover_amount, grant.rollover_units, grant.rollover_unit_label,
@@ -150,7 +152,7 @@ async def test_cash_grant_with_a_rollover_amount(bot, session):
 
     await chat.press("🔎 Lihat hibah")
     view = chat.last_text()
-    assert "Bantuan stimulan – KUBE Mawar" in view and "sisa 365 hari" in view
+    assert "Bantuan UEP Kemensos – KUBE Mawar" in view and "sisa 365 hari" in view
     assert "Rp 0 dari Rp 10.000.000" in view and "Belum digulirkan (0%)" in view
     assert "Belum ada pengguliran" in view
     assert chat.buttons() == ["🔁 Catat pengguliran", "« Kelompok"]
@@ -448,8 +450,8 @@ async def test_group_card_and_list_show_grants(bot, session):
     await chat.press_data(f"kel:det:{group.id}")
     detail = chat.last_text()
     assert "Kelengkapan: lengkap" in detail and "Hibah (2):" in detail
-    assert "1. Bantuan stimulan Rp 20.000.000 – gulir: Belum digulirkan (0%)" in detail
-    assert "2. BLPS Rp 15.000.000" in detail
+    assert "1. Bantuan UEP Kemensos Rp 20.000.000 – gulir: Belum digulirkan (0%)" in detail
+    assert "2. BLPS (program lama) Rp 15.000.000" in detail
     buttons = chat.buttons()
     assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
     assert buttons[4:] == ["➕ Catat hibah", "⏱ Ubah jadwal", "🔎 Hibah 1", "🔎 Hibah 2",
@@ -461,7 +463,8 @@ async def test_group_card_and_list_show_grants(bot, session):
     assert "Hibah (2):" in chat.last_text()
     replies = await chat.press("➕ Catat hibah")
     assert "Catat hibah untuk KUBE Mawar" in shown(replies)
-    assert chat.buttons() == ["Bantuan stimulan", "BLPS", "Bantuan lainnya"]
+    assert chat.buttons() == ["Bantuan UEP Kemensos", "Bantuan daerah (APBD)", "BLPS (program lama)",
+                              "CSR/lainnya"]
 
 
 async def test_coordinator_sees_a_grant_but_cannot_record_roll_overs(bot, session):
@@ -472,7 +475,7 @@ async def test_coordinator_sees_a_grant_but_cannot_record_roll_overs(bot, sessio
                       area_code=REGENCY_SUKABUMI)
     chat = bot.chat(COORDINATOR)
     await chat.press_data(f"hib:view:{grant.id}")
-    assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
+    assert "Bantuan UEP Kemensos – KUBE Mawar" in chat.last_text()
     assert chat.buttons() == ["« Kelompok"]
     await chat.press_data(f"kel:det:{group.id}")
     assert "➕ Catat hibah" not in chat.buttons() and "🔎 Hibah 1" in chat.buttons()
@@ -486,7 +489,7 @@ async def test_view_in_the_middle_of_the_questions_keeps_them(bot, session):
     await chat.send("/hibah")
     await chat.press("KUBE Mawar")
     await chat.press_data(f"hib:view:{grant.id}")
-    assert "Bantuan stimulan – KUBE Mawar" in chat.last_text()
+    assert "Bantuan UEP Kemensos – KUBE Mawar" in chat.last_text()
     await chat.press("BLPS")  # the question before the view still answers
     assert "sumber dana" in chat.last_text()
 

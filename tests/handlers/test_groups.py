@@ -211,7 +211,7 @@ async def test_bad_answers_and_cancel(bot, session):
     assert "tidak berlaku" in chat.callback_answers()[-1].text
     await chat.send("Sekarwangi")
     await chat.press("Desa Sekarwangi")
-    await chat.press("Dagang/warung")
+    await chat.press("Dagang")
     await chat.press("Selesai")  # no tie chosen
     assert "minimal satu" in chat.callback_answers()[-1].text
     await chat.press("▫️ Latar")

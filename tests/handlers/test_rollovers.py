@@ -69,8 +69,8 @@ async def test_two_partial_roll_overs(bot, session):
 
     replies = await chat.send("/gulir")
     assert "Pengguliran dari hibah mana?" in shown(replies)
-    assert chat.buttons() == ["KUBE Mawar – stimulan – 0%"]
-    replies = await chat.press("KUBE Mawar – stimulan – 0%")
+    assert chat.buttons() == ["KUBE Mawar – UEP – 0%"]
+    replies = await chat.press("KUBE Mawar – UEP – 0%")
     assert "Belum digulirkan: Rp 0 dari Rp 10.000.000 (0%)" in shown(replies)
     assert "Batas waktu: 17 Agustus 2027" in shown(replies)
     assert "Kapan digulirkan?" in chat.last_text() and chat.buttons() == ["📅 Hari ini"]
@@ -88,7 +88,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert "catatan" in chat.last_text()
     await chat.send("Diserahkan di balai desa")
     summary = chat.last_text()
-    assert "Hibah: KUBE Mawar – stimulan – 0%" in summary
+    assert "Hibah: KUBE Mawar – UEP – 0%" in summary
     assert "Tanggal: 24 November 2026" in summary
     assert "Penerima: Sari Wulandari (KK)" in summary and "Sekarwangi" in summary
     assert "Digulirkan: Rp 2.000.000" in summary and "balai desa" in summary
@@ -97,7 +97,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert "Sebagian: Rp 2.000.000 dari Rp 10.000.000 (20%)" in chat.last_text()
 
     await chat.send("/gulir")
-    assert chat.buttons() == ["KUBE Mawar – stimulan – 20%"]
+    assert chat.buttons() == ["KUBE Mawar – UEP – 20%"]
     await chat.press("KUBE Mawar")
     await chat.press("📅 Hari ini")
     await chat.press("Kelompok lain")
@@ -344,7 +344,7 @@ async def test_forged_buttons_with_another_mentors_grant_are_refused(bot, sessio
 
     replies = await chat.press_data(f"gul:start:{foreign.id}")
     assert "Hibah tidak ditemukan" in shown(replies)
-    assert chat.buttons() == ["KUBE Mawar – stimulan – 0%"]  # own grants only
+    assert chat.buttons() == ["KUBE Mawar – UEP – 0%"]  # own grants only
     replies = await chat.press_data(f"gul:grant:{foreign.id}")
     assert "Hibah tidak ditemukan" in shown(replies)
     assert (await draft(session)).get("grant_id") is None
@@ -357,7 +357,7 @@ async def test_catat_pengguliran_from_the_grant_view(bot, session):
     chat = bot.chat(MENTOR)
     await chat.press_data(f"hib:view:{grant.id}")
     replies = await chat.press("🔁 Catat pengguliran")
-    assert "Catat pengguliran: KUBE Mawar – stimulan – 0%" in shown(replies)
+    assert "Catat pengguliran: KUBE Mawar – UEP – 0%" in shown(replies)
     assert "Kapan digulirkan?" in chat.last_text()
 
 
@@ -368,5 +368,5 @@ async def test_two_grants_of_the_same_kind_are_told_apart(bot, session):
     await make_grant(session, group, mentor, received_on=date(2026, 9, 1))
     chat = bot.chat(MENTOR)
     await chat.send("/gulir")
-    assert chat.buttons() == ["KUBE Mawar – stimulan – 0% (17 Agu 2026)",
-                              "KUBE Mawar – stimulan – 0% (1 Sep 2026)"]
+    assert chat.buttons() == ["KUBE Mawar – UEP – 0% (17 Agu 2026)",
+                              "KUBE Mawar – UEP – 0% (1 Sep 2026)"]

@@ -24,7 +24,7 @@ DUE = date(2027, 11, 25)
 
 def grant(*, amount: int | None = None, units: int | None = None,
           households: int | None = None, due: date = DUE) -> Grant:
-    return Grant(id=1, group_id=1, kind="stimulan", funding_source="apbn", form="tunai",
+    return Grant(id=1, group_id=1, kind="uep", funding_source="apbn", form="tunai",
                  amount=20_000_000, received_on=date(2026, 11, 25), rollover_amount=amount,
                  rollover_units=units, rollover_unit_label="ekor" if units else None,
                  rollover_households=households, rollover_due=due, recorded_by=1)

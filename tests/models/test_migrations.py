@@ -273,3 +273,74 @@ def test_0005_without_a_key_refuses_to_run_over_plain_data(empty_db, monkeypatch
         upgrade_sync(empty_db, "0005")
     assert "pendamping key new" in str(error.value) and "personal data" in str(error.value)
     assert _run(empty_db, _read)["version"] == "0003"
+
+
+def _seed_grants(connection) -> None:
+    """Grants as revision 0006 stored them: every one "stimulan" or BLPS, with a deadline."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    grant = sa.table("group_grant", *(sa.column(name) for name in (
+        "id", "group_id", "kind", "funding_source", "form", "amount", "received_on",
+        "rollover_due", "recorded_by", "created_at")))
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    connection.execute(grant.insert(), [
+        {"id": id_, "group_id": 1, "kind": kind, "funding_source": source, "form": "tunai",
+         "amount": 10_000_000, "received_on": date(2026, 11, 30), "rollover_due":
+         date(2027, 11, 30), "recorded_by": 1, "created_at": at}
+        for id_, kind, source in ((1, "stimulan", "apbn"), (2, "stimulan", "apbd_kabupaten"),
+                                  (3, "stimulan", "csr"), (4, "blps", "apbn"))])
+    # A roll-over points at its grant: SQLite's batch mode rebuilds group_grant under it.
+    rollover = sa.table("rollover", *(sa.column(name) for name in (
+        "id", "grant_id", "rolled_on", "recipient_kind", "recipient_name", "amount",
+        "recorded_by", "created_at")))
+    connection.execute(rollover.insert(), [
+        {"id": 1, "grant_id": 1, "rolled_on": date(2026, 12, 1), "recipient_kind": "kk",
+         "recipient_name": "Bu Sri", "amount": 1_000_000, "recorded_by": 1, "created_at": at}])
+
+
+def _read_life(connection) -> dict:
+    from sqlalchemy import text
+
+    def rows(sql):
+        return [tuple(row) for row in connection.execute(text(sql))]
+
+    return {
+        "group": rows("SELECT status, status_on FROM kube_group"),
+        "history": rows("SELECT kind, field, old, new, changed_on, by_mentor_id "
+                        "FROM group_change ORDER BY id"),
+        "grants": rows("SELECT kind, rollover_required, lpj_due, lpj_submitted_on "
+                       "FROM group_grant ORDER BY id"),
+    }
+
+
+def test_0007_starts_every_group_aktif_at_its_stage_and_maps_the_old_grant_kinds(empty_db):
+    from datetime import date
+
+    def day(value):  # SQLite hands dates back as text through a plain SELECT
+        return value if isinstance(value, date) else date.fromisoformat(value)
+
+    upgrade_sync(empty_db, "0003")
+    _run(empty_db, _seed_plain)
+    upgrade_sync(empty_db, "0006")
+    _run(empty_db, _seed_grants)
+    upgrade_sync(empty_db, "0007")
+    after = _run(empty_db, _read_life)
+    [(status, status_on)] = after["group"]
+    assert (status, day(status_on)) == ("aktif", date(2026, 3, 1))
+    assert [(kind, field, old, new, day(on), by) for kind, field, old, new, on, by
+            in after["history"]] == [("status", "status", None, "aktif", date(2026, 3, 1), None),
+                                     ("stage", "stage", None, "tumbuh", date(2026, 3, 1), None)]
+    # Central money is UEP, regional money bantuan daerah, the rest CSR/lainnya; BLPS stays.
+    # Every grant keeps its obligation and gets an LPJ deadline three months after receipt.
+    assert [(kind, bool(required), day(due), submitted) for kind, required, due, submitted
+            in after["grants"]] == [
+        ("uep", True, date(2027, 2, 28), None), ("daerah", True, date(2027, 2, 28), None),
+        ("lainnya", True, date(2027, 2, 28), None), ("blps", True, date(2027, 2, 28), None)]
+    downgrade_sync(empty_db, "0006")
+    kinds = _run(empty_db, lambda connection: [row[0] for row in connection.execute(
+        __import__("sqlalchemy").text("SELECT kind FROM group_grant ORDER BY id"))])
+    assert kinds == ["stimulan", "stimulan", "lainnya", "blps"]
+    upgrade_sync(empty_db, "0007")  # and up again, the roll-over still in place
+    assert _run(empty_db, _read_life)["grants"][0][0] == "uep"

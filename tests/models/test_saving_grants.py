@@ -77,7 +77,7 @@ async def answers(session):
     mentor = await make_mentor(session, telegram_id=USER)
     group = await make_group(session, mentor, formed_on=FORMED)
     await store_draft(session, user_id=USER, flow="grant")
-    return NewGrant(actor=mentor, group_id=group.id, kind="stimulan", funding_source="apbn",
+    return NewGrant(actor=mentor, group_id=group.id, kind="uep", funding_source="apbn",
                     form="tunai", amount=20_000_000, received_on=RECEIVED,
                     rollover_amount=10_000_000, rollover_households=3,
                     rollover_due=RECEIVED + timedelta(days=365), update_id=6161)

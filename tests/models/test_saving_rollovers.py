@@ -50,7 +50,7 @@ def test_rolled_over_between_receipt_and_today():
 
 
 def test_what_is_left_of_each_target_passed():
-    grant = Grant(id=1, group_id=1, kind="stimulan", funding_source="apbn", form="barang",
+    grant = Grant(id=1, group_id=1, kind="uep", funding_source="apbn", form="barang",
                   received_on=RECEIVED, rollover_amount=10_000_000, rollover_units=10,
                   rollover_unit_label="ekor", rollover_due=TODAY, recorded_by=1)
     state = Progress(grant, 8_000_000, 7, 2, 0, 2, TODAY)

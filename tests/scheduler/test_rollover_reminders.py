@@ -21,7 +21,7 @@ async def grant_for(session, telegram_id):
     group = await make_group(session, mentor, next_visit_due=DEADLINE + timedelta(days=200))
     grant, _ = await grant_queries.create_grant(
         session=session, group=group, mentor=mentor, today=date(2026, 3, 1),
-        fields={"kind": "stimulan", "funding_source": "apbn", "form": "tunai",
+        fields={"kind": "uep", "funding_source": "apbn", "form": "tunai",
                 "amount": 20_000_000, "received_on": date(2026, 3, 1),
                 "rollover_amount": 10_000_000, "rollover_due": DEADLINE})
     return mentor, group, grant

@@ -131,6 +131,17 @@ class Period:
         return (f"{abbr[self.start.month]} {self.start.year}–"
                 f"{abbr[self.end.month]} {self.end.year}")
 
+    def typed(self, lang: str = "id") -> str:
+        """The period as a user would type it: "Jan–Mar 2027", "Mar 2027" (parse_period reads
+        it back)."""
+        abbr = _month_abbr(lang)
+        if self.kind == "month":
+            return f"{abbr[self.start.month]} {self.start.year}"
+        if self.start.year == self.end.year:
+            return f"{abbr[self.start.month]}–{abbr[self.end.month]} {self.start.year}"
+        return (f"{abbr[self.start.month]} {self.start.year}–"
+                f"{abbr[self.end.month]} {self.end.year}")
+
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end
 

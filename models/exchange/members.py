@@ -11,7 +11,16 @@ from bot.core.parsing import group_problems, parse_member_fields, parse_phone, v
 from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
 from models.exchange.reading import RawRow
 from models.exchange.report import RefusalCode
-from models.exchange.values import blank, consent, group_key, norm, text
+from models.exchange.values import (
+    blank,
+    consent,
+    decile,
+    group_key,
+    head_sex,
+    norm,
+    register_status,
+    text,
+)
 from models.exchange.workbook import GROUP_SHEET, MEMBER_SHEET
 from models.tables import Group, Member
 
@@ -78,6 +87,27 @@ def _personal(run: ImportRun, row: RawRow, fields: dict[str, Any]) -> bool:
     return True
 
 
+# The household's programme fields: column key, reader, and why a value it cannot read refuses
+# the row (columns an older template does not have are simply blank).
+_PROGRAMME = (("head_sex", head_sex, RefusalCode.SEX),
+              ("register_status", register_status, RefusalCode.REGISTER),
+              ("register_decile", decile, RefusalCode.DECILE))
+
+
+def _programme(run: ImportRun, row: RawRow, fields: dict[str, Any]) -> bool:
+    """The head's sex, DTKS/DTSEN and decile into ``fields``; False when one is refused."""
+    for key, read, code in _PROGRAMME:
+        cell = row.values.get(key)
+        found = None if cell is None else read(cell)  # before blank(): "tidak" is a value
+        if found is None and blank(cell):
+            continue
+        if found is None:
+            run.refuse(MEMBER_SHEET, row, code, value=text(cell))
+            return False
+        fields[key] = found
+    return True
+
+
 def _consented(run: ImportRun, row: RawRow, fields: dict[str, Any],
                member: Member | None) -> bool:
     """New personal data is kept only with the household's consent (the consent column); a
@@ -134,7 +164,7 @@ def plan_member(run: ImportRun, row: RawRow, village: str, plan: GroupPlan,
     if member is not None:
         line.name = member.name
     fields = {"name": line.name, "welfare_category": line.welfare_category, "role": line.role}
-    if not _personal(run, row, fields):
+    if not _personal(run, row, fields) or not _programme(run, row, fields):
         return None
     agreed = _consented(run, row, fields, member)
     if not _dates(run, row, fields, village, member, leaving_on, line.name):

@@ -39,6 +39,11 @@ MEMBER_HEADERS = {
     "consent": ("setuju nik/hp dicatat", "setuju dicatat", "persetujuan", "setuju", "consent"),
     "joined_on": ("tanggal bergabung", "tanggal masuk", "joined on"),
     "left_on": ("tanggal keluar", "left on"),
+    "head_sex": ("jenis kelamin kk", "jenis kelamin kepala keluarga", "jenis kelamin", "l/p",
+                 "sex of head", "sex"),
+    "register_status": ("terdaftar dtks/dtsen", "dtks/dtsen", "dtks", "dtsen",
+                        "terdaftar dtks", "registered in dtks/dtsen"),
+    "register_decile": ("desil", "desil dtks/dtsen", "decile"),
 }
 _REQUIRED_GROUP = ("village_code", "name")
 _REQUIRED_MEMBER = ("village_code", "group", "name")

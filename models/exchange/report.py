@@ -75,6 +75,10 @@ class RefusalCode(StrEnum):
     PROBLEM_DUPLICATE_BENDAHARA = "problem_duplicate_bendahara"
     PROBLEM_DUPLICATE_NAME = "problem_duplicate_name"
     PROBLEM_DUPLICATE_NIK = "problem_duplicate_nik"
+    # the household's programme fields
+    SEX = "sex"  # value
+    REGISTER = "register"  # value
+    DECILE = "decile"  # value
 
 
 class Reason(NamedTuple):

@@ -93,6 +93,10 @@ def _member_template_columns(example_village: str) -> list[TemplateCol]:
         TemplateCol(CONSENT_HEADER, False, "Tulis \"ya\" bila keluarga ini setuju NIK dan "
                     "nomor HP-nya dicatat. Tanpa \"ya\", NIK dan nomor HP yang baru tidak "
                     "disimpan (nama dan kategori tetap).", CONSENT_YES, 12),
+        TemplateCol("Jenis kelamin KK", False, "L (laki-laki) atau P (perempuan): kepala "
+                    "keluarganya. KK perempuan dihitung tersendiri dalam program.", "P", 11),
+        TemplateCol("Terdaftar DTKS/DTSEN", False, "ya, tidak, atau tidak tahu.", "ya", 13),
+        TemplateCol("Desil", False, "Desil DTKS/DTSEN 1-10, bila diketahui.", 2, 8),
     ]
 
 
@@ -128,7 +132,9 @@ def _fill_sheet(ws: Any, columns: list[TemplateCol]) -> None:
     lists = {"Jenis usaha": _choices("business", BusinessType),
              "Tahap": _choices("stage", Stage),
              "Kategori": "fakir miskin, miskin, hampir miskin",
-             "Peran": "ketua, sekretaris, bendahara, anggota"}
+             "Peran": "ketua, sekretaris, bendahara, anggota",
+             "Jenis kelamin KK": "L, P",
+             "Terdaftar DTKS/DTSEN": "ya, tidak, tidak tahu"}
     for index, col in enumerate(columns, start=1):
         if col.header in lists:
             values = lists[col.header].replace(", ", ",")

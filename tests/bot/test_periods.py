@@ -106,6 +106,7 @@ def test_every_code_reads_back_to_its_period(first, length):
     assert parse_code(period.code) == period
     for lang in ("id", "en"):
         assert period.label(lang)
+        assert parse_period(period.typed(lang), date(2100, 12, 31)) == period
     assert period.end + timedelta(days=1) == (
         date(period.end.year + 1, 1, 1) if period.end.month == 12
         else date(period.end.year, period.end.month + 1, 1))

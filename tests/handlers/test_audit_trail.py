@@ -45,7 +45,7 @@ async def busy_day(bot, session):
     await broadcast_queries.finish_broadcast(
         session=session, broadcast_id=broadcast.id,
         counts=broadcast_queries.Tally(total=2, sent=1, blocked=1))
-    await admin.send("/ekspor")
+    await admin.send("/ekspor bulan ini")
     # An import's row, as models.exchange.import_rows records it.
     audit.record(session=session, actor_telegram_id=ADMIN_ID, action=AuditAction.CREATE,
                  entity="import", entity_id=None,

@@ -14,7 +14,16 @@ from bot.core.places import default_index
 from handlers import exchange_words
 from models import exchange
 from models import groups as group_queries
-from models.tables import AuditLog, Grant, Group, Member, Mentor, Rollover, Visit
+from models.tables import (
+    AuditLog,
+    Grant,
+    Group,
+    GroupChange,
+    Member,
+    Mentor,
+    Rollover,
+    Visit,
+)
 from tests.conftest import NOW, TODAY
 from tests.factories import make_group, make_mentor
 from tests.models.test_reports import REGENCY, seed_area
@@ -51,7 +60,8 @@ async def test_export_has_the_areas_rows_typed_and_masked(session):
     area = await seed_area(session)
     await add_personal_data(session, area.groups[1], area.mentors["ani"])
     book, counts = await export(session, REGENCY, masked=True)
-    assert book.sheetnames == list(exchange.EXPORT_SHEETS)
+    # Without a period: every dated row, and no Ringkasan (it is a period's).
+    assert book.sheetnames == [name for name in exchange.EXPORT_SHEETS if name != "Ringkasan"]
 
     in_area = Group.village_code.like(REGENCY + ".%")
     expected = {
@@ -67,6 +77,10 @@ async def test_export_has_the_areas_rows_typed_and_masked(session):
                                    .join(Grant, Grant.id == Rollover.grant_id)
                                    .join(Group, Group.id == Grant.group_id).where(in_area)),
         "Pendamping": 3,  # Ani, Budi, Cici; not Dedi (Cianjur), not the staff
+        "Pelatihan": 0,
+        "Riwayat Kelompok": await count(session, select(func.count()).select_from(GroupChange)
+                                        .join(Group, Group.id == GroupChange.group_id)
+                                        .where(in_area)),
     }
     assert counts == expected
     assert expected["Kelompok"] == 13 and expected["Kunjungan"] == 3
@@ -424,3 +438,166 @@ async def test_rows_refused_with_the_number_of_another_row_are_reported(session)
         "• Anggota baris 2: kelompoknya ditolak (lembar Kelompok baris 2)",
         "• Anggota baris 3: KK yang sama sudah ada di baris 2",
     ]
+
+
+# --- the period's workbook: new sheets, columns, print setup ----------------------------------
+
+async def period_export(session, area: str | None, period) -> tuple:
+    content, counts = await exchange.export_workbook(
+        session=session, area_code=area, places=default_index(), masked=True, now=NOW,
+        min_size=5, max_size=10, period=period, area_label="Kab. Sukabumi, Jawa Barat")
+    return load_workbook(io.BytesIO(content)), counts
+
+
+async def test_period_workbook_sheets_columns_and_rows(session):
+    from bot.core.periods import Period
+    from tests.models.test_reports import seed_outcomes
+
+    area = await seed_area(session)
+    await seed_outcomes(session, area)
+    group = area.groups[0]
+    group.bank_name, group.bank_holder, group.bank_account = "BRI", "KUBE Melati", "0123456789012"
+    group.decree_year, group.decree_number = 2026, "460/Kep.12-Dinsos/2026"
+    session.add(group)
+    member = (await session.execute(select(Member).where(Member.group_id == group.id)
+                                    .order_by(Member.id))).scalars().first()
+    member.head_sex, member.register_status, member.register_decile = "p", "ya", 2
+    session.add(member)
+    await session.commit()
+
+    book, counts = await period_export(session, REGENCY, Period.quarter(2026, 4))
+    assert book.sheetnames == list(exchange.EXPORT_SHEETS)
+    assert book.sheetnames[:1] == ["Ringkasan"]
+    # Dated rows are the period's; groups, households, grants as of now.
+    assert counts["Kunjungan"] == 3 and counts["Pelatihan"] == 3
+    assert counts["Kelompok"] == 13 and counts["Bantuan"] == 4
+    october = (await period_export(session, REGENCY, Period.month(2026, 10)))[1]
+    assert october["Kunjungan"] == 1 and october["Pelatihan"] == 1 and october["Kelompok"] == 13
+
+    groups = book["Kelompok"]
+    at = column(groups, "Nama kelompok").index(group.name)
+    assert column(groups, "No. rekening")[at] == "*********9012"
+    assert column(groups, "Bank")[at] == "BRI" and column(groups, "Tahun SK")[at] == 2026
+    assert sorted(column(groups, "Status")) == ["aktif"] * 11 + ["bubar", "tidak aktif"]
+    members = book["Anggota"]
+    assert "P" in column(members, "Jenis kelamin KK") and 2 in column(members, "Desil")
+    assert sorted(r for r in column(members, "Alasan keluar") if r)[:1] == ["graduasi"]
+
+    history = book["Riwayat Kelompok"]
+    kinds = list(zip(column(history, "Jenis perubahan"), column(history, "Lama"),
+                     column(history, "Baru"), strict=True))
+    assert ("status", "aktif", "tidak aktif") in kinds and ("tahap", "Tumbuh", "Berkembang") in kinds
+    assert all(day.date() >= date(2026, 10, 1) for day in column(history, "Tanggal"))
+    assert "Ani Lestari" in column(history, "Oleh")
+
+    trainings = book["Pelatihan"]
+    assert sorted(column(trainings, "KK hadir")) == [2, 2, 3]
+    assert "Anggota 1" in column(trainings, "Nama KK hadir")[0]
+
+    grants = book["Bantuan"]
+    assert sorted(column(grants, "Status LPJ")) == ["belum", "belum", "belum", "sudah"]
+    assert set(column(grants, "Wajib digulirkan?")) == {"ya"}
+    assert column(grants, "Tenggat LPJ")[0] is not None
+
+    visits = book["Kunjungan"]
+    for header in ("Angka usaha sejak", "Ternak (ekor)", "Nilai peralatan", "Nilai stok"):
+        assert header in [c.value for c in visits[1]]
+
+    for ws in book.worksheets[1:]:
+        headers = [c.value for c in ws[1]]
+        assert ws.auto_filter.ref == f"A1:{ws.cell(row=1, column=len(headers)).column_letter}" \
+            f"{ws.max_row}", ws.title
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$1:$1"
+        for index, header in enumerate(headers, start=1):
+            width = ws.column_dimensions[ws.cell(row=1, column=index).column_letter].width
+            longest_word = max(len(word) for word in header.split())
+            assert width >= longest_word + 2, (ws.title, header, width)
+
+
+async def test_ringkasan_is_a_titled_one_page_table_per_kecamatan(session):
+    from bot.core.periods import Period
+    from tests.models.test_reports import seed_outcomes
+
+    area = await seed_area(session)
+    await seed_outcomes(session, area)
+    book, counts = await period_export(session, REGENCY, Period.quarter(2026, 4))
+    ws = book["Ringkasan"]
+    assert counts["Ringkasan"] == 2
+    assert ws["A1"].value == "Rekap KUBE Kab. Sukabumi, Jawa Barat, Triwulan IV 2026 (Okt–Des)"
+    assert ws["A1"].font.b
+    headers = [c.value for c in ws[4]]
+    assert headers[:6] == ["Kode kecamatan", "Kecamatan", "Kelompok", "Aktif", "Tidak aktif",
+                           "Bubar"]
+    rows = [list(row) for row in ws.iter_rows(min_row=5, values_only=True)]
+    by_name = {row[1]: dict(zip(headers, row, strict=True)) for row in rows}
+    assert set(by_name) == {"Cibadak", "Nagrak", "Jumlah"}
+    assert by_name["Cibadak"]["Omzet"] == 8_000_000 and by_name["Nagrak"]["Bubar"] == 1
+    assert by_name["Jumlah"]["Kelompok"] == 13 and by_name["Jumlah"]["KK dilatih"] == 6
+    assert by_name["Jumlah"]["Bantuan tanpa LPJ"] == 3
+    assert ws.cell(row=7, column=1).font.b or ws.cell(row=7, column=2).font.b
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$4:$4" and ws.auto_filter.ref == "A4:S6"
+    assert ws.column_dimensions["B"].width >= len("Kecamatan") + 2
+
+
+async def test_old_template_without_the_new_columns_still_imports(session):
+    """A template filled before the households' programme fields (no sex, DTKS, decile
+    columns), built the old way: its headers only."""
+    coordinator = await make_mentor(session, name="Koor", area_code=REGENCY,
+                                    role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari", area_code="32.02.11")
+    old = Workbook()
+    groups = old.active
+    groups.title = "Kelompok"
+    groups.append(GROUP_HEADERS)
+    groups.append(["32.02.11.2002", "KUBE Lama", "Ternak", "Tumbuh", "12/03/2026", None, 30,
+                   ani.telegram_id])
+    members = old.create_sheet("Anggota")
+    members.append(MEMBER_HEADERS)
+    for row in officers("32.02.11.2002", "KUBE Lama", ["Siti", "Budi", "Rina", "Joko", "Dewi"],
+                        ["ketua", "sekretaris", "bendahara", "anggota", "anggota"]):
+        members.append(row)
+    buffer = io.BytesIO()
+    old.save(buffer)
+    report = await run_import(session, coordinator, buffer.getvalue())
+    assert report.refused == [] and report.groups == {"created": 1}
+    assert report.members == {"created": 5}
+    stored = (await session.execute(select(Member).where(Member.name == "Siti"))).scalar_one()
+    assert (stored.head_sex, stored.register_status, stored.register_decile) == (None, None,
+                                                                                  None)
+
+
+async def test_template_carries_the_households_programme_fields(session):
+    coordinator = await make_mentor(session, name="Koor", area_code=REGENCY,
+                                    role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari", area_code="32.02.11")
+    book = load_workbook(io.BytesIO(exchange.template_workbook()))
+    headers = [c.value for c in book["Anggota"][1]]
+    assert headers[-3:] == ["Jenis kelamin KK", "Terdaftar DTKS/DTSEN", "Desil"]
+    lists = [v.formula1 for v in book["Anggota"].data_validations.dataValidation]
+    assert '"L,P"' in lists and '"ya,tidak,tidak tahu"' in lists
+    groups = [["32.02.11.2002", "KUBE Baru", "Ternak", "Tumbuh", "12/03/2026", None, 30,
+               ani.telegram_id]]
+    names = ["Siti", "Budi", "Rina", "Joko", "Dewi"]
+    rows = officers("32.02.11.2002", "KUBE Baru", names,
+                    ["ketua", "sekretaris", "bendahara", "anggota", "anggota"])
+    extra = [["P", "ya", 2], ["laki-laki", "tidak", None], ["p", "tidak tahu", "desil 3"],
+             [None, None, None], ["L", "Y", 10]]
+    filled = [row + [None] * 5 + more for row, more in zip(rows, extra, strict=True)]
+    wrong = [["32.02.11.2002", "KUBE Baru", "Eko", "miskin", "anggota", None, None, None,
+              None, None, "X", None, None],
+             ["32.02.11.2002", "KUBE Baru", "Fani", "miskin", "anggota", None, None, None,
+              None, None, None, "mungkin", None],
+             ["32.02.11.2002", "KUBE Baru", "Gita", "miskin", "anggota", None, None, None,
+              None, None, None, None, 11]]
+    report = await run_import(session, coordinator, workbook(groups, filled + wrong))
+    assert reasons(report) == {("Anggota", 7): ["sex"], ("Anggota", 8): ["register"],
+                               ("Anggota", 9): ["decile"]}
+    stored = {m.name: (m.head_sex, m.register_status, m.register_decile) for m in (
+        await session.execute(select(Member))).scalars()}
+    assert stored == {"Siti": ("p", "ya", 2), "Budi": ("l", "tidak", None),
+                      "Rina": ("p", "tidak_tahu", 3), "Joko": (None, None, None),
+                      "Dewi": ("l", "ya", 10)}

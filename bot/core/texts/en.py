@@ -779,4 +779,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.sex": "sex of the head \"{value}\" is not known (L / P)",
     "rep.reason.register": "DTKS/DTSEN \"{value}\" is not known (ya / tidak / tidak tahu)",
     "rep.reason.decile": "decile \"{value}\" must be a number 1–10",
+    "audit.count.Ringkasan": "Summary",
+    "audit.count.Pelatihan": "Trainings",
+    "audit.count.Riwayat_Kelompok": "Group history",
 }

@@ -779,4 +779,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.sex": "jenis kelamin KK \"{value}\" tidak dikenal (L / P)",
     "rep.reason.register": "DTKS/DTSEN \"{value}\" tidak dikenal (ya / tidak / tidak tahu)",
     "rep.reason.decile": "desil \"{value}\" harus angka 1–10",
+    "audit.count.Ringkasan": "Ringkasan",
+    "audit.count.Pelatihan": "Pelatihan",
+    "audit.count.Riwayat_Kelompok": "Riwayat kelompok",
 }

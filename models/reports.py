@@ -432,18 +432,21 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     def at(code: str) -> DistrictFigures:
         return by_code.setdefault(code, DistrictFigures(code))
 
+    # One row per group (the newest status and stage), joined once: joining the ranked rows
+    # twice makes SQLite scan them for every group.
     latest = _latest_changes(area_code, end)
-    status_at = latest.alias("status_at")
-    stage_at = latest.alias("stage_at")
-    status = func.coalesce(status_at.c.new, Group.status)
-    stage = func.coalesce(stage_at.c.new, Group.stage)
+    at_end = (
+        select(latest.c.group_id.label("group_id"),
+               func.max(case((latest.c.kind == ChangeKind.STATUS.value, latest.c.new)))
+               .label("status"),
+               func.max(case((latest.c.kind == ChangeKind.STAGE.value, latest.c.new)))
+               .label("stage"))
+        .where(latest.c.rank == 1).group_by(latest.c.group_id).subquery("at_end"))
+    status = func.coalesce(at_end.c.status, Group.status)
+    stage = func.coalesce(at_end.c.stage, Group.stage)
     rows = await session.execute(
         select(district, status, stage, func.count())
-        .select_from(Group)
-        .outerjoin(status_at, and_(status_at.c.group_id == Group.id, status_at.c.rank == 1,
-                                   status_at.c.kind == ChangeKind.STATUS.value))
-        .outerjoin(stage_at, and_(stage_at.c.group_id == Group.id, stage_at.c.rank == 1,
-                                  stage_at.c.kind == ChangeKind.STAGE.value))
+        .select_from(Group).outerjoin(at_end, at_end.c.group_id == Group.id)
         .where(scope, Group.formed_on <= end)
         .group_by(district, status, stage))
     for code, group_status, group_stage, n in rows:

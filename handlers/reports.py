@@ -99,7 +99,7 @@ def period_example(today: date, lang: str) -> str:
 @flow.question(Step.PERIOD)
 async def _ask_period(update: Update, context: BotContext) -> None:
     today = _today(context)
-    buttons = [(context.t(f"rep.period.{which}", label=preset(which, today).label(context.lang)),
+    buttons = [(context.t(f"rep.period.{which}", label=preset(which, today).short(context.lang)),
                 f"{PREFIX}:p:{which}") for which in Preset]
     buttons.append((context.t("rep.period.type"), f"{PREFIX}:type"))
     await say(update, context.t("rep.ask_period", example=period_example(today, context.lang)),

@@ -142,6 +142,13 @@ class Period:
         return (f"{abbr[self.start.month]} {self.start.year}–"
                 f"{abbr[self.end.month]} {self.end.year}")
 
+    def short(self, lang: str = "id") -> str:
+        """A preset's button: "November 2026", "Okt–Des 2026", "2026"."""
+        kind = self.kind
+        if kind == "month":
+            return self.label(lang)
+        return str(self.start.year) if kind == "year" else self.typed(lang)
+
     def __contains__(self, day: object) -> bool:
         return isinstance(day, date) and self.start <= day <= self.end
 

@@ -72,6 +72,8 @@ def test_labels_in_both_languages():
     assert Period.year(2026).label("id") == "Tahun 2026"
     assert Period.months(2026, 11, 2027, 2).label("en") == "Nov 2026–Feb 2027"
     assert Period.months(2027, 10, 2027, 12).label("id") == "Triwulan IV 2027 (Okt–Des)"
+    assert [p.short("id") for p in (Period.month(2026, 8), q1, Period.year(2026))] == [
+        "Agustus 2026", "Jan–Mar 2027", "2026"]
 
 
 def test_cli_codes():

@@ -51,8 +51,8 @@ async def seed_mentors(session) -> None:
 
 
 PERIOD_BUTTONS = ["Bulan ini (November 2026)", "Bulan lalu (Oktober 2026)",
-                  "Triwulan ini (Triwulan IV 2026 (Okt–Des))",
-                  "Triwulan lalu (Triwulan III 2026 (Jul–Sep))", "Tahun ini (Tahun 2026)",
+                  "Triwulan ini (Okt–Des 2026)",
+                  "Triwulan lalu (Jul–Sep 2026)", "Tahun ini (2026)",
                   "✏️ Ketik periode lain"]
 
 

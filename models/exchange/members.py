@@ -27,10 +27,10 @@ from models.tables import Group, Member
 
 def attach_groups(run: ImportRun, rows: list[RawRow], villages: dict[int, str | None],
                   plans: dict[tuple[str, str], GroupPlan],
-                  existing: dict[tuple[str, str], list[Group]]
+                  existing: dict[tuple[str, str], list[Group]], *, sheet: str = MEMBER_SHEET
                   ) -> dict[tuple[str, str], GroupPlan]:
-    """The plans of the Kelompok sheet and of the registered groups only the Anggota sheet
-    names; a row naming no group, or an ambiguous one, is refused."""
+    """The plans of the Kelompok sheet and of the registered groups only the Anggota (or
+    Bantuan) sheet names; a row naming no group, or an ambiguous one, is refused."""
     member_groups = dict(plans)
     for row in rows:
         village = villages.get(row.number)
@@ -45,10 +45,9 @@ def attach_groups(run: ImportRun, rows: list[RawRow], villages: dict[int, str | 
             member_groups[key] = GroupPlan(None, key, village, found[0].name, {}, None,
                                            found[0])
         elif len(found) > 1:
-            run.refuse(MEMBER_SHEET, row, RefusalCode.GROUP_AMBIGUOUS, count=len(found))
+            run.refuse(sheet, row, RefusalCode.GROUP_AMBIGUOUS, count=len(found))
         else:
-            run.refuse(MEMBER_SHEET, row, RefusalCode.GROUP_UNKNOWN, name=group_name,
-                       code=village)
+            run.refuse(sheet, row, RefusalCode.GROUP_UNKNOWN, name=group_name, code=village)
     return member_groups
 
 

@@ -40,6 +40,7 @@ class ImportRun:
     default_interval: int
     rules: Rules | None
     report: ImportReport = field(default_factory=ImportReport)
+    lpj_months: int = 3  # a grant's LPJ is due this many months after receipt
 
     def today_at(self, village: str | None) -> date:
         return local_today(self.dates, village) if village else self.dates["WIB"]

@@ -175,7 +175,7 @@ async def test_templat_sends_the_template(bot, session):
     document = (await bot.chat(COORDINATOR).send("/templat"))[-1]
     assert document.kind == "document" and document.document_name == "templat-impor-kube.xlsx"
     book = load_workbook(io.BytesIO(document.document_bytes))
-    assert book.sheetnames == ["Kelompok", "Anggota", "Petunjuk"]
+    assert book.sheetnames == ["Kelompok", "Anggota", "Bantuan", "Petunjuk"]
     guide = [v for row in book["Petunjuk"].iter_rows(values_only=True) for v in row if v]
     assert any(str(value).startswith("32.02.12.") for value in guide)
 

@@ -135,7 +135,7 @@ async def test_export_of_the_whole_country_and_formula_like_names(session):
 
 def test_template_has_the_sheets_headers_and_a_guide():
     book = load_workbook(io.BytesIO(exchange.template_workbook(example_village="32.02.12.2001")))
-    assert book.sheetnames == ["Kelompok", "Anggota", "Petunjuk"]
+    assert book.sheetnames == ["Kelompok", "Anggota", "Bantuan", "Petunjuk"]
     assert [c.value for c in book["Kelompok"][1]][:3] == ["Kode desa*", "Nama kelompok*",
                                                           "Jenis usaha*"]
     assert book["Kelompok"].max_row == 1 and book["Anggota"].max_row == 1
@@ -144,7 +144,15 @@ def test_template_has_the_sheets_headers_and_a_guide():
     assert "32.02.12.2001" in guide and "Contoh baris lembar Kelompok:" in guide
     assert any("NIK" == value for value in guide)
     raw = exchange.read_workbook(exchange.template_workbook())
-    assert raw.groups == [] and raw.members == []
+    assert raw.groups == [] and raw.members == [] and raw.grants == []
+    assert [c.value for c in book["Bantuan"][1]] == [
+        "Kode desa*", "Nama kelompok*", "Jenis bantuan*", "Sumber dana*", "Bentuk*", "Nilai",
+        "Barang", "Tanggal diterima*", "Wajib digulirkan?", "Wajib gulir (Rp)",
+        "Wajib gulir (unit)", "Satuan", "Wajib gulir (KK/kelompok)", "Jatuh tempo gulir",
+        "Tanggal LPJ"]
+    lists = [v.formula1 for v in book["Bantuan"].data_validations.dataValidation]
+    assert '"Bantuan UEP Kemensos,Bantuan daerah (APBD),BLPS (program lama),CSR/lainnya"' \
+        in lists and '"ya,tidak"' in lists
 
 
 # --- import --------------------------------------------------------------------------------------
@@ -155,13 +163,15 @@ MEMBER_HEADERS = ["Kode desa*", "Nama kelompok*", "Nama KK*", "Kategori*", "Pera
                   "No. HP", "Tanggal bergabung", "Tanggal keluar"]
 
 
-def workbook(groups: list[list], members: list[list]) -> bytes:
+def workbook(groups: list[list], members: list[list], grants: list[list] = ()) -> bytes:
     """A filled template, built from the real one."""
     book = load_workbook(io.BytesIO(exchange.template_workbook()))
     for row in groups:
         book["Kelompok"].append(row)
     for row in members:
         book["Anggota"].append(row)
+    for row in grants:
+        book["Bantuan"].append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -233,7 +243,8 @@ async def test_import_takes_good_rows_refuses_bad_ones_and_updates_on_second_run
     report = await run_import(session, area.coordinator, content)
     assert report.groups == {"created": 2}
     assert report.members == {"created": 11}
-    assert report.taken == {"Kelompok": [2, 3], "Anggota": [2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13]}
+    assert report.taken == {"Kelompok": [2, 3], "Anggota": [2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13],
+                            "Bantuan": []}
     found = reasons(report)
     assert found[("Kelompok", 4)] == ["village_unknown"]
     assert found[("Kelompok", 5)] == ["village_outside"]
@@ -560,11 +571,25 @@ async def test_old_template_without_the_new_columns_still_imports(session):
     for row in officers("32.02.11.2002", "KUBE Lama", ["Siti", "Budi", "Rina", "Joko", "Dewi"],
                         ["ketua", "sekretaris", "bendahara", "anggota", "anggota"]):
         members.append(row)
+    # The Bantuan sheet as an export wrote it before 0007: "hibah", kind "Bantuan stimulan".
+    grants = old.create_sheet("Bantuan")
+    grants.append(["ID hibah", "ID kelompok", "Nama kelompok", "Kode desa", "Desa/Kelurahan",
+                   "Jenis hibah", "Sumber dana", "Bentuk", "Nilai", "Barang",
+                   "Tanggal diterima", "Wajib gulir (Rp)", "Wajib gulir (unit)", "Satuan",
+                   "Wajib gulir (KK/kelompok)", "Jatuh tempo gulir", "Sudah digulirkan (Rp)",
+                   "Status gulir"])
+    grants.append([7, 3, "KUBE Lama", "32.02.11.2002", "Sekarwangi", "Bantuan stimulan",
+                   "APBD kabupaten", "Tunai", 15_000_000, None, datetime(2026, 6, 1),
+                   5_000_000, None, None, None, datetime(2027, 6, 1), 0, "belum"])
     buffer = io.BytesIO()
     old.save(buffer)
     report = await run_import(session, coordinator, buffer.getvalue())
     assert report.refused == [] and report.groups == {"created": 1}
-    assert report.members == {"created": 5}
+    assert report.members == {"created": 5} and report.grants == {"created": 1}
+    grant = (await session.execute(select(Grant))).scalar_one()
+    assert (grant.kind, grant.rollover_required, grant.rollover_amount) == ("daerah", True,
+                                                                           5_000_000)
+    assert grant.lpj_due == date(2026, 9, 1) and grant.lpj_submitted_on is None
     stored = (await session.execute(select(Member).where(Member.name == "Siti"))).scalar_one()
     assert (stored.head_sex, stored.register_status, stored.register_decile) == (None, None,
                                                                                   None)
@@ -601,3 +626,91 @@ async def test_template_carries_the_households_programme_fields(session):
     assert stored == {"Siti": ("p", "ya", 2), "Budi": ("l", "tidak", None),
                       "Rina": ("p", "tidak_tahu", 3), "Joko": (None, None, None),
                       "Dewi": ("l", "ya", 10)}
+
+
+GRANT = ["32.02.11.2002", "KUBE Mawar", "Bantuan UEP Kemensos", "APBN", "Tunai", 20_000_000,
+         None, "01/09/2026", "ya", 10_000_000, None, None, None, "01/09/2027", None]
+
+
+def grant_row(**changes) -> list:
+    """GRANT with some cells changed, by header key."""
+    keys = ["village", "group", "kind", "fund", "form", "amount", "goods", "received",
+            "required", "roll_rp", "roll_units", "unit", "roll_kk", "due", "lpj"]
+    row = list(GRANT)
+    for key, value in changes.items():
+        row[keys.index(key)] = value
+    return row
+
+
+async def test_import_grants_with_the_chats_rules_kinds_and_lpj(session):
+    from models.tables import Reminder
+
+    coordinator = await make_mentor(session, name="Koor", area_code=REGENCY,
+                                    role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari", area_code="32.02.11")
+    mawar = await make_group(session, ani, name="KUBE Mawar")
+    groups = [["32.02.11.2003", "KUBE Baru", "Ternak", "Tumbuh", "12/03/2026", None, 30,
+               ani.telegram_id]]
+    members = officers("32.02.11.2003", "KUBE Baru", ["Siti", "Budi", "Rina", "Joko", "Dewi"],
+                       ["ketua", "sekretaris", "bendahara", "anggota", "anggota"])
+    grants = [
+        GRANT,                                                                    # 2 ok
+        grant_row(village="32.02.11.2003", group="KUBE Baru", kind="stimulan",
+                  fund="APBD kabupaten", amount=5_000_000, received="01/10/2026",
+                  required="tidak", roll_rp=None, due=None, lpj="15/11/2026"),      # 3 ok
+        grant_row(kind="BLPS", form="barang", amount=None, goods="2 ekor sapi",
+                  received="01/08/2026", roll_rp=None, roll_units=2, unit="ekor",
+                  due="01/08/2027"),                                              # 4 ok
+        grant_row(kind="hibah aneh"),                                             # 5 kind
+        grant_row(amount=None, received="02/09/2026"),                            # 6 amount
+        grant_row(roll_rp=None, received="03/09/2026"),                           # 7 target
+        grant_row(received="04/09/2026", lpj="01/08/2026"),                       # 8 LPJ
+        grant_row(group="KUBE Tidak Ada"),                                        # 9 group
+        GRANT,                                                                    # 10 twice
+        grant_row(received="05/09/2026", due="01/01/2026"),                       # 11 due
+        grant_row(received="06/09/2026", required="mungkin"),                     # 12 ya/tidak
+    ]
+    content = workbook(groups, members, grants)
+    report = await run_import(session, coordinator, content)
+    assert reasons(report) == {
+        ("Bantuan", 5): ["grant_kind"], ("Bantuan", 6): ["grant_required"],
+        ("Bantuan", 7): ["no_obligation"], ("Bantuan", 8): ["lpj_before_received"],
+        ("Bantuan", 9): ["group_unknown"], ("Bantuan", 10): ["duplicate_grant"],
+        ("Bantuan", 11): ["due_range"], ("Bantuan", 12): ["yes_no"]}
+    assert report.grants == {"created": 3} and report.taken["Bantuan"] == [2, 3, 4]
+    text = exchange_words.report_text(report, "id", "kube.xlsx")
+    assert "Bantuan: 3 baru, 0 LPJ ditambahkan, 0 tetap." in text
+    lines = exchange_words.refusal_lines(report, "id")
+    assert '• Bantuan baris 5: jenis bantuan "hibah aneh" tidak dikenal' in lines[0]
+    stored = {(g.group_id, g.received_on): g for g in (await session.execute(select(Grant))
+                                                        ).scalars()}
+    uep = stored[(mawar.id, date(2026, 9, 1))]
+    assert (uep.kind, uep.amount, uep.rollover_amount, uep.rollover_due) == (
+        "uep", 20_000_000, 10_000_000, date(2027, 9, 1))
+    assert uep.lpj_due == date(2026, 12, 1) and uep.recorded_by == ani.id
+    new_group = (await session.execute(select(Group).where(Group.name == "KUBE Baru"))
+                 ).scalar_one()
+    regional = stored[(new_group.id, date(2026, 10, 1))]
+    assert (regional.kind, regional.rollover_required, regional.rollover_due) == (
+        "daerah", False, None)
+    assert regional.lpj_submitted_on == date(2026, 11, 15)
+    goods = stored[(mawar.id, date(2026, 8, 1))]
+    assert (goods.form, goods.goods_description, goods.rollover_units,
+            goods.rollover_unit_label) == ("barang", "2 ekor sapi", 2, "ekor")
+    pending = {(r.rule, r.subject_id) for r in (await session.execute(
+        select(Reminder).where(Reminder.status == "pending"))).scalars()}
+    assert ("lpj_soon", uep.id) in pending or ("lpj_overdue", uep.id) in pending
+    assert not {rule for rule, subject in pending if subject == regional.id and "lpj" in rule}
+
+    again = await run_import(session, coordinator, content)
+    assert again.grants == {"unchanged": 3}
+    assert len((await session.execute(select(Grant))).scalars().all()) == 3
+    # The LPJ handed in since: only its date is added, and its reminders go.
+    later = await run_import(session, coordinator, workbook([], [], [
+        grant_row(lpj="20/11/2026")]))
+    assert later.grants == {"updated": 1} and later.refused == []
+    await session.refresh(uep)
+    assert uep.lpj_submitted_on == date(2026, 11, 20)
+    pending = {(r.rule, r.subject_id) for r in (await session.execute(
+        select(Reminder).where(Reminder.status == "pending"))).scalars()}
+    assert not {rule for rule, subject in pending if subject == uep.id and "lpj" in rule}

@@ -165,7 +165,7 @@ def _read_sheets(workbook: Any) -> RawFile:
 
 
 def read_workbook(content: bytes) -> RawFile:
-    """Reads the Kelompok and Anggota sheets of a filled template (no database; may run in a
+    """Reads the Kelompok, Anggota and Bantuan sheets of a filled template (no database; may run in a
     thread). Raises ImportFileError when the file is not a usable workbook."""
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(FileProblem.TOO_BIG, max_mb=MAX_IMPORT_BYTES // (1024 * 1024))

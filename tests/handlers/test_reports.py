@@ -408,3 +408,25 @@ async def test_ekspor_for_a_typed_period_sends_its_workbook(bot, session):
     assert lpj[-4:] == ["Wajib digulirkan?", "Tenggat LPJ", "Status LPJ", "Tanggal LPJ"]
     for ws in book.worksheets[1:]:
         assert ws.auto_filter.ref and ws.print_title_rows == "$1:$1"
+
+
+async def test_import_by_document_takes_grants_and_their_lpj(bot, session):
+    from tests.models.test_exchange import grant_row
+
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    group = area.groups[0]  # KUBE Ani 0, in 32.02.11.2002
+    row = grant_row(group=group.name, kind="stimulan", received="01/09/2026")
+    chat = bot.chat(COORDINATOR)
+    text = (await chat.send_document("bantuan.xlsx", workbook([], [], [row])))[-1].text
+    assert "Bantuan: 1 baru, 0 LPJ ditambahkan, 0 tetap." in text
+    assert "• Bantuan: baris 2" in text and "Baris yang ditolak: 0" in text
+    row = grant_row(group=group.name, kind="UEP", received="01/09/2026", lpj="20/11/2026")
+    text = (await chat.send_document("lpj.xlsx", workbook([], [], [row])))[-1].text
+    assert "Bantuan: 0 baru, 1 LPJ ditambahkan, 0 tetap." in text
+    from models.tables import Grant
+
+    grants = (await session.execute(select(Grant).where(Grant.group_id == group.id)
+                                    .order_by(Grant.id))).scalars().all()
+    added = grants[-1]
+    await session.refresh(added)
+    assert (added.kind, added.lpj_submitted_on.isoformat()) == ("uep", "2026-11-20")

@@ -2,7 +2,7 @@
 
 Simulated mentors (pre-created, approved, one KUBE group each) all log a visit at the same time:
 each drives the whole /kunjungan conversation through the local Bot API server over real HTTP
-(17 updates: the command, button presses, typed answers, a shared location, Simpan), waiting for
+(18 updates: the command, button presses, typed answers, a shared location, Simpan), waiting for
 the bot's answer before the next step and thinking a little in between, as a person would. In
 the same run a bare python-telegram-bot echo bot on the same server, driven the same way (same
 mentors, same kinds of updates, same think times), is the ceiling.
@@ -169,7 +169,8 @@ VISIT: list[tuple[str, object, Expect]] = [
     ("text", "1,5 jt", text("Berapa keuntungan")),
     ("text", "300rb", text("Berapa saldo kas")),
     ("text", "2 jt", text("Berapa IKS")),
-    ("text", "50rb", text("Apa masalah")),
+    ("text", "50rb", button("kun:ast:no")),
+    ("press", "kun:ast:no", text("Apa masalah")),
     ("text", "Harga pakan naik, 2 anggota jarang hadir", text("Apa tindak lanjut")),
     ("text", "Bantu cari pemasok pakan yang lebih murah", text("Kirim lokasi")),
     ("location", (-6.8937, 106.7846), button("kun:photos:done")),

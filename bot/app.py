@@ -38,15 +38,18 @@ from handlers import (
     coordinators,
     erasure,
     grants,
+    group_chart,
     group_registration,
     groups,
     history,
+    member_leaving,
     members,
     onboarding,
     reports,
     rollovers,
     schedule,
     system,
+    trainings,
     visits,
 )
 from handlers import (
@@ -87,9 +90,9 @@ async def post_shutdown(application: Application) -> None:
 
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
-HANDLER_MODULES = (onboarding, group_registration, visits, grants, rollovers, members, erasure,
-                   approvals, broadcasts, coordinators, groups, reports, agenda, schedule,
-                   history, help_handlers)
+HANDLER_MODULES = (onboarding, group_registration, visits, trainings, grants, rollovers, members,
+                   member_leaving, erasure, approvals, broadcasts, coordinators, groups,
+                   group_chart, reports, agenda, schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

@@ -13,8 +13,10 @@ from bot.core.parsing import group_problems
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
+from handlers import group_chart, trainings
 from handlers.common import PAGE, guard, keyboard, say
-from handlers.member_texts import member_line_text, problems_text
+from handlers.member_texts import households_text, member_line_text, problems_text
+from models import changes
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import visits as visit_queries
@@ -161,13 +163,22 @@ async def detail(update: Update, context: BotContext) -> None:
         stage=context.t(f"stage.{group.stage}"), interval=group.visit_interval_days,
         last=format_date(row.last_visit, context.lang) if row.last_visit
         else context.t("grp.never"), due=due, overdue=marker, complete=complete,
-        members=context.t("grp.members_list", count=len(members), lines=lines))
+        members=context.t("grp.members_list", count=len(members), lines=lines) + "\n"
+        + households_text(context, members, await group_queries.count_graduated(
+            session=context.session, group_ids=[group.id])))
     grants_text, grant_rows = await grant_views.group_block(context, group)
     if grants_text:
         text += "\n\n" + grants_text
+    trainings_text = await trainings.group_block(context, group)
+    if trainings_text:
+        text += "\n\n" + trainings_text
+    figures_row = [group_chart.button(context, group.id)]
     if group.mentor_id == context.mentor.id:
         grant_rows = [[(context.t("grant.btn.add"), f"hib:start:{group.id}"),
                        (context.t("sched.button"), f"jdw:ask:{group.id}")], *grant_rows]
+        if not changes.is_read_only(group):
+            figures_row.insert(0, trainings.start_button(context, group.id))
+    grant_rows = [*grant_rows, figures_row]
     await say(update, text, reply_markup=_card_keyboard(context, group.id,
                                                         extra_rows=grant_rows))
 

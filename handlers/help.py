@@ -75,7 +75,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 async def stray_message(update: Update, context: BotContext) -> None:
     """Text outside any conversation (often typed at a picker that is not one: /bahasa, Ubah
-    jadwal, Keluarkan): point to the buttons, then to the menu."""
+    jadwal, Catat keluar): point to the buttons, then to the menu."""
     await say(update, context.t("common.use_menu"))
 
 

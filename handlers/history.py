@@ -13,10 +13,10 @@ from telegram import Message, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot.core.formatting import format_date_short, format_rupiah
+from bot.core.formatting import format_date_short
 from bot.telegram.context import BotContext
 from handlers.common import guard, keyboard, say
-from handlers.visits_views import activities_text
+from handlers.visits_views import activities_text, history_lines
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.tables import Visit
@@ -77,7 +77,8 @@ async def _recent(update: Update, context: BotContext, page: int) -> None:
         return
     items = [context.t("visit.history_item", date=format_date_short(visit.visited_on, context.lang),
                        group=name, attendance=visit.attendance,
-                       activities=_activities(context, visit))
+                       activities=_activities(context, visit),
+                       extra=history_lines(context, visit))
              for visit, name in rows]
     await _show(update, _join(context.t("visit.history_title"), items, page, context),
                 _nav(context, page, more, f"{PREFIX}:page"))
@@ -123,16 +124,10 @@ async def show_group(update: Update, context: BotContext) -> None:
         else:
             await _show(update, context.t(key, group=group.name), _nav(context, page, False, data))
         return
-    items = []
-    for visit in visits:
-        extra = ""
-        if visit.turnover is not None:
-            extra = context.t("visit.history_turnover",
-                              amount=format_rupiah(visit.turnover, context.lang))
-        items.append(context.t("visit.history_group_item",
-                               date=format_date_short(visit.visited_on, context.lang),
-                               attendance=visit.attendance,
-                               activities=_activities(context, visit), extra=extra))
+    items = [context.t("visit.history_group_item",
+                       date=format_date_short(visit.visited_on, context.lang),
+                       attendance=visit.attendance, activities=_activities(context, visit),
+                       extra=history_lines(context, visit)) for visit in visits]
     text = _join(context.t("visit.history_group_title", group=group.name), items, page, context)
     markup = _nav(context, page, more, data)
     if page == 1:

@@ -1,16 +1,90 @@
 """How a group's households read in chat, personal data masked: one household, a typed list
-(with its unreadable lines), and the membership problems. Used by /tambah_kelompok, /kelompok
-and Anggota, so it lives in none of them."""
+(with its unreadable lines), the membership problems, a household's page and the group's
+household counts. Used by /tambah_kelompok, /kelompok and Anggota, so it lives in none of
+them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+from bot.core.enums import RegisterStatus, Sex
+from bot.core.formatting import format_date, format_date_short
 from bot.core.parsing import MemberLine, mask_nik, mask_numbers, mask_phone
 from bot.telegram.context import BotContext
 
 
+def household_marks(context: BotContext, line: MemberLine | object) -> str:
+    """The head of household's sex and DTKS/DTSEN registration, briefly (" – ♀ – DTKS d2");
+    empty when neither is known."""
+    marks = []
+    sex = getattr(line, "head_sex", None)
+    if sex in set(Sex):
+        marks.append(context.t(f"mem.mark.sex.{sex}"))
+    status = getattr(line, "register_status", None)
+    decile = getattr(line, "register_decile", None)
+    if status == RegisterStatus.YES and decile:
+        marks.append(context.t("mem.mark.register.decile", decile=decile))
+    elif status in set(RegisterStatus):
+        marks.append(context.t(f"mem.mark.register.{status}"))
+    return "".join(f" – {mark}" for mark in marks)
+
+
+def sex_text(context: BotContext, member: object) -> str:
+    sex = getattr(member, "head_sex", None)
+    return context.t(f"sex.{sex}") if sex in set(Sex) else context.t("mem.not_set")
+
+
+def register_text(context: BotContext, member: object) -> str:
+    """"terdaftar, desil 2", "tidak terdaftar", "tidak tahu" or "belum diisi"."""
+    status = getattr(member, "register_status", None)
+    decile = getattr(member, "register_decile", None)
+    if status == RegisterStatus.YES and decile:
+        return context.t("mem.register_decile", decile=decile)
+    if status in set(RegisterStatus):
+        return context.t(f"register.{status}")
+    return context.t("mem.not_set")
+
+
+def welfare_text(context: BotContext, category: str | None) -> str:
+    return context.t(f"welfare.{category}") if category else "-"
+
+
+def member_page_text(context: BotContext, member: object, history: Sequence[object]) -> str:
+    """A household's page: role, category, head of household, DTKS/DTSEN, date joined, the
+    NIK and phone masked, and its welfare category's history ("miskin → hampir miskin, 5 Des
+    2026")."""
+    numbers = []
+    nik = getattr(member, "nik", None)
+    phone = getattr(member, "phone", None)
+    if nik:
+        numbers.append(f"NIK {mask_nik(nik)}")
+    if phone:
+        numbers.append(f"HP {mask_phone(phone)}")
+    lines = "\n".join(context.t(
+        "mem.welfare_line", old=welfare_text(context, change.old),
+        new=welfare_text(context, change.new),
+        date=format_date_short(change.changed_on, context.lang))
+        for change in history)
+    return context.t(
+        "mem.page", name=member.name, role=context.t(f"role.{member.role}"),
+        category=welfare_text(context, member.welfare_category), sex=sex_text(context, member),
+        register=register_text(context, member),
+        joined=format_date(member.joined_on, context.lang),
+        extra=context.t("mem.page_extra", extra=" – ".join(numbers)) if numbers else "",
+        history=context.t("mem.welfare_history", lines=lines) if lines else "")
+
+
+def households_text(context: BotContext, members: Iterable[object], graduated: int) -> str:
+    """The group's households in two counts: headed by women (of the current ones) and
+    graduated (ever)."""
+    current = list(members)
+    women = sum(1 for member in current if getattr(member, "head_sex", None) == Sex.FEMALE)
+    return context.t("grp.households", women=women, count=len(current), graduated=graduated)
+
+
 def member_line_text(context: BotContext, line: MemberLine | object, no: int) -> str:
     """One household as the mentor sees it, personal data masked."""
-    extra = ""
+    extra = household_marks(context, line)
     nik = getattr(line, "nik", None)
     phone = getattr(line, "phone", None)
     if nik:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -24,7 +23,7 @@ from bot.core.enums import GroupStatus, Role, RolloverStatus, Stage, WelfareCate
 from bot.core.formatting import format_date, format_date_short, format_rupiah
 from bot.core.periods import Period, Preset, parse_period, preset
 from bot.telegram.context import BotContext
-from handlers import exchange_words
+from handlers import charts, exchange_words
 from handlers.common import END, STAFF_ROLES, close_buttons, column, guard, message_text, say
 from handlers.flow import TEXT, Flow
 from models import exchange
@@ -292,15 +291,11 @@ def render_chart(weeks: list[tuple[date, int]], districts: list[tuple[str, int]]
                  titles: dict[str, str]) -> bytes:
     """Two charts in one PNG: visits per week, and overdue groups per district (names given).
 
-    Uses matplotlib's object API with the Agg canvas (no pyplot, no global state), so it may
-    run in a worker thread.
+    Drawn as handlers.charts draws every chart, so it may run in a worker thread.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(8, 9), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = charts.new_figure(8, 9)
     top, bottom = figure.subplots(2, 1, gridspec_kw={"height_ratios": [1, 1.2]})
 
     labels = [monday.strftime("%d/%m") for monday, _ in weeks]
@@ -333,9 +328,7 @@ def render_chart(weeks: list[tuple[date, int]], districts: list[tuple[str, int]]
     # Fixed margins instead of tight_layout, which draws the whole figure an extra time (half
     # the chart's cost); district names are cut to fit the left margin.
     figure.subplots_adjust(left=0.27, right=0.95, top=0.95, bottom=0.05, hspace=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return charts.png(figure)
 
 
 async def send_summary(update: Update, context: BotContext, area: str | None,
@@ -363,11 +356,10 @@ async def send_summary(update: Update, context: BotContext, area: str | None,
               "week": context.t("rep.chart_week"),
               "overdue": context.t("rep.chart_overdue"),
               "none": context.t("rep.chart_no_overdue")}
-    await update.effective_chat.send_action(ChatAction.UPLOAD_PHOTO)
-    png = await asyncio.to_thread(render_chart, weeks, districts, titles=titles)
-    await update.effective_chat.send_photo(
-        photo=png, caption=context.t("rep.chart_caption", area=area_label(context, area),
-                                     period=period.label(context.lang)))
+    await charts.send_chart(
+        update, functools.partial(render_chart, weeks, districts, titles=titles),
+        caption=context.t("rep.chart_caption", area=area_label(context, area),
+                          period=period.label(context.lang)))
 
 
 # --- /ekspor -------------------------------------------------------------------------------

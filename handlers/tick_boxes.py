@@ -1,12 +1,13 @@
-"""A question of several choices (a visit's activities, a group's binding ties): each press
-ticks or unticks a choice in place, by editing the keyboard, and Selesai goes on.
+"""A question of several choices (a visit's activities, a group's binding ties, the households
+who attended a training): each press ticks or unticks a choice in place, by editing the
+keyboard, and Selesai goes on.
 
 Registered in one line; its answers come from :meth:`TickBoxes.answers`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -25,6 +26,8 @@ from handlers.common import (
 from handlers.flow import TEXT
 from handlers.questions import Questions
 
+Choices = Callable[[dict[str, Any]], list[tuple[str, str]]]  # the draft → (value, label)s
+
 
 class TickBoxes:
     """The question of ``step``: the text key ``text`` with a button per value of ``among``,
@@ -32,15 +35,22 @@ class TickBoxes:
     Selesai ("<prefix>:<data>:done"), which asks ``then``. The values ticked are stored in the
     draft's ``field``: in the order of ``among`` (``in_order``), else in the order ticked.
     Selesai with none ticked: the text key ``need``, as an alert over the buttons (``alert``)
-    or said before the question again."""
+    or said before the question again.
 
-    def __init__(self, flow: Questions, step: int, text: str, *, among: Iterable[str],
-                 label: str, data: str, field: str, then: int, need: str, alert: bool = False,
-                 in_order: bool = True) -> None:
+    Choices that differ per draft (a group's households) come from ``choices`` instead of
+    ``among`` and ``label``: the draft's (value, label) pairs, the values matching ``values``
+    (a regex, for the buttons' pattern); a press of a value not among them is an old button."""
+
+    def __init__(self, flow: Questions, step: int, text: str, *, among: Iterable[str] = (),
+                 label: str = "", data: str, field: str, then: int, need: str,
+                 alert: bool = False, in_order: bool = True, choices: Choices | None = None,
+                 values: str | None = None) -> None:
+        assert (choices is None) == (values is None), "choices come with their values' pattern"
         self.flow, self.step, self.then = flow, step, then
         self.values = tuple(among)
         self.label, self.data, self.field, self.need = label, data, field, need
         self.alert, self.in_order = alert, in_order
+        self._choices, self._pattern = choices, values
 
         async def ask(update: Update, context: BotContext) -> None:
             await say(update, context.t(text), reply_markup=self.keyboard(
@@ -48,15 +58,23 @@ class TickBoxes:
 
         flow.question(step)(ask)
 
+    def choices(self, context: BotContext) -> list[tuple[str, str]]:
+        """The values offered now, each with its label."""
+        if self._choices is not None:
+            return self._choices(self.flow.draft(context))
+        return [(value, context.t(f"{self.label}.{value}")) for value in self.values]
+
     def keyboard(self, context: BotContext, chosen: list[str]) -> InlineKeyboardMarkup:
-        rows = [[(("✅ " if value in chosen else "▫️ ") + context.t(f"{self.label}.{value}"),
-                  f"{self.flow.prefix}:{self.data}:{value}")] for value in self.values]
+        rows = [[(("✅ " if value in chosen else "▫️ ") + label,
+                  f"{self.flow.prefix}:{self.data}:{value}")]
+                for value, label in self.choices(context)]
         rows.append([(context.t("common.done"), f"{self.flow.prefix}:{self.data}:done")])
         return keyboard(rows)
 
     def shown(self, context: BotContext, chosen: list[str]) -> str:
         """The values ticked, in words ("" for none)."""
-        return ", ".join(context.t(f"{self.label}.{value}") for value in chosen)
+        labels = dict(self.choices(context))
+        return ", ".join(labels.get(value, value) for value in chosen)
 
     async def done(self, update: Update, context: BotContext) -> int:
         """Selesai (or typed "selesai"): the next question, once one at least is ticked."""
@@ -76,14 +94,15 @@ class TickBoxes:
         assert query is not None
         if pressed(query) == "done":
             return await self.done(update, context)
-        value = await button_choice(query, context, self.values)
+        values = [value for value, _ in self.choices(context)]
+        value = await button_choice(query, context, values)
         if value is None:
             return self.step
         draft = self.flow.draft(context)
         chosen = [v for v in draft.get(self.field, []) if v != value]  # ticked: unticked
         if len(chosen) == len(draft.get(self.field, [])):
             chosen.append(value)
-        draft[self.field] = [v for v in self.values if v in chosen] if self.in_order else chosen
+        draft[self.field] = [v for v in values if v in chosen] if self.in_order else chosen
         await query.answer()
         try:
             await query.edit_message_reply_markup(
@@ -95,8 +114,8 @@ class TickBoxes:
     def answers(self, typed: str | None = None) -> dict[Any, Callback]:
         """The presses, anchored to the values; with ``typed`` (a text key), typed "selesai"
         finishes too and other text is told ``typed`` before the question again."""
-        found: dict[Any, Callback] = {
-            f"{self.data}:({'|'.join(self.values)}|done)": self.press}
+        pattern = self._pattern or "|".join(self.values)
+        found: dict[Any, Callback] = {f"{self.data}:({pattern}|done)": self.press}
         if typed is not None:
             async def typed_text(update: Update, context: BotContext) -> int:
                 """Typed "selesai" finishes the choice; other text is explained."""

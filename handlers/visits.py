@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import date
 from enum import IntEnum
 
-from telegram import Message, ReplyKeyboardRemove, Update
-from telegram.ext import BaseHandler, filters
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
-from bot.core.enums import Activity
+from bot.core.enums import Activity, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MAX_COUNT_WORDS,
@@ -24,16 +25,22 @@ from bot.core.parsing import (
     parse_amount,
     parse_coordinates,
     parse_count,
+    parse_leading_count,
     parse_note,
 )
+from bot.core.patterns import ID
 from bot.telegram.context import BotContext
+from handlers import trainings
 from handlers import visits_views as views
 from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
     close_buttons,
+    guard,
     iso_date,
+    keyboard,
     message_text,
+    own_group,
     pressed,
     say,
 )
@@ -49,7 +56,9 @@ from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
 from handlers.tick_boxes import TickBoxes
 from handlers.typed_answers import read_or_skip, typed
+from models import changes
 from models import groups as group_queries
+from models import visits as visit_queries
 from models.saving import visit as rules
 from models.tables import Group
 
@@ -70,6 +79,15 @@ class Step(IntEnum):
     PHOTOS = 9
     NEXT_DATE = 10
     CONFIRM = 11  # summary; "Ubah" swaps its buttons for the fields, in place
+    ASSETS = 12  # "Catat aset kelompok?" then ternak, peralatan, stok (draft["_figure"])
+
+
+# The optional amounts asked behind one "Catat …?": each question's block and what follows it.
+# The assets are asked after the figures only: Lewati on "Catat angka usaha?" skips both, so a
+# visit without figures stays as short as before (Ubah, Aset still records them).
+BLOCKS = {Step.FIGURES: (views.BLOCKS["figures"], Step.ASSETS),
+          Step.ASSETS: (views.BLOCKS["assets"], Step.PROBLEMS)}
+MAX_LIVESTOCK = 100_000
 
 
 PREFIX = views.PREFIX  # the buttons are built in visits_views
@@ -87,11 +105,22 @@ activities = TickBoxes(flow, Step.ACTIVITIES, "visit.ask_activities", among=Acti
                        need="visit.need_activity")
 
 
-@flow.question(Step.FIGURES)
-async def _ask_figures(update: Update, context: BotContext) -> None:
-    draft = flow.draft(context)
-    text, markup = views.figures_question(context, draft, flow.editing(context))
-    await say(update, text, reply_markup=markup or flow.skip_keyboard(context, draft["_figure"]))
+def _amounts_question(step: Step) -> None:
+    block, _ = BLOCKS[step]
+
+    async def ask(update: Update, context: BotContext) -> None:
+        draft = flow.draft(context)
+        if "figures_from" not in draft:  # a draft from before the figures named their span
+            await views.note_span(context, draft)
+        text, markup = views.figures_question(context, draft, flow.editing(context), block)
+        await say(update, text,
+                  reply_markup=markup or flow.skip_keyboard(context, draft["_figure"]))
+
+    flow.question(step)(ask)
+
+
+_amounts_question(Step.FIGURES)
+_amounts_question(Step.ASSETS)
 
 
 flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
@@ -110,6 +139,7 @@ EDIT_FIELDS = {
     "attendance": Step.ATTENDANCE,
     "activities": Step.ACTIVITIES,
     "figures": Step.FIGURES,
+    "assets": Step.ASSETS,
     "problems": Step.PROBLEMS,
     "follow_up": Step.FOLLOW_UP,
     "location": Step.LOCATION,
@@ -140,6 +170,7 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
     """Stores the visit date and asks for the attendance (or goes back to the summary)."""
     draft = flow.draft(context)
     draft["visited_on"] = visited.isoformat()
+    await views.note_span(context, draft)  # the figures' span begins at the visit before
     if draft.get("next_visit_on") and draft.get("next_auto"):
         draft["next_visit_on"] = views.default_next(draft).isoformat()  # the suggestion moves along
     upcoming = iso_date(draft.get("next_visit_on"))
@@ -184,36 +215,48 @@ async def got_attendance(update: Update, context: BotContext) -> int:
     return await flow.next(update, context, Step.ACTIVITIES)
 
 
-async def _ask_figure(update: Update, context: BotContext, field: str | None) -> int:
-    """Asks the amount ``field``; None: the figures are done, on to the problems."""
+def _block(context: BotContext) -> tuple[views.Block, Step]:
+    """The amounts asked now (the figures or the assets) and the question after them."""
+    return BLOCKS[Step(flow.current(context) or Step.FIGURES)]
+
+
+async def _ask_figure(update: Update, context: BotContext, field: str | None, *,
+                      then: Step | None = None) -> int:
+    """Asks the amount ``field``; None: the block is done, on to ``then`` (else the question
+    after the block)."""
+    step = Step(flow.current(context) or Step.FIGURES)
     flow.draft(context)["_figure"] = field
     if field is None:
-        return await flow.next(update, context, Step.PROBLEMS)
-    return await flow.ask(update, context, Step.FIGURES, fresh=True)
+        return await flow.next(update, context, then or BLOCKS[step][1])
+    return await flow.ask(update, context, step, fresh=True)
 
 
 async def _figures_answer(update: Update, context: BotContext, wanted: bool) -> int:
-    """After "Catat angka usaha?": the first amount, or (Lewati) no figures at all."""
+    """After "Catat angka usaha?" (or the assets'): the first amount, or (Lewati) none, and
+    then the problems (no figures: no assets asked either)."""
+    block, _ = _block(context)
     if not wanted:
-        flow.draft(context).update(dict.fromkeys(views.FIGURES))
-    return await _ask_figure(update, context, views.FIGURES[0] if wanted else None)
+        flow.draft(context).update(dict.fromkeys(block.fields))
+        return await _ask_figure(update, context, None, then=Step.PROBLEMS)
+    return await _ask_figure(update, context, block.fields[0])
 
 
 async def _store_figure(update: Update, context: BotContext, value: int | None) -> int:
     """Stores one amount and asks the next one, or moves on after the last."""
-    draft = flow.draft(context)
+    draft, (block, _) = flow.draft(context), _block(context)
     field = draft["_figure"]
     draft[field] = value
-    following = views.FIGURES[views.FIGURES.index(field) + 1:]
+    following = block.fields[block.fields.index(field) + 1:]
     return await _ask_figure(update, context, following[0] if following else None)
 
 
 async def figures_button(update: Update, context: BotContext) -> int:
-    """Ya asks for the turnover; Lewati skips all four figures and asks for the problems."""
+    """Ya asks the first amount (the turnover, or the livestock); Lewati skips them all and
+    asks the question after them."""
     query = update.callback_query
     if flow.draft(context).get("_figure") is not None:
         await query.answer(context.t("common.old_button"))
-        return Step.FIGURES
+        return flow.current(context) or Step.FIGURES
     wanted = query.data.endswith(":yes")
     await close_buttons(query, context.t("common.yes" if wanted else "common.skip"))
     return await _figures_answer(update, context, wanted)
@@ -223,10 +266,11 @@ async def figure_button(update: Update, context: BotContext) -> int:
     """Lewati (Kosongkan) leaves one amount empty; Tetap, while changing the figures, keeps
     it; then the next amount is asked."""
     query = update.callback_query
+    step = Step(flow.current(context) or Step.FIGURES)
     field = flow.draft(context).get("_figure")
     if field != pressed(query):
         await query.answer(context.t("common.old_button"))
-        return Step.FIGURES
+        return step
     if query.data.startswith(f"{PREFIX}:skip:"):
         await close_buttons(query, context.t("common.skip"))
         return await _store_figure(update, context, None)
@@ -234,33 +278,48 @@ async def figure_button(update: Update, context: BotContext) -> int:
     error = views.profit_error(context, flow.draft(context), field, kept)
     if error:  # the turnover was just made smaller: the profit kept must still fit under it
         await close_buttons(query)
-        return await flow.retry(update, context, Step.FIGURES, error)
-    await close_buttons(query, context.t("visit.keep", value=views.amount_text(context, kept)))
+        return await flow.retry(update, context, step, error)
+    await close_buttons(query, context.t("visit.keep",
+                                         value=views.value_text(context, field, kept)))
     return await _store_figure(update, context, kept)
 
 
+def _read_livestock(text: str) -> int | None:
+    """"12", "12 ekor", "dua belas ekor kambing": the head of livestock."""
+    read = parse_leading_count(text, minimum=0, maximum=MAX_LIVESTOCK)
+    return None if read is None or any(ch.isdigit() for ch in read[1]) else read[0]
+
+
 async def got_figure(update: Update, context: BotContext) -> int:
-    """Stores a typed amount ("1,5 jt", "Rp 250.000", "-") and asks the next one."""
+    """Stores a typed amount ("1,5 jt", "Rp 250.000", "12 ekor", "-") and asks the next one."""
     text, draft = message_text(update), flow.draft(context)
+    step = Step(flow.current(context) or Step.FIGURES)
     field = draft.get("_figure")
     if field is None:
         if text.strip().lower() in {"ya", "y", "iya", "yes", "catat"}:
             return await _figures_answer(update, context, True)
         if is_skip(text):
             return await _figures_answer(update, context, False)
-        return await flow.retry(update, context, Step.FIGURES, context.t("visit.bad_figures"))
+        return await flow.retry(update, context, step,
+                                context.t(f"visit.bad_{_block(context)[0].name}"))
     if is_skip(text):
         return await _store_figure(update, context, None)
-    # A profit can be a loss; turnover, cash and the solidarity fee cannot be negative.
-    profit = field == "profit"
-    amount = parse_amount(text, allow_loss=profit)
-    if amount is None:
-        return await flow.retry(update, context, Step.FIGURES,
-                                context.t("visit.bad_profit" if profit else "visit.bad_amount"))
+    if field == "livestock_count":
+        amount = _read_livestock(text)
+        if amount is None:
+            return await flow.retry(update, context, step,
+                                    context.t("visit.bad_livestock", max=MAX_LIVESTOCK))
+    else:
+        # A profit can be a loss; the other amounts cannot be negative.
+        profit = field == "profit"
+        amount = parse_amount(text, allow_loss=profit)
+        if amount is None:
+            return await flow.retry(update, context, step, context.t(
+                "visit.bad_profit" if profit else "visit.bad_amount"))
     error = views.profit_error(context, draft, field, amount)
     if error:
-        return await flow.retry(update, context, Step.FIGURES, error)
-    await say(update, f"✓ {views.amount_text(context, amount)}")
+        return await flow.retry(update, context, step, error)
+    await say(update, f"✓ {views.value_text(context, field, amount)}")
     return await _store_figure(update, context, amount)
 
 
@@ -390,19 +449,76 @@ async def save(update: Update, context: BotContext) -> int:
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
         activities=tuple(draft["activities"]),
         next_visit_on=date.fromisoformat(draft["next_visit_on"]),
-        **{field: draft.get(field) for field in views.FIGURES},
+        **{field: draft.get(field) for field in views.FIGURES + views.ASSETS},
+        figures_from=iso_date(draft.get("figures_from")),
         problems=draft.get("problems"), follow_up=draft.get("follow_up"),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
         photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id))
     if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
     visit, group = result.record, result.group
-    await say(update, context.t("visit.saved", group=group.name,
-                                date=format_date(visit.visited_on, context.lang),
-                                # The group's schedule: a visit logged late leaves it as it was.
-                                next=format_date(group.next_visit_due or visit.next_visit_on,
-                                                 context.lang)))
+    text = context.t("visit.saved", group=group.name,
+                     date=format_date(visit.visited_on, context.lang),
+                     # The group's schedule: a visit logged late leaves it as it was.
+                     next=format_date(group.next_visit_due or visit.next_visit_on, context.lang))
+    rows: list[list[tuple[str, str]]] = []
+    if not changes.is_read_only(group):
+        # In the same message, answered only when it did change: no tap when the stage stays.
+        question, rows = views.stage_question(context, group, visit.id)
+        text += "\n\n" + question
+    if Activity.SKILLS_TRAINING in visit.activities:
+        # A visit with training may record that training now, for its group and date.
+        rows.append([trainings.visit_button(context, visit.id)])
+    await say(update, text, reply_markup=keyboard(rows) if rows else None)
     return END
+
+
+async def _answer_stage(query: CallbackQuery, note: str) -> None:
+    """Notes the answer under the stage question and takes its buttons away, leaving the
+    others (Catat pelatihan)."""
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message) or not message.text:
+        return
+    rows = [[button for button in row
+             if not str(button.callback_data or "").startswith(f"{PREFIX}:stage:")]
+            for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())]
+    rows = [row for row in rows if row]
+    try:
+        await message.edit_text(f"{message.text}\n\n✓ {note}",
+                                reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+    except BadRequest:  # already edited (a double tap): nothing to do
+        pass
+
+
+@guard()
+async def stage_pressed(update: Update, context: BotContext) -> None:
+    """A stage under a saved visit ("kun:stage:<visit id>:<stage>"; "same": Tidak berubah):
+    records the group's new stage as of the visit's day, tied to the visit, in the group's
+    history (models.changes); the visit's group must be the mentor's own and not dissolved."""
+    query = update.callback_query
+    assert query is not None
+    _, _, visit_id, chosen = (query.data or "").split(":")
+    visit = await visit_queries.get(session=context.session, visit_id=int(visit_id))
+    group = await own_group(context, visit.group_id) if visit is not None else None
+    if visit is None or group is None:
+        await query.answer(context.t("visit.stage_not_found"), show_alert=True)
+        return
+    if changes.is_read_only(group):
+        await query.answer(context.t("visit.stage_read_only", group=group.name),
+                           show_alert=True)
+        return
+    old = group.stage
+    if chosen == views.SAME_STAGE or chosen == old:
+        await _answer_stage(query, context.t("visit.stage_kept",
+                                             stage=context.t(f"stage.{old}")))
+        return
+    await changes.change_stage(
+        session=context.session, group=group, stage=chosen, actor=context.mentor,
+        on=visit.visited_on, visit_id=visit.id)
+    await _answer_stage(query, context.t("visit.stage_changed", group=group.name,
+                                         stage=context.t(f"stage.{chosen}"),
+                                         old=context.t(f"stage.{old}")))
 
 
 async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefusal) -> int:
@@ -431,19 +547,26 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
 
 
 def _before_edit(context: BotContext, field: str) -> None:
-    if field == "figures":
-        flow.draft(context)["_figure"] = None  # from "Catat angka usaha?" again
+    if field in ("figures", "assets"):
+        flow.draft(context)["_figure"] = None  # from "Catat angka usaha?" (or aset) again
+
+
+def _stage_handler() -> BaseHandler:
+    stages = "|".join([*Stage, views.SAME_STAGE])
+    return CallbackQueryHandler(stage_pressed, pattern=rf"^{PREFIX}:stage:{ID}:({stages})$")
 
 
 def handlers() -> list[BaseHandler]:
-    """/kunjungan, new for each Application."""
-    figures = "|".join(views.FIGURES)
+    """/kunjungan and the stage question after a visit, new for each Application."""
+    figures = "|".join(views.FIGURES + views.ASSETS)
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: activities.answers(typed="visit.activities_use_buttons"),
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                        TEXT: got_figure},
+        Step.ASSETS: {"ast:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
+                      TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
         Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_note)},
         Step.LOCATION: {filters.LOCATION: got_location, TEXT: typed(location_typed)},
@@ -452,4 +575,6 @@ def handlers() -> list[BaseHandler]:
                       TEXT: photos_typed},
         Step.NEXT_DATE: next_date,
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="visit.field",
-                       before_edit=_before_edit))]
+                       before_edit=_before_edit),
+        # The stage question of a visit saved before may be answered amid the next visit's.
+        fallbacks=[_stage_handler()]), _stage_handler()]

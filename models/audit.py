@@ -14,7 +14,8 @@ from models.tables import AuditLog
 # Personal data never enters the audit trail: the trail is read by more people, and it cannot
 # be changed, so a household's erasure (/hapus_anggota) could not reach it. The entity id links
 # a row to the record, which holds the values (encrypted) until they are erased.
-_PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash"},
+# A household's leave note is free text (it may name someone): the trail only says there was one.
+_PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash", "leave_note"},
                     "mentor": {"phone"}}
 _DEFAULT_PERSONAL = {"nik", "phone"}
 REDACTED = "***"

@@ -10,15 +10,28 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import AuditAction, MemberRole, Role
+from bot.core.enums import AuditAction, ChangeKind, LeaveReason, MemberRole, Role
 from bot.core.parsing import mask_numbers
 from bot.core.reminder_rules import Rules
-from models import audit, reminders
+from models import audit, changes, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
-from models.tables import FREE_TEXT, Grant, Group, Member, Mentor, Rollover, Visit, utcnow
+from models.tables import (
+    FREE_TEXT,
+    Grant,
+    Group,
+    GroupChange,
+    Member,
+    Mentor,
+    Rollover,
+    Visit,
+    utcnow,
+)
 
 PERSONAL_FIELDS = ("nik", "phone")
+# About the household, not personal: the head of household's sex and DTKS/DTSEN registration.
+HOUSEHOLD_FIELDS = ("head_sex", "register_status", "register_decile")
+LEAVE_FIELDS = {"left_on", "role", "leave_reason", "leave_note"}
 
 
 def has_personal_data(data: Any) -> bool:
@@ -252,8 +265,8 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
 
     The row stays with its category, role and dates, so the group's counts do not change; the
     audit row says who erased which member, when and why, and holds no personal data. The
-    group's notes (visits, grants, roll-overs) lose the household's full name and any NIK or
-    phone number they quote.
+    group's notes (visits, grants, roll-overs, history, leave notes, trainings) lose the
+    household's full name and any NIK or phone number they quote.
     """
     notes = await _scrub_notes(session=session, group_id=member.group_id, name=member.name,
                                stands_for=erased_name(member.id))
@@ -272,16 +285,20 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
 
 async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
                        stands_for: str) -> int:
-    """Rewrites the group's notes without ``name`` (whole words, any case) and with numbers
-    masked (rows stored before notes were masked); returns how many notes changed."""
+    """Rewrites the group's notes (every FREE_TEXT field of its rows: visits, grants,
+    roll-overs, history notes, households' leave notes, trainings) without ``name`` (whole
+    words, any case) and with numbers masked (rows stored before notes were masked); returns
+    how many notes changed."""
     whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
         if name.strip() else None
-    rows = [
-        *(await session.execute(select(Visit).where(Visit.group_id == group_id))).scalars(),
-        *(await session.execute(select(Grant).where(Grant.group_id == group_id))).scalars(),
-        *(await session.execute(select(Rollover).join(Grant, Grant.id == Rollover.grant_id)
-                                .where(Grant.group_id == group_id))).scalars(),
-    ]
+    rows: list[Any] = []
+    for model in FREE_TEXT:
+        if model is Rollover:
+            query = select(Rollover).join(Grant, Grant.id == Rollover.grant_id).where(
+                Grant.group_id == group_id)
+        else:
+            query = select(model).where(model.group_id == group_id)
+        rows.extend((await session.execute(query)).scalars())
     changed = 0
     for row in rows:
         for field in FREE_TEXT[type(row)]:
@@ -297,17 +314,95 @@ async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
 
 
 async def remove_member(
-    *, session: AsyncSession, member: Member, actor: Mentor, left_on: date
+    *, session: AsyncSession, member: Member, actor: Mentor, left_on: date,
+    reason: str | None = None, note: str | None = None,
 ) -> Member:
-    """Marks the household as having left; the row stays for the history."""
-    old = audit.snapshot(member, {"left_on", "role"})
+    """Marks the household as having left on ``left_on``, why (a LeaveReason) and, for
+    "lainnya", a short ``note`` (stored with NIKs and phone numbers masked); the row stays for
+    the history. The audit row shows the note only as "***" (it is free text)."""
+    old = audit.snapshot(member, LEAVE_FIELDS)
     member.left_on = left_on
+    member.leave_reason = reason
+    member.leave_note = mask_numbers(note) if note else None
     session.add(member)
     audit.record(session=session, actor_telegram_id=actor.telegram_id,
                  action=AuditAction.UPDATE, entity="member", entity_id=member.id, old=old,
-                 new=audit.snapshot(member, {"left_on", "role"}))
+                 new=audit.snapshot(member, LEAVE_FIELDS))
     await session.commit()
     return member
+
+
+async def set_household(*, session: AsyncSession, member: Member, actor: Mentor,
+                        values: dict[str, Any]) -> bool:
+    """Sets some of :data:`HOUSEHOLD_FIELDS` (the head of household's sex, the DTKS/DTSEN
+    status and decile), audited; False (nothing written) when nothing changes."""
+    fields = set(values)
+    assert fields <= set(HOUSEHOLD_FIELDS), fields
+    old = audit.snapshot(member, fields)
+    for field, value in values.items():
+        setattr(member, field, value)
+    new = audit.snapshot(member, fields)
+    if new == old:
+        return False
+    session.add(member)
+    before, after = audit.changes(old, new)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="member", entity_id=member.id,
+                 old=before, new=after)
+    await session.commit()
+    return True
+
+
+async def change_welfare(*, session: AsyncSession, group: Group, member: Member, category: str,
+                         actor: Mentor, on: date) -> GroupChange | None:
+    """Gives the household a new welfare category on ``on``, kept in the group's history (a
+    "welfare" change naming the household) and audited; None when it already had it."""
+    old = member.welfare_category
+    if old == category:
+        return None
+    member.welfare_category = category
+    session.add(member)
+    change = changes.record(session=session, group_id=group.id, kind=ChangeKind.WELFARE,
+                            field="welfare_category", old=old, new=category, by=actor, on=on,
+                            member_id=member.id)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="member", entity_id=member.id,
+                 old={"welfare_category": old}, new={"welfare_category": category})
+    await session.commit()
+    return change
+
+
+async def welfare_history(*, session: AsyncSession, member_id: int) -> list[GroupChange]:
+    """The household's welfare category changes, oldest first."""
+    result = await session.execute(
+        select(GroupChange).where(GroupChange.member_id == member_id,
+                                  GroupChange.kind == ChangeKind.WELFARE,
+                                  GroupChange.field == "welfare_category")
+        .order_by(GroupChange.changed_on, GroupChange.id))
+    return list(result.scalars())
+
+
+async def count_graduated(*, session: AsyncSession, group_ids: list[int] | None = None,
+                          area: str | None = None, since: date | None = None,
+                          until: date | None = None) -> int:
+    """How many households left their group as graduated (graduasi / sudah mampu): of the
+    groups ``group_ids``, or of the groups in ``area`` (a Kemendagri code: the groups whose
+    village is in it), or of all groups; counting those who left between ``since`` and
+    ``until`` (both included) when given. The reports count a period's graduations with it."""
+    query = select(func.count()).select_from(Member).where(
+        Member.leave_reason == LeaveReason.GRADUATED, Member.left_on.is_not(None))
+    if group_ids is not None:
+        if not group_ids:
+            return 0
+        query = query.where(Member.group_id.in_(group_ids))
+    if area:
+        query = query.join(Group, Group.id == Member.group_id).where(
+            or_(Group.village_code == area, Group.village_code.like(area + ".%")))
+    if since is not None:
+        query = query.where(Member.left_on >= since)
+    if until is not None:
+        query = query.where(Member.left_on <= until)
+    return (await session.execute(query)).scalar_one()
 
 
 async def change_role(

@@ -94,3 +94,30 @@ async def visited_on_day(*, session: AsyncSession, group_id: int, day: date) -> 
     result = await session.execute(
         select(Visit.id).where(Visit.group_id == group_id, Visit.visited_on == day).limit(1))
     return result.first() is not None
+
+
+async def figures_start(*, session: AsyncSession, group_id: int, formed_on: date, day: date
+                        ) -> tuple[date, bool]:
+    """Where the business figures of a visit on ``day`` begin: the group's latest visit before
+    that day (True), or, for its first visit, the day the group was formed (``formed_on``,
+    False)."""
+    last = (await session.execute(
+        select(func.max(Visit.visited_on)).where(Visit.group_id == group_id,
+                                                 Visit.visited_on < day))).scalar_one_or_none()
+    return (last, True) if last is not None else (formed_on, False)
+
+
+async def with_figures(*, session: AsyncSession, group_id: int, limit: int = 24) -> list[Visit]:
+    """A group's latest ``limit`` visits that recorded a turnover, a profit or an IKS, oldest
+    first (its figures over time)."""
+    result = await session.execute(
+        select(Visit).where(Visit.group_id == group_id,
+                            (Visit.turnover.is_not(None)) | (Visit.profit.is_not(None))
+                            | (Visit.solidarity_fee.is_not(None)))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(limit))
+    return list(reversed(result.scalars().all()))
+
+
+async def get(*, session: AsyncSession, visit_id: int) -> Visit | None:
+    """A visit by id (the caller checks the user's right to its group)."""
+    return await session.get(Visit, visit_id)

@@ -56,6 +56,9 @@ class Household:
     nik: str | None = None
     phone: str | None = None
     consented: bool = False
+    head_sex: str | None = None  # "l" / "p", when typed
+    register_status: str | None = None  # DTKS/DTSEN: "ya" / "tidak" / "tidak_tahu"
+    register_decile: int | None = None
 
     @property
     def personal(self) -> bool:
@@ -69,7 +72,9 @@ class Household:
         assert line.ok and line.name and line.welfare_category and line.role, line
         return cls(name=line.name, welfare_category=line.welfare_category, role=line.role,
                    nik=line.nik, phone=line.phone,
-                   consented=all(value in agreed for value in (line.nik, line.phone) if value))
+                   consented=all(value in agreed for value in (line.nik, line.phone) if value),
+                   head_sex=line.head_sex, register_status=line.register_status,
+                   register_decile=line.register_decile)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,9 @@ async def save_group(*, session: AsyncSession, group: NewGroup, min_size: int, m
         formed_on=group.formed_on, stage=group.stage, visit_interval_days=interval_days,
         next_visit_due=today + timedelta(days=interval_days),
         members=[{"name": h.name, "welfare_category": h.welfare_category, "role": h.role,
-                  "nik": h.nik, "phone": h.phone} for h in group.households],
+                  "nik": h.nik, "phone": h.phone, "head_sex": h.head_sex,
+                  "register_status": h.register_status, "register_decile": h.register_decile}
+                 for h in group.households],
         joined_on=today, update_id=group.update_id, rules=rules,
         consented=any(h.personal for h in group.households)))
     return Saved(record, record, created)

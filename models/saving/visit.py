@@ -63,6 +63,12 @@ class NewVisit:
     profit: int | None = None  # negative: a loss
     cash: int | None = None
     solidarity_fee: int | None = None
+    # Where the span of the turnover, profit and IKS begins (it ends on the visit day), as the
+    # question named it; None: the rule's (figures_start), when figures were given.
+    figures_from: date | None = None
+    livestock_count: int | None = None  # the group's assets now: head of livestock,
+    equipment_value: int | None = None  # the value of its equipment
+    stock_value: int | None = None  # and of its stock
     problems: str | None = None
     follow_up: str | None = None
     latitude: float | None = None
@@ -118,7 +124,9 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
     attendance is within the active households; the visit date lies between the date formed
     and today where the group is; the next visit date is after the visit, at most a year later;
     the profit is not above the turnover (:func:`profit_fits`: a figure kept while the other
-    was changed from the summary must not get by).
+    was changed from the summary must not get by). With figures, the span they cover begins on
+    ``figures_from`` (between the date formed and the visit), else on the group's last visit
+    before this one (models.visits.figures_start); without, no span is stored.
 
     ``end_draft`` (see models.saving.EndDraft) is awaited only when every rule holds, right
     before the write, so the draft ends in the visit's commit; a refusal writes and stages
@@ -149,6 +157,14 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
         return refusal(VisitReason.NEXT_OUT_OF_WINDOW)
     if not profit_fits(visit.profit, visit.turnover):
         return refusal(VisitReason.PROFIT_OVER_TURNOVER)
+    figures_from = None
+    if any(value is not None for value in (visit.turnover, visit.profit, visit.cash,
+                                           visit.solidarity_fee)):
+        figures_from = visit.figures_from
+        if figures_from is None or not group.formed_on <= figures_from <= visit.visited_on:
+            figures_from, _ = await visit_queries.figures_start(
+                session=session, group_id=group.id, formed_on=group.formed_on,
+                day=visit.visited_on)
     fields = {
         "visited_on": visit.visited_on,
         "attendance": visit.attendance,
@@ -157,6 +173,10 @@ async def save_visit(*, session: AsyncSession, visit: NewVisit, rules: Rules | N
         "profit": visit.profit,
         "cash": visit.cash,
         "solidarity_fee": visit.solidarity_fee,
+        "figures_from": figures_from,
+        "livestock_count": visit.livestock_count,
+        "equipment_value": visit.equipment_value,
+        "stock_value": visit.stock_value,
         "problems": visit.problems,
         "follow_up": visit.follow_up,
         "latitude": visit.latitude,

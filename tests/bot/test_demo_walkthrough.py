@@ -19,7 +19,7 @@ SCRIPT = [
     "!admin", "#1", "!mentor",
     "/tambah_kelompok", "KUBE Mawar Sejahtera", "sekarwangi", "#1", "#1", "#1", "#5", "#7",
     "12/03/2026", "#1", *[line + "\\" for line in MEMBERS[:-1]], MEMBERS[-1], "#1",
-    "/kunjungan", "#1", "#1", "6", "#2", "#3", "#9", "#1", "1,5 jt", "250rb", "-", "50rb",
+    "/kunjungan", "#1", "#1", "6", "#2", "#3", "#9", "#1", "1,5 jt", "250rb", "-", "50rb", "#2",
     "Pembukuan belum rapi", "Latih bendahara menulis buku kas", "!lokasi -6.89 106.78",
     "!foto", "#1", "#1", "#1", "/kelompok", "/riwayat", "!keluar",
 ]

@@ -123,7 +123,7 @@ async def log_visit(day: Day, chat: ChatUser, group: str) -> None:
 async def record_grant_and_rollover(day: Day, chat: ChatUser, group: str) -> None:
     await day.send(chat, "/hibah")
     await day.press(chat, group)
-    await day.press(chat, "Bantuan stimulan")
+    await day.press(chat, "Bantuan UEP Kemensos")
     await day.press(chat, "APBN")
     await day.press(chat, "Tunai")
     await day.send(chat, "20 jt")

@@ -458,7 +458,7 @@ async def test_group_card_and_list_show_grants(bot, session):
                            "« Daftar kelompok"]
 
     await chat.press("🔎 Hibah 2")
-    assert "BLPS – KUBE Mawar" in chat.last_text()
+    assert "BLPS (program lama) – KUBE Mawar" in chat.last_text()
     await chat.press("« Kelompok")
     assert "Hibah (2):" in chat.last_text()
     replies = await chat.press("➕ Catat hibah")
@@ -502,10 +502,11 @@ async def test_english_mentor(bot, session):
     await chat.send("/hibah")
     assert "Which group received the grant?" in chat.last_text()
     await chat.press("KUBE Mawar")
-    assert chat.buttons() == ["Stimulus grant", "BLPS", "Other grant"]
+    assert chat.buttons() == ["UEP grant (Kemensos)", "Regional grant (APBD)",
+                              "BLPS (former programme)", "CSR/other"]
     await chat.send("/batal")
     await chat.press_data(f"hib:view:{grant.id}")
     view = chat.last_text()
-    assert "Stimulus grant – KUBE Mawar" in view and "0 of 4 households/groups" in view
+    assert "UEP grant (Kemensos) – KUBE Mawar" in view and "0 of 4 households/groups" in view
     assert "Not started (0%)" in view and "No roll-overs yet." in view
     assert chat.buttons() == ["🔁 Record a roll-over", "« Group"]

@@ -282,14 +282,15 @@ async def test_members_add_remove_role_history(bot, session):
     await chat.press("ketua")
     assert "Ani Suryani sekarang ketua; Anggota 1 menjadi anggota" in chat.last_text()
     await chat.press_data(f"mem:list:{group.id}")
-    await chat.press("➖ Keluarkan")
+    await chat.press("🚪 Catat keluar")
     await chat.press("Anggota 2")
-    await chat.press("Ya")
-    assert "sudah dikeluarkan" in chat.texts()[-2]
+    await chat.press("Pindah")
+    await chat.press("📅 Hari ini")
+    assert "Anggota 2 tercatat keluar dari KUBE Mawar: Pindah" in chat.texts()[-2]
     assert "belum ada sekretaris" in chat.last_text()
     await chat.press_data(f"mem:hist:{group.id}")
     history = chat.last_text()
-    assert "Anggota 2 (sekretaris)" in history and ", keluar" in history
+    assert "Anggota 2 (sekretaris)" in history and ", keluar" in history and "(Pindah)" in history
     members = await group_queries.active_members(session=session, group_id=group.id)
     assert len(members) == 5
     assert {m.name: m.role for m in members}["Ani Suryani"] == "ketua"

@@ -20,6 +20,7 @@ from tests.handlers.visit_walks import (
     mentor_with_group,
     to_activities,
     to_amounts,
+    to_assets,
     to_attendance,
     to_date,
     to_figures,
@@ -63,10 +64,12 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     assert "▫️ Pemasaran" in chat.buttons()
     await chat.press("Selesai")
 
-    assert "Catat angka usaha" in chat.last_text()
+    # The group's first visit: its figures are counted from the day it was formed.
+    assert "Catat angka usaha kelompok sejak kelompok dibentuk, 10 Jan 2026" in chat.last_text()
     assert chat.buttons() == ["Ya", "Lewati"]
     await chat.press("Ya")
     assert "omzet" in chat.last_text() and "Contoh:" in chat.last_text()
+    assert "sejak kelompok dibentuk, 10 Jan 2026" in chat.last_text()
     await chat.send("1,5 jt")
     assert "keuntungan" in chat.last_text()
     await chat.send("Rp 300.000")
@@ -74,6 +77,9 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     await chat.press("Lewati")
     assert "IKS" in chat.last_text()
     await chat.send("50rb")
+    assert "Catat aset kelompok" in chat.last_text()
+    assert chat.buttons() == ["Ya", "Lewati"]
+    await chat.press("Lewati")
 
     assert "masalah" in chat.last_text()
     await chat.send("Harga pakan naik, 2 anggota jarang hadir")
@@ -99,8 +105,9 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
 
     summary = chat.last_text()
     for part in ("Kelompok: KUBE Mawar", "Tanggal: 24 November 2026", "Hadir: 6 dari 7 KK",
-                 "Kegiatan: Pemantauan usaha, Pembukuan", "Omzet: Rp 1.500.000",
-                 "Keuntungan: Rp 300.000", "Kas: -", "IKS: Rp 50.000",
+                 "Kegiatan: Pemantauan usaha, Pembukuan",
+                 "Angka usaha sejak kelompok dibentuk, 10 Jan 2026:", "Omzet: Rp 1.500.000",
+                 "Keuntungan: Rp 300.000", "Kas: -", "IKS: Rp 50.000", "Aset: -",
                  "Masalah: Harga pakan naik, 2 anggota jarang hadir", "Tindak lanjut: -",
                  "Lokasi: 📍 tercatat", "Foto: 2 foto",
                  "Kunjungan berikutnya: 24 Desember 2026"):
@@ -111,12 +118,17 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     replies = await chat.press("✅ Simpan")
     assert "Tersimpan" in shown(replies) and "24 Desember 2026" in shown(replies)
     assert chat.buttons(chat.messages()[-2]) == []  # the summary's buttons are gone
+    # The stage question comes with it; leaving it unanswered changes nothing.
+    assert "Apakah tahap KUBE Mawar berubah? Sekarang: Tumbuh" in chat.last_text()
+    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Mandiri", "Tidak berubah"]
 
     [visit] = await visits(session)
     assert (visit.group_id, visit.visited_on, visit.attendance) == (group_id, date(2026, 11, 24), 6)
     assert visit.activities == ["pemantauan", "pembukuan"]
     assert (visit.turnover, visit.profit, visit.cash, visit.solidarity_fee) == (
         1_500_000, 300_000, None, 50_000)
+    assert visit.figures_from == FORMED
+    assert (visit.livestock_count, visit.equipment_value, visit.stock_value) == (None,) * 3
     assert visit.problems == "Harga pakan naik, 2 anggota jarang hadir"
     assert visit.follow_up is None
     assert (visit.latitude, visit.longitude) == (-6.8937, 106.7846)
@@ -176,6 +188,15 @@ async def test_bad_dates_attendance_activities_amounts_and_next_date(bot, sessio
     await chat.send("0")
     await chat.send("2.000.000")
     await chat.send("lewati")
+    assert_retried(await chat.send("mungkin"), "Tekan Ya untuk mencatat aset",
+                   "Catat aset kelompok")
+    await chat.send("ya")
+    for answer in ("banyak", "-3", "12,5 ekor"):
+        assert_retried(await chat.send(answer), "Contoh: 12 ekor", "ekor ternak")
+    await chat.send("dua belas ekor kambing")
+    assert_retried(await chat.send("mahal"), "tidak bisa saya baca", "nilai peralatan")
+    await chat.send("5 jt")
+    await chat.send("-")
 
     assert_retried(await chat.send("!!!"), "dengan kata-kata", "masalah")
     await chat.send("tidak ada")
@@ -204,7 +225,8 @@ async def test_bad_dates_attendance_activities_amounts_and_next_date(bot, sessio
     # Nothing was lost on the way.
     summary = chat.last_text()
     for part in ("Tanggal: 25 November 2026", "Hadir: 7 dari 7 KK", "Kegiatan: Pembukuan",
-                 "Omzet: -", "Keuntungan: Rp 0", "Kas: Rp 2.000.000", "IKS: -", "Masalah: -",
+                 "Omzet: -", "Keuntungan: Rp 0", "Kas: Rp 2.000.000", "IKS: -",
+                 "Aset: ternak 12 ekor, peralatan Rp 5.000.000", "Masalah: -",
                  "Tindak lanjut: " + "x" * 1000 + "\n", "Lokasi: 📍 tercatat", "Foto: 1 foto",
                  "Kunjungan berikutnya: 10 Januari 2027"):
         assert part in summary, part
@@ -213,6 +235,8 @@ async def test_bad_dates_attendance_activities_amounts_and_next_date(bot, sessio
     assert (visit.latitude, visit.longitude) == (-6.9, 106.78)
     assert visit.next_visit_on == date(2027, 1, 10) and visit.turnover is None
     assert visit.profit == 0 and visit.cash == 2_000_000
+    assert (visit.livestock_count, visit.equipment_value, visit.stock_value) == (
+        12, 5_000_000, None)
 
 
 async def test_stickers_and_stray_commands_keep_the_question(bot, session):
@@ -232,7 +256,8 @@ async def test_stickers_and_stray_commands_keep_the_question(bot, session):
 # --- /batal at every step saves nothing -------------------------------------------------------
 
 WALKS: list[Callable[[ChatUser], Awaitable[None]]] = [
-    to_date, to_attendance, to_activities, to_figures, to_amounts, to_problems, to_follow_up,
+    to_date, to_attendance, to_activities, to_figures, to_amounts, to_assets, to_problems,
+    to_follow_up,
     to_location, to_photos, to_next_date, to_summary,
 ]
 

@@ -31,7 +31,7 @@ async def test_change_answers_from_the_summary(bot, session):
     assert "Kunjungan berikutnya: 24 Desember 2026" in chat.last_text()
 
     await chat.press("✏️ Ubah")
-    assert chat.buttons() == ["Tanggal", "Hadir", "Kegiatan", "Angka usaha", "Masalah",
+    assert chat.buttons() == ["Tanggal", "Hadir", "Kegiatan", "Angka usaha", "Aset", "Masalah",
                               "Tindak lanjut", "Lokasi", "Foto", "Kunjungan berikutnya",
                               "« Kembali"]
     await chat.press("« Kembali")
@@ -183,6 +183,7 @@ async def test_a_loss_is_typed_as_profit_and_only_there(bot, session):
     await chat.send("-Rp 50.000")  # IKS: no loss either
     assert "IKS" in chat.last_text()
     await chat.send("50rb")
+    await chat.send("-")  # no assets
     await chat.send("Harga pakan naik")
     await chat.send("Cari pemasok pakan")
     await chat.send("Lewati")
@@ -216,6 +217,7 @@ async def test_keeping_a_profit_above_a_new_smaller_turnover_is_asked_again(bot,
     await chat.send("300rb")
     await chat.send("-")
     await chat.send("-")
+    await chat.send("-")  # no assets
     await chat.send("Harga pakan naik")
     await chat.send("Cari pemasok pakan")
     await chat.send("Lewati")

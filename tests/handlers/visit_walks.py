@@ -65,6 +65,12 @@ async def to_amounts(chat: ChatUser) -> None:
     await chat.press("Ya")
 
 
+async def to_assets(chat: ChatUser) -> None:
+    await to_amounts(chat)
+    for amount in ("1,5 jt", "300rb", "2 jt", "50rb"):
+        await chat.send(amount)
+
+
 async def to_problems(chat: ChatUser) -> None:
     await to_figures(chat)
     await chat.press("Lewati")

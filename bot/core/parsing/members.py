@@ -1,5 +1,6 @@
-"""Member lists: one household a line ("Siti Aminah; miskin; ketua; NIK; HP") or a spreadsheet
-row, and the problems of a group's membership (officers, size, twice the same person)."""
+"""Member lists: one household a line ("Siti Aminah; miskin; ketua; P; DTKS desil 2; NIK; HP")
+or a spreadsheet row, and the problems of a group's membership (officers, size, twice the same
+person)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.core.enums import OFFICER_ROLES, MemberRole, WelfareCategory
+from bot.core.enums import OFFICER_ROLES, MemberRole, RegisterStatus, Sex, WelfareCategory
 from bot.core.parsing.common import clean, is_skip
 from bot.core.parsing.identity import parse_phone, validate_nik
 from bot.core.parsing.names import parse_person_name
@@ -30,9 +31,13 @@ class MemberLine:
     """One household typed on one line of a member list, parsed.
 
     ``error`` is None when the line is valid, otherwise the code of the first problem:
-    "name", "category", "role", "nik", "phone" or "fields" (a line with one field, too
-    many fields or a field given twice). Fields parsed before the error are kept.
-    ``line_no`` is the line's number in the message (1-based, blank lines counted).
+    "name", "category", "role", "nik", "phone", "register" (a DTKS/DTSEN word with a decile
+    outside 1-10), "extra" (a word after the category and the role that is none of the
+    optional ones) or "fields" (a line with one field, too many fields or a field given
+    twice). Fields parsed before the error are kept. ``line_no`` is the line's number in the
+    message (1-based, blank lines counted). The optional head of household's sex ("l"/"p")
+    and DTKS/DTSEN registration ("ya"/"tidak"/"tidak_tahu", with the decile 1-10 where
+    known) are None when not typed.
     """
 
     line_no: int
@@ -43,6 +48,9 @@ class MemberLine:
     nik: str | None = None
     phone: str | None = None
     error: str | None = None
+    head_sex: str | None = None
+    register_status: str | None = None
+    register_decile: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -83,6 +91,27 @@ _ALIASES: dict[str, tuple[str, str]] = {
 _FUZZY_MIN_LENGTH = 4
 _FUZZY_CUTOFF = 80
 
+# The optional words about the household, recognised exactly (never by fuzzy matching, so a
+# line without them reads as before): the head of household's sex ...
+_SEX_WORDS = {
+    **dict.fromkeys(("p", "pr", "prp", "perempuan", "wanita", "ibu", "\u2640"), Sex.FEMALE),
+    **dict.fromkeys(("l", "lk", "laki", "laki laki", "lakilaki", "pria", "bapak", "\u2642"),
+                    Sex.MALE),
+}
+_HEAD_PREFIX = re.compile(r"^(?:kk|kepala keluarga|kepala kk|kepala)\s+")
+# ... and the DTKS/DTSEN registration: "DTKS", "DTKS desil 2", "DTSEN d3", "desil 4",
+# "non DTKS", "DTKS tidak", "DTKS tidak tahu".
+_REGISTER = re.compile(r"(?:dtks|dtsen)(?:\s*/\s*(?:dtks|dtsen))?")
+_NOT_REGISTERED = re.compile(r"^(?:non|bukan|tidak|tdk|tak|belum|blm|ga|gak)\s+(?:terdaftar\s+)?"
+                             r"(?:di\s+)?(?:dtks|dtsen)$|^(?:dtks|dtsen)\s+(?:tidak|tdk|belum|blm|"
+                             r"bukan|non|ga|gak|no)$")
+_UNKNOWN_REGISTER = re.compile(r"^(?:dtks|dtsen)\s*(?:\?|tidak tahu|tdk tahu|tak tahu|"
+                               r"ga tahu|gak tahu|belum tahu|tidak tau|gak tau|ga tau)$|"
+                               r"^(?:tidak tahu|tdk tahu|tak tahu|gak tahu|ga tahu)\s+"
+                               r"(?:dtks|dtsen)$")
+_REGISTERED = re.compile(r"^(?:(?:dtks|dtsen)(?:\s+(?:ya|terdaftar|ada))?"
+                         r"(?:\s*(?:desil|d)?\s*(\d{1,2}))?|desil\s*(\d{1,2}))$")
+
 _LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,3}\s*[.)]\s*|[-*•·]\s*|\d{1,3}\s+(?=[^\W\d_]))")
 
 
@@ -96,6 +125,31 @@ def _match_word(field: str) -> tuple[str, str] | None:
     best = process.extractOne(key, _ALIASES.keys(), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
     return _ALIASES[best[0]] if best else None
 
+
+
+def _household_word(field: str) -> tuple[str, object] | None:
+    """("sex", "l"|"p") or ("register", (status, decile)) for an optional household word;
+    ("register", None) for a DTKS/DTSEN word that cannot be read (a decile outside 1-10);
+    None for anything else."""
+    key = re.sub(r"[\s_\-:=.,]+", " ", clean(field)).strip()
+    sex = _SEX_WORDS.get(_HEAD_PREFIX.sub("", key))
+    if sex is not None:
+        return "sex", sex.value
+    key = _REGISTER.sub(lambda m: m.group(0).split("/")[0].strip(), key)
+    if _NOT_REGISTERED.match(key):
+        return "register", (RegisterStatus.NO.value, None)
+    if _UNKNOWN_REGISTER.match(key):
+        return "register", (RegisterStatus.UNKNOWN.value, None)
+    found = _REGISTERED.match(key)
+    if found:
+        digits = found.group(1) or found.group(2)
+        if digits is None:
+            return "register", (RegisterStatus.YES.value, None)
+        decile = int(digits)
+        return "register", ((RegisterStatus.YES.value, decile) if 1 <= decile <= 10 else None)
+    if key.startswith(("dtks", "dtsen", "desil")):
+        return "register", None
+    return None
 
 
 def _split_fields(line: str) -> list[str]:
@@ -125,11 +179,14 @@ def _digit_field_kind(field: str) -> str | None:
 
 
 def parse_member_line(text: str, line_no: int = 1) -> MemberLine:
-    """Parses one household line: ``Siti Aminah; miskin; ketua[; NIK][; phone]``.
+    """Parses one household line:
+    ``Siti Aminah; miskin; ketua[; P][; DTKS desil 2][; NIK][; phone]``.
 
     Fields are separated by ";" (or, when the line has none, by a tab, "|" or ","). The name
-    comes first; the category, the role, the NIK (16 digits) and the phone are recognised by
-    their content, so their order does not matter. A missing role means "anggota". Leading
+    comes first; the category, the role, the head of household's sex ("P"/"perempuan",
+    "L"/"laki-laki"), the DTKS/DTSEN registration ("DTKS", "DTKS desil 2", "non DTKS", "DTKS
+    tidak tahu"), the NIK (16 digits) and the phone are recognised by their content, so their
+    order does not matter. A missing role means "anggota". Leading
     numbering ("1.", "1)", "- ") is ignored, and so are empty or "-" fields. Category and
     role words accept common abbreviations and typos. See :class:`MemberLine` for the error
     codes.
@@ -158,9 +215,43 @@ def parse_member_fields(name: str, category: str, role: str = "", *,
 _DIGIT_FIELDS = {"nik": validate_nik, "phone": parse_phone}
 
 
+def _take_household_words(line: MemberLine, fields: list[str]) -> list[str] | None:
+    """The fields without the optional household words (sex, DTKS/DTSEN), which are stored on
+    ``line``; None (and ``line.error``) for a DTKS word that cannot be read or a word twice."""
+    rest = [fields[0]]
+    for field in fields[1:]:
+        word = _household_word(field)
+        if word is None:
+            rest.append(field)
+            continue
+        kind, value = word
+        if value is None:
+            line.error = "register"
+            return None
+        if kind == "sex":
+            if line.head_sex is not None:
+                line.error = "fields"
+                return None
+            line.head_sex = str(value)
+        else:
+            if line.register_status is not None:
+                line.error = "fields"
+                return None
+            line.register_status, line.register_decile = value  # type: ignore[misc]
+    return rest
+
+
 def _member_from_fields(line: MemberLine, fields: list[str]) -> MemberLine:
     # Empty fields and "-" (or "tidak ada") stand for a value the mentor does not have.
     fields = [fields[0], *(field for field in fields[1:] if field and not is_skip(field))]
+    if len(fields) > 1:
+        if len(fields) > 7:
+            line.error = "fields"
+            return line
+        taken = _take_household_words(line, fields)
+        if taken is None:
+            return line
+        fields = taken
     if len(fields) < 2 or len(fields) > 5:
         line.error = "fields"
         return line
@@ -181,7 +272,8 @@ def _member_from_fields(line: MemberLine, fields: list[str]) -> MemberLine:
         else:
             word = _match_word(field)
             if word is None:
-                line.error = "category" if line.welfare_category is None else "role"
+                line.error = ("category" if line.welfare_category is None
+                              else "role" if line.role is None else "extra")
                 return line
             kind, value = word
             if getattr(line, "welfare_category" if kind == "category" else "role") is not None:

@@ -18,6 +18,7 @@ from bot.backup import backup_sqlite, head_revision
 from bot.core.enums import Audience, DeliveryStatus, MentorStatus, Role
 from bot.telegram.persistence import DatabasePersistence
 from models import broadcasts as broadcast_queries
+from models import changes
 from models import grants as grant_queries
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -33,6 +34,7 @@ from models.tables import (
     Mentor,
     Reminder,
     ReminderDelivery,
+    Training,
     UserData,
     Visit,
 )
@@ -99,6 +101,13 @@ async def seed_everything(url: str) -> None:
                 fields={"rolled_on": TODAY, "recipient_kind": "kk",
                         "recipient_name": "Ibu Sumarni", "amount": 2_500_000,
                         "recipient_village_code": VILLAGE_IN_CIBADAK, "note": "tahap 1"})
+
+            await changes.change_stage(session=session, group=mawar, stage="berkembang",
+                                       actor=mentor, on=TODAY, note="laba dibagi")
+            session.add(Training(group_id=mawar.id, held_on=TODAY, topic="Pembukuan sederhana",
+                                 provider="Dinas Sosial", attendee_ids=[1, 2],
+                                 recorded_by=mentor.id))
+            await session.commit()
 
             reminder = (await session.execute(select(Reminder).order_by(Reminder.id))).scalars()\
                 .first()

@@ -121,10 +121,45 @@ def test_member_line_nik_and_phone_in_any_order() -> None:
         ("Budi; miskin; ketua; 0812", "phone"),
         ("Budi; miskin; ketua; +60 12-345 6789", "phone"),
         ("Budi 2; kaya; presiden", "name"),  # the first error wins
+        ("Budi; miskin; ketua; X", "extra"),
+        ("Budi; miskin; ketua; DTKS desil 12", "register"),
+        ("Budi; miskin; ketua; desil 0", "register"),
+        ("Budi; miskin; ketua; P; L", "fields"),
+        ("Budi; miskin; ketua; DTKS; non DTKS", "fields"),
     ],
 )
 def test_member_line_errors(text: str, error: str) -> None:
     assert parse_member_line(text).error == error
+
+
+@pytest.mark.parametrize(
+    ("text", "sex", "status", "decile"),
+    [
+        ("Siti Aminah; miskin; ketua; P; DTKS desil 2", "p", "ya", 2),
+        ("Siti Aminah; miskin; ketua; P; DTKS desil 3", "p", "ya", 3),
+        ("Siti; miskin; perempuan", "p", None, None),
+        ("Siti; miskin; kk perempuan; DTSEN d10", "p", "ya", 10),
+        ("Budi; m; L; dtks", "l", "ya", None),
+        ("Budi; m; laki-laki; desil 4", "l", "ya", 4),
+        ("Budi; m; lk; non DTKS", "l", "tidak", None),
+        ("Budi; m; pria; DTKS tidak", "l", "tidak", None),
+        ("Budi; m; DTKS tidak tahu", None, "tidak_tahu", None),
+        ("Budi; m; ketua; DTKS ?", None, "tidak_tahu", None),
+        (f"Budi, miskin, ketua, P, DTKS 1, {NIK}, 081234567890", "p", "ya", 1),
+        ("Budi; miskin; ketua", None, None, None),  # as before: nothing typed, nothing known
+    ],
+)
+def test_member_line_household_words(text: str, sex: str | None, status: str | None,
+                                     decile: int | None) -> None:
+    line = parse_member_line(text)
+    assert line.ok, line
+    assert (line.head_sex, line.register_status, line.register_decile) == (sex, status, decile)
+
+
+def test_member_line_household_words_keep_the_rest() -> None:
+    line = parse_member_line(f"Siti Aminah; P; ketua; DTKS desil 2; miskin; {NIK}")
+    assert (line.name, line.welfare_category, line.role, line.nik) == (
+        "Siti Aminah", "miskin", "ketua", NIK)
 
 
 def test_member_lines_numbering_and_blank_lines() -> None:
@@ -194,7 +229,8 @@ def test_member_lines_never_raise_on_short_text(text: str) -> None:
         if line.error is None:
             assert line.name and line.welfare_category and line.role
         else:
-            assert line.error in {"name", "category", "role", "nik", "phone", "fields"}
+            assert line.error in {"name", "category", "role", "nik", "phone", "fields",
+                                  "register", "extra"}
     assert isinstance(group_problems(lines, minimum=5, maximum=10), list)
 
 
@@ -235,7 +271,8 @@ def test_member_lines_never_raise(text: str) -> None:
             assert line.name and line.welfare_category and line.role
             assert parse_person_name(line.name) == line.name
         else:
-            assert line.error in {"name", "category", "role", "nik", "phone", "fields"}
+            assert line.error in {"name", "category", "role", "nik", "phone", "fields",
+                                  "register", "extra"}
     assert isinstance(group_problems(lines, minimum=5, maximum=10), list)
     single = parse_member_line(text)
     assert single.ok or single.error

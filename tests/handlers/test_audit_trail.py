@@ -95,8 +95,8 @@ async def test_audit_reads_in_plain_indonesian(bot, session):
             "Jumlah penerima: 2)") in text
     assert ("sistem: Siaran #1 diubah (Status: sedang dikirim → selesai; Terkirim: 1; "
             "Memblokir bot: 1; Gagal: 0)") in text
-    assert ("Admin: Data seluruh Indonesia diekspor ke Excel (NIK dan HP disamarkan: tidak; "
-            "Baris: Ringkasan 1, Kelompok 1, Anggota 7, Kunjungan 0, Pelatihan 0, "
+    assert ("Admin: Data seluruh Indonesia diekspor ke Excel (Periode: 2026-11; NIK dan HP "
+            "disamarkan: tidak; Baris: Ringkasan 1, Kelompok 1, Anggota 7, Kunjungan 0, Pelatihan 0, "
             "Riwayat kelompok 0, Bantuan 0, Pengguliran 0, Pendamping ") in text
     assert ("Admin: Berkas Excel diimpor (Kelompok: baru 1, diubah 2, tetap 0; "
             "Anggota: baru 7, diubah 0, tetap 3; Baris ditolak: 1)") in text

@@ -792,6 +792,8 @@ TEXTS: dict[str, str] = {
     "rep.reason.due_range": "the roll-over deadline must come after receipt, at most 10 years later",
     "rep.reason.lpj_before_received": "the LPJ date is before the grant was received",
     "rep.reason.duplicate_grant": "the same grant is already on row {row}",
+    "audit.field.period": "Period",
+    "audit.field.grants": "Grants",
     # --- visits: the figures' span, assets, stage; trainings; a group's chart (issue 13) --------
     "visit.span_last_visit": "since the last visit, {date}",
     "visit.span_formed": "since the group was formed, {date}",

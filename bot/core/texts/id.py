@@ -792,6 +792,8 @@ TEXTS: dict[str, str] = {
     "rep.reason.due_range": "jatuh tempo gulir harus sesudah tanggal diterima, paling lama 10 tahun",
     "rep.reason.lpj_before_received": "tanggal LPJ sebelum bantuan diterima",
     "rep.reason.duplicate_grant": "bantuan yang sama sudah ada di baris {row}",
+    "audit.field.period": "Periode",
+    "audit.field.grants": "Bantuan",
     # --- visits: the figures' span, assets, stage; trainings; a group's chart (issue 13) --------
     "visit.span_last_visit": "sejak kunjungan terakhir, {date}",
     "visit.span_formed": "sejak kelompok dibentuk, {date}",

@@ -9,12 +9,24 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.enums import AuditAction
-from models import audit, reminders
+from bot.core.enums import AuditAction, ChangeKind
+from models import audit, changes, reminders
 from models.exchange.grants import GrantPlan
 from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
 from models.exchange.workbook import GRANT_SHEET, GROUP_SHEET, MEMBER_SHEET
 from models.tables import Grant, Group, Member, Visit
+
+# The group's fields whose changes its history keeps (models.changes), and the reason code
+# of a change made by an import.
+_HISTORY = {"stage": ChangeKind.STAGE, "name": ChangeKind.PROFILE,
+            "business_type": ChangeKind.PROFILE, "binding_ties": ChangeKind.PROFILE}
+IMPORT_REASON = "impor"
+
+
+def _plain(value: Any) -> str | None:
+    if value is None:
+        return None
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 async def _last_visits(run: ImportRun, plans: list[GroupPlan]) -> dict[int, date]:
@@ -81,9 +93,16 @@ async def _change_group(run: ImportRun, plan: GroupPlan, group: Group, today: da
     if interval_changed:
         base = last_visits.get(group.id) or today
         updates["next_visit_due"] = base + timedelta(days=updates["visit_interval_days"])
+    before = {field: getattr(group, field) for field in _HISTORY}
     if not _update(run, group, "group", updates):
         run.report.groups["unchanged"] += 1
         return
+    for field, kind in _HISTORY.items():
+        old, new = before[field], getattr(group, field)
+        if old != new:
+            changes.record(session=run.session, group_id=group.id, kind=kind, field=field,
+                           old=_plain(old), new=_plain(new), by=run.actor, on=today,
+                           reason=IMPORT_REASON)
     if interval_changed:
         await reminders.reschedule_group(session=run.session, group=group, today=today,
                                          rules=run.rules)
@@ -100,6 +119,12 @@ async def _save_member(run: ImportRun, plan: MemberPlan, group: Group, today: da
         run.report.members["created"] += 1
     elif _update(run, plan.existing, "member", plan.fields):
         run.report.members["updated"] += 1
+        category = plan.fields.get("welfare_category")
+        if category is not None and plan.category_before not in (None, category):
+            changes.record(session=run.session, group_id=group.id, kind=ChangeKind.WELFARE,
+                           field="welfare_category", old=plan.category_before, new=category,
+                           by=run.actor, on=today, member_id=plan.existing.id,
+                           reason=IMPORT_REASON)
     else:
         run.report.members["unchanged"] += 1
     run.report.taken[MEMBER_SHEET].append(plan.row.number)

@@ -16,6 +16,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from bot.core.enums import FundingSource, GrantForm, GrantKind, grant_kind_for_legacy
+from models.changes import is_read_only
 from models.exchange.plans import GroupPlan, ImportRun
 from models.exchange.reading import RawRow
 from models.exchange.report import RefusalCode
@@ -189,6 +190,10 @@ def plan_grants(run: ImportRun, rows: list[RawRow], villages: dict[int, str | No
         if group_plan is None:
             run.refuse(GRANT_SHEET, row, RefusalCode.GROUP_UNKNOWN,
                        name=text(row.values.get("group")), code=village)
+            continue
+        if group_plan.existing is not None and is_read_only(group_plan.existing):
+            run.refuse(GRANT_SHEET, row, RefusalCode.GROUP_DISSOLVED,
+                       name=group_plan.existing.name)
             continue
         if group_plan.refused and group_plan.existing is None:  # the group is not created
             run.refuse(GRANT_SHEET, row, RefusalCode.GROUP_REFUSED,

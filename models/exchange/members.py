@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from bot.core.parsing import group_problems, parse_member_fields, parse_phone, validate_nik
+from models.changes import is_read_only
 from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
 from models.exchange.reading import RawRow
 from models.exchange.report import RefusalCode
@@ -41,7 +42,9 @@ def attach_groups(run: ImportRun, rows: list[RawRow], villages: dict[int, str | 
         if key in member_groups:
             continue
         found = existing.get(key, [])
-        if len(found) == 1:
+        if len(found) == 1 and is_read_only(found[0]):
+            run.refuse(sheet, row, RefusalCode.GROUP_DISSOLVED, name=found[0].name)
+        elif len(found) == 1:
             member_groups[key] = GroupPlan(None, key, village, found[0].name, {}, None,
                                            found[0])
         elif len(found) > 1:
@@ -173,7 +176,8 @@ def plan_member(run: ImportRun, row: RawRow, village: str, plan: GroupPlan,
         run.refuse(MEMBER_SHEET, row, RefusalCode.DUPLICATE_MEMBER, row=earlier.row.number)
         return None
     return MemberPlan(row, plan.key, line.name, fields, member,
-                      leaving=leaving_on is not None, consent=agreed)
+                      leaving=leaving_on is not None, consent=agreed,
+                      category_before=member.welfare_category if member else None)
 
 
 def plan_members(run: ImportRun, rows: list[RawRow], villages: dict[int, str | None],

@@ -114,6 +114,7 @@ class MemberPlan:
     existing: Member | None = None
     leaving: bool = False
     consent: bool = False  # the row's new NIK / phone come with the household's consent
+    category_before: str | None = None  # a registered household's category, for its history
     # group_problems reads these
     error: None = None
 

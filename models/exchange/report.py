@@ -92,6 +92,7 @@ class RefusalCode(StrEnum):
     DUE_RANGE = "due_range"
     LPJ_BEFORE_RECEIVED = "lpj_before_received"
     DUPLICATE_GRANT = "duplicate_grant"  # row (the earlier one)
+    GROUP_DISSOLVED = "group_dissolved"  # name: a bubar group is read-only
 
 
 class Reason(NamedTuple):

@@ -714,3 +714,35 @@ async def test_import_grants_with_the_chats_rules_kinds_and_lpj(session):
     pending = {(r.rule, r.subject_id) for r in (await session.execute(
         select(Reminder).where(Reminder.status == "pending"))).scalars()}
     assert not {rule for rule, subject in pending if subject == uep.id and "lpj" in rule}
+
+
+async def test_import_keeps_the_groups_history_and_leaves_dissolved_groups_alone(session):
+    coordinator = await make_mentor(session, name="Koor", area_code=REGENCY,
+                                    role=Role.COORDINATOR)
+    ani = await make_mentor(session, name="Ani Lestari", area_code="32.02.11")
+    mawar = await make_group(session, ani, name="KUBE Mawar")
+    bubar = await make_group(session, ani, name="KUBE Bubar", village_code="32.02.11.2003")
+    bubar.status = "bubar"
+    session.add(bubar)
+    await session.commit()
+    first = (await session.execute(select(Member).where(Member.group_id == mawar.id)
+                                   .order_by(Member.id))).scalars().first()
+    groups = [["32.02.11.2002", "KUBE Mawar", "Jasa", "Berkembang", None, None, None, None],
+              ["32.02.11.2003", "KUBE Bubar", "Jasa", None, None, None, None, None]]
+    members = [["32.02.11.2002", "KUBE Mawar", first.name, "hampir miskin"],
+               ["32.02.11.2003", "KUBE Bubar", "Orang Baru", "miskin"]]
+    report = await run_import(session, coordinator, workbook(
+        groups, members, [grant_row(village="32.02.11.2003", group="KUBE Bubar")]))
+    assert reasons(report) == {("Kelompok", 3): ["group_dissolved"],
+                               ("Anggota", 3): ["group_refused"],
+                               ("Bantuan", 2): ["group_dissolved"]}
+    history = {(c.kind, c.field, c.old, c.new, c.reason, c.by_mentor_id, c.member_id)
+               for c in (await session.execute(select(GroupChange))).scalars()}
+    assert history == {
+        ("stage", "stage", "tumbuh", "berkembang", "impor", coordinator.id, None),
+        ("profile", "business_type", "ternak", "jasa", "impor", coordinator.id, None),
+        ("welfare", "welfare_category", "miskin", "hampir_miskin", "impor", coordinator.id,
+         first.id)}
+    await session.refresh(bubar)
+    assert bubar.business_type == "ternak"
+    assert (await count(session, select(func.count()).select_from(Grant))) == 0

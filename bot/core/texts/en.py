@@ -794,6 +794,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.duplicate_grant": "the same grant is already on row {row}",
     "audit.field.period": "Period",
     "audit.field.grants": "Grants",
+    "rep.reason.group_dissolved": "group {name} is dissolved: its records are not changed any more",
     # --- visits: the figures' span, assets, stage; trainings; a group's chart (issue 13) --------
     "visit.span_last_visit": "since the last visit, {date}",
     "visit.span_formed": "since the group was formed, {date}",

@@ -794,6 +794,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.duplicate_grant": "bantuan yang sama sudah ada di baris {row}",
     "audit.field.period": "Periode",
     "audit.field.grants": "Bantuan",
+    "rep.reason.group_dissolved": "kelompok {name} sudah bubar: datanya tidak diubah lagi",
     # --- visits: the figures' span, assets, stage; trainings; a group's chart (issue 13) --------
     "visit.span_last_visit": "sejak kunjungan terakhir, {date}",
     "visit.span_formed": "sejak kelompok dibentuk, {date}",

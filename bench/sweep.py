@@ -13,8 +13,8 @@ like a real deployment). PostgreSQL works in schemas of its own (``bench_sweep``
 ``bench_sweep_half``), dropped at the end.
 
 Then, in a fresh process (so its peak memory is that of the measured work, not of the build):
-/rekap (summary and chart queries, and the chart) of the whole country and of one regency,
-/ekspor of that regency, and one reminder sweep for each due count. A sweep's due items are
+/rekap (summary, last quarter's figures and chart queries, and the chart) of the whole
+country and of one regency, /ekspor of that regency for last quarter, and one reminder sweep for each due count. A sweep's due items are
 made due by moving that many pending reminders to this morning; it sends to the local Bot API
 server (another process) over real HTTP with no rate limit. The same middle due count runs again over a database
 of half the size: the sweep's cost follows the due items, not the tables. Every distinct
@@ -125,6 +125,7 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
     from telegram import Bot
     from telegram.request import HTTPXRequest
 
+    from bot.core.periods import Preset, preset
     from bot.core.places import default_index
     from bot.core.settings import Settings
     from handlers.reports import render_chart
@@ -143,8 +144,12 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
         for label, area in (("rekap_country", None), ("rekap_regency", regency)):
             async with sessionmaker() as session:
                 started = time.perf_counter()
+                quarter = preset(Preset.LAST_QUARTER, TODAY)
                 data = await reports.summary(session=session, area_code=area, now=NOW,
-                                             today=TODAY, min_size=5, max_size=10)
+                                             today=TODAY, min_size=5, max_size=10,
+                                             period=quarter)
+                await reports.period_figures(session=session, area_code=area,
+                                             period=quarter, today=TODAY)
                 weeks = await reports.visits_per_week(session=session, area_code=area,
                                                       today=TODAY)
                 overdue = await reports.overdue_by_district(session=session, area_code=area,
@@ -159,7 +164,7 @@ async def measure(url: str, dues: list[int], regency: str, full: bool) -> dict:
             started = time.perf_counter()
             content, counts = await exchange.export_workbook(
                 session=session, area_code=regency, places=places, masked=True, now=NOW,
-                min_size=5, max_size=10)
+                min_size=5, max_size=10, period=preset(Preset.LAST_QUARTER, TODAY))
             out["export_regency"] = {"seconds": time.perf_counter() - started,
                                      "bytes": len(content), "counts": counts}
     settings = Settings(_env_file=None, database_url=url, telegram_token="123456:BENCH",

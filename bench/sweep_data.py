@@ -47,6 +47,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
         ConversationState,
         Grant,
         Group,
+        GroupChange,
         Member,
         Mentor,
         Reminder,
@@ -72,7 +73,8 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
             regencies.append(code)
     districts = sorted(villages_of)
     at = NOW - timedelta(days=400)
-    counts = dict.fromkeys(("mentor", "kube_group", "member", "visit", "group_grant",
+    counts = dict.fromkeys(("mentor", "kube_group", "member", "visit", "group_change",
+                            "group_grant",
                             "rollover", "reminder", "reminder_delivery"), 0)
 
     def bump(name: str, rows: list) -> list:
@@ -102,6 +104,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
         for start in range(0, groups, chunk):
             batch = range(start, min(groups, start + chunk))
             group_rows, member_rows, visit_rows, grant_rows, rollover_rows = [], [], [], [], []
+            change_rows: list[dict] = []
             delivery_rows: list[dict] = []
             reminder_rows.clear()
 
@@ -132,6 +135,18 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
                     "formed_on": date(2025, 1, 1), "stage": rng.choice(
                         ["tumbuh", "berkembang", "mandiri"]), "visit_interval_days": 30,
                     "mentor_id": mentor + 1, "next_visit_due": due, "created_at": at})
+                # The history migration 0007 starts (status aktif, the stage), and for one
+                # group in five a stage change in the last year: what /rekap's period reads.
+                stage = group_rows[-1]["stage"]
+                change_rows += [{
+                    "group_id": group_id, "kind": kind, "field": kind, "old": None, "new": new,
+                    "changed_on": date(2025, 1, 1), "at": at}
+                    for kind, new in (("status", "aktif"), ("stage", "tumbuh"))]
+                if stage != "tumbuh" or n % 5 == 0:
+                    change_rows.append({
+                        "group_id": group_id, "kind": "stage", "field": "stage",
+                        "old": "tumbuh", "new": stage,
+                        "changed_on": TODAY - timedelta(days=rng.randint(1, 365)), "at": at})
                 member_rows += [{
                     "group_id": group_id, "name": f"KK {n}-{k}", "role": roles[k],
                     "welfare_category": rng.choice(["fakir_miskin", "miskin", "hampir_miskin"]),
@@ -139,6 +154,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
                 visit_rows += [{
                     "group_id": group_id, "mentor_id": mentor + 1, "attendance": 6,
                     "visited_on": last - timedelta(days=30 * k), "activities": ["pemantauan"],
+                    "turnover": 3_000_000, "profit": 600_000, "solidarity_fee": 50_000,
                     "photo_file_ids": [], "next_visit_on": last - timedelta(days=30 * (k - 1)),
                     "created_at": at} for k in range(10)]
                 # What is pending: the next occurrence of each visit rule after today.
@@ -184,6 +200,7 @@ async def build(url: str, groups: int, seed: int = 7) -> dict:
             for table, rows in ((Group.__table__, bump("kube_group", group_rows)),
                                 (Member.__table__, bump("member", member_rows)),
                                 (Visit.__table__, bump("visit", visit_rows)),
+                                (GroupChange.__table__, bump("group_change", change_rows)),
                                 (Grant.__table__, bump("group_grant", grant_rows)),
                                 (Rollover.__table__, bump("rollover", rollover_rows)),
                                 (Reminder.__table__, bump("reminder", reminder_rows)),

@@ -16,6 +16,7 @@ from bot import commands as command
 from bot.commands import demo_settings as _demo_settings
 from bot.core import clock
 from bot.core.enums import MentorStatus, Role
+from bot.core.periods import FIRST_YEAR, parse_code
 from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.logs import redact
@@ -36,6 +37,14 @@ def _export(args: argparse.Namespace) -> int:
         print(f"Unknown area code {args.area!r} (a Kemendagri code such as 32.02).",
               file=sys.stderr)
         return 2
+    period = None
+    if args.period is not None:
+        period = parse_code(args.period)
+        if period is None:
+            print(f"Unknown period {args.period!r}: write a month (2027-01), a quarter "
+                  "(2027-Q1), a year (2027) or a span of months (2027-02..2027-04), from "
+                  f"{FIRST_YEAR} on.", file=sys.stderr)
+            return 2
 
     async def main() -> None:
         engine = create_engine(settings.database_url)
@@ -44,7 +53,8 @@ def _export(args: argparse.Namespace) -> int:
                 content, counts = await exchange.export_workbook(
                     session=session, area_code=args.area, places=places,
                     masked=not args.unmasked, now=clock.now(),
-                    min_size=settings.group_min_size, max_size=settings.group_max_size)
+                    min_size=settings.group_min_size, max_size=settings.group_max_size,
+                    period=period)
                 # Names (and with --unmasked, NIKs and phones): for its owner's eyes only.
                 descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(descriptor, "wb") as out:
@@ -52,13 +62,15 @@ def _export(args: argparse.Namespace) -> int:
                 os.chmod(args.out, 0o600)
                 exchange.record_export(session=session, actor_telegram_id=None,
                                        area_code=args.area, masked=not args.unmasked,
-                                       counts=counts, via="cli")
+                                       counts=counts, via="cli",
+                                       period=period.code if period else None)
                 await session.commit()
         finally:
             await engine.dispose()
         rows = ", ".join(f"{sheet} {n}" for sheet, n in counts.items())
         masking = "unmasked" if args.unmasked else "NIK and phone masked"
-        print(f"Wrote {args.out} ({masking}): {rows}")
+        span = f"{period.label('en')}, " if period else ""
+        print(f"Wrote {args.out} ({span}{masking}): {rows}")
 
     asyncio.run(main())
     return 0
@@ -96,7 +108,8 @@ def _import(args: argparse.Namespace) -> int:
                     now=clock.now(), min_size=settings.group_min_size,
                     max_size=settings.group_max_size,
                     default_interval=settings.visit_interval_days,
-                    rules=settings.reminder_rules, file_name=Path(args.file).name)
+                    rules=settings.reminder_rules, file_name=Path(args.file).name,
+                    lpj_months=settings.lpj_months)
         finally:
             await engine.dispose()
         lang = actor.language or "id"
@@ -154,10 +167,15 @@ def main(argv: list[str] | None = None) -> int:
 
     export = commands.add_parser(
         "export", help="write an area's data to an Excel workbook (as /ekspor does)",
-        description="Writes the groups, households, visits, grants, roll-overs and mentors of "
-                    "an area to an .xlsx file, with admin rights (every area). NIKs and phone "
-                    "numbers are masked unless --unmasked is given.")
+        description="Writes the period's figures per district (Ringkasan), the groups, "
+                    "households, visits, trainings, group history, grants, roll-overs and "
+                    "mentors of an area to an .xlsx file, with admin rights (every area). "
+                    "Visits, trainings, history and roll-overs are those of --period. NIKs "
+                    "and phone numbers are masked unless --unmasked is given.")
     export.add_argument("--area", help="Kemendagri code of the area (default: all of Indonesia)")
+    export.add_argument("--period",
+                        help="2027-01 (a month), 2027-Q1 (a quarter), 2027 (a year) or "
+                             "2027-02..2027-04 (months); default: every date, no Ringkasan")
     export.add_argument("--out", required=True, help="the .xlsx file to write")
     export.add_argument("--unmasked", action="store_true",
                         help="write NIKs and phone numbers in full (personal data: handle with "

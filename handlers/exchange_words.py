@@ -72,7 +72,10 @@ def report_text(report: ImportReport, lang: str | None, file_name: str) -> str:
              members_updated=report.members["updated"],
              members_unchanged=report.members["unchanged"],
              taken="\n".join(taken) or t(lang, "rep.taken_none"),
-             refused=len(report.refused))
+             refused=len(report.refused),
+             grants=t(lang, "rep.import_grants", created=report.grants["created"],
+                      updated=report.grants["updated"],
+                      unchanged=report.grants["unchanged"]) if report.has_grants else "")
     taken_members = set(report.taken[MEMBER_SHEET])
     unconsented = [number for number in report.without_consent if number in taken_members]
     if unconsented:

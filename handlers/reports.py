@@ -1,5 +1,8 @@
 """/rekap (summary text and chart), /ekspor (Excel workbook), /templat and the import of a
-filled template sent as a document. Coordinators see their area, admins the whole country."""
+filled template sent as a document. Coordinators see their area, admins the whole country.
+
+/rekap and /ekspor first ask the period (presets as buttons, or typed: "Jan–Mar 2027",
+"2026"; "/rekap 2027-Q1" skips the question). Diagram: reports.mmd beside this file."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date
+from enum import IntEnum
 from pathlib import PurePosixPath
 
 from telegram import Update
@@ -15,14 +19,16 @@ from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.core import clock
-from bot.core.enums import Role, RolloverStatus, Stage, WelfareCategory
-from bot.core.formatting import format_date, format_rupiah
+from bot.core.enums import GroupStatus, Role, RolloverStatus, Stage, WelfareCategory
+from bot.core.formatting import format_date, format_date_short, format_rupiah
+from bot.core.periods import Period, Preset, parse_period, preset
 from bot.telegram.context import BotContext
 from handlers import charts, exchange_words
-from handlers.common import STAFF_ROLES, guard, say
+from handlers.common import END, STAFF_ROLES, close_buttons, column, guard, message_text, say
+from handlers.flow import TEXT, Flow
 from models import exchange
 from models import reports as report_queries
-from models.reports import NotAllowed, Summary
+from models.reports import NotAllowed, PeriodFigures, Summary
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,9 @@ TOP_MENTORS = 30
 MAX_UPLOAD = 50 * 1024 * 1024
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 CHART_DISTRICTS = 15
+# Kecamatan lines of the period's business figures in /rekap (the rest: the Ringkasan sheet).
+FIGURE_DISTRICTS = 10
+PREFIX = "rkp"
 
 
 def percent(share: float) -> str:
@@ -68,15 +77,127 @@ def for_area(callback: AreaCallback) -> Callable[[Update, BotContext], Awaitable
     return wrapper
 
 
+# --- the period question ----------------------------------------------------------------------
+
+class Step(IntEnum):
+    PERIOD = 1
+
+
+flow = Flow("report_period", prefix=PREFIX, what="what.report", roles=STAFF_ROLES)
+
+
+def _today(context: BotContext) -> date:
+    return clock.today_for(context.mentor.area_code if context.mentor else None)
+
+
+def period_example(today: date, lang: str) -> str:
+    """The last finished quarter, as a user would type it ("Jan–Mar 2027")."""
+    return preset(Preset.LAST_QUARTER, today).typed(lang)
+
+
+@flow.question(Step.PERIOD)
+async def _ask_period(update: Update, context: BotContext) -> None:
+    today = _today(context)
+    buttons = [(context.t(f"rep.period.{which}", label=preset(which, today).short(context.lang)),
+                f"{PREFIX}:p:{which}") for which in Preset]
+    buttons.append((context.t("rep.period.type"), f"{PREFIX}:type"))
+    await say(update, context.t("rep.ask_period", example=period_example(today, context.lang)),
+              reply_markup=column(buttons))
+
+
+async def _start(update: Update, context: BotContext, action: str) -> int:
+    """/rekap or /ekspor: a coordinator without an area is told why not; "/rekap 2027-Q1"
+    answers at once; otherwise the period is asked."""
+    try:
+        area = report_queries.area_for(context.mentor)
+    except NotAllowed:
+        await say(update, context.t("rep.no_area"))
+        return END
+    if await flow.other_in_progress(update, context):
+        return END
+    typed = " ".join(context.args or [])
+    if typed:
+        period = parse_period(typed, clock.today_for(area))
+        if period is not None:
+            flow.clear(context)
+            await ACTIONS[action](update, context, area, period)
+            return END
+    flow.start(context, action=action)
+    if typed:
+        return await flow.retry(update, context, Step.PERIOD, _bad_period(context, typed))
+    return await flow.ask(update, context, Step.PERIOD)
+
+
+async def start_summary(update: Update, context: BotContext) -> int:
+    """/rekap: asks the period (or takes the one typed after it)."""
+    return await _start(update, context, "rekap")
+
+
+async def start_export(update: Update, context: BotContext) -> int:
+    """/ekspor: asks the period (or takes the one typed after it)."""
+    return await _start(update, context, "ekspor")
+
+
+def _bad_period(context: BotContext, typed: str) -> str:
+    return context.t("rep.period.bad", text=typed[:40],
+                     example=period_example(_today(context), context.lang))
+
+
+async def _answer(update: Update, context: BotContext, period: Period) -> int:
+    """The period is known: the draft ends and the summary or the workbook is sent (the area
+    checked again)."""
+    action = flow.draft(context).get("action")
+    flow.clear(context)
+    try:
+        area = report_queries.area_for(context.mentor)
+    except NotAllowed:
+        await say(update, context.t("rep.no_area"))
+        return END
+    if action in ACTIONS:
+        await ACTIONS[action](update, context, area, period)
+    return END
+
+
+async def got_preset(update: Update, context: BotContext) -> int:
+    """A preset button: that period, relative to today; sends the report."""
+    query = update.callback_query
+    which = Preset(query.data.rsplit(":", 1)[1])
+    period = preset(which, _today(context))
+    await close_buttons(query, period.label(context.lang))
+    return await _answer(update, context, period)
+
+
+async def type_period(update: Update, context: BotContext) -> int:
+    """"Ketik periode lain": says how to type one and waits for it (same question)."""
+    query = update.callback_query
+    await query.answer()
+    await say(update, context.t("rep.period.type_hint",
+                                example=period_example(_today(context), context.lang)))
+    return Step.PERIOD
+
+
+async def typed_period(update: Update, context: BotContext) -> int:
+    """A typed period ("Jan–Mar 2027", "2026"): sends the report; unreadable or not begun yet:
+    an example and the same question."""
+    typed = message_text(update).strip()
+    period = parse_period(typed, _today(context))
+    if period is None:
+        return await flow.retry(update, context, Step.PERIOD, _bad_period(context, typed))
+    await say(update, f"✓ {period.label(context.lang)}")
+    return await _answer(update, context, period)
+
+
 # --- /rekap ------------------------------------------------------------------------------------
 
-def summary_text(context: BotContext, data: Summary) -> str:
+def summary_text(context: BotContext, data: Summary, figures: PeriodFigures | None = None
+                 ) -> str:
     """The summary in one message under Telegram's limit: the worst mentors first, the rest
     counted."""
     lang = context.lang
     settings = context.settings
+    period = figures.period.label(lang) if figures else ""
     head = context.t("rep.title", area=area_label(context, data.area_code),
-                     date=format_date(data.today, lang))
+                     date=format_date(data.today, lang), period=period)
     if not data.groups:
         return f"{head}\n\n{context.t('rep.empty')}"
     stages = " · ".join(f"{context.t(f'stage.{stage}')} {data.by_stage.get(stage, 0)}"
@@ -99,6 +220,8 @@ def summary_text(context: BotContext, data: Summary) -> str:
         context.t("rep.grants", count=data.grants, total=format_rupiah(data.grants_total, lang),
                   statuses=statuses),
     ]
+    if figures is not None:
+        parts.append(period_text(context, figures, data.today))
     text = "\n\n".join(parts)
     if not data.mentors:
         return text
@@ -114,6 +237,50 @@ def summary_text(context: BotContext, data: Summary) -> str:
     if shown < len(data.mentors):
         text += "\n" + context.t("rep.mentors_more", count=len(data.mentors) - shown)
     return text
+
+
+def district_name(context: BotContext, code: str) -> str:
+    place = context.places.get(code)
+    return place.name if place else code
+
+
+def period_text(context: BotContext, figures: PeriodFigures, today: date) -> str:
+    """The period's outcomes: status and stage at its end, stage changes, graduations,
+    trainings, LPJ, and the business figures per kecamatan (the largest turnover first)."""
+    lang = context.lang
+    total = figures.total
+    end = format_date_short(figures.period.until(today), lang)
+    stages = " · ".join(f"{context.t(f'stage.{stage}')} {total.stages.get(stage, 0)}"
+                        for stage in Stage)
+    lines = [
+        context.t("rep.period_header", period=figures.period.label(lang)),
+        context.t("rep.status_line", date=end, groups=total.groups,
+                  **{status.name.lower(): total.status.get(status, 0)
+                     for status in GroupStatus}),
+        context.t("rep.stage_line", date=end, stages=stages, changes=total.stage_changes,
+                  up=total.stage_up, down=total.stage_down),
+        context.t("rep.outcomes", graduated=total.graduated, trainings=total.trainings,
+                  trained=total.trained),
+        context.t("rep.lpj_line", count=total.without_lpj, late=total.lpj_late),
+    ]
+    with_figures = [line for line in figures.districts
+                    if line.turnover or line.profit or line.solidarity]
+    if not with_figures:
+        lines.append(context.t("rep.figures_none"))
+        return "\n".join(lines)
+    with_figures.sort(key=lambda line: (-line.turnover, line.code))
+    lines.append(context.t("rep.figures_header"))
+    for line in with_figures[:FIGURE_DISTRICTS]:
+        lines.append(context.t("rep.figures_line", district=district_name(context, line.code),
+                               turnover=format_rupiah(line.turnover, lang),
+                               profit=format_rupiah(line.profit, lang),
+                               iks=format_rupiah(line.solidarity, lang)))
+    if len(with_figures) > FIGURE_DISTRICTS:
+        lines.append(context.t("rep.figures_more", count=len(with_figures) - FIGURE_DISTRICTS))
+    lines.append(context.t("rep.figures_total", turnover=format_rupiah(total.turnover, lang),
+                           profit=format_rupiah(total.profit, lang),
+                           iks=format_rupiah(total.solidarity, lang)))
+    return "\n".join(lines)
 
 
 def _fit(name: str, limit: int = 24) -> str:
@@ -164,37 +331,43 @@ def render_chart(weeks: list[tuple[date, int]], districts: list[tuple[str, int]]
     return charts.png(figure)
 
 
-@for_area
-async def summary(update: Update, context: BotContext, area: str | None) -> None:
-    """/rekap: the area's summary as text, then the chart."""
+async def send_summary(update: Update, context: BotContext, area: str | None,
+                       period: Period) -> None:
+    """The area's summary for the period as text, then the chart (visits of the 12 weeks up
+    to the period's end, overdue groups now)."""
     session = context.session
     now = clock.now()
     today = clock.today_for(area)
     data = await report_queries.summary(
         session=session, area_code=area, now=now, today=today,
-        min_size=context.settings.group_min_size, max_size=context.settings.group_max_size)
-    await say(update, summary_text(context, data))
+        min_size=context.settings.group_min_size, max_size=context.settings.group_max_size,
+        period=period)
+    figures = await report_queries.period_figures(session=session, area_code=area,
+                                                  period=period, today=today)
+    await say(update, summary_text(context, data, figures))
     if not data.groups:
         return
-    weeks = await report_queries.visits_per_week(session=session, area_code=area, today=today)
+    until = period.until(today)
+    weeks = await report_queries.visits_per_week(session=session, area_code=area, today=until)
     overdue = await report_queries.overdue_by_district(session=session, area_code=area, now=now)
-    districts = []
-    for code, count in overdue:
-        place = context.places.get(code)
-        districts.append((place.name if place else code, count))
-    titles = {"visits": context.t("rep.chart_visits"), "week": context.t("rep.chart_week"),
+    districts = [(district_name(context, code), count) for code, count in overdue]
+    titles = {"visits": context.t("rep.chart_visits", date=format_date_short(until,
+                                                                             context.lang)),
+              "week": context.t("rep.chart_week"),
               "overdue": context.t("rep.chart_overdue"),
               "none": context.t("rep.chart_no_overdue")}
     await charts.send_chart(
         update, functools.partial(render_chart, weeks, districts, titles=titles),
-        caption=context.t("rep.chart_caption", area=area_label(context, area)))
+        caption=context.t("rep.chart_caption", area=area_label(context, area),
+                          period=period.label(context.lang)))
 
 
 # --- /ekspor -------------------------------------------------------------------------------
 
-@for_area
-async def export(update: Update, context: BotContext, area: str | None) -> None:
-    """/ekspor: the area's data as an Excel workbook; NIKs and phones masked but for admins."""
+async def send_export(update: Update, context: BotContext, area: str | None,
+                      period: Period) -> None:
+    """The area's data as an Excel workbook (dated rows of the period); NIKs and phones masked
+    but for admins."""
     actor = context.mentor
     masked = actor.role != Role.ADMIN
     today = clock.today_for(area)
@@ -202,23 +375,31 @@ async def export(update: Update, context: BotContext, area: str | None) -> None:
     content, counts = await exchange.export_workbook(
         session=context.session, area_code=area, places=context.places, masked=masked,
         now=clock.now(), min_size=context.settings.group_min_size,
-        max_size=context.settings.group_max_size)
+        max_size=context.settings.group_max_size, period=period,
+        area_label=area_label(context, area))
     if len(content) > MAX_UPLOAD:
         await say(update, context.t("rep.export_too_big", size=len(content) // (1024 * 1024),
-                                    area=area or ""))
+                                    area=area or "", period=period.code))
         return
     exchange.record_export(session=context.session, actor_telegram_id=actor.telegram_id,
-                           area_code=area, masked=masked, counts=counts)
+                           area_code=area, masked=masked, counts=counts, period=period.code)
     await context.session.commit()
     caption = context.t("rep.export_caption", area=area_label(context, area),
+                        period=period.label(context.lang),
                         date=format_date(today, context.lang), groups=counts["Kelompok"],
                         members=counts["Anggota"], visits=counts["Kunjungan"],
                         grants=counts["Bantuan"], rollovers=counts["Pengguliran"],
+                        trainings=counts["Pelatihan"], changes=counts["Riwayat Kelompok"],
                         mentors=counts["Pendamping"])
     if masked:
         caption += "\n" + context.t("rep.export_masked")
     await update.effective_chat.send_document(
-        document=content, filename=exchange.export_file_name(area, today), caption=caption)
+        document=content, filename=exchange.export_file_name(area, today, period),
+        caption=caption)
+
+
+ACTIONS: dict[str, Callable[[Update, BotContext, str | None, Period], Awaitable[None]]] = {
+    "rekap": send_summary, "ekspor": send_export}
 
 
 # --- /templat and the import -----------------------------------------------------------------
@@ -271,7 +452,8 @@ async def import_document(update: Update, context: BotContext, _area: str | None
         now=clock.now(), min_size=context.settings.group_min_size,
         max_size=context.settings.group_max_size,
         default_interval=context.settings.visit_interval_days,
-        rules=context.settings.reminder_rules, file_name=file_name)
+        rules=context.settings.reminder_rules, file_name=file_name,
+        lpj_months=context.settings.lpj_months)
     text = exchange_words.report_text(report, context.lang, file_name)
     lines = exchange_words.refusal_lines(report, context.lang)
     if not lines:
@@ -297,10 +479,13 @@ async def import_document(update: Update, context: BotContext, _area: str | None
 
 
 def handlers() -> list[BaseHandler]:
-    """/rekap, /ekspor, /templat and an imported workbook, new for each Application."""
+    """/rekap and /ekspor (the period question), /templat and an imported workbook, new for
+    each Application."""
     return [
-        CommandHandler("rekap", summary),
-        CommandHandler("ekspor", export),
+        flow.build({
+            Step.PERIOD: {rf"p:({'|'.join(Preset)})": got_preset, "type": type_period,
+                          TEXT: typed_period},
+        }, entry={"/rekap": start_summary, "/ekspor": start_export}),
         CommandHandler("templat", template),
         # Only new messages with an .xlsx file; during a conversation the conversation's own
         # fallbacks see the message first (it is added earlier), so nothing is imported by mistake.

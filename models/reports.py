@@ -20,10 +20,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, and_, case, func, literal, literal_column, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.enums import OFFICER_ROLES, RecipientKind, Role, RolloverStatus
+from bot.core.enums import (
+    OFFICER_ROLES,
+    ChangeKind,
+    LeaveReason,
+    RecipientKind,
+    Role,
+    RolloverStatus,
+    Stage,
+)
 from bot.core.parsing import province_codes
+from bot.core.periods import Period
 from bot.core.places import timezone_abbr
-from models.tables import Grant, Group, Member, Mentor, Rollover, Visit
+from models.tables import Grant, Group, GroupChange, Member, Mentor, Rollover, Training, Visit
 
 # Traffic lights of the per-mentor table: share of groups visited on time.
 GREEN_AT = 0.85
@@ -191,8 +200,9 @@ def complete_clause(stats: Any, min_size: int, max_size: int) -> Any:
 
 
 async def summary(*, session: AsyncSession, area_code: str | None, now: datetime, today: date,
-                  min_size: int, max_size: int) -> Summary:
-    """Everything /rekap shows, in five queries whatever the number of groups.
+                  min_size: int, max_size: int, period: Period | None = None) -> Summary:
+    """Everything /rekap shows about now, in five queries whatever the number of groups;
+    the visits counted are those of ``period`` (default: this month up to today).
 
     ``today`` is the actor's local date (for "this month"); ``now`` decides each group's own
     local today (for overdue visits and roll-overs).
@@ -219,10 +229,10 @@ async def summary(*, session: AsyncSession, area_code: str | None, now: datetime
         .where(scope, Member.left_on.is_(None)).group_by(Member.welfare_category))
     result.households = {category: int(n) for category, n in rows}
 
-    month_start = today.replace(day=1)
+    first, last = (period.start, period.end) if period else (today.replace(day=1), today)
     result.visits_this_month = int((await session.execute(
         select(func.count()).select_from(Visit).join(Group, Group.id == Visit.group_id)
-        .where(scope, Visit.visited_on >= month_start, Visit.visited_on <= today)
+        .where(scope, Visit.visited_on >= first, Visit.visited_on <= last)
     )).scalar_one())
 
     result.grants, result.grants_total, result.rollovers = await _grants(
@@ -335,3 +345,177 @@ async def overdue_by_district(*, session: AsyncSession, area_code: str | None, n
         .where(groups_in(area_code), overdue_clause(now))
         .group_by(district))
     return sorted(((code, int(n)) for code, n in rows), key=lambda item: (-item[1], item[0]))
+
+
+# --- the period's figures (/rekap, the Ringkasan sheet) ----------------------------------------
+
+# A kecamatan is the first 8 characters of a village code ("32.02.11"). Literal positions, so
+# that GROUP BY repeats the very same expression (PostgreSQL).
+def district_of(village_column: Any) -> Any:
+    return func.substr(village_column, literal_column("1"), literal_column("8"))
+
+
+STAGE_ORDER = {stage.value: at for at, stage in enumerate(Stage)}
+
+
+@dataclass
+class DistrictFigures:
+    """One kecamatan's figures for a period (``code`` "" for the total of the area)."""
+
+    code: str
+    groups: int = 0  # formed by the period's end
+    status: dict[str, int] = field(default_factory=dict)  # GroupStatus -> groups at the end
+    stages: dict[str, int] = field(default_factory=dict)  # Stage -> groups at the end
+    stage_up: int = 0  # stage changes in the period to a later stage
+    stage_down: int = 0
+    households: int = 0  # active households now
+    graduated: int = 0  # households that left with graduasi in the period
+    trainings: int = 0  # trainings held in the period
+    trained: int = 0  # households that attended one
+    visits: int = 0  # in the period
+    turnover: int = 0  # sums of the visits' figures in the period
+    profit: int = 0
+    solidarity: int = 0  # IKS
+    without_lpj: int = 0  # grants whose LPJ is not in (now)
+    lpj_late: int = 0  # of which the LPJ is past due
+
+    @property
+    def stage_changes(self) -> int:
+        return self.stage_up + self.stage_down
+
+    def add(self, other: DistrictFigures) -> None:
+        for name in ("groups", "stage_up", "stage_down", "households", "graduated",
+                     "trainings", "trained", "visits", "turnover", "profit", "solidarity",
+                     "without_lpj", "lpj_late"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("status", "stages"):
+            mine = getattr(self, name)
+            for key, n in getattr(other, name).items():
+                mine[key] = mine.get(key, 0) + n
+
+
+@dataclass
+class PeriodFigures:
+    area_code: str | None
+    period: Period
+    districts: list[DistrictFigures] = field(default_factory=list)  # by code
+    total: DistrictFigures = field(default_factory=lambda: DistrictFigures(""))
+
+
+def _latest_changes(area_code: str | None, until: date) -> Any:
+    """Per group and kind (status, stage): the newest value set on or before ``until``."""
+    rank = func.row_number().over(
+        partition_by=(GroupChange.group_id, GroupChange.kind),
+        order_by=(GroupChange.changed_on.desc(), GroupChange.id.desc()))
+    query = (select(GroupChange.group_id.label("group_id"), GroupChange.kind.label("kind"),
+                    GroupChange.new.label("new"), rank.label("rank"))
+             .where(GroupChange.kind.in_((ChangeKind.STATUS.value, ChangeKind.STAGE.value)),
+                    GroupChange.field.in_(("status", "stage")),
+                    GroupChange.changed_on <= until))
+    if area_code:
+        query = query.where(GroupChange.group_id.in_(select(Group.id).where(groups_in(area_code))))
+    return query.subquery("latest_change")
+
+
+async def period_figures(*, session: AsyncSession, area_code: str | None, period: Period,
+                         today: date) -> PeriodFigures:
+    """The period's figures per kecamatan of the area, in six grouped queries whatever the
+    number of groups: status and stage at the period's end (the group's history, else its
+    current values), stage changes, graduations, trainings and households trained, visits with
+    their turnover, profit and IKS in the period, and grants without an LPJ (now, the late ones
+    as of ``today``)."""
+    scope = groups_in(area_code)
+    district = district_of(Group.village_code)
+    start, end = period.start, period.end
+    by_code: dict[str, DistrictFigures] = {}
+
+    def at(code: str) -> DistrictFigures:
+        return by_code.setdefault(code, DistrictFigures(code))
+
+    # One row per group (the newest status and stage), joined once: joining the ranked rows
+    # twice makes SQLite scan them for every group.
+    latest = _latest_changes(area_code, end)
+    at_end = (
+        select(latest.c.group_id.label("group_id"),
+               func.max(case((latest.c.kind == ChangeKind.STATUS.value, latest.c.new)))
+               .label("status"),
+               func.max(case((latest.c.kind == ChangeKind.STAGE.value, latest.c.new)))
+               .label("stage"))
+        .where(latest.c.rank == 1).group_by(latest.c.group_id).subquery("at_end"))
+    status = func.coalesce(at_end.c.status, Group.status)
+    stage = func.coalesce(at_end.c.stage, Group.stage)
+    rows = await session.execute(
+        select(district, status, stage, func.count())
+        .select_from(Group).outerjoin(at_end, at_end.c.group_id == Group.id)
+        .where(scope, Group.formed_on <= end)
+        .group_by(district, status, stage))
+    for code, group_status, group_stage, n in rows:
+        line = at(code)
+        line.groups += int(n)
+        line.status[group_status] = line.status.get(group_status, 0) + int(n)
+        line.stages[group_stage] = line.stages.get(group_stage, 0) + int(n)
+
+    rows = await session.execute(
+        select(district, GroupChange.old, GroupChange.new, func.count())
+        .join(Group, Group.id == GroupChange.group_id)
+        .where(scope, GroupChange.kind == ChangeKind.STAGE.value, GroupChange.old.is_not(None),
+               GroupChange.changed_on >= start, GroupChange.changed_on <= end)
+        .group_by(district, GroupChange.old, GroupChange.new))
+    for code, old, new, n in rows:
+        up = STAGE_ORDER.get(new, 0) > STAGE_ORDER.get(old, 0)
+        if up:
+            at(code).stage_up += int(n)
+        elif new != old:
+            at(code).stage_down += int(n)
+
+    rows = await session.execute(
+        select(district, func.count(), _count_if(and_(
+            Member.leave_reason == LeaveReason.GRADUATED.value,
+            Member.left_on >= start, Member.left_on <= end)))
+        .join(Group, Group.id == Member.group_id)
+        .where(scope, or_(Member.left_on.is_(None), and_(
+            Member.leave_reason == LeaveReason.GRADUATED.value,
+            Member.left_on >= start, Member.left_on <= end)))
+        .group_by(district))
+    for code, n, graduated in rows:
+        at(code).graduated += int(graduated)
+        at(code).households += int(n) - int(graduated)
+
+    # Trainings are few per period: their attendee lists are merged here (a JSON list each).
+    trained: dict[str, set[int]] = {}
+    rows = await session.execute(
+        select(district, Training.attendee_ids).join(Group, Group.id == Training.group_id)
+        .where(scope, Training.held_on >= start, Training.held_on <= end))
+    for code, attendees in rows:
+        at(code).trainings += 1
+        trained.setdefault(code, set()).update(attendees or [])
+    for code, members in trained.items():
+        at(code).trained = len(members)
+
+    rows = await session.execute(
+        select(district, func.count(), func.coalesce(func.sum(Visit.turnover), 0),
+               func.coalesce(func.sum(Visit.profit), 0),
+               func.coalesce(func.sum(Visit.solidarity_fee), 0))
+        .join(Group, Group.id == Visit.group_id)
+        .where(scope, Visit.visited_on >= start, Visit.visited_on <= end)
+        .group_by(district))
+    for code, n, turnover, profit, solidarity in rows:
+        line = at(code)
+        line.visits, line.turnover = int(n), int(turnover)
+        line.profit, line.solidarity = int(profit), int(solidarity)
+
+    rows = await session.execute(
+        select(district, func.count(),
+               _count_if(and_(Grant.lpj_due.is_not(None), Grant.lpj_due < today)))
+        .join(Group, Group.id == Grant.group_id)
+        .where(scope, Grant.lpj_submitted_on.is_(None))
+        .group_by(district))
+    for code, n, late in rows:
+        at(code).without_lpj, at(code).lpj_late = int(n), int(late)
+
+    result = PeriodFigures(area_code, period)
+    result.districts = [by_code[code] for code in sorted(by_code)]
+    for line in result.districts:
+        result.total.add(line)
+    return result
+

@@ -9,8 +9,8 @@ ignores the ones it does not know.
 
 The modules: ``workbook`` (sheet names, formats, limits), ``columns`` and ``export``,
 ``template``, ``reading`` and ``values`` (the file and its cells), ``report`` (what an import
-answers: typed refusals, no words), ``groups`` and ``members`` (the checks of the Kelompok
-and Anggota sheets), ``plans``, ``lookup`` and ``apply`` (the import's state, its queries and
+answers: typed refusals, no words), ``groups``, ``members`` and ``grants`` (the checks of the
+Kelompok, Anggota and Bantuan sheets), ``plans``, ``lookup`` and ``apply`` (the import's state, its queries and
 its writes), ``importing`` (the steps in order). What an import answers is worded above the
 models (handlers.exchange_words). The workbook's own cells are part of the file format: sheet
 and column names, and the labels of fixed values ("Ternak", "miskin") in Indonesian for every

@@ -9,11 +9,24 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.enums import AuditAction
-from models import audit, reminders
+from bot.core.enums import AuditAction, ChangeKind
+from models import audit, changes, reminders
+from models.exchange.grants import GrantPlan
 from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
-from models.exchange.workbook import GROUP_SHEET, MEMBER_SHEET
-from models.tables import Group, Member, Visit
+from models.exchange.workbook import GRANT_SHEET, GROUP_SHEET, MEMBER_SHEET
+from models.tables import Grant, Group, Member, Visit
+
+# The group's fields whose changes its history keeps (models.changes), and the reason code
+# of a change made by an import.
+_HISTORY = {"stage": ChangeKind.STAGE, "name": ChangeKind.PROFILE,
+            "business_type": ChangeKind.PROFILE, "binding_ties": ChangeKind.PROFILE}
+IMPORT_REASON = "impor"
+
+
+def _plain(value: Any) -> str | None:
+    if value is None:
+        return None
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 async def _last_visits(run: ImportRun, plans: list[GroupPlan]) -> dict[int, date]:
@@ -31,7 +44,7 @@ async def _last_visits(run: ImportRun, plans: list[GroupPlan]) -> dict[int, date
     return {gid: last for gid, last in rows}
 
 
-async def _create(run: ImportRun, record: Group | Member, entity: str) -> None:
+async def _create(run: ImportRun, record: Group | Member | Grant, entity: str) -> None:
     run.session.add(record)
     await run.session.flush()
     audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
@@ -39,7 +52,7 @@ async def _create(run: ImportRun, record: Group | Member, entity: str) -> None:
                  new=audit.snapshot(record))
 
 
-def _update(run: ImportRun, record: Group | Member, entity: str,
+def _update(run: ImportRun, record: Group | Member | Grant, entity: str,
             updates: dict[str, Any]) -> bool:
     """The values that differ set on the record, with an audit row; False when none did."""
     changes = {k: v for k, v in updates.items() if getattr(record, k) != v}
@@ -80,9 +93,16 @@ async def _change_group(run: ImportRun, plan: GroupPlan, group: Group, today: da
     if interval_changed:
         base = last_visits.get(group.id) or today
         updates["next_visit_due"] = base + timedelta(days=updates["visit_interval_days"])
+    before = {field: getattr(group, field) for field in _HISTORY}
     if not _update(run, group, "group", updates):
         run.report.groups["unchanged"] += 1
         return
+    for field, kind in _HISTORY.items():
+        old, new = before[field], getattr(group, field)
+        if old != new:
+            changes.record(session=run.session, group_id=group.id, kind=kind, field=field,
+                           old=_plain(old), new=_plain(new), by=run.actor, on=today,
+                           reason=IMPORT_REASON)
     if interval_changed:
         await reminders.reschedule_group(session=run.session, group=group, today=today,
                                          rules=run.rules)
@@ -99,17 +119,48 @@ async def _save_member(run: ImportRun, plan: MemberPlan, group: Group, today: da
         run.report.members["created"] += 1
     elif _update(run, plan.existing, "member", plan.fields):
         run.report.members["updated"] += 1
+        category = plan.fields.get("welfare_category")
+        if category is not None and plan.category_before not in (None, category):
+            changes.record(session=run.session, group_id=group.id, kind=ChangeKind.WELFARE,
+                           field="welfare_category", old=plan.category_before, new=category,
+                           by=run.actor, on=today, member_id=plan.existing.id,
+                           reason=IMPORT_REASON)
     else:
         run.report.members["unchanged"] += 1
     run.report.taken[MEMBER_SHEET].append(plan.row.number)
 
 
+async def _save_grant(run: ImportRun, plan: GrantPlan, group: Group) -> None:
+    """A new grant with its audit row and its roll-over and LPJ reminders; a grant recorded
+    already gets only its LPJ date, when the row adds one."""
+    today = run.today_at(group.village_code)
+    grant = plan.existing
+    if grant is None:
+        grant = Grant(group_id=group.id, recorded_by=group.mentor_id, **plan.fields)
+        await _create(run, grant, "grant")
+        run.report.grants["created"] += 1
+    else:
+        submitted = plan.fields["lpj_submitted_on"]
+        if submitted is None or grant.lpj_submitted_on is not None \
+                or not _update(run, grant, "grant", {"lpj_submitted_on": submitted}):
+            run.report.grants["unchanged"] += 1
+            run.report.taken[GRANT_SHEET].append(plan.row.number)
+            return
+        run.report.grants["updated"] += 1
+    await reminders.reschedule_grant(session=run.session, grant=grant, group=group,
+                                     today=today, done=False, rules=run.rules)
+    await reminders.reschedule_lpj(session=run.session, grant=grant, group=group,
+                                   today=today, rules=run.rules)
+    run.report.taken[GRANT_SHEET].append(plan.row.number)
+
+
 async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], GroupPlan],
-                      file_name: str | None) -> None:
-    """Writes every group and household not refused, then the import's audit row, and
-    commits."""
+                      file_name: str | None, grants: list[GrantPlan] = ()) -> None:
+    """Writes every group and household not refused, then the grants, then the import's
+    audit row, and commits."""
     plans = list(member_groups.values())
     last_visits = await _last_visits(run, plans)
+    written: dict[tuple[str, str], Group] = {}
     for plan in plans:
         if plan.refused:
             continue
@@ -123,13 +174,19 @@ async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], Group
             run.report.taken[GROUP_SHEET].append(plan.row.number)
         for member_plan in plan.members:
             await _save_member(run, member_plan, group, today)
+        if group is not None:
+            written[plan.key] = group
+    for grant_plan in grants:
+        group = written.get(grant_plan.key) or member_groups[grant_plan.key].existing
+        if group is not None:
+            await _save_grant(run, grant_plan, group)
     report = run.report
     for rows in report.taken.values():
         rows.sort()
     audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
                  action=AuditAction.CREATE, entity="import", entity_id=None,
                  new={"file": file_name, "groups": dict(report.groups),
-                      "members": dict(report.members),
+                      "members": dict(report.members), "grants": dict(report.grants),
                       "taken": {sheet: len(rows) for sheet, rows in report.taken.items()},
                       "refused": len(report.refused)})
     await run.session.commit()

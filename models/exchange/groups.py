@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.core.parsing import parse_count, parse_group_name
+from models.changes import is_read_only
 from models.exchange.plans import GroupPlan, GroupRow, ImportRun
 from models.exchange.reading import RawRow
 from models.exchange.report import RefusalCode
@@ -133,6 +134,8 @@ def plan_groups(run: ImportRun, rows: list[GroupRow],
         registered = found[0] if len(found) == 1 else None
         if registered is None:
             _check_new_group(run, group)
+        elif is_read_only(registered):
+            run.refuse(GROUP_SHEET, row, RefusalCode.GROUP_DISSOLVED, name=registered.name)
         plan = GroupPlan(row, key, group.village, group.name, group.fields, group.mentor,
                          registered)
         plan.refused = run.report.is_refused(GROUP_SHEET, row.number)

@@ -14,7 +14,7 @@ from bot.core.enums import MentorStatus, Role
 from models.exchange.report import RefusalCode
 from models.exchange.values import group_key, norm, text
 from models.reports import in_area_clause
-from models.tables import Group, Member, Mentor
+from models.tables import Grant, Group, Member, Mentor
 
 
 def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
@@ -71,4 +71,15 @@ async def existing_members(*, session: AsyncSession, group_ids: list[int]
             select(Member).where(Member.group_id.in_(chunk)).order_by(Member.id))
         for member in result.scalars():
             found.setdefault(member.group_id, []).append(member)
+    return found
+
+
+async def existing_grants(*, session: AsyncSession, group_ids: list[int]
+                          ) -> dict[int, list[Grant]]:
+    found: dict[int, list[Grant]] = {}
+    for chunk in _chunks(sorted(group_ids)):
+        result = await session.execute(
+            select(Grant).where(Grant.group_id.in_(chunk)).order_by(Grant.id))
+        for grant in result.scalars():
+            found.setdefault(grant.group_id, []).append(grant)
     return found

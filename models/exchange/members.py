@@ -8,20 +8,30 @@ from datetime import date
 from typing import Any
 
 from bot.core.parsing import group_problems, parse_member_fields, parse_phone, validate_nik
+from models.changes import is_read_only
 from models.exchange.plans import GroupPlan, ImportRun, MemberPlan
 from models.exchange.reading import RawRow
 from models.exchange.report import RefusalCode
-from models.exchange.values import blank, consent, group_key, norm, text
+from models.exchange.values import (
+    blank,
+    consent,
+    decile,
+    group_key,
+    head_sex,
+    norm,
+    register_status,
+    text,
+)
 from models.exchange.workbook import GROUP_SHEET, MEMBER_SHEET
 from models.tables import Group, Member
 
 
 def attach_groups(run: ImportRun, rows: list[RawRow], villages: dict[int, str | None],
                   plans: dict[tuple[str, str], GroupPlan],
-                  existing: dict[tuple[str, str], list[Group]]
+                  existing: dict[tuple[str, str], list[Group]], *, sheet: str = MEMBER_SHEET
                   ) -> dict[tuple[str, str], GroupPlan]:
-    """The plans of the Kelompok sheet and of the registered groups only the Anggota sheet
-    names; a row naming no group, or an ambiguous one, is refused."""
+    """The plans of the Kelompok sheet and of the registered groups only the Anggota (or
+    Bantuan) sheet names; a row naming no group, or an ambiguous one, is refused."""
     member_groups = dict(plans)
     for row in rows:
         village = villages.get(row.number)
@@ -32,14 +42,15 @@ def attach_groups(run: ImportRun, rows: list[RawRow], villages: dict[int, str | 
         if key in member_groups:
             continue
         found = existing.get(key, [])
-        if len(found) == 1:
+        if len(found) == 1 and is_read_only(found[0]):
+            run.refuse(sheet, row, RefusalCode.GROUP_DISSOLVED, name=found[0].name)
+        elif len(found) == 1:
             member_groups[key] = GroupPlan(None, key, village, found[0].name, {}, None,
                                            found[0])
         elif len(found) > 1:
-            run.refuse(MEMBER_SHEET, row, RefusalCode.GROUP_AMBIGUOUS, count=len(found))
+            run.refuse(sheet, row, RefusalCode.GROUP_AMBIGUOUS, count=len(found))
         else:
-            run.refuse(MEMBER_SHEET, row, RefusalCode.GROUP_UNKNOWN, name=group_name,
-                       code=village)
+            run.refuse(sheet, row, RefusalCode.GROUP_UNKNOWN, name=group_name, code=village)
     return member_groups
 
 
@@ -73,6 +84,27 @@ def _personal(run: ImportRun, row: RawRow, fields: dict[str, Any]) -> bool:
         found = parse(text(cell))
         if found is None:
             run.refuse(MEMBER_SHEET, row, code)
+            return False
+        fields[key] = found
+    return True
+
+
+# The household's programme fields: column key, reader, and why a value it cannot read refuses
+# the row (columns an older template does not have are simply blank).
+_PROGRAMME = (("head_sex", head_sex, RefusalCode.SEX),
+              ("register_status", register_status, RefusalCode.REGISTER),
+              ("register_decile", decile, RefusalCode.DECILE))
+
+
+def _programme(run: ImportRun, row: RawRow, fields: dict[str, Any]) -> bool:
+    """The head's sex, DTKS/DTSEN and decile into ``fields``; False when one is refused."""
+    for key, read, code in _PROGRAMME:
+        cell = row.values.get(key)
+        found = None if cell is None else read(cell)  # before blank(): "tidak" is a value
+        if found is None and blank(cell):
+            continue
+        if found is None:
+            run.refuse(MEMBER_SHEET, row, code, value=text(cell))
             return False
         fields[key] = found
     return True
@@ -134,7 +166,7 @@ def plan_member(run: ImportRun, row: RawRow, village: str, plan: GroupPlan,
     if member is not None:
         line.name = member.name
     fields = {"name": line.name, "welfare_category": line.welfare_category, "role": line.role}
-    if not _personal(run, row, fields):
+    if not _personal(run, row, fields) or not _programme(run, row, fields):
         return None
     agreed = _consented(run, row, fields, member)
     if not _dates(run, row, fields, village, member, leaving_on, line.name):
@@ -144,7 +176,8 @@ def plan_member(run: ImportRun, row: RawRow, village: str, plan: GroupPlan,
         run.refuse(MEMBER_SHEET, row, RefusalCode.DUPLICATE_MEMBER, row=earlier.row.number)
         return None
     return MemberPlan(row, plan.key, line.name, fields, member,
-                      leaving=leaving_on is not None, consent=agreed)
+                      leaving=leaving_on is not None, consent=agreed,
+                      category_before=member.welfare_category if member else None)
 
 
 def plan_members(run: ImportRun, rows: list[RawRow], villages: dict[int, str | None],

@@ -40,6 +40,7 @@ class ImportRun:
     default_interval: int
     rules: Rules | None
     report: ImportReport = field(default_factory=ImportReport)
+    lpj_months: int = 3  # a grant's LPJ is due this many months after receipt
 
     def today_at(self, village: str | None) -> date:
         return local_today(self.dates, village) if village else self.dates["WIB"]
@@ -113,6 +114,7 @@ class MemberPlan:
     existing: Member | None = None
     leaving: bool = False
     consent: bool = False  # the row's new NIK / phone come with the household's consent
+    category_before: str | None = None  # a registered household's category, for its history
     # group_problems reads these
     error: None = None
 

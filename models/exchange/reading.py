@@ -1,4 +1,4 @@
-"""Reading a filled template: the Kelompok and Anggota sheets as rows of values by column
+"""Reading a filled template: the Kelompok, Anggota and Bantuan sheets as rows of values by column
 key (pure, no database; callers may run it in a thread). Columns are found by their headers
 (in either language, with or without the template's *), and the ones not known are ignored,
 so an exported workbook reads back too."""
@@ -14,7 +14,13 @@ from openpyxl import load_workbook
 
 from models.exchange.report import FileProblem, ImportFileError
 from models.exchange.values import blank, norm
-from models.exchange.workbook import GROUP_SHEET, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, MEMBER_SHEET
+from models.exchange.workbook import (
+    GRANT_SHEET,
+    GROUP_SHEET,
+    MAX_IMPORT_BYTES,
+    MAX_IMPORT_ROWS,
+    MEMBER_SHEET,
+)
 
 GROUP_HEADERS = {
     "village_code": ("kode desa", "kode desa/kelurahan", "kode kelurahan", "village code"),
@@ -39,9 +45,32 @@ MEMBER_HEADERS = {
     "consent": ("setuju nik/hp dicatat", "setuju dicatat", "persetujuan", "setuju", "consent"),
     "joined_on": ("tanggal bergabung", "tanggal masuk", "joined on"),
     "left_on": ("tanggal keluar", "left on"),
+    "head_sex": ("jenis kelamin kk", "jenis kelamin kepala keluarga", "jenis kelamin", "l/p",
+                 "sex of head", "sex"),
+    "register_status": ("terdaftar dtks/dtsen", "dtks/dtsen", "dtks", "dtsen",
+                        "terdaftar dtks", "registered in dtks/dtsen"),
+    "register_decile": ("desil", "desil dtks/dtsen", "decile"),
+}
+GRANT_HEADERS = {
+    "village_code": GROUP_HEADERS["village_code"],
+    "group": GROUP_HEADERS["name"],
+    "kind": ("jenis bantuan", "jenis hibah", "jenis", "grant kind", "kind"),
+    "funding_source": ("sumber dana", "sumber", "funding source"),
+    "form": ("bentuk", "bentuk bantuan", "form"),
+    "amount": ("nilai", "nilai (rp)", "jumlah (rp)", "amount"),
+    "goods": ("barang", "uraian barang", "goods"),
+    "received_on": ("tanggal diterima", "diterima", "received on"),
+    "rollover_required": ("wajib digulirkan?", "wajib digulirkan", "rollover required"),
+    "rollover_amount": ("wajib gulir (rp)", "rollover amount"),
+    "rollover_units": ("wajib gulir (unit)", "rollover units"),
+    "rollover_unit_label": ("satuan", "unit label"),
+    "rollover_households": ("wajib gulir (kk/kelompok)", "rollover households"),
+    "rollover_due": ("jatuh tempo gulir", "batas gulir", "rollover due"),
+    "lpj_submitted_on": ("tanggal lpj", "lpj diserahkan", "lpj submitted on"),
 }
 _REQUIRED_GROUP = ("village_code", "name")
 _REQUIRED_MEMBER = ("village_code", "group", "name")
+_REQUIRED_GRANT = ("village_code", "group")
 # The header a missing required column is named by.
 _HEADER_LABELS = {
     "village_code": "Kode desa", "name": "Nama kelompok", "group": "Nama kelompok",
@@ -73,7 +102,9 @@ class RawRow:
 class RawFile:
     groups: list[RawRow] = field(default_factory=list)
     members: list[RawRow] = field(default_factory=list)
+    grants: list[RawRow] = field(default_factory=list)
     has_group_sheet: bool = False
+    has_grant_sheet: bool = False
     has_member_sheet: bool = False
 
 
@@ -115,7 +146,8 @@ def _read_sheets(workbook: Any) -> RawFile:
     raw = RawFile()
     group_name = by_name.get(GROUP_SHEET.casefold())
     member_name = by_name.get(MEMBER_SHEET.casefold())
-    if group_name is None and member_name is None:
+    grant_name = by_name.get(GRANT_SHEET.casefold())
+    if group_name is None and member_name is None and grant_name is None:
         raise ImportFileError(FileProblem.NO_SHEETS)
     if group_name is not None:
         raw.has_group_sheet = True
@@ -125,11 +157,15 @@ def _read_sheets(workbook: Any) -> RawFile:
         raw.has_member_sheet = True
         raw.members = _read_sheet(workbook[member_name], MEMBER_HEADERS, _REQUIRED_MEMBER,
                                   MEMBER_SHEET)
+    if grant_name is not None:
+        raw.has_grant_sheet = True
+        raw.grants = _read_sheet(workbook[grant_name], GRANT_HEADERS, _REQUIRED_GRANT,
+                                 GRANT_SHEET)
     return raw
 
 
 def read_workbook(content: bytes) -> RawFile:
-    """Reads the Kelompok and Anggota sheets of a filled template (no database; may run in a
+    """Reads the Kelompok, Anggota and Bantuan sheets of a filled template (no database; may run in a
     thread). Raises ImportFileError when the file is not a usable workbook."""
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(FileProblem.TOO_BIG, max_mb=MAX_IMPORT_BYTES // (1024 * 1024))

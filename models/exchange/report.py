@@ -75,6 +75,24 @@ class RefusalCode(StrEnum):
     PROBLEM_DUPLICATE_BENDAHARA = "problem_duplicate_bendahara"
     PROBLEM_DUPLICATE_NAME = "problem_duplicate_name"
     PROBLEM_DUPLICATE_NIK = "problem_duplicate_nik"
+    # the household's programme fields
+    SEX = "sex"  # value
+    REGISTER = "register"  # value
+    DECILE = "decile"  # value
+    # the Bantuan sheet
+    GRANT_REQUIRED = "grant_required"  # column
+    NUMBER = "number"  # column, value
+    GRANT_KIND = "grant_kind"  # value
+    FUNDING = "funding"  # value
+    GRANT_FORM = "grant_form"  # value
+    YES_NO = "yes_no"  # column, value
+    GRANT_BEFORE_FORMED = "grant_before_formed"  # column
+    NO_OBLIGATION = "no_obligation"
+    ROLL_OVER_GRANT = "roll_over_grant"
+    DUE_RANGE = "due_range"
+    LPJ_BEFORE_RECEIVED = "lpj_before_received"
+    DUPLICATE_GRANT = "duplicate_grant"  # row (the earlier one)
+    GROUP_DISSOLVED = "group_dissolved"  # name: a bubar group is read-only
 
 
 class Reason(NamedTuple):
@@ -99,6 +117,8 @@ class Refusal:
 class ImportReport:
     groups: Counter = field(default_factory=Counter)  # created / updated / unchanged
     members: Counter = field(default_factory=Counter)
+    grants: Counter = field(default_factory=Counter)  # created / unchanged
+    has_grants: bool = False  # the file had a Bantuan sheet
     taken: dict[str, list[int]] = field(
         default_factory=lambda: {sheet: [] for sheet in IMPORT_SHEETS})
     refused: list[Refusal] = field(default_factory=list)

@@ -1,5 +1,5 @@
-"""The empty import template: sheets Kelompok and Anggota (headers only, so nothing is
-imported by mistake) and Petunjuk, which explains every column and shows an example row of
+"""The empty import template: sheets Kelompok, Anggota and Bantuan (headers only, so nothing
+is imported by mistake) and Petunjuk, which explains every column and shows an example row of
 each sheet.
 
 The template is a file format, the same for every user: its headers, help and guide are
@@ -20,13 +20,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from bot.core.enums import BindingTie, BusinessType, Stage
+from bot.core.enums import BindingTie, BusinessType, FundingSource, GrantForm, GrantKind, Stage
 from bot.core.texts import label
 from models.exchange.workbook import (
     BOLD,
     CONSENT_HEADER,
     CONSENT_YES,
     DATE_FORMAT,
+    GRANT_SHEET,
     GROUP_SHEET,
     HEADER_FILL,
     MAX_IMPORT_ROWS,
@@ -93,6 +94,46 @@ def _member_template_columns(example_village: str) -> list[TemplateCol]:
         TemplateCol(CONSENT_HEADER, False, "Tulis \"ya\" bila keluarga ini setuju NIK dan "
                     "nomor HP-nya dicatat. Tanpa \"ya\", NIK dan nomor HP yang baru tidak "
                     "disimpan (nama dan kategori tetap).", CONSENT_YES, 12),
+        TemplateCol("Jenis kelamin KK", False, "L (laki-laki) atau P (perempuan): kepala "
+                    "keluarganya. KK perempuan dihitung tersendiri dalam program.", "P", 11),
+        TemplateCol("Terdaftar DTKS/DTSEN", False, "ya, tidak, atau tidak tahu.", "ya", 13),
+        TemplateCol("Desil", False, "Desil DTKS/DTSEN 1-10, bila diketahui.", 2, 8),
+    ]
+
+
+def _grant_template_columns(example_village: str) -> list[TemplateCol]:
+    return [
+        TemplateCol("Kode desa", True, "Kode desa kelompoknya (sama dengan di lembar "
+                    "Kelompok).", example_village, 16),
+        TemplateCol("Nama kelompok", True, "Nama kelompoknya (di lembar Kelompok, atau "
+                    "kelompok yang sudah terdaftar).", "KUBE Mawar", 24),
+        TemplateCol("Jenis bantuan", True, "Salah satu: " + _choices("grantkind", GrantKind)
+                    + ". (\"stimulan\" dari templat lama juga diterima.)",
+                    label("id", "grantkind", GrantKind.UEP), 24),
+        TemplateCol("Sumber dana", True, "Salah satu: " + _choices("fund", FundingSource),
+                    label("id", "fund", FundingSource.APBN), 16),
+        TemplateCol("Bentuk", True, "Salah satu: " + _choices("grantform", GrantForm),
+                    label("id", "grantform", GrantForm.CASH), 10),
+        TemplateCol("Nilai", False, "Rupiah, angka saja (wajib untuk bantuan tunai).",
+                    20_000_000, 14),
+        TemplateCol("Barang", False, "Apa yang diberikan (wajib untuk bantuan barang).", None,
+                    20),
+        TemplateCol("Tanggal diterima", True, "Tanggal (sel tanggal, atau tulis 25/11/2026).",
+                    date(2026, 5, 4), 14),
+        TemplateCol("Wajib digulirkan?", False, "ya atau tidak (kosong: ya). Bila ya, isi "
+                    "sedikitnya satu target gulir dan jatuh temponya.", "ya", 12),
+        TemplateCol("Wajib gulir (Rp)", False, "Rupiah yang harus digulirkan.", 10_000_000,
+                    14),
+        TemplateCol("Wajib gulir (unit)", False, "Jumlah unit (mis. ekor ternak) yang harus "
+                    "digulirkan.", None, 12),
+        TemplateCol("Satuan", False, "Satuan unit, mis. ekor.", None, 10),
+        TemplateCol("Wajib gulir (KK/kelompok)", False, "Jumlah KK atau kelompok penerima "
+                    "guliran.", None, 14),
+        TemplateCol("Jatuh tempo gulir", False, "Batas waktu pengguliran (wajib bila wajib "
+                    "digulirkan).", date(2027, 5, 4), 14),
+        TemplateCol("Tanggal LPJ", False, "Tanggal LPJ diserahkan, bila sudah. Bantuan yang "
+                    "sudah tercatat (tanggal diterima, jenis dan nilai sama) hanya "
+                    "ditambah tanggal LPJ-nya.", None, 14),
     ]
 
 
@@ -108,6 +149,8 @@ def _guide_intro(min_size: int, max_size: int) -> list[str]:
         (f"4. Tiap kelompok beranggota {min_size}-{max_size} KK aktif, dengan tepat satu "
          "ketua, satu sekretaris dan satu bendahara."),
         "5. Sel kosong pada kelompok/anggota yang sudah ada berarti: tidak diubah.",
+        ("6. Lembar Bantuan (boleh kosong): satu baris per bantuan yang diterima kelompok; "
+         "tenggat LPJ dihitung dari tanggal diterima."),
     ]
 
 
@@ -122,13 +165,19 @@ def _fill_sheet(ws: Any, columns: list[TemplateCol]) -> None:
         ws.column_dimensions[letter].width = col.width
         if col.header == "NIK" or col.header == "Kode desa":
             ws.column_dimensions[letter].number_format = "@"
-        if "Tanggal" in col.header:
+        if "Tanggal" in col.header or col.header == "Jatuh tempo gulir":
             ws.column_dimensions[letter].number_format = DATE_FORMAT
     ws.freeze_panes = "A2"
     lists = {"Jenis usaha": _choices("business", BusinessType),
              "Tahap": _choices("stage", Stage),
              "Kategori": "fakir miskin, miskin, hampir miskin",
-             "Peran": "ketua, sekretaris, bendahara, anggota"}
+             "Peran": "ketua, sekretaris, bendahara, anggota",
+             "Jenis kelamin KK": "L, P",
+             "Terdaftar DTKS/DTSEN": "ya, tidak, tidak tahu",
+             "Jenis bantuan": _choices("grantkind", GrantKind),
+             "Sumber dana": _choices("fund", FundingSource),
+             "Bentuk": _choices("grantform", GrantForm),
+             "Wajib digulirkan?": "ya, tidak"}
     for index, col in enumerate(columns, start=1):
         if col.header in lists:
             values = lists[col.header].replace(", ", ",")
@@ -174,10 +223,11 @@ def _fill_guide(guide: Any, sheets: list[tuple[str, list[TemplateCol]]], min_siz
 
 def template_workbook(*, example_village: str = "32.02.11.2002", min_size: int = 5,
                       max_size: int = 10) -> bytes:
-    """The empty import template (Kelompok, Anggota, Petunjuk) as an .xlsx."""
+    """The empty import template (Kelompok, Anggota, Bantuan, Petunjuk) as an .xlsx."""
     workbook = Workbook()
     sheets = [(GROUP_SHEET, _group_template_columns(example_village)),
-              (MEMBER_SHEET, _member_template_columns(example_village))]
+              (MEMBER_SHEET, _member_template_columns(example_village)),
+              (GRANT_SHEET, _grant_template_columns(example_village))]
     for at, (title, columns) in enumerate(sheets):
         ws = workbook.active if at == 0 else workbook.create_sheet(title)
         ws.title = title

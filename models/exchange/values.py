@@ -124,6 +124,40 @@ def word(value: Any, vocabulary: str, values: tuple[str, ...]) -> str | None:
     return None
 
 
+_SEX_WORDS = {"l": "l", "lk": "l", "laki": "l", "laki laki": "l", "pria": "l", "male": "l",
+              "m": "l", "man": "l", "p": "p", "pr": "p", "perempuan": "p", "wanita": "p",
+              "female": "p", "f": "p", "w": "p", "woman": "p"}
+_REGISTER_WORDS = {"ya": "ya", "y": "ya", "yes": "ya", "terdaftar": "ya", "sudah": "ya",
+                   "1": "ya", "true": "ya", "tidak": "tidak", "t": "tidak", "no": "tidak",
+                   "n": "tidak", "tidak terdaftar": "tidak", "belum": "tidak", "0": "tidak",
+                   "false": "tidak", "tidak tahu": "tidak_tahu", "tdk tahu": "tidak_tahu",
+                   "tidak tau": "tidak_tahu", "unknown": "tidak_tahu",
+                   "don t know": "tidak_tahu", "tt": "tidak_tahu"}
+
+
+def head_sex(value: Any) -> str | None:
+    """"L"/"P" (laki-laki, perempuan, male, female...) as bot.core.enums.Sex, or None."""
+    if isinstance(value, bool):
+        return None
+    return _SEX_WORDS.get(norm(text(value)))
+
+
+def register_status(value: Any) -> str | None:
+    """DTKS/DTSEN: ya, tidak, tidak tahu (bot.core.enums.RegisterStatus), or None."""
+    if isinstance(value, bool):
+        return "ya" if value else "tidak"
+    return _REGISTER_WORDS.get(norm(text(value)))
+
+
+def decile(value: Any) -> int | None:
+    """A DTKS/DTSEN decile, 1 to 10 ("desil 3" reads too), or None."""
+    number = whole_number(value)
+    if number is None:
+        found = re.fullmatch(r"(?:desil|decile)?\s*(\d{1,2})", norm(text(value)))
+        number = int(found[1]) if found else None
+    return number if number is not None and 1 <= number <= 10 else None
+
+
 def whole_number(value: Any) -> int | None:
     """A number cell holding a whole number, as an int (a TRUE/FALSE cell is a bool, which
     Python counts as the int 1 or 0: not a number here)."""

@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -38,10 +38,13 @@ VISIT_SHEET = "Kunjungan"
 GRANT_SHEET = "Bantuan"
 ROLLOVER_SHEET = "Pengguliran"
 MENTOR_SHEET = "Pendamping"
-EXPORT_SHEETS = (GROUP_SHEET, MEMBER_SHEET, VISIT_SHEET, GRANT_SHEET, ROLLOVER_SHEET,
-                 MENTOR_SHEET)
+CHANGE_SHEET = "Riwayat Kelompok"
+TRAINING_SHEET = "Pelatihan"
+SUMMARY_SHEET = "Ringkasan"
+EXPORT_SHEETS = (SUMMARY_SHEET, GROUP_SHEET, MEMBER_SHEET, VISIT_SHEET, TRAINING_SHEET,
+                 CHANGE_SHEET, GRANT_SHEET, ROLLOVER_SHEET, MENTOR_SHEET)
 # The sheets an import reads, in the order its refusals are listed.
-IMPORT_SHEETS = (GROUP_SHEET, MEMBER_SHEET)
+IMPORT_SHEETS = (GROUP_SHEET, MEMBER_SHEET, GRANT_SHEET)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,25 @@ def header_cell(ws: Any, value: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=value)
     cell.font = BOLD
     cell.fill = HEADER_FILL
+    cell.alignment = HEADER_ALIGNMENT
     return cell
+
+
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+
+
+def print_setup(ws: Any, *, header_row: int = 1, one_page: bool = False) -> None:
+    """Landscape A4, fit to the page's width (``one_page``: the whole sheet on one page), the
+    header row repeated on every printed page, narrow margins. Call before the first row (a
+    write-only sheet writes its properties first)."""
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0  # 0: as many pages tall as needed
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 # Cell kinds written with a number format, and the value each one stores.
@@ -75,8 +96,10 @@ _FIXED_WIDTHS = {"date": 12, "money": 16, "percent": 9, "float": 11}
 
 
 class SheetWriter:
-    """Writes one sheet of a write-only workbook: bold frozen header, typed cells, and column
-    widths from the first rows (a write-only sheet must know its widths before any row)."""
+    """Writes one sheet of a write-only workbook: bold frozen header with filter buttons,
+    typed cells, column widths from the first rows (a write-only sheet must know its widths
+    before any row), and a print setup (landscape, fit to the page's width, the header on
+    every page)."""
 
     def __init__(self, workbook: Workbook, title: str, columns: Sequence[Col]) -> None:
         self.ws = workbook.create_sheet(title)
@@ -84,6 +107,7 @@ class SheetWriter:
         self.rows = 0
         self._buffer: list[Sequence[Any]] = []
         self._started = False
+        print_setup(self.ws)
 
     def add(self, values: Sequence[Any]) -> None:
         self.rows += 1
@@ -97,11 +121,13 @@ class SheetWriter:
     def close(self) -> None:
         if not self._started:
             self._start()
+        last = get_column_letter(len(self.columns))
+        self.ws.auto_filter.ref = f"A1:{last}{self.rows + 1}"
 
     def _start(self) -> None:
         self._started = True
         for index, col in enumerate(self.columns, start=1):
-            width = col.width or self._width(index - 1, col)
+            width = max(col.width or 0, self._width(index - 1, col))
             self.ws.column_dimensions[get_column_letter(index)].width = width
         self.ws.freeze_panes = "A2"
         self.ws.append([header_cell(self.ws, col.header) for col in self.columns])
@@ -110,7 +136,10 @@ class SheetWriter:
         self._buffer = []
 
     def _width(self, at: int, col: Col) -> float:
-        longest = len(col.header)
+        # The header wraps on at most two lines, its longest word whole beside the filter
+        # button.
+        longest = max(max(len(word) for word in col.header.split()) + 2,
+                      (len(col.header) + 1) // 2 + 1)
         if col.kind in _FIXED_WIDTHS:
             longest = max(longest, _FIXED_WIDTHS[col.kind])
         else:
@@ -121,23 +150,28 @@ class SheetWriter:
         return max(_MIN_WIDTH, min(_MAX_WIDTH, longest + 2))
 
     def _cells(self, values: Sequence[Any]) -> list[Any]:
-        return [self._cell(col, value)
-                for col, value in zip(self.columns, values, strict=True)]
+        return typed_cells(self.ws, self.columns, values)
 
-    def _cell(self, col: Col, value: Any) -> Any:
-        if value is None:
-            return None
-        if col.kind in _FORMATTED:
-            number_format, convert = _FORMATTED[col.kind]
-            cell = WriteOnlyCell(self.ws, value=convert(value))
-            cell.number_format = number_format
-            return cell
-        if not isinstance(value, str):
-            return value
-        text = clean_text(value)
-        if not text.startswith("="):
-            return text
-        # Typed by a user, never a formula.
-        cell = WriteOnlyCell(self.ws, value=text)
-        cell.data_type = "s"
+
+def typed_cells(ws: Any, columns: Sequence[Col], values: Sequence[Any]) -> list[Any]:
+    """One row's cells of a write-only sheet, each written as its column's kind."""
+    return [_cell(ws, col, value) for col, value in zip(columns, values, strict=True)]
+
+
+def _cell(ws: Any, col: Col, value: Any) -> Any:
+    if value is None:
+        return None
+    if col.kind in _FORMATTED:
+        number_format, convert = _FORMATTED[col.kind]
+        cell = WriteOnlyCell(ws, value=convert(value))
+        cell.number_format = number_format
         return cell
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)
+    if not text.startswith("="):
+        return text
+    # Typed by a user, never a formula.
+    cell = WriteOnlyCell(ws, value=text)
+    cell.data_type = "s"
+    return cell

@@ -127,3 +127,32 @@ def test_demo_makes_its_key_once_and_says_where(tmp_path, capsys):
     assert capsys.readouterr().out == ""
     assert first.data_key.get_secret_value() == again.data_key.get_secret_value() \
         == path.read_text().strip()
+
+
+def test_export_for_a_period_and_a_bad_period(template_db, tmp_path, capsys):
+    import os
+
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    shutil.copyfile(template_db, folder / "demo.db")
+    (folder / "data.key").write_text(TEST_DATA_KEY)
+    _seed(f"sqlite+aiosqlite:///{folder / 'demo.db'}")
+    out = tmp_path / "sukabumi-q4.xlsx"
+    args = ["export", "--area", "32.02", "--out", str(out), "--demo", "--folder", str(folder)]
+    assert main([*args, "--period", "2026-Q4"]) == 0
+    printed = capsys.readouterr().out
+    assert f"Wrote {out} (Q4 2026 (Oct–Dec), NIK and phone masked)" in printed
+    assert "Ringkasan 1" in printed and "Kelompok 1" in printed
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    book = load_workbook(out)
+    assert book.sheetnames[:2] == ["Ringkasan", "Kelompok"]
+    assert book["Ringkasan"]["A1"].value == ("Rekap KUBE Kab. Sukabumi, Jawa Barat, "
+                                             "Triwulan IV 2026 (Okt–Des)")
+    assert main([*args, "--period", "2026-11"]) == 0
+    assert "November 2026" in capsys.readouterr().out
+    for bad in ("2026-Q5", "Q1", "2026-13", "1990"):
+        assert main([*args, "--period", bad]) == 2
+        err = capsys.readouterr().err
+        assert f"Unknown period {bad!r}" in err and "(2027-Q1)" in err, bad

@@ -55,7 +55,7 @@ COORDINATOR_SCRIPT = [
     "!persona 820001 Rudi", "/start", "Rudi Makassar", "0812 6666 7777", "#1", "mariso", "#1",
     "!admin", "#1",
     "!persona 800001 Budi", "/siaran", "Selamat pagi {nama}, laporan ditunggu Jumat.", "#1",
-    "#1", "!tunggu 2", "/rekap", "/ekspor",
+    "#1", "!tunggu 2", "/rekap", "#4", "/ekspor", "#1",
     "!persona 820001 Rudi", "/rekap", "!keluar",
 ]
 
@@ -74,6 +74,7 @@ async def test_coordinator_walkthrough(settings):
     assert "Rudi Makassar, laporan" not in transcript  # another regency hears nothing
     assert "2 dari 2 terkirim" in transcript
     assert "📊 Rekap KUBE – Kab. Sukabumi" in transcript
+    assert "Untuk periode apa?" in transcript and "Triwulan lalu (" in transcript
     assert "rekap-32.02-" in transcript and ".xlsx" in transcript
     rudi = transcript[transcript.rindex("Rudi > /rekap"):]
     assert "bukan untuk peran Anda" in rudi

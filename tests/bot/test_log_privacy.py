@@ -96,7 +96,7 @@ async def walk(bot: BotHarness, session, monkeypatch) -> None:
     await mentor.press("✅ Simpan")
     assert "Tersimpan" in mentor.last_text()
 
-    await admin.send("/ekspor")  # full numbers, but only inside the admin's file
+    await admin.send("/ekspor bulan ini")  # full numbers, but only inside the admin's file
 
     async def broken(**_kwargs):
         raise RuntimeError(f"driver said: duplicate nik ({NIKS[0]}), phone {PHONES[1]}, "

@@ -50,6 +50,12 @@ async def seed_mentors(session) -> None:
     await make_mentor(session, name="Ani Lestari")
 
 
+PERIOD_BUTTONS = ["Bulan ini (November 2026)", "Bulan lalu (Oktober 2026)",
+                  "Triwulan ini (Okt–Des 2026)",
+                  "Triwulan lalu (Jul–Sep 2026)", "Tahun ini (2026)",
+                  "✏️ Ketik periode lain"]
+
+
 def answers(area: str, file_area: str) -> dict[str, tuple[str, list[str], str | None]]:
     """Per command, what the bot's last message says when the command works: the start of
     its text, its buttons, the file it sends (None: no file)."""
@@ -59,9 +65,10 @@ def answers(area: str, file_area: str) -> dict[str, tuple[str, list[str], str | 
         "/alihkan": ("Kelompok siapa yang dialihkan?", ["Ani Lestari (0)"], None),
         "/undang": ("Tautan undangan (berlaku 7 hari, 1 kali pakai)", [], None),
         "/siaran": ("Tulis pesannya", [], None),
-        "/rekap": (f"📊 Rekap KUBE – {area}\n", [], None),
-        "/ekspor": (f"📎 Rekap {area} per 25 November 2026", [],
-                    f"rekap-{file_area}-2026-11-25.xlsx"),
+        # The period is asked first (handlers.reports); tests/handlers/test_reports.py
+        # follows it to the summary and the workbook.
+        "/rekap": ("Untuk periode apa?", PERIOD_BUTTONS, None),
+        "/ekspor": ("Untuk periode apa?", PERIOD_BUTTONS, None),
         "/templat": ("📄 Templat impor KUBE", [], "templat-impor-kube.xlsx"),
         "/koordinator": ("Siapa yang diangkat menjadi koordinator?", [], None),
         "/audit": ("🧾 Jejak audit terbaru:", [], None),

@@ -45,7 +45,7 @@ async def busy_day(bot, session):
     await broadcast_queries.finish_broadcast(
         session=session, broadcast_id=broadcast.id,
         counts=broadcast_queries.Tally(total=2, sent=1, blocked=1))
-    await admin.send("/ekspor")
+    await admin.send("/ekspor bulan ini")
     # An import's row, as models.exchange.import_rows records it.
     audit.record(session=session, actor_telegram_id=ADMIN_ID, action=AuditAction.CREATE,
                  entity="import", entity_id=None,
@@ -95,9 +95,9 @@ async def test_audit_reads_in_plain_indonesian(bot, session):
             "Jumlah penerima: 2)") in text
     assert ("sistem: Siaran #1 diubah (Status: sedang dikirim → selesai; Terkirim: 1; "
             "Memblokir bot: 1; Gagal: 0)") in text
-    assert ("Admin: Data seluruh Indonesia diekspor ke Excel (NIK dan HP disamarkan: tidak; "
-            "Baris: Kelompok 1, Anggota 7, Kunjungan 0, Bantuan 0, Pengguliran 0, "
-            "Pendamping ") in text
+    assert ("Admin: Data seluruh Indonesia diekspor ke Excel (Periode: 2026-11; NIK dan HP "
+            "disamarkan: tidak; Baris: Ringkasan 1, Kelompok 1, Anggota 7, Kunjungan 0, Pelatihan 0, "
+            "Riwayat kelompok 0, Bantuan 0, Pengguliran 0, Pendamping ") in text
     assert ("Admin: Berkas Excel diimpor (Kelompok: baru 1, diubah 2, tetap 0; "
             "Anggota: baru 7, diubah 0, tetap 3; Baris ditolak: 1)") in text
     assert (f"Admin: Data pribadi anggota #{member.id} dihapus (Kelompok: KUBE Melati; "
@@ -138,7 +138,7 @@ async def test_audit_in_english(bot, session):
     assert "system: Broadcast #1 changed (Status: sending → done; Sent: 1; " \
            "Blocked the bot: 1; Failed: 0)" in text
     assert "Admin: Data of all of Indonesia exported to Excel" in text
-    assert "Rows: Groups 1, Members 7" in text
+    assert "Rows: Summary 1, Groups 1, Members 7, Visits 0, Trainings 0, Group history 0" in text
     assert f"Admin: Personal data of member #{member.id} erased (Group: KUBE Melati; " in text
     for word in ("dibuat", "diubah", "Kelompok", "Pendamping", "Peran"):
         assert word not in text, word

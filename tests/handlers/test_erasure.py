@@ -184,7 +184,7 @@ async def test_export_shows_the_erased_member_without_data_and_audit_lists_it(bo
     chat = bot.chat(MENTOR)
     await erase_through_the_bot(chat, "KUBE Mawar – Sekarwangi", "Sri Wahyuni")
     admin = bot.chat(ADMIN_ID, first_name="Admin")
-    document = (await admin.send("/ekspor"))[-1]
+    document = (await admin.send("/ekspor bulan ini"))[-1]
     book = load_workbook(io.BytesIO(document.document_bytes))
     sheet = book["Anggota"]
     headers = [c.value for c in sheet[1]]
@@ -264,7 +264,7 @@ async def test_a_masked_export_masks_numbers_quoted_in_old_notes(bot, session):
     await _old_notes(session, group)
     await make_mentor(session, telegram_id=OTHER, area_code=REGENCY_SUKABUMI,
                       role=Role.COORDINATOR)
-    document = (await bot.chat(OTHER, first_name="Koor").send("/ekspor"))[-1]
+    document = (await bot.chat(OTHER, first_name="Koor").send("/ekspor bulan ini"))[-1]
     sheet = load_workbook(io.BytesIO(document.document_bytes))["Kunjungan"]
     headers = [c.value for c in sheet[1]]
     row = next(sheet.iter_rows(min_row=2, values_only=True))

@@ -14,7 +14,7 @@ from bot.core.enums import Role
 from models.db import create_engine, create_sessionmaker
 from models.tables import AuditLog, Group, Member
 from tests.conftest import TEST_DATA_KEY
-from tests.factories import make_mentor
+from tests.factories import make_mentor, shown
 from tests.models.test_exchange import NIK, add_personal_data, filled_template, workbook
 from tests.models.test_reports import REGENCY, seed_area
 
@@ -26,23 +26,38 @@ def line_of(text: str, start: str) -> str:
     return next(line for line in text.splitlines() if line.startswith(start))
 
 
+async def asked(chat, command: str, button: str = "Bulan ini") -> list:
+    """``command`` (/rekap or /ekspor), then the period's button: what the bot sent after the
+    question (the question itself, edited to note the answer, left out)."""
+    replies = await chat.send(command)
+    question = replies[-1]
+    assert "Untuk periode apa?" in question.text
+    answered = await chat.press(button)
+    return [m for m in answered if m.message_id != question.message_id]
+
+
 async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     await seed_area(session, coordinator_id=COORDINATOR)
     chat = bot.chat(COORDINATOR)
-    replies = await chat.send("/rekap")
+    replies = await asked(chat, "/rekap")
     assert [m.kind for m in replies] == ["text", "photo"]
     text = replies[0].text
     assert "Rekap KUBE – Kab. Sukabumi, Jawa Barat" in text and "25 November 2026" in text
+    assert "November 2026 · per 25 November 2026" in text
     assert "Kelompok: 13" in text
     assert "Tahap: Tumbuh 10 · Berkembang 2 · Mandiri 1" in text
     assert "Lengkap: 11 · belum lengkap: 2" in text
     assert "KK anggota aktif: 89" in text
     assert "fakir miskin 1 · miskin 88 · hampir miskin 0" in text
-    assert "Kunjungan bulan ini: 2" in text
-    assert "Dikunjungi tepat waktu: 10 dari 13 kelompok (76%)" in text
+    assert "Kunjungan dalam periode: 2" in text
+    assert "Dikunjungi tepat waktu (kini): 10 dari 13 kelompok (76%)" in text
     assert "Terlambat dikunjungi: 3 kelompok" in text
     assert "Bantuan: 4 (Rp 65.000.000)" in text
     assert "Pengguliran: selesai 1 · sebagian 1 · belum 1 · terlambat 1" in text
+    # The period's part: nothing happened in it but the visits, which carry no figures.
+    assert "📅 Periode November 2026" in text
+    assert "Kelompok per 25 Nov 2026: 13 (aktif 13 · tidak aktif 0 · bubar 0)" in text
+    assert "Omzet, keuntungan, IKS: belum ada angka usaha" in text
     mentors = text.split("Pendamping (terburuk dulu")[1].splitlines()[1:]
     assert mentors == ["🔴 Cici Paramida – 2 kelompok, 50% tepat waktu",
                        "🟡 Budi Santoso – 4 kelompok, 75% tepat waktu",
@@ -50,7 +65,7 @@ async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     assert "Cianjur" not in text
     photo = replies[1]
     assert photo.document_bytes[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "Kab. Sukabumi" in photo.caption
+    assert "Kab. Sukabumi" in photo.caption and "November 2026" in photo.caption
 
 
 async def test_rekap_is_for_staff_and_areas_stay_apart(bot, session):
@@ -62,20 +77,20 @@ async def test_rekap_is_for_staff_and_areas_stay_apart(bot, session):
     await make_mentor(session, telegram_id=820001, name="Koor Cianjur", area_code="32.03",
                       role="coordinator")
     other = bot.chat(820001)
-    replies = await other.send("/rekap")
+    replies = await other.send("/rekap bulan ini")
     text = replies[0].text
     assert "Kab. Cianjur" in text and "Kelompok: 1\n" in text
     assert "Ani Lestari" not in text and "Dedi Cianjur" in text
 
     admin = bot.chat(ADMIN)
-    text = (await admin.send("/rekap"))[0].text
-    assert "Seluruh Indonesia" in text and "Kelompok: 14" in text
+    text = (await asked(admin, "/rekap", "Tahun ini"))[0].text
+    assert "Seluruh Indonesia" in text and "Tahun 2026" in text and "Kelompok: 14" in text
 
 
 async def test_a_coordinator_without_an_area_is_told_so_by_every_area_command(bot, session):
     await make_mentor(session, telegram_id=COORDINATOR, area_code=None, role=Role.COORDINATOR)
     chat = bot.chat(COORDINATOR)
-    for command in ("/rekap", "/ekspor", "/templat"):
+    for command in ("/rekap", "/ekspor", "/templat", "/rekap 2026"):
         replies = await chat.send(command)
         assert [m.text for m in replies] == [
             "Akun koordinator Anda belum punya wilayah kerja. Hubungi admin."], command
@@ -88,7 +103,7 @@ async def test_a_coordinator_without_an_area_is_told_so_by_every_area_command(bo
 
 async def test_rekap_of_an_empty_area_has_no_chart(bot, session):
     await make_mentor(session, telegram_id=820002, area_code="73.71", role="coordinator")
-    replies = await bot.chat(820002).send("/rekap")
+    replies = await bot.chat(820002).send("/rekap 2026-Q4")
     assert [m.kind for m in replies] == ["text"]
     assert "Belum ada kelompok KUBE di wilayah ini." in replies[0].text
 
@@ -104,7 +119,7 @@ async def test_rekap_lists_the_worst_mentors_within_telegrams_limit(bot, session
         group = await make_group(session, mentor, name=f"KUBE {no}", members=5)
         if no % 2:
             await set_due(session, group, group.next_visit_due.replace(year=2025))
-    text = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
+    text = (await asked(bot.chat(COORDINATOR), "/rekap", "Triwulan lalu"))[0].text
     assert len(text) <= 4096
     assert "🔴" in text.split("Pendamping (terburuk")[1].splitlines()[1]
     more = re.search(r"… dan (\d+) lainnya", text)
@@ -115,14 +130,15 @@ async def test_ekspor_for_a_coordinator_masks_and_for_an_admin_does_not(bot, ses
     area = await seed_area(session, coordinator_id=COORDINATOR)
     await add_personal_data(session, area.groups[1], area.mentors["ani"])
     chat = bot.chat(COORDINATOR)
-    replies = await chat.send("/ekspor")
+    replies = await asked(chat, "/ekspor")
     document = replies[-1]
     assert document.kind == "document"
-    assert document.document_name == "rekap-32.02-2026-11-25.xlsx"
+    assert document.document_name == "rekap-32.02-2026-11.xlsx"
     assert "13 kelompok" in document.caption and "disamarkan" in document.caption
+    assert "November 2026" in document.caption
     book = load_workbook(io.BytesIO(document.document_bytes))
-    assert book.sheetnames == ["Kelompok", "Anggota", "Kunjungan", "Bantuan", "Pengguliran",
-                               "Pendamping"]
+    assert book.sheetnames == ["Ringkasan", "Kelompok", "Anggota", "Kunjungan", "Pelatihan",
+                               "Riwayat Kelompok", "Bantuan", "Pengguliran", "Pendamping"]
     in_area = Group.village_code.like(REGENCY + ".%")
     groups = (await session.execute(select(func.count()).select_from(Group).where(in_area))
               ).scalar_one()
@@ -143,10 +159,11 @@ async def test_ekspor_for_a_coordinator_masks_and_for_an_admin_does_not(bot, ses
              ).scalar_one()
     assert audit.actor_telegram_id == COORDINATOR and audit.new["masked"] is True
     assert audit.new["area"] == REGENCY and audit.new["rows"]["Kelompok"] == 13
+    assert audit.new["period"] == "2026-11"
 
     admin = bot.chat(ADMIN)
-    document = (await admin.send("/ekspor"))[-1]
-    assert document.document_name == "rekap-indonesia-2026-11-25.xlsx"
+    document = (await admin.send("/ekspor 2026"))[-1]
+    assert document.document_name == "rekap-indonesia-2026.xlsx"
     book = load_workbook(io.BytesIO(document.document_bytes))
     niks = {row[nik_at] for row in book["Anggota"].iter_rows(min_row=2, values_only=True)} - {None}
     assert niks == {NIK}
@@ -158,7 +175,7 @@ async def test_templat_sends_the_template(bot, session):
     document = (await bot.chat(COORDINATOR).send("/templat"))[-1]
     assert document.kind == "document" and document.document_name == "templat-impor-kube.xlsx"
     book = load_workbook(io.BytesIO(document.document_bytes))
-    assert book.sheetnames == ["Kelompok", "Anggota", "Petunjuk"]
+    assert book.sheetnames == ["Kelompok", "Anggota", "Bantuan", "Petunjuk"]
     guide = [v for row in book["Petunjuk"].iter_rows(values_only=True) for v in row if v]
     assert any(str(value).startswith("32.02.12.") for value in guide)
 
@@ -249,6 +266,7 @@ def test_cli_export_and_import(template_db, tmp_path, capsys):
                  "--folder", str(folder)]) == 0
     printed = capsys.readouterr().out
     assert "NIK and phone masked" in printed and "Kelompok 13" in printed
+    assert "Ringkasan" not in load_workbook(out).sheetnames  # no period: every date
     book = load_workbook(out)
     nik_at = [c.value for c in book["Anggota"][1]].index("NIK")
     assert {r[nik_at] for r in book["Anggota"].iter_rows(min_row=2, values_only=True)} == {
@@ -283,3 +301,132 @@ def test_cli_export_and_import(template_db, tmp_path, capsys):
     assert "not an active coordinator" in capsys.readouterr().err
     assert main(["export", "--area", "99.99", "--out", str(out), "--demo",
                  "--folder", str(folder)]) == 2
+
+
+# --- the period question -----------------------------------------------------------------------
+
+async def test_rekap_asks_the_period_with_presets_and_takes_a_typed_one(bot, session):
+    from tests.models.test_reports import seed_outcomes
+
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    await seed_outcomes(session, area)
+    chat = bot.chat(COORDINATOR)
+    question = (await chat.send("/rekap"))[-1]
+    assert question.text.startswith("Untuk periode apa?") and '"Jul–Sep 2026"' in question.text
+    assert chat.buttons() == ["Bulan ini (November 2026)", "Bulan lalu (Oktober 2026)",
+                              "Triwulan ini (Okt–Des 2026)",
+                              "Triwulan lalu (Jul–Sep 2026)",
+                              "Tahun ini (2026)", "✏️ Ketik periode lain"]
+    hint = await chat.press("✏️ Ketik periode lain")
+    assert "Ketik periodenya" in shown(hint)
+    replies = await chat.send("Okt–Des 2026")
+    assert replies[0].text == "✓ Triwulan IV 2026 (Okt–Des)"
+    text = replies[1].text
+    assert "Triwulan IV 2026 (Okt–Des) · per 25 November 2026" in text
+    assert "Kelompok per 25 Nov 2026: 13 (aktif 11 · tidak aktif 1 · bubar 1)" in text
+    assert "Tahap per 25 Nov 2026: Tumbuh 10 · Berkembang 2 · Mandiri 1" in text
+    assert "Perubahan tahap dalam periode: 4 (naik 3 · turun 1)" in text
+    assert "KK graduasi (keluar karena sudah mampu): 1" in text
+    assert "Pelatihan: 3 kali, 6 KK dilatih" in text
+    assert "Bantuan belum ada LPJ (kini): 3, 2 lewat tenggat" in text
+    assert "• Cibadak: Rp 8.000.000 · Rp 1.500.000 · Rp 75.000" in text
+    assert "• Nagrak: Rp 2.000.000 · Rp 400.000 · Rp 20.000" in text
+    assert text.index("• Cibadak") < text.index("• Nagrak")
+    assert "Jumlah: Rp 10.000.000 · Rp 1.900.000 · Rp 95.000" in text
+    assert "Kunjungan dalam periode: 3" in text
+    assert replies[2].kind == "photo" and "Triwulan IV 2026" in replies[2].caption
+    # The question is over: a period typed now is no answer to anything.
+    after = await chat.send("2026")
+    assert not any("Rekap KUBE" in (m.content or "") for m in after)
+
+
+async def test_a_bad_typed_period_gets_an_example_and_the_same_question(bot, session):
+    await seed_area(session, coordinator_id=COORDINATOR)
+    chat = bot.chat(COORDINATOR)
+    await chat.send("/rekap")
+    for wrong in ("kemarin sore", "Desember 2027"):  # unreadable; not begun
+        replies = await chat.send(wrong)
+        assert f'Periode "{wrong}" tidak saya kenali, atau belum dimulai.' in replies[0].text
+        assert 'Contoh: "Jul–Sep 2026"' in replies[0].text
+        assert replies[-1].text.startswith("Untuk periode apa?")
+        assert "Bulan ini (November 2026)" in chat.buttons()
+    await chat.send_sticker()
+    assert chat.last_text().startswith("Untuk periode apa?")
+    replies = await chat.send("Oktober 2026")
+    assert "Oktober 2026 · per 25 November 2026" in replies[1].text
+    assert "Kunjungan dalam periode: 1" in replies[1].text
+    # Typed after the command: wrong gets the question, right answers at once.
+    replies = await chat.send("/rekap 2026-13")
+    assert 'Periode "2026-13" tidak saya kenali' in replies[0].text
+    assert replies[-1].text.startswith("Untuk periode apa?")
+    await chat.send("/batal")
+    replies = await chat.send("/rekap 2026-Q3")
+    assert "Triwulan III 2026 (Jul–Sep) · per" in replies[0].text
+
+
+async def test_period_buttons_are_checked_and_staff_only(bot, session):
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    chat = bot.chat(COORDINATOR)
+    await chat.send("/rekap")
+    forged = await chat.press_data("rkp:p:abad_ini")  # forged: not a preset
+    assert forged == [] and chat.callback_answers()[-1].text
+    mentor = bot.chat(area.mentors["ani"].telegram_id)
+    await mentor.send("/ekspor")
+    assert mentor.last_text() == "Maaf, menu ini bukan untuk peran Anda."
+    await mentor.press_data("rkp:p:bulan_ini")  # a button the mentor never got
+    assert not [m for m in mentor.messages() if m.kind in ("document", "photo")]
+    assert not any("Rekap KUBE" in (m.content or "") for m in mentor.messages())
+    # The coordinator's question still answers.
+    replies = await chat.press("Bulan lalu")
+    assert "Oktober 2026 · per 25 November 2026" in shown(replies)
+
+
+async def test_ekspor_for_a_typed_period_sends_its_workbook(bot, session):
+    from tests.models.test_reports import seed_outcomes
+
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    await seed_outcomes(session, area)
+    chat = bot.chat(COORDINATOR)
+    await chat.send("/ekspor")
+    replies = await chat.send("okt - des 2026")
+    document = replies[-1]
+    assert document.kind == "document" and document.document_name == "rekap-32.02-2026-Q4.xlsx"
+    assert "Triwulan IV 2026 (Okt–Des)" in document.caption
+    assert "3 pelatihan" in document.caption
+    book = load_workbook(io.BytesIO(document.document_bytes))
+    assert book.sheetnames[0] == "Ringkasan"
+    summary = book["Ringkasan"]
+    assert summary["A1"].value == ("Rekap KUBE Kab. Sukabumi, Jawa Barat, Triwulan IV 2026 "
+                                   "(Okt–Des)")
+    assert [c.value for c in summary[7]][1:3] == ["Jumlah", 13]
+    assert book["Pelatihan"].max_row == 4 and book["Kunjungan"].max_row == 4
+    history = [c.value for c in book["Riwayat Kelompok"][1]]
+    assert history == ["Tanggal", "ID kelompok", "Nama kelompok", "Kode desa",
+                       "Desa/Kelurahan", "Jenis perubahan", "Data", "Lama", "Baru", "Alasan",
+                       "Catatan", "Oleh"]
+    lpj = [c.value for c in book["Bantuan"][1]]
+    assert lpj[-4:] == ["Wajib digulirkan?", "Tenggat LPJ", "Status LPJ", "Tanggal LPJ"]
+    for ws in book.worksheets[1:]:
+        assert ws.auto_filter.ref and ws.print_title_rows == "$1:$1"
+
+
+async def test_import_by_document_takes_grants_and_their_lpj(bot, session):
+    from tests.models.test_exchange import grant_row
+
+    area = await seed_area(session, coordinator_id=COORDINATOR)
+    group = area.groups[0]  # KUBE Ani 0, in 32.02.11.2002
+    row = grant_row(group=group.name, kind="stimulan", received="01/09/2026")
+    chat = bot.chat(COORDINATOR)
+    text = (await chat.send_document("bantuan.xlsx", workbook([], [], [row])))[-1].text
+    assert "Bantuan: 1 baru, 0 LPJ ditambahkan, 0 tetap." in text
+    assert "• Bantuan: baris 2" in text and "Baris yang ditolak: 0" in text
+    row = grant_row(group=group.name, kind="UEP", received="01/09/2026", lpj="20/11/2026")
+    text = (await chat.send_document("lpj.xlsx", workbook([], [], [row])))[-1].text
+    assert "Bantuan: 0 baru, 1 LPJ ditambahkan, 0 tetap." in text
+    from models.tables import Grant
+
+    grants = (await session.execute(select(Grant).where(Grant.group_id == group.id)
+                                    .order_by(Grant.id))).scalars().all()
+    added = grants[-1]
+    await session.refresh(added)
+    assert (added.kind, added.lpj_submitted_on.isoformat()) == ("uep", "2026-11-20")

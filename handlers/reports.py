@@ -208,7 +208,8 @@ def summary_text(context: BotContext, data: Summary, figures: PeriodFigures | No
     statuses = " · ".join(
         f"{context.t(f'rep.rollstatus.{status}')} {data.rollovers.get(status, 0)}"
         for status in (RolloverStatus.DONE, RolloverStatus.PARTIAL,
-                       RolloverStatus.NOT_STARTED, RolloverStatus.LATE))
+                       RolloverStatus.NOT_STARTED, RolloverStatus.LATE,
+                       RolloverStatus.NOT_REQUIRED))
     parts = [
         head,
         context.t("rep.groups", count=data.groups, stages=stages, complete=data.complete,
@@ -216,7 +217,7 @@ def summary_text(context: BotContext, data: Summary, figures: PeriodFigures | No
                   max=settings.group_max_size),
         context.t("rep.households", count=data.households_total, categories=categories),
         context.t("rep.visits", count=data.visits_this_month, on_time=data.on_time,
-                  groups=data.groups, share=percent(data.on_time_share), overdue=data.overdue),
+                  groups=data.active, share=percent(data.on_time_share), overdue=data.overdue),
         context.t("rep.grants", count=data.grants, total=format_rupiah(data.grants_total, lang),
                   statuses=statuses),
     ]

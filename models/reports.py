@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.enums import (
     OFFICER_ROLES,
     ChangeKind,
+    GroupStatus,
     LeaveReason,
     RecipientKind,
     Role,
@@ -99,9 +100,15 @@ def local_today_expr(village_column: Any, now: datetime) -> Any:
     )
 
 
+def active_clause() -> Any:
+    """The group still runs (aktif): only such groups are due visits."""
+    return Group.status == GroupStatus.ACTIVE
+
+
 def overdue_clause(now: datetime) -> Any:
-    """The group's next visit was due before its local today."""
-    return and_(Group.next_visit_due.is_not(None),
+    """The group is active and its next visit was due before its local today (an inactive or
+    dissolved group is not waiting for a visit)."""
+    return and_(active_clause(), Group.next_visit_due.is_not(None),
                 Group.next_visit_due < local_today_expr(Group.village_code, now))
 
 
@@ -113,7 +120,7 @@ def _count_if(condition: Any) -> Any:
 
 @dataclass(frozen=True)
 class MentorLine:
-    """One mentor's groups in the area and how many of them are visited on time."""
+    """One mentor's active groups in the area and how many of them are visited on time."""
 
     mentor_id: int
     name: str
@@ -149,6 +156,7 @@ class Summary:
     area_code: str | None
     today: date
     groups: int = 0
+    active: int = 0  # the groups that are due visits (aktif); on time is counted among them
     by_stage: dict[str, int] = field(default_factory=dict)
     complete: int = 0
     overdue: int = 0
@@ -165,11 +173,11 @@ class Summary:
 
     @property
     def on_time(self) -> int:
-        return self.groups - self.overdue
+        return self.active - self.overdue
 
     @property
     def on_time_share(self) -> float:
-        return on_time_share(self.on_time, self.groups)
+        return on_time_share(self.on_time, self.active)
 
     @property
     def households_total(self) -> int:
@@ -214,12 +222,14 @@ async def summary(*, session: AsyncSession, area_code: str | None, now: datetime
     stats = member_stats(area_code)
     rows = await session.execute(
         select(Group.stage, func.count(),
-               _count_if(complete_clause(stats, min_size, max_size)), _count_if(overdue))
+               _count_if(complete_clause(stats, min_size, max_size)), _count_if(overdue),
+               _count_if(active_clause()))
         .select_from(Group).outerjoin(stats, stats.c.group_id == Group.id)
         .where(scope).group_by(Group.stage))
-    for stage, n, complete, late in rows:
+    for stage, n, complete, late, active in rows:
         result.by_stage[stage] = int(n)
         result.groups += int(n)
+        result.active += int(active)
         result.complete += int(complete)
         result.overdue += int(late)
 
@@ -271,34 +281,37 @@ async def _grants(*, session: AsyncSession, area_code: str | None, now: datetime
     any_target = or_(func.coalesce(Grant.rollover_amount, 0) > 0,
                      func.coalesce(Grant.rollover_units, 0) > 0,
                      func.coalesce(Grant.rollover_households, 0) > 0)
-    done = and_(any_target, met(Grant.rollover_amount, amount),
+    required = Grant.rollover_required.is_(True)
+    done = and_(required, any_target, met(Grant.rollover_amount, amount),
                 met(Grant.rollover_units, units), met(Grant.rollover_households, recipients))
-    late = and_(not_(done), Grant.rollover_due < local_today_expr(Group.village_code, now))
-    partial = and_(not_(done), not_(late), func.coalesce(sums.c.n, 0) > 0)
+    late = and_(required, not_(done),
+                Grant.rollover_due < local_today_expr(Group.village_code, now))
+    partial = and_(required, not_(done), not_(late), func.coalesce(sums.c.n, 0) > 0)
     row = (await session.execute(
         select(func.count(), func.coalesce(func.sum(Grant.amount), 0),
-               _count_if(done), _count_if(late), _count_if(partial))
+               _count_if(done), _count_if(late), _count_if(partial), _count_if(not_(required)))
         .select_from(Grant).join(Group, Group.id == Grant.group_id)
         .outerjoin(sums, sums.c.grant_id == Grant.id)
         .where(scope))).one()
-    count, total, n_done, n_late, n_partial = (int(value) for value in row)
+    count, total, n_done, n_late, n_partial, n_free = (int(value) for value in row)
     statuses = {
         RolloverStatus.DONE.value: n_done,
         RolloverStatus.PARTIAL.value: n_partial,
-        RolloverStatus.NOT_STARTED.value: count - n_done - n_late - n_partial,
+        RolloverStatus.NOT_STARTED.value: count - n_done - n_late - n_partial - n_free,
         RolloverStatus.LATE.value: n_late,
+        RolloverStatus.NOT_REQUIRED.value: n_free,
     }
     return count, total, statuses
 
 
 async def mentor_lines(*, session: AsyncSession, area_code: str | None, now: datetime
                        ) -> list[MentorLine]:
-    """Every mentor with groups in the area, the worst on-time share first."""
+    """Every mentor with active groups in the area, the worst on-time share first."""
     rows = await session.execute(
         select(Mentor.id, Mentor.name, Mentor.telegram_id, func.count(),
                _count_if(overdue_clause(now)))
         .select_from(Group).join(Mentor, Mentor.id == Group.mentor_id)
-        .where(groups_in(area_code))
+        .where(groups_in(area_code), active_clause())
         .group_by(Mentor.id, Mentor.name, Mentor.telegram_id))
     lines = [MentorLine(int(mid), name, int(tid), int(n), int(late))
              for mid, name, tid, n, late in rows]

@@ -158,8 +158,8 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     detail = await open_detail(chat, gid)
     assert "Status: Tidak aktif sejak 20 November 2026 – Bencana" in detail
     # Still counted in the area's report.
-    report = (await bot.chat(COORDINATOR).send("/rekap"))[0].text
-    assert "Kelompok: 1" in report
+    report = (await bot.chat(COORDINATOR).send("/rekap bulan ini"))[0].text
+    assert "Kelompok: 1" in report and "tidak aktif 1" in report.lower()
 
     # Reactivated: recorded, and the visit reminders come back.
     await change_status(chat, gid, "✅ Aktif kembali")

@@ -50,7 +50,7 @@ async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     assert "KK anggota aktif: 89" in text
     assert "fakir miskin 1 · miskin 88 · hampir miskin 0" in text
     assert "Kunjungan dalam periode: 2" in text
-    assert "Dikunjungi tepat waktu (kini): 10 dari 13 kelompok (76%)" in text
+    assert "Dikunjungi tepat waktu (kini): 10 dari 13 kelompok aktif (76%)" in text
     assert "Terlambat dikunjungi: 3 kelompok" in text
     assert "Bantuan: 4 (Rp 65.000.000)" in text
     assert "Pengguliran: selesai 1 · sebagian 1 · belum 1 · terlambat 1" in text

@@ -122,11 +122,33 @@ async def test_summary_of_a_regency_matches_the_rows(session):
     assert data.visits_this_month == 2
     assert (data.overdue, data.on_time) == (3, 10)
     assert data.grants == 4 and data.grants_total == 3 * 20_000_000 + 5_000_000
-    assert data.rollovers == {"selesai": 1, "sebagian": 1, "terlambat": 1, "belum": 1}
+    assert data.rollovers == {"selesai": 1, "sebagian": 1, "terlambat": 1, "belum": 1,
+                              "tidak_wajib": 0}
     lines = [(line.name, line.groups, line.overdue, line.light) for line in data.mentors]
     assert lines == [("Cici Paramida", 2, 1, "red"), ("Budi Santoso", 4, 1, "yellow"),
                      ("Ani Lestari", 7, 1, "green")]
     assert area.cianjur_group.id not in {g.id for g in area.groups}
+
+
+async def test_an_inactive_group_is_not_overdue_and_a_free_grant_is_not_behind(session):
+    """A group that stopped is not waiting for a visit: it leaves the overdue count, the
+    on-time share and its mentor's light, and stays among the groups. A grant that need not
+    be rolled over is counted apart, never "belum"."""
+    from bot.core.enums import GroupStatus, StatusReason
+    from models import changes
+
+    area = await seed_area(session)
+    ani = area.mentors["ani"]
+    await changes.change_status(session=session, group=area.groups[0],
+                                status=GroupStatus.INACTIVE, reason=StatusReason.DISASTER,
+                                actor=ani, on=TODAY, today=TODAY)
+    await make_grant(session, area.groups[1], ani, rollover_required=False)
+    data = await reports.summary(session=session, area_code=REGENCY, now=NOW, today=TODAY,
+                                 min_size=5, max_size=10)
+    assert (data.groups, data.active, data.overdue, data.on_time) == (13, 12, 2, 10)
+    assert data.rollovers["tidak_wajib"] == 1 and data.rollovers["belum"] == 1
+    lines = {line.name: (line.groups, line.overdue) for line in data.mentors}
+    assert lines["Ani Lestari"] == (6, 0)
 
 
 async def test_rollover_statuses_agree_with_progress(session):

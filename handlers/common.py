@@ -153,6 +153,12 @@ def village_example(context: BotContext) -> str:
                                   default="Sekarwangi")
 
 
+def back_to_group(context: BotContext, group_id: int) -> InlineKeyboardMarkup:
+    """One button back to the group's detail, under what was just saved for it: the next
+    change is one tap away instead of /kelompok and two presses."""
+    return keyboard([[(context.t("grp.btn.back_to_group"), f"kel:det:{group_id}")]])
+
+
 def keyboard(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     """An inline keyboard from rows of (text, callback_data)."""
     return InlineKeyboardMarkup(

@@ -62,12 +62,14 @@ def what(context: BotContext, change: GroupChange, members: dict[int, str]) -> s
         field = context.t("chg.kind.stage")
     else:
         field = context.t(f"chg.field.{change.field}")
+    if change.reason == changes.START:
+        return context.t("chg.start", field=field, new=new)
     return context.t("chg.change", field=field, old=old, new=new)
 
 
 def _why(context: BotContext, change: GroupChange) -> str:
     parts = []
-    if change.reason and change.kind == ChangeKind.STATUS:
+    if change.reason and change.kind == ChangeKind.STATUS and change.reason != changes.START:
         parts.append(context.t(f"sreason.{change.reason}"))
     if change.note:
         parts.append(change.note)

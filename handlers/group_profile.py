@@ -25,6 +25,7 @@ from handlers import group_changes
 from handlers.common import (
     END,
     VILLAGE_CODE,
+    back_to_group,
     button_choice,
     close_buttons,
     column,
@@ -183,7 +184,8 @@ async def _save(update: Update, context: BotContext, values: dict[str, Any]) -> 
         await say(update, context.t("prof.unchanged", group=group.name))
         return END
     lines = "\n".join("• " + group_changes.what(context, row, {}) for row in rows)
-    await say(update, context.t("prof.saved", group=group.name, changes=lines))
+    await say(update, context.t("prof.saved", group=group.name, changes=lines),
+              reply_markup=back_to_group(context, group.id))
     return END
 
 

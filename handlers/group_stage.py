@@ -19,7 +19,7 @@ from bot.core.enums import Stage
 from bot.core.parsing import is_skip
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import END, button_choice, close_buttons, column, pressed, say
+from handlers.common import END, back_to_group, button_choice, close_buttons, column, pressed, say
 from handlers.flow import TEXT, Flow
 from handlers.typed_answers import typed
 from models import changes
@@ -121,7 +121,8 @@ async def got_note(update: Update, context: BotContext, text: str) -> int:
     flow.clear(context)
     await say(update, context.t("gstage.saved", group=group.name,
                                 old=context.t(f"stage.{old}"),
-                                new=context.t(f"stage.{draft['stage']}")))
+                                new=context.t(f"stage.{draft['stage']}")),
+              reply_markup=back_to_group(context, group.id))
     return END
 
 

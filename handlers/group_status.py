@@ -25,6 +25,7 @@ from bot.telegram.context import BotContext
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
+    back_to_group,
     button_choice,
     close_buttons,
     column,
@@ -253,7 +254,8 @@ async def save(update: Update, context: BotContext) -> int:
     flow.clear(context)
     await say(update, context.t("gst.saved", group=group.name,
                                 status=context.t(f"gstatus.{status}"),
-                                date=format_date(on, context.lang)))
+                                date=format_date(on, context.lang)),
+              reply_markup=back_to_group(context, group.id))
     return END
 
 

@@ -79,7 +79,11 @@ def households_text(context: BotContext, members: Iterable[object], graduated: i
     graduated (ever)."""
     current = list(members)
     women = sum(1 for member in current if getattr(member, "head_sex", None) == Sex.FEMALE)
-    return context.t("grp.households", women=women, count=len(current), graduated=graduated)
+    unknown = sum(1 for member in current if getattr(member, "head_sex", None) is None)
+    # "0 of 7" where nobody was asked would read as "no women": say how many are not known.
+    note = context.t("grp.households_unknown", count=unknown) if unknown else ""
+    return context.t("grp.households", women=women, count=len(current), graduated=graduated,
+                     unknown=note)
 
 
 def member_line_text(context: BotContext, line: MemberLine | object, no: int) -> str:

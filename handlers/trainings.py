@@ -27,6 +27,7 @@ from bot.telegram.context import BotContext
 from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
+    back_to_group,
     close_buttons,
     iso_date,
     keyboard,
@@ -292,7 +293,8 @@ async def save(update: Update, context: BotContext) -> int:
     await say(update, context.t("training.saved", group=group.name,
                                 topic=mask_numbers(training.topic),
                                 date=format_date(training.held_on, context.lang),
-                                count=len(training.attendee_ids)))
+                                count=len(training.attendee_ids)),
+              reply_markup=back_to_group(context, group.id))
     return END
 
 

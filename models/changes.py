@@ -44,6 +44,19 @@ def record(
     return change
 
 
+# The reason of a group's first history rows: where its story begins (the migration writes
+# the same for the groups it found).
+START = "awal"
+
+
+def record_start(*, session: AsyncSession, group: Group, by: Mentor | None) -> None:
+    """A new group's history begins: aktif, at its stage, on the day it was formed. Reports
+    read a group's status and stage at a period's end from these rows."""
+    for kind, value in ((ChangeKind.STATUS, group.status), (ChangeKind.STAGE, group.stage)):
+        record(session=session, group_id=group.id, kind=kind, field=str(kind), old=None,
+               new=value, by=by, on=group.formed_on, reason=START)
+
+
 async def for_group(*, session: AsyncSession, group_id: int, limit: int | None = None,
                     offset: int = 0) -> list[GroupChange]:
     """The group's history, newest first."""

@@ -208,6 +208,7 @@ async def create_group(
     ), update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="group")
     if not created:
         return group, False
+    changes.record_start(session=session, group=group, by=mentor)
     actor = mentor.telegram_id
     for data in members:
         member = Member(group_id=group.id, joined_on=joined_on, **data)

@@ -77,6 +77,7 @@ async def _new_group(run: ImportRun, plan: GroupPlan, today: date) -> Group:
                   visit_interval_days=interval, mentor_id=plan.mentor.id,
                   next_visit_due=today + timedelta(days=interval))
     await _create(run, group, "group")
+    changes.record_start(session=run.session, group=group, by=run.actor)
     await reminders.reschedule_group(session=run.session, group=group, today=today,
                                      rules=run.rules)
     run.report.groups["created"] += 1

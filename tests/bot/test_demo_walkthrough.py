@@ -79,3 +79,45 @@ async def test_coordinator_walkthrough(settings):
     rudi = transcript[transcript.rindex("Rudi > /rekap"):]
     assert "bukan untuk peran Anda" in rudi
     assert "Traceback" not in transcript
+
+
+# The programme's life cycle after the newcomer's walk (the README's second walk): the stage
+# moves, the group pauses and comes back, a training, a grant whose LPJ is handed in, and last
+# quarter's /rekap. Button numbers as the README gives them.
+PROGRAMME_SCRIPT = [
+    *SCRIPT[:SCRIPT.index("/kunjungan")],
+    "/kelompok", "#1", "#1",
+    "#10", "#2", "Laba sudah dibagi dan sebagian jadi modal", "#1",  # 🌱 Tahap → Berkembang
+    "#9", "#1", "#3", "#1", "#1", "#1",  # 🚦 Status → Tidak aktif, Bencana, hari ini, Simpan
+    "#9", "#1", "#1", "#1", "#1",  # 🚦 Status → Aktif kembali, hari ini, Simpan
+    "#7", "#1", "Membuat pakan ternak fermentasi", "Dinas Sosial Kab. Sukabumi", "#1", "#1",
+    "#1", "#5", "#1", "#1", "15 jt", "1 September 2026", "#2", "#1",  # bantuan, tidak wajib
+    "#1", "#1", "#1",  # 🔎 Lihat bantuan → 📝 LPJ sudah diserahkan → hari ini
+    "!admin", "/rekap", "#4", "!keluar",  # Triwulan lalu
+]
+
+
+async def test_programme_walkthrough(settings):
+    settings.admin_ids = [DEMO_ADMIN_ID]
+    out = io.StringIO()
+    await run_demo(lambda base_url: build_application(settings, base_url=base_url),
+                   admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
+                   stdin=io.StringIO("\n".join(PROGRAMME_SCRIPT) + "\n"), stdout=out)
+    transcript = out.getvalue()
+    assert "• Berkembang: keuntungan dipakai untuk modal dan dibagi ke anggota" in transcript
+    assert "✅ Tahap KUBE Mawar Sejahtera: Tumbuh → Berkembang." in transcript
+    assert "✅ Status KUBE Mawar Sejahtera sekarang Tidak aktif (sejak 25 November 2026)." \
+        in transcript
+    assert "✅ Status KUBE Mawar Sejahtera sekarang Aktif (sejak 25 November 2026)." in transcript
+    assert "Pelatihan \"Membuat pakan ternak fermentasi\" untuk KUBE Mawar Sejahtera" \
+        in transcript and "(7 KK ikut)" in transcript
+    assert "Bantuan ini tidak wajib digulirkan." in transcript
+    assert "LPJ: belum diserahkan, batas 1 Desember 2026 (sisa 6 hari)" in transcript
+    assert "LPJ Bantuan UEP Kemensos – KUBE Mawar Sejahtera diserahkan 25 November 2026" \
+        in transcript
+    report = transcript[transcript.rindex("📊 Rekap KUBE"):]
+    assert "Triwulan III 2026 (Jul–Sep)" in report
+    # On 30 September the group was still Tumbuh: the stage moved in November.
+    assert "Tahap per 30 Sep 2026: Tumbuh 1 · Berkembang 0 · Mandiri 0" in report
+    assert "Bantuan belum ada LPJ (kini): 0" in report
+    assert "Traceback" not in transcript

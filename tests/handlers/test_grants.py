@@ -473,7 +473,7 @@ async def test_group_card_and_list_show_grants(bot, session):
     assert buttons[:4] == ["📋 Detail", "📝 Catat kunjungan", "👥 Anggota", "🕘 Riwayat"]
     assert buttons[4:] == ["➕ Catat bantuan", "⏱ Ubah jadwal", "🔎 Bantuan 1", "🔎 Bantuan 2",
                            "🎓 Catat pelatihan", "📈 Grafik usaha",
-                           "🚦 Status", "📈 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan",
+                           "🚦 Status", "🌱 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan",
                            "« Daftar kelompok"]
 
     await chat.press("🔎 Bantuan 2")

@@ -77,8 +77,8 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
     chat = bot.chat(MENTOR)
     detail = await open_detail(chat, gid)
     assert "Status: Aktif" in detail
-    assert {"🚦 Status", "📈 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan"} <= set(chat.buttons())
-    await chat.press("📈 Tahap")
+    assert {"🚦 Status", "🌱 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan"} <= set(chat.buttons())
+    await chat.press("🌱 Tahap")
     asked = chat.last_text()
     assert "Tahap KUBE Mawar sekarang: Tumbuh" in asked
     assert "• Tumbuh: usaha berjalan, pembukuan sederhana, IKS mulai terkumpul" in asked
@@ -214,7 +214,7 @@ async def test_a_dissolved_group_is_read_only(bot, session):
     detail = await open_detail(chat, gid)
     assert "KUBE Mawar (Bubar)" in detail and "Anggota (7 KK)" in detail
     buttons = chat.buttons()
-    assert "🚦 Status" in buttons and "📈 Tahap" not in buttons and "✏️ Ubah data" not in buttons
+    assert "🚦 Status" in buttons and "🌱 Tahap" not in buttons and "✏️ Ubah data" not in buttons
     assert "📝 Catat kunjungan" not in buttons
     await chat.press("🚦 Status")
     assert chat.buttons() == ["✅ Aktif kembali"]
@@ -328,7 +328,7 @@ async def test_only_the_mentor_and_the_area_staff_may_change_a_group(bot, sessio
     # A coordinator of the group's area may.
     chat = bot.chat(COORDINATOR)
     await open_detail(chat, gid)
-    await chat.press("📈 Tahap")
+    await chat.press("🌱 Tahap")
     await chat.press("Mandiri")
     await chat.press("Lewati")
     assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Mandiri."

@@ -41,7 +41,10 @@ async def test_an_inactive_group_loses_its_visit_reminders_and_gets_them_back(se
                                                   "visit_overdue"]
     history = await changes.for_group(session=session, group_id=group.id)
     assert [(row.old, row.new) for row in history] == [("tidak_aktif", "aktif"),
-                                                       ("aktif", "tidak_aktif")]
+                                                       ("aktif", "tidak_aktif"),
+                                                       (None, "tumbuh"), (None, "aktif")]
+    # Where the story began: the day the group was formed.
+    assert {row.changed_on for row in history[2:]} == {group.formed_on}
     trail = await audit.list_for(session=session, entity="group", entity_id=group.id)
     assert trail[-1].new["status"] == "aktif" and trail[-2].new["status"] == "tidak_aktif"
 
@@ -57,7 +60,7 @@ async def test_a_dissolved_group_is_read_only_and_a_same_value_changes_nothing(s
         on=TODAY, today=TODAY) is None
     assert await changes.change_stage(session=session, group=group, stage="tumbuh",
                                       actor=mentor, on=TODAY) is None
-    assert len(await changes.for_group(session=session, group_id=group.id)) == 1
+    assert len(await changes.for_group(session=session, group_id=group.id)) == 1 + 2  # + start
 
 
 async def test_a_stage_change_is_history_and_audit(session):

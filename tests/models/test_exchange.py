@@ -737,7 +737,8 @@ async def test_import_keeps_the_groups_history_and_leaves_dissolved_groups_alone
                                ("Anggota", 3): ["group_refused"],
                                ("Bantuan", 2): ["group_dissolved"]}
     history = {(c.kind, c.field, c.old, c.new, c.reason, c.by_mentor_id, c.member_id)
-               for c in (await session.execute(select(GroupChange))).scalars()}
+               for c in (await session.execute(select(GroupChange))).scalars()
+               if c.reason != "awal"}  # where each group's history began
     assert history == {
         ("stage", "stage", "tumbuh", "berkembang", "impor", coordinator.id, None),
         ("profile", "business_type", "ternak", "jasa", "impor", coordinator.id, None),

@@ -26,6 +26,7 @@ from bot.core.formatting import format_month
 from bot.core.parsing import nonexistent_date
 from bot.core.places import Place
 from bot.telegram.context import BotContext
+from models import changes
 from models import groups as group_queries
 from models import mentors as mentor_queries
 from models.areas import is_within
@@ -274,6 +275,23 @@ async def own_group(context: BotContext, group_id: int) -> Group | None:
     check every mentor action that writes repeats): a dissolved group is read-only."""
     return await group_queries.get_writable(session=context.session, group_id=group_id,
                                             mentor=context.mentor)
+
+
+async def pressed_manageable(update: Update, context: BotContext, *,
+                             writable: bool = True) -> Group | None:
+    """The group a "<prefix>:start:<id>" button names, if the user may manage it (its mentor,
+    or a coordinator or admin of its area) and, when ``writable``, it is not dissolved;
+    otherwise answers the press with why (an alert) and returns None."""
+    query = update.callback_query
+    group = await group_queries.get_manageable(session=context.session,
+                                               group_id=int(pressed(query)),
+                                               actor=context.mentor)
+    if group is None:
+        await query.answer(context.t("grp.not_found"), show_alert=True)
+    elif writable and changes.is_read_only(group):
+        await query.answer(context.t("life.read_only", group=group.name), show_alert=True)
+        group = None
+    return group
 
 
 async def read_only_text(context: BotContext, group_id: int) -> str | None:

@@ -23,6 +23,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler
 
+from bot.core import clock
 from bot.core.enums import GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count
@@ -453,9 +454,15 @@ async def save(update: Update, context: BotContext) -> int:
         return await _refused(update, context, result)
     grant, group = result.record, result.group
     lang = context.lang
-    lpj = context.t("grant.saved_lpj", date=format_date(grant.lpj_due, lang)) \
-        if grant.lpj_due else ""
-    markup = keyboard([[(context.t("grant.btn.open"), f"{PREFIX}:view:{grant.id}")]])
+    buttons = [(context.t("grant.btn.open"), f"{PREFIX}:view:{grant.id}")]
+    lpj = ""
+    if grant.lpj_due and grant.lpj_due < clock.today_for(group.village_code):
+        # A grant recorded late: its LPJ may well be in already, so ask rather than warn later.
+        lpj = context.t("grant.saved_lpj_past", date=format_date(grant.lpj_due, lang))
+        buttons.append((context.t("lpj.btn.done"), f"{grant_lpj.PREFIX}:start:{grant.id}"))
+    elif grant.lpj_due:
+        lpj = context.t("grant.saved_lpj", date=format_date(grant.lpj_due, lang))
+    markup = keyboard([buttons])
     if grant.rollover_required:
         lines = obligation_lines(context, amount=grant.rollover_amount,
                                  units=grant.rollover_units, label=grant.rollover_unit_label,

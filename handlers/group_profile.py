@@ -30,7 +30,7 @@ from handlers.common import (
     close_buttons,
     column,
     message_text,
-    pressed,
+    pressed_manageable,
     pressed_village,
     say,
     typed_search,
@@ -138,12 +138,8 @@ async def start(update: Update, context: BotContext) -> int:
     query = update.callback_query
     if await flow.other_in_progress(update, context):
         return END
-    group = await _group(context, int(pressed(query)))
+    group = await pressed_manageable(update, context)
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
-        return END
-    if changes.is_read_only(group):
-        await query.answer(context.t("life.read_only", group=group.name), show_alert=True)
         return END
     await query.answer()
     flow.start(context, group_id=group.id, group_name=group.name,

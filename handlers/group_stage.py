@@ -19,7 +19,15 @@ from bot.core.enums import Stage
 from bot.core.parsing import is_skip
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import END, back_to_group, button_choice, close_buttons, column, pressed, say
+from handlers.common import (
+    END,
+    back_to_group,
+    button_choice,
+    close_buttons,
+    column,
+    pressed_manageable,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from handlers.typed_answers import typed
 from models import changes
@@ -67,14 +75,8 @@ async def start(update: Update, context: BotContext) -> int:
     query = update.callback_query
     if await flow.other_in_progress(update, context):
         return END
-    group = await group_queries.get_manageable(session=context.session,
-                                               group_id=int(pressed(query)),
-                                               actor=context.mentor)
+    group = await pressed_manageable(update, context)
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
-        return END
-    if changes.is_read_only(group):
-        await query.answer(context.t("life.read_only", group=group.name), show_alert=True)
         return END
     await query.answer()
     flow.start(context, group_id=group.id, group_name=group.name, old=group.stage,

@@ -30,7 +30,7 @@ from handlers.common import (
     close_buttons,
     column,
     iso_date,
-    pressed,
+    pressed_manageable,
     say,
 )
 from handlers.day_answers import ask_day, day_error, day_example, today_pressed, typed_day
@@ -124,11 +124,8 @@ async def start(update: Update, context: BotContext) -> int:
     query = update.callback_query
     if await flow.other_in_progress(update, context):
         return END
-    group = await group_queries.get_manageable(session=context.session,
-                                               group_id=int(pressed(query)),
-                                               actor=context.mentor)
+    group = await pressed_manageable(update, context, writable=False)  # bubar → aktif
     if group is None:
-        await query.answer(context.t("grp.not_found"), show_alert=True)
         return END
     await query.answer()
     flow.start(context, group_id=group.id, group_name=group.name, old=group.status,

@@ -95,13 +95,26 @@ def period_example(today: date, lang: str) -> str:
     return preset(Preset.LAST_QUARTER, today).typed(lang)
 
 
+def _examples(context: BotContext) -> dict[str, str]:
+    """Periods to give as examples, all already begun (a refused example would confuse):
+    the last quarter typed two ways, the last month and this year."""
+    today = _today(context)
+    quarter = preset(Preset.LAST_QUARTER, today)
+    return {"example": quarter.typed(context.lang),
+            "month": preset(Preset.LAST_MONTH, today).label(context.lang),
+            "quarter": context.t("rep.period.quarter_example",
+                                 number=(quarter.start.month - 1) // 3 + 1,
+                                 year=quarter.start.year),
+            "year": str(today.year)}
+
+
 @flow.question(Step.PERIOD)
 async def _ask_period(update: Update, context: BotContext) -> None:
     today = _today(context)
     buttons = [(context.t(f"rep.period.{which}", label=preset(which, today).short(context.lang)),
                 f"{PREFIX}:p:{which}") for which in Preset]
     buttons.append((context.t("rep.period.type"), f"{PREFIX}:type"))
-    await say(update, context.t("rep.ask_period", example=period_example(today, context.lang)),
+    await say(update, context.t("rep.ask_period", **_examples(context)),
               reply_markup=column(buttons))
 
 
@@ -139,8 +152,10 @@ async def start_export(update: Update, context: BotContext) -> int:
 
 
 def _bad_period(context: BotContext, typed: str) -> str:
-    return context.t("rep.period.bad", text=typed[:40],
-                     example=period_example(_today(context), context.lang))
+    """Why a typed period was refused: not readable, or not begun yet; with examples."""
+    later = parse_period(typed, _today(context), future=True) is not None
+    return context.t("rep.period.not_yet" if later else "rep.period.bad", text=typed[:40],
+                     **_examples(context))
 
 
 async def _answer(update: Update, context: BotContext, period: Period) -> int:
@@ -171,8 +186,7 @@ async def type_period(update: Update, context: BotContext) -> int:
     """"Ketik periode lain": says how to type one and waits for it (same question)."""
     query = update.callback_query
     await query.answer()
-    await say(update, context.t("rep.period.type_hint",
-                                example=period_example(_today(context), context.lang)))
+    await say(update, context.t("rep.period.type_hint", **_examples(context)))
     return Step.PERIOD
 
 

@@ -301,14 +301,15 @@ def _typed(text: str, today: date) -> Period | None:
     return None
 
 
-def parse_period(text: str, today: date) -> Period | None:
+def parse_period(text: str, today: date, *, future: bool = False) -> Period | None:
     """What a user typed ("Jan–Mar 2027", "maret 2027", "Q1 2027", "triwulan 1 2027", "2026",
     "bulan lalu", "2027-Q1") as a period, or None. A period that has not begun by ``today``
-    is None too: there is nothing to report yet."""
+    is None too (there is nothing to report yet), unless ``future``: then it is read all the
+    same, so the user can be told why it was refused."""
     try:
         found = _in_years(_typed(_norm(text), today))
     except ValueError:
         return None
-    if found is None or found.start > today:
+    if found is None or (found.start > today and not future):
         return None
     return found

@@ -118,6 +118,6 @@ async def test_programme_walkthrough(settings):
     report = transcript[transcript.rindex("📊 Rekap KUBE"):]
     assert "Triwulan III 2026 (Jul–Sep)" in report
     # On 30 September the group was still Tumbuh: the stage moved in November.
-    assert "Tahap per 30 Sep 2026: Tumbuh 1 · Berkembang 0 · Mandiri 0" in report
+    assert "Tahap per 30 Sep 2026: Tumbuh 1 · Berkembang 0 · Maju/Mandiri 0" in report
     assert "Bantuan belum ada LPJ (kini): 0" in report
     assert "Traceback" not in transcript

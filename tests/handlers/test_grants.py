@@ -579,6 +579,29 @@ async def test_a_grant_without_a_rollover_obligation(bot, session):
         chat.last_text()
 
 
+async def test_a_grant_recorded_after_its_lpj_deadline_asks_whether_the_lpj_is_in(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await chat.send("/hibah")
+    await chat.press("KUBE Mawar")
+    await chat.press("Bantuan UEP Kemensos")
+    await chat.press("Tunai")
+    await chat.send("10 jt")
+    await chat.send("1/8/2026")  # its LPJ was due on 1 November, before today (25 November)
+    await chat.press("Tidak")
+    await chat.press("✅ Simpan")
+    saved = chat.last_text()
+    assert "Batas LPJ-nya sudah lewat (1 November 2026)" in saved
+    assert "saya akan mengingatkan menjelang batasnya" not in saved
+    assert chat.buttons() == ["🔎 Lihat bantuan", "📝 LPJ sudah diserahkan"]
+    await chat.press("📝 LPJ sudah diserahkan")
+    assert "Kapan LPJ (laporan pertanggungjawaban) diserahkan?" in chat.last_text()
+    await chat.send("20/10/2026")
+    [grant] = await grants(session)
+    await session.refresh(grant)
+    assert grant.lpj_submitted_on == date(2026, 10, 20)
+
+
 async def test_changing_wajib_digulirkan_from_the_summary(bot, session):
     await mentor_with_group(session)
     chat = bot.chat(MENTOR)

@@ -82,8 +82,8 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
     asked = chat.last_text()
     assert "Tahap KUBE Mawar sekarang: Tumbuh" in asked
     assert "• Tumbuh: usaha berjalan, pembukuan sederhana, IKS mulai terkumpul" in asked
-    assert "• Mandiri: usaha stabil, punya tabungan kelompok" in asked
-    assert chat.buttons() == ["✓ Tumbuh", "Berkembang", "Mandiri"]
+    assert "• Maju/Mandiri: usaha stabil, punya tabungan kelompok" in asked
+    assert chat.buttons() == ["✓ Tumbuh", "Berkembang", "Maju/Mandiri"]
     # Typed instead of pressed: an example and the same question.
     await chat.send("berkembang")
     assert "Contoh: tekan" in shown(chat.messages()[-2:])
@@ -329,9 +329,9 @@ async def test_only_the_mentor_and_the_area_staff_may_change_a_group(bot, sessio
     chat = bot.chat(COORDINATOR)
     await open_detail(chat, gid)
     await chat.press("🌱 Tahap")
-    await chat.press("Mandiri")
+    await chat.press("Maju/Mandiri")
     await chat.press("Lewati")
-    assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Mandiri."
+    assert chat.last_text() == "✅ Tahap KUBE Mawar: Tumbuh → Maju/Mandiri."
     assert (await history(session, gid))[-1].by_mentor_id is not None
     detail = await open_detail(bot.chat(MENTOR), gid)
     assert "oleh Kord Sukabumi" in detail

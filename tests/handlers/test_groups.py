@@ -106,7 +106,7 @@ async def test_ubah_swaps_the_summary_buttons_and_one_answer_comes_back_to_it(bo
     await chat.press("✏️ Ubah")
     await chat.press("Tahap")
     assert "Ubah: Tahap" in bot.server.message(MENTOR, summary.message_id).text
-    replies = await chat.press("Mandiri")
+    replies = await chat.press("Maju/Mandiri")
     assert "Periksa dulu" in replies[-1].text and "Mandiri" in replies[-1].text
     assert replies[-1].button_texts == SUMMARY_BUTTONS
 

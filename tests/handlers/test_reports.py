@@ -45,7 +45,7 @@ async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     assert "Rekap KUBE – Kab. Sukabumi, Jawa Barat" in text and "25 November 2026" in text
     assert "November 2026 · per 25 November 2026" in text
     assert "Kelompok: 13" in text
-    assert "Tahap: Tumbuh 10 · Berkembang 2 · Mandiri 1" in text
+    assert "Tahap: Tumbuh 10 · Berkembang 2 · Maju/Mandiri 1" in text
     assert "Lengkap: 11 · belum lengkap: 2" in text
     assert "KK anggota aktif: 89" in text
     assert "fakir miskin 1 · miskin 88 · hampir miskin 0" in text
@@ -324,7 +324,7 @@ async def test_rekap_asks_the_period_with_presets_and_takes_a_typed_one(bot, ses
     text = replies[1].text
     assert "Triwulan IV 2026 (Okt–Des) · per 25 November 2026" in text
     assert "Kelompok per 25 Nov 2026: 13 (aktif 11 · tidak aktif 1 · bubar 1)" in text
-    assert "Tahap per 25 Nov 2026: Tumbuh 10 · Berkembang 2 · Mandiri 1" in text
+    assert "Tahap per 25 Nov 2026: Tumbuh 10 · Berkembang 2 · Maju/Mandiri 1" in text
     assert "Perubahan tahap dalam periode: 4 (naik 3 · turun 1)" in text
     assert "KK graduasi (keluar karena sudah mampu): 1" in text
     assert "Pelatihan: 3 kali, 6 KK dilatih" in text
@@ -344,10 +344,13 @@ async def test_a_bad_typed_period_gets_an_example_and_the_same_question(bot, ses
     await seed_area(session, coordinator_id=COORDINATOR)
     chat = bot.chat(COORDINATOR)
     await chat.send("/rekap")
-    for wrong in ("kemarin sore", "Desember 2027"):  # unreadable; not begun
+    for wrong, why in (("kemarin sore", "tidak saya kenali."),
+                       ("Desember 2027", "belum dimulai, jadi belum ada yang bisa direkap.")):
         replies = await chat.send(wrong)
-        assert f'Periode "{wrong}" tidak saya kenali, atau belum dimulai.' in replies[0].text
-        assert 'Contoh: "Jul–Sep 2026"' in replies[0].text
+        assert f'Periode "{wrong}" {why}' in replies[0].text
+        # Every example is a period that has begun, so each one would be taken.
+        assert 'Contoh: "Jul–Sep 2026", "Oktober 2026"' in replies[0].text
+        assert '"2026"' in replies[0].text and "2027" not in replies[0].text.replace(wrong, "")
         assert replies[-1].text.startswith("Untuk periode apa?")
         assert "Bulan ini (November 2026)" in chat.buttons()
     await chat.send_sticker()

@@ -173,7 +173,7 @@ async def test_a_stage_change_at_the_end_of_a_visit_is_kept_with_its_history(bot
     await _save_a_visit(chat)
     saved = chat.last()
     assert "Tersimpan" in saved.content and "Apakah tahap KUBE Mawar berubah?" in saved.content
-    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Mandiri", "Tidak berubah"]
+    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Maju/Mandiri", "Tidak berubah"]
 
     replies = await chat.press("Berkembang")
     assert "Tahap KUBE Mawar sekarang Berkembang (sebelumnya Tumbuh)" in shown(replies)
@@ -231,7 +231,7 @@ async def test_a_visit_with_training_offers_to_record_it(bot, session):
     group_id = await mentor_with_group(session)
     chat = bot.chat(MENTOR)
     await _save_a_visit(chat, "Pelatihan keterampilan")
-    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Mandiri", "Tidak berubah",
+    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Maju/Mandiri", "Tidak berubah",
                               "🎓 Catat pelatihan"]
     [visit] = await visits(session)
     visit_id, visited_on = visit.id, visit.visited_on

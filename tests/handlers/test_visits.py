@@ -120,7 +120,7 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     assert chat.buttons(chat.messages()[-2]) == []  # the summary's buttons are gone
     # The stage question comes with it; leaving it unanswered changes nothing.
     assert "Apakah tahap KUBE Mawar berubah? Sekarang: Tumbuh" in chat.last_text()
-    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Mandiri", "Tidak berubah"]
+    assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Maju/Mandiri", "Tidak berubah"]
 
     [visit] = await visits(session)
     assert (visit.group_id, visit.visited_on, visit.attendance) == (group_id, date(2026, 11, 24), 6)

@@ -98,7 +98,7 @@ async def test_export_has_the_areas_rows_typed_and_masked(session):
     assert "Sekarwangi" in column(groups, "Desa/Kelurahan")
     formed = groups.cell(row=2, column=[c.value for c in groups[1]].index("Tanggal terbentuk") + 1)
     assert isinstance(formed.value, datetime) and formed.is_date
-    assert set(column(groups, "Tahap")) == {"Tumbuh", "Berkembang", "Mandiri"}
+    assert set(column(groups, "Tahap")) == {"Tumbuh", "Berkembang", "Maju/Mandiri"}
     assert sorted(column(groups, "Terlambat (hari)")).count(4) == 3
 
     members = book["Anggota"]

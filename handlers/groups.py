@@ -1,4 +1,6 @@
-"""/kelompok: the mentor's groups with last visit, next due date and days overdue; a card each."""
+"""/kelompok: the mentor's groups with last visit, next due date and days overdue; a card each.
+A coordinator or admin gets the groups of their area, with each group's mentor, searchable by
+name ("/kelompok mawar")."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core import clock
-from bot.core.enums import GroupStatus
+from bot.core.enums import GroupStatus, Role
 from bot.core.formatting import format_date
 from bot.core.parsing import group_problems
 from bot.core.patterns import ID
@@ -55,9 +57,9 @@ def _named(context: BotContext, group: Group) -> str:
 
 
 def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows=(),
-                   read_only: bool = False):
+                   read_only: bool = False, own: bool = True):
     first = [(context.t("grp.btn.detail"), f"{PREFIX}:det:{group_id}")]
-    if not read_only:  # a dissolved group gets no new visit
+    if not read_only and own:  # a dissolved group gets no new visit; only its mentor visits
         first.append((context.t("grp.btn.visit"), f"kun:start:{group_id}"))
     return keyboard([
         first,
@@ -69,6 +71,9 @@ def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows
 
 
 async def _send_list(update: Update, context: BotContext, page: int) -> None:
+    if context.mentor.role in STAFF_ROLES:
+        await _send_staff_list(update, context, page)
+        return
     rows = await group_queries.list_for_mentor(session=context.session, mentor=context.mentor)
     if not rows:
         await say(update, context.t("grp.list_empty"))
@@ -102,9 +107,84 @@ async def _send_list(update: Update, context: BotContext, page: int) -> None:
     await say(update, text, reply_markup=keyboard(buttons))
 
 
+# --- /kelompok for coordinators and admins ------------------------------------------------------
+
+FILTER_KEY = "kel_filter"
+FILTER_MAX = 40
+
+
+def _area_label(context: BotContext) -> str:
+    """Where the coordinator's list comes from ("Kab. Sukabumi, Jawa Barat"); an admin's:
+    everywhere."""
+    area = context.mentor.area_code if context.mentor.role == Role.COORDINATOR else None
+    place = context.places.get(area) if area else None
+    if place is not None:
+        return place.label
+    return area or context.t("grp.staff_everywhere")
+
+
+async def _send_staff_list(update: Update, context: BotContext, page: int) -> None:
+    """A page of the groups of the coordinator's area (all groups for an admin), filtered by
+    the name typed after /kelompok (kept for the page buttons), each with its mentor."""
+    name_like = (context.user_data or {}).get(FILTER_KEY) or None
+    area = _area_label(context)
+    page = max(page, 0)
+    total, rows = await group_queries.list_for_staff(
+        session=context.session, actor=context.mentor, name_like=name_like,
+        offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    if total and page > pages - 1:  # an old page button, the list has shrunk since
+        page = pages - 1
+        total, rows = await group_queries.list_for_staff(
+            session=context.session, actor=context.mentor, name_like=name_like,
+            offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    if not total:
+        await say(update, context.t("grp.staff_no_match", query=name_like, area=area)
+                  if name_like else context.t("grp.staff_empty", area=area))
+        return
+    grant_totals = await grant_queries.totals_for_groups(
+        session=context.session, group_ids=[row.group.id for row in rows])
+    items = []
+    for no, row in enumerate(rows, start=page * PAGE_SIZE + 1):
+        due, marker = _due_text(context, row.group, clock.today_for(row.group.village_code))
+        items.append(context.t(
+            "grp.list_item", no=no, name=_named(context, row.group), members=row.members,
+            last=format_date(row.last_visit, context.lang) if row.last_visit
+            else context.t("grp.never"), due=due, overdue=marker)
+            + context.t("grp.staff_mentor", mentor=row.mentor_name)
+            + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
+    header = context.t("grp.staff_header", area=area, count=total)
+    if name_like:
+        header += "\n" + context.t("grp.staff_searched", query=name_like)
+    header += "\n" + context.t("grp.staff_hint")
+    text = header + "\n\n" + "\n\n".join(items)
+    if pages > 1:
+        text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
+    buttons = [[(f"{no}. {row.group.name}"[:60], f"{PREFIX}:card:{row.group.id}:{page}")]
+               for no, row in enumerate(rows, start=page * PAGE_SIZE + 1)]
+    nav = []
+    if page > 0:
+        nav.append((context.t("grp.prev_page"), f"{PREFIX}:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append((context.t("grp.next_page"), f"{PREFIX}:page:{page + 1}"))
+    if nav:
+        buttons.append(nav)
+    await say(update, text, reply_markup=keyboard(buttons))
+
+
+def _typed_filter(context: BotContext) -> str | None:
+    """The name typed after /kelompok ("/kelompok mawar"), spaces tidied, at most
+    FILTER_MAX characters; None without one."""
+    typed = " ".join(" ".join(context.args or []).split())[:FILTER_MAX].strip()
+    return typed or None
+
+
 @guard()
 async def list_groups(update: Update, context: BotContext) -> None:
-    """/kelompok: the first page of the mentor's groups, most overdue first."""
+    """/kelompok: the first page of the mentor's groups, most overdue first; a coordinator's
+    or admin's: the groups of their area, filtered by the name typed after the command."""
+    if context.mentor.role in STAFF_ROLES:
+        context.user_data[FILTER_KEY] = _typed_filter(context)
     await _send_list(update, context, 0)
 
 
@@ -147,7 +227,8 @@ async def card(update: Update, context: BotContext) -> None:
         else context.t("grp.never"), due=due, overdue=marker)
     page = int(parts[3]) if len(parts) > 3 else 0
     await say(update, text, reply_markup=_card_keyboard(
-        context, group.id, page, read_only=changes.is_read_only(group)))
+        context, group.id, page, read_only=changes.is_read_only(group),
+        own=group.mentor_id == context.mentor.id))
 
 
 @guard()
@@ -199,7 +280,7 @@ async def detail(update: Update, context: BotContext) -> None:
         figures_row.insert(0, trainings.start_button(context, group.id))
     await say(update, text, reply_markup=_card_keyboard(
         context, group.id, extra_rows=[*grant_rows, figures_row, *_life_rows(context, group)],
-        read_only=read_only))
+        read_only=read_only, own=group.mentor_id == context.mentor.id))
 
 
 def _life_text(context: BotContext, group: Group) -> str:

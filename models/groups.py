@@ -151,6 +151,59 @@ async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[Grou
     return [GroupRow(group, int(count), last_visit) for group, count, last_visit in result]
 
 
+@dataclass(frozen=True)
+class StaffGroupRow(GroupRow):
+    """A row of a coordinator's or admin's /kelompok: the group's mentor named too."""
+    mentor_name: str = ""
+
+
+def _contains_pattern(name_like: str) -> str:
+    """A LIKE pattern (escape character "\\") for "contains ``name_like``", lower case: a
+    typed % or _ matches itself, not anything."""
+    escaped = (name_like.lower().replace("\\", "\\\\").replace("%", "\\%")
+               .replace("_", "\\_"))
+    return "%" + escaped + "%"
+
+
+async def list_for_staff(*, session: AsyncSession, actor: Mentor, name_like: str | None = None,
+                         offset: int = 0, limit: int = 8) -> tuple[int, list[StaffGroupRow]]:
+    """One page of the groups a coordinator or admin may see (:func:`visible_groups_clause`:
+    the coordinator's area, everything for an admin), aktif groups most overdue first, then
+    the others by name; ``name_like`` keeps those whose name contains it (any case). Returns
+    how many groups match in all, and the page's rows with their member counts, last visit
+    and mentor's name (one query for the rows, one for the count)."""
+    where = [visible_groups_clause(actor)]
+    if name_like and name_like.strip():
+        where.append(func.lower(Group.name).like(_contains_pattern(name_like.strip()),
+                                                 escape="\\"))
+    total = (await session.execute(
+        select(func.count()).select_from(Group).where(*where))).scalar_one()
+    members = (
+        select(Member.group_id, func.count().label("n"))
+        .where(Member.left_on.is_(None))
+        .group_by(Member.group_id)
+        .subquery()
+    )
+    last = (
+        select(Visit.group_id, func.max(Visit.visited_on).label("last"))
+        .group_by(Visit.group_id)
+        .subquery()
+    )
+    inactive = Group.status != GroupStatus.ACTIVE
+    result = await session.execute(
+        select(Group, func.coalesce(members.c.n, 0), last.c.last, Mentor.name)
+        .join(Mentor, Mentor.id == Group.mentor_id)
+        .outerjoin(members, members.c.group_id == Group.id)
+        .outerjoin(last, last.c.group_id == Group.id)
+        .where(*where)
+        .order_by(inactive, Group.next_visit_due.is_(None), Group.next_visit_due,
+                  Group.name, Group.id)
+        .offset(max(offset, 0)).limit(limit)
+    )
+    return total, [StaffGroupRow(group, int(count), last_visit, mentor_name)
+                   for group, count, last_visit, mentor_name in result]
+
+
 async def active_members(*, session: AsyncSession, group_id: int) -> list[Member]:
     result = await session.execute(
         select(Member).where(Member.group_id == group_id, Member.left_on.is_(None))

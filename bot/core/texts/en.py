@@ -562,7 +562,7 @@ TEXTS: dict[str, str] = {
     "audit.count.Bantuan": "Grants",
     "audit.count.Pengguliran": "Roll-overs",
     "audit.count.Pendamping": "Mentors",
-    "help.coord_menu": "Coordinator menu:\n/persetujuan – sign-ups waiting\n/undang – invite link for your area\n/pendamping – mentors in your area\n/alihkan – move groups to another mentor\n/siaran – send a message to mentors\n/rekap – area summary for a period (text and chart)\n/ekspor – download the Excel summary for a period\n/templat – Excel import template; send a filled .xlsx file to import it",
+    "help.coord_menu": "Coordinator menu:\n/kelompok – groups in your area (search: /kelompok mawar)\n/persetujuan – sign-ups waiting\n/undang – invite link for your area\n/pendamping – mentors in your area\n/alihkan – move groups to another mentor\n/siaran – send a message to mentors\n/rekap – area summary for a period (text and chart)\n/ekspor – download the Excel summary for a period\n/templat – Excel import template; send a filled .xlsx file to import it",
     # --- broadcasts (/siaran) -------------------------------------------------------------------
     "bc.what": "a broadcast",
     "bc.start": "📣 Broadcast: one message to many mentors at once. Type /batal at any time to stop.",
@@ -1070,4 +1070,12 @@ TEXTS: dict[str, str] = {
     "agenda.lpj_line": "• {group} – {kind} – {date} ({when})",
     "agenda.lpj_today": "today",
     "audit.field.lpj_submitted_on": "LPJ handed in",
+    # --- /kelompok for coordinators ---
+    "grp.staff_header": "Groups in {area} ({count}):",
+    "grp.staff_everywhere": "all areas",
+    "grp.staff_searched": "🔎 Name contains \"{query}\" (send just /kelompok for all)",
+    "grp.staff_hint": "Type /kelompok <name> to search, e.g. /kelompok mawar",
+    "grp.staff_mentor": "\n   Mentor: {mentor}",
+    "grp.staff_empty": "No groups in {area} yet.",
+    "grp.staff_no_match": "No group whose name contains \"{query}\" in {area}. Try another word, e.g. /kelompok mawar\nSend just /kelompok to see all.",
 }

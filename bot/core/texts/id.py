@@ -562,7 +562,7 @@ TEXTS: dict[str, str] = {
     "audit.count.Bantuan": "Bantuan",
     "audit.count.Pengguliran": "Pengguliran",
     "audit.count.Pendamping": "Pendamping",
-    "help.coord_menu": "Menu koordinator:\n/persetujuan – pendaftar yang menunggu\n/undang – tautan undangan untuk wilayah Anda\n/pendamping – pendamping di wilayah Anda\n/alihkan – alihkan kelompok ke pendamping lain\n/siaran – kirim pesan ke pendamping\n/rekap – rekap wilayah per periode (teks dan grafik)\n/ekspor – unduh rekap Excel per periode\n/templat – templat impor Excel; kirim berkas .xlsx yang sudah diisi untuk mengimpor",
+    "help.coord_menu": "Menu koordinator:\n/kelompok – kelompok di wilayah Anda (cari: /kelompok mawar)\n/persetujuan – pendaftar yang menunggu\n/undang – tautan undangan untuk wilayah Anda\n/pendamping – pendamping di wilayah Anda\n/alihkan – alihkan kelompok ke pendamping lain\n/siaran – kirim pesan ke pendamping\n/rekap – rekap wilayah per periode (teks dan grafik)\n/ekspor – unduh rekap Excel per periode\n/templat – templat impor Excel; kirim berkas .xlsx yang sudah diisi untuk mengimpor",
     # --- broadcasts (/siaran) -------------------------------------------------------------------
     "bc.what": "siaran",
     "bc.start": "📣 Siaran: satu pesan untuk banyak pendamping sekaligus. Ketik /batal kapan saja untuk berhenti.",
@@ -1070,4 +1070,12 @@ TEXTS: dict[str, str] = {
     "agenda.lpj_line": "• {group} – {kind} – {date} ({when})",
     "agenda.lpj_today": "hari ini",
     "audit.field.lpj_submitted_on": "LPJ diserahkan",
+    # --- /kelompok for coordinators ---
+    "grp.staff_header": "Kelompok di {area} ({count}):",
+    "grp.staff_everywhere": "seluruh wilayah",
+    "grp.staff_searched": "🔎 Nama memuat \"{query}\" (ketik /kelompok saja untuk semua)",
+    "grp.staff_hint": "Ketik /kelompok <nama> untuk mencari, contoh: /kelompok mawar",
+    "grp.staff_mentor": "\n   Pendamping: {mentor}",
+    "grp.staff_empty": "Belum ada kelompok di {area}.",
+    "grp.staff_no_match": "Tidak ada kelompok yang namanya memuat \"{query}\" di {area}. Coba kata lain, contoh: /kelompok mawar\nKetik /kelompok saja untuk melihat semua.",
 }

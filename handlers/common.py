@@ -154,6 +154,23 @@ def village_example(context: BotContext) -> str:
                                   default="Sekarwangi")
 
 
+async def redraw(update: Update, text: str,
+                 reply_markup: InlineKeyboardMarkup | None = None) -> None:
+    """Shows ``text`` in place of the pressed message (a page turned, or changed by one of its
+    own buttons); sent anew when that message cannot be edited. Unchanged text is left be."""
+    query = update.callback_query
+    message = query.message if query is not None else None
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=reply_markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.debug("cannot edit the pressed message, sending anew: %s", exc)
+    await say(update, text, reply_markup=reply_markup)
+
+
 def back_to_group(context: BotContext, group_id: int) -> InlineKeyboardMarkup:
     """One button back to the group's detail, under what was just saved for it: the next
     change is one tap away instead of /kelompok and two presses."""

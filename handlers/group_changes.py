@@ -10,14 +10,13 @@ import math
 from collections.abc import Sequence
 
 from telegram import Update
-from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core.enums import ChangeKind
 from bot.core.formatting import format_date_short
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers.common import PAGE, guard, keyboard, say
+from handlers.common import PAGE, guard, keyboard, redraw, say
 from models import changes
 from models import groups as group_queries
 from models import mentors as mentor_queries
@@ -139,13 +138,9 @@ async def show(update: Update, context: BotContext) -> None:
     markup = keyboard([nav]) if nav else None
     await query.answer()
     if how == "page":  # an arrow: the same message shows the other page
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-    await say(update, text, reply_markup=markup)
+        await redraw(update, text, markup)
+    else:
+        await say(update, text, reply_markup=markup)
 
 
 def handlers() -> list[BaseHandler]:

@@ -7,21 +7,16 @@ rights, so an old or forged button never shows what the user may not see.
 
 from __future__ import annotations
 
-import logging
-
-from telegram import Message, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.formatting import format_date_short
 from bot.telegram.context import BotContext
-from handlers.common import guard, keyboard, say
+from handlers.common import guard, keyboard, redraw, say
 from handlers.visits_views import activities_text, history_lines
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.tables import Visit
-
-log = logging.getLogger(__name__)
 
 PREFIX = "riw"
 PAGE_SIZE = 10
@@ -51,19 +46,9 @@ def _join(header: str, items: list[str], page: int, context: BotContext) -> str:
 
 async def _show(update: Update, text: str, markup) -> None:
     """A button press edits its message in place (paging); a command sends a new one."""
-    query = update.callback_query
-    if query is not None and isinstance(query.message, Message):
-        await query.answer()
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            log.debug("history: cannot edit, sending anew: %s", exc)
-    elif query is not None:
-        await query.answer()
-    await say(update, text, reply_markup=markup)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    await redraw(update, text, markup)
 
 
 async def _recent(update: Update, context: BotContext, page: int) -> None:

@@ -8,12 +8,10 @@ on every press. Diagram: members.mmd beside this file.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 from enum import IntEnum
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.core import clock
@@ -32,6 +30,7 @@ from handlers.common import (
     pressed,
     pressed_group,
     read_only_text,
+    redraw,
     say,
 )
 from handlers.flow import TEXT, Flow
@@ -46,8 +45,6 @@ from handlers.member_texts import (
 from models import changes
 from models import groups as group_queries
 from models.tables import Group, Member
-
-log = logging.getLogger(__name__)
 
 PREFIX = "mem"
 LEAVE_PREFIX = "klr"  # handlers.member_leaving: "klr:start:<group>:<member>" asks why and when
@@ -333,20 +330,6 @@ async def _page_text(context: BotContext, member: Member) -> str:
     return member_page_text(context, member, history)
 
 
-async def _redraw(update: Update, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Shows ``text`` and ``markup`` in place of the pressed message (a page changed by one of
-    its own buttons); sent anew when that message cannot be edited."""
-    message = update.callback_query.message
-    if isinstance(message, Message):
-        try:
-            await message.edit_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return
-            log.debug("member page: %s", exc)
-    await say(update, text, reply_markup=markup)
-
 
 async def _visible_member(update: Update, context: BotContext) -> tuple[Group, Member] | None:
     """The group (one the user may see) and current household of a "mem:page:<g>:<m>" button;
@@ -376,7 +359,7 @@ async def page(update: Update, context: BotContext) -> None:
     await update.callback_query.answer()
     text, markup = await _page_text(context, member), _page_keyboard(context, group, member)
     if update.callback_query.data.split(":")[1] == "pgr":
-        await _redraw(update, text, markup)
+        await redraw(update, text, markup)
     else:
         await say(update, text, reply_markup=markup)
 
@@ -386,7 +369,7 @@ async def _show_changed(update: Update, context: BotContext, group: Group, membe
     """The page again, in place, with ``note`` ("✓ DTKS/DTSEN: terdaftar") as the press's
     answer."""
     await update.callback_query.answer(note)
-    await _redraw(update, await _page_text(context, member),
+    await redraw(update, await _page_text(context, member),
                   _page_keyboard(context, group, member))
 
 
@@ -423,7 +406,7 @@ async def set_register(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
         ids = f"{group.id}:{member.id}"
         deciles = [(str(no), f"{PREFIX}:dec:{ids}:{no}") for no in range(1, 11)]
-        await _redraw(update, await _page_text(context, member) + "\n\n"
+        await redraw(update, await _page_text(context, member) + "\n\n"
                       + context.t("mem.ask_decile"), keyboard([
                           deciles[:5], deciles[5:],
                           [(context.t("mem.btn.decile_unknown"), f"{PREFIX}:dec:{ids}:0")],
@@ -466,7 +449,7 @@ async def ask_category(update: Update, context: BotContext) -> None:
     ids = f"{group.id}:{member.id}"
     buttons = [(context.t(f"welfare.{category}"), f"{PREFIX}:cset:{ids}:{category}")
                for category in WelfareCategory if category != member.welfare_category]
-    await _redraw(update, context.t("mem.ask_category", name=member.name,
+    await redraw(update, context.t("mem.ask_category", name=member.name,
                                     category=welfare_text(context, member.welfare_category)),
                   keyboard([*([button] for button in buttons),
                             [(context.t("common.back"), f"{PREFIX}:pgr:{ids}")]]))

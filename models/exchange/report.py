@@ -5,8 +5,10 @@ chosen above the models (handlers.exchange_words)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from models.exchange.workbook import IMPORT_SHEETS
@@ -101,7 +103,8 @@ class Reason(NamedTuple):
 
     code: RefusalCode
     column: str | None = None
-    values: dict[str, Any] = {}
+    # Read-only: a default shared by every Reason must not be changed through one of them.
+    values: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass

@@ -58,7 +58,7 @@ def test_received_between_formed_and_today():
 
 
 def test_an_obligation_no_larger_than_the_grant():
-    none = dict(roll_amount=None, roll_units=None, roll_households=None)
+    none = {"roll_amount": None, "roll_units": None, "roll_households": None}
     assert check_obligation(amount=10, **none) == GrantReason.NO_OBLIGATION
     assert check_obligation(amount=10, **(none | {"roll_units": 3})) is None
     assert check_obligation(amount=10, **(none | {"roll_households": 2})) is None

@@ -66,8 +66,9 @@ from scheduler import outbox
 log = logging.getLogger(__name__)
 
 # The command menu, in the order users see it.
-MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "tambah_kelompok",
-                 "riwayat", "hapus_anggota", "bantuan", "bahasa", "batal", "start")
+MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "pelatihan",
+                 "tambah_kelompok", "riwayat", "hapus_anggota", "bantuan", "bahasa", "batal",
+                 "start")
 
 async def post_init(application: Application) -> None:
     """Creates the shared services and registers the command menu in both languages."""

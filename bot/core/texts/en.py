@@ -688,7 +688,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.problem_duplicate_nik": "{group}: a NIK appears twice",
     "visit.text_cut": "That note is very long; I kept the first {max} characters.",
     # --- help ---------------------------------------------------------------------------------
-    "help.menu": "Menu:\n/kelompok – my groups\n/tambah_kelompok – register a new KUBE\n/kunjungan – record a visit\n/hibah – record a group grant\n/gulir – record a grant roll-over\n/jadwal – my schedule & reminders\n/riwayat – visit history\n/hapus_anggota – erase a member's personal data (on request)\n/bahasa – change language\n/batal – cancel what you are filling in\n/bantuan – this help",
+    "help.menu": "Menu:\n/kelompok – my groups\n/tambah_kelompok – register a new KUBE\n/kunjungan – record a visit\n/hibah – record a group grant\n/gulir – record a grant roll-over\n/pelatihan – record a group's training\n/jadwal – my schedule & reminders\n/riwayat – visit history\n/hapus_anggota – erase a member's personal data (on request)\n/bahasa – change language\n/batal – cancel what you are filling in\n/bantuan – this help",
     "help.admin_menu": "Admin menu:\n/koordinator – appoint a coordinator for an area\n/audit – audit trail",
     "help.stranger": "I'm Pendamping KUBE, a helper for mentors of KUBE groups.\nType /start to register.",
     "lang.choose": "Choose a language / Pilih bahasa:",
@@ -702,6 +702,7 @@ TEXTS: dict[str, str] = {
     "cmd.riwayat": "Visit history",
     "cmd.hibah": "Record a group grant",
     "cmd.gulir": "Record a grant roll-over",
+    "cmd.pelatihan": "Record a group's training",
     "cmd.bantuan": "Help",
     "cmd.bahasa": "Change language",
     "cmd.batal": "Cancel what you are filling in",

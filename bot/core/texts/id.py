@@ -688,7 +688,7 @@ TEXTS: dict[str, str] = {
     "rep.reason.problem_duplicate_nik": "{group}: ada NIK yang sama dua kali",
     "visit.text_cut": "Catatannya panjang sekali; saya simpan {max} huruf pertama.",
     # --- help ---------------------------------------------------------------------------------
-    "help.menu": "Menu:\n/kelompok – kelompok saya\n/tambah_kelompok – daftarkan KUBE baru\n/kunjungan – catat kunjungan\n/hibah – catat bantuan kelompok\n/gulir – catat pengguliran bantuan\n/jadwal – jadwal & pengingat\n/riwayat – riwayat kunjungan\n/hapus_anggota – hapus data pribadi anggota (atas permintaan)\n/bahasa – ganti bahasa\n/batal – batalkan yang sedang diisi\n/bantuan – bantuan ini",
+    "help.menu": "Menu:\n/kelompok – kelompok saya\n/tambah_kelompok – daftarkan KUBE baru\n/kunjungan – catat kunjungan\n/hibah – catat bantuan kelompok\n/gulir – catat pengguliran bantuan\n/pelatihan – catat pelatihan kelompok\n/jadwal – jadwal & pengingat\n/riwayat – riwayat kunjungan\n/hapus_anggota – hapus data pribadi anggota (atas permintaan)\n/bahasa – ganti bahasa\n/batal – batalkan yang sedang diisi\n/bantuan – bantuan ini",
     "help.admin_menu": "Menu admin:\n/koordinator – angkat koordinator untuk suatu wilayah\n/audit – jejak audit",
     "help.stranger": "Saya Pendamping KUBE, pembantu para pendamping kelompok KUBE.\nKetik /start untuk mendaftar.",
     "lang.choose": "Pilih bahasa / Choose a language:",
@@ -702,7 +702,8 @@ TEXTS: dict[str, str] = {
     "cmd.riwayat": "Riwayat kunjungan",
     "cmd.hibah": "Catat bantuan kelompok",
     "cmd.gulir": "Catat pengguliran bantuan",
-    "cmd.bantuan": "Bantuan",
+    "cmd.pelatihan": "Catat pelatihan kelompok",
+    "cmd.bantuan": "Menu dan petunjuk",
     "cmd.bahasa": "Ganti bahasa",
     "cmd.batal": "Batalkan yang sedang diisi",
     "cmd.hapus_anggota": "Hapus data pribadi anggota",

@@ -1067,4 +1067,6 @@ TEXTS: dict[str, str] = {
     "agenda.lpj_line": "• {group} – {kind} – {date} ({when})",
     "agenda.lpj_today": "today",
     "audit.field.lpj_submitted_on": "LPJ handed in",
+    # --- status dates in order ---
+    "gst.before_last": "{group} has been {status} since {since}, so the change cannot be dated before that. Example: {example}",
 }

@@ -1067,4 +1067,6 @@ TEXTS: dict[str, str] = {
     "agenda.lpj_line": "• {group} – {kind} – {date} ({when})",
     "agenda.lpj_today": "hari ini",
     "audit.field.lpj_submitted_on": "LPJ diserahkan",
+    # --- status dates in order ---
+    "gst.before_last": "Status {group} sudah {status} sejak {since}, jadi tanggal perubahannya tidak boleh sebelum itu. Contoh: {example}",
 }

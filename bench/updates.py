@@ -93,7 +93,7 @@ async def prepare(url: str, mentors: int) -> None:
                 business_type="ternak", binding_ties=["kedekatan"],
                 formed_on=today - timedelta(days=200), stage="tumbuh", visit_interval_days=30,
                 next_visit_due=today + timedelta(days=10), members=members,
-                joined_on=today - timedelta(days=200))
+                today=today - timedelta(days=200))
     await engine.dispose()
 
 

@@ -129,7 +129,8 @@ async def start(update: Update, context: BotContext) -> int:
         return END
     await query.answer()
     flow.start(context, group_id=group.id, group_name=group.name, old=group.status,
-               village_code=group.village_code, formed_on=group.formed_on.isoformat())
+               village_code=group.village_code, formed_on=group.formed_on.isoformat(),
+               status_on=group.status_on.isoformat() if group.status_on else None)
     return await flow.ask(update, context, Step.STATUS)
 
 
@@ -190,17 +191,36 @@ async def skip(update: Update, context: BotContext) -> int:
     return await flow.skip(update, context, {"note": got_note})
 
 
-def _date_error(context: BotContext, day: date) -> str | None:
-    draft, today = _draft(context), flow.today(context)
-    formed = iso_date(draft.get("formed_on"))
-    if day > today:
-        return day_error(context, late=True, today=today, example=_example(context, today),
-                         texts="gst", before="gst.before_formed")
-    if formed is not None and day < formed:
-        return day_error(context, late=False, today=today, example=_example(context, today),
-                         texts="gst", before="gst.before_formed", group=draft["group_name"],
+def _date_words(context: BotContext, problem: changes.StatusDate | None, *, group: str,
+                formed: date, since: date | None, status: str) -> str | None:
+    """The words for a date models.changes.check_status_date refuses (None: none)."""
+    today = flow.today(context)
+    example = _example(context, today)
+    if problem is None:
+        return None
+    if problem is changes.StatusDate.FUTURE:
+        return day_error(context, late=True, today=today, example=example, texts="gst",
+                         before="gst.before_formed")
+    if problem is changes.StatusDate.BEFORE_FORMED:
+        return day_error(context, late=False, today=today, example=example, texts="gst",
+                         before="gst.before_formed", group=group,
                          formed=format_date(formed, context.lang))
-    return None
+    assert since is not None
+    return day_error(context, late=False, today=today, example=example, texts="gst",
+                     before="gst.before_last", group=group,
+                     status=context.t(f"gstatus.{status}"),
+                     since=format_date(since, context.lang))
+
+
+def _date_error(context: BotContext, day: date) -> str | None:
+    """Not after today, not before the group was formed, nor before its current status
+    began (models.changes.check_status_date)."""
+    draft = _draft(context)
+    formed, since = date.fromisoformat(draft["formed_on"]), iso_date(draft.get("status_on"))
+    problem = changes.check_status_date(day, formed_on=formed, status_on=since,
+                                        today=flow.today(context))
+    return _date_words(context, problem, group=draft["group_name"], formed=formed,
+                       since=since, status=draft["old"])
 
 
 async def _store_date(update: Update, context: BotContext, day: date) -> int:
@@ -209,8 +229,8 @@ async def _store_date(update: Update, context: BotContext, day: date) -> int:
 
 
 async def got_date(update: Update, context: BotContext) -> int:
-    """Stores the typed date (not after today, not before the group was formed) and sums
-    up."""
+    """Stores the typed date (not after today, not before the group was formed nor before its
+    current status began) and sums up."""
     return await typed_day(update, context, flow, Step.DATE, words=_date_error,
                            store=_store_date, unreadable=lambda context, today: context.t(
                                "gst.bad_date", example=_example(context, today)))
@@ -243,6 +263,16 @@ async def save(update: Update, context: BotContext) -> int:
         return await flow.stop(update, context, context.t(
             "gst.unchanged", group=group.name, status=context.t(f"gstatus.{group.status}")))
     on = date.fromisoformat(draft["on"])
+    # The group as stored now: another status change may have been saved meanwhile.
+    problem = changes.check_status_date(on, formed_on=group.formed_on,
+                                        status_on=group.status_on, today=flow.today(context))
+    if problem is not None:
+        wrong = _date_words(context, problem, group=group.name, formed=group.formed_on,
+                            since=group.status_on, status=group.status)
+        draft.update(formed_on=group.formed_on.isoformat(),
+                     status_on=group.status_on.isoformat() if group.status_on else None)
+        draft.pop("on", None)
+        return await flow.retry(update, context, Step.DATE, wrong or "")
     await flow.end_with_save(update, context)
     await changes.change_status(
         session=context.session, group=group, status=status, reason=draft["reason"],

@@ -4,6 +4,7 @@ when and why. The rows are kept for good; the audit trail records the same chang
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,6 +96,35 @@ async def change_stage(
     return change
 
 
+class StatusDate(StrEnum):
+    """Why a status change cannot be dated so."""
+    FUTURE = "future"
+    BEFORE_FORMED = "before_formed"
+    BEFORE_LAST = "before_last"
+
+
+class StatusDateError(ValueError):
+    """A status change dated against :func:`check_status_date`."""
+
+    def __init__(self, problem: StatusDate) -> None:
+        super().__init__(f"status change date refused: {problem}")
+        self.problem = problem
+
+
+def check_status_date(on: date, *, formed_on: date, status_on: date | None,
+                      today: date) -> StatusDate | None:
+    """A status change happens by today (where the group is), not before the group was
+    formed, nor before its current status began (``status_on``, its last status change): so
+    its history reads in order and a period's end finds the right status."""
+    if on > today:
+        return StatusDate.FUTURE
+    if on < formed_on:
+        return StatusDate.BEFORE_FORMED
+    if status_on is not None and on < status_on:
+        return StatusDate.BEFORE_LAST
+    return None
+
+
 async def change_status(
     *,
     session: AsyncSession,
@@ -110,9 +140,14 @@ async def change_status(
 ) -> GroupChange | None:
     """Sets the group's status (audited, with history). A group that is not active loses its
     pending visit reminders; one made active again gets them back from its due date. None
-    when nothing changes."""
+    when nothing changes; :class:`StatusDateError` (nothing written) for a date
+    :func:`check_status_date` refuses."""
     if group.status == status:
         return None
+    problem = check_status_date(on, formed_on=group.formed_on, status_on=group.status_on,
+                                today=today)
+    if problem is not None:
+        raise StatusDateError(problem)
     fields = {"status", "status_on", "status_reason"}
     old = audit.snapshot(group, fields)
     change = record(session=session, group_id=group.id, kind=ChangeKind.STATUS, field="status",

@@ -241,13 +241,15 @@ async def create_group(
     visit_interval_days: int,
     next_visit_due: date,
     members: list[dict[str, Any]],
-    joined_on: date,
+    today: date,
     update_id: int | None = None,
     rules: Rules | None = None,
     consented: bool = False,
 ) -> tuple[Group, bool]:
     """Saves a group with its households and audit rows in one transaction.
 
+    The households form the group: they joined it the day it was formed (``formed_on``), not
+    the day it was registered (``today``, from which its visit reminders are scheduled).
     ``consented``: the mentor confirmed that the households agreed to their NIK and phone
     being recorded (required when any household has one). Returns (group, created). A
     redelivered update finds the group it already created.
@@ -264,12 +266,12 @@ async def create_group(
     changes.record_start(session=session, group=group, by=mentor)
     actor = mentor.telegram_id
     for data in members:
-        member = Member(group_id=group.id, joined_on=joined_on, **data)
+        member = Member(group_id=group.id, joined_on=formed_on, **data)
         session.add(member)
         await session.flush()
         audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
                      entity="member", entity_id=member.id, new=audit.snapshot(member))
-    await reminders.reschedule_group(session=session, group=group, today=joined_on, rules=rules)
+    await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
     if update_id is not None:
         update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

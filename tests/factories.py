@@ -78,7 +78,8 @@ async def make_group(
         formed_on=formed_on or today - timedelta(days=200), stage="tumbuh",
         visit_interval_days=interval,
         next_visit_due=next_visit_due or today + timedelta(days=interval),
-        members=member_dicts(members), joined_on=today - timedelta(days=200),
+        # Reminders scheduled as if registered 200 days ago (the factories' habit).
+        members=member_dicts(members), today=today - timedelta(days=200),
     )
     return group
 

@@ -110,12 +110,14 @@ async def _change_group(run: ImportRun, plan: GroupPlan, group: Group, today: da
     run.report.groups["updated"] += 1
 
 
-async def _save_member(run: ImportRun, plan: MemberPlan, group: Group, today: date) -> None:
+async def _save_member(run: ImportRun, plan: MemberPlan, group: Group, today: date,
+                       joined: date) -> None:
+    """A household new or changed; a new one without a joining date joined on ``joined``."""
     if plan.consent:
         plan.fields.update(consent_at=run.now, consent_by=run.actor.id)
     if plan.existing is None:
         data = dict(plan.fields)
-        data.setdefault("joined_on", today)
+        data.setdefault("joined_on", joined)
         await _create(run, Member(group_id=group.id, **data), "member")
         run.report.members["created"] += 1
     elif _update(run, plan.existing, "member", plan.fields):
@@ -167,14 +169,18 @@ async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], Group
             continue
         today = run.today_at(plan.village_code)
         group = plan.existing
+        # The households that form a new group joined it when it was formed; those added to
+        # a group already recorded join today.
+        joined = today
         if plan.row is not None:
             if group is None:
                 group = await _new_group(run, plan, today)
+                joined = group.formed_on
             else:
                 await _change_group(run, plan, group, today, last_visits)
             run.report.taken[GROUP_SHEET].append(plan.row.number)
         for member_plan in plan.members:
-            await _save_member(run, member_plan, group, today)
+            await _save_member(run, member_plan, group, today, joined)
         if group is not None:
             written[plan.key] = group
     for grant_plan in grants:

@@ -162,6 +162,6 @@ async def save_group(*, session: AsyncSession, group: NewGroup, min_size: int, m
                   "nik": h.nik, "phone": h.phone, "head_sex": h.head_sex,
                   "register_status": h.register_status, "register_decile": h.register_decile}
                  for h in group.households],
-        joined_on=today, update_id=group.update_id, rules=rules,
+        today=today, update_id=group.update_id, rules=rules,
         consented=any(h.personal for h in group.households)))
     return Saved(record, record, created)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.enums import ChangeKind, ReminderStatus, Role
 from models import changes
 from models import groups as group_queries
-from models.tables import AuditLog, Grant, Group, GroupChange, Member, Reminder, Visit
+from models.tables import AuditLog, Grant, Group, GroupChange, Member, Mentor, Reminder, Visit
 from tests.conftest import TODAY
 from tests.factories import (
     DISTRICT_ELSEWHERE,
@@ -404,3 +404,61 @@ async def test_registration_offers_the_new_business_types(bot, session):
     assert {"Simpan pinjam", "Warung/e-Warong", "Jasa"} <= set(chat.buttons())
     await chat.press("Simpan pinjam")
     assert "✓ Simpan pinjam" in chat.texts()[-2]
+
+
+async def test_a_status_change_cannot_be_dated_before_the_last_one(bot, session):
+    group = await mentor_with_group(session, formed_on=date(2026, 6, 3))
+    gid, mentor_id = group.id, group.mentor_id
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, gid)
+    await chat.press("🚦 Status")
+    await chat.press("⏸ Tidak aktif")
+    await chat.press("Usaha berhenti")
+    await chat.send("20/11/2026")
+    await chat.press("✅ Simpan")
+    assert "sejak 20 November 2026" in chat.last_text()
+
+    await open_detail(chat, gid)
+    await chat.press("🚦 Status")
+    await chat.press("✅ Aktif kembali")
+    # Before the last change: a kind example and the same question.
+    replies = await chat.send("18/11/2026")
+    assert ("Status KUBE Mawar sudah Tidak aktif sejak 20 November 2026, jadi tanggal "
+            "perubahannya tidak boleh sebelum itu. Contoh:") in shown(replies)
+    assert "Sejak tanggal berapa?" in chat.last_text()
+    replies = await chat.send("1/6/2026")
+    assert "KUBE Mawar dibentuk 3 Juni 2026" in shown(replies)
+    await chat.send("20/11/2026")  # the same day is fine
+    assert "Sejak: 20 November 2026" in chat.last_text()
+    await chat.press("✏️ Ubah")
+    await chat.press("Tanggal")
+    await chat.send("22/11/2026")
+    await chat.press("✅ Simpan")
+    assert "sekarang Aktif (sejak 22 November 2026)" in chat.last_text()
+
+    # Meanwhile someone else records a later change: the save checks the group as stored now.
+    await open_detail(chat, gid)
+    await chat.press("🚦 Status")
+    await chat.press("⏸ Tidak aktif")
+    await chat.press("Bencana")
+    await chat.send("23/11/2026")
+    stored = await group_row(session, gid)
+    mentor = await session.get(Mentor, mentor_id)
+    await changes.change_status(session=session, group=stored, status="bubar", reason="lainnya",
+                                actor=mentor, on=date(2026, 11, 24), today=TODAY)
+    await changes.change_status(session=session, group=stored, status="aktif",
+                                reason="aktif_kembali", actor=mentor, on=date(2026, 11, 24),
+                                today=TODAY)
+    replies = await chat.press("✅ Simpan")
+    assert "sudah Aktif sejak 24 November 2026" in shown(replies)
+    assert "Sejak tanggal berapa?" in chat.last_text()
+    await chat.press("Hari ini")
+    await chat.press("✅ Simpan")
+    assert "sekarang Tidak aktif (sejak 25 November 2026)" in chat.last_text()
+
+    statuses = [(row.new, row.changed_on) for row in await history(session, gid)
+                if row.kind == "status"]
+    assert statuses == [("aktif", date(2026, 6, 3)), ("tidak_aktif", date(2026, 11, 20)),
+                        ("aktif", date(2026, 11, 22)), ("bubar", date(2026, 11, 24)),
+                        ("aktif", date(2026, 11, 24)), ("tidak_aktif", TODAY)]
+    assert [day for _, day in statuses] == sorted(day for _, day in statuses)

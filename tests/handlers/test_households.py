@@ -5,7 +5,7 @@ that must change nothing (another area's group, forged buttons, a dissolved grou
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
@@ -19,6 +19,7 @@ from tests.factories import (
     make_group,
     make_mentor,
     rows,
+    shown,
 )
 from tests.handlers.test_groups import register_until_members
 
@@ -365,3 +366,33 @@ async def test_erasure_scrubs_a_leave_note_that_names_the_household(bot, session
     await chat.press("🗑 Ya, hapus")
     assert (await stored(session, leaver_id)).leave_note == f"ikut (dihapus #{named_id}) ke kota"
     assert (await stored(session, leaver_id)).leave_reason == "lainnya"
+
+
+async def test_the_households_that_form_a_group_joined_when_it_was_formed(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)  # formed 12 March 2026
+    await chat.send(MEMBER_LINES)
+    await chat.press("✅ Simpan")
+    gid = (await session.execute(select(Group))).scalar_one().id
+    members = await members_of(session, gid)
+    assert {member.joined_on for member in members.values()} == {date(2026, 3, 12)}
+    agus_id = members["Agus Salim"].id
+
+    # Leaving in June, months before the group was typed in, is after joining: taken.
+    await open_page(chat, gid, "6. Agus Salim")
+    await chat.press("🚪 Catat keluar")
+    await chat.press("Pindah")
+    replies = await chat.send("1/3/2026")
+    assert "tidak boleh sebelum tanggal masuk (12 Maret 2026)" in shown(replies)
+    await chat.send("3/6/2026")
+    assert "Agus Salim tercatat keluar dari KUBE Mawar Sejahtera: Pindah" in shown(
+        chat.messages()[-3:])
+    assert (await stored(session, agus_id)).left_on == date(2026, 6, 3)
+
+    # A household added later joins today.
+    await chat.press_data(f"mem:list:{gid}")
+    await chat.press("➕ Tambah")
+    await chat.send("Ani Suryani; miskin; anggota")
+    assert "ditambahkan" in chat.last_text()
+    assert (await members_of(session, gid))["Ani Suryani"].joined_on == TODAY

@@ -275,3 +275,30 @@ async def test_a_visit_without_training_offers_none_and_a_forged_offer_is_refuse
     assert "Kunjungan itu tidak ditemukan" in shown(replies)
     assert await rows(session, Training) == []
     assert len(await rows(session, Visit)) == 2
+
+
+async def test_the_training_button_leaves_the_stage_question_answerable(bot, session):
+    group_id = await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await _save_a_visit(chat, "Pelatihan keterampilan")
+    saved = chat.last()
+    stage_buttons = ["✅ Tumbuh (sekarang)", "Berkembang", "Maju/Mandiri", "Tidak berubah"]
+
+    def under_the_visit() -> list[str]:
+        return next(m for m in chat.messages() if m.message_id == saved.message_id).button_texts
+
+    # 🎓 only starts the training: the stage question under the visit keeps its buttons, while
+    # the training is asked and after it is saved.
+    await chat.press("🎓 Catat pelatihan")
+    assert "topik" in chat.last_text()
+    assert under_the_visit() == [*stage_buttons, "🎓 Catat pelatihan"]
+    await chat.send("Membuat pakan ternak fermentasi")
+    await chat.send("Dinas Sosial Kab. Sukabumi")
+    await chat.press("👥 Semua KK (7)")
+    await chat.press("✅ Simpan")
+    assert "Tersimpan" in chat.last_text()
+    assert under_the_visit() == [*stage_buttons, "🎓 Catat pelatihan"]
+    replies = await chat.press("Berkembang")
+    assert "Tahap KUBE Mawar sekarang Berkembang (sebelumnya Tumbuh)" in shown(replies)
+    assert (await session.get(Group, group_id, populate_existing=True)).stage == "berkembang"
+    assert under_the_visit() == ["🎓 Catat pelatihan"]  # the stage answered, its buttons gone

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.core.enums import ChangeKind, GroupStatus, ReminderStatus, StatusReason
@@ -76,3 +77,29 @@ async def test_a_stage_change_is_history_and_audit(session):
     assert group.stage == "berkembang"
     trail = await audit.list_for(session=session, entity="group", entity_id=group.id)
     assert (trail[-1].old, trail[-1].new) == ({"stage": "tumbuh"}, {"stage": "berkembang"})
+
+
+async def test_a_status_change_is_dated_in_order_or_refused(session):
+    mentor = await make_mentor(session)
+    group = await make_group(session, mentor, formed_on=TODAY - timedelta(days=100))
+    await changes.change_status(session=session, group=group, status=GroupStatus.INACTIVE,
+                                reason=StatusReason.DISASTER, actor=mentor,
+                                on=TODAY - timedelta(days=5), today=TODAY)
+    for on, problem in ((TODAY - timedelta(days=6), changes.StatusDate.BEFORE_LAST),
+                        (TODAY - timedelta(days=101), changes.StatusDate.BEFORE_FORMED),
+                        (TODAY + timedelta(days=1), changes.StatusDate.FUTURE)):
+        with pytest.raises(changes.StatusDateError) as refused:
+            await changes.change_status(session=session, group=group,
+                                        status=GroupStatus.ACTIVE,
+                                        reason=StatusReason.REACTIVATED, actor=mentor, on=on,
+                                        today=TODAY)
+        assert refused.value.problem is problem
+        assert (group.status, group.status_on) == ("tidak_aktif", TODAY - timedelta(days=5))
+    await session.rollback()
+    assert len(await changes.for_group(session=session, group_id=group.id)) == 2 + 1
+    # The same day as the last change is in order.
+    group = await session.get(type(group), group.id)
+    assert await changes.change_status(
+        session=session, group=group, status=GroupStatus.ACTIVE,
+        reason=StatusReason.REACTIVATED, actor=mentor, on=TODAY - timedelta(days=5),
+        today=TODAY) is not None

@@ -316,6 +316,11 @@ async def test_import_updates_fields_and_households(session):
     assert members["Siti Aminah"].role == "ketua" and members["Siti Aminah"].nik == NIK
     assert members["Agus Salim"].left_on == date(2026, 11, 20)
     assert "Wati Baru" in members
+    # The households that formed the group joined when it was formed (unless the row says
+    # otherwise); one added to it later joins on the day of the import.
+    assert {name: members[name].joined_on for name in ("Agus Salim", "Siti Aminah",
+                                                       "Wati Baru")} == {
+        "Agus Salim": date(2026, 3, 12), "Siti Aminah": date(2026, 4, 1), "Wati Baru": TODAY}
 
 
 async def test_import_refuses_a_group_left_too_small(session):

@@ -50,7 +50,7 @@ async def test_redelivered_update_does_not_create_a_second_group(session):
     kwargs = {"session": session, "mentor": mentor, "name": "KUBE Melati",
                   "village_code": "32.02.11.2002", "business_type": "dagang", "binding_ties": ["budaya"],
                   "formed_on": date(2026, 1, 5), "stage": "tumbuh", "visit_interval_days": 30,
-                  "next_visit_due": date(2026, 12, 27), "members": [], "joined_on": date(2026, 11, 27),
+                  "next_visit_due": date(2026, 12, 27), "members": [], "today": date(2026, 11, 27),
                   "update_id": 4242}
     first, created = await group_queries.create_group(**kwargs)
     again, created_again = await group_queries.create_group(**kwargs)

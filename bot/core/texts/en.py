@@ -1079,4 +1079,6 @@ TEXTS: dict[str, str] = {
     "grp.staff_mentor": "\n   Mentor: {mentor}",
     "grp.staff_empty": "No groups in {area} yet.",
     "grp.staff_no_match": "No group whose name contains \"{query}\" in {area}. Try another word, e.g. /kelompok mawar\nSend just /kelompok to see all.",
+    # --- status dates in order ---
+    "gst.before_last": "{group} has been {status} since {since}, so the change cannot be dated before that. Example: {example}",
 }

@@ -1079,4 +1079,6 @@ TEXTS: dict[str, str] = {
     "grp.staff_mentor": "\n   Pendamping: {mentor}",
     "grp.staff_empty": "Belum ada kelompok di {area}.",
     "grp.staff_no_match": "Tidak ada kelompok yang namanya memuat \"{query}\" di {area}. Coba kata lain, contoh: /kelompok mawar\nKetik /kelompok saja untuk melihat semua.",
+    # --- status dates in order ---
+    "gst.before_last": "Status {group} sudah {status} sejak {since}, jadi tanggal perubahannya tidak boleh sebelum itu. Contoh: {example}",
 }

@@ -17,7 +17,7 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboard
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 
-from bot.core.enums import Activity, Stage
+from bot.core.enums import Activity, GroupStatus, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MAX_COUNT_WORDS,
@@ -159,7 +159,12 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
         group_id=group.id, group_name=group.name, village_code=group.village_code,
         formed_on=group.formed_on.isoformat(), members=members,
         interval=group.visit_interval_days)
-    await say(update, context.t("visit.start", group=group.name))
+    text = context.t("visit.start", group=group.name)
+    if group.status == GroupStatus.INACTIVE:
+        # Visiting a paused group is allowed (it may be starting again); say so, not block.
+        text += "\n\n" + context.t("visit.inactive_note", group=group.name, date=format_date(
+            group.status_on, context.lang) if group.status_on else "-")
+    await say(update, text)
     return await flow.ask(update, context, Step.DATE)
 
 

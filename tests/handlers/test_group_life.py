@@ -160,6 +160,10 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     # Still counted in the area's report.
     report = (await bot.chat(COORDINATOR).send("/rekap bulan ini"))[0].text
     assert "Kelompok: 1" in report and "tidak aktif 1" in report.lower()
+    # A visit may still be logged (the group may be starting again): the mentor is told.
+    replies = await chat.press_data(f"kun:start:{gid}")
+    assert "⏸ KUBE Mawar tercatat tidak aktif sejak 20 November 2026" in replies[0].text
+    await chat.send("/batal")
 
     # Reactivated: recorded, and the visit reminders come back.
     await change_status(chat, gid, "✅ Aktif kembali")

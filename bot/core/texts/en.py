@@ -200,6 +200,7 @@ TEXTS: dict[str, str] = {
     "visit.same_day": "⚠️ A visit to {group} on {date} is already recorded. If this is the same visit, press Batal; if it really is a second one, press Simpan.",
     "visit.profit_over_turnover": "A profit of {profit} is more than the turnover of {turnover}, but profit = turnover minus costs. Please check the figure.\nExample: 300rb",
     "visit.start": "📝 Record a visit to {group}.\nThe questions are short; some can be skipped. Type /batal at any time to stop.",
+    "visit.inactive_note": "⏸ {group} has been inactive since {date}. If its business runs again, change its status with 🚦 Status in the group's Detail.",
     "visit.resume": "Your visit record for {group} isn't finished. Let's continue from the last question (type /batal if you want to throw it away).",
     "visit.ask_date": "When was the visit? Press \"Today\" or type the date.\nExample: yesterday, 25 Nov, or 25/11/2026",
     "visit.today_button": "📅 Today",

@@ -200,6 +200,7 @@ TEXTS: dict[str, str] = {
     "visit.same_day": "⚠️ Sudah ada kunjungan ke {group} tanggal {date}. Kalau ini kunjungan yang sama, tekan Batal; kalau memang kunjungan kedua, tekan Simpan.",
     "visit.profit_over_turnover": "Keuntungan {profit} lebih besar dari omzet {turnover}, padahal keuntungan = omzet dikurangi biaya. Periksa lagi angkanya.\nContoh: 300rb",
     "visit.start": "📝 Catat kunjungan ke {group}.\nPertanyaannya singkat, sebagian boleh dilewati. Ketik /batal kapan saja untuk berhenti.",
+    "visit.inactive_note": "⏸ {group} tercatat tidak aktif sejak {date}. Kalau usahanya berjalan lagi, ubah statusnya lewat 🚦 Status di Detail kelompok.",
     "visit.resume": "Catatan kunjungan ke {group} belum selesai. Kita lanjutkan dari pertanyaan terakhir (ketik /batal kalau ingin membuangnya).",
     "visit.ask_date": "Kapan kunjungannya? Tekan \"Hari ini\" atau ketik tanggalnya.\nContoh: kemarin, 25 Nov, atau 25/11/2026",
     "visit.today_button": "📅 Hari ini",

@@ -1,7 +1,7 @@
-"""A group's stage (Tumbuh, Berkembang, Mandiri) changed from its detail ("tah:start:<id>"),
-by its mentor or a coordinator or admin of its area: the question shows each stage with the
-signs to look for (the texts "stage.signs.<stage>", which an office may reword), then asks an
-optional note (what was seen), and saves.
+"""A group's stage (Tumbuh, Berkembang, Maju/Mandiri) changed from its detail
+("tah:start:<id>"), by its mentor or a coordinator or admin of its area: the question shows each
+stage with the signs to look for (the texts "stage.signs.<stage>"; an office rewords them with
+PENDAMPING_STAGE_SIGNS, no code change), then asks an optional note (what was seen), and saves.
 
 Diagram: group_stage.mmd beside this file. The group is re-checked at the start and at the
 save; models.changes.change_stage writes the stage, its history row and the audit row.
@@ -51,8 +51,10 @@ def _draft(context: BotContext) -> dict[str, Any]:
 
 def signs_text(context: BotContext) -> str:
     """Each stage with the signs to look for, one a line."""
+    office = context.settings.stage_signs
     return "\n".join(context.t("gstage.sign_line", stage=context.t(f"stage.{stage}"),
-                               signs=context.t(f"stage.signs.{stage}")) for stage in Stage)
+                               signs=office.get(stage) or context.t(f"stage.signs.{stage}"))
+                     for stage in Stage)
 
 
 @flow.question(Step.STAGE)

@@ -191,6 +191,29 @@ _BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skip(reason=
              if postgresql_url() is None else "postgresql"]
 
 
+# The conversations (tests/handlers) are driven end to end on SQLite. On PostgreSQL as well
+# where the database itself is what is tested there: who may read and write what, redelivered
+# and hostile updates, a database that goes away, the audit trail and erasure, and the report
+# queries. Every query and save underneath is run on both in tests/models, the scheduler and
+# the durability tests in tests/scheduler and tests/bot. Running every conversation twice
+# cost a minute of the five the whole suite may take.
+PG_CONVERSATIONS = frozenset({
+    "test_access_matrix.py", "test_hostile.py", "test_redelivery.py", "test_db_unavailable.py",
+    "test_audit_trail.py", "test_erasure.py", "test_reports.py", "test_group_list_staff.py"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leaves out the PostgreSQL copies of the conversations outside PG_CONVERSATIONS (shown
+    as deselected in the summary)."""
+    dropped = [item for item in items if "[postgresql" in item.nodeid
+               and item.path.parent.name == "handlers"
+               and item.path.name not in PG_CONVERSATIONS]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        kept = set(map(id, dropped))
+        items[:] = [item for item in items if id(item) not in kept]
+
+
 @pytest.fixture(params=_BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":

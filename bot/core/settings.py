@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.enums import Stage
 from bot.core.reminder_rules import Rules
 
 DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
         default_factory=lambda: [30, 7, 1])
     rollover_overdue_every_days: int = Field(default=7, ge=1)
     rollover_default_months: int = Field(default=12, ge=1, le=60)
+    # The signs of each stage shown when it is changed, in an office's own words (JSON, e.g.
+    # {"tumbuh": "usaha berjalan, ..."}); a stage left out keeps the bot's words.
+    stage_signs: dict[str, str] = Field(default_factory=dict)
     # The LPJ (a grant's account) is due this many months after the grant was received.
     lpj_months: int = Field(default=3, ge=1, le=24)
     lpj_warning_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [14, 1])
@@ -111,6 +115,15 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("stage_signs")
+    @classmethod
+    def _known_stages(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - {str(stage) for stage in Stage})
+        if unknown:
+            raise ValueError(f"unknown stage {', '.join(unknown)}; the stages are "
+                             f"{', '.join(str(stage) for stage in Stage)}")
+        return {stage: " ".join(text.split()) for stage, text in value.items() if text.strip()}
 
     @field_validator("database_url", "test_database_url")
     @classmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -466,3 +467,19 @@ async def test_a_status_change_cannot_be_dated_before_the_last_one(bot, session)
                         ("aktif", date(2026, 11, 22)), ("bubar", date(2026, 11, 24)),
                         ("aktif", date(2026, 11, 24)), ("tidak_aktif", TODAY)]
     assert [day for _, day in statuses] == sorted(day for _, day in statuses)
+
+
+async def test_an_office_rewords_the_signs_of_a_stage(bot, session, settings):
+    from bot.core.settings import Settings
+
+    settings.stage_signs = Settings(stage_signs={"tumbuh": "  ada buku kas,\n usaha jalan "}
+                                    ).stage_signs
+    gid = (await mentor_with_group(session)).id
+    chat = bot.chat(MENTOR)
+    await open_detail(chat, gid)
+    await chat.press("🌱 Tahap")
+    asked = chat.last_text()
+    assert "• Tumbuh: ada buku kas, usaha jalan" in asked
+    assert "• Berkembang: keuntungan dipakai untuk modal dan dibagi ke anggota" in asked
+    with pytest.raises(ValueError, match="unknown stage maju; the stages are tumbuh"):
+        Settings(stage_signs={"maju": "x"})

@@ -415,19 +415,21 @@ class PeriodFigures:
     total: DistrictFigures = field(default_factory=lambda: DistrictFigures(""))
 
 
-def _latest_changes(area_code: str | None, until: date) -> Any:
-    """Per group and kind (status, stage): the newest value set on or before ``until``."""
+def _first_changes_after(area_code: str | None, end: date) -> Any:
+    """Per group and kind (status, stage): the value it had at ``end``, read from the first
+    change after it (its old value). A group with no change since keeps its current value.
+    Reading forward from the end touches only the changes made since, few for a recent period,
+    where reading the newest value up to the end would rank the whole history."""
     rank = func.row_number().over(
         partition_by=(GroupChange.group_id, GroupChange.kind),
-        order_by=(GroupChange.changed_on.desc(), GroupChange.id.desc()))
+        order_by=(GroupChange.changed_on, GroupChange.id))
     query = (select(GroupChange.group_id.label("group_id"), GroupChange.kind.label("kind"),
-                    GroupChange.new.label("new"), rank.label("rank"))
+                    GroupChange.old.label("old"), rank.label("rank"))
              .where(GroupChange.kind.in_((ChangeKind.STATUS.value, ChangeKind.STAGE.value)),
-                    GroupChange.field.in_(("status", "stage")),
-                    GroupChange.changed_on <= until))
+                    GroupChange.changed_on > end))
     if area_code:
         query = query.where(GroupChange.group_id.in_(select(Group.id).where(groups_in(area_code))))
-    return query.subquery("latest_change")
+    return query.subquery("first_change_after")
 
 
 async def period_figures(*, session: AsyncSession, area_code: str | None, period: Period,
@@ -445,16 +447,18 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     def at(code: str) -> DistrictFigures:
         return by_code.setdefault(code, DistrictFigures(code))
 
-    # One row per group (the newest status and stage), joined once: joining the ranked rows
-    # twice makes SQLite scan them for every group.
-    latest = _latest_changes(area_code, end)
+    # One row per group changed since the end (its status and stage then), joined once:
+    # joining the ranked rows twice makes SQLite scan them for every group. A group's first
+    # rows (no old value) are dated the day it was formed, after the end only for a group
+    # formed later, which is not counted.
+    after = _first_changes_after(area_code, end)
     at_end = (
-        select(latest.c.group_id.label("group_id"),
-               func.max(case((latest.c.kind == ChangeKind.STATUS.value, latest.c.new)))
+        select(after.c.group_id.label("group_id"),
+               func.max(case((after.c.kind == ChangeKind.STATUS.value, after.c.old)))
                .label("status"),
-               func.max(case((latest.c.kind == ChangeKind.STAGE.value, latest.c.new)))
+               func.max(case((after.c.kind == ChangeKind.STAGE.value, after.c.old)))
                .label("stage"))
-        .where(latest.c.rank == 1).group_by(latest.c.group_id).subquery("at_end"))
+        .where(after.c.rank == 1).group_by(after.c.group_id).subquery("at_end"))
     status = func.coalesce(at_end.c.status, Group.status)
     stage = func.coalesce(at_end.c.stage, Group.stage)
     rows = await session.execute(

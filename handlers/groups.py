@@ -70,6 +70,39 @@ def _card_keyboard(context: BotContext, group_id: int, page: int = 0, extra_rows
     ])
 
 
+async def _say_page(update: Update, context: BotContext, header: str, rows: list,
+                    page: int, pages: int, today=None) -> None:
+    """One page of a group list: ``header``, the page's ``rows`` (each with its grants, and
+    its mentor when the row names one), their buttons and the arrows. ``today``: the reader's
+    day, else each group's own."""
+    grant_totals = await grant_queries.totals_for_groups(
+        session=context.session, group_ids=[row.group.id for row in rows])
+    items = []
+    for no, row in enumerate(rows, start=page * PAGE_SIZE + 1):
+        due, marker = _due_text(context, row.group,
+                                today or clock.today_for(row.group.village_code))
+        mentor = getattr(row, "mentor_name", None)
+        items.append(context.t(
+            "grp.list_item", no=no, name=_named(context, row.group), members=row.members,
+            last=format_date(row.last_visit, context.lang) if row.last_visit
+            else context.t("grp.never"), due=due, overdue=marker)
+            + (context.t("grp.staff_mentor", mentor=mentor) if mentor is not None else "")
+            + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
+    text = header + "\n\n" + "\n\n".join(items)
+    if pages > 1:
+        text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
+    buttons = [[(f"{no}. {row.group.name}"[:60], f"{PREFIX}:card:{row.group.id}:{page}")]
+               for no, row in enumerate(rows, start=page * PAGE_SIZE + 1)]
+    nav = []
+    if page > 0:
+        nav.append((context.t("grp.prev_page"), f"{PREFIX}:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append((context.t("grp.next_page"), f"{PREFIX}:page:{page + 1}"))
+    if nav:
+        buttons.append(nav)
+    await say(update, text, reply_markup=keyboard(buttons))
+
+
 async def _send_list(update: Update, context: BotContext, page: int) -> None:
     if context.mentor.role in STAFF_ROLES:
         await _send_staff_list(update, context, page)
@@ -80,31 +113,9 @@ async def _send_list(update: Update, context: BotContext, page: int) -> None:
         return
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    chunk = rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    today = clock.today_for(context.mentor.area_code)
-    grant_totals = await grant_queries.totals_for_groups(
-        session=context.session, group_ids=[row.group.id for row in chunk])
-    items = []
-    for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1):
-        due, marker = _due_text(context, row.group, today)
-        items.append(context.t(
-            "grp.list_item", no=no, name=_named(context, row.group), members=row.members,
-            last=format_date(row.last_visit, context.lang) if row.last_visit
-            else context.t("grp.never"), due=due, overdue=marker)
-            + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
-    text = context.t("grp.list_header", count=len(rows)) + "\n\n" + "\n\n".join(items)
-    if pages > 1:
-        text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
-    buttons = [[(f"{no}. {row.group.name}"[:60], f"{PREFIX}:card:{row.group.id}:{page}")]
-               for no, row in enumerate(chunk, start=page * PAGE_SIZE + 1)]
-    nav = []
-    if page > 0:
-        nav.append((context.t("grp.prev_page"), f"{PREFIX}:page:{page - 1}"))
-    if page < pages - 1:
-        nav.append((context.t("grp.next_page"), f"{PREFIX}:page:{page + 1}"))
-    if nav:
-        buttons.append(nav)
-    await say(update, text, reply_markup=keyboard(buttons))
+    await _say_page(update, context, context.t("grp.list_header", count=len(rows)),
+                    rows[page * PAGE_SIZE:(page + 1) * PAGE_SIZE], page, pages,
+                    today=clock.today_for(context.mentor.area_code))
 
 
 # --- /kelompok for coordinators and admins ------------------------------------------------------
@@ -142,34 +153,11 @@ async def _send_staff_list(update: Update, context: BotContext, page: int) -> No
         await say(update, context.t("grp.staff_no_match", query=name_like, area=area)
                   if name_like else context.t("grp.staff_empty", area=area))
         return
-    grant_totals = await grant_queries.totals_for_groups(
-        session=context.session, group_ids=[row.group.id for row in rows])
-    items = []
-    for no, row in enumerate(rows, start=page * PAGE_SIZE + 1):
-        due, marker = _due_text(context, row.group, clock.today_for(row.group.village_code))
-        items.append(context.t(
-            "grp.list_item", no=no, name=_named(context, row.group), members=row.members,
-            last=format_date(row.last_visit, context.lang) if row.last_visit
-            else context.t("grp.never"), due=due, overdue=marker)
-            + context.t("grp.staff_mentor", mentor=row.mentor_name)
-            + grant_views.group_list_line(context, grant_totals.get(row.group.id)))
     header = context.t("grp.staff_header", area=area, count=total)
     if name_like:
         header += "\n" + context.t("grp.staff_searched", query=name_like)
     header += "\n" + context.t("grp.staff_hint")
-    text = header + "\n\n" + "\n\n".join(items)
-    if pages > 1:
-        text += "\n\n" + context.t("grp.page", page=page + 1, pages=pages)
-    buttons = [[(f"{no}. {row.group.name}"[:60], f"{PREFIX}:card:{row.group.id}:{page}")]
-               for no, row in enumerate(rows, start=page * PAGE_SIZE + 1)]
-    nav = []
-    if page > 0:
-        nav.append((context.t("grp.prev_page"), f"{PREFIX}:page:{page - 1}"))
-    if page < pages - 1:
-        nav.append((context.t("grp.next_page"), f"{PREFIX}:page:{page + 1}"))
-    if nav:
-        buttons.append(nav)
-    await say(update, text, reply_markup=keyboard(buttons))
+    await _say_page(update, context, header, rows, page, pages)
 
 
 def _typed_filter(context: BotContext) -> str | None:

@@ -373,17 +373,27 @@ async def _show_changed(update: Update, context: BotContext, group: Group, membe
                   _page_keyboard(context, group, member))
 
 
+async def _own_member_choice(update: Update, context: BotContext, among: type
+                             ) -> tuple[Group, Member, str] | None:
+    """:func:`_own_member`, and the value the button carries last, one of ``among``; an old
+    button's value is answered as such and None."""
+    found = await _own_member(update, context)
+    if found is None:
+        return None
+    value = pressed(update.callback_query)
+    if value not in set(among):
+        await update.callback_query.answer(context.t("common.old_button"))
+        return None
+    return *found, value
+
+
 @guard()
 async def set_sex(update: Update, context: BotContext) -> None:
     """Stores the head of household's sex (audited) and shows the page again."""
-    found = await _own_member(update, context)
+    found = await _own_member_choice(update, context, Sex)
     if found is None:
         return
-    group, member = found
-    sex = pressed(update.callback_query)
-    if sex not in set(Sex):
-        await update.callback_query.answer(context.t("common.old_button"))
-        return
+    group, member, sex = found
     await group_queries.set_household(session=context.session, member=member,
                                       actor=context.mentor, values={"head_sex": sex})
     await _show_changed(update, context, group, member,
@@ -394,14 +404,10 @@ async def set_sex(update: Update, context: BotContext) -> None:
 async def set_register(update: Update, context: BotContext) -> None:
     """Tidak / tidak tahu: stores the DTKS/DTSEN status (no decile) and shows the page again;
     Ya: asks the decile, its buttons in place of the page's."""
-    found = await _own_member(update, context)
+    found = await _own_member_choice(update, context, RegisterStatus)
     if found is None:
         return
-    group, member = found
-    status = pressed(update.callback_query)
-    if status not in set(RegisterStatus):
-        await update.callback_query.answer(context.t("common.old_button"))
-        return
+    group, member, status = found
     if status == RegisterStatus.YES:
         await update.callback_query.answer()
         ids = f"{group.id}:{member.id}"
@@ -459,14 +465,10 @@ async def ask_category(update: Update, context: BotContext) -> None:
 async def set_category(update: Update, context: BotContext) -> None:
     """Gives the household its new welfare category today, kept in its history (and the
     group's), audited; shows the page again with the history."""
-    found = await _own_member(update, context)
+    found = await _own_member_choice(update, context, WelfareCategory)
     if found is None:
         return
-    group, member = found
-    category = pressed(update.callback_query)
-    if category not in set(WelfareCategory):
-        await update.callback_query.answer(context.t("common.old_button"))
-        return
+    group, member, category = found
     old = member.welfare_category
     change = await group_queries.change_welfare(
         session=context.session, group=group, member=member, category=category,

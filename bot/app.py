@@ -27,6 +27,7 @@ from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.core.texts import t
 from bot.telegram.context import BotContext, Services
+from bot.telegram.inbox import Inbox
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.processor import PerUserUpdateProcessor
 from bot.telegram.ratelimit import PriorityRateLimiter, SendBudget, is_answering
@@ -106,13 +107,12 @@ def add_handlers(application: Application) -> None:
     and nowhere else.
 
     Group -2 stops button presses without data (PTB would let them match any button handler);
-    group -1 drops redelivered updates before anything can act twice. In group 0, conversations
+    redelivered updates never get this far (bot.telegram.inbox). In group 0, conversations
     come first so that an answer to a question (which is plain text) reaches the conversation
     that asked it; then single commands and buttons; the catch-alls last, since they take
     anything. Group 1 persists state after whatever handled the update.
     """
     application.add_handlers(system.empty_buttons(), group=-2)
-    application.add_handlers(system.first(), group=-1)
     application.add_handlers(
         [*(handler for module in HANDLER_MODULES for handler in module.handlers()),
          *help_handlers.catch_all()],
@@ -162,16 +162,15 @@ class PendampingBot(ExtBot):
             return None
 
 
-async def _slow_down(application: Application, update: Update) -> None:
-    """Tells a user whose messages were dropped by the throttle to wait and send again."""
+async def _tell(application: Application, update: Update, key: str) -> None:
+    """Sends the text ``key`` to the update's chat, in the user's language as last known."""
     user = update.effective_user
     lang = None
     if user is not None:
         lang = application.user_data.get(user.id, {}).get("lang")
     if update.effective_chat is not None:
         await application.bot.send_message(
-            update.effective_chat.id, t(lang or application.bot_data.settings.language,
-                                        "common.slow_down"))
+            update.effective_chat.id, t(lang or application.bot_data.settings.language, key))
 
 
 def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
@@ -186,10 +185,13 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     base_url = base_url or settings.telegram_base_url
     # Files live beside the API: https://api.telegram.org/file/bot<token>/...
     base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else None
+    persistence = DatabasePersistence(sessionmaker)
     processor = PerUserUpdateProcessor(
         settings.max_running_updates, burst=settings.throttle_burst,
         per_second=settings.throttle_per_second,
-        on_throttled=lambda update: _slow_down(application, update))
+        # A user whose messages the throttle dropped hears to wait and send again.
+        on_throttled=lambda update: _tell(application, update, "common.slow_down"),
+        on_finished=lambda update: persistence.ensure_handled(update.update_id))
     bot = PendampingBot(
         token=token, base_url=base_url,
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",
@@ -203,7 +205,9 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         ApplicationBuilder()
         .bot(bot)
         .context_types(ContextTypes(context=BotContext, bot_data=Services))
-        .persistence(DatabasePersistence(sessionmaker))
+        .persistence(persistence)
+        # Updates are received by bot.telegram.inbox, which stores them before confirming.
+        .updater(None)
         # Users are served side by side, each one's messages in order (bot.telegram.processor).
         .concurrent_updates(processor)
         .post_init(post_init)
@@ -214,5 +218,10 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     services.settings = settings
     services.engine = engine
     services.sessionmaker = sessionmaker
+    services.inbox = Inbox(application, sessionmaker, keep_hours=settings.received_keep_hours,
+                           body_limit=settings.webhook_body_limit,
+                           # Told while the database cannot store the message yet.
+                           on_waiting=lambda update: _tell(application, update,
+                                                           "common.db_busy"))
     add_handlers(application)
     return application

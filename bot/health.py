@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 
 from aiohttp import web
@@ -29,7 +27,6 @@ class HealthServer:
         self.leadership = leadership
         self.engine = engine
         self.mode = mode
-        self.instance = f"{socket.gethostname()}:{os.getpid()}"
         self.started = time.time()
         self.leader_since: float | None = None
         # Leader only once Telegram is being served; "starting" while the bot starts up.
@@ -58,7 +55,6 @@ class HealthServer:
             "role": self.role,
             "database": "ok" if problem is None else f"error: {problem}",
             "mode": self.mode,
-            "instance": self.instance,
             "uptime_seconds": round(time.time() - self.started, 1),
         }
         if self.leader_since is not None and self.role == "leader":

@@ -26,14 +26,25 @@ async def start_application(
 
     ``initialize``/``start`` do not call ``post_init`` (only ``run_polling`` does), so it is
     called here, in the same order as ``run_polling``: initialize, post_init, updates, start.
-    Updates come by long polling, or with ``webhook`` (``Updater.start_webhook``'s arguments)
-    on PTB's webhook server.
+    The bot's inbox (bot.telegram.inbox) first queues what a previous run received and did not
+    handle, then receives by long polling, or with ``webhook`` (Inbox.start_webhook's
+    arguments) on its own webhook server. An Application without an inbox uses PTB's Updater.
     """
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
+    inbox = getattr(application.bot_data, "inbox", None)
     updater = application.updater
-    if updater is not None:
+    if inbox is not None:
+        await inbox.replay()
+        if webhook is not None:
+            await inbox.start_webhook(allowed_updates=allowed_updates,
+                                      drop_pending_updates=drop_pending_updates, **webhook)
+        else:
+            await inbox.start_polling(timeout=poll_timeout, allowed_updates=allowed_updates,
+                                      drop_pending_updates=drop_pending_updates)
+        inbox.start_pruning()
+    elif updater is not None:
         if webhook is not None:
             await updater.start_webhook(allowed_updates=allowed_updates,
                                         drop_pending_updates=drop_pending_updates, **webhook)
@@ -63,8 +74,16 @@ async def stop_application(application: Application) -> None:
         if application.post_stop:
             await application.post_stop(application)
 
+    inbox = getattr(application.bot_data, "inbox", None)
+    if inbox is not None and inbox.running:
+        await step(inbox.stop)
     if application.updater is not None and application.updater.running:
         await step(application.updater.stop)
+    # Updates still waiting for their turn stay in the database for the next start: stopping
+    # waits only for the ones running (a flooder's backlog would take long).
+    stop_waiting = getattr(application.update_processor, "stop_waiting", None)
+    if stop_waiting is not None:
+        stop_waiting()
     if application.running:
         await step(stop_running)
     await step(application.shutdown)

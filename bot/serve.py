@@ -72,11 +72,12 @@ def _check_port(host: str, port: int, variable: str) -> None:
 
 
 def _updates(settings: Settings, *, webhook: bool) -> dict:
-    """How the leader receives updates: long polling, or PTB's webhook server."""
+    """How the leader receives updates: long polling, or the bot's webhook server."""
     if not webhook:
         return {"poll_timeout": settings.poll_timeout_seconds}
     url, secret = webhook_settings(settings)
-    # PTB's webhook server answers 403 to any post without this secret token.
+    # The webhook server (bot.telegram.inbox) answers 403 to any post without this secret
+    # token, before it reads the body.
     return {"webhook": {"listen": settings.webhook_listen, "port": settings.webhook_port,
                         "url_path": settings.webhook_path.strip("/"), "webhook_url": url,
                         "secret_token": secret, "max_connections": 40}}

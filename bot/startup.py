@@ -12,11 +12,11 @@ from models.db import create_engine, create_sessionmaker, sqlite_file, upgrade
 
 
 async def last_update_id(settings: Settings) -> int:
-    """The newest update id handled before (0 when none): the demo goes on from there."""
+    """The newest update id received before (0 when none): the demo goes on from there."""
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            return await update_queries.last_handled(session=session)
+            return await update_queries.last_received(session=session)
     finally:
         await engine.dispose()
 

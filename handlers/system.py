@@ -1,4 +1,4 @@
-"""Handlers that run around every update: drop redeliveries, persist state, report errors."""
+"""Handlers that run around every update: drop empty presses, persist state, report errors."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.core.texts import t
 from bot.telegram.context import BotContext
-from models import updates as update_queries
 
 log = logging.getLogger(__name__)
 
@@ -37,30 +36,6 @@ async def drop_empty_button(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
-async def drop_redelivered(update: Update, context: BotContext) -> None:
-    """Stops an update Telegram delivers a second time (after a crash) before anything acts.
-
-    Telegram numbers updates in order, so one newer than every update this process has seen
-    and every update handled before it started cannot have been handled: only the others are
-    looked up.
-    """
-    services = context.services
-    newest = services.newest_update
-    if newest is not None and update.update_id > newest:
-        services.newest_update = update.update_id
-        return
-    async with context.open_session() as session:
-        if services.newest_update is None:
-            services.newest_update = await update_queries.last_handled(session=session)
-            if update.update_id > services.newest_update:
-                services.newest_update = update.update_id
-                return
-        seen = await update_queries.was_handled(session=session, update_id=update.update_id)
-    if seen:
-        log.info("dropping redelivered update %s", update.update_id)
-        raise ApplicationHandlerStop
-
-
 async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
     application = context.application
@@ -75,8 +50,8 @@ async def after_update(update: Update, context: BotContext) -> None:
         await application.update_persistence()
         await persistence.written(batch)
     except DB_UNAVAILABLE:
-        # The update itself was handled; what is missing is bookkeeping, which the next update
-        # or the periodic flush writes. Handling it again would do its work twice.
+        # The update itself was handled; what is missing is bookkeeping, which the next write
+        # (the next update, or the periodic flush) takes with it.
         log.warning("could not mark update %s handled: database unavailable", update.update_id)
 
 
@@ -165,11 +140,6 @@ async def on_error(update: object, context: BotContext) -> None:
 def empty_buttons() -> list[BaseHandler]:
     """Before everything (group -2): button presses without data."""
     return [TypeHandler(Update, drop_empty_button)]
-
-
-def first() -> list[BaseHandler]:
-    """Before the handlers (group -1): redelivered updates."""
-    return [TypeHandler(Update, drop_redelivered)]
 
 
 def last() -> list[BaseHandler]:

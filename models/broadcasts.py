@@ -193,7 +193,7 @@ async def create(
     audit.record(session=session, actor_telegram_id=actor.telegram_id,
                  action=AuditAction.CREATE, entity=ENTITY, entity_id=broadcast.id, new=new)
     if update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return broadcast, True
 

@@ -46,6 +46,7 @@ ENCRYPTED_COLUMNS = (
     ("member", "phone", "member.phone"),
     ("mentor", "phone", "mentor.phone"),
     ("user_data", "data", "user_data.data"),
+    ("received_update", "payload", "received_update.payload"),
 )
 
 

@@ -125,7 +125,7 @@ async def create_grant(
     await reminders.reschedule_lpj(session=session, grant=grant, group=group,
                                    today=today or fields["received_on"], rules=rules)
     if update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return grant, True
 
@@ -164,7 +164,7 @@ async def create_rollover(
     await reminders.reschedule_grant(session=session, grant=grant, group=group, today=today,
                                      done=state.complete, rules=rules)
     if update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return rollover, True
 

@@ -263,7 +263,7 @@ async def create_group(
                      entity="member", entity_id=member.id, new=audit.snapshot(member))
     await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
     if update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return group, True
 

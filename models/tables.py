@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, inspect, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from bot.core import clock
@@ -246,13 +256,31 @@ class AuditLog(SQLModel, table=True):
     new: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
-class HandledUpdate(SQLModel, table=True):
-    """Telegram update ids already handled, so a redelivered update is dropped."""
+class ReceivedUpdate(SQLModel, table=True):
+    """Every Telegram update, written before Telegram hears it arrived (bot.telegram.inbox), so
+    a crash loses none: what is not handled yet is handled at the next start, in order.
 
-    __tablename__ = "handled_update"
+    A redelivery is the same update id with the same fingerprint (the message or button press
+    it carries); Telegram may start its ids again after a quiet week, so the id alone is not
+    enough. The payload holds what a user typed, so it is encrypted, and blanked once handled.
+    """
 
-    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    handled_at: datetime = Field(default_factory=utcnow, index=True)
+    __tablename__ = "received_update"
+    __table_args__ = (
+        UniqueConstraint("update_id", "fingerprint", name="uq_received_update"),
+        # What waits to be handled, in arrival order, without reading what was handled.
+        Index("ix_received_update_waiting", "id", sqlite_where=text("handled_at IS NULL"),
+              postgresql_where=text("handled_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True))
+    update_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    fingerprint: str = Field(max_length=80)
+    payload: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON("received_update.payload"), nullable=True))
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    handled_at: datetime | None = None
 
 
 class ConversationState(SQLModel, table=True):

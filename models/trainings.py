@@ -20,7 +20,7 @@ async def create_training(*, session: AsyncSession, group: Group, mentor: Mentor
         group_id=group.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="training")
     if created and update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return training, created
 

@@ -1,25 +1,79 @@
-"""Telegram update ids already handled: a redelivered update is dropped, not handled twice."""
+"""Telegram updates as received and handled (bot.telegram.inbox), and the records an update
+saved: a redelivered update is never handled twice, and one not yet handled is never lost."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from bot.core.enums import AuditAction
 from models import audit
-from models.state import insert_new_for
-from models.tables import HandledUpdate, utcnow
+from models.tables import ReceivedUpdate, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One update as it arrived: its id, what tells it from another with the same id, and the
+    update itself (Telegram's JSON)."""
+
+    update_id: int
+    fingerprint: str
+    payload: dict[str, Any]
+
+
+async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrival]:
+    """Writes and commits the arrivals not received before; returns those, in order. The ones
+    already here (redeliveries) are left out: they are handled, or waiting to be."""
+    if not arrivals:
+        return []
+    keys = [(arrival.update_id, arrival.fingerprint) for arrival in arrivals]
+    known = set((await session.execute(
+        select(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).where(
+            tuple_(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).in_(keys)))).all())
+    fresh: list[Arrival] = []
+    for arrival in arrivals:
+        key = (arrival.update_id, arrival.fingerprint)
+        if key not in known:
+            known.add(key)  # the same update twice in one batch
+            fresh.append(arrival)
+    if fresh:
+        now = utcnow()
+        session.add_all([ReceivedUpdate(update_id=arrival.update_id,
+                                        fingerprint=arrival.fingerprint,
+                                        payload=arrival.payload, received_at=now)
+                         for arrival in fresh])
+        await session.commit()
+    return fresh
+
+
+async def waiting(*, session: AsyncSession) -> list[Arrival]:
+    """The updates received and not handled yet, in the order they arrived."""
+    rows = (await session.execute(
+        select(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint, ReceivedUpdate.payload)
+        .where(ReceivedUpdate.handled_at.is_(None))  # type: ignore[union-attr]
+        .order_by(ReceivedUpdate.id))).all()
+    return [Arrival(update_id, fingerprint, payload or {})
+            for update_id, fingerprint, payload in rows]
+
+
+async def last_received(*, session: AsyncSession) -> int:
+    """The highest update id received so far (0 when none)."""
+    result = await session.execute(select(func.max(ReceivedUpdate.update_id)))
+    return int(result.scalar_one() or 0)
 
 
 async def was_handled(*, session: AsyncSession, update_id: int) -> bool:
+    """Whether an update with this id was received and handled."""
     result = await session.execute(
-        select(HandledUpdate.update_id).where(HandledUpdate.update_id == update_id)
-    )
+        select(ReceivedUpdate.id).where(ReceivedUpdate.update_id == update_id,
+                                        ReceivedUpdate.handled_at.is_not(None)))  # type: ignore[union-attr]
     return result.first() is not None
 
 
@@ -66,41 +120,40 @@ async def create_once(*, session: AsyncSession, row: R, update_id: int | None,
     return row, created
 
 
-def mark_in_transaction(*, session: AsyncSession, update_id: int) -> None:
+# Handled: the time is set and what the user typed is blanked. Only the one waiting is touched
+# (an id Telegram started again may stand beside an old, handled one).
+# On the table (Core): the ORM takes no list of parameters for an UPDATE by other columns.
+_RECEIVED = ReceivedUpdate.__table__
+_MARK = (update(_RECEIVED)
+         .where(_RECEIVED.c.update_id == bindparam("handled_id"),
+                _RECEIVED.c.handled_at.is_(None))
+         .values(handled_at=bindparam("handled_now"), payload=None))
+
+
+async def mark_in_transaction(*, session: AsyncSession, update_id: int) -> None:
     """Marks the update handled as part of the caller's transaction (the save it caused)."""
-    session.add(HandledUpdate(update_id=update_id))
+    await session.execute(_MARK, {"handled_id": update_id, "handled_now": utcnow()})
 
 
 async def mark_handled(*, session: AsyncSession, update_id: int) -> None:
-    """Marks the update handled on its own; already marked (by a save) is fine."""
-    if await was_handled(session=session, update_id=update_id):
-        return
-    session.add(HandledUpdate(update_id=update_id))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-
-
-async def prune(*, session: AsyncSession, before: datetime) -> int:
-    """Forgets old ids: Telegram redelivers only recent updates."""
-    result = await session.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < before))
+    """Marks the update handled, committed on its own."""
+    await mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
-    return result.rowcount or 0
-
-
-async def last_handled(*, session: AsyncSession) -> int:
-    """The highest update id handled so far (0 when none)."""
-    result = await session.execute(select(func.max(HandledUpdate.update_id)))
-    return int(result.scalar_one() or 0)
 
 
 async def mark_many(*, session: AsyncSession, update_ids: set[int]) -> None:
     """Marks updates handled in the caller's transaction; ids already marked are left alone."""
     if not update_ids:
         return
-
     now = utcnow()
-    await session.execute(
-        insert_new_for(session, HandledUpdate.__table__, ("update_id",)),
-        [{"update_id": update_id, "handled_at": now} for update_id in sorted(update_ids)])
+    await session.execute(_MARK, [{"handled_id": update_id, "handled_now": now}
+                           for update_id in sorted(update_ids)])
+
+
+async def prune(*, session: AsyncSession, before: datetime) -> int:
+    """Forgets updates handled before ``before``: Telegram redelivers only for a day."""
+    result = await session.execute(
+        delete(ReceivedUpdate).where(ReceivedUpdate.handled_at < before)
+        .execution_options(synchronize_session=False))
+    await session.commit()
+    return result.rowcount or 0

@@ -53,7 +53,7 @@ async def create_visit(
     await reminders.reschedule_group(session=session, group=group,
                                      today=today or visit.visited_on, rules=rules)
     if update_id is not None:
-        update_queries.mark_in_transaction(session=session, update_id=update_id)
+        await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
     return visit, True
 

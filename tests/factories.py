@@ -153,7 +153,7 @@ def shown(replies) -> str:
 # --- saving through models.saving: the draft a save ends, and what a refusal must not touch ---
 
 SAVED_TABLES = ("kube_group", "member", "visit", "group_grant", "rollover", "audit_log",
-                "reminder", "user_data", "conversation_state", "handled_update")
+                "reminder", "user_data", "conversation_state", "received_update")
 
 
 async def table_counts(session: AsyncSession) -> dict[str, int]:
@@ -222,3 +222,23 @@ async def expect_refusal(session: AsyncSession, save, *, actor, reason, user_id:
     assert await table_counts(session) == before
     assert await draft_left(session, user_id=user_id, flow=flow)
     return refusal
+
+
+async def received(session: AsyncSession, update_id: int) -> None:
+    """An update as bot.telegram.inbox writes it on arrival (committed), not yet handled."""
+    from models import updates as update_queries
+
+    await update_queries.receive(session=session, arrivals=[update_queries.Arrival(
+        update_id, f"m:{update_id}:1:0", {"update_id": update_id})])
+
+
+async def handled_update_ids(session: AsyncSession) -> list[int]:
+    """The ids of the received updates marked handled, from a fresh snapshot."""
+    from sqlalchemy import select
+
+    from models.tables import ReceivedUpdate
+
+    await session.rollback()
+    result = await session.execute(select(ReceivedUpdate.update_id).where(
+        ReceivedUpdate.handled_at.is_not(None)).order_by(ReceivedUpdate.update_id))
+    return list(result.scalars())

@@ -86,15 +86,21 @@ class Settings(BaseSettings):
     throttle_burst: int = Field(default=20, ge=1)
     throttle_per_second: float = Field(default=4, gt=0)
 
-    # `pendamping run`: long polling, or with --webhook PTB's webhook server behind a public
-    # https URL. Every instance has a health endpoint (0 turns it off); with PostgreSQL one
+    # `pendamping run`: long polling, or with --webhook the bot's own webhook server, on this
+    # machine only (a reverse proxy in front serves the public https URL; README: Deployment).
+    # A post larger than the body limit is refused before it is read (Telegram's updates are a
+    # few kilobytes). Every instance has a health endpoint (0 turns it off); with PostgreSQL one
     # instance leads and the others wait as standbys, polling for the lock this often.
     poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
     webhook_url: str = ""
     webhook_path: str = "telegram"
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret: SecretStr = SecretStr("")
+    webhook_body_limit: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # Handled updates are remembered this long, to recognise a redelivery (Telegram redelivers
+    # for a day at most), then forgotten.
+    received_keep_hours: float = Field(default=48, ge=25)
     health_host: str = "0.0.0.0"
     health_port: int = Field(default=8080, ge=0, le=65535)
     leader_poll_seconds: float = Field(default=2, gt=0, le=10)

@@ -14,6 +14,7 @@ from bot.core.texts import t
 
 if TYPE_CHECKING:
     from bot.core.places import PlaceIndex
+    from bot.telegram.inbox import Inbox
     from models.tables import Mentor
 
 
@@ -28,9 +29,8 @@ class Services:
         # Updates that failed on an unavailable database: tries so far
         # (handlers.system.handle_again_later).
         self.db_attempts: dict[int, int] = {}
-        # The newest update id seen by this process or handled before it (None: not read yet);
-        # a newer one cannot be a redelivery (handlers.system.drop_redelivered).
-        self.newest_update: int | None = None
+        # Receives the updates, stores them before confirming (bot.telegram.inbox).
+        self.inbox: Inbox | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

@@ -41,6 +41,9 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         self._users: dict[int, dict | None] = {}
         self._conversations: dict[tuple[str, str], int | None] = {}
         self._handled: set[int] = set()
+        # Updates whose mark went into a batch (handlers.system.after_update); the processor's
+        # check at the end (ensure_handled) then writes nothing more.
+        self._noted: set[int] = set()
         self._batch: asyncio.Future[None] | None = None
         self._writing = asyncio.Lock()
         # Each user's data as last committed (None: no row): the same data again is not
@@ -89,7 +92,17 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
     def note_handled(self, update_id: int) -> asyncio.Future[None]:
         """Marks the update handled in the next write, with the state it left behind; await
         :meth:`written` with the returned batch."""
+        self._noted.add(update_id)
         return self._stash(handled={update_id})
+
+    async def ensure_handled(self, update_id: int) -> None:
+        """Marks an update handled unless it was already (an update whose handling stopped
+        early, or that the throttle dropped, never reached handlers.system.after_update)."""
+        if update_id in self._noted:
+            self._noted.discard(update_id)
+            return
+        batch = self._stash(handled={update_id})
+        await self.written(batch)
 
     def _stash(self, *, users: dict[int, dict | None] | None = None,
                conversations: dict[tuple[str, str], int | None] | None = None,

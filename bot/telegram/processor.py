@@ -6,6 +6,11 @@ each other and confuse her conversation). This processor keeps a queue per user:
 update starts only after the previous one finished, while other users go on. A user who floods
 the bot (far more messages than anyone can type) is slowed down on their own: updates beyond
 the allowance are dropped and the user is told, once, to slow down.
+
+Every update that ran (or was dropped) is reported to ``on_finished`` (bot.app marks it handled,
+bot.telegram.inbox). When the bot stops, updates still waiting for their turn are left alone:
+they stay unhandled in the database and the next start handles them, so a stop does not wait
+for a flooder's backlog.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # Called (without awaiting the user's turn) when an update is dropped by the throttle.
 Throttled = Callable[[Update], Awaitable[None]]
+# Called once an update ran to its end or was dropped: it need not run again.
+Finished = Callable[[Update], Awaitable[None]]
 
 
 def _chat(update: object) -> int | None:
@@ -64,14 +71,18 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_running: int = 64, *, burst: int = 20, per_second: float = 4.0,
-                 on_throttled: Throttled | None = None, warn_every: float = 10.0) -> None:
+                 on_throttled: Throttled | None = None, warn_every: float = 10.0,
+                 on_finished: Finished | None = None) -> None:
         super().__init__(max_concurrent_updates=100_000)
         self.max_running = max_running
         self.burst = burst
         self.per_second = per_second
         self.on_throttled = on_throttled
         self.warn_every = warn_every
+        self.on_finished = on_finished
         self.dropped = 0
+        self.left_waiting = 0
+        self.stopping = False
         self._running: asyncio.Semaphore | None = None
         self._lanes: dict[int, _Lane] = {}
         # Lanes are kept between updates (the bucket must remember a flood) and pruned when
@@ -83,6 +94,24 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         self._lanes.clear()
+
+    def stop_waiting(self) -> None:
+        """From now on, updates that have not started are left for the next start."""
+        self.stopping = True
+
+    async def _finished(self, update: object) -> None:
+        if self.on_finished is not None and isinstance(update, Update):
+            try:
+                await self.on_finished(update)
+            except Exception as error:  # noqa: BLE001 - the next start handles it once more
+                log.warning("could not mark update %s handled (%s)", update.update_id,
+                            type(error).__name__)
+
+    def _leave(self, coroutine: Awaitable[Any]) -> None:
+        """Drops a coroutine that will never run (without Python's "never awaited" warning)."""
+        close = getattr(coroutine, "close", None)
+        if close is not None:
+            close()
 
     def _admit(self, lane: _Lane) -> bool:
         now = time.monotonic()
@@ -107,8 +136,13 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def _process(self, update: object, key: int | None, coroutine: Awaitable[Any]) -> None:
         assert self._running is not None
         if key is None:
+            if self.stopping:
+                self.left_waiting += 1
+                self._leave(coroutine)
+                return
             async with self._running:
                 await coroutine
+            await self._finished(update)
             return
         lane = self._lanes.get(key)
         if lane is None:
@@ -126,8 +160,14 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await previous
+            if self.stopping:
+                self.left_waiting += 1
+                self._leave(coroutine)
+                return
             async with self._running:
                 await coroutine
+            # Inside the turn: the user's next update starts once this one is marked.
+            await self._finished(update)
         finally:
             lane.waiting -= 1
             done.set_result(None)
@@ -145,9 +185,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def _drop(self, update: object, lane: _Lane, coroutine: Awaitable[Any]) -> None:
         self.dropped += 1
-        close = getattr(coroutine, "close", None)
-        if close is not None:
-            close()  # never awaited: tell Python so, instead of a warning
+        self._leave(coroutine)
+        await self._finished(update)  # dropped for good: not to be handled after a restart
         now = time.monotonic()
         log.info("throttled an update of a user sending too fast")
         if self.on_throttled is not None and isinstance(update, Update) \

@@ -31,7 +31,7 @@ HOSTILE = {
     "coordinator elsewhere": 990005,
 }
 # Bookkeeping that any update may touch; everything else must stay as it was.
-BOOKKEEPING = {"handled_update", "conversation_state", "user_data"}
+BOOKKEEPING = {"received_update", "conversation_state", "user_data"}
 FAILURE = "gangguan"
 
 

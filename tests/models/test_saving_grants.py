@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.core.enums import ReminderStatus
 from models.saving import Saved
@@ -29,13 +28,15 @@ from models.saving.grant import (
     save_lpj,
     source_for,
 )
-from models.tables import AuditLog, Grant, HandledUpdate, Reminder
+from models.tables import AuditLog, Grant, Reminder
 from tests.factories import (
     draft_left,
     ender,
     expect_refusal,
+    handled_update_ids,
     make_group,
     make_mentor,
+    received,
     rows,
     store_draft,
 )
@@ -83,6 +84,7 @@ async def answers(session):
     mentor = await make_mentor(session, telegram_id=USER)
     group = await make_group(session, mentor, formed_on=FORMED)
     await store_draft(session, user_id=USER, flow="grant")
+    await received(session, 6161)
     return NewGrant(actor=mentor, group_id=group.id, kind="uep",
                     form="tunai", amount=20_000_000, received_on=RECEIVED,
                     rollover_amount=10_000_000, rollover_households=3,
@@ -110,8 +112,7 @@ async def test_a_grant_is_saved_with_its_reminders_audit_and_draft_end(session, 
     pending = [r for r in await rows(session, Reminder)
                if r.status == ReminderStatus.PENDING and r.rule.startswith("rollover")]
     assert pending and {r.subject_id for r in pending} == {grant_id}
-    handled = await session.execute(select(HandledUpdate.update_id))
-    assert handled.scalars().all() == [6161]
+    assert await handled_update_ids(session) == [6161]
     assert not await draft_left(session, user_id=USER, flow="grant")
 
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.core.enums import ReminderStatus, Role
 from bot.core.parsing import parse_member_line
@@ -22,13 +21,15 @@ from models.saving.group import (
     save_group,
     unconsented,
 )
-from models.tables import AuditLog, Group, HandledUpdate, Member, Reminder
+from models.tables import AuditLog, Group, Member, Reminder
 from tests.factories import (
     VILLAGE_IN_CIBADAK,
     draft_left,
     ender,
     expect_refusal,
+    handled_update_ids,
     make_mentor,
+    received,
     rows,
     store_draft,
 )
@@ -80,6 +81,7 @@ def test_a_household_from_its_line_is_consented_when_all_its_numbers_were_agreed
 async def answers(session):
     mentor = await make_mentor(session, telegram_id=USER)
     await store_draft(session, user_id=USER, flow="group")
+    await received(session, 5151)
     return NewGroup(actor=mentor, name="KUBE Melati", village_code=VILLAGE_IN_CIBADAK,
                     business_type="ternak", binding_ties=("kedekatan", "usaha"),
                     formed_on=date(2025, 3, 1), stage="tumbuh", households=households(),
@@ -114,8 +116,7 @@ async def test_a_group_is_saved_with_households_consent_reminders_audit_and_draf
     assert audit.count(("create", "group")) == 1 and audit.count(("create", "member")) == 7
     pending = [r for r in await rows(session, Reminder) if r.status == ReminderStatus.PENDING]
     assert pending and {r.subject_id for r in pending} == {group_id}
-    handled = await session.execute(select(HandledUpdate.update_id))
-    assert handled.scalars().all() == [5151]  # the update, marked in the same commit
+    assert await handled_update_ids(session) == [5151]  # the update, marked in the same commit
     assert not await draft_left(session, user_id=USER, flow="group")
 
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
 from bot.core.enums import ReminderStatus, RolloverStatus
 from models.grants import Progress
@@ -21,14 +20,16 @@ from models.saving.rollover import (
     exceeded,
     save_rollover,
 )
-from models.tables import AuditLog, Grant, HandledUpdate, Reminder, Rollover
+from models.tables import AuditLog, Grant, Reminder, Rollover
 from tests.factories import (
     draft_left,
     ender,
     expect_refusal,
+    handled_update_ids,
     make_grant,
     make_group,
     make_mentor,
+    received,
     rows,
     store_draft,
 )
@@ -73,6 +74,7 @@ async def answers(session):
     group = await make_group(session, mentor)
     grant = await make_grant(session, group, mentor, received_on=RECEIVED)  # Rp 10 jt to roll
     await store_draft(session, user_id=USER, flow="rollover")
+    await received(session, 7171)
     return NewRollover(actor=mentor, grant_id=grant.id, rolled_on=TODAY, recipient_kind="kk",
                        recipient_name="Sari Dewi", recipient_village_code="32.02.11.2002",
                        amount=4_000_000, note="Untuk modal warung", update_id=7171)
@@ -95,8 +97,7 @@ async def test_a_roll_over_is_saved_with_progress_audit_and_draft_end(session, a
             rollover.note) == ("kk", "Sari Dewi", "32.02.11.2002", "Untuk modal warung")
     audit = {(row.action, row.entity, row.entity_id) for row in await rows(session, AuditLog)}
     assert ("create", "rollover", rollover_id) in audit
-    handled = await session.execute(select(HandledUpdate.update_id))
-    assert handled.scalars().all() == [7171]
+    assert await handled_update_ids(session) == [7171]
     assert not await draft_left(session, user_id=USER, flow="rollover")
 
 

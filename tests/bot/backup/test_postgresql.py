@@ -91,6 +91,8 @@ def test_the_printed_postgresql_commands_work(tmp_path, monkeypatch, capsys):
         engine = create_engine(url)
         async with create_sessionmaker(engine)() as session:
             await make_mentor(session, telegram_id=700001, name="Siti Rahma", area_code=None)
+            await update_queries.receive(session=session, arrivals=[
+                update_queries.Arrival(77, "m:700001:1:0", {"update_id": 77})])
             await update_queries.mark_handled(session=session, update_id=77)
         await engine.dispose()
 
@@ -107,12 +109,12 @@ def test_the_printed_postgresql_commands_work(tmp_path, monkeypatch, capsys):
         subprocess.run(["bash", "-c", backup_command], check=True, cwd=tmp_path)
 
         asyncio.run(sql(f'UPDATE "{schema}".mentor SET name = \'Diganti\''))
-        asyncio.run(sql(f'DELETE FROM "{schema}".handled_update'))
+        asyncio.run(sql(f'DELETE FROM "{schema}".received_update'))
         asyncio.run(sql(f'CREATE TABLE "{schema}".left_behind (x int)'))
         subprocess.run(["bash", "-c", restore_command], check=True, cwd=tmp_path)
 
         assert asyncio.run(sql("SELECT name FROM mentor", url)) == [("Siti Rahma",)]
-        assert asyncio.run(sql("SELECT update_id FROM handled_update", url)) == [(77,)]
+        assert asyncio.run(sql("SELECT update_id FROM received_update", url)) == [(77,)]
         tables = asyncio.run(sql(
             f"SELECT tablename FROM pg_tables WHERE schemaname = '{schema}'"))
         assert ("left_behind",) not in tables

@@ -130,6 +130,8 @@ async def seed_everything(url: str) -> None:
                 .order_by(BroadcastRecipient.id))).scalars().first()
             await broadcast_queries.mark_sent(session=session, row_ids=[first], now=NOW)
             await session.commit()
+            await update_queries.receive(session=session, arrivals=[
+                update_queries.Arrival(6000, "m:700001:1:0", {"update_id": 6000})])
             await update_queries.mark_handled(session=session, update_id=6000)
 
         persistence = DatabasePersistence(sessionmaker)
@@ -160,8 +162,10 @@ class Writer(threading.Thread):
                 while not self.stop.is_set():
                     seq += 1
                     connection.execute(
-                        "INSERT INTO handled_update (update_id, handled_at) VALUES (?, ?)",
-                        (WRITER_BASE + seq, "2026-11-25 03:00:00.000000"))
+                        "INSERT INTO received_update (update_id, fingerprint, received_at, "
+                        "handled_at) VALUES (?, ?, ?, ?)",
+                        (WRITER_BASE + seq, f"w:{seq}", "2026-11-25 03:00:00.000000",
+                         "2026-11-25 03:00:00.000000"))
                     connection.execute(
                         "INSERT INTO audit_log (at, action, entity, entity_id, new) "
                         "VALUES (?, 'create', 'writer', ?, ?)",
@@ -188,8 +192,8 @@ class Writer(threading.Thread):
 
 
 def writer_rows(contents: dict[str, list[tuple]]) -> tuple[list[int], list[int]]:
-    updates = sorted(row[0] - WRITER_BASE for row in contents["handled_update"]
-                     if row[0] > WRITER_BASE)
+    updates = sorted(row[1] - WRITER_BASE for row in contents["received_update"]
+                     if row[1] > WRITER_BASE)
     audits = sorted(json.loads(row[-1])["seq"] for row in contents["audit_log"]
                     if row[4] == "writer")
     return updates, audits
@@ -238,10 +242,10 @@ def test_round_trip_of_every_kind_of_record_backed_up_while_a_writer_commits(fol
     # The state at backup time: the seeded rows and the writer's first `taken` transactions.
     live = dump(database)
     at_backup = dict(before_writer)
-    for table in ("handled_update", "audit_log"):
+    for table in ("received_update", "audit_log"):
         ours = set(before_writer[table])
         mine = [row for row in live[table] if row not in ours and (
-            row[0] - WRITER_BASE if table == "handled_update" else row[5]) <= taken]
+            row[1] - WRITER_BASE if table == "received_update" else row[5]) <= taken]
         at_backup[table] = sorted([*before_writer[table], *mine], key=repr)
     assert copy == at_backup
 

@@ -7,6 +7,7 @@ API server, and kills the leader with SIGKILL in the middle of a broadcast.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -119,6 +120,23 @@ async def test_webhook_checks_the_secret_token_and_health_says_leader(settings):
                     assert response.status == 403
         await asyncio.sleep(0.3)
         assert server.sent(424242) == []
+
+        # Hostile posts are answered from the headers alone, before a byte of the body is read:
+        # a stranger announcing 100 MB gets 403 at once, and so does the right secret with more
+        # than the body limit (413); only then is a body read, and a malformed one is a 400.
+        hook = f"/{webhook_settings.webhook_path}"
+        huge = 100 * 1024 * 1024
+        assert await raw_post(hook_port, hook, {"X-Telegram-Bot-Api-Secret-Token": "x"},
+                              declared=huge) == 403
+        assert await raw_post(hook_port, hook, {"X-Telegram-Bot-Api-Secret-Token": secret},
+                              declared=huge) == 413
+        for body in (b"{not json", b"[1, 2]", b'{"update_id": "satu"}', b"\xff\xfe"):
+            assert await raw_post(hook_port, hook, {"X-Telegram-Bot-Api-Secret-Token": secret},
+                                  body=body) == 400, body
+        # Strangers learn the role and whether the database answers, not which machine.
+        status, body = await get_json(f"{health}/health")
+        assert set(body) == {"role", "database", "mode", "uptime_seconds", "leader_for_seconds"}
+        assert socket.gethostname() not in json.dumps(body)
     finally:
         stop.set()
         assert await asyncio.wait_for(running, 20) == 0
@@ -126,6 +144,24 @@ async def test_webhook_checks_the_secret_token_and_health_says_leader(settings):
     # Stopped cleanly: the port is free again and nobody answers.
     with pytest.raises(aiohttp.ClientError):
         await get_json(f"http://127.0.0.1:{health_port}/health")
+
+
+async def raw_post(port: int, path: str, headers: dict[str, str], *, body: bytes = b"",
+                   declared: int | None = None) -> int:
+    """POSTs by hand, announcing ``declared`` bytes (default: the body's length) but sending
+    only ``body``; returns the status the server answers with within 3 seconds."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}",
+                 "Content-Type: application/json",
+                 f"Content-Length: {len(body) if declared is None else declared}",
+                 *(f"{name}: {value}" for name, value in headers.items()), "", ""]
+        writer.write("\r\n".join(lines).encode() + body)
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), 3)
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
 
 
 async def _leader_report(health: str):

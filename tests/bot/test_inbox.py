@@ -1,0 +1,137 @@
+"""The inbox (bot.telegram.inbox): what was received is handled once, after a crash too, and
+forgotten only once Telegram can no longer redeliver it."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.app import build_application
+from bot.core.settings import Settings
+from bot.telegram.inbox import fingerprint
+from models import updates as update_queries
+from models.db import create_engine, create_sessionmaker
+from models.tables import ReceivedUpdate, utcnow
+from tests.harness import BotHarness
+
+SITI = 700001
+
+
+def _message(update_id: int, message_id: int, text: str) -> dict:
+    """Telegram's JSON for Siti writing ``text`` in her chat with the bot."""
+    user = {"id": SITI, "is_bot": False, "first_name": "Siti", "language_code": "id"}
+    entities = [{"type": "bot_command", "offset": 0, "length": len(text)}] \
+        if text.startswith("/") else None
+    message = {"message_id": message_id, "date": int(time.time()), "text": text,
+               "chat": {"id": SITI, "type": "private", "first_name": "Siti"}, "from": user}
+    if entities:
+        message["entities"] = entities
+    return {"update_id": update_id, "message": message}
+
+
+async def _rows(settings: Settings) -> list[ReceivedUpdate]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return list((await session.execute(
+                select(ReceivedUpdate).order_by(ReceivedUpdate.id))).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def _receive(settings: Settings, *payloads: dict) -> None:
+    """Writes updates as the inbox does on arrival: received, not handled (a crash came)."""
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await update_queries.receive(session=session, arrivals=[
+                update_queries.Arrival(p["update_id"], fingerprint(p), p) for p in payloads])
+    finally:
+        await engine.dispose()
+
+
+async def test_what_was_received_before_a_crash_is_handled_at_the_next_start_in_order(
+        settings):
+    # Before the crash Siti wrote /start and her name; the bot had stored both, answered none.
+    await _receive(settings, _message(41, 501, "/start"), _message(42, 502, "Siti Rahmawati"))
+    async with await BotHarness.start(
+            lambda url: build_application(settings, base_url=url)) as bot:
+        await bot.settle()
+        texts = [message.text or "" for message in bot.server.sent(SITI)]
+        # Welcomed, asked her name, then (her name taken) asked for her phone: in that order.
+        assert len(texts) >= 2
+        assert "Selamat datang" in texts[0]
+        assert "Siti Rahmawati" in texts[-1] or "nomor" in texts[-1].lower()
+        rows = await _rows(settings)
+        assert [(row.update_id, row.handled_at is not None, row.payload) for row in rows] == [
+            (41, True, None), (42, True, None)]  # what she typed is not kept once handled
+
+        # Started again: nothing is handled twice.
+        sent = len(bot.server.sent(SITI))
+        await bot.restart()
+        await bot.settle()
+        assert len(bot.server.sent(SITI)) == sent
+
+
+async def test_a_reused_update_id_with_another_message_is_a_new_update(settings):
+    async with await BotHarness.start(
+            lambda url: build_application(settings, base_url=url)) as bot:
+        siti = bot.chat(SITI, first_name="Siti")
+        await siti.send("/bantuan")
+        [first] = await _rows(settings)
+        # A week without updates later Telegram numbers from the same id again: the new
+        # message carries the old id, and is answered.
+        await _receive(settings, _message(first.update_id + 1, 900, "/bantuan"))
+        engine = create_engine(settings.database_url)
+        async with create_sessionmaker(engine)() as session:
+            await update_queries.mark_handled(session=session, update_id=first.update_id + 1)
+        await engine.dispose()
+        answers = len(siti.messages())
+        replies = await siti.send("/bantuan")  # the server gives it first.update_id + 1 too
+        assert replies and "/start" in replies[-1].text
+        assert len(siti.messages()) == answers + 1
+        rows = await _rows(settings)
+        assert [row.update_id for row in rows].count(first.update_id + 1) == 2
+        assert all(row.handled_at is not None for row in rows)
+
+
+async def test_handled_updates_are_forgotten_after_the_safe_window_only(settings):
+    async with await BotHarness.start(
+            lambda url: build_application(settings, base_url=url)) as bot:
+        await _receive(settings, _message(1, 1, "/start"), _message(2, 2, "lama"),
+                       _message(3, 3, "baru"))
+        engine = create_engine(settings.database_url)
+        async with create_sessionmaker(engine)() as session:
+            await update_queries.mark_handled(session=session, update_id=2)
+            await update_queries.mark_handled(session=session, update_id=3)
+            # Update 2 was handled three days ago, 3 an hour ago; 1 never (still waiting).
+            table = ReceivedUpdate.__table__
+            for update_id, age in ((2, timedelta(days=3)), (3, timedelta(hours=1)),
+                                   (1, timedelta(days=3))):
+                await session.execute(table.update().where(table.c.update_id == update_id)
+                                      .values(received_at=utcnow() - age,
+                                              handled_at=(utcnow() - age) if update_id > 1
+                                              else None))
+            await session.commit()
+        await engine.dispose()
+        assert await bot.application.bot_data.inbox.prune() == 1
+        assert [row.update_id for row in await _rows(settings)] == [1, 3]
+
+
+async def test_updates_the_throttle_dropped_are_not_handled_after_a_restart(settings):
+    throttled = settings.model_copy(update={"throttle_burst": 2, "throttle_per_second": 0.1})
+    async with await BotHarness.start(
+            lambda url: build_application(throttled, base_url=url)) as bot:
+        bot.server.user(SITI, first_name="Siti")
+        ids = [bot.server.send_text(SITI, "/bantuan") for _ in range(6)]
+        await bot.settle(ids[-1])
+        texts = [message.text or "" for message in bot.server.sent(SITI)]
+        assert sum("/start" in text for text in texts) == 2
+        assert sum("terlalu cepat" in text for text in texts) == 1
+        assert all(row.handled_at is not None for row in await _rows(settings))
+        sent = len(bot.server.sent(SITI))
+        await bot.restart()
+        await bot.settle()
+        assert len(bot.server.sent(SITI)) == sent

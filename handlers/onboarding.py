@@ -179,8 +179,12 @@ async def got_area(update: Update, context: BotContext) -> int:
     user = update.effective_user
     session = context.session
     existing = await mentor_queries.get_by_telegram_id(session=session, telegram_id=user.id)
-    if existing is not None:  # a double tap or a redelivered press
+    if existing is not None:
+        # A double tap, or the press handled again after a crash (bot.telegram.inbox) that
+        # may have come before she heard the outcome: she hears it (again).
         flow.clear(context)
+        key = "onb.active" if existing.status == MentorStatus.ACTIVE else "onb.pending"
+        await say(update, context.t(key, name=existing.name))
         return END
     by_invite = bool(draft.get("invite")) and await mentor_queries.use_invite(
         session=session, code=draft["invite"]

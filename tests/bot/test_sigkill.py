@@ -11,7 +11,9 @@ and the bot is killed while it waits for the answer.
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
+import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,16 @@ from sqlalchemy import select
 from bot.core.enums import Audience, Role
 from bot.localapi import Faults, LocalBotApi
 from models import broadcasts as broadcast_queries
-from models.tables import BroadcastRecipient, ConversationState, ReminderDelivery, UserData, Visit
+from models.tables import (
+    AuditLog,
+    BroadcastRecipient,
+    ConversationState,
+    Mentor,
+    ReceivedUpdate,
+    ReminderDelivery,
+    UserData,
+    Visit,
+)
 from scheduler.sweep import CLAIM_BATCH
 from tests.bot.test_serve import _env, _start_instance, wait_until
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
@@ -78,7 +89,8 @@ class Bot:
             await asyncio.to_thread(self.process.wait, 20)
 
 
-async def answered(server: LocalBotApi, chat_id: int, inject, fragment: str) -> None:
+async def answered(server: LocalBotApi, chat_id: int, inject, fragment: str,
+                   logs: Callable[[], str] | None = None) -> None:
     """The user acts; waits until the bot's answer with ``fragment`` shows in the chat."""
     position = server.log_position(chat_id)
     inject()
@@ -88,7 +100,10 @@ async def answered(server: LocalBotApi, chat_id: int, inject, fragment: str) -> 
         last = server.last_message(chat_id)
         return (any(fragment in (m.content or "") for m in server.sent_since(chat_id, position))
                 or (last is not None and fragment in " ".join(last.button_texts)))
-    await wait_until(shown, 20, f"an answer with {fragment!r}")
+    def detail() -> str:
+        said = "\n".join(m.content or "" for m in server.sent(chat_id))
+        return f"chat {chat_id}:\n{said}\n" + (logs() if logs else "")
+    await wait_until(shown, 30, f"an answer with {fragment!r}", detail)
 
 
 def today_in_jakarta() -> date:  # the bot process runs on the real clock
@@ -246,6 +261,79 @@ async def test_kill_during_a_broadcast_interrupts_one_and_finishes_the_rest(db_u
         assert max(got.values()) == 1
         SUMMARY["a broadcast"] = (f"{len(interrupted)} interrupted, "
                                   f"{sum(max(0, n - 1) for n in got.values())} sent twice")
+    finally:
+        await bot.stop()
+        await server.stop()
+
+
+SIGNUP = 10  # people signing up at once while the bot is killed under them
+
+
+async def test_kills_at_random_instants_during_sign_ups_forget_no_answer_and_double_none(
+        db_url, session, tmp_path):
+    """Ten people answer the sign-up questions as fast as the bot asks, and the bot is killed
+    (SIGKILL) three times at random instants meanwhile: just after an answer arrived, while
+    it is being handled, between the answer and the next question. Each answer is given once;
+    every sign-up ends with the answers that were given, each person saved once."""
+    server = LocalBotApi()
+    await server.start()
+    bot = Bot(server, db_url, tmp_path, PENDAMPING_BROADCASTS_ENABLED="false",
+              PENDAMPING_REMINDERS_ENABLED="false")
+    names = ("Siti Aminah", "Dewi Lestari", "Rina Wati", "Sri Mulyani", "Ani Suryani",
+             "Yuli Astuti", "Nur Hasanah", "Eka Putri", "Tuti Alawiyah", "Lilis Suryati")
+    people = {740000 + n: (names[n], f"+62812555{n:05d}") for n in range(SIGNUP)}
+    rng = random.Random(14)
+
+    def press(uid: int, label: str):
+        def inject():
+            message = next(m for m in reversed(server.sent(uid)) if label in " ".join(
+                m.button_texts))
+            data = next(b["callback_data"] for b in message.inline_buttons
+                        if label in b["text"])
+            server.press_button(uid, message.message_id, data)
+        return inject
+
+    async def sign_up(uid: int) -> None:
+        name, phone = people[uid]
+        server.user(uid, first_name=name.split()[-1])
+        for act, answer in ((lambda: server.send_text(uid, "/start"), "nama"),
+                            (lambda: server.send_text(uid, name), "nomor"),
+                            (lambda: server.share_contact(uid, phone), "PSM"),
+                            (press(uid, "PSM"), "ecamatan"),
+                            (lambda: server.send_text(uid, "cibadak"), "Kec. Cibadak"),
+                            (press(uid, "Kec. Cibadak, Kab. Sukabumi"), "menunggu persetujuan")):
+            await asyncio.sleep(rng.uniform(0, 0.3))
+            await answered(server, uid, act, answer, bot.logs)
+
+    kills: list[float] = []
+
+    async def killer() -> None:
+        for _ in range(3):
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
+            bot.process.send_signal(signal.SIGKILL)
+            await asyncio.to_thread(bot.process.wait, 10)
+            kills.append(time.monotonic())
+            await bot.start()
+
+    try:
+        await bot.start()
+        await asyncio.gather(killer(), *(sign_up(uid) for uid in people))
+        assert len(kills) == 3
+        mentors = {row.telegram_id: row for row in await fresh(session, Mentor)}
+        # Every answer counted once, against the question it answered.
+        assert {uid: (mentors[uid].name, mentors[uid].phone, mentors[uid].affiliation)
+                for uid in people} == {uid: (name, phone, "psm")
+                                       for uid, (name, phone) in people.items()}
+        audits = await fresh(session, AuditLog, AuditLog.entity == "mentor")
+        assert sorted(row.entity_id for row in audits) == sorted(
+            mentors[uid].id for uid in people)
+        waiting = await fresh(session, ReceivedUpdate, ReceivedUpdate.handled_at.is_(None))
+        assert waiting == []
+        asked_twice = sum(
+            max(0, sum("menunggu persetujuan" in (m.content or "") for m in server.sent(uid)) - 1)
+            for uid in people)
+        SUMMARY["sign-ups"] = (f"{SIGNUP} people, 3 kills, {len(mentors)} saved once each, "
+                               f"{asked_twice} outcome(s) said twice after a replay")
     finally:
         await bot.stop()
         await server.stop()

@@ -24,7 +24,7 @@ update was being handled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
 from telegram.ext import Application
@@ -94,14 +94,18 @@ class BotHarness:
             if self._server_owned:
                 await self.server.stop()
 
-    async def restart(self, build_app: BuildApp | None = None) -> None:
+    async def restart(self, build_app: BuildApp | None = None, *,
+                      meanwhile: Callable[[], Awaitable[Any]] | None = None) -> None:
         """Simulates a bot process restart: a fresh Application on the same server.
 
-        Updates not yet fetched stay queued on the server and go to the new Application.
+        Updates not yet fetched stay queued on the server and go to the new Application;
+        ``meanwhile`` runs while no bot runs (to look at what the stop left behind).
         """
         app, self.app = self.app, None
         if app is not None:
             await stop_application(app)
+        if meanwhile is not None:
+            await meanwhile()
         if build_app is not None:
             self.build_app = build_app
         await self._start_app(self.build_app)

@@ -16,6 +16,7 @@ for a flooder's backlog.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseUpdateProcessor
 
 from bot.telegram.ratelimit import answering
@@ -83,6 +85,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.dropped = 0
         self.left_waiting = 0
         self.stopping = False
+        self._warnings: set[asyncio.Task[None]] = set()
         self._running: asyncio.Semaphore | None = None
         self._lanes: dict[int, _Lane] = {}
         # Lanes are kept between updates (the bucket must remember a flood) and pruned when
@@ -93,6 +96,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._running = asyncio.Semaphore(self.max_running)
 
     async def shutdown(self) -> None:
+        for task in list(self._warnings):
+            task.cancel()
         self._lanes.clear()
 
     def stop_waiting(self) -> None:
@@ -192,7 +197,29 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if self.on_throttled is not None and isinstance(update, Update) \
                 and now - lane.warned_at >= self.warn_every:
             lane.warned_at = now
+            # Sent as bulk, outside the user's turn and outside "answering" (an empty context):
+            # it waits for the chat's turn under Telegram's per-chat limit, which the answers
+            # to the flood itself have just used up, instead of failing on a 429.
+            task = asyncio.get_running_loop().create_task(
+                self._warn(update, lane), context=contextvars.Context())
+            self._warnings.add(task)
+            task.add_done_callback(self._warnings.discard)
+
+    async def _warn(self, update: Update, lane: _Lane, tries: int = 6) -> None:
+        """Sends the notice, waiting out Telegram's refusals (a 429 per chat lasts a few
+        seconds); given up after ``tries``, the next dropped update tries again."""
+        assert self.on_throttled is not None
+        for attempt in range(tries):
             try:
                 await self.on_throttled(update)
+                return
+            except RetryAfter as error:
+                wait = error.retry_after
+                await asyncio.sleep(wait if isinstance(wait, int | float)
+                                    else wait.total_seconds())
+            except NetworkError:
+                await asyncio.sleep(2 ** attempt)
             except Exception:  # noqa: BLE001 - a failed warning must not stop the others
-                log.warning("could not tell a throttled user to slow down")
+                break
+        lane.warned_at = float("-inf")
+        log.warning("could not tell a throttled user to slow down")

@@ -122,13 +122,37 @@ async def test_a_flooding_user_is_slowed_down_politely_and_others_are_served(set
         budi = await _wait_for(server, 700002, 1)
         assert budi and "Pesan Anda datang terlalu cepat" not in budi[0]
         await harness.settle(last)
-        siti = [message.content or "" for message in server.sent(700001)]
+        # The notice takes its turn after the answers (bulk): waited for, not assumed.
+        siti = await _wait_for(server, 700001, 6)
         warnings = [text for text in siti if "terlalu cepat" in text]
         # Five messages got through and were answered; the rest were dropped with one warning.
         assert len(warnings) == 1
         assert len(siti) == 5 + 1
         processor = harness.application.update_processor
         assert processor.dropped == 45
+    finally:
+        await harness.stop()
+
+
+async def test_the_slow_down_notice_arrives_although_telegram_refuses_it_a_while(settings,
+                                                                               session):
+    """The answers to a flood use up Telegram's allowance for the chat (about one message a
+    second), so the notice may meet a run of 429s: it waits for its turn and is sent in the
+    end, rather than given up after the rate limiter's few tries."""
+    await make_mentor(session, telegram_id=700001, name="Siti Rahma")
+    flood_settings = settings.model_copy(update={"throttle_burst": 2,
+                                                 "throttle_per_second": 0.1})
+    harness = await BotHarness.start(
+        lambda url: build_application(flood_settings, base_url=url))
+    server = harness.server
+    try:
+        for _ in range(2):
+            await harness.settle(server.send_text(700001, "/bantuan"))
+        server.rate_limit(retry_after=1, count=6, chat_id=700001)
+        await harness.settle(server.send_text(700001, "/bantuan"))  # dropped: too fast
+        siti = await _wait_for(server, 700001, 3, timeout=20)
+        assert sum("terlalu cepat" in text for text in siti) == 1
+        assert harness.application.update_processor.dropped == 1
     finally:
         await harness.stop()
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from bot.core.parsing.identity import mask_nik, parse_phone, province_codes
 
@@ -22,25 +23,33 @@ __all__ = ["Found", "find_numbers", "mask_numbers", "replace_numbers"]
 
 Kind = Literal["nik", "phone", "number"]
 
-# The cheap test first: most texts (and log lines) have no 9 digits close together, and
-# everything below costs far more than one scan by the regex engine.
-_ENOUGH_DIGITS = re.compile(r"\d(?:[ .\-/()]{0,3}\d){8}")
-_SEPARATORS = r"[ .\-/()]"
-# A date (12-03-2026, 12/03/2026, 2026-03-12, 12.03.2026) and a Rupiah amount grouped by dots
-# ("15.000.000", "1.500.000,-", "Rp" before it or not) are never numbers to hide.
+# Spaces (a no-break one too, as raw text and log lines may carry), dots, dashes (the en dash
+# phones put for "-"), slashes and brackets.
+_SEPARATORS = r"[ \t\u00a0\u202f.\-\u2010-\u2015/()]"
+# The cheap test first: 9 digits or more joined by at most three separators at a time. Most
+# texts (and log lines) have none, and everything below costs far more than this one scan by
+# the regex engine; the rest looks only inside what it found.
+# (A "+" or "(" before it is looked for afterwards: an optional first character would make
+# the engine try every position of the text the slow way.)
+_DENSE = re.compile(rf"\d(?:{_SEPARATORS}{{0,3}}\d){{8,}}")
+
+
 
 
 def _date(name: str) -> str:
-    """A date's pattern, its separator captured as ``name`` (used twice in one pattern)."""
+    """A date's pattern (12-03-2026, 12/03/2026, 2026-03-12, 12.03.2026), its separator
+    captured as ``name`` (the pattern is used twice in one regex)."""
     return (rf"(?:\d{{1,2}}(?P<{name}1>[./-])\d{{1,2}}(?P={name}1)\d{{4}}"
             rf"|\d{{4}}(?P<{name}2>[./-])\d{{1,2}}(?P={name}2)\d{{1,2}})(?![\d]|[./-]\d)")
 
 
-_AMOUNT = r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d{1,2}|,-)?(?![\d]|[.,]\d)"
+# A Rupiah amount grouped by dots ("15.000.000", "1.500.000,-", "Rp" before it or not), unless
+# it follows a country code: "+62 811.000.000" is a phone number.
+_AMOUNT = r"(?<![\d.,/-])(?<!62[ .\-/])(?<!\(0\)[ .\-/])[1-9]\d{0,2}(?:\.\d{3})+(?:,\d{1,2}|,-)?(?![\d]|[.,]\d)"
 _TOKENS = re.compile(
-    # Dates and amounts are taken out of the way first...
+    # Dates and amounts are never numbers to hide: they are taken out of the way first...
     rf"(?P<date>(?<![\d.,/-]){_date('a')})"
-    rf"|(?P<amount>(?<![\d.,/-]){_AMOUNT})"
+    rf"|(?P<amount>{_AMOUNT})"
     # ... and a run of digits joined by at most three separators at a time (a "+" or "(" may
     # come first) stops before a space and a date or an amount, so as not to swallow them.
     rf"|(?P<run>\+?\(?\d(?:(?!\s+(?:{_date('b')}|{_AMOUNT})){_SEPARATORS}{{0,3}}\d)*)")
@@ -58,8 +67,7 @@ class Found:
     value: str  # the NIK's digits, the phone's E.164, the other number's digits
 
 
-@dataclass(frozen=True)
-class _Group:
+class _Group(NamedTuple):
     start: int
     end: int
     digits: str
@@ -112,6 +120,13 @@ def _may_start_phone(group: _Group, digits: str, count: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=512)
+def _e164(digits: str) -> str | None:
+    """:func:`parse_phone`, remembered: a log writes the same numbers again and again (the
+    parameters of one statement, a retried update), and phonenumbers is the slow part."""
+    return parse_phone(digits)
+
+
 def _phone_at(groups: list[_Group], i: int) -> tuple[int, str] | None:
     """The last group and the E.164 of the longest phone number starting at group ``i``."""
     first = groups[i]
@@ -126,7 +141,7 @@ def _phone_at(groups: list[_Group], i: int) -> tuple[int, str] | None:
         if len(digits) >= 9 and _may_start_phone(first, digits, j - i + 1):
             ends.append((j, digits))
     for j, digits in reversed(ends):
-        e164 = parse_phone(("+" if first.plus else "") + digits)
+        e164 = _e164(("+" if first.plus else "") + digits)
         if e164 is not None:
             return j, e164
     return None
@@ -175,12 +190,12 @@ def _in_run(groups: list[_Group]) -> list[Found]:
 
 
 def _found(first: _Group, last: _Group, kind: Kind, digits: str, value: str) -> Found:
-    """The number from group ``first`` to ``last``, with the "+" or the "(…)" around the
-    first."""
+    """The number from group ``first`` to ``last``; a phone's with the "+" or the "(…)" around
+    its first group."""
+    if kind != "phone":  # "(3201…0001)": the brackets are the sentence's
+        return Found(first.start, last.end, kind, digits, value)
     start = first.start - (first.plus or first.paren)
-    end = last.end
-    if first.paren and first is last:
-        end += 1
+    end = last.end + (first.paren and first is last)
     return Found(start, end, kind, digits, value)
 
 
@@ -190,15 +205,21 @@ def find_numbers(text: str) -> list[Found]:
     numbers as +62…, 62…, 0… or 8…, grouped the same way, the area or operator code in
     parentheses or not. Amounts ("Rp 1.500.000,-"), dates, years, Telegram ids and counts are
     not numbers to hide; a long run of digits recognised as neither is found as "number"."""
-    if not isinstance(text, str) or not _ENOUGH_DIGITS.search(text):
+    if not isinstance(text, str):
         return []
     found: list[Found] = []
-    for token in _TOKENS.finditer(text):
-        if token.lastgroup != "run":
-            continue
-        groups = _groups(text, token.start(), token.end())
-        if sum(len(group.digits) for group in groups) >= 9:
-            found.extend(_in_run(groups))
+    for dense in _DENSE.finditer(text):
+        start = dense.start()
+        if text[start - 1:start] == "(":
+            start -= 1
+        if text[start - 1:start] == "+":
+            start -= 1
+        for token in _TOKENS.finditer(text, start, dense.end()):
+            if token.lastgroup != "run" or token.end() - token.start() < 9:
+                continue
+            groups = _groups(text, token.start(), token.end())
+            if sum(len(group.digits) for group in groups) >= 9:
+                found.extend(_in_run(groups))
     return found
 
 

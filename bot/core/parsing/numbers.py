@@ -134,7 +134,9 @@ def _phone_at(groups: list[_Group], i: int) -> tuple[int, str] | None:
         return None
     ends = []
     digits = ""
-    for j in range(i, len(groups)):
+    # At most six groups ("+62 (0) 812 5555 6666" has five): a text of single digits spaced
+    # out would otherwise ask phonenumbers thousands of times.
+    for j in range(i, min(i + 6, len(groups))):
         digits += groups[j].digits
         if len(digits) > 15:
             break

@@ -6,16 +6,14 @@ import logging
 import re
 from typing import TextIO
 
-# NIK (16 digits, possibly grouped by spaces, dots or dashes) and Indonesian phone numbers
-# (08…, 62 8…, +62 8…, grouped or not), wherever they appear in a message or a traceback.
-_NIK = re.compile(r"(?<!\d)\d(?:[ .-]?\d){15}(?!\d)")
-_PHONE = re.compile(
-    r"(?<![\d+])(?:"
-    r"(?:\+?62[ .-]?(?:\(0\)[ .-]?)?|0)8\d(?:[ .-]?\d){6,11}"  # 0812…, 62 812…, +62 812…
-    r"|8\d{2}[ .-]\d{3,4}[ .-]?\d{3,5}"  # 812-3456-7890: the national number, grouped
-    r"|8\d{10,11}"  # 81234567890 (shorter runs of digits starting with 8 may be Telegram ids)
-    r")(?!\d)")
+from bot.core.parsing import Found, replace_numbers
+
 _TOKEN = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+
+
+def _redacted(number: Found) -> str:
+    """What a log line shows for a number: its kind, never a digit of it."""
+    return {"nik": "****************", "phone": "+62***"}.get(number.kind, "***")
 
 
 class RedactingFilter(logging.Filter):
@@ -34,8 +32,9 @@ class RedactingFilter(logging.Filter):
         for secret in self._secrets:
             text = text.replace(secret, "***")
         text = _TOKEN.sub("***", text)
-        text = _NIK.sub("****************", text)
-        return _PHONE.sub("+62***", text)
+        # NIKs and phone numbers are found as notes find them (bot.core.parsing.numbers),
+        # wherever they appear in a message or a traceback.
+        return replace_numbers(text, _redacted)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

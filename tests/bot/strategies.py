@@ -19,6 +19,7 @@ from __future__ import annotations
 import string
 from datetime import date
 from functools import cache, lru_cache
+from itertools import pairwise
 
 import phonenumbers
 from babel.dates import get_month_names
@@ -140,6 +141,96 @@ def phone_forms(e164: str) -> list[str]:
     return [e164, phonenumbers.format_number(number, fmt.INTERNATIONAL), national,
             national.replace(" ", "").replace("-", ""), f"62{digits}", f"0{digits}",
             f"+62 (0) {digits}", f"0{digits[:3]}-{digits[3:7]}-{digits[7:]}"]
+
+
+# NIKs and phone numbers as mentors write them inside a sentence (bot.core.parsing.numbers):
+# any separator between the groups, spaces around it or not, the area or operator code in
+# brackets, +62, 62 or 0 in front. Each is drawn with what it stands for.
+_SEPARATORS_WRITTEN = ["", " ", ".", "-", "/", " - ", " . ", " / "]
+
+
+@st.composite
+def written_niks(draw: st.DrawFn) -> tuple[str, str]:
+    """(a NIK's 16 digits, the NIK as written: grouped 4-4-4-4, 6-6-4, 2-2-2-6-4 or not)."""
+    nik = draw(niks())
+    cuts = draw(st.sampled_from([(), (4, 8, 12), (6, 12), (2, 4, 6, 12)]))
+    separator = draw(st.sampled_from(_SEPARATORS_WRITTEN))
+    bounds = [0, *cuts, 16]
+    return nik, separator.join(nik[a:b] for a, b in pairwise(bounds))
+
+
+@st.composite
+def written_phones(draw: st.DrawFn) -> tuple[str, str]:
+    """(an Indonesian number in E.164, the number as written: 0…, +62…, 62…, +62 (0)… or,
+    for a mobile, the national 8… alone; grouped by one separator; the area or operator code
+    in brackets or not)."""
+    e164 = draw(id_phones())
+    number = phonenumbers.parse(e164)
+    national = str(number.national_number)
+    code_length = phonenumbers.length_of_national_destination_code(number) or 3
+    code, rest = national[:code_length], national[code_length:]
+    mobile = national.startswith("8")
+    separator = draw(st.sampled_from(_SEPARATORS_WRITTEN[1:]))
+    cut = draw(st.sampled_from([0, 3, 4] if len(rest) >= 7 else [0, 3]))
+    subscriber = rest if not cut else rest[:cut] + separator + rest[cut:]
+    bracketed = draw(st.booleans())
+    # The national 8… alone is a phone number from 10 digits on (812345678 is a Telegram id).
+    prefix = draw(st.sampled_from(["0", "+62 ", "+62", "62 ", "+62 (0) ", "62"]
+                                  + (["unseparated"] if mobile else [])
+                                  + ([""] if mobile and len(national) >= 10 else [])))
+    if prefix == "unseparated":  # 08…, 62… or 8… as one run of digits
+        written = draw(st.sampled_from(["0", "62", *([""] if len(national) >= 11 else [])]))
+        written += national
+        if written.startswith("62") and len(written) < 11:
+            written = "0" + national
+        return e164, written
+    if prefix == "62" and not bracketed:
+        prefix = "62 "  # "62812…" run together with the rest is a Telegram id's shape
+    if prefix in ("0", ""):
+        head = f"({prefix}{code})" if bracketed else prefix + code
+        return e164, head + (" " if bracketed else separator) + subscriber
+    head = f"({code})" if bracketed else code
+    return e164, prefix + head + (" " if bracketed else separator) + subscriber
+
+
+# Around them, what must stay as it is: amounts, dates, years, counts.
+_KEPT = st.one_of(
+    st.builds(lambda n: f"Rp {id_grouped(n)}", st.integers(1_000, 900_000_000)),
+    st.builds(lambda n: f"Rp {id_grouped(n)},-", st.integers(1_000, 900_000_000)),
+    st.builds(id_grouped, st.integers(100_000, 90_000_000)),
+    st.builds(lambda day, fmt: day.strftime(fmt), any_day,
+              st.sampled_from(["%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%Y"])),
+    st.integers(1990, 2035).map(str),
+    st.builds(lambda n, what: f"{n} {what}", st.integers(0, 99),
+              st.sampled_from(["orang", "KK", "ekor", "kali"])),
+)
+_LEADS = ["Kunjungan", "Bu Siti bilang", "Catatan:", "Pak Budi", "Ketua kelompok"]
+_BEFORE_NUMBER = ["HP", "NIK", "telp", "WA", "nomor", "hubungi", "di", "ke"]
+_BEFORE_KEPT = ["modal", "kas", "pada", "sejak", "tanggal", "sebanyak", "sisa"]
+_AFTER = ["", ",", ".", ";", " ya", " dan", ")"]
+
+
+@st.composite
+def sentences_with_numbers(draw: st.DrawFn) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """An Indonesian sentence as pieces of text, and the numbers in it as (kind, value,
+    written): the pieces alternate text and a NIK or phone number written as a mentor may,
+    with amounts, dates, years and counts among the text."""
+    pieces = [draw(st.sampled_from(_LEADS))]
+    numbers: list[tuple[str, str, str]] = []
+    for _ in range(draw(st.integers(1, 3))):
+        for _ in range(draw(st.integers(0, 2))):
+            pieces[-1] += (f" {draw(st.sampled_from(_BEFORE_KEPT))} {draw(_KEPT)}"
+                           f"{draw(st.sampled_from(_AFTER))}")
+        pieces[-1] += f" {draw(st.sampled_from(_BEFORE_NUMBER))} "
+        if draw(st.booleans()):
+            nik, written = draw(written_niks())
+            numbers.append(("nik", nik, written))
+        else:
+            e164, written = draw(written_phones())
+            numbers.append(("phone", e164, written))
+        pieces += [written, draw(st.sampled_from(_AFTER))]
+    pieces[-1] += f" {draw(st.sampled_from(_BEFORE_KEPT))} {draw(_KEPT)}."
+    return pieces, numbers
 
 
 # --------------------------------------------------------------------------------------

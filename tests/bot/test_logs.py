@@ -38,6 +38,9 @@ def written(message: str, *args: object, exc: BaseException | None = None) -> st
     "081298765432", "0812-9876-5432", "0812 9876 5432", "+6281298765432", "+62 812 9876 5432",
     "+62-812-9876-5432", "6281298765432", "62 812-9876-5432", "+62 (0) 812 9876 5432",
     "812-9876-5432", "812 9876 5432", "81298765432", TOKEN, TOKEN.split(":")[1],
+    # issue 14: brackets, slashes, spaces around the separators
+    "(0812) 9876-5432", "0812/9876/5432", "+62 (812) 9876 5432", "3202 - 1145 - 0780 - 0001",
+    "3202/1145/0780/0001",
 ])
 def test_numbers_and_token_are_redacted_however_written(secret):
     for template in ("%s", "nik=%s;", "text: 'Siti; miskin; ketua; %s\\nBudi'", "-%s-"):
@@ -54,9 +57,10 @@ def test_tracebacks_are_redacted_too():
 
 
 def test_ordinary_numbers_stay():
-    line = written("update %s chat %s on %s, Rp %s, took %s ms", 812345678, 7001234567,
-                   "2026-11-25 03:00:00", "1.500.000", 125)
-    for kept in ("812345678", "7001234567", "2026-11-25 03:00:00", "1.500.000", "125 ms"):
+    line = written("update %s chat %s on %s, Rp %s, took %s ms; %s %s", 812345678, 7001234567,
+                   "2026-11-25 03:00:00", "1.500.000", 125, "Rp 150.000.000", "12/03/2026")
+    for kept in ("812345678", "7001234567", "2026-11-25 03:00:00", "1.500.000", "125 ms",
+                 "Rp 150.000.000", "12/03/2026"):
         assert kept in line
 
 

@@ -6,7 +6,8 @@ understand the input, so the caller can ask again. Nothing here logs its input: 
 may contain personal data (names, NIKs, phone numbers).
 
 One module per subject: :mod:`.dates`, :mod:`.amounts` (and counts), :mod:`.names`,
-:mod:`.identity` (phone numbers, NIKs and their masks), :mod:`.members` (member lines and a
+:mod:`.identity` (phone numbers, NIKs and their masks), :mod:`.numbers` (the one recogniser of
+both inside any text, and the mask of free text), :mod:`.members` (member lines and a
 group's problems), :mod:`.free_text` (notes, map points), over :mod:`.common` (tidying, skip
 words, the never-raise rule). Import from here.
 """
@@ -28,7 +29,6 @@ from bot.core.parsing.dates import (
 from bot.core.parsing.free_text import parse_coordinates, parse_note
 from bot.core.parsing.identity import (
     mask_nik,
-    mask_numbers,
     mask_phone,
     parse_phone,
     province_codes,
@@ -44,13 +44,16 @@ from bot.core.parsing.members import (
     parse_member_lines,
 )
 from bot.core.parsing.names import parse_group_name, parse_person_name
+from bot.core.parsing.numbers import Found, find_numbers, mask_numbers, replace_numbers
 
 __all__ = [
     "MAX_AMOUNT",
     "MAX_COUNT_WORDS",
     "TWO_DIGIT_YEARS_AHEAD",
+    "Found",
     "MemberLine",
     "apply_list_corrections",
+    "find_numbers",
     "group_problems",
     "is_list_correction",
     "is_skip",
@@ -72,5 +75,6 @@ __all__ = [
     "parse_person_name",
     "parse_phone",
     "province_codes",
+    "replace_numbers",
     "validate_nik",
 ]

@@ -1,5 +1,5 @@
 """Identity numbers: phone numbers and NIKs typed by mentors, and how both are masked for
-display, alone or inside free text."""
+display (inside free text: :mod:`.numbers`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from bot.core.places import WILAYAH_DIR
 
 __all__ = [
     "mask_nik",
-    "mask_numbers",
     "mask_phone",
     "parse_phone",
     "province_codes",
@@ -115,29 +114,3 @@ def mask_nik(nik: str) -> str:
     if len(nik) < 12:
         return "*" * len(nik)
     return f"{nik[:4]}{'*' * 8}{nik[-4:]}"
-
-
-# --------------------------------------------------------------------------------------
-# Numbers inside free text
-# --------------------------------------------------------------------------------------
-
-_LONG_NUMBER = re.compile(r"\+?\d[\d .-]{6,}\d")
-
-
-def mask_numbers(text: str) -> str:
-    """Masks anything that looks like a NIK or a phone number inside free text (a note, a
-    line echoed back): 16 digits as a NIK; a phone number (0…, 62…, +62…, 8…) and any longer
-    run keep only their ends. Amounts ("Rp 15.000.000", "2500000") stay as they are."""
-
-    def mask(match: re.Match[str]) -> str:
-        found = match.group(0)
-        digits = re.sub(r"\D", "", found)
-        if len(digits) == 16:
-            return mask_nik(digits)
-        phone_like = (found.startswith(("+", "0", "62")) and len(digits) >= 8) or (
-            found.startswith("8") and 10 <= len(digits) <= 12)
-        if phone_like or len(digits) > 16:
-            return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
-        return found
-
-    return _LONG_NUMBER.sub(mask, text)

@@ -15,6 +15,7 @@ from bot.core.enums import OFFICER_ROLES, MemberRole, RegisterStatus, Sex, Welfa
 from bot.core.parsing.common import clean, is_skip
 from bot.core.parsing.identity import parse_phone, validate_nik
 from bot.core.parsing.names import parse_person_name
+from bot.core.parsing.numbers import find_numbers
 
 __all__ = [
     "MemberLine",
@@ -164,6 +165,12 @@ def _digit_field_kind(field: str) -> str | None:
     stripped = field.strip()
     if not re.fullmatch(r"\+?[\d\s().\-/]+", stripped) or not re.search(r"\d", stripped):
         return None
+    # What the recogniser of numbers in text (masking, log redaction) reads it as, first;
+    # the length rules below only pick the error for a number it does not recognise.
+    found = find_numbers(stripped)
+    if len(found) == 1 and found[0].kind != "number" and \
+            (found[0].start, found[0].end) == (0, len(stripped)):
+        return found[0].kind
     digits = re.sub(r"\D", "", stripped)
     if stripped.startswith("+"):
         return "phone"

@@ -238,10 +238,10 @@ async def test_import_is_refused_to_mentors_and_for_unreadable_files(bot, sessio
     assert "tidak bisa saya baca sebagai .xlsx" in chat.last_text()
     # 2 MB that would inflate to 1 GB inside the bot's process (issue 14), and entities.
     replies = await chat.send_document("bom.xlsx", bombs.row_bomb())
-    assert [m.text for m in replies] == [
+    assert [m.text for m in replies] == [(
         "Berkas itu terlalu besar setelah dibuka, atau rusak, jadi tidak saya baca. Simpan ulang "
         "di Excel sebagai .xlsx (pakai templat dari /templat), hapus lembar yang tidak perlu, "
-        "atau bagi menjadi beberapa berkas."]
+        "atau bagi menjadi beberapa berkas.")]
     await chat.send_document("tawa.xlsx", bombs.laughs_strings())
     assert "terlalu besar setelah dibuka" in chat.last_text()
     await chat.send_document("catatan.pdf", b"%PDF-1.4")

@@ -215,6 +215,8 @@ class _GuardedStream(io.RawIOBase):
             while piece := self.read(_SLICE):
                 pieces.append(piece)
             return b"".join(pieces)
+        if size == 0:
+            return b""  # not the end of the part, whatever an empty answer would say
         # One byte past the cap is enough to know it was passed; nothing more is inflated.
         data = self._raw.read(min(size, self._cap - self._seen + 1))
         self._seen += len(data)

@@ -83,7 +83,8 @@ def _import(args: argparse.Namespace) -> int:
     settings = _demo_settings(args.folder) if args.demo else Settings()
     crypto.configure(settings.data_key)
     try:
-        raw = exchange.read_workbook(Path(args.file).read_bytes())
+        raw = exchange.read_workbook(Path(args.file).read_bytes(),
+                                     exchange.import_limits(settings))
     except OSError as exc:
         print(f"Cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -458,7 +458,8 @@ async def import_document(update: Update, context: BotContext, _area: str | None
     telegram_file = await context.bot.get_file(document.file_id)
     content = bytes(await telegram_file.download_as_bytearray())
     try:
-        raw = await asyncio.to_thread(exchange.read_workbook, content)
+        raw = await asyncio.to_thread(exchange.read_workbook, content,
+                                      exchange.import_limits(context.settings))
     except exchange.ImportFileError as error:
         await say(update, exchange_words.file_error_text(error, context.lang))
         return

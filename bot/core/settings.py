@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)
 
+    # What an uploaded workbook may hold once unpacked (models.exchange.safezip): a zip bomb
+    # is refused before it is parsed, and a lying one as it is read.
+    import_max_entries: int = Field(default=300, ge=10)
+    import_max_unzipped_mb: int = Field(default=50, ge=1)
+    import_max_part_mb: int = Field(default=25, ge=1)
+    import_max_ratio: int = Field(default=200, ge=10)
+
     # Off only in tests that drive the sweep by hand with a fixed clock.
     reminders_enabled: bool = True
     # Reminders. Times are local to the group's province (WIB/WITA/WIT).

@@ -29,6 +29,7 @@ from models.exchange.report import (
     Reason,
     RefusalCode,
 )
+from models.exchange.safezip import ImportLimits, import_limits
 from models.exchange.template import template_workbook
 from models.exchange.workbook import (
     CONSENT_HEADER,
@@ -40,8 +41,9 @@ from models.exchange.workbook import (
 
 __all__ = [
     "CONSENT_HEADER", "EXPORT_SHEETS", "GROUP_SHEET", "MAX_IMPORT_BYTES", "MEMBER_SHEET",
-    "FileProblem", "ImportFileError", "ImportReport", "RawFile", "RawRow", "Reason",
-    "RefusalCode",
-    "export_file_name", "export_workbook", "import_rows", "read_workbook", "record_export",
+    "FileProblem", "ImportFileError", "ImportLimits", "ImportReport", "RawFile", "RawRow",
+    "Reason", "RefusalCode",
+    "export_file_name", "export_workbook", "import_limits", "import_rows", "read_workbook",
+    "record_export",
     "template_workbook",
 ]

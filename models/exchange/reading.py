@@ -10,9 +10,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl.reader.excel import ExcelReader
 
 from models.exchange.report import FileProblem, ImportFileError
+from models.exchange.safezip import ImportLimits, open_workbook_zip
 from models.exchange.values import blank, norm
 from models.exchange.workbook import (
     GRANT_SHEET,
@@ -75,6 +76,12 @@ _REQUIRED_GRANT = ("village_code", "group")
 _HEADER_LABELS = {
     "village_code": "Kode desa", "name": "Nama kelompok", "group": "Nama kelompok",
 }
+# Rows are read up to this row number and no further (blank rows between are allowed, the
+# template's lists reach row MAX_IMPORT_ROWS + 1); a filled row below it means too many rows.
+# Stopping here stops the parser too: a sheet of a million empty rows costs nothing more.
+LAST_ROW = 2 * MAX_IMPORT_ROWS + 1
+# Columns looked at, whatever a sheet's dimension claims (the template has about 15).
+MAX_COLUMNS = 200
 
 
 def header_key(header: Any, table: dict[str, tuple[str, ...]]) -> str | None:
@@ -125,7 +132,8 @@ def _column_keys(header: tuple[Any, ...], table: dict[str, tuple[str, ...]],
 
 def _read_sheet(ws: Any, table: dict[str, tuple[str, ...]], required: tuple[str, ...],
                 title: str) -> list[RawRow]:
-    rows = ws.iter_rows(values_only=True)
+    max_col = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
+    rows = ws.iter_rows(max_row=LAST_ROW + 1, max_col=max_col, values_only=True)
     header = next(rows, None)
     if header is None:
         return []
@@ -135,7 +143,7 @@ def _read_sheet(ws: Any, table: dict[str, tuple[str, ...]], required: tuple[str,
         picked = {key: values[index] for index, key in keys.items() if index < len(values)}
         if all(blank(value) for value in picked.values()):
             continue
-        if len(found) >= MAX_IMPORT_ROWS:
+        if len(found) >= MAX_IMPORT_ROWS or number > LAST_ROW:
             raise ImportFileError(FileProblem.TOO_MANY_ROWS, sheet=title, max=MAX_IMPORT_ROWS)
         found.append(RawRow(number, picked))
     return found
@@ -164,13 +172,33 @@ def _read_sheets(workbook: Any) -> RawFile:
     return raw
 
 
-def read_workbook(content: bytes) -> RawFile:
+def _load(content: bytes, limits: ImportLimits) -> Any:
+    """The read-only workbook, every part of it read through the limits (safezip)."""
+    archive = open_workbook_zip(content, limits)
+    try:
+        reader = ExcelReader(io.BytesIO(content), read_only=True, data_only=True)
+        # load_workbook() opens the bytes with a plain ZipFile; the guarded one takes its place
+        # before anything is read, and the read-only sheets read through it later too.
+        reader.archive.close()
+        reader.archive = archive
+        reader.valid_files = archive.namelist()
+        reader.read()
+    except BaseException:
+        archive.close()
+        raise
+    return reader.wb
+
+
+def read_workbook(content: bytes, limits: ImportLimits | None = None) -> RawFile:
     """Reads the Kelompok, Anggota and Bantuan sheets of a filled template (no database; may run in a
-    thread). Raises ImportFileError when the file is not a usable workbook."""
+    thread), at a bounded cost. Raises ImportFileError when the file is not a usable workbook."""
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportFileError(FileProblem.TOO_BIG, max_mb=MAX_IMPORT_BYTES // (1024 * 1024))
+    limits = limits or ImportLimits()
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        workbook = _load(content, limits)
+    except ImportFileError:
+        raise
     except Exception as exc:  # zip, XML and openpyxl errors all mean "unreadable"
         raise ImportFileError(FileProblem.UNREADABLE) from exc
     try:

@@ -22,6 +22,8 @@ class FileProblem(StrEnum):
     MISSING_COLUMN = "missing_column"  # values: sheet, column
     TOO_MANY_ROWS = "too_many_rows"  # values: sheet, max
     TOO_BIG = "too_big"  # values: max_mb
+    # Too big once unpacked, or built to hurt (a zip bomb, a DOCTYPE): models.exchange.safezip
+    UNSAFE = "unsafe"
 
 
 class ImportFileError(Exception):

@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.core.enums import Role
 from models.db import create_engine, create_sessionmaker
 from models.tables import AuditLog, Group, Member
+from tests import bombs
 from tests.conftest import TEST_DATA_KEY
 from tests.factories import make_mentor, shown
 from tests.models.test_exchange import NIK, add_personal_data, filled_template, workbook
@@ -235,6 +236,14 @@ async def test_import_is_refused_to_mentors_and_for_unreadable_files(bot, sessio
     chat = bot.chat(COORDINATOR)
     await chat.send_document("rusak.xlsx", b"PK\x03\x04 demo")
     assert "tidak bisa saya baca sebagai .xlsx" in chat.last_text()
+    # 2 MB that would inflate to 1 GB inside the bot's process (issue 14), and entities.
+    replies = await chat.send_document("bom.xlsx", bombs.row_bomb())
+    assert [m.text for m in replies] == [(
+        "Berkas itu terlalu besar setelah dibuka, atau rusak, jadi tidak saya baca. Simpan ulang "
+        "di Excel sebagai .xlsx (pakai templat dari /templat), hapus lembar yang tidak perlu, "
+        "atau bagi menjadi beberapa berkas.")]
+    await chat.send_document("tawa.xlsx", bombs.laughs_strings())
+    assert "terlalu besar setelah dibuka" in chat.last_text()
     await chat.send_document("catatan.pdf", b"%PDF-1.4")
     assert "/templat" not in (chat.last_text() or "")
     assert (await session.execute(select(func.count()).select_from(AuditLog)

@@ -648,6 +648,7 @@ TEXTS: dict[str, str] = {
     "rep.file.missing_column": "The {sheet} sheet has no \"{column}\" column. Please use the template from /templat.",
     "rep.file.too_many_rows": "The {sheet} sheet has more than {max} rows. Please split it into several files.",
     "rep.file.too_big": "The file is larger than {max_mb} MB. Please split it into several files.",
+    "rep.file.unsafe": "That file is too big once unpacked, or damaged, so I did not read it. Save it again in Excel as .xlsx (use the template from /templat), remove sheets you do not need, or split it into several files.",
     "rep.reason.village_missing": "the village code is empty",
     "rep.reason.village_unknown": "unknown village code {code}",
     "rep.reason.village_outside": "{village} is outside your area ({area})",

@@ -648,6 +648,7 @@ TEXTS: dict[str, str] = {
     "rep.file.missing_column": "Lembar {sheet} tidak punya kolom \"{column}\". Pakai templat dari /templat.",
     "rep.file.too_many_rows": "Lembar {sheet} lebih dari {max} baris. Bagi menjadi beberapa berkas.",
     "rep.file.too_big": "Berkas lebih dari {max_mb} MB. Bagi menjadi beberapa berkas.",
+    "rep.file.unsafe": "Berkas itu terlalu besar setelah dibuka, atau rusak, jadi tidak saya baca. Simpan ulang di Excel sebagai .xlsx (pakai templat dari /templat), hapus lembar yang tidak perlu, atau bagi menjadi beberapa berkas.",
     "rep.reason.village_missing": "kode desa kosong",
     "rep.reason.village_unknown": "kode desa {code} tidak dikenal",
     "rep.reason.village_outside": "{village} di luar wilayah Anda ({area})",

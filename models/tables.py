@@ -446,6 +446,13 @@ FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),
                                           Training: ("topic", "provider")}
 
 
+# Where a household's name may stand outside its own row, besides the notes: an erasure
+# (/hapus_anggota) puts its stand-in there too (models.groups). A group's history
+# (GroupChange old / new) keeps the same for these fields. The group's own name is left alone:
+# it is the group's, and renaming it would lose the group to its members.
+NAMES: dict[type, tuple[str, ...]] = {Group: ("bank_holder",), Rollover: ("recipient_name",)}
+
+
 def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:
     state = inspect(row)
     for field in FREE_TEXT[type(row)]:

@@ -570,6 +570,7 @@ TEXTS: dict[str, str] = {
     "audit.field.follow_up": "Follow-up",
     "audit.field.leave_note": "Leaving note",
     "audit.field.note": "Note",
+    "audit.field.bank_name": "Bank",
     "audit.field.bank_holder": "Account holder",
     "audit.field.bank_account": "Account number",
     "audit.field.goods_description": "Goods",

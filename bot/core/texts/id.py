@@ -570,6 +570,7 @@ TEXTS: dict[str, str] = {
     "audit.field.follow_up": "Tindak lanjut",
     "audit.field.leave_note": "Catatan keluar",
     "audit.field.note": "Catatan",
+    "audit.field.bank_name": "Nama bank",
     "audit.field.bank_holder": "Nama pemilik rekening",
     "audit.field.bank_account": "Nomor rekening",
     "audit.field.goods_description": "Uraian barang",

@@ -68,7 +68,8 @@ class Invite(SQLModel, table=True):
     __tablename__ = "invite"
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=40)
+    # A credential: kept out of the audit trail like a name.
+    code: str = personal(unique=True, max_length=40)
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     area_code: str | None = Field(default=None, foreign_key="area.code")
     role: str = Field(default="mentor", max_length=20)

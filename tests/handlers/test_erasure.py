@@ -12,7 +12,7 @@ from bot.core.enums import Role
 from bot.logs import DATA_LOGGERS, quiet_data_loggers
 from models import groups as group_queries
 from models import profiles
-from models.tables import AuditLog, Group, Member, Mentor, Visit
+from models.tables import AuditLog, Group, Member, Mentor, UserData, Visit
 from tests.conftest import ADMIN_ID, TODAY
 from tests.factories import (
     DISTRICT_ELSEWHERE,
@@ -321,9 +321,10 @@ async def traces_in_tables(session, *, but: tuple[str, ...] = ()) -> dict[str, l
 
 async def test_after_erasure_no_table_and_no_log_line_knows_the_household(bot, session,
                                                                           caplog):
-    """A household entered, visited, named in notes, the bank account and another household's
-    leaving, all through the bot, then erased: its name, NIK and phone are in no table (the
-    audit trail included) and in no log line, DEBUG included."""
+    """A household named, with its NIK and phone, in a visit's notes and in another household's
+    leaving note (both through the bot) and holding the group's account, then erased through
+    the bot: its name, NIK and phone are in no table (the audit trail included), no draft and
+    no log line, DEBUG included."""
     caplog.set_level(logging.DEBUG)
     # The bot's logging as it runs (bot.logs), at DEBUG.
     levels = {name: logging.getLogger(name).level for name in DATA_LOGGERS}
@@ -382,9 +383,13 @@ async def _enter_visit_name_and_erase(bot, session, caplog) -> None:
     await erase_through_the_bot(chat, "KUBE Mawar – Sekarwangi", "Siti Aminah")
     assert f"(dihapus #{siti})" in chat.last_text()
     assert await traces_in_tables(session) == {}
-    leaks = {(r.name, t) for r in caplog.records for t in SITI_TRACES
-             if t in r.getMessage().lower()}
-    assert leaks == set()
+    # Nor in what is stored encrypted: the conversations' drafts, decrypted.
+    drafts = str((await session.execute(select(UserData.data))).scalars().all()).lower()
+    assert [trace for trace in SITI_TRACES if trace in drafts] == []
+    logged = caplog.text.lower()  # every record, tracebacks included
+    assert [trace for trace in SITI_TRACES if trace in logged] == [], {
+        record.name for record in caplog.records
+        if any(trace in record.getMessage().lower() for trace in SITI_TRACES)}
     # The notes keep what they said about the group, with her stand-in.
     visit = (await session.execute(select(Visit))).scalar_one()
     assert visit.problems.startswith(f"(dihapus #{siti}) (ketua) sakit keras")

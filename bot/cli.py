@@ -109,7 +109,7 @@ def _import(args: argparse.Namespace) -> int:
                     now=clock.now(), min_size=settings.group_min_size,
                     max_size=settings.group_max_size,
                     default_interval=settings.visit_interval_days,
-                    rules=settings.reminder_rules, file_name=Path(args.file).name,
+                    rules=settings.reminder_rules,
                     lpj_months=settings.lpj_months)
         finally:
             await engine.dispose()

@@ -56,6 +56,19 @@ def redact(text: str, secrets: list[str] | None = None) -> str:
     return RedactingFilter(secrets)._clean(text)
 
 
+# These write what users typed, what the bot sent and what is stored (Telegram's requests and
+# updates, SQL parameters) at DEBUG: names and notes no filter can recognise. A DEBUG log is
+# for the bot's own lines; their problems still show.
+DATA_LOGGERS = {"telegram": logging.INFO, "aiosqlite": logging.WARNING,
+                "asyncpg": logging.WARNING}
+
+
+def quiet_data_loggers() -> None:
+    """Keeps the loggers that would write personal data (DATA_LOGGERS) above DEBUG."""
+    for name, level in DATA_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
                   stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream)
@@ -69,3 +82,4 @@ def setup_logging(level: str = "INFO", secrets: list[str] | None = None,
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # Alembic announces each of its plugins on every start; only its problems matter here.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    quiet_data_loggers()

@@ -3,8 +3,8 @@ diubah (Status: menunggu → aktif)", in the reader's language and time zone.
 
 The rows hold field names and raw values (enum values, area codes, ISO dates, counts); here
 they become labels and words. Anything not known still reads as words, never as a Python
-value. Personal data never enters the trail (models.audit); every free text shown is masked
-again all the same.
+value. Names and free text never enter the trail (models.audit): a row holds "***" where
+one was, and reads "catatan diubah"; every text shown is masked again all the same.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.core.formatting import format_date_short, format_datetime_short, format
 from bot.core.parsing import mask_numbers
 from bot.core.places import PlaceIndex, timezone_abbr, zone_for
 from bot.core.texts import ID, t
+from models.audit import REDACTED
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 # Fields never shown: personal or bulky (the broadcast's text, file ids, hashes).
@@ -192,8 +193,8 @@ class Renderer:
         if row.entity in ("group", "mentor") and row.entity_id is not None:
             known = self.names.groups if row.entity == "group" else self.names.mentors
             name = known.get(row.entity_id)
-        if name is None and row.entity in ("group", "mentor") and isinstance(new.get("name"),
-                                                                             str):
+        if name is None and row.entity in ("group", "mentor") and isinstance(
+                new.get("name"), str) and new["name"] != REDACTED:  # a row older than 0010
             name = new["name"]
         if name:
             return f"{kind} {mask_numbers(name[:60])}"
@@ -225,7 +226,12 @@ class Renderer:
             if name in HIDDEN or name not in new or (name == "area" and row.entity == "export"):
                 continue
             value = new[name]
-            if value == "***":  # a personal value was there: its kind is enough
+            if REDACTED in (value, old.get(name)):
+                # A name or note was there: which one, and that it changed, is enough.
+                if row.action != "create":
+                    parts.append(self.t("audit.hidden_gone" if value is None
+                                        else "audit.hidden_changed",
+                                        field=field_label(self.lang, name)))
                 continue
             if value is None and name in OPTIONAL_ON_CREATE and row.action == "create":
                 continue  # a goods-only grant has no Rupiah value to show, and so on

@@ -468,7 +468,7 @@ async def import_document(update: Update, context: BotContext, _area: str | None
         now=clock.now(), min_size=context.settings.group_min_size,
         max_size=context.settings.group_max_size,
         default_interval=context.settings.visit_interval_days,
-        rules=context.settings.reminder_rules, file_name=file_name,
+        rules=context.settings.reminder_rules,
         lpj_months=context.settings.lpj_months)
     text = exchange_words.report_text(report, context.lang, file_name)
     lines = exchange_words.refusal_lines(report, context.lang)

@@ -3,22 +3,61 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from models.tables import AuditLog
+from models.crypto import EncryptedJSON, EncryptedString
+from models.tables import (
+    FREE_TEXT,
+    AuditLog,
+    Broadcast,
+    Grant,
+    Group,
+    Invite,
+    Member,
+    Mentor,
+    Rollover,
+    Training,
+    Visit,
+)
 
-# Personal data never enters the audit trail: the trail is read by more people, and it cannot
-# be changed, so a household's erasure (/hapus_anggota) could not reach it. The entity id links
-# a row to the record, which holds the values (encrypted) until they are erased.
-# A household's leave note is free text (it may name someone): the trail only says there was one.
-_PERSONAL_FIELDS = {"member": {"name", "nik", "phone", "nik_hash", "phone_hash", "leave_note"},
-                    "mentor": {"phone"}, "kube_group": {"bank_account"}}
-_DEFAULT_PERSONAL = {"nik", "phone"}
+# Names, free text, NIKs and phone numbers never enter the audit trail: it is read by more
+# people, and it cannot be changed, so a household's erasure (/hapus_anggota) could not reach
+# it. A row keeps which field was there or changed ("***"), not its value; the entity id links
+# it to the record, which holds the values (encrypted, or scrubbed on erasure) until they go.
+# Which columns those are is declared on the tables (models.tables.PERSONAL, FREE_TEXT, the
+# encrypted types); this only says which table each entity name of the trail stands for.
 REDACTED = "***"
+ENTITIES: dict[str, type[SQLModel]] = {
+    "mentor": Mentor, "invite": Invite, "group": Group, "member": Member, "visit": Visit,
+    "grant": Grant, "rollover": Rollover, "training": Training, "broadcast": Broadcast}
+
+
+@cache
+def personal_fields(model: type[SQLModel]) -> frozenset[str]:
+    """The fields of ``model`` whose values the trail never holds: declared personal, free
+    text, or encrypted."""
+    table: Any = model.__table__  # type: ignore[attr-defined]
+    return frozenset(
+        column.name for column in table.columns
+        if column.info.get("personal") or isinstance(column.type, (EncryptedString,
+                                                                    EncryptedJSON))
+    ) | frozenset(FREE_TEXT.get(model, ()))
+
+
+def redact(entity: str, data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``data`` for the trail of ``entity``: personal values become "***" (one was there);
+    an empty one stays empty."""
+    model = ENTITIES.get(entity)
+    if data is None or model is None:
+        return data
+    hidden = personal_fields(model)
+    return {name: REDACTED if name in hidden and value not in (None, "", [], {}) else value
+            for name, value in data.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -28,18 +67,10 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(row: SQLModel, fields: set[str] | None = None) -> dict[str, Any]:
-    """A JSON-ready copy of a row's fields for the audit trail; personal values show only as
-    "***" (there was one)."""
-    data = row.model_dump()
-    personal = _PERSONAL_FIELDS.get(getattr(row, "__tablename__", ""), _DEFAULT_PERSONAL)
-    out: dict[str, Any] = {}
-    for name, value in data.items():
-        if fields is not None and name not in fields:
-            continue
-        if name in personal and value:
-            value = REDACTED
-        out[name] = _plain(value)
-    return out
+    """A JSON-ready copy of a row's fields (all, or ``fields``), to compare and to pass to
+    :func:`record`, which keeps personal values out of the trail."""
+    return {name: _plain(value) for name, value in row.model_dump().items()
+            if fields is None or name in fields}
 
 
 def changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,14 +89,15 @@ def record(
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
 ) -> AuditLog:
-    """Adds an audit row to the session; it commits with the change it describes."""
+    """Adds an audit row to the session; it commits with the change it describes. Personal
+    values of a table's entity are kept out (:func:`redact`), whoever wrote ``old``/``new``."""
     entry = AuditLog(
         actor_telegram_id=actor_telegram_id,
         action=action,
         entity=entity,
         entity_id=entity_id,
-        old=old,
-        new=new,
+        old=redact(entity, old),
+        new=redact(entity, new),
     )
     session.add(entry)
     return entry

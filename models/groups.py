@@ -18,6 +18,7 @@ from models import updates as update_queries
 from models.crypto import lookup_hash
 from models.tables import (
     FREE_TEXT,
+    NAMES,
     Grant,
     Group,
     GroupChange,
@@ -349,7 +350,9 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
     The row stays with its category, role and dates, so the group's counts do not change; the
     audit row says who erased which member, when and why, and holds no personal data. The
     group's notes (visits, grants, roll-overs, history, leave notes, trainings) lose the
-    household's full name and any NIK or phone number they quote.
+    household's full name and any NIK or phone number they quote; so do the group's other
+    places for a name (tables.NAMES: the account holder, roll-over recipients, and their
+    history).
     """
     notes = await _scrub_notes(session=session, group_id=member.group_id, name=member.name,
                                stands_for=erased_name(member.id))
@@ -369,22 +372,28 @@ async def erase_member(*, session: AsyncSession, member: Member, actor: Mentor,
 async def _scrub_notes(*, session: AsyncSession, group_id: int, name: str,
                        stands_for: str) -> int:
     """Rewrites the group's notes (every FREE_TEXT field of its rows: visits, grants,
-    roll-overs, history notes, households' leave notes, trainings) without ``name`` (whole
-    words, any case) and with numbers masked (rows stored before notes were masked); returns
-    how many notes changed."""
+    roll-overs, history notes, households' leave notes, trainings) and its NAMES fields (with
+    their history) without ``name`` (whole words, any case) and with numbers masked (rows
+    stored before notes were masked); returns how many changed."""
     whole_name = re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE) \
         if name.strip() else None
     rows: list[Any] = []
-    for model in FREE_TEXT:
+    for model in {*FREE_TEXT, *NAMES}:
         if model is Rollover:
             query = select(Rollover).join(Grant, Grant.id == Rollover.grant_id).where(
                 Grant.group_id == group_id)
+        elif model is Group:
+            query = select(Group).where(Group.id == group_id)
         else:
             query = select(model).where(model.group_id == group_id)
         rows.extend((await session.execute(query)).scalars())
+    named_history = {field for fields in NAMES.values() for field in fields}
     changed = 0
     for row in rows:
-        for field in FREE_TEXT[type(row)]:
+        fields = [*FREE_TEXT.get(type(row), ()), *NAMES.get(type(row), ())]
+        if isinstance(row, GroupChange) and row.field in named_history:
+            fields += ["old", "new"]
+        for field in fields:
             value = getattr(row, field)
             if not value:
                 continue

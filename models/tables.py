@@ -28,6 +28,18 @@ def utcnow() -> datetime:
     return clock.now().astimezone(UTC)
 
 
+# A name or other free text about people: the audit trail keeps only that the value was there
+# or changed, never the value (models.audit), because the trail cannot be changed and so an
+# erasure (/hapus_anggota) could not reach it. Encrypted columns and FREE_TEXT notes (below)
+# count as personal without saying so.
+PERSONAL = {"personal": True}
+
+
+def personal(**field: Any) -> Any:
+    """A Field holding a name or free text (see PERSONAL)."""
+    return Field(sa_column_kwargs={"info": PERSONAL}, **field)
+
+
 class Area(SQLModel, table=True):
     """A Kemendagri area: province, regency/city, district or village (code is hierarchical)."""
 
@@ -48,7 +60,7 @@ class Mentor(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
-    name: str = Field(max_length=100)
+    name: str = personal(max_length=100)
     phone: str | None = Field(default=None, sa_column=Column(EncryptedString("mentor.phone")))
     affiliation: str | None = Field(default=None, max_length=20)
     area_code: str | None = Field(default=None, foreign_key="area.code", index=True)
@@ -66,7 +78,8 @@ class Invite(SQLModel, table=True):
     __tablename__ = "invite"
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(unique=True, max_length=40)
+    # A credential: kept out of the audit trail like a name.
+    code: str = personal(unique=True, max_length=40)
     created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
     area_code: str | None = Field(default=None, foreign_key="area.code")
     role: str = Field(default="mentor", max_length=20)
@@ -83,7 +96,8 @@ class Group(SQLModel, table=True):
     __table_args__ = (Index("ix_group_mentor_due", "mentor_id", "next_visit_due"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=100)
+    # Often a household's or a place's name ("KUBE Bu Siti"): personal for the audit trail.
+    name: str = personal(max_length=100)
     village_code: str = Field(foreign_key="area.code", index=True)
     business_type: str = Field(max_length=20)
     binding_ties: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -99,7 +113,7 @@ class Group(SQLModel, table=True):
     status_reason: str | None = Field(default=None, max_length=30)
     # The group's bank account: the number is personal enough to be stored like phones.
     bank_name: str | None = Field(default=None, max_length=60)
-    bank_holder: str | None = Field(default=None, max_length=100)
+    bank_holder: str | None = personal(default=None, max_length=100)
     bank_account: str | None = Field(default=None, sa_column=Column(
         EncryptedString("kube_group.bank_account")))
     # The decree (SK) that granted the group its assistance, and its year.
@@ -167,14 +181,14 @@ class Member(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="kube_group.id", index=True)
-    name: str = Field(max_length=100)
+    name: str = personal(max_length=100)
     welfare_category: str = Field(max_length=20)
     role: str = Field(default="anggota", max_length=20)
     nik: str | None = Field(default=None, sa_column=Column(EncryptedString("member.nik")))
     phone: str | None = Field(default=None, sa_column=Column(EncryptedString("member.phone")))
     # Kept in step with nik / phone when the ORM writes the row (events below).
-    nik_hash: str | None = Field(default=None, max_length=64, index=True)
-    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    nik_hash: str | None = personal(default=None, max_length=64, index=True)
+    phone_hash: str | None = personal(default=None, max_length=64, index=True)
     joined_on: date
     left_on: date | None = None
     consent_at: datetime | None = None
@@ -327,7 +341,7 @@ class Grant(SQLModel, table=True):
     rollover_required: bool = True
     rollover_amount: int | None = Field(default=None, sa_column=Column(BigInteger))
     rollover_units: int | None = None
-    rollover_unit_label: str | None = Field(default=None, max_length=60)
+    rollover_unit_label: str | None = personal(default=None, max_length=60)
     rollover_households: int | None = None
     rollover_due: date | None = Field(default=None, index=True)
     # The LPJ (laporan pertanggungjawaban): due some months after receipt (a setting), and the
@@ -348,7 +362,7 @@ class Rollover(SQLModel, table=True):
     grant_id: int = Field(foreign_key="group_grant.id", index=True)
     rolled_on: date
     recipient_kind: str = Field(max_length=10)
-    recipient_name: str = Field(max_length=100)
+    recipient_name: str = personal(max_length=100)
     recipient_village_code: str | None = Field(default=None, foreign_key="area.code")
     amount: int | None = Field(default=None, sa_column=Column(BigInteger))
     units: int | None = None
@@ -422,7 +436,7 @@ class Broadcast(SQLModel, table=True):
     area_code: str | None = Field(default=None, foreign_key="area.code")
     audience: str = Field(max_length=20)
     audience_code: str | None = Field(default=None, max_length=13)
-    text: str = Field(max_length=4096)
+    text: str = personal(max_length=4096)
     photo_file_id: str | None = Field(default=None, max_length=200)
     document_file_id: str | None = Field(default=None, max_length=200)
     status: str = Field(default="draft", max_length=12, index=True)
@@ -445,7 +459,7 @@ class BroadcastRecipient(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     broadcast_id: int = Field(foreign_key="broadcast.id")
     telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    name: str = Field(max_length=100)
+    name: str = personal(max_length=100)
     status: str = Field(default="pending", max_length=12)
     attempts: int = 0
     reason: str | None = Field(default=None, max_length=200)
@@ -459,6 +473,13 @@ FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),
                                           Grant: ("goods_description",), Rollover: ("note",),
                                           GroupChange: ("note",), Member: ("leave_note",),
                                           Training: ("topic", "provider")}
+
+
+# Where a household's name may stand outside its own row, besides the notes: an erasure
+# (/hapus_anggota) puts its stand-in there too (models.groups). A group's history
+# (GroupChange old / new) keeps the same for these fields. The group's own name is left alone:
+# it is the group's, and renaming it would lose the group to its members.
+NAMES: dict[type, tuple[str, ...]] = {Group: ("bank_holder",), Rollover: ("recipient_name",)}
 
 
 def _mask_free_text(_mapper: Any, _connection: Any, row: Any) -> None:

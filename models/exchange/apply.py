@@ -158,7 +158,7 @@ async def _save_grant(run: ImportRun, plan: GrantPlan, group: Group) -> None:
 
 
 async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], GroupPlan],
-                      file_name: str | None, grants: list[GrantPlan] = ()) -> None:
+                      grants: list[GrantPlan] = ()) -> None:
     """Writes every group and household not refused, then the grants, then the import's
     audit row, and commits."""
     plans = list(member_groups.values())
@@ -192,7 +192,8 @@ async def apply_plans(run: ImportRun, member_groups: dict[tuple[str, str], Group
         rows.sort()
     audit.record(session=run.session, actor_telegram_id=run.actor.telegram_id,
                  action=AuditAction.CREATE, entity="import", entity_id=None,
-                 new={"file": file_name, "groups": dict(report.groups),
+                 # Not the file's name: free text, it may name someone (models.audit).
+                 new={"groups": dict(report.groups),
                       "members": dict(report.members), "grants": dict(report.grants),
                       "taken": {sheet: len(rows) for sheet, rows in report.taken.items()},
                       "refused": len(report.refused)})

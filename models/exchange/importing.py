@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
                       places: PlaceIndex, now: datetime, min_size: int, max_size: int,
                       default_interval: int, rules: Rules | None = None,
-                      file_name: str | None = None, lpj_months: int = 3) -> ImportReport:
+                      lpj_months: int = 3) -> ImportReport:
     """Checks every row and saves the rows that pass, in one transaction, with audit rows.
 
     A group is identified by (village code, name case-insensitive) and a household by (group,
@@ -81,5 +81,5 @@ async def import_rows(*, session: AsyncSession, actor: Mentor, raw: RawFile,
                                if not run.report.is_refused(GRANT_SHEET, row.number)],
                          grant_villages, member_groups, grants_of)
     # 6. Write what passed.
-    await apply_plans(run, member_groups, file_name, grants)
+    await apply_plans(run, member_groups, grants)
     return run.report

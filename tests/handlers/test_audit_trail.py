@@ -49,7 +49,7 @@ async def busy_day(bot, session):
     # An import's row, as models.exchange.import_rows records it.
     audit.record(session=session, actor_telegram_id=ADMIN_ID, action=AuditAction.CREATE,
                  entity="import", entity_id=None,
-                 new={"file": "isian.xlsx", "groups": {"created": 1, "updated": 2,
+                 new={"groups": {"created": 1, "updated": 2,
                                                        "unchanged": 0},
                       "members": {"created": 7, "updated": 0, "unchanged": 3},
                       "taken": {"Kelompok": 3, "Anggota": 10}, "refused": 1})

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select, text, update
 
 from bot.core.enums import Role
+from bot.logs import DATA_LOGGERS, quiet_data_loggers
 from models import groups as group_queries
-from models.tables import AuditLog, Member, Mentor, Visit
+from models import profiles
+from models.tables import AuditLog, Group, Member, Mentor, UserData, Visit
 from tests.conftest import ADMIN_ID, TODAY
 from tests.factories import (
     DISTRICT_ELSEWHERE,
@@ -282,3 +285,120 @@ async def test_new_notes_are_stored_masked_whoever_writes_them(session):
     await session.commit()
     stored_text = (await session.execute(select(Visit.problems))).scalar_one()
     assert stored_text == "HP Bu Sri 6281*******32, NIK 3202********0001, kas Rp 2.500.000"
+
+
+# --- nothing of an erased household anywhere ---------------------------------------------------
+
+SITI_NIK = "3202114507800009"
+# The household's name, its NIK and its phone number (the digits a masked copy never keeps).
+SITI_TRACES = ("siti aminah", SITI_NIK, "81277776666", "7777 6666", "7777-6666")
+
+
+async def traces_in_tables(session, *, but: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Every table of the database (``but`` these) whose rows hold one of SITI_TRACES in any
+    column, read as stored (ciphertexts stay ciphertexts), with the traces found."""
+    from sqlalchemy import String, cast, literal
+    from sqlmodel import SQLModel
+
+    await session.rollback()
+    found: dict[str, list[str]] = {}
+    logging.disable()  # the search's own statements would quote what it looks for
+    try:
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name in but:
+                continue
+            # Each row as one text, every column cast (raw: the typed ones would decrypt).
+            row_text = literal("|")
+            for column in table.columns:
+                row_text = row_text + func.coalesce(cast(column, String), "") + "|"
+            stored = "\n".join((await session.execute(select(row_text))).scalars()).lower()
+            if hits := [trace for trace in SITI_TRACES if trace in stored]:
+                found[table.name] = hits
+    finally:
+        logging.disable(logging.NOTSET)
+    return found
+
+
+async def test_after_erasure_no_table_and_no_log_line_knows_the_household(bot, session,
+                                                                          caplog):
+    """A household named, with its NIK and phone, in a visit's notes and in another household's
+    leaving note (both through the bot) and holding the group's account, then erased through
+    the bot: its name, NIK and phone are in no table (the audit trail included), no draft and
+    no log line, DEBUG included."""
+    caplog.set_level(logging.DEBUG)
+    # The bot's logging as it runs (bot.logs), at DEBUG.
+    levels = {name: logging.getLogger(name).level for name in DATA_LOGGERS}
+    quiet_data_loggers()
+    try:
+        await _enter_visit_name_and_erase(bot, session, caplog)
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+async def _enter_visit_name_and_erase(bot, session, caplog) -> None:
+    mentor = await make_mentor(session, telegram_id=MENTOR)
+    group = await make_group(session, mentor, name="KUBE Mawar", members=6)
+    gid = group.id
+    await group_queries.add_member(
+        session=session, group=group, actor=mentor, joined_on=TODAY, consented=True,
+        data={"name": "Siti Aminah", "welfare_category": "miskin", "role": "anggota",
+              "nik": SITI_NIK, "phone": "+6281277776666"})
+    chat = bot.chat(MENTOR)
+    # A visit whose notes name her, with her NIK and phone number.
+    await chat.send("/kunjungan")
+    await chat.press("KUBE Mawar")
+    await chat.send("kemarin")
+    await chat.send("6")
+    await chat.press("▫️ Pemantauan usaha")
+    await chat.press("Selesai")
+    await chat.press("Lewati")
+    await chat.send(f"Siti Aminah (ketua) sakit keras, NIK {SITI_NIK}, HP 0812 7777 6666")
+    await chat.send("Jenguk siti aminah, telp 081277776666")
+    await chat.send("Lewati")
+    await chat.press("Selesai")
+    await chat.press("Pakai ")
+    await chat.press("✅ Simpan")
+    # Another household leaving with a note naming her, and the group's account in her name
+    # (saved as the profile edit saves it: the chat's steps are test_group_life's).
+    await chat.press_data(f"mem:list:{gid}")
+    await chat.press("🚪 Catat keluar")
+    await chat.press("Anggota 2 (sekretaris)")
+    await chat.press("Lainnya")
+    await chat.send("ikut Siti Aminah ke kota")
+    await chat.send(f"{TODAY:%d/%m/%Y}")
+    await session.rollback()
+    await profiles.change_profile(
+        session=session, group=await session.get(Group, gid), actor=mentor, on=TODAY,
+        today=TODAY, values={"bank_name": "BRI", "bank_holder": "Siti Aminah",
+                             "bank_account": "012345678901"})
+
+    before = await traces_in_tables(session, but=("area",))  # (the same search, less long)
+    # The search finds what is there: the household, the notes, the account, the history.
+    assert {"member", "visit", "kube_group", "group_change"} <= set(before), before
+    assert "audit_log" not in before, before  # the trail never held them
+    siti = (await session.execute(select(Member.id).where(Member.name == "Siti Aminah"))
+            ).scalar_one()
+
+    await erase_through_the_bot(chat, "KUBE Mawar – Sekarwangi", "Siti Aminah")
+    assert f"(dihapus #{siti})" in chat.last_text()
+    assert await traces_in_tables(session) == {}
+    # Nor in what is stored encrypted: the conversations' drafts, decrypted.
+    drafts = str((await session.execute(select(UserData.data))).scalars().all()).lower()
+    assert [trace for trace in SITI_TRACES if trace in drafts] == []
+    logged = caplog.text.lower()  # every record, tracebacks included
+    assert [trace for trace in SITI_TRACES if trace in logged] == [], {
+        record.name for record in caplog.records
+        if any(trace in record.getMessage().lower() for trace in SITI_TRACES)}
+    # The notes keep what they said about the group, with her stand-in.
+    visit = (await session.execute(select(Visit))).scalar_one()
+    assert visit.problems.startswith(f"(dihapus #{siti}) (ketua) sakit keras")
+    # /audit tells what changed without saying it.
+    await session.rollback()
+    admin = bot.chat(ADMIN_ID, first_name="Admin")
+    await admin.send("/audit")
+    trail = admin.last_text()
+    assert "Kelompok KUBE Mawar diubah (Nomor rekening diubah; Nama pemilik rekening diubah; " \
+        "Nama bank: - → BRI)" in trail
+    # Five notes: the visit's two, the leaving note, the account holder and its history.
+    assert f"anggota #{siti} dihapus" in trail and "Catatan yang dibersihkan: 5" in trail

@@ -225,8 +225,7 @@ def filled_template(ani: Mentor) -> bytes:
 async def run_import(session, actor: Mentor, content: bytes) -> exchange.ImportReport:
     return await exchange.import_rows(
         session=session, actor=actor, raw=exchange.read_workbook(content),
-        places=default_index(), now=NOW, min_size=5, max_size=10, default_interval=30,
-        file_name="kube.xlsx")
+        places=default_index(), now=NOW, min_size=5, max_size=10, default_interval=30)
 
 
 def reasons(report: exchange.ImportReport) -> dict[tuple[str, int], list[str]]:

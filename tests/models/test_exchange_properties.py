@@ -152,7 +152,7 @@ async def test_any_rows_are_each_taken_or_refused_with_reasons_that_render(sessi
     raw = _raw(groups, members)
     report = await exchange.import_rows(
         session=session, actor=coordinator, raw=raw, places=default_index(), now=NOW,
-        min_size=5, max_size=10, default_interval=30, file_name="isi.xlsx")
+        min_size=5, max_size=10, default_interval=30)
     for sheet, rows in ((exchange.GROUP_SHEET, raw.groups), (exchange.MEMBER_SHEET,
                                                              raw.members)):
         taken = set(report.taken[sheet])

@@ -344,3 +344,74 @@ def test_0007_starts_every_group_aktif_at_its_stage_and_maps_the_old_grant_kinds
     assert kinds == ["stimulan", "stimulan", "lainnya", "blps"]
     upgrade_sync(empty_db, "0007")  # and up again, the roll-over still in place
     assert _run(empty_db, _read_life)["grants"][0][0] == "uep"
+
+
+# --- 0010: audit rows lose the names and free text they held --------------------------------
+
+def _seed_audit(connection) -> None:
+    """Audit rows as the bot wrote them before 0010: names, notes, a file name in clear."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    log = sa.table("audit_log", *(sa.column(name, kind) for name, kind in (
+        ("id", sa.Integer), ("at", sa.DateTime(timezone=True)), ("actor_telegram_id",
+                                                                 sa.BigInteger),
+        ("action", sa.String), ("entity", sa.String), ("entity_id", sa.Integer),
+        ("old", sa.JSON(none_as_null=True)), ("new", sa.JSON(none_as_null=True)))))
+    rows = [
+        ("create", "visit", None, {"group_id": 1, "attendance": 6, "problems":
+                                   "Siti Aminah (ketua) sakit keras", "follow_up": None}),
+        ("update", "member", {"left_on": None, "leave_note": None, "role": "ketua"},
+         {"left_on": "2026-11-20", "leave_note": "ikut Siti Aminah", "role": "anggota"}),
+        ("create", "group", None, {"name": "KUBE Siti", "village_code": "32.02.11.2002"}),
+        ("update", "group", {"bank_holder": "Siti Aminah"}, {"bank_holder": "Budi"}),
+        ("create", "mentor", None, {"name": "Siti Rahma", "phone": "***", "role": "mentor"}),
+        ("create", "import", None, {"file": "data siti aminah.xlsx", "refused": 1}),
+        ("create", "export", None, {"area": "32.02", "masked": True}),
+    ]
+    connection.execute(log.insert(), [
+        {"id": n, "at": at, "actor_telegram_id": 700001, "action": action, "entity": entity,
+         "entity_id": 1, "old": old, "new": new}
+        for n, (action, entity, old, new) in enumerate(rows, start=1)])
+
+
+def test_0010_strips_names_and_notes_from_the_trail_which_stays_locked(empty_db):
+    import json
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    def trail(connection):
+        def as_dict(value):
+            return json.loads(value) if isinstance(value, str) else value
+
+        return [(entity, as_dict(old), as_dict(new)) for entity, old, new in connection.execute(
+            text("SELECT entity, old, new FROM audit_log ORDER BY id"))]
+
+    upgrade_sync(empty_db, "0007")
+    _run(empty_db, _seed_audit)
+    upgrade_sync(empty_db, "0010")
+    after = _run(empty_db, trail)
+    assert after == [
+        ("visit", None, {"group_id": 1, "attendance": 6, "problems": "***",
+                         "follow_up": None}),
+        ("member", {"left_on": None, "leave_note": None, "role": "ketua"},
+         {"left_on": "2026-11-20", "leave_note": "***", "role": "anggota"}),
+        ("group", None, {"name": "***", "village_code": "32.02.11.2002"}),
+        ("group", {"bank_holder": "***"}, {"bank_holder": "***"}),
+        ("mentor", None, {"name": "***", "phone": "***", "role": "mentor"}),
+        ("import", None, {"file": "***", "refused": 1}),
+        ("export", None, {"area": "32.02", "masked": True}),
+    ]
+    assert "siti" not in json.dumps(after).lower()
+
+    def change_audit(connection):
+        connection.execute(text("UPDATE audit_log SET action = 'x' WHERE id = 1"))
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        _run(empty_db, change_audit)
+    downgrade_sync(empty_db, "0007")  # the values stay gone; the lock stays
+    with pytest.raises(DBAPIError, match="append-only"):
+        _run(empty_db, change_audit)

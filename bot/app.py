@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from datetime import UTC
 
 from telegram.warnings import PTBUserWarning
@@ -174,10 +175,13 @@ async def _slow_down(application: Application, update: Update) -> None:
                                         "common.slow_down"))
 
 
-def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
+def build_application(settings: Settings, *, base_url: str | None = None,
+                      may_send: Callable[[], bool] | None = None) -> Application:
     """The whole bot, ready for run_polling / run_webhook or a manual start (bot.serve, bot.localapi.start_application).
 
-    Raises models.crypto.MissingKey without a data key: nothing personal could be stored.
+    ``may_send``: asked before every request to Telegram (the leadership's, bot.serve); None:
+    always allowed. Raises models.crypto.MissingKey without a data key: nothing personal could
+    be stored.
     """
     crypto.configure(settings.data_key)
     engine = create_engine(settings.database_url, busy_seconds=settings.database_busy_seconds)
@@ -195,8 +199,8 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",
         defaults=Defaults(block=True, tzinfo=UTC),
         # The pool sizes python-telegram-bot's builder would choose; timeouts from the settings.
-        request=telegram_request(settings, pool_size=256),
-        get_updates_request=telegram_request(settings, pool_size=1),
+        request=telegram_request(settings, pool_size=256, may_send=may_send),
+        get_updates_request=telegram_request(settings, pool_size=1, may_send=may_send),
         # Answers to users first, reminders and broadcasts in what is left (bot.telegram.ratelimit).
         rate_limiter=PriorityRateLimiter(SendBudget.for_settings(settings), max_retries=2))
     application = (
@@ -214,5 +218,6 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
     services.settings = settings
     services.engine = engine
     services.sessionmaker = sessionmaker
+    services.may_send = may_send
     add_handlers(application)
     return application

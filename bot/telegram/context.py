@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,9 @@ class Services:
         # The newest update id seen by this process or handled before it (None: not read yet);
         # a newer one cannot be a redelivery (handlers.system.drop_redelivered).
         self.newest_update: int | None = None
+        # Whether this instance may still send to Telegram (bot.leader); None: always. Every
+        # request object of the bot and of the broadcast outbox asks it (bot.telegram.transport).
+        self.may_send: Callable[[], bool] | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

@@ -21,6 +21,7 @@ import socket
 import time
 
 from bot.app import build_application
+from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
@@ -131,6 +132,9 @@ async def serve(settings: Settings, *, webhook: bool = False,
                 raise ServeError(port_problem(exc, settings.health_port,
                                               "PENDAMPING_HEALTH_PORT (0 turns it off)")
                                  or f"The health endpoint cannot start: {exc}") from None
+        # Built now, before the lease: a second or more of work that would hold up the event
+        # loop (and the lease's renewals) while the leader starts, and delay a takeover.
+        await asyncio.to_thread(default_index)
         acquire = asyncio.create_task(leadership.acquire())
         await asyncio.wait({acquire, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():

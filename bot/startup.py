@@ -4,6 +4,8 @@ upgrade` migrates) that the schema is this version's (bot.cli, bot.serve)."""
 
 from __future__ import annotations
 
+from sqlalchemy import inspect, text
+
 from bot.core.settings import Settings
 from bot.problems import SetupProblem, check_sqlite_folder
 from models import crypto
@@ -58,15 +60,19 @@ async def check_schema(settings: Settings) -> None:
     """Raises bot.problems.SetupProblem (main prints it) unless the database is migrated to
     this version's revision: not at all or older (`pendamping db upgrade`), or by a newer
     version, which this one must not run on."""
-    from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
+
+    def revisions(connection) -> set[str]:
+        # Read directly, not through Alembic's MigrationContext, which logs at every start.
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
-            current = set(await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_heads()))
+            current = await connection.run_sync(revisions)
     finally:
         await engine.dispose()
     script = ScriptDirectory.from_config(alembic_config(settings.database_url))

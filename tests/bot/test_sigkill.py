@@ -13,17 +13,25 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core.enums import Audience, Role
 from bot.localapi import Faults, LocalBotApi
 from models import broadcasts as broadcast_queries
-from models.tables import BroadcastRecipient, ConversationState, ReminderDelivery, UserData, Visit
+from models.db import create_engine
+from models.tables import (
+    BroadcastRecipient,
+    ConversationState,
+    LeaderLease,
+    ReminderDelivery,
+    UserData,
+    Visit,
+)
 from scheduler.sweep import CLAIM_BATCH
 from tests.bot.test_serve import _env, _start_instance, wait_until
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
@@ -47,6 +55,7 @@ class Bot:
 
     def __init__(self, server: LocalBotApi, db_url: str, tmp_path: Path, **extra: str):
         self.env = _env(db_url, server.base_url, 0, **{**QUICK, **extra})
+        self.db_url = db_url
         self.server, self.tmp_path, self.process, self.runs = server, tmp_path, None, 0
 
     async def start(self) -> None:
@@ -66,6 +75,19 @@ class Bot:
         self.process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(self.process.wait, 10)
         self.server.set_faults(Faults())
+        await self._lease_runs_out()
+
+    async def _lease_runs_out(self) -> None:
+        """PostgreSQL: the dead leader's lease runs out now rather than after
+        PENDAMPING_LEADER_LEASE_SECONDS (tests/bot/test_leader.py and test_serve.py wait it
+        out; here it is the data that is tested)."""
+        engine = create_engine(self.db_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(update(LeaderLease).values(
+                    expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        finally:
+            await engine.dispose()
 
     def logs(self) -> str:
         """Every run's log, for a failure message."""

@@ -311,7 +311,9 @@ async def test_a_hung_leader_is_replaced_and_sends_nothing_when_it_wakes(
         # all) and stops with 75, for its supervisor to start it again as a standby.
         calls_before = server.by_door[f"127.0.0.{old}"]
         hung.send_signal(signal.SIGCONT)
+        woke_at = time.monotonic()
         assert await asyncio.to_thread(hung.wait, 30) == 75, logs()
+        print(f"the old leader exited 75 {time.monotonic() - woke_at:.1f} s after it woke")
         assert server.by_door[f"127.0.0.{old}"] == calls_before, logs()
 
         # The new leader finishes the broadcast, and its own sweeps send no reminder twice.

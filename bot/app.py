@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from datetime import UTC
 
 from telegram.warnings import PTBUserWarning
@@ -173,10 +174,21 @@ async def _tell(application: Application, update: Update, key: str) -> None:
             update.effective_chat.id, t(lang or application.bot_data.settings.language, key))
 
 
-def build_application(settings: Settings, *, base_url: str | None = None) -> Application:
+async def _finished(application: Application, update: Update) -> None:
+    """Marks an update handled, unless this instance lost the leadership meanwhile: then its
+    answers may not have gone out, and the next leader handles it again."""
+    services: Services = application.bot_data
+    if services.leading():
+        await application.persistence.ensure_handled(update.update_id)
+
+
+def build_application(settings: Settings, *, base_url: str | None = None,
+                      may_send: Callable[[], bool] | None = None) -> Application:
     """The whole bot, ready for run_polling / run_webhook or a manual start (bot.serve, bot.localapi.start_application).
 
-    Raises models.crypto.MissingKey without a data key: nothing personal could be stored.
+    ``may_send``: asked before every request to Telegram (the leadership's, bot.serve); None:
+    always allowed. Raises models.crypto.MissingKey without a data key: nothing personal could
+    be stored.
     """
     crypto.configure(settings.data_key)
     engine = create_engine(settings.database_url, busy_seconds=settings.database_busy_seconds)
@@ -191,14 +203,14 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
         per_second=settings.throttle_per_second,
         # A user whose messages the throttle dropped hears to wait and send again.
         on_throttled=lambda update: _tell(application, update, "common.slow_down"),
-        on_finished=lambda update: persistence.ensure_handled(update.update_id))
+        on_finished=lambda update: _finished(application, update))
     bot = PendampingBot(
         token=token, base_url=base_url,
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",
         defaults=Defaults(block=True, tzinfo=UTC),
         # The pool sizes python-telegram-bot's builder would choose; timeouts from the settings.
-        request=telegram_request(settings, pool_size=256),
-        get_updates_request=telegram_request(settings, pool_size=1),
+        request=telegram_request(settings, pool_size=256, may_send=may_send),
+        get_updates_request=telegram_request(settings, pool_size=1, may_send=may_send),
         # Answers to users first, reminders and broadcasts in what is left (bot.telegram.ratelimit).
         rate_limiter=PriorityRateLimiter(SendBudget.for_settings(settings), max_retries=2))
     application = (
@@ -223,5 +235,6 @@ def build_application(settings: Settings, *, base_url: str | None = None) -> App
                            # Told while the database cannot store the message yet.
                            on_waiting=lambda update: _tell(application, update,
                                                            "common.db_busy"))
+    services.may_send = may_send
     add_handlers(application)
     return application

@@ -3,7 +3,8 @@
 It runs on every instance, leader or standby, on its own port (the webhook port belongs to
 python-telegram-bot and exists only on the leader).
 
-    GET /health         200 when the database answers, else 503; the body says the role
+    GET /health         200 when the database answers, else 503; the body says the role and,
+                        with PostgreSQL, the leader's lease as this instance last saw it
     GET /health/leader  200 only on the leader with a working database (route the webhook here)
 """
 
@@ -45,7 +46,8 @@ class HealthServer:
 
     @property
     def role(self) -> str:
-        if not self.leadership.is_leader:
+        # A leader past its lease's local deadline sends nothing: no webhook should come here.
+        if not self.leadership.may_send():
             return "standby"
         return "leader" if self.serving else "starting"
 
@@ -59,6 +61,8 @@ class HealthServer:
         }
         if self.leader_since is not None and self.role == "leader":
             body["leader_for_seconds"] = round(time.time() - self.leader_since, 1)
+        # The lease's epoch and seconds left (negative: run out, a standby is about to lead).
+        body.update(self.leadership.lease_report())
         return (200 if problem is None else 503), body
 
     async def _health(self, _request: web.Request) -> web.Response:

@@ -1,9 +1,15 @@
 """Who may talk to Telegram: one leader per database, the others wait as hot standbys.
 
-PostgreSQL: the leader holds a session-level advisory lock on a connection of its own. When the
-leader's process or machine dies, PostgreSQL ends that session and frees the lock, and the
-standby that polls next takes it over. The session sends TCP keepalives so a machine that
-vanished without closing the connection is noticed within seconds, not hours.
+PostgreSQL: the leader holds a lease, a row in ``leader_lease`` (models.leases) that it renews
+every ``renew_seconds``, and that a standby takes over once it has not been renewed for
+``lease_seconds`` by the database's clock. So a leader that hangs (stopped, swapping, cut off
+from the database) is replaced, not only one that died. Before the lease runs out for the
+others, the leader stops sending on its own: every request to Telegram asks :meth:`may_send`
+(bot.telegram.transport), which says no once the local deadline has passed, that is the moment
+its last successful renew started plus the lease, less a margin. Renewed by the database's
+clock and checked by this machine's, the two never overlap: the database's now() of a renew
+is later than the moment it started here. A leader that finds its lease taken over, or cannot
+renew it before the deadline, has lost the leadership (``lost``).
 
 SQLite: there can be no standby (the file lives on one machine), so a second instance on the
 same file is refused at start, with an exclusive lock on a file beside the database.
@@ -14,16 +20,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
+import secrets
+import time
 import zlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.engine import make_url
 
-from bot.problems import explain
-from models.db import SEARCH_PATH_PARAM
+from bot.problems import SetupProblem, explain
+from models import leases
+from models.crypto import DataKeyError
+from models.db import SEARCH_PATH_PARAM, create_engine, create_sessionmaker
 
 log = logging.getLogger(__name__)
+
+LEASE_NAME = "telegram"
+ATTEMPT_SECONDS = 10.0  # a standby's look at the lease gives up after this long
+T = TypeVar("T")
+
+
+def local_clock() -> float:
+    """Seconds on this machine's clock that never jumps back, and that (on Linux) keeps
+    counting while the machine is suspended: a leader that slept has used up its lease."""
+    if hasattr(time, "CLOCK_BOOTTIME"):
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    return time.monotonic()  # pragma: no cover - not Linux
 
 
 class AlreadyRunning(Exception):
@@ -41,6 +66,14 @@ class Leadership:
     @property
     def is_leader(self) -> bool:
         return self.role == "leader"
+
+    def may_send(self) -> bool:
+        """Whether this instance may send to Telegram now (asked before every request)."""
+        return self.is_leader
+
+    def lease_report(self) -> dict:
+        """What the health endpoint shows of the lease (nothing without one)."""
+        return {}
 
     async def acquire(self) -> None:  # pragma: no cover - interface
         raise NotImplementedError
@@ -87,7 +120,8 @@ class SqliteLeadership(Leadership):
 
 
 def lock_key(database_url: str) -> int:
-    """The advisory lock's key: the same for every instance on the same database and schema."""
+    """The advisory lock key by which versions before the lease led (models.leases.take keeps
+    out of their way): the same for every instance on the same database and schema."""
     url = make_url(database_url)
     schema = url.query.get(SEARCH_PATH_PARAM) or "public"
     name = f"pendamping-kube:{url.database}:{schema}"
@@ -95,104 +129,200 @@ def lock_key(database_url: str) -> int:
     return zlib.crc32(name.encode())
 
 
+class _Outage:
+    """Says that the database cannot be reached when the reason changes, and then about every
+    minute, not on every try: a typo in the URL must be plain to see, and a long outage must
+    not flood the log."""
+
+    def __init__(self, target: str, poll_seconds: float) -> None:
+        self.target, self.poll_seconds = target, poll_seconds
+        self.last, self.quiet = "", 0
+
+    def failed(self, error: BaseException) -> None:
+        problem = explain(error) or f"{type(error).__name__}: {error}"
+        if problem != self.last or self.quiet * self.poll_seconds >= 60:
+            log.warning("standby: database %s not reachable (%s); trying again every %s s",
+                        self.target, problem, self.poll_seconds)
+            self.last, self.quiet = problem, 0
+        self.quiet += 1
+
+
 class PostgresLeadership(Leadership):
-    """A session-level ``pg_advisory_lock`` on a dedicated asyncpg connection."""
+    """A lease in ``leader_lease``, renewed by the leader, taken over by a standby once it ran
+    out (the module docstring says why the two never send at once)."""
 
     def __init__(self, database_url: str, *, poll_seconds: float = 2.0,
-                 check_seconds: float = 2.0) -> None:
+                 lease_seconds: float = 15.0, renew_seconds: float = 5.0,
+                 clock: Callable[[], float] = local_clock) -> None:
         super().__init__()
-        url = make_url(database_url)
-        self.key = lock_key(database_url)
-        self.target = url.render_as_string(hide_password=True)
-        self._dsn = url.set(drivername="postgresql").difference_update_query(
-            [SEARCH_PATH_PARAM]).render_as_string(hide_password=False)
+        self.database_url = database_url
+        self.target = make_url(database_url).render_as_string(hide_password=True)
+        self.old_lock = lock_key(database_url)
+        self.holder = secrets.token_hex(8)
         self.poll_seconds = poll_seconds
-        self.check_seconds = check_seconds
-        self._connection = None
-        self._watch: asyncio.Task | None = None
+        self.lease_seconds = lease_seconds
+        self.renew_seconds = renew_seconds
+        # Left for a request that passed may_send to reach Telegram before the lease is over.
+        self.margin = lease_seconds / 5
+        self.clock = clock
+        self.epoch: int | None = None
+        self.valid_until = -math.inf  # this machine's clock: may send before it
+        # The lease as last seen (None: never taken), and when by this machine's clock.
+        self._seen: tuple[leases.Lease | None, float] | None = None
+        self._engine = None
+        self._renewing: asyncio.Task | None = None
 
-    async def _connect(self):
-        import asyncpg
+    # --- the database -----------------------------------------------------------------------
 
-        # Keepalives: if the leader's machine disappears, its session (and the lock) ends
-        # after about idle + interval * count = 9 seconds.
-        return await asyncpg.connect(
-            self._dsn, timeout=10, server_settings={
-                "application_name": "pendamping-kube-leader",
-                "tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2",
-                "tcp_keepalives_count": "2"})
+    async def _run(self, action, timeout: float):
+        """Runs ``action(session)`` on the leadership's own small engine (not the bot's pool, so
+        a busy bot never delays a renew), giving up after ``timeout`` seconds."""
+        if self._engine is None:
+            self._engine = create_engine(self.database_url)
+        try:
+            async with asyncio.timeout(timeout), create_sessionmaker(self._engine)() as session:
+                return await action(session)
+        except Exception:
+            await self._drop_engine()  # a connection cut off half way is not used again
+            raise
+
+    async def _drop_engine(self) -> None:
+        engine, self._engine = self._engine, None
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await engine.dispose()
+
+    def _see(self, lease: leases.Lease | None) -> None:
+        self._seen = (lease, self.clock())
+
+    # --- standby ----------------------------------------------------------------------------
+
+    async def until_reachable(self, action: Callable[[], Awaitable[T]]) -> T:
+        """Runs ``action`` (the start-up checks), waiting as a standby waits while the database
+        cannot be reached; a wrong data key or schema is raised at once."""
+        outage = _Outage(self.target, self.poll_seconds)
+        while True:
+            try:
+                return await action()
+            except (DataKeyError, SetupProblem):
+                raise
+            except Exception as error:  # noqa: BLE001 - out of reach, for whatever reason
+                outage.failed(error)
+            await asyncio.sleep(self.poll_seconds)
 
     async def try_acquire(self) -> bool:
         """One attempt; True when this instance is now the leader."""
-        if self._connection is None or self._connection.is_closed():
-            self._connection = await self._connect()
-        got = await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key)
-        if got:
-            self.role = "leader"
-            self._watch = asyncio.create_task(self._watch_lock(), name="leader-watch")
-        return bool(got)
+        started = self.clock()
+
+        async def take(session):
+            lease = await leases.take(session=session, name=LEASE_NAME, holder=self.holder,
+                                      seconds=self.lease_seconds, old_lock=self.old_lock)
+            return lease, (lease or await leases.current(session=session, name=LEASE_NAME))
+
+        taken, seen = await self._run(take, ATTEMPT_SECONDS)
+        self._see(seen)
+        if taken is None:
+            return False
+        self.epoch = taken.epoch
+        self.valid_until = started + self.lease_seconds - self.margin
+        self.role = "leader"
+        self._renewing = asyncio.create_task(self._renew(), name="leader-lease")
+        log.info("took the leader lease (epoch %s, %s s, renewed every %s s)", taken.epoch,
+                 self.lease_seconds, self.renew_seconds)
+        return True
 
     async def acquire(self) -> None:
-        """Waits (as a standby) until the lock is free, then holds it."""
-        announced, last_problem, quiet = False, "", 0
+        """Waits (as a standby) until the lease is free or has run out, then holds it."""
+        announced = False
+        outage = _Outage(self.target, self.poll_seconds)
         while True:
             try:
                 if await self.try_acquire():
                     return
-            except (TimeoutError, OSError, Exception) as error:  # noqa: BLE001
-                # Said when it changes and then every minute or so, not every poll: a typo in
-                # the URL must be plain to see, and a long outage must not flood the log.
-                problem = explain(error) or f"{type(error).__name__}: {error}"
-                if problem != last_problem or quiet * self.poll_seconds >= 60:
-                    log.warning("standby: database %s not reachable (%s); trying again every "
-                                "%s s", self.target, problem, self.poll_seconds)
-                    last_problem, quiet = problem, 0
-                quiet += 1
-                await self._close()
+            except Exception as error:  # noqa: BLE001 - out of reach: said, and tried again
+                outage.failed(error)
             if not announced:
                 log.info("another instance leads; waiting as a hot standby")
                 announced = True
             await asyncio.sleep(self.poll_seconds)
 
-    async def _watch_lock(self) -> None:
-        """Checks the lock's session; if it is gone, so is the leadership."""
-        try:
-            while True:
-                await asyncio.sleep(self.check_seconds)
-                held = await asyncio.wait_for(self._connection.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND pid = pg_backend_pid() AND objid = $1", self.key & 0xFFFFFFFF),
-                    timeout=self.check_seconds * 3)
-                if not held:
-                    raise RuntimeError("advisory lock no longer held")
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # noqa: BLE001 - any failure: we can no longer be sure
-            log.error("lost the leadership (%s)", type(error).__name__)
-            self.role = "standby"
-            self.lost.set()
+    # --- leader -----------------------------------------------------------------------------
 
-    async def _close(self) -> None:
-        if self._connection is not None:
-            with contextlib.suppress(Exception):
-                await self._connection.close(timeout=2)
-            self._connection = None
+    def may_send(self) -> bool:
+        """The leader, before its local deadline: cheap (no database), asked per request."""
+        return self.role == "leader" and self.clock() < self.valid_until
+
+    async def _renew(self) -> None:
+        """Renews every ``renew_seconds``, sooner again after a failure. The leadership is lost
+        when the lease was taken over, or could not be renewed before the local deadline."""
+        next_at = self.clock() + self.renew_seconds
+        retry = min(1.0, self.renew_seconds / 2)
+        while True:
+            await asyncio.sleep(max(0.0, next_at - self.clock()))
+            started = self.clock()
+
+            async def renew(session):
+                return await leases.renew(session=session, name=LEASE_NAME, holder=self.holder,
+                                          epoch=self.epoch, seconds=self.lease_seconds)
+            try:
+                left = await self._run(renew, self.renew_seconds)
+            except Exception as error:  # noqa: BLE001 - any failure: try again while there is time
+                problem = explain(error) or type(error).__name__
+                if self.clock() >= self.valid_until:
+                    self._lose(f"the lease could not be renewed in time: {problem}")
+                    return
+                log.warning("could not renew the leader lease (%s); trying again", problem)
+                next_at = self.clock() + retry
+                continue
+            if left is None:
+                self._lose("another instance took the lease over (this one did not renew it "
+                           "in time: hung, or cut off from the database)")
+                return
+            # A late answer is fine: the database's now() was after ``started``.
+            self.valid_until = started + self.lease_seconds - self.margin
+            self._see(leases.Lease(self.holder, self.epoch, left))
+            next_at = started + self.renew_seconds
+
+    def _lose(self, why: str) -> None:
+        log.error("lost the leadership: %s", why)
+        self.role = "standby"
+        self.valid_until = -math.inf
+        self.lost.set()
+
+    def lease_report(self) -> dict:
+        """The lease's epoch and seconds left (by the database's clock, as last seen)."""
+        if self._seen is None:
+            return {}
+        lease, seen_at = self._seen
+        if lease is None:
+            return {"leader_lease_expires_in": None}
+        return {"leader_lease_expires_in": round(lease.expires_in - (self.clock() - seen_at), 1),
+                "leader_epoch": lease.epoch}
 
     async def release(self) -> None:
-        if self._watch is not None:
-            self._watch.cancel()
+        if self._renewing is not None:
+            self._renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._watch
-            self._watch = None
-        if self._connection is not None and self.role == "leader":
+                await self._renewing
+            self._renewing = None
+        if self.role == "leader" and self.epoch is not None:
+            self.valid_until = -math.inf
+
+            async def give_back(session):
+                await leases.give_back(session=session, name=LEASE_NAME, holder=self.holder,
+                                       epoch=self.epoch)
+            # A clean stop: the standby takes over at its next look, not after the lease.
             with contextlib.suppress(Exception):
-                await self._connection.execute("SELECT pg_advisory_unlock($1)", self.key)
-        await self._close()
+                await self._run(give_back, 3)
+        await self._drop_engine()
         self.role = "standby"
 
 
-def leadership_for(database_url: str, *, poll_seconds: float = 2.0) -> Leadership:
+def leadership_for(database_url: str, *, poll_seconds: float = 2.0, lease_seconds: float = 15.0,
+                   renew_seconds: float = 5.0) -> Leadership:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         return SqliteLeadership(Path(url.database or "pendamping.db").resolve())
-    return PostgresLeadership(database_url, poll_seconds=poll_seconds)
+    return PostgresLeadership(database_url, poll_seconds=poll_seconds,
+                              lease_seconds=lease_seconds, renew_seconds=renew_seconds)

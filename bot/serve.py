@@ -1,9 +1,12 @@
 """`pendamping run`: wait to lead, then serve Telegram (long polling or webhook) until stopped.
 
-Every instance starts the health endpoint at once. Only the leader (bot.leader) builds the
-Application, and with it the polling or webhook server, the reminder sweep and the broadcast
-worker; so a standby never sends anything. If a leader loses its lock it stops at once and exits
-with code 75, and the process supervisor starts it again as a standby.
+Every instance first checks the database (PostgreSQL: the schema is this version's, and the
+data key opens what is stored), so that a standby with a wrong key or on a wrong schema stops
+at once rather than when it is needed; then it starts the health endpoint. Only the leader
+(bot.leader) builds the Application, and with it the polling or webhook server, the reminder
+sweep and the broadcast worker; so a standby never sends anything, and every request of the
+leader asks its lease first. If a leader loses its lease it stops at once and exits with code
+75, and the process supervisor starts it again as a standby.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import socket
 import time
 
 from bot.app import build_application
+from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
 from bot.lifecycle import start_application, stop_application
 from bot.problems import check_sqlite_folder, port_problem
-from bot.startup import check_data_key, prepare_database
+from bot.startup import check_data_key, check_schema, prepare_database
 from models.db import create_engine
 
 log = logging.getLogger(__name__)
@@ -83,6 +87,12 @@ def _updates(settings: Settings, *, webhook: bool) -> dict:
                         "secret_token": secret, "max_connections": 40}}
 
 
+async def _check_database(settings: Settings) -> None:
+    """The schema is this version's and the data key opens what is stored (PostgreSQL)."""
+    await check_schema(settings)
+    await check_data_key(settings)
+
+
 async def serve(settings: Settings, *, webhook: bool = False,
                 stop: asyncio.Event | None = None) -> int:
     """Runs one instance until ``stop`` is set (0) or its leadership is lost (75)."""
@@ -90,7 +100,9 @@ async def serve(settings: Settings, *, webhook: bool = False,
     if webhook:  # fail now, not after the wait for leadership
         webhook_settings(settings)
         _check_port(settings.webhook_listen, settings.webhook_port, "PENDAMPING_WEBHOOK_PORT")
-    leadership = leadership_for(settings.database_url, poll_seconds=settings.leader_poll_seconds)
+    leadership = leadership_for(
+        settings.database_url, poll_seconds=settings.leader_poll_seconds,
+        lease_seconds=settings.leader_lease_seconds, renew_seconds=settings.leader_renew_seconds)
     if settings.is_sqlite:
         check_sqlite_folder(settings.database_url)  # before the lock file could be made there
         # With SQLite the check is immediate: a second instance is refused, not kept waiting.
@@ -100,7 +112,20 @@ async def serve(settings: Settings, *, webhook: bool = False,
     engine = create_engine(settings.database_url)
     health = HealthServer(leadership, engine, mode="webhook" if webhook else "polling")
     application = None
+    stopping = asyncio.create_task(stop.wait())
     try:
+        if not settings.is_sqlite:
+            # PostgreSQL is migrated by `pendamping db upgrade` (once, from one machine: two
+            # instances must not migrate side by side), so both are checked, not changed. A
+            # standby checks before it waits: found out only at takeover, a wrong data key
+            # would leave nobody serving. A database out of reach is waited for.
+            checks = asyncio.create_task(leadership.until_reachable(
+                lambda: _check_database(settings)))
+            await asyncio.wait({checks, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not checks.done():
+                checks.cancel()
+                return 0
+            checks.result()
         if settings.health_port:
             try:
                 await health.start(settings.health_host, settings.health_port)
@@ -108,20 +133,33 @@ async def serve(settings: Settings, *, webhook: bool = False,
                 raise ServeError(port_problem(exc, settings.health_port,
                                               "PENDAMPING_HEALTH_PORT (0 turns it off)")
                                  or f"The health endpoint cannot start: {exc}") from None
+        # Built now, before the lease: a second or more of work that would hold up the event
+        # loop (and the lease's renewals) while the leader starts, and delay a takeover.
+        await asyncio.to_thread(default_index)
         acquire = asyncio.create_task(leadership.acquire())
-        stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({acquire, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():
             acquire.cancel()
             return 0
         acquire.result()
         if not settings.is_sqlite:
-            await check_data_key(settings)
+            # Again: while this one waited, the database may have been migrated further, or
+            # had its first personal data stored (an empty one opens with any key).
+            await _check_database(settings)
         health.leader_since = time.time()
         log.info("this instance is the leader: serving Telegram (%s)", health.mode)
-        application = build_application(settings)
-        await start_application(application, allowed_updates=ALLOWED_UPDATES,
-                                **_updates(settings, webhook=webhook))
+        application = build_application(settings, may_send=leadership.may_send)
+        try:
+            await start_application(application, allowed_updates=ALLOWED_UPDATES,
+                                    **_updates(settings, webhook=webhook))
+        except Exception:
+            if leadership.may_send():
+                raise
+            # The lease ran out while starting (its requests were refused): not the start's
+            # failure, so the same exit as a lease lost later.
+            log.error("leadership lost while starting: stopping so that this instance "
+                      "restarts as a standby")
+            return LOST_LEADERSHIP
         health.serving = True
         lost = asyncio.create_task(leadership.lost.wait())
         await asyncio.wait({lost, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -132,6 +170,7 @@ async def serve(settings: Settings, *, webhook: bool = False,
         log.error("leadership lost: stopping so that this instance restarts as a standby")
         return LOST_LEADERSHIP
     finally:
+        stopping.cancel()
         health.serving = False
         if application is not None:
             # Whatever fails there, the leadership is released and the health endpoint stops.

@@ -1,14 +1,17 @@
 """What every way of starting the bot does to the database first: migrate, load the official
-areas, and check the data key against what is stored (bot.cli, bot.serve)."""
+areas, and check the data key against what is stored, and (PostgreSQL, where `pendamping db
+upgrade` migrates) that the schema is this version's (bot.cli, bot.serve)."""
 
 from __future__ import annotations
 
+from sqlalchemy import inspect, text
+
 from bot.core.settings import Settings
-from bot.problems import check_sqlite_folder
+from bot.problems import SetupProblem, check_sqlite_folder
 from models import crypto
 from models import updates as update_queries
 from models.areas import load_areas
-from models.db import create_engine, create_sessionmaker, sqlite_file, upgrade
+from models.db import alembic_config, create_engine, create_sessionmaker, sqlite_file, upgrade
 
 
 async def last_update_id(settings: Settings) -> int:
@@ -51,3 +54,44 @@ async def check_data_key(settings: Settings) -> None:
             await crypto.verify_stored(session=session)
     finally:
         await engine.dispose()
+
+
+async def check_schema(settings: Settings) -> None:
+    """Raises bot.problems.SetupProblem (main prints it) unless the database is migrated to
+    this version's revision: not at all or older (`pendamping db upgrade`), or by a newer
+    version, which this one must not run on."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    def revisions(connection) -> set[str]:
+        # Read directly, not through Alembic's MigrationContext, which logs at every start.
+        if not inspect(connection).has_table("alembic_version"):
+            return set()
+        return set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(revisions)
+    finally:
+        await engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    heads = set(script.get_heads())
+    if current == heads:
+        return
+    ours = ", ".join(sorted(heads))
+    if not current:
+        raise SetupProblem("The database has no tables yet: run `pendamping db upgrade` first "
+                           "(once, from one machine).")
+    unknown = []
+    for revision in sorted(current):
+        try:
+            script.get_revision(revision)
+        except CommandError:
+            unknown.append(revision)
+    if unknown:
+        raise SetupProblem(
+            f"The database was migrated by a newer version of Pendamping KUBE (revision "
+            f"{', '.join(unknown)}; this version knows up to {ours}): run the newer version.")
+    raise SetupProblem(f"The database is at revision {', '.join(sorted(current))}, older than "
+                       f"this version ({ours}): run `pendamping db upgrade` first.")

@@ -40,6 +40,10 @@ async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
     application = context.application
     persistence = application.persistence
+    if not context.services.leading():
+        # Lost the leadership while handling it: the answers may not have gone out, so it is
+        # left unhandled for the next leader (bot.telegram.inbox replays it there).
+        return
     if update.effective_user is not None:
         # PTB would hand over this user's data only after the last group, so at the next
         # write: it goes in this one, with the conversation state it belongs to.

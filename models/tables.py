@@ -467,6 +467,20 @@ class BroadcastRecipient(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+
+class LeaderLease(SQLModel, table=True):
+    """Who may talk to Telegram (PostgreSQL; bot.leader): the leader renews its lease, and a
+    standby takes it over once it has run out. Times are the database's own (now())."""
+
+    __tablename__ = "leader_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=40)  # a random id of the leading process
+    # One more at every takeover: a leader whose epoch is no longer the row's has lost it.
+    epoch: int = Field(sa_column=Column(BigInteger, nullable=False))
+    acquired_at: datetime
+    expires_at: datetime
+
 # Free text may quote a NIK or a phone number ("Bu Siti, HP 0812…, sakit"): those belong in the
 # member's encrypted fields, so notes are stored masked, whoever writes them (chat, import).
 FREE_TEXT: dict[type, tuple[str, ...]] = {Visit: ("problems", "follow_up"),

@@ -129,8 +129,9 @@ class Outbox:
         services = application.bot_data
         settings = services.settings
         app_bot = application.bot
-        requests = (telegram_request(settings, pool_size=1),
-                    telegram_request(settings, pool_size=_concurrency(settings) + 2))
+        requests = (telegram_request(settings, pool_size=1, may_send=services.may_send),
+                    telegram_request(settings, pool_size=_concurrency(settings) + 2,
+                                     may_send=services.may_send))
         bot = Bot(app_bot.token, base_url=lambda _token: app_bot.base_url,
                   base_file_url=lambda _token: app_bot.base_file_url,
                   get_updates_request=requests[0], request=requests[1])

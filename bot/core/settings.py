@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     # machine only (a reverse proxy in front serves the public https URL; README: Deployment).
     # A post larger than the body limit is refused before it is read (Telegram's updates are a
     # few kilobytes). Every instance has a health endpoint (0 turns it off); with PostgreSQL one
-    # instance leads and the others wait as standbys, polling for the lock this often.
+    # instance leads and the others wait as standbys, looking at the lease this often.
     poll_timeout_seconds: int = Field(default=30, ge=0, le=50)
     webhook_url: str = ""
     webhook_path: str = "telegram"
@@ -111,6 +111,10 @@ class Settings(BaseSettings):
     health_host: str = "0.0.0.0"
     health_port: int = Field(default=8080, ge=0, le=65535)
     leader_poll_seconds: float = Field(default=2, gt=0, le=10)
+    # The leader's lease (PostgreSQL, bot.leader): renewed this often, and taken over by a
+    # standby when it was not renewed for this long (a hung leader too, not only a dead one).
+    leader_lease_seconds: float = Field(default=15, ge=1, le=120)
+    leader_renew_seconds: float = Field(default=5, gt=0, le=60)
 
     # Requests to Telegram give up after this long (connect, send, answer). A message whose
     # answer did not come is never sent again: it may have arrived (bot.telegram.transport).
@@ -162,6 +166,10 @@ class Settings(BaseSettings):
             # The bot's answers to mentors need what the broadcasts leave of Telegram's limit.
             raise ValueError("PENDAMPING_BROADCAST_RATE_PER_SECOND must be below "
                              "PENDAMPING_TELEGRAM_RATE_PER_SECOND")
+        if self.leader_renew_seconds > self.leader_lease_seconds / 2:
+            # A leader gets at least two tries to renew before it must stop sending.
+            raise ValueError("PENDAMPING_LEADER_RENEW_SECONDS must be at most half of "
+                             "PENDAMPING_LEADER_LEASE_SECONDS")
         return self
 
     @property

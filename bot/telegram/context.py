@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,13 @@ class Services:
         self.db_attempts: dict[int, int] = {}
         # Receives the updates, stores them before confirming (bot.telegram.inbox).
         self.inbox: Inbox | None = None
+        # Whether this instance may still send to Telegram (bot.leader); None: always. Every
+        # request object of the bot and of the broadcast outbox asks it (bot.telegram.transport).
+        self.may_send: Callable[[], bool] | None = None
+
+    def leading(self) -> bool:
+        """Whether this instance may still act for the bot (always, without a leadership)."""
+        return self.may_send is None or self.may_send()
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

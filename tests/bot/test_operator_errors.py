@@ -40,6 +40,8 @@ def no_env_file(monkeypatch, tmp_path):
                                         "PENDAMPING_GROUP_MAX_SIZE")),
     ("PENDAMPING_BROADCAST_RATE_PER_SECOND", "40", ("PENDAMPING_BROADCAST_RATE_PER_SECOND must "
                                                    "be below PENDAMPING_TELEGRAM_RATE_PER_SECOND")),
+    ("PENDAMPING_LEADER_RENEW_SECONDS", "10", ("PENDAMPING_LEADER_RENEW_SECONDS must be at most "
+                                              "half of PENDAMPING_LEADER_LEASE_SECONDS")),
 ])
 def test_a_wrong_setting_is_named_with_what_it_should_be(no_env_file, monkeypatch, capsys,
                                                         variable, value, said):

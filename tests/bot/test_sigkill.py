@@ -15,20 +15,22 @@ import random
 import signal
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core.enums import Audience, Role
 from bot.localapi import Faults, LocalBotApi
 from models import broadcasts as broadcast_queries
+from models.db import create_engine
 from models.tables import (
     AuditLog,
     BroadcastRecipient,
     ConversationState,
+    LeaderLease,
     Mentor,
     ReceivedUpdate,
     ReminderDelivery,
@@ -58,6 +60,7 @@ class Bot:
 
     def __init__(self, server: LocalBotApi, db_url: str, tmp_path: Path, **extra: str):
         self.env = _env(db_url, server.base_url, 0, **{**QUICK, **extra})
+        self.db_url = db_url
         self.server, self.tmp_path, self.process, self.runs = server, tmp_path, None, 0
 
     async def start(self) -> None:
@@ -74,9 +77,26 @@ class Bot:
         async def held():
             return self.server.fault_counts["slow"] >= 1 and also()
         await wait_until(held, 30, "the held request", self.logs)
+        await self.kill()
+        self.server.set_faults(Faults())
+
+    async def kill(self) -> None:
+        """SIGKILL, and the dead leader's lease given up."""
         self.process.send_signal(signal.SIGKILL)
         await asyncio.to_thread(self.process.wait, 10)
-        self.server.set_faults(Faults())
+        await self._lease_runs_out()
+
+    async def _lease_runs_out(self) -> None:
+        """PostgreSQL: the dead leader's lease runs out now rather than after
+        PENDAMPING_LEADER_LEASE_SECONDS (tests/bot/test_leader.py and test_serve.py wait it
+        out; here it is the data that is tested)."""
+        engine = create_engine(self.db_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(update(LeaderLease).values(
+                    expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        finally:
+            await engine.dispose()
 
     def logs(self) -> str:
         """Every run's log, for a failure message."""
@@ -310,8 +330,7 @@ async def test_kills_at_random_instants_during_sign_ups_forget_no_answer_and_dou
     async def killer() -> None:
         for _ in range(3):
             await asyncio.sleep(rng.uniform(0.5, 2.0))
-            bot.process.send_signal(signal.SIGKILL)
-            await asyncio.to_thread(bot.process.wait, 10)
+            await bot.kill()
             kills.append(time.monotonic())
             await bot.start()
 

@@ -3,6 +3,7 @@ forgotten only once Telegram can no longer redeliver it."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
 
@@ -127,6 +128,9 @@ async def test_updates_the_throttle_dropped_are_not_handled_after_a_restart(sett
         bot.server.user(SITI, first_name="Siti")
         ids = [bot.server.send_text(SITI, "/bantuan") for _ in range(6)]
         await bot.settle(ids[-1])
+        async with asyncio.timeout(10):  # the notice takes its turn after the answers
+            while len(bot.server.sent(SITI)) < 3:
+                await asyncio.sleep(0.02)
         texts = [message.text or "" for message in bot.server.sent(SITI)]
         assert sum("/start" in text for text in texts) == 2
         assert sum("terlalu cepat" in text for text in texts) == 1

@@ -109,7 +109,6 @@ def _callback_handlers() -> list[CallbackQueryHandler]:
     for module in HANDLER_MODULES:
         walk(module.handlers())
     walk(help_handlers.catch_all())
-    walk(system.first())
     walk(system.last())
     return found
 

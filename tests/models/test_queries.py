@@ -20,6 +20,7 @@ from tests.factories import (
     make_group,
     make_mentor,
     make_visit,
+    received,
 )
 
 
@@ -54,6 +55,7 @@ async def test_redelivered_update_does_not_create_a_second_group(session):
                   "formed_on": date(2026, 1, 5), "stage": "tumbuh", "visit_interval_days": 30,
                   "next_visit_due": date(2026, 12, 27), "members": [], "today": date(2026, 11, 27),
                   "update_id": 4242}
+    await received(session, 4242)
     first, created = await group_queries.create_group(**kwargs)
     again, created_again = await group_queries.create_group(**kwargs)
     assert created and not created_again and first.id == again.id

@@ -31,6 +31,7 @@ from models.db import (
 from models.tables import (
     BroadcastRecipient,
     Group,
+    LeaderLease,
     Mentor,
     Reminder,
     ReminderDelivery,
@@ -58,6 +59,9 @@ async def seed_everything(url: str) -> None:
     try:
         async with sessionmaker() as session:
             mentor = await make_mentor(session, telegram_id=700001, name="Siti Rahma")
+            # The lease a PostgreSQL leader holds (a backup of SQLite carries it all the same).
+            session.add(LeaderLease(name="pendamping-kube", holder="a1b2c3", epoch=3,
+                                    acquired_at=NOW, expires_at=NOW))
             other = await make_mentor(session, telegram_id=700002, name="Ahmad Fauzi")
             await make_mentor(session, telegram_id=700003, name="Menunggu",
                               status=MentorStatus.PENDING)

@@ -401,14 +401,14 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
         per_recipient[row.telegram_id].append(row)
     people = await _fetch_many(reminder_queries.recipients, "telegram_ids", per_recipient,
                                session)
+    area = {telegram_id: people[telegram_id].area_code if telegram_id in people else None
+            for telegram_id in per_recipient}
     # Told late (an outage, or days of Telegram refusing): not dropped, but said so. The
     # lines are made from today's state whatever the age of the reminder.
     late = {telegram_id for telegram_id, rows in per_recipient.items()
-            if any(_too_old(row, now, people[telegram_id].area_code
-                            if telegram_id in people else None, settings) for row in rows)}
+            if any(_too_old(row, now, area[telegram_id], settings) for row in rows)}
     awake = [telegram_id for telegram_id in per_recipient
-             if _daytime(now, people[telegram_id].area_code if telegram_id in people else None,
-                         settings)]
+             if _daytime(now, area[telegram_id], settings)]
     busy = set() if dry_run else await reminder_queries.busy_recipients(
         session=session, telegram_ids=awake,
         since=now - timedelta(minutes=settings.conversation_defer_minutes))

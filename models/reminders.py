@@ -235,6 +235,62 @@ async def set_status(*, session: AsyncSession, reminder_ids: list[int], status: 
         await session.execute(update(_REMINDER).where(_REMINDER.c.id.in_(chunk)).values(**values))
 
 
+@dataclass(frozen=True)
+class Owed:
+    """A group past the escalation day, told late: its escalation for ``cycle`` is owed unless
+    one was sent."""
+
+    group_id: int
+    cycle: date
+    area_code: str
+
+
+async def owed_escalations(*, session: AsyncSession, owed: Sequence[Owed], rules: Rules,
+                           now: datetime) -> dict[int, int]:
+    """Of these groups, those whose escalation for the cycle was never sent (expired by an
+    outage, or never scheduled because the due date was set past its day): that escalation is
+    stored as sent now. Returns the reminder id per group, for the sweep's deliveries. A
+    pending one is left to the sweep (it is due, or will be this morning)."""
+    wanted = {o.group_id: o for o in owed}
+    taken: set[int] = set()
+    revive: dict[int, int] = {}
+    for chunk in chunked(sorted(wanted)):
+        rows = await session.execute(
+            select(_REMINDER.c.id, _REMINDER.c.subject_id, _REMINDER.c.cycle,
+                   _REMINDER.c.status)
+            .where(_REMINDER.c.rule == ReminderRule.VISIT_ESCALATION,
+                   _REMINDER.c.subject_id.in_(chunk),
+                   # The occurrence index's condition: SQLite then reads it by that index.
+                   _REMINDER.c.status != ReminderStatus.CANCELLED))
+        for reminder_id, group_id, cycle, status in rows:
+            if cycle != wanted[group_id].cycle:
+                continue
+            if status == ReminderStatus.EXPIRED:
+                revive.setdefault(group_id, reminder_id)
+            else:
+                taken.add(group_id)
+    found = {group_id: reminder_id for group_id, reminder_id in revive.items()
+             if group_id not in taken}
+    await set_status(session=session, reminder_ids=list(found.values()),
+                     status=ReminderStatus.SENT, sent_at=now)
+    new = []
+    for group_id, o in wanted.items():
+        if group_id in taken or group_id in found:
+            continue
+        fire_on = o.cycle + timedelta(days=rules.escalation_days)
+        # Stored on the rule's own day: the occurrence is then the one a later schedule of
+        # this cycle sees as fired, and never adds again.
+        new.append({"rule": ReminderRule.VISIT_ESCALATION, "subject_id": group_id,
+                    "cycle": o.cycle, "step": 0, "fire_on": fire_on,
+                    "due_at": local_morning(fire_on, o.area_code, rules.hour),
+                    "status": ReminderStatus.SENT, "created_at": utcnow(), "sent_at": now})
+    if new:
+        result = await session.execute(
+            insert(_REMINDER).returning(_REMINDER.c.id, _REMINDER.c.subject_id), new)
+        found.update({group_id: reminder_id for reminder_id, group_id in result})
+    return found
+
+
 async def add_deliveries(*, session: AsyncSession, rows: list[tuple[int, int]]) -> None:
     """One pending delivery per (reminder id, recipient Telegram id), in one bulk insert."""
     if rows:

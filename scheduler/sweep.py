@@ -12,7 +12,14 @@ Two phases, each safe to interrupt:
    in flight, so a crash costs at most that many people one reminder (the rules remind
    them again later), and some of those did get it.
 Deliveries wait for the recipient's daytime (06:00-21:00 local) and for the end of a
-conversation they are in the middle of; reminders older than the catch-up window expire.
+conversation they are in the middle of.
+After an outage (due reminders older than the catch-up window, counted in calendar days) the
+first sweep tells the truth instead of expiring them or replaying them: each late reminder is
+told once, in the person's one digest, with the state of now ("terlambat 40 hari": the lines
+are made from the group and grant, not from the reminder), under a header that says reminders
+stopped for a while; each rule's next occurrence is scheduled from tomorrow, so the missed
+steps are not walked through; and a group past the escalation day whose escalation was never
+sent (it fell in the outage, or its due date was set past that day) is escalated once.
 The database work grows with the number of due items, never with the size of the tables:
 every read goes by an index to the rows at hand (bench/sweep.py prints the plans).
 """
@@ -114,7 +121,7 @@ class Digest:
 class SweepReport:
     now: datetime
     expanded: int = 0
-    expired: int = 0
+    late: int = 0  # of the expanded: missed for more than the catch-up window
     digests: list[Digest] = field(default_factory=list)
     sent: int = 0
     blocked: int = 0
@@ -129,7 +136,7 @@ class SweepReport:
         return sum(v for k, v in self.timings.items() if k != "send")
 
     def summary(self) -> str:
-        return (f"{self.expanded} reminders due, {self.expired} expired, "
+        return (f"{self.expanded} reminders due, {self.late} of them late, "
                 f"{len(self.digests)} digests: {self.sent} sent, {self.blocked} blocked, "
                 f"{self.failed} failed, {self.deferred} deferred")
 
@@ -234,14 +241,14 @@ class _Coordinators:
         return self.admins
 
 
-async def _recipients(*, session: AsyncSession, reminder: Row, group: Row,
+async def _recipients(*, session: AsyncSession, rule: str, group: Row,
                       mentor: Row | None, coordinators: _Coordinators) -> set[int]:
-    """Who hears of this reminder: the group's mentor and/or the area's coordinators (the
-    admins while the area has no coordinator)."""
+    """Who hears of a reminder of this rule: the group's mentor and/or the area's coordinators
+    (the admins while the area has no coordinator)."""
     out: set[int] = set()
-    if reminder.rule in TO_MENTOR and mentor is not None and mentor.status == MentorStatus.ACTIVE:
+    if rule in TO_MENTOR and mentor is not None and mentor.status == MentorStatus.ACTIVE:
         out.add(mentor.telegram_id)
-    if reminder.rule in TO_COORDINATORS:
+    if rule in TO_COORDINATORS:
         out.update(await coordinators.covering(session=session,
                                                village_code=group.village_code))
     return out
@@ -251,8 +258,8 @@ async def expand(*, session: AsyncSession, now: datetime, settings: Settings,
                  report: SweepReport, commit: bool = True) -> None:
     """Phase 1: due reminders become deliveries; each rule's next occurrence is stored.
 
-    Repeats until nothing is due, because the occurrence that follows an expired one may be
-    due already (after a long downtime); fire dates only move forward, so it ends.
+    Repeats until nothing is due, because the occurrence that follows one sent late within the
+    catch-up window may be due already; fire dates only move forward, so it ends.
     """
     started = time.perf_counter()
     rules = settings.reminder_rules
@@ -277,32 +284,52 @@ async def _expand_batch(*, session: AsyncSession, batch: list[Row], now: datetim
     statuses: dict[str, list[int]] = defaultdict(list)
     deliveries: list[tuple[int, int]] = []
     follows: list[reminder_queries.Follow] = []
+    escalating = {r.subject_id for r in batch if r.rule == ReminderRule.VISIT_ESCALATION}
+    owed: dict[int, reminder_queries.Owed] = {}
     for reminder in batch:
         group, grant = subjects.of(reminder)
         if group is None or _resolved(reminder.rule, group, grant):
             statuses[ReminderStatus.CANCELLED].append(reminder.id)
             continue
+        mentor = subjects.mentors.get(group.mentor_id)
+        for telegram_id in await _recipients(session=session, rule=reminder.rule, group=group,
+                                             mentor=mentor, coordinators=coordinators):
+            deliveries.append((reminder.id, telegram_id))
+        statuses[ReminderStatus.SENT].append(reminder.id)
+        report.expanded += 1
+        not_before = reminder.fire_on + timedelta(days=1)
         if _too_old(reminder, now, group.village_code, settings):
-            # Too old to be useful (the bot was down for long): skip it, keep the rule going.
-            statuses[ReminderStatus.EXPIRED].append(reminder.id)
-            report.expired += 1
-        else:
-            mentor = subjects.mentors.get(group.mentor_id)
-            for telegram_id in await _recipients(session=session, reminder=reminder,
-                                                 group=group, mentor=mentor,
-                                                 coordinators=coordinators):
-                deliveries.append((reminder.id, telegram_id))
-            statuses[ReminderStatus.SENT].append(reminder.id)
-            report.expanded += 1
+            # Missed in an outage: told once now, with today's state (the digest's lines are
+            # made from the group, not the reminder). The rule goes on from tomorrow rather
+            # than from this step: the steps missed in between would only say it again.
+            report.late += 1
+            today = _local(now, group.village_code).date()
+            not_before = today + timedelta(days=1)
+            if reminder.rule in GROUP_RULES and group.next_visit_due is not None \
+                    and group.status == GroupStatus.ACTIVE \
+                    and reminder.subject_id not in escalating \
+                    and (today - group.next_visit_due).days >= rules.escalation_days:
+                owed[group.id] = reminder_queries.Owed(
+                    group_id=group.id, cycle=group.next_visit_due, area_code=group.village_code)
         follows.append(reminder_queries.Follow(
             rule=reminder.rule, subject_id=reminder.subject_id, cycle=reminder.cycle,
-            area_code=group.village_code, not_before=reminder.fire_on + timedelta(days=1)))
+            area_code=group.village_code, not_before=not_before))
     # The statuses first: the next occurrence may only be added once this one is no longer
     # the pending one, and it must see this one as fired.
     for status, ids in statuses.items():
         await reminder_queries.set_status(
             session=session, reminder_ids=ids, status=status,
             sent_at=now if status == ReminderStatus.SENT else None)
+    if owed:
+        # Only after an outage, so an ordinary sweep pays nothing for it.
+        escalations = await reminder_queries.owed_escalations(
+            session=session, owed=list(owed.values()), rules=rules, now=now)
+        for group_id, reminder_id in escalations.items():
+            group = subjects.groups[group_id]
+            for telegram_id in await _recipients(
+                    session=session, rule=ReminderRule.VISIT_ESCALATION, group=group,
+                    mentor=None, coordinators=coordinators):
+                deliveries.append((reminder_id, telegram_id))
     await reminder_queries.add_deliveries(session=session, rows=deliveries)
     await reminder_queries.schedule_next_many(session=session, follows=follows, rules=rules)
 
@@ -374,27 +401,14 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
         per_recipient[row.telegram_id].append(row)
     people = await _fetch_many(reminder_queries.recipients, "telegram_ids", per_recipient,
                                session)
-    stale: list[int] = []
-    for telegram_id, rows in list(per_recipient.items()):
-        person = people.get(telegram_id)
-        area = person.area_code if person else None
-        fresh = []
-        for row in rows:
-            if _too_old(row, now, area, settings):
-                stale.append(row.delivery_id)
-            else:
-                fresh.append(row)
-        if fresh:
-            per_recipient[telegram_id] = fresh
-        else:
-            del per_recipient[telegram_id]
-    if stale and not dry_run:
-        await reminder_queries.finish(session=session, delivery_ids=stale,
-                                      status=DeliveryStatus.EXPIRED, now=now, reason="too old")
-        report.expired += len(stale)
+    area = {telegram_id: people[telegram_id].area_code if telegram_id in people else None
+            for telegram_id in per_recipient}
+    # Told late (an outage, or days of Telegram refusing): not dropped, but said so. The
+    # lines are made from today's state whatever the age of the reminder.
+    late = {telegram_id for telegram_id, rows in per_recipient.items()
+            if any(_too_old(row, now, area[telegram_id], settings) for row in rows)}
     awake = [telegram_id for telegram_id in per_recipient
-             if _daytime(now, people[telegram_id].area_code if telegram_id in people else None,
-                         settings)]
+             if _daytime(now, area[telegram_id], settings)]
     busy = set() if dry_run else await reminder_queries.busy_recipients(
         session=session, telegram_ids=awake,
         since=now - timedelta(minutes=settings.conversation_defer_minutes))
@@ -410,7 +424,9 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
             key = (_topic(row.rule), row.subject_id)
             if key not in latest or row.fire_on >= latest[key].fire_on:
                 latest[key] = row
-        items = sorted(latest.values(), key=lambda row: row.cycle)
+        # By due date, then kind and subject: the same order whichever reminder was told late.
+        items = sorted(latest.values(),
+                       key=lambda row: (row.cycle, _topic(row.rule), row.subject_id))
         shown[telegram_id] = (items[:MAX_ITEMS], len(items))
     subjects = _Subjects()
     await subjects.load(session=session,
@@ -439,7 +455,8 @@ async def build_digests(*, session: AsyncSession, now: datetime, settings: Setti
                                   to_mentor=to_mentor, now=now)
             lines.append(f"{number}. {line}")
             keyboard.append([(f"{number}. {text}", data) for text, data in buttons])
-        text = t(lang, "rem.digest", name=person.name if person else "", items="\n".join(lines))
+        text = t(lang, "rem.digest_late" if telegram_id in late else "rem.digest",
+                 name=person.name if person else "", items="\n".join(lines))
         if total > MAX_ITEMS:
             text += "\n" + t(lang, "rem.more", count=total - MAX_ITEMS)
         digests.append(Digest(telegram_id, person.name if person else str(telegram_id), text,

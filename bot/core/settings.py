@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     reminders_enabled: bool = True
     # Reminders. Times are local to the group's province (WIB/WITA/WIT).
     reminder_sweep_seconds: int = Field(default=60, ge=5)
+    # Reminders missed for longer (calendar days, an outage) are told as one "not sent for a
+    # while" digest of how things stand now; their rules go on from the next day.
     reminder_catchup_days: int = Field(default=3, ge=0)
     reminder_hour: int = Field(default=7, ge=0, le=23)
     quiet_hours_start: int = Field(default=21, ge=0, le=23)

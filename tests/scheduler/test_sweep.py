@@ -5,15 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.core import clock
 from bot.core.enums import MentorStatus, Role
+from models import groups as group_queries
 from models import reminders as reminder_queries
 from models import visits as visit_queries
 from models.tables import Mentor, Reminder, ReminderDelivery
 from scheduler.sweep import SweepReport, build_digests, expand, sweep
-from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_group, make_mentor
+from tests.factories import (
+    DISTRICT_CIBADAK,
+    REGENCY_SUKABUMI,
+    make_group,
+    make_mentor,
+    make_visit,
+)
 
 WIB, WITA, WIT = ZoneInfo("Asia/Jakarta"), ZoneInfo("Asia/Makassar"), ZoneInfo("Asia/Jayapura")
 DUE = date(2026, 12, 1)
@@ -122,18 +129,19 @@ async def test_a_crash_between_claim_and_send_never_sends_twice(bot, settings, s
     assert status == ["failed"]
 
 
-async def test_downtime_over_seven_is_caught_up_but_not_days_later(bot, settings, session):
+async def test_downtime_over_seven_is_caught_up_once(bot, settings, session):
     mentor, _ = await mentor_with_group(session, 760001)
     # The bot was down from 06:00 to 11:30: the 07:00 reminder goes out late, once.
     await run(bot, settings, at(DUE, 11, 30))
     assert len(received(bot, mentor.telegram_id)) == 1
     other, _ = await mentor_with_group(session, 760002, name="KUBE Melati")
-    # Down for five days: the due-day reminder is too old to help and is skipped; the rule
-    # goes on, so the next overdue step still comes.
+    # Down for five days: the missed reminders are told once, as things stand now, and the
+    # digest says they are late.
     report = await run(bot, settings, at(DUE + timedelta(days=5), 8, 0))
-    assert report.expired >= 1
+    assert report.late >= 1
     texts = received(bot, other.telegram_id)
     assert len(texts) == 1 and "terlambat 5 hari" in texts[0]
+    assert "pengingat tidak terkirim" in texts[0]
 
 
 async def test_quiet_hours_hold_a_digest_until_morning(bot, settings, session):
@@ -251,14 +259,19 @@ async def test_dry_run_lists_and_sends_nothing(bot, settings, session):
     assert real.sent == 1
 
 
-async def test_catch_up_counts_calendar_days(bot, settings, session):
-    mentor, _ = await mentor_with_group(session, 880001)
-    # First sweep ten days late (an outage): the 7-days-late reminder is three calendar days
-    # old and still told, with today's count; the older ones are skipped.
-    report = await run(bot, settings, at(DUE + timedelta(days=10), 7, 5))
+async def test_an_outage_within_the_window_is_told_as_usual(bot, settings, session):
+    mentor, group = await mentor_with_group(session, 880001)
+    coordinator = await make_mentor(session, telegram_id=880002, role=Role.COORDINATOR,
+                                    area_code=REGENCY_SUKABUMI, name="Koor Sukabumi")
+    # Down until the evening three days later (more than 72 hours, but three calendar days:
+    # inside the window): the due-day and overdue reminders go out late as one plain digest.
+    report = await run(bot, settings, at(DUE + timedelta(days=3), 20, 0))
     texts = received(bot, mentor.telegram_id)
-    assert len(texts) == 1 and "kunjungan terlambat 10 hari" in texts[0]
-    assert report.expired == 3  # due day, 1 and 3 days late
+    assert len(texts) == 1 and "KUBE Mawar: kunjungan terlambat 3 hari" in texts[0]
+    assert "tidak terkirim" not in texts[0] and report.late == 0
+    assert received(bot, coordinator.telegram_id) == []
+    # The rule goes on from the last step told, as ever.
+    assert await pending_visit_overdue(session, group.id) == DUE + timedelta(days=7)
 
 
 async def test_a_flood_answer_holds_the_rest_for_the_next_sweep(bot, settings, session,
@@ -277,3 +290,92 @@ async def test_a_flood_answer_holds_the_rest_for_the_next_sweep(bot, settings, s
     again = await run(bot, settings, at(DUE, 7, 1))
     assert again.sent == 3
     assert [len(received(bot, m.telegram_id)) for m in mentors] == [1, 1, 1]
+
+
+async def pending_visit_overdue(session, group_id: int) -> date:
+    """The fire day of the group's pending overdue-visit reminder."""
+    return (await session.execute(select(Reminder.fire_on).where(
+        Reminder.subject_id == group_id, Reminder.rule == "visit_overdue",
+        Reminder.status == "pending"))).scalar_one()
+
+
+async def escalations(session, group_id: int) -> list[tuple[date, str]]:
+    return [tuple(row) for row in await session.execute(
+        select(Reminder.cycle, Reminder.status).where(
+            Reminder.subject_id == group_id, Reminder.rule == "visit_escalation",
+            Reminder.status != "cancelled"))]
+
+
+async def test_after_a_ten_day_outage_one_digest_tells_how_late_and_escalates_once(
+        bot, settings, session):
+    mentor = await make_mentor(session, telegram_id=910001, area_code=DISTRICT_CIBADAK)
+    coordinator = await make_mentor(session, telegram_id=910002, role=Role.COORDINATOR,
+                                    area_code=REGENCY_SUKABUMI, name="Koor Sukabumi")
+    group = await make_group(session, mentor, interval=90, next_visit_due=DUE + timedelta(days=60))
+    await make_visit(session, group, mentor, visited_on=DUE - timedelta(days=30))
+    # Thirty days after the due date that will be, the interval goes from 90 to 30 days: the
+    # visit is due 30 days ago at once, past the escalation day, which is never scheduled.
+    await group_queries.change_interval(session=session, group=group, days=30, actor=mentor,
+                                        today=DUE + timedelta(days=30))
+    assert group.next_visit_due == DUE
+    await run(bot, settings, at(DUE + timedelta(days=30), 12, 0))
+    assert received(bot, mentor.telegram_id) == [] == received(bot, coordinator.telegram_id)
+    # Then the bot is down for ten days; the 35-days-late reminder falls in the outage.
+    report = await run(bot, settings, at(DUE + timedelta(days=40), 7, 5))
+    assert report.late == 1
+    texts = received(bot, mentor.telegram_id)
+    assert len(texts) == 1
+    assert "pengingat tidak terkirim" in texts[0]
+    assert "KUBE Mawar: kunjungan terlambat 40 hari" in texts[0]
+    to_coordinator = received(bot, coordinator.telegram_id)
+    assert len(to_coordinator) == 1
+    assert "KUBE Mawar (pendamping Siti Rahma): belum dikunjungi, terlambat 40 hari" in \
+        to_coordinator[0]
+    assert await escalations(session, group.id) == [(DUE, "sent")]
+    # Neither is said again; the weekly reminder goes on from now (42 days late).
+    await run(bot, settings, at(DUE + timedelta(days=40), 7, 10))
+    await run(bot, settings, at(DUE + timedelta(days=41), 7, 5))
+    assert len(received(bot, mentor.telegram_id)) == 1
+    assert len(received(bot, coordinator.telegram_id)) == 1
+    assert await pending_visit_overdue(session, group.id) == DUE + timedelta(days=42)
+    await run(bot, settings, at(DUE + timedelta(days=42), 7, 5))
+    texts = received(bot, mentor.telegram_id)
+    assert len(texts) == 2 and "kunjungan terlambat 42 hari" in texts[1]
+    assert "tidak terkirim" not in texts[1]
+    assert len(received(bot, coordinator.telegram_id)) == 1
+
+
+async def test_a_long_outage_replays_nothing_and_loses_nothing(bot, settings, session):
+    mentor, group = await mentor_with_group(session, 920001)
+    expired_before = await make_group(session, mentor, name="KUBE Melati",
+                                      village_code="32.02.11.2002", next_visit_due=DUE)
+    coordinator = await make_mentor(session, telegram_id=920002, role=Role.COORDINATOR,
+                                    area_code=REGENCY_SUKABUMI, name="Koor Sukabumi")
+    await run(bot, settings, at(DUE, 7, 5))
+    assert len(received(bot, mentor.telegram_id)) == 1
+    # KUBE Melati's escalation was dropped by an older version on an earlier catch-up.
+    await session.execute(update(Reminder).where(
+        Reminder.subject_id == expired_before.id, Reminder.rule == "visit_escalation")
+        .values(status="expired"))
+    await session.commit()
+    # Down from the due day to 40 days late: the overdue steps and the escalation fell in it.
+    await run(bot, settings, at(DUE + timedelta(days=40), 7, 5))
+    texts = received(bot, mentor.telegram_id)
+    assert len(texts) == 2
+    assert "pengingat tidak terkirim" in texts[1]
+    assert "KUBE Mawar: kunjungan terlambat 40 hari" in texts[1]
+    assert "KUBE Melati: kunjungan terlambat 40 hari" in texts[1]
+    to_coordinator = received(bot, coordinator.telegram_id)
+    assert len(to_coordinator) == 1
+    assert all(f"{name} (pendamping Siti Rahma): belum dikunjungi, terlambat 40 hari"
+               in to_coordinator[0] for name in ("KUBE Mawar", "KUBE Melati"))
+    for subject in (group, expired_before):
+        assert await escalations(session, subject.id) == [(DUE, "sent")]
+        # No pile: one overdue reminder told, the next one a week on, nothing in between.
+        fired = (await session.execute(select(Reminder.fire_on, Reminder.status).where(
+            Reminder.subject_id == subject.id, Reminder.rule == "visit_overdue"))).all()
+        assert sorted(fired) == [(DUE + timedelta(days=1), "sent"),
+                                 (DUE + timedelta(days=42), "pending")]
+    await run(bot, settings, at(DUE + timedelta(days=40), 7, 10))
+    assert len(received(bot, mentor.telegram_id)) == 2
+    assert len(received(bot, coordinator.telegram_id)) == 1

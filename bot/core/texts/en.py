@@ -1098,4 +1098,6 @@ TEXTS: dict[str, str] = {
     "grp.staff_no_match": "No group whose name contains \"{query}\" in {area}. Try another word, e.g. /kelompok mawar\nSend just /kelompok to see all.",
     # --- status dates in order ---
     "gst.before_last": "{group} has been {status} since {since}, so the change cannot be dated before that. Example: {example}",
+    # --- reminders after an outage: one digest that says how things stand now ---
+    "rem.digest_late": "🔔 Reminders for {name}:\nSorry, for a few days reminders could not be sent because of a disruption. This is how things stand now:\n\n{items}",
 }

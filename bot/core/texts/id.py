@@ -1098,4 +1098,6 @@ TEXTS: dict[str, str] = {
     "grp.staff_no_match": "Tidak ada kelompok yang namanya memuat \"{query}\" di {area}. Coba kata lain, contoh: /kelompok mawar\nKetik /kelompok saja untuk melihat semua.",
     # --- status dates in order ---
     "gst.before_last": "Status {group} sudah {status} sejak {since}, jadi tanggal perubahannya tidak boleh sebelum itu. Contoh: {example}",
+    # --- reminders after an outage: one digest that says how things stand now ---
+    "rem.digest_late": "🔔 Pengingat untuk {name}:\nMaaf, beberapa hari ini pengingat tidak terkirim karena gangguan. Ini keadaannya sekarang:\n\n{items}",
 }

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Serves Telegram. With PostgreSQL, start it on two machines: one leads, "
                     "the other waits as a hot standby and takes over within seconds.")
     run.add_argument("--webhook", action="store_true",
-                     help="receive updates on PTB's webhook server (PENDAMPING_WEBHOOK_URL, "
+                     help="receive updates on the bot's webhook server (PENDAMPING_WEBHOOK_URL, "
                           "_PORT, _SECRET) instead of long polling")
     run.set_defaults(func=command.run)
 

@@ -203,11 +203,13 @@ PG_CONVERSATIONS = frozenset({
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leaves out the PostgreSQL copies of the conversations outside PG_CONVERSATIONS (shown
-    as deselected in the summary)."""
+    """Leaves out the PostgreSQL copies of the conversations outside PG_CONVERSATIONS, and of
+    tests marked ``sqlite_only`` (where the database is not the point: a slow process test of
+    the inbox, the throttle), shown as deselected in the summary."""
     dropped = [item for item in items if "[postgresql" in item.nodeid
-               and item.path.parent.name == "handlers"
-               and item.path.name not in PG_CONVERSATIONS]
+               and ((item.path.parent.name == "handlers"
+                     and item.path.name not in PG_CONVERSATIONS)
+                    or item.get_closest_marker("sqlite_only") is not None)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         kept = set(map(id, dropped))

@@ -218,7 +218,7 @@ class Delivery:
     async def _api_setWebhook(self, params: _Params) -> bool:
         url = params.get_str("url") or ""
         # Telegram wants https; this server also takes plain http to the same machine, where
-        # the tests run PTB's webhook server.
+        # the tests run the bot's webhook server.
         loopback = url.startswith(("http://127.0.0.1", "http://localhost", "http://[::1]"))
         if url and not url.startswith("https://") and not loopback:
             raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")

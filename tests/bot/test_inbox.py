@@ -1,5 +1,8 @@
 """The inbox (bot.telegram.inbox): what was received is handled once, after a crash too, and
-forgotten only once Telegram can no longer redeliver it."""
+forgotten only once Telegram can no longer redeliver it.
+
+On SQLite only: every conversation test on PostgreSQL receives its updates through the inbox.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import asyncio
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import build_application
@@ -18,6 +22,7 @@ from models.tables import ReceivedUpdate, utcnow
 from tests.harness import BotHarness
 
 SITI = 700001
+pytestmark = pytest.mark.sqlite_only
 
 
 def _message(update_id: int, message_id: int, text: str) -> dict:

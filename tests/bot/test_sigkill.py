@@ -289,6 +289,8 @@ async def test_kill_during_a_broadcast_interrupts_one_and_finishes_the_rest(db_u
 SIGNUP = 10  # people signing up at once while the bot is killed under them
 
 
+# The inbox works alike on both databases, and the three kills above run on both: one is enough.
+@pytest.mark.sqlite_only
 async def test_kills_at_random_instants_during_sign_ups_forget_no_answer_and_double_none(
         db_url, session, tmp_path):
     """Ten people answer the sign-up questions as fast as the bot asks, and the bot is killed

@@ -197,7 +197,8 @@ def build_application(settings: Settings, *, base_url: str | None = None,
     base_url = base_url or settings.telegram_base_url
     # Files live beside the API: https://api.telegram.org/file/bot<token>/...
     base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else None
-    persistence = DatabasePersistence(sessionmaker)
+    persistence = DatabasePersistence(
+        sessionmaker, leading=lambda: may_send is None or may_send())
     processor = PerUserUpdateProcessor(
         settings.max_running_updates, burst=settings.throttle_burst,
         per_second=settings.throttle_per_second,

@@ -44,18 +44,25 @@ async def after_update(update: Update, context: BotContext) -> None:
         # Lost the leadership while handling it: the answers may not have gone out, so it is
         # left unhandled for the next leader (bot.telegram.inbox replays it there).
         return
-    if update.effective_user is not None:
-        # PTB would hand over this user's data only after the last group, so at the next
-        # write: it goes in this one, with the conversation state it belongs to.
-        application.mark_data_for_update_persistence(user_ids=update.effective_user.id)
+    user = update.effective_user
     try:
-        # One write for the mark and the state, shared with the updates finishing meanwhile.
-        batch = persistence.note_handled(update.update_id)
-        await application.update_persistence()
-        await persistence.written(batch)
+        if user is not None:
+            # Nothing is awaited between the handler's end and here, so the user's new state
+            # cannot have been taken by another update's write yet: the mark is held for the
+            # batch that takes that state (or the user's data, handed over below), and the two
+            # commit together. A crash can then leave neither or both, never a new state whose
+            # answer would be handled again against it.
+            persistence.hold_mark(user.id, update.update_id)
+            application.mark_data_for_update_persistence(user_ids=user.id)
+            await application.update_persistence()
+            await persistence.release_marks(user.id)
+        else:
+            batch = persistence.note_handled(update.update_id)
+            await application.update_persistence()
+            await persistence.written(batch)
     except DB_UNAVAILABLE:
         # The update itself was handled; what is missing is bookkeeping, which the next write
-        # (the next update, or the periodic flush) takes with it.
+        # (the next update, or the flush at the stop) takes with it.
         log.warning("could not mark update %s handled: database unavailable", update.update_id)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, func, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -30,27 +30,40 @@ class Arrival:
 
 async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrival]:
     """Writes and commits the arrivals not received before; returns those, in order. The ones
-    already here (redeliveries) are left out: they are handled, or waiting to be."""
+    already here (redeliveries) are left out: they are handled, or waiting to be. Rows carried
+    over from the time before fingerprints ("old:<id>", migration 0008) match by id alone."""
     if not arrivals:
         return []
-    keys = [(arrival.update_id, arrival.fingerprint) for arrival in arrivals]
-    known = set((await session.execute(
-        select(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).where(
-            tuple_(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).in_(keys)))).all())
-    fresh: list[Arrival] = []
-    for arrival in arrivals:
-        key = (arrival.update_id, arrival.fingerprint)
-        if key not in known:
-            known.add(key)  # the same update twice in one batch
-            fresh.append(arrival)
-    if fresh:
+    for attempt in range(2):
+        rows = (await session.execute(
+            select(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).where(
+                ReceivedUpdate.update_id.in_({a.update_id for a in arrivals})))).all()
+        known = set(rows)
+        old = {update_id for update_id, fingerprint in rows if fingerprint.startswith("old:")}
+        fresh: list[Arrival] = []
+        for arrival in arrivals:
+            key = (arrival.update_id, arrival.fingerprint)
+            if key not in known and arrival.update_id not in old:
+                known.add(key)  # the same update twice in one batch
+                fresh.append(arrival)
+        if not fresh:
+            return []
         now = utcnow()
         session.add_all([ReceivedUpdate(update_id=arrival.update_id,
                                         fingerprint=arrival.fingerprint,
                                         payload=arrival.payload, received_at=now)
                          for arrival in fresh])
-        await session.commit()
-    return fresh
+        try:
+            await session.commit()
+        except IntegrityError:
+            # The same update posted twice at once (a webhook retry): the other post stored
+            # it; read again and store what is still new.
+            await session.rollback()
+            if attempt:
+                raise
+            continue
+        return fresh
+    return []  # pragma: no cover - the loop returns or raises
 
 
 async def waiting(*, session: AsyncSession) -> list[Arrival]:

@@ -28,6 +28,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# What a database that is away or locked raises.
+STORE_ERRORS = (SQLAlchemyError, OSError, ConnectionError, TimeoutError)
 # Message-like parts of an update: the chat and message id (and edit time) name the message.
 _MESSAGES = ("message", "edited_message", "channel_post", "edited_channel_post",
              "business_message", "edited_business_message")
@@ -133,7 +136,11 @@ class Inbox:
         async with self.sessionmaker() as session:
             waiting = await update_queries.waiting(session=session)
         bot = self.application.bot
+        # They come all at once now, but were sent at a person's pace: not a flood.
+        exempt = getattr(self.application.update_processor, "exempt", None)
         for item in waiting:
+            if exempt is not None:
+                exempt.add(item.update_id)
             await self.application.update_queue.put(Update.de_json(item.payload, bot))
         if waiting:
             log.info("handling %s update(s) received before the restart", len(waiting))
@@ -175,10 +182,14 @@ class Inbox:
                 pause = min(max(pause * 2, 1.0), 30.0)
                 log.warning("could not fetch updates (%s); trying again in %.0f s",
                             type(error).__name__, pause)
-            except Exception as error:  # noqa: BLE001 - the database: the offset stays put
+            except STORE_ERRORS as error:  # the database: the offset stays put
                 # Tried again soon: a database locked for a moment should cost a moment.
                 pause = min(max(pause * 2, 0.25), 5.0)
                 await self._not_stored(updates, error)
+            except Exception:
+                # A bug, not an outage: said loudly, and tried again (Telegram keeps them).
+                pause = min(max(pause * 2, 1.0), 30.0)
+                log.exception("could not take received updates")
 
     # --- webhook -----------------------------------------------------------------------------
 
@@ -211,7 +222,7 @@ class Inbox:
             body = await request.read()  # client_max_size stops a body without a length
             data = json.loads(body)
             update = Update.de_json(data, self.application.bot) \
-                if isinstance(data, dict) and isinstance(data.get("update_id"), int) else None
+                if isinstance(data, dict) and type(data.get("update_id")) is int else None
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413)
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -220,7 +231,7 @@ class Inbox:
             return web.Response(status=400)
         try:
             await self.take([update])
-        except Exception as error:  # noqa: BLE001 - not stored: Telegram must post it again
+        except STORE_ERRORS as error:  # not stored: Telegram must post it again
             await self._not_stored([update], error)
             return web.Response(status=503)
         return web.Response(status=200)

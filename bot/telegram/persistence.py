@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
@@ -29,7 +30,8 @@ def _key(key: ConversationKey) -> str:
 
 
 class DatabasePersistence(BasePersistence[dict, dict, Any]):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *,
+                 leading: Callable[[], bool] | None = None) -> None:
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True,
                                         callback_data=False),
@@ -37,6 +39,9 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             update_interval=30,
         )
         self._sessionmaker = sessionmaker
+        # An instance that lost the leadership writes nothing more: the new leader handles
+        # its updates again and owns the state now (bot.leader).
+        self._leading = leading
         # Changes waiting for the next write, and the future of that write.
         self._users: dict[int, dict | None] = {}
         self._conversations: dict[tuple[str, str], int | None] = {}
@@ -44,6 +49,8 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         # Updates whose mark went into a batch (handlers.system.after_update); the processor's
         # check at the end (ensure_handled) then writes nothing more.
         self._noted: set[int] = set()
+        # Marks waiting for their user's state (hold_mark): they go into the same batch.
+        self._held: dict[int, set[int]] = {}
         self._batch: asyncio.Future[None] | None = None
         self._writing = asyncio.Lock()
         # Each user's data as last committed (None: no row): the same data again is not
@@ -95,6 +102,19 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         self._noted.add(update_id)
         return self._stash(handled={update_id})
 
+    def hold_mark(self, user_id: int, update_id: int) -> None:
+        """Marks the update handled in the batch that takes this user's data or conversation
+        state next, so the mark and the state it produced commit together, whichever update's
+        write takes them (handlers.system.after_update)."""
+        self._noted.add(update_id)
+        self._held.setdefault(user_id, set()).add(update_id)
+
+    async def release_marks(self, user_id: int) -> None:
+        """Writes the user's held marks that no state took along (nothing changed)."""
+        held = self._held.pop(user_id, None)
+        if held:
+            await self.written(self._stash(handled=held))
+
     async def ensure_handled(self, update_id: int) -> None:
         """Marks an update handled unless it was already (an update whose handling stopped
         early, or that the throttle dropped, never reached handlers.system.after_update)."""
@@ -111,6 +131,12 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         self._users.update(users or {})
         self._conversations.update(conversations or {})
         self._handled.update(handled or ())
+        if self._held:
+            for user_id in users or ():
+                self._handled |= self._held.pop(user_id, set())
+            for _name, key in conversations or ():
+                for part in json.loads(key):  # (chat id, user id)
+                    self._handled |= self._held.pop(part, set())
         if self._batch is None:
             self._batch = asyncio.get_running_loop().create_future()
         return self._batch
@@ -125,6 +151,11 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         async with self._writing:
             if batch.done():
                 return batch.result()
+            if self._leading is not None and not self._leading():
+                self._users, self._conversations, self._handled = {}, {}, set()
+                self._batch = None
+                batch.set_result(None)
+                return None
             # PTB's update_persistence hands over each user and conversation in a task of its
             # own, all started together: they join this write before it is taken.
             await asyncio.sleep(0)
@@ -182,4 +213,6 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         return None
 
     async def flush(self) -> None:
-        return None
+        """Writes what a failed write left behind (PTB hands over only what changed since)."""
+        if self._users or self._conversations or self._handled:
+            await self.written(self._stash())

@@ -85,6 +85,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.dropped = 0
         self.left_waiting = 0
         self.stopping = False
+        # Updates handled again after a restart (bot.telegram.inbox): they arrive all at once
+        # but were sent at a person's pace, so the throttle lets them through.
+        self.exempt: set[int] = set()
         self._warnings: set[asyncio.Task[None]] = set()
         self._running: asyncio.Semaphore | None = None
         self._lanes: dict[int, _Lane] = {}
@@ -154,7 +157,10 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             if len(self._lanes) >= self.prune_above:
                 self._prune()
             lane = self._lanes[key] = _Lane(tokens=float(self.burst))
-        if not self._admit(lane):
+        replayed = isinstance(update, Update) and update.update_id in self.exempt
+        if replayed:
+            self.exempt.discard(update.update_id)  # type: ignore[union-attr]
+        elif not self._admit(lane):
             await self._drop(update, lane, coroutine)
             return
         # Nothing is awaited between reading the tail and replacing it, so the order in which

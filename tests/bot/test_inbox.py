@@ -16,9 +16,10 @@ from sqlalchemy import select
 from bot.app import build_application
 from bot.core.settings import Settings
 from bot.telegram.inbox import fingerprint
+from bot.telegram.persistence import DatabasePersistence
 from models import updates as update_queries
 from models.db import create_engine, create_sessionmaker
-from models.tables import ReceivedUpdate, utcnow
+from models.tables import ConversationState, ReceivedUpdate, utcnow
 from tests.harness import BotHarness
 
 SITI = 700001
@@ -165,3 +166,73 @@ async def test_a_stop_leaves_a_backlog_for_the_next_start_which_answers_each_onc
         answers = [m.text or "" for m in bot.server.sent(SITI)]
         assert len(answers) == 60 and all("/start" in text for text in answers)
         assert all(row.handled_at is not None for row in await _rows(settings))
+
+
+async def test_a_backlog_handled_after_a_restart_is_not_taken_for_a_flood(settings):
+    throttled = settings.model_copy(update={"throttle_burst": 2, "throttle_per_second": 0.1})
+    await _receive(settings, *(_message(100 + n, 600 + n, "/bantuan") for n in range(8)))
+    async with await BotHarness.start(
+            lambda url: build_application(throttled, base_url=url)) as bot:
+        await bot.settle()
+        texts = [message.text or "" for message in bot.server.sent(SITI)]
+        assert len(texts) == 8 and all("/start" in text for text in texts)
+
+
+async def test_redeliveries_of_updates_handled_before_the_upgrade_are_recognised(settings):
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            # As migration 0008 carries over an update handled by the version before.
+            session.add(ReceivedUpdate(update_id=77, fingerprint="old:77",
+                                       received_at=utcnow(), handled_at=utcnow()))
+            await session.commit()
+            again = _message(77, 501, "/start")
+            assert await update_queries.receive(session=session, arrivals=[
+                update_queries.Arrival(77, fingerprint(again), again)]) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_the_same_update_stored_twice_at_once_is_stored_once(settings):
+    engine = create_engine(settings.database_url)
+    payload = _message(5, 5, "/start")
+    arrival = update_queries.Arrival(5, fingerprint(payload), payload)
+    try:
+        async def store() -> int:
+            async with create_sessionmaker(engine)() as session:
+                return len(await update_queries.receive(session=session, arrivals=[arrival]))
+        assert sorted(await asyncio.gather(store(), store(), store())) == [0, 0, 1]
+    finally:
+        await engine.dispose()
+    assert len(await _rows(settings)) == 1
+
+
+async def test_a_mark_waits_for_the_state_it_belongs_to_and_survives_a_failed_write(settings):
+    engine = create_engine(settings.database_url)
+    persistence = DatabasePersistence(create_sessionmaker(engine))
+    try:
+        await _receive(settings, _message(9, 9, "Siti Rahmawati"))
+        # Siti's answer is handled; her new state is not handed over yet when another user's
+        # write goes: her mark must not go with it.
+        persistence.hold_mark(SITI, 9)
+        await persistence.update_user_data(700002, {"lang": "id"})
+        assert [row.handled_at for row in await _rows(settings)] == [None]
+        # Her state's write fails (the database is away a moment): nothing is marked ...
+        write = persistence._write
+
+        async def broken(*args):
+            raise OSError("database away")
+        persistence._write = broken
+        with pytest.raises(OSError):
+            await persistence.update_conversation("onboarding", (SITI, SITI), 2)
+        assert [row.handled_at for row in await _rows(settings)] == [None]
+        # ... and the stop's flush writes the mark and the state together.
+        persistence._write = write
+        await persistence.flush()
+        [row] = await _rows(settings)
+        assert row.handled_at is not None
+        async with create_sessionmaker(engine)() as session:
+            states = (await session.execute(select(ConversationState))).scalars().all()
+        assert [(state.name, state.state) for state in states] == [("onboarding", 2)]
+    finally:
+        await engine.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import build_application
@@ -156,6 +157,8 @@ async def count(session, model, *where) -> int:
     return value
 
 
+# Telegram's faults are the point, not the database's (those have tests of their own).
+@pytest.mark.sqlite_only
 async def test_a_day_of_work_with_faults_loses_and_doubles_nothing(settings, session,
                                                                   monkeypatch):
     # The pause before trying a 5xx again is real time; the test's day is short.

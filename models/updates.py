@@ -15,7 +15,12 @@ from sqlmodel import SQLModel
 
 from bot.core.enums import AuditAction
 from models import audit
+from models.state import insert_new_for
 from models.tables import ReceivedUpdate, utcnow
+
+# On the table (Core): the ORM takes no list of parameters for an UPDATE by other columns, nor
+# an INSERT ... ON CONFLICT.
+_RECEIVED = ReceivedUpdate.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,42 +33,46 @@ class Arrival:
     payload: dict[str, Any]
 
 
-async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival]) -> list[Arrival]:
+async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival],
+                  carried_over_upto: int = 0) -> list[Arrival]:
     """Writes and commits the arrivals not received before; returns those, in order. The ones
-    already here (redeliveries) are left out: they are handled, or waiting to be. Rows carried
-    over from the time before fingerprints ("old:<id>", migration 0008) match by id alone."""
+    already here (redeliveries) are left out: they are handled, or waiting to be.
+
+    One statement, with no read before it: a read first would make SQLite's write wait for (or
+    fail on) the writes made meanwhile. Ids up to ``carried_over_upto`` may match a row carried
+    over from before fingerprints ("old:<id>", migration 0008), by id alone: looked up first.
+    """
     if not arrivals:
         return []
-    for attempt in range(2):
-        rows = (await session.execute(
-            select(ReceivedUpdate.update_id, ReceivedUpdate.fingerprint).where(
-                ReceivedUpdate.update_id.in_({a.update_id for a in arrivals})))).all()
-        known = set(rows)
-        old = {update_id for update_id, fingerprint in rows if fingerprint.startswith("old:")}
-        fresh: list[Arrival] = []
-        for arrival in arrivals:
-            key = (arrival.update_id, arrival.fingerprint)
-            if key not in known and arrival.update_id not in old:
-                known.add(key)  # the same update twice in one batch
-                fresh.append(arrival)
-        if not fresh:
+    if carried_over_upto and min(a.update_id for a in arrivals) <= carried_over_upto:
+        old = set((await session.execute(
+            select(ReceivedUpdate.update_id).where(
+                ReceivedUpdate.update_id.in_({a.update_id for a in arrivals}),
+                ReceivedUpdate.fingerprint.startswith("old:")))).scalars())
+        arrivals = [a for a in arrivals if a.update_id not in old]
+        if not arrivals:
             return []
-        now = utcnow()
-        session.add_all([ReceivedUpdate(update_id=arrival.update_id,
-                                        fingerprint=arrival.fingerprint,
-                                        payload=arrival.payload, received_at=now)
-                         for arrival in fresh])
-        try:
-            await session.commit()
-        except IntegrityError:
-            # The same update posted twice at once (a webhook retry): the other post stored
-            # it; read again and store what is still new.
-            await session.rollback()
-            if attempt:
-                raise
-            continue
-        return fresh
-    return []  # pragma: no cover - the loop returns or raises
+    now = utcnow()
+    statement = insert_new_for(session, _RECEIVED, ("update_id", "fingerprint")).returning(
+        _RECEIVED.c.update_id, _RECEIVED.c.fingerprint)
+    stored = set((await session.execute(statement, [
+        {"update_id": a.update_id, "fingerprint": a.fingerprint, "payload": a.payload,
+         "received_at": now} for a in arrivals])).all())
+    await session.commit()
+    fresh, seen = [], set()
+    for arrival in arrivals:
+        key = (arrival.update_id, arrival.fingerprint)
+        if key in stored and key not in seen:  # the same update twice in one batch: once
+            seen.add(key)
+            fresh.append(arrival)
+    return fresh
+
+
+async def carried_over_upto(*, session: AsyncSession) -> int:
+    """The highest id carried over from before fingerprints (0: none left)."""
+    result = await session.execute(select(func.max(ReceivedUpdate.update_id)).where(
+        ReceivedUpdate.fingerprint.startswith("old:")))
+    return int(result.scalar_one() or 0)
 
 
 async def waiting(*, session: AsyncSession) -> list[Arrival]:
@@ -135,8 +144,6 @@ async def create_once(*, session: AsyncSession, row: R, update_id: int | None,
 
 # Handled: the time is set and what the user typed is blanked. Only the one waiting is touched
 # (an id Telegram started again may stand beside an old, handled one).
-# On the table (Core): the ORM takes no list of parameters for an UPDATE by other columns.
-_RECEIVED = ReceivedUpdate.__table__
 _MARK = (update(_RECEIVED)
          .where(_RECEIVED.c.update_id == bindparam("handled_id"),
                 _RECEIVED.c.handled_at.is_(None))

@@ -85,6 +85,8 @@ class Inbox:
         self.keep = timedelta(hours=keep_hours)
         self.body_limit = body_limit
         self.received = 0
+        # Ids handled before fingerprints were stored (migration 0008): matched by id alone.
+        self.carried_over_upto = 0
         self.redelivered = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
@@ -101,7 +103,8 @@ class Inbox:
         """Commits the updates not seen before and queues them; returns those."""
         arrivals = [arrival(update) for update in updates]
         async with self.sessionmaker() as session:
-            fresh = await update_queries.receive(session=session, arrivals=arrivals)
+            fresh = await update_queries.receive(session=session, arrivals=arrivals,
+                                                 carried_over_upto=self.carried_over_upto)
         kept = {(item.update_id, item.fingerprint) for item in fresh}
         queued = [update for update, item in zip(updates, arrivals, strict=True)
                   if (item.update_id, item.fingerprint) in kept]
@@ -135,6 +138,7 @@ class Inbox:
         """Queues what was received and not handled before this start, in arrival order."""
         async with self.sessionmaker() as session:
             waiting = await update_queries.waiting(session=session)
+            self.carried_over_upto = await update_queries.carried_over_upto(session=session)
         bot = self.application.bot
         # They come all at once now, but were sent at a person's pace: not a flood.
         exempt = getattr(self.application.update_processor, "exempt", None)

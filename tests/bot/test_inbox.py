@@ -186,9 +186,14 @@ async def test_redeliveries_of_updates_handled_before_the_upgrade_are_recognised
             session.add(ReceivedUpdate(update_id=77, fingerprint="old:77",
                                        received_at=utcnow(), handled_at=utcnow()))
             await session.commit()
-            again = _message(77, 501, "/start")
-            assert await update_queries.receive(session=session, arrivals=[
-                update_queries.Arrival(77, fingerprint(again), again)]) == []
+            upto = await update_queries.carried_over_upto(session=session)
+            assert upto == 77
+            again, new = _message(77, 501, "/start"), _message(78, 502, "/start")
+            fresh = await update_queries.receive(session=session, carried_over_upto=upto,
+                                                 arrivals=[
+                update_queries.Arrival(77, fingerprint(again), again),
+                update_queries.Arrival(78, fingerprint(new), new)])
+            assert [arrival.update_id for arrival in fresh] == [78]
     finally:
         await engine.dispose()
 

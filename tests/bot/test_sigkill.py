@@ -11,6 +11,7 @@ and the bot is killed while it waits for the answer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import signal
 import time
@@ -126,6 +127,16 @@ async def answered(server: LocalBotApi, chat_id: int, inject, fragment: str,
     await wait_until(shown, 30, f"an answer with {fragment!r}", detail)
 
 
+def presser(server: LocalBotApi, uid: int, label: str) -> Callable[[], None]:
+    """The user's press of the newest button labelled ``label``, to inject later."""
+    def inject() -> None:
+        message = next(m for m in reversed(server.sent(uid)) if label in " ".join(
+            m.button_texts))
+        data = next(b["callback_data"] for b in message.inline_buttons if label in b["text"])
+        server.press_button(uid, message.message_id, data)
+    return inject
+
+
 def today_in_jakarta() -> date:  # the bot process runs on the real clock
     return datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
@@ -154,13 +165,7 @@ async def test_kill_during_a_save_leaves_no_draft_to_save_twice(db_url, session,
         return lambda: server.send_text(uid, text)
 
     def press(label):
-        def inject():
-            message = next(m for m in reversed(server.sent(uid)) if label in " ".join(
-                m.button_texts))
-            data = next(b["callback_data"] for b in message.inline_buttons
-                        if label in b["text"])
-            server.press_button(uid, message.message_id, data)
-        return inject
+        return presser(server, uid, label)
     try:
         await bot.start()
         for act, answer in ((say("/kunjungan"), "mana"), (press("KUBE Mawar"), "Kapan kunjungannya"),
@@ -310,14 +315,7 @@ async def test_kills_at_random_instants_during_sign_ups_forget_no_answer_and_dou
     people = {740000 + n: (names[n], f"+62812555{n:05d}") for n in range(SIGNUP)}
     rng = random.Random(14)
 
-    def press(uid: int, label: str):
-        def inject():
-            message = next(m for m in reversed(server.sent(uid)) if label in " ".join(
-                m.button_texts))
-            data = next(b["callback_data"] for b in message.inline_buttons
-                        if label in b["text"])
-            server.press_button(uid, message.message_id, data)
-        return inject
+    press = functools.partial(presser, server)
 
     async def sign_up(uid: int) -> None:
         name, phone = people[uid]

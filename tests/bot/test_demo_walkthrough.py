@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from bot.app import build_application
 from bot.commands import DEMO_ADMIN_ID, DEMO_MENTOR_ID
 from bot.demo import run_demo
@@ -25,6 +27,7 @@ SCRIPT = [
 ]
 
 
+@pytest.mark.sqlite_only  # the README's walk: what it shows, not which database is under it
 async def test_newcomer_walkthrough(settings):
     settings.admin_ids = [DEMO_ADMIN_ID]
     out = io.StringIO()
@@ -60,6 +63,7 @@ COORDINATOR_SCRIPT = [
 ]
 
 
+@pytest.mark.sqlite_only
 async def test_coordinator_walkthrough(settings):
     settings.admin_ids = [DEMO_ADMIN_ID]
     out = io.StringIO()
@@ -97,6 +101,7 @@ PROGRAMME_SCRIPT = [
 ]
 
 
+@pytest.mark.sqlite_only
 async def test_programme_walkthrough(settings):
     settings.admin_ids = [DEMO_ADMIN_ID]
     out = io.StringIO()

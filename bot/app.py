@@ -174,14 +174,6 @@ async def _tell(application: Application, update: Update, key: str) -> None:
             update.effective_chat.id, t(lang or application.bot_data.settings.language, key))
 
 
-async def _finished(application: Application, update: Update) -> None:
-    """Marks an update handled, unless this instance lost the leadership meanwhile: then its
-    answers may not have gone out, and the next leader handles it again."""
-    services: Services = application.bot_data
-    if services.leading():
-        await application.persistence.ensure_handled(update.update_id)
-
-
 def build_application(settings: Settings, *, base_url: str | None = None,
                       may_send: Callable[[], bool] | None = None) -> Application:
     """The whole bot, ready for run_polling / run_webhook or a manual start (bot.serve, bot.localapi.start_application).
@@ -197,14 +189,14 @@ def build_application(settings: Settings, *, base_url: str | None = None,
     base_url = base_url or settings.telegram_base_url
     # Files live beside the API: https://api.telegram.org/file/bot<token>/...
     base_file_url = base_url.replace("/bot", "/file/bot", 1) if base_url.endswith("/bot") else None
-    persistence = DatabasePersistence(
-        sessionmaker, leading=lambda: may_send is None or may_send())
+    # An instance that may no longer send writes no state and marks nothing handled either.
+    persistence = DatabasePersistence(sessionmaker, may_write=may_send)
     processor = PerUserUpdateProcessor(
         settings.max_running_updates, burst=settings.throttle_burst,
         per_second=settings.throttle_per_second,
         # A user whose messages the throttle dropped hears to wait and send again.
         on_throttled=lambda update: _tell(application, update, "common.slow_down"),
-        on_finished=lambda update: _finished(application, update))
+        on_finished=lambda update: persistence.ensure_handled(update.update_id))
     bot = PendampingBot(
         token=token, base_url=base_url,
         base_file_url=base_file_url or "https://api.telegram.org/file/bot",

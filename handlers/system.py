@@ -40,10 +40,6 @@ async def after_update(update: Update, context: BotContext) -> None:
     """Marks the update handled and writes conversation state and drafts to the database now."""
     application = context.application
     persistence = application.persistence
-    if not context.services.leading():
-        # Lost the leadership while handling it: the answers may not have gone out, so it is
-        # left unhandled for the next leader (bot.telegram.inbox replays it there).
-        return
     user = update.effective_user
     try:
         if user is not None:

@@ -35,10 +35,6 @@ class Services:
         # request object of the bot and of the broadcast outbox asks it (bot.telegram.transport).
         self.may_send: Callable[[], bool] | None = None
 
-    def leading(self) -> bool:
-        """Whether this instance may still act for the bot (always, without a leadership)."""
-        return self.may_send is None or self.may_send()
-
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):
     """Adds the per-update session, the current user's record and their language."""

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.telegram.ratelimit import retry_seconds
 from models import updates as update_queries
 from models.tables import utcnow
 
@@ -84,10 +85,8 @@ class Inbox:
         self.sessionmaker = sessionmaker
         self.keep = timedelta(hours=keep_hours)
         self.body_limit = body_limit
-        self.received = 0
         # Ids handled before fingerprints were stored (migration 0008): matched by id alone.
         self.carried_over_upto = 0
-        self.redelivered = 0
         self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._secret = ""
@@ -108,14 +107,12 @@ class Inbox:
         kept = {(item.update_id, item.fingerprint) for item in fresh}
         queued = [update for update, item in zip(updates, arrivals, strict=True)
                   if (item.update_id, item.fingerprint) in kept]
-        self.redelivered += len(updates) - len(queued)
         if len(updates) > len(queued):
             log.info("%s redelivered update(s) recognised and left out",
                      len(updates) - len(queued))
         self._told.clear()
         for update in queued:
             await self.application.update_queue.put(update)
-        self.received += len(queued)
         return queued
 
     async def _not_stored(self, updates: Sequence[Update], error: Exception) -> None:
@@ -180,8 +177,7 @@ class Inbox:
                 log.critical("Telegram refuses the bot token: no updates can be received")
                 raise
             except RetryAfter as error:
-                pause = float(error.retry_after if isinstance(error.retry_after, int | float)
-                              else error.retry_after.total_seconds())
+                pause = retry_seconds(error)
             except (Conflict, NetworkError, TelegramError) as error:
                 pause = min(max(pause * 2, 1.0), 30.0)
                 log.warning("could not fetch updates (%s); trying again in %.0f s",

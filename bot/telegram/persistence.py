@@ -31,7 +31,7 @@ def _key(key: ConversationKey) -> str:
 
 class DatabasePersistence(BasePersistence[dict, dict, Any]):
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], *,
-                 leading: Callable[[], bool] | None = None) -> None:
+                 may_write: Callable[[], bool] | None = None) -> None:
         super().__init__(
             store_data=PersistenceInput(bot_data=False, chat_data=False, user_data=True,
                                         callback_data=False),
@@ -39,9 +39,10 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             update_interval=30,
         )
         self._sessionmaker = sessionmaker
-        # An instance that lost the leadership writes nothing more: the new leader handles
-        # its updates again and owns the state now (bot.leader).
-        self._leading = leading
+        # An instance that lost the leadership (bot.leader) writes nothing more, marks
+        # included: its answers may not have gone out, so the new leader handles its updates
+        # again, and owns the state now. None: always writes.
+        self._may_write = may_write
         # Changes waiting for the next write, and the future of that write.
         self._users: dict[int, dict | None] = {}
         self._conversations: dict[tuple[str, str], int | None] = {}
@@ -151,7 +152,7 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         async with self._writing:
             if batch.done():
                 return batch.result()
-            if self._leading is not None and not self._leading():
+            if self._may_write is not None and not self._may_write():
                 self._users, self._conversations, self._handled = {}, {}, set()
                 self._batch = None
                 batch.set_result(None)

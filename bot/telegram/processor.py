@@ -27,7 +27,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseUpdateProcessor
 
-from bot.telegram.ratelimit import answering
+from bot.telegram.ratelimit import answering, retry_seconds
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.warn_every = warn_every
         self.on_finished = on_finished
         self.dropped = 0
-        self.left_waiting = 0
         self.stopping = False
         # Updates handled again after a restart (bot.telegram.inbox): they arrive all at once
         # but were sent at a person's pace, so the throttle lets them through.
@@ -121,6 +120,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if close is not None:
             close()
 
+    def _left_for_next_start(self, coroutine: Awaitable[Any]) -> bool:
+        """When stopping, drops an update that has not started: it stays unhandled, stored."""
+        if self.stopping:
+            self._leave(coroutine)
+        return self.stopping
+
     def _admit(self, lane: _Lane) -> bool:
         now = time.monotonic()
         lane.tokens = min(self.burst, lane.tokens + (now - lane.refilled) * self.per_second)
@@ -144,9 +149,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def _process(self, update: object, key: int | None, coroutine: Awaitable[Any]) -> None:
         assert self._running is not None
         if key is None:
-            if self.stopping:
-                self.left_waiting += 1
-                self._leave(coroutine)
+            if self._left_for_next_start(coroutine):
                 return
             async with self._running:
                 await coroutine
@@ -171,9 +174,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await previous
-            if self.stopping:
-                self.left_waiting += 1
-                self._leave(coroutine)
+            if self._left_for_next_start(coroutine):
                 return
             async with self._running:
                 await coroutine
@@ -220,9 +221,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 await self.on_throttled(update)
                 return
             except RetryAfter as error:
-                wait = error.retry_after
-                await asyncio.sleep(wait if isinstance(wait, int | float)
-                                    else wait.total_seconds())
+                await asyncio.sleep(retry_seconds(error))
             except NetworkError:
                 await asyncio.sleep(2 ** attempt)
             except Exception:  # noqa: BLE001 - a failed warning must not stop the others

@@ -18,6 +18,7 @@ from models.tables import Group
 from tests.conftest import ADMIN_ID
 from tests.factories import rows
 from tests.handlers.test_groups import register_until_members
+from tests.handlers.visit_walks import save_with_notes
 from tests.harness import BotHarness
 
 TOKEN = "7312456789:AAFq3kZ_vX-TeStToKeNLooksReal0123456"
@@ -81,19 +82,8 @@ async def walk(bot: BotHarness, session, monkeypatch) -> None:
     await mentor.press("✅ Ya, setuju")
     await mentor.press_data(f"mem:list:{group.id}")
 
-    await mentor.send("/kunjungan")
-    await mentor.press("KUBE Mawar Sejahtera")
-    await mentor.send("kemarin")
-    await mentor.send("6")
-    await mentor.press("▫️ Pemantauan usaha")
-    await mentor.press("Selesai")
-    await mentor.press("Lewati")
-    await mentor.send(f"Bu Siti minta ditelepon di {PHONES[0]}")
-    await mentor.send(f"Cek NIK {NIKS[0]} ke kantor desa")
-    await mentor.send("Lewati")
-    await mentor.press("Selesai")
-    await mentor.press("Pakai ")
-    await mentor.press("✅ Simpan")
+    await save_with_notes(mentor, f"Bu Siti minta ditelepon di {PHONES[0]}",
+                          f"Cek NIK {NIKS[0]} ke kantor desa", group="KUBE Mawar Sejahtera")
     assert "Tersimpan" in mentor.last_text()
 
     await admin.send("/ekspor bulan ini")  # full numbers, but only inside the admin's file

@@ -23,6 +23,7 @@ from tests.factories import (
     rows,
     shown,
 )
+from tests.handlers.visit_walks import save_with_notes
 
 MENTOR = 700301
 OTHER = 700302
@@ -346,19 +347,9 @@ async def _enter_visit_name_and_erase(bot, session, caplog) -> None:
               "nik": SITI_NIK, "phone": "+6281277776666"})
     chat = bot.chat(MENTOR)
     # A visit whose notes name her, with her NIK and phone number.
-    await chat.send("/kunjungan")
-    await chat.press("KUBE Mawar")
-    await chat.send("kemarin")
-    await chat.send("6")
-    await chat.press("▫️ Pemantauan usaha")
-    await chat.press("Selesai")
-    await chat.press("Lewati")
-    await chat.send(f"Siti Aminah (ketua) sakit keras, NIK {SITI_NIK}, HP 0812 7777 6666")
-    await chat.send("Jenguk siti aminah, telp 081277776666")
-    await chat.send("Lewati")
-    await chat.press("Selesai")
-    await chat.press("Pakai ")
-    await chat.press("✅ Simpan")
+    await save_with_notes(
+        chat, f"Siti Aminah (ketua) sakit keras, NIK {SITI_NIK}, HP 0812 7777 6666",
+        "Jenguk siti aminah, telp 081277776666")
     # Another household leaving with a note naming her, and the group's account in her name
     # (saved as the profile edit saves it: the chat's steps are test_group_life's).
     await chat.press_data(f"mem:list:{gid}")

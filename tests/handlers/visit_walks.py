@@ -101,6 +101,25 @@ async def to_summary(chat: ChatUser) -> None:
     await chat.press("Pakai ")
 
 
+async def save_with_notes(chat: ChatUser, problems: str, follow_up: str, *,
+                          group: str = "KUBE Mawar") -> list:
+    """A whole visit to ``group`` saved with these two notes and nothing else special;
+    returns the replies to Simpan."""
+    await chat.send("/kunjungan")
+    await chat.press(group)
+    await chat.send("kemarin")
+    await chat.send("6")
+    await chat.press("▫️ Pemantauan usaha")
+    await chat.press("Selesai")
+    await chat.press("Lewati")
+    await chat.send(problems)
+    await chat.send(follow_up)
+    await chat.send("Lewati")
+    await chat.press("Selesai")
+    await chat.press("Pakai ")
+    return await chat.press("✅ Simpan")
+
+
 def assert_retried(replies, error: str, question: str) -> None:
     """The bot sent ``error`` (with an example) and then asked ``question`` again."""
     texts = [m.content or "" for m in replies]

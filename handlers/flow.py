@@ -103,6 +103,12 @@ class Summary:
     # States of earlier versions that were this summary's Ubah: a draft stored in one answers
     # as the summary does.
     formerly: tuple[int, ...] = ()
+    # A field made of several answers (a visit's four amounts): its parts and what each holds
+    # now, as (part, value shown). Pressing the field then offers its parts in place (named by
+    # the ``labels`` text keys, with their values), so one is changed alone: the field's
+    # question is asked with the part as the answer being changed (``before_edit`` gets the
+    # part). No parts (None, or none for this draft): the field's question, whole.
+    parts: Callable[[BotContext, str], Sequence[tuple[str, str]]] | None = None
 
 
 class Flow(Questions):
@@ -203,12 +209,34 @@ class Flow(Questions):
             if field not in offered(context):  # not offered for this draft (an old keyboard)
                 await query.answer(context.t("common.old_button"))
                 return step
+            parts = summary.parts(context, field) if summary.parts is not None else ()
+            if parts:
+                return await self.swap_buttons(update, context, self.parts_keyboard(
+                    context, summary.labels, field, parts))
             if summary.before_edit is not None:
                 summary.before_edit(context, field)
             return await self.edit_field(update, context, summary.fields, summary.labels)
 
+        async def edit_part(update: Update, context: BotContext) -> int:
+            """A part of a field (one amount): asks it alone; its answer leads back to the
+            summary."""
+            query = update.callback_query
+            assert query is not None
+            _, _, field, part = (query.data or "").split(":")
+            parts = dict(summary.parts(context, field)) if summary.parts is not None else {}
+            if field not in offered(context) or part not in parts:  # an old keyboard
+                await query.answer(context.t("common.old_button"))
+                return step
+            if summary.before_edit is not None:
+                summary.before_edit(context, part)
+            await close_buttons(query, context.t("common.edit") + ": "
+                                + context.t(f"{summary.labels}.{part}"))
+            return await self.ask_again(update, context, part, summary.fields[field])
+
+        fields = "|".join(summary.fields)
         return self._handlers({summary.save_as: summary.save, "edit": edit,
-                               f"edit:({'|'.join(summary.fields)})": edit_field, "back": back})
+                               f"edit:({fields})": edit_field, "back": back,
+                               f"part:({fields}):[a-z_]+": edit_part})
 
     def _owned(self, callback: Callback) -> Callback:
         """``callback`` with the state it returns kept by the Flow: a state it did not ask (a

@@ -354,6 +354,15 @@ class Questions:
         rows.append([(context.t("common.back"), f"{self.prefix}:back")])
         return keyboard(rows)
 
+    def parts_keyboard(self, context: BotContext, labels: str, field: str,
+                       parts: Iterable[tuple[str, str]]) -> InlineKeyboardMarkup:
+        """The parts of ``field`` with their values ("Omzet: Rp 1.500.000"), one a row, and
+        « Kembali to the fields."""
+        rows = [[(f"{context.t(f'{labels}.{part}')}: {value}",
+                  f"{self.prefix}:part:{field}:{part}")] for part, value in parts]
+        rows.append([(context.t("common.back"), f"{self.prefix}:edit")])
+        return keyboard(rows)
+
     async def swap_buttons(self, update: Update, context: BotContext,
                            markup: InlineKeyboardMarkup) -> int:
         """Puts ``markup`` under the summary in place (Ubah, « Kembali); a summary that is gone is

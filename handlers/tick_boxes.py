@@ -27,6 +27,8 @@ from handlers.flow import TEXT
 from handlers.questions import Questions
 
 Choices = Callable[[dict[str, Any]], list[tuple[str, str]]]  # the draft → (value, label)s
+# Button rows under Selesai, given the values ticked (a visit's "Simpan sekarang").
+MoreRows = Callable[[BotContext, list[str]], list[list[tuple[str, str]]]]
 
 
 class TickBoxes:
@@ -39,18 +41,19 @@ class TickBoxes:
 
     Choices that differ per draft (a group's households) come from ``choices`` instead of
     ``among`` and ``label``: the draft's (value, label) pairs, the values matching ``values``
-    (a regex, for the buttons' pattern); a press of a value not among them is an old button."""
+    (a regex, for the buttons' pattern); a press of a value not among them is an old button.
+    ``more``: rows of the flow's own buttons under Selesai, redrawn with each tick."""
 
     def __init__(self, flow: Questions, step: int, text: str, *, among: Iterable[str] = (),
                  label: str = "", data: str, field: str, then: int, need: str,
                  alert: bool = False, in_order: bool = True, choices: Choices | None = None,
-                 values: str | None = None) -> None:
+                 values: str | None = None, more: MoreRows | None = None) -> None:
         assert (choices is None) == (values is None), "choices come with their values' pattern"
         self.flow, self.step, self.then = flow, step, then
         self.values = tuple(among)
         self.label, self.data, self.field, self.need = label, data, field, need
         self.alert, self.in_order = alert, in_order
-        self._choices, self._pattern = choices, values
+        self._choices, self._pattern, self._more = choices, values, more
 
         async def ask(update: Update, context: BotContext) -> None:
             await say(update, context.t(text), reply_markup=self.keyboard(
@@ -69,6 +72,8 @@ class TickBoxes:
                   f"{self.flow.prefix}:{self.data}:{value}")]
                 for value, label in self.choices(context)]
         rows.append([(context.t("common.done"), f"{self.flow.prefix}:{self.data}:done")])
+        if self._more is not None:
+            rows.extend(self._more(context, chosen))
         return keyboard(rows)
 
     def shown(self, context: BotContext, chosen: list[str]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum
+from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
@@ -30,7 +31,7 @@ from bot.core.parsing import (
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers import trainings
+from handlers import schedule, trainings
 from handlers import visits_views as views
 from handlers.button_questions import ask_summary
 from handlers.common import (
@@ -65,7 +66,10 @@ from models.tables import Group
 
 MAX_TEXT = 1000
 Reason = rules.VisitReason
+# What a visit cannot be saved without; "Simpan sekarang" is offered once all but the next
+# visit date are in (that one then follows the group's schedule).
 REQUIRED = ("group_id", "visited_on", "attendance", "activities", "next_visit_on")
+REQUIRED_NOW = REQUIRED[:-1]
 
 
 class Step(IntEnum):
@@ -95,6 +99,34 @@ PREFIX = views.PREFIX  # the buttons are built in visits_views
 flow = Flow("visit", prefix=PREFIX, what="what.visit", summary=Step.CONFIRM, edit_key="_editing")
 
 
+# --- "Simpan sekarang": the optional questions skipped ------------------------------------------
+
+def _save_now_offered(context: BotContext) -> int | None:
+    """The draft's id for its "💾 Simpan sekarang" button when it is offered now: once the
+    required answers are in (one activity at least), and not while one answer is being changed
+    from the summary (that answer leads back to the summary)."""
+    draft = flow.draft(context)
+    if flow.editing(context) or not flow.complete(context, REQUIRED_NOW) \
+            or not draft.get("activities"):
+        return None
+    return draft.get("_draft_id")
+
+
+def _offering_save_now(view: views.View) -> views.View:
+    """``view``'s question with "💾 Simpan sekarang" under its buttons, when it is offered."""
+
+    def offered(context: BotContext, draft: dict[str, Any]) -> views.Question:
+        text, markup = view(context, draft)
+        return text, views.with_save_now(context, markup, _save_now_offered(context))
+
+    return offered
+
+
+def _note_question(text: str, field: str) -> views.View:
+    """A note's question (the problems, the follow-up): Lewati under it."""
+    return lambda context, _: (context.t(text), flow.skip_keyboard(context, field))
+
+
 # --- questions -------------------------------------------------------------------------------
 
 ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
@@ -103,7 +135,9 @@ ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
 flow.shows(Step.ATTENDANCE, views.attendance_question)
 activities = TickBoxes(flow, Step.ACTIVITIES, "visit.ask_activities", among=Activity,
                        label="activity", data="act", field="activities", then=Step.FIGURES,
-                       need="visit.need_activity")
+                       need="visit.need_activity",
+                       more=lambda context, _: views.save_now_rows(context,
+                                                                   _save_now_offered(context)))
 
 
 def _amounts_question(step: Step) -> None:
@@ -114,8 +148,9 @@ def _amounts_question(step: Step) -> None:
         if "figures_from" not in draft:  # a draft from before the figures named their span
             await views.note_span(context, draft)
         text, markup = views.figures_question(context, draft, flow.editing(context), block)
-        await say(update, text,
-                  reply_markup=markup or flow.skip_keyboard(context, draft["_figure"]))
+        await say(update, text, reply_markup=views.with_save_now(
+            context, markup or flow.skip_keyboard(context, draft["_figure"]),
+            _save_now_offered(context)))
 
     flow.question(step)(ask)
 
@@ -124,12 +159,13 @@ _amounts_question(Step.FIGURES)
 _amounts_question(Step.ASSETS)
 
 
-flow.says(Step.PROBLEMS, "visit.ask_problems", skip="problems")
-flow.says(Step.FOLLOW_UP, "visit.ask_follow_up", skip="follow_up")
+flow.shows(Step.PROBLEMS, _offering_save_now(_note_question("visit.ask_problems", "problems")))
+flow.shows(Step.FOLLOW_UP,
+           _offering_save_now(_note_question("visit.ask_follow_up", "follow_up")))
 
 
-flow.shows(Step.LOCATION, views.location_question)
-flow.shows(Step.PHOTOS, views.photos_question)
+flow.shows(Step.LOCATION, _offering_save_now(views.location_question))
+flow.shows(Step.PHOTOS, _offering_save_now(views.photos_question))
 
 
 ask_summary(flow, Step.CONFIRM, views.summary_text)
@@ -158,7 +194,8 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     flow.draft(context).update(
         group_id=group.id, group_name=group.name, village_code=group.village_code,
         formed_on=group.formed_on.isoformat(), members=members,
-        interval=group.visit_interval_days)
+        interval=group.visit_interval_days,
+        _draft_id=update.update_id)  # names this draft's "Simpan sekarang" buttons
     text = context.t("visit.start", group=group.name)
     if group.status == GroupStatus.INACTIVE:
         # Visiting a paused group is allowed (it may be starting again); say so, not block.
@@ -252,6 +289,14 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
     draft, (block, _) = flow.draft(context), _block(context)
     field = draft["_figure"]
     draft[field] = value
+    if flow.editing(context) == field:  # one amount changed alone from the summary
+        if not rules.profit_fits(draft.get("profit"), draft.get("turnover")):
+            # A smaller turnover than the profit kept: the profit is asked now, alone.
+            draft["_figure"] = "profit"
+            return await flow.ask_again(update, context, "profit", flow.current(context),
+                                        views.profit_error(context, draft, "profit",
+                                                           draft.get("profit")))
+        return await flow.sum_up(update, context)
     following = block.fields[block.fields.index(field) + 1:]
     return await _ask_figure(update, context, following[0] if following else None)
 
@@ -371,7 +416,10 @@ async def got_location(update: Update, context: BotContext) -> int:
 
 
 async def location_typed(update: Update, context: BotContext, text: str) -> int:
-    """Lewati (or typed coordinates) instead of a shared location; else the question again."""
+    """Lewati (or typed coordinates) instead of a shared location, or the keyboard's Simpan
+    sekarang; else the question again."""
+    if _save_now_offered(context) is not None and _says_save_now(context, text):
+        return await _save_now(update, context)
     return await read_or_skip(update, context, flow, Step.LOCATION, text, read=parse_coordinates,
                               bad=context.t("visit.bad_location"), store=_store_location)
 
@@ -386,7 +434,8 @@ async def got_photo(update: Update, context: BotContext) -> int:
         photos.append(max(message.photo, key=lambda size: (size.width * size.height,
                                                           size.file_size or 0)).file_id)
         text = context.t("visit.photo_received", count=len(photos))
-    await say(update, text, reply_markup=views.photos_keyboard(context, len(photos)))
+    await say(update, text, reply_markup=views.with_save_now(
+        context, views.photos_keyboard(context, len(photos)), _save_now_offered(context)))
     return Step.PHOTOS
 
 
@@ -445,11 +494,56 @@ next_date = ask_day_ahead(
 # --- the summary -----------------------------------------------------------------------------
 
 async def save(update: Update, context: BotContext) -> int:
-    """Saves the visit and moves the group's next due date (once, even if redelivered)."""
+    """Simpan under the summary: saves the visit and moves the group's next due date (once,
+    even if redelivered)."""
     draft = flow.draft(context)
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
     await close_buttons(update.callback_query)
+    return await _save(update, context)
+
+
+def _says_save_now(context: BotContext, text: str) -> bool:
+    """Whether ``text`` is the "💾 Simpan sekarang" of a reply keyboard (or typed as words)."""
+    words = " ".join(text.lower().split())
+    return words == context.t("visit.save_now").lower() or words in {"simpan sekarang", "simpan"}
+
+
+async def save_now(update: Update, context: BotContext) -> int:
+    """💾 Simpan sekarang ("kun:now:<draft id>"): saves the visit with the answers given so far
+    and the next visit on the group's schedule, without the summary; a button of another draft
+    (one cancelled, or saved) is an old one."""
+    query = update.callback_query
+    assert query is not None
+    step = flow.current(context) or Step.ACTIVITIES
+    if int(pressed(query)) != flow.draft(context).get("_draft_id"):
+        await query.answer(context.t("common.old_button"))
+        return step
+    if not flow.complete(context, REQUIRED_NOW) or not flow.draft(context).get("activities"):
+        # Every activity unticked since the button was shown.
+        await query.answer(context.t("visit.need_activity"), show_alert=True)
+        return step
+    await close_buttons(query, context.t("visit.save_now"))
+    return await _save_now(update, context)
+
+
+async def _save_now(update: Update, context: BotContext) -> int:
+    """Leaves the optional answers not given empty, puts the next visit on the group's
+    schedule (the visit date + its interval) unless one was chosen, and saves."""
+    draft = flow.draft(context)
+    if flow.current(context) == Step.LOCATION:  # its reply keyboard goes with the question
+        await say(update, context.t("visit.location_skipped"), reply_markup=ReplyKeyboardRemove())
+    if not draft.get("next_visit_on"):
+        draft.update(next_visit_on=views.default_next(draft).isoformat(), next_auto=True)
+    return await _save(update, context, quick=True)
+
+
+async def _save(update: Update, context: BotContext, *, quick: bool = False) -> int:
+    """Saves the draft through the models' rules (the group the mentor's own, checked again)
+    and says so, with the stage question; ``quick`` (Simpan sekarang, no summary seen): the
+    saved message also says what was saved, that the next visit follows the group's schedule,
+    and offers ⏱ Ubah jadwal."""
+    draft = flow.draft(context)
     result = await flow.save_through(update, context, rules.save_visit, visit=rules.NewVisit(
         actor=context.mentor, group_id=draft["group_id"],
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
@@ -463,15 +557,24 @@ async def save(update: Update, context: BotContext) -> int:
     if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
     visit, group = result.record, result.group
-    text = context.t("visit.saved", group=group.name,
-                     date=format_date(visit.visited_on, context.lang),
-                     # The group's schedule: a visit logged late leaves it as it was.
-                     next=format_date(group.next_visit_due or visit.next_visit_on, context.lang))
+    # The group's schedule: a visit logged late leaves it as it was.
+    upcoming = format_date(group.next_visit_due or visit.next_visit_on, context.lang)
+    if quick:
+        text = context.t("visit.saved_now", group=group.name,
+                         date=format_date(visit.visited_on, context.lang),
+                         attendance=visit.attendance,
+                         activities=views.activities_text(context, visit.activities),
+                         next=upcoming, days=group.visit_interval_days)
+    else:
+        text = context.t("visit.saved", group=group.name,
+                         date=format_date(visit.visited_on, context.lang), next=upcoming)
     rows: list[list[tuple[str, str]]] = []
     if not changes.is_read_only(group):
         # In the same message, answered only when it did change: no tap when the stage stays.
         question, rows = views.stage_question(context, group, visit.id)
         text += "\n\n" + question
+    if quick:
+        rows.append([(context.t("sched.button"), f"{schedule.PREFIX}:ask:{group.id}")])
     if Activity.SKILLS_TRAINING in visit.activities:
         # A visit with training may record that training now, for its group and date.
         rows.append([trainings.visit_button(context, visit.id)])
@@ -543,7 +646,7 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
                                     context.t("visit.recheck_date", group=refusal.group))
     if refusal.reason == Reason.PROFIT_OVER_TURNOVER:  # a draft from before Tetap was checked
         draft["_figure"] = "profit"
-        return await flow.ask_again(update, context, "figures", Step.FIGURES,
+        return await flow.ask_again(update, context, "profit", Step.FIGURES,
                                     views.profit_error(context, draft, "profit",
                                                        draft.get("profit")) or "")
     return await flow.ask_again(update, context, "next", Step.NEXT_DATE)  # NEXT_OUT_OF_WINDOW
@@ -552,6 +655,18 @@ async def _refused(update: Update, context: BotContext, refusal: rules.VisitRefu
 def _before_edit(context: BotContext, field: str) -> None:
     if field in ("figures", "assets"):
         flow.draft(context)["_figure"] = None  # from "Catat angka usaha?" (or aset) again
+    elif field in views.FIGURES + views.ASSETS:
+        flow.draft(context)["_figure"] = field  # that amount alone
+
+
+def _amount_parts(context: BotContext, field: str) -> list[tuple[str, str]]:
+    """The figures' (or the assets') amounts with their values, to change one alone, once one
+    at least is recorded; none yet: "Catat angka usaha?" asks them all, in turn."""
+    block = views.BLOCKS.get(field)
+    draft = flow.draft(context)
+    if block is None or all(draft.get(part) is None for part in block.fields):
+        return []
+    return [(part, views.value_text(context, part, draft.get(part))) for part in block.fields]
 
 
 def _stage_handler() -> BaseHandler:
@@ -562,22 +677,23 @@ def _stage_handler() -> BaseHandler:
 def handlers() -> list[BaseHandler]:
     """/kunjungan and the stage question after a visit, new for each Application."""
     figures = "|".join(views.FIGURES + views.ASSETS)
+    now = {rf"{views.SAVE_NOW}:{ID}": save_now}  # at the activities and every question after
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
-        Step.ACTIVITIES: activities.answers(typed="visit.activities_use_buttons"),
+        Step.ACTIVITIES: {**now, **activities.answers(typed="visit.activities_use_buttons")},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
-                       TEXT: got_figure},
+                       **now, TEXT: got_figure},
         Step.ASSETS: {"ast:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
-                      TEXT: got_figure},
-        Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},
-        Step.FOLLOW_UP: {"skip:follow_up": skip_note, TEXT: typed(got_note)},
-        Step.LOCATION: {filters.LOCATION: got_location, TEXT: typed(location_typed)},
+                      **now, TEXT: got_figure},
+        Step.PROBLEMS: {"skip:problems": skip_note, **now, TEXT: typed(got_note)},
+        Step.FOLLOW_UP: {"skip:follow_up": skip_note, **now, TEXT: typed(got_note)},
+        Step.LOCATION: {filters.LOCATION: got_location, **now, TEXT: typed(location_typed)},
         Step.PHOTOS: {filters.PHOTO: got_photo, filters.Document.IMAGE: photo_as_file,
-                      "photos:done": photos_done, "photos:clear": photos_clear,
+                      "photos:done": photos_done, "photos:clear": photos_clear, **now,
                       TEXT: photos_typed},
         Step.NEXT_DATE: next_date,
     }, summary=Summary(save=save, fields=EDIT_FIELDS, labels="visit.field",
-                       before_edit=_before_edit),
+                       before_edit=_before_edit, parts=_amount_parts),
         # The stage question of a visit saved before may be answered amid the next visit's.
         fallbacks=[_stage_handler()]), _stage_handler()]

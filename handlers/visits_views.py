@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
 
 from bot.core import clock
 from bot.core.enums import Activity, Stage
@@ -24,6 +30,7 @@ PREFIX = "kun"
 FIGURES = ("turnover", "profit", "cash", "solidarity_fee")
 ASSETS = ("livestock_count", "equipment_value", "stock_value")  # the group's assets, now
 MAX_PHOTOS = 10
+SAVE_NOW = "now"  # "💾 Simpan sekarang": data "<prefix>:now:<the draft's id>"
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class Block:
 BLOCKS = {"figures": Block("figures", "fig", FIGURES), "assets": Block("assets", "ast", ASSETS)}
 
 Question = tuple[str, Any]  # a question's text and its buttons (None: none)
+View = Callable[[BotContext, dict[str, Any]], Question]  # a question of the draft
 
 
 def amount_text(context: BotContext, value: int | None) -> str:
@@ -179,6 +187,28 @@ def photos_question(context: BotContext, draft: dict[str, Any]) -> Question:
     count = len(draft.get("photos", []))
     key = "visit.ask_photos_more" if count else "visit.ask_photos"
     return context.t(key, count=count, max=MAX_PHOTOS), photos_keyboard(context, count)
+
+
+def save_now_rows(context: BotContext, draft_id: int | None) -> list[list[tuple[str, str]]]:
+    """"💾 Simpan sekarang" as a row of buttons, for the draft ``draft_id`` (None: no row)."""
+    if draft_id is None:
+        return []
+    return [[(context.t("visit.save_now"), f"{PREFIX}:{SAVE_NOW}:{draft_id}")]]
+
+
+def with_save_now(context: BotContext, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup,
+                  draft_id: int | None) -> InlineKeyboardMarkup | ReplyKeyboardMarkup:
+    """``markup`` with "💾 Simpan sekarang" as its last row (on a reply keyboard, a button
+    that types it); ``draft_id`` None: as it is."""
+    if draft_id is None:
+        return markup
+    label = context.t("visit.save_now")
+    if isinstance(markup, ReplyKeyboardMarkup):
+        return ReplyKeyboardMarkup([*markup.keyboard, [KeyboardButton(label)]],
+                                   resize_keyboard=markup.resize_keyboard,
+                                   one_time_keyboard=markup.one_time_keyboard)
+    return InlineKeyboardMarkup([*markup.inline_keyboard, [InlineKeyboardButton(
+        label, callback_data=f"{PREFIX}:{SAVE_NOW}:{draft_id}")]])
 
 
 SAME_STAGE = "same"  # "Tidak berubah" under a saved visit

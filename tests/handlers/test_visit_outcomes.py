@@ -94,13 +94,17 @@ async def test_figures_name_the_last_visit_and_assets_are_stored(bot, session):
                  "Aset: ternak 12 ekor, peralatan Rp 5.000.000, stok Rp 750.000"):
         assert part in summary, part
 
-    # Changing the assets from the summary keeps what is stored with one press each.
+    # Changing one asset from the summary: the assets with their values, then that one.
     await chat.press("✏️ Ubah")
     await chat.press("Aset")
-    await chat.press("Ya")
+    assert chat.buttons() == ["Ternak: 12 ekor", "Peralatan: Rp 5.000.000",
+                              "Stok: Rp 750.000", "« Kembali"]
+    await chat.press("Ternak: 12 ekor")
     assert chat.buttons() == ["✔️ Tetap 12 ekor", "🧹 Kosongkan"]
     await chat.send("15")
-    await chat.press("✔️ Tetap Rp 5.000.000")
+    await chat.press("✏️ Ubah")
+    await chat.press("Aset")
+    await chat.press("Stok: Rp 750.000")
     await chat.press("🧹 Kosongkan")
     assert "Aset: ternak 15 ekor, peralatan Rp 5.000.000\n" in chat.last_text()
     await chat.press("✅ Simpan")

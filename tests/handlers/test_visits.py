@@ -66,7 +66,8 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
 
     # The group's first visit: its figures are counted from the day it was formed.
     assert "Catat angka usaha kelompok sejak kelompok dibentuk, 10 Jan 2026" in chat.last_text()
-    assert chat.buttons() == ["Ya", "Lewati"]
+    # Every optional question offers to save what is in (test_visit_short.py).
+    assert chat.buttons() == ["Ya", "Lewati", "💾 Simpan sekarang"]
     await chat.press("Ya")
     assert "omzet" in chat.last_text() and "Contoh:" in chat.last_text()
     assert "sejak kelompok dibentuk, 10 Jan 2026" in chat.last_text()
@@ -78,7 +79,7 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     assert "IKS" in chat.last_text()
     await chat.send("50rb")
     assert "Catat aset kelompok" in chat.last_text()
-    assert chat.buttons() == ["Ya", "Lewati"]
+    assert chat.buttons() == ["Ya", "Lewati", "💾 Simpan sekarang"]
     await chat.press("Lewati")
 
     assert "masalah" in chat.last_text()
@@ -87,7 +88,7 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
     await chat.press("Lewati")
 
     assert "lokasi" in chat.last_text()
-    assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"]]
+    assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"], ["💾 Simpan sekarang"]]
     replies = await chat.share_location(-6.8937, 106.7846)
     assert "Lokasi tercatat" in shown(replies)
     assert chat.reply_keyboard() is None
@@ -205,7 +206,7 @@ async def test_bad_dates_attendance_activities_amounts_and_next_date(bot, sessio
     assert "1000 huruf pertama" in shown(replies) and "Kirim lokasi" in shown(replies)
 
     assert_retried(await chat.send("di balai desa"), "Kirim lokasi", "lokasi kunjungan")
-    assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"]]
+    assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"], ["💾 Simpan sekarang"]]
     await chat.send("-6.9, 106.78")  # typed coordinates, as copied from a map
 
     assert_retried(await chat.send_document("foto.jpg", b"\xff\xd8\xff demo"),

@@ -51,6 +51,7 @@ async def test_change_answers_from_the_summary(bot, session):
     await chat.send("4")
     assert "Hadir: 4 dari 7 KK" in chat.last_text()
 
+    # No figures yet: "Catat angka usaha?" asks the four in turn, then the summary.
     await chat.press("✏️ Ubah")
     await chat.press("Angka usaha")
     await chat.press("Ya")
@@ -60,26 +61,38 @@ async def test_change_answers_from_the_summary(bot, session):
     await chat.send("-")
     assert "Omzet: Rp 1.000.000" in chat.last_text()
 
-    # Changing one figure again keeps the others: each question shows what is stored.
+    # With figures, one is changed alone, in four steps: Ubah, Angka usaha, that amount (its
+    # value on the button), the new amount; the others stay as they were.
     await chat.press("✏️ Ubah")
     await chat.press("Angka usaha")
-    await chat.press("Ya")
-    assert "Sekarang: Rp 1.000.000" in chat.last_text()
+    assert chat.buttons() == ["Omzet: Rp 1.000.000", "Keuntungan: -", "Kas: -", "IKS: -",
+                              "« Kembali"]
+    await chat.press("« Kembali")  # back to the answers that can be changed
+    assert chat.buttons()[:2] == ["Tanggal", "Hadir"]
+    await chat.press("Angka usaha")
+    replies = await chat.press("Omzet: Rp 1.000.000")
+    assert "Ubah: Omzet" in chat.messages()[-2].content
+    assert "Berapa omzet" in chat.last_text() and "Sekarang: Rp 1.000.000" in chat.last_text()
     assert chat.buttons() == ["✔️ Tetap Rp 1.000.000", "🧹 Kosongkan"]
-    await chat.send("2 jt")
+    replies = await chat.send("2 jt")
+    assert "Omzet: Rp 2.000.000\nKeuntungan: -\n" in chat.last_text()
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    assert len(replies) == 2  # "✓ Rp 2.000.000" and the summary: no other amount asked
+    await chat.press("✏️ Ubah")
+    await chat.press("Angka usaha")
+    await chat.press("Keuntungan: -")
     assert chat.buttons() == ["Lewati"]  # no profit stored: nothing to keep
     await chat.send("300rb")
-    await chat.send("-")
-    await chat.send("-")
+    assert "Omzet: Rp 2.000.000\nKeuntungan: Rp 300.000\nKas: -" in chat.last_text()
     await chat.press("✏️ Ubah")
     await chat.press("Angka usaha")
-    await chat.press("Ya")
-    await chat.press("✔️ Tetap Rp 2.000.000")
-    await chat.press("✔️ Tetap Rp 300.000")
-    await chat.send("-")
-    await chat.send("-")
-    assert "Omzet: Rp 2.000.000" in chat.last_text()
+    await chat.press("Keuntungan: Rp 300.000")
+    await chat.press("✔️ Tetap Rp 300.000")  # kept: straight back to the summary
     assert "Keuntungan: Rp 300.000" in chat.last_text()
+    assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
+    # A part of another draft's keyboard, or forged, is an old button.
+    await chat.press_data("kun:part:figures:problems")
+    assert chat.callback_answers()[-1].text == "Tombol ini sudah tidak berlaku."
 
     await chat.press("✏️ Ubah")
     await chat.press("Kunjungan berikutnya")
@@ -142,7 +155,7 @@ async def test_photos_can_be_cleared_and_are_limited(bot, session):
     await to_photos(chat)
     await chat.send_photo()
     await chat.send_photo()
-    assert chat.buttons() == ["Selesai", "🗑 Hapus semua foto"]
+    assert chat.buttons() == ["Selesai", "🗑 Hapus semua foto", "💾 Simpan sekarang"]
     replies = await chat.press("🗑 Hapus semua foto")
     assert "dihapus" in shown(replies) and "Kirim foto kegiatan" in chat.last_text()
     for _ in range(11):
@@ -225,14 +238,14 @@ async def test_keeping_a_profit_above_a_new_smaller_turnover_is_asked_again(bot,
     await chat.press("Pakai ")
     await chat.press("✏️ Ubah")
     await chat.press("Angka usaha")
-    await chat.press("Ya")
-    await chat.send("100rb")
+    await chat.press("Omzet: Rp 2.000.000")
+    # The new turnover alone is below the profit kept: the profit is asked now, alone.
+    assert_retried(await chat.send("100rb"), "Keuntungan Rp 300.000 lebih besar dari omzet "
+                   "Rp 100.000", "keuntungan")
     assert chat.buttons() == ["✔️ Tetap Rp 300.000", "🧹 Kosongkan"]
     assert_retried(await chat.press("✔️ Tetap Rp 300.000"), "Keuntungan Rp 300.000 lebih "
                    "besar dari omzet Rp 100.000", "keuntungan")
     await chat.send("50rb")
-    await chat.send("-")
-    await chat.send("-")
     assert "Keuntungan: Rp 50.000" in chat.last_text()
     await chat.press("✅ Simpan")
     [visit] = await visits(session)

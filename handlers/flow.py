@@ -89,7 +89,8 @@ class Pick:
 class Summary:
     """The summary's buttons: Simpan saves; Ubah swaps them in place for the answers that can be
     changed (``fields``, named by the ``labels`` text keys), each asking its question again and
-    then the summary; « Kembali brings Simpan / Ubah / Batal back."""
+    then the summary (a field of several ``parts`` first offers its parts, in place, to change
+    one alone); « Kembali brings Simpan / Ubah / Batal back."""
 
     save: Callback
     fields: Mapping[str, int]  # field → the question that asks it

@@ -66,10 +66,10 @@ from models.tables import Group
 
 MAX_TEXT = 1000
 Reason = rules.VisitReason
-# What a visit cannot be saved without; "Simpan sekarang" is offered once all but the next
-# visit date are in (that one then follows the group's schedule).
-REQUIRED = ("group_id", "visited_on", "attendance", "activities", "next_visit_on")
-REQUIRED_NOW = REQUIRED[:-1]
+# "Simpan sekarang" is offered once these are in; the next visit date then follows the group's
+# schedule. The summary's Simpan needs the next visit date too.
+REQUIRED_NOW = ("group_id", "visited_on", "attendance", "activities")
+REQUIRED = (*REQUIRED_NOW, "next_visit_on")
 
 
 class Step(IntEnum):

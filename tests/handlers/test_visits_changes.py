@@ -70,7 +70,7 @@ async def test_change_answers_from_the_summary(bot, session):
     await chat.press("« Kembali")  # back to the answers that can be changed
     assert chat.buttons()[:2] == ["Tanggal", "Hadir"]
     await chat.press("Angka usaha")
-    replies = await chat.press("Omzet: Rp 1.000.000")
+    await chat.press("Omzet: Rp 1.000.000")
     assert "Ubah: Omzet" in chat.messages()[-2].content
     assert "Berapa omzet" in chat.last_text() and "Sekarang: Rp 1.000.000" in chat.last_text()
     assert chat.buttons() == ["✔️ Tetap Rp 1.000.000", "🧹 Kosongkan"]

@@ -293,7 +293,7 @@ async def _store_figure(update: Update, context: BotContext, value: int | None) 
         if not rules.profit_fits(draft.get("profit"), draft.get("turnover")):
             # A smaller turnover than the profit kept: the profit is asked now, alone.
             draft["_figure"] = "profit"
-            return await flow.ask_again(update, context, "profit", flow.current(context),
+            return await flow.ask_again(update, context, "profit", Step.FIGURES,
                                         views.profit_error(context, draft, "profit",
                                                            draft.get("profit")))
         return await flow.sum_up(update, context)

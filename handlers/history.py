@@ -8,6 +8,8 @@ rights, so an old or forged button never shows what the user may not see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -31,7 +33,8 @@ def _activities(context: BotContext, visit: Visit) -> str:
     return activities_text(context, visit.activities or []) or context.t("common.none")
 
 
-def _nav(context: BotContext, page: int, more: bool, data: str, visits: list[Visit] = ()):
+def _nav(context: BotContext, page: int, more: bool, data: str,
+         visits: Sequence[Visit] = ()):
     """A numbered button per visit listed (five a row: small enough for a small phone), then
     the paging."""
     numbers = [(str(no), f"{PREFIX}:visit:{visit.id}") for no, visit in enumerate(visits, 1)]

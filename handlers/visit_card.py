@@ -5,6 +5,8 @@ it, the Perbaiki button ("vfix:start:<id>", handlers.visit_correction)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from telegram import InputMediaPhoto, Update
 from telegram.error import BadRequest
 
@@ -28,7 +30,7 @@ from models.tables import Group, Visit
 CORRECT_PREFIX = "vfix"  # handlers.visit_correction's buttons
 
 
-def _local_day(moment, group: Group):
+def _local_day(moment: datetime, group: Group) -> date:
     """The calendar day of a stored moment where the group is."""
     if moment.tzinfo is None:  # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=clock.now().tzinfo)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from bot.core import clock
+from bot.core.enums import GroupStatus
 from models.saving.visit import VisitReason
 from models.saving.visit_correction import CorrectionReason, CorrectionRefusal, correct_visit
 from models.tables import AuditLog, Group, Mentor, Visit
@@ -54,3 +55,8 @@ async def test_correction_rules_schedule_and_window(session, monkeypatch):
 
     monkeypatch.setattr(clock, "now", lambda: NOW + timedelta(days=8))
     assert (await correct(mentor, {"attendance": 5})).reason is CorrectionReason.TOO_LATE
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    dissolved = await session.get(Group, ids[2])
+    dissolved.status = GroupStatus.DISSOLVED
+    await session.commit()
+    assert (await correct(mentor, {"attendance": 5})).reason is CorrectionReason.DISSOLVED

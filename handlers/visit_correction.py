@@ -34,7 +34,7 @@ from bot.telegram.context import BotContext
 from handlers import visits_views as views
 from handlers.common import END, button_choice, close_buttons, iso_date, keyboard, say
 from handlers.common import message_text as typed_text
-from handlers.day_answers import ask_day, ask_day_ahead, day_error, today_pressed, typed_day
+from handlers.day_answers import ask_day_ahead, day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow
 from handlers.tick_boxes import TickBoxes
 from handlers.visit_answers import MAX_LIVESTOCK, MAX_TEXT, read_livestock
@@ -122,8 +122,22 @@ async def _ask_field(update: Update, context: BotContext) -> None:
         reply_markup=keyboard(rows))
 
 
-ask_day(flow, Step.DATE, "visit.ask_date", button="visit.today_button")
-flow.shows(Step.ATTENDANCE, views.attendance_question)
+@flow.question(Step.DATE)
+async def _ask_date(update: Update, context: BotContext) -> None:
+    now = context.t("visit.figure_now", value=_shown(context, "visited_on",
+                                                     _draft(context)["old"]["visited_on"]))
+    await say(update, context.t("visit.ask_date") + "\n" + now, reply_markup=keyboard([[
+        (context.t("visit.today_button"), f"{PREFIX}:date:today")]]))
+
+
+@flow.question(Step.ATTENDANCE)
+async def _ask_attendance(update: Update, context: BotContext) -> None:
+    text, _ = views.attendance_question(context, _draft(context))
+    now = context.t("visit.figure_now", value=_shown(context, "attendance",
+                                                     _draft(context)["old"]["attendance"]))
+    await say(update, text + "\n" + now)
+
+
 activities = TickBoxes(flow, Step.ACTIVITIES, "visit.ask_activities", among=Activity,
                        label="activity", data="act", field="activities", then=Step.CONFIRM,
                        need="visit.need_activity")

@@ -69,7 +69,8 @@ async def test_mentor_opens_a_visit_and_corrects_attendance_and_date(bot, sessio
 
     # The attendance: a wrong answer is explained, the change shown, then saved.
     await chat.press("✏️ Perbaiki")
-    await chat.press("Hadir")
+    replies = await chat.press("Hadir")
+    assert "Sekarang: 6 KK" in replies[-1].content
     replies = await chat.send("9")
     assert "0 sampai 7" in replies[0].content
     replies = await chat.send("5")
@@ -80,7 +81,8 @@ async def test_mentor_opens_a_visit_and_corrects_attendance_and_date(bot, sessio
 
     # The date: a day in the future is refused; the next visit follows the new date.
     await chat.press("✏️ Perbaiki")
-    await chat.press("Tanggal")
+    replies = await chat.press("Tanggal")
+    assert "Sekarang: 24 Nov 2026" in replies[-1].content
     replies = await chat.send("besok")
     assert "tidak boleh setelah hari ini" in replies[0].content
     await chat.send("23/11/2026")

@@ -56,6 +56,7 @@ from handlers import (
     schedule,
     system,
     trainings,
+    visit_correction,
     visits,
 )
 from handlers import (
@@ -97,10 +98,10 @@ async def post_shutdown(application: Application) -> None:
 
 # The modules whose handlers answer users (group 0), in the order add_handlers adds them; the
 # one list of them (the tests walk it too).
-HANDLER_MODULES = (onboarding, group_registration, visits, trainings, grants, rollovers, members,
-                   member_leaving, erasure, group_status, group_stage, group_profile, approvals,
-                   broadcasts, coordinators, groups, group_chart, group_changes, reports, agenda,
-                   schedule, history, help_handlers)
+HANDLER_MODULES = (onboarding, group_registration, visits, visit_correction, trainings, grants,
+                   rollovers, members, member_leaving, erasure, group_status, group_stage,
+                   group_profile, approvals, broadcasts, coordinators, groups, group_chart,
+                   group_changes, reports, agenda, schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

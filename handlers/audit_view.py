@@ -46,7 +46,9 @@ CREATED = {
 ORDER = ("role", "status", "area_code", "mentor_id", "group_id", "reason", "next_visit_due",
          "visit_interval_days", "sent", "blocked", "failed")
 AREA_FIELDS = {"area_code", "area", "audience_code", "village_code"}
-MONEY = {"amount", "rollover_amount"}
+# Rupiah: a grant's, and a visit's figures and assets (corrected from /riwayat).
+MONEY = {"amount", "rollover_amount", "turnover", "profit", "cash", "solidarity_fee",
+         "equipment_value", "stock_value"}
 OPTIONAL_ON_CREATE = MONEY | {"units"}
 # Where a field's values have words: the vocabularies tried in turn.
 VOCABULARIES = {
@@ -55,6 +57,7 @@ VOCABULARIES = {
     "reason": ("era.reason", "audit.reason"),
     "audience": ("audit.audience",),
     "stage": ("stage",),
+    "activities": ("activity",),
     "category": ("welfare",),
     "business_type": ("business",),
     "affiliation": ("affiliation",),

@@ -251,6 +251,8 @@ class Visit(SQLModel, table=True):
     photo_file_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_visit_on: date
     created_at: datetime = Field(default_factory=utcnow)
+    # When its mentor last corrected it (/riwayat, Perbaiki); what changed is in the audit trail.
+    corrected_at: datetime | None = None
     source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
 
 

@@ -121,3 +121,22 @@ async def with_figures(*, session: AsyncSession, group_id: int, limit: int = 24)
 async def get(*, session: AsyncSession, visit_id: int) -> Visit | None:
     """A visit by id (the caller checks the user's right to its group)."""
     return await session.get(Visit, visit_id)
+
+
+async def get_visible(*, session: AsyncSession, visit_id: int, actor: Mentor
+                      ) -> tuple[Visit, Group] | None:
+    """A visit and its group, if ``actor`` may see the group (its mentor, a coordinator of its
+    area, an admin); else None, whether the visit is not theirs or does not exist."""
+    result = await session.execute(
+        select(Visit, Group).join(Group, Group.id == Visit.group_id)
+        .where(Visit.id == visit_id, visible_groups_clause(actor)))
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def latest_for_group(*, session: AsyncSession, group_id: int) -> Visit | None:
+    """The group's latest visit (the one its schedule follows), or None."""
+    result = await session.execute(
+        select(Visit).where(Visit.group_id == group_id)
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(1))
+    return result.scalar_one_or_none()

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     group_min_size: int = Field(default=5, ge=1)
     group_max_size: int = Field(default=10, ge=1)
     visit_interval_days: int = Field(default=30, ge=1, le=365)
+    # How long after saving a visit its mentor may still correct it (/riwayat, Perbaiki).
+    visit_correction_days: int = Field(default=7, ge=0, le=365)
 
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)

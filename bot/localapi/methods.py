@@ -258,6 +258,23 @@ class BotMethods:
         return await self._send_upload(upload, "photo", largest, document_name=upload.file_name,
                                        media=sizes)
 
+    async def _api_sendMediaGroup(self, params: _Params) -> list[dict[str, Any]]:
+        """An album of 2-10 photos: one photo message each, the caption on the item that has
+        one (no keyboard: Telegram allows none on an album)."""
+        media = params.get_json("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise _bad_request("wrong number of media specified; must be 2-10")
+        if any(not isinstance(item, dict) or item.get("type") != "photo" for item in media):
+            raise _bad_request("unsupported media type in LocalBotApi (photos only)")
+        sent = []
+        for item in media:
+            values = {key: value for key, value in params.values.items() if key != "media"}
+            values.update(photo=item.get("media"), caption=item.get("caption"),
+                          parse_mode=item.get("parse_mode"))
+            sent.append(await self._api_sendPhoto(_Params(
+                {key: value for key, value in values.items() if value is not None})))
+        return sent
+
     async def _api_sendDocument(self, params: _Params) -> dict[str, Any]:
         upload = self._upload(params, "document", "senddocument")
         file_name = upload.file_name

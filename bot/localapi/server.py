@@ -140,7 +140,7 @@ class LocalBotApi(UserSide, Delivery, BotMethods):
                 "getMe", "getUpdates", "deleteWebhook", "setWebhook", "getWebhookInfo", "logOut",
                 "close", "sendMessage", "editMessageText", "editMessageCaption",
                 "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "sendPhoto",
-                "sendDocument", "sendLocation", "sendChatAction", "setMyCommands",
+                "sendMediaGroup", "sendDocument", "sendLocation", "sendChatAction", "setMyCommands",
                 "getMyCommands", "deleteMyCommands", "setChatMenuButton", "getChatMenuButton",
                 "getFile", "getChat",
             )

@@ -13,6 +13,8 @@ from tests.factories import (
     make_visit,
 )
 
+# A numbered button per visit listed (it opens the visit), then the paging.
+TEN = [str(no) for no in range(1, 11)]
 MENTOR = 700301
 OTHER = 700302
 COORDINATOR = 700303
@@ -44,17 +46,18 @@ async def test_riwayat_pages_ten_at_a_time(bot, session):
     assert text.index("17 Nov 2026") < text.index("10 Nov 2026")  # latest first
     assert "17 Nov 2026 – KUBE Mawar\n   Hadir 0 KK · Pemantauan usaha" in text
     assert "15 Sep 2026" in text and "8 Sep 2026" not in text
-    assert chat.buttons() == ["Lebih lama »"]
+    assert "1. 17 Nov 2026" in text and "10. 15 Sep 2026" in text
+    assert chat.buttons() == [*TEN, "Lebih lama »"]
 
     replies = await chat.press("Lebih lama »")
     assert [m.message_id for m in replies] == [page.message_id]  # edited in place
     text = chat.last_text()
     assert "8 Sep 2026" in text and "1 Sep 2026" in text and text.count("KUBE Mawar") == 2
     assert "Halaman 2" in text
-    assert chat.buttons() == ["« Lebih baru"]
+    assert chat.buttons() == ["1", "2", "« Lebih baru"]
 
     await chat.press("« Lebih baru")
-    assert "17 Nov 2026" in chat.last_text() and chat.buttons() == ["Lebih lama »"]
+    assert "17 Nov 2026" in chat.last_text() and chat.buttons() == [*TEN, "Lebih lama »"]
 
     replies = await chat.press_data("riw:page:50")
     assert "Tidak ada kunjungan yang lebih lama" in chat.last_text()
@@ -73,7 +76,7 @@ async def test_riwayat_shows_only_own_groups_and_is_empty_at_first(bot, session)
     replies = await chat.send("/riwayat")
     text = replies[0].content
     assert "20 Nov 2026 – KUBE Mawar" in text and "KUBE Melati" not in text
-    assert chat.buttons(replies[0]) == []
+    assert chat.buttons(replies[0]) == ["1"]
 
 
 async def test_coordinator_sees_the_visits_of_the_area(bot, session):
@@ -102,7 +105,7 @@ async def test_group_history_from_the_group_card(bot, session):
     assert text.startswith("🕘 Riwayat kunjungan KUBE Mawar")
     assert "17 Nov 2026 – hadir 0 KK\n   Pemantauan usaha" in text
     assert text.count("hadir") == 10
-    assert chat.buttons() == ["Lebih lama »"]
+    assert chat.buttons() == [*TEN, "Lebih lama »"]
     await chat.press("Lebih lama »")
     assert chat.last_text().count("hadir") == 2 and "1 Sep 2026" in chat.last_text()
     assert len(replies) == 1

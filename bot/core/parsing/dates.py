@@ -20,7 +20,8 @@ from rapidfuzz import fuzz, process
 
 from bot.core.parsing.common import APOSTROPHES, clean, user_text
 
-__all__ = ["TWO_DIGIT_YEARS_AHEAD", "nonexistent_date", "parse_date", "parse_date_ahead"]
+__all__ = ["TWO_DIGIT_YEARS_AHEAD", "nonexistent_date", "parse_date", "parse_date_ahead",
+           "warm_up_dates"]
 
 # Longer inputs are never a valid date.
 _MAX_INPUT = 200
@@ -396,6 +397,14 @@ def nonexistent_date(text: str) -> tuple[int, int, int | None] | None:
     # Without a year, 29 February exists (in leap years).
     last = calendar.monthrange(year if year is not None else 2000, month)[1]
     return (day, month, year) if day > last else None
+
+
+def warm_up_dates() -> None:
+    """Builds the name tables and loads dateparser's language data (about 150 ms of CPU the
+    first time), so that the first date a user types after a start does not pay for it."""
+    today = date.today()
+    for text in ("25 desmber 2026", "minggu lalu"):
+        parse_date(text, today=today)
 
 
 # "27 Des", "27/12", "5 agustus": a day and a month, no year. Words that make it a span instead

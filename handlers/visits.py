@@ -30,7 +30,7 @@ from bot.core.parsing import (
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers import trainings
+from handlers import amount_check, trainings
 from handlers import visits_views as views
 from handlers.button_questions import ask_summary
 from handlers.common import (
@@ -308,6 +308,9 @@ async def got_figure(update: Update, context: BotContext) -> int:
             return await _figures_answer(update, context, False)
         return await flow.retry(update, context, step,
                                 context.t(f"visit.bad_{_block(context)[0].name}"))
+    chosen = amount_check.typed_answer(context, flow, field, text)  # to "Maksudnya …?"
+    if chosen is not None:
+        return await _take_figure(update, context, chosen)
     if is_skip(text):
         return await _store_figure(update, context, None)
     if field == "livestock_count":
@@ -322,11 +325,33 @@ async def got_figure(update: Update, context: BotContext) -> int:
         if amount is None:
             return await flow.retry(update, context, step, context.t(
                 "visit.bad_profit" if profit else "visit.bad_amount"))
-    error = views.profit_error(context, draft, field, amount)
+        if field in views.FIGURES and await amount_check.asked(
+                update, context, flow, field=field, text=text, amount=amount,
+                floor=context.settings.amount_floor, earlier=lambda: visit_queries.last_figure(
+                    session=context.session, group_id=draft["group_id"], field=field)):
+            return step
+    return await _take_figure(update, context, amount)
+
+
+async def _take_figure(update: Update, context: BotContext, amount: int, *,
+                       said: bool = True) -> int:
+    """Stores a typed (or confirmed, not ``said`` again) amount and asks the next one; or
+    says why it cannot be the profit and asks it again."""
+    draft = flow.draft(context)
+    error = views.profit_error(context, draft, draft["_figure"], amount)
     if error:
-        return await flow.retry(update, context, step, error)
-    await say(update, f"✓ {views.value_text(context, field, amount)}")
+        return await flow.retry(update, context, Step(flow.current(context) or Step.FIGURES),
+                                error)
+    if said:
+        await say(update, f"✓ {views.value_text(context, draft['_figure'], amount)}")
     return await _store_figure(update, context, amount)
+
+
+async def figure_checked(update: Update, context: BotContext) -> int:
+    """After "Maksudnya Rp 50.000?": stores the amount chosen and asks the next one."""
+    return await amount_check.answered(
+        update, context, flow, flow.draft(context).get("_figure"),
+        store=lambda update, context, amount: _take_figure(update, context, amount, said=False))
 
 
 _NOTES = {Step.PROBLEMS: ("problems", Step.FOLLOW_UP),
@@ -567,7 +592,7 @@ def handlers() -> list[BaseHandler]:
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: activities.answers(typed="visit.activities_use_buttons"),
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
-                       TEXT: got_figure},
+                       amount_check.ANSWERS: figure_checked, TEXT: got_figure},
         Step.ASSETS: {"ast:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                       TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, TEXT: typed(got_note)},

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     group_max_size: int = Field(default=10, ge=1)
     visit_interval_days: int = Field(default=30, ge=1, le=365)
 
+    # A plain number under these Rupiah is asked back ("Maksudnya Rp 50.000?"): at a visit's
+    # figures (omzet, keuntungan, kas, IKS) and at a grant's amount (handlers.amount_check).
+    amount_floor: int = Field(default=1_000, ge=0)
+    grant_amount_floor: int = Field(default=100_000, ge=0)
+
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)
 

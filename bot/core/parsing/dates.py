@@ -182,7 +182,6 @@ def _date_parser(today: date) -> DateDataParser:
                           use_given_order=True)
 
 
-@lru_cache(maxsize=2048)
 def _normalise_date_text(text: str) -> str:
     cleaned = APOSTROPHES.sub("", clean(text))
     cleaned = re.sub(r"(\d)([a-z])", r"\1 \2", cleaned)  # "2hr" → "2 hr", "25nov" → "25 nov"

@@ -8,6 +8,10 @@ people leave out most ("50" for "50 rb"), or by a million when a thousand times 
 small for the question ("2" when the group's turnover was Rp 3.000.000 last time, "50" for a
 grant): the smallest reading that fits. No guess fits: nothing is asked.
 
+A decimal ("1,5", "2.25"), which no whole Rupiah can be, is read in millions ("1,5" is how
+"satu setengah juta" is written; as thousands, Rp 1.500 would look too small in its turn):
+"Maksudnya Rp 1.500.000?" with the one button [Ya, Rp 1.500.000], or an amount typed again.
+
 The amount waiting for the answer is kept in the draft (``_unsure``), so a restart loses
 nothing and a button of an older question is refused.
 """
@@ -29,6 +33,8 @@ KEY = "_unsure"
 ANSWERS = "amt:(meant|typed)"  # the buttons' data after the flow's prefix
 # A number as typed without its scale: digits, maybe "Rp", a sign, a trailing ",-".
 _PLAIN = re.compile(r"(?:rp\.?\s*)?-?\s*\d{1,6}\s*(?:,-)?")
+# "1,5", "Rp 2.25": millions said as a decimal ("1.500", grouped thousands, is no decimal).
+_DECIMAL = re.compile(r"(?:rp\.?\s*)?(\d{1,3})[.,](\d{1,2})")
 _YES = frozenset({"ya", "y", "iya", "yes", "betul", "benar"})
 _NO = frozenset({"bukan", "tidak", "tdk", "no", "tetap"})
 _MULTIPLIERS = (1_000, 1_000_000)
@@ -60,6 +66,14 @@ def likely_meant(text: str, amount: int, *, floor: int, earlier: int | None = No
     return None
 
 
+def decimal_meant(text: str) -> int | None:
+    """The Rupiah a decimal means, in millions ("1,5" → 1.500.000); None for other text."""
+    match = _DECIMAL.fullmatch(text.strip().lower())
+    if match is None:
+        return None
+    return int(match[1]) * 1_000_000 + int(match[2].ljust(6, "0"))
+
+
 def _pending(flow: Questions, context: BotContext, field: str) -> dict[str, Any] | None:
     unsure = flow.draft(context).get(KEY)
     return unsure if isinstance(unsure, dict) and unsure.get("field") == field else None
@@ -79,14 +93,30 @@ async def asked(update: Update, context: BotContext, flow: Questions, *, field: 
     meant = likely_meant(text, amount, floor=floor, earlier=last)
     if meant is None:
         return False
-    flow.draft(context)[KEY] = {"field": field, "typed": amount, "meant": meant}
-    shown, kept = format_rupiah(meant, context.lang), format_rupiah(amount, context.lang)
-    markup = keyboard([[(context.t("amount.yes_meant", amount=shown),
-                         f"{flow.prefix}:amt:meant")],
-                       [(context.t("amount.no_typed", amount=kept),
-                         f"{flow.prefix}:amt:typed")]])
-    await say(update, context.t("amount.meant", amount=shown), reply_markup=markup)
+    await _ask(update, context, flow, field, amount, meant)
     return True
+
+
+async def asked_decimal(update: Update, context: BotContext, flow: Questions, *, field: str,
+                        text: str) -> bool:
+    """Asks "Maksudnya Rp 1.500.000?" when ``text``, which no reader took as an amount, is a
+    decimal (:func:`decimal_meant`) and returns True; False for any other text."""
+    meant = decimal_meant(text)
+    if meant is None:
+        return False
+    await _ask(update, context, flow, field, None, meant)
+    return True
+
+
+async def _ask(update: Update, context: BotContext, flow: Questions, field: str,
+               typed: int | None, meant: int) -> None:
+    flow.draft(context)[KEY] = {"field": field, "typed": typed, "meant": meant}
+    shown = format_rupiah(meant, context.lang)
+    rows = [[(context.t("amount.yes_meant", amount=shown), f"{flow.prefix}:amt:meant")]]
+    if typed is not None:
+        rows.append([(context.t("amount.no_typed", amount=format_rupiah(typed, context.lang)),
+                      f"{flow.prefix}:amt:typed")])
+    await say(update, context.t("amount.meant", amount=shown), reply_markup=keyboard(rows))
 
 
 def typed_answer(context: BotContext, flow: Questions, field: str, text: str) -> int | None:
@@ -97,6 +127,7 @@ def typed_answer(context: BotContext, flow: Questions, field: str, text: str) ->
     if unsure is None or word not in _YES | _NO:
         return None
     flow.draft(context).pop(KEY, None)
+    # "bukan" to a decimal read in millions: nothing chosen, the text is read as typed.
     return unsure["meant"] if word in _YES else unsure["typed"]
 
 
@@ -112,5 +143,8 @@ async def answered(update: Update, context: BotContext, flow: Questions, field: 
         return flow.current(context) or 0
     flow.draft(context).pop(KEY, None)
     amount = unsure["meant"] if query.data.endswith(":meant") else unsure["typed"]
+    if amount is None:  # no "Bukan" button was shown for a decimal: a forged press
+        await query.answer(context.t("common.old_button"))
+        return flow.current(context) or 0
     await close_buttons(query, format_rupiah(amount, context.lang))
     return await store(update, context, amount)

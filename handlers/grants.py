@@ -247,6 +247,8 @@ async def got_amount(update: Update, context: BotContext, text: str) -> int:
     chosen = amount_check.typed_answer(context, flow, "amount", text)
     if chosen is not None:
         return await _store_amount(update, context, chosen)
+    if await amount_check.asked_decimal(update, context, flow, field="amount", text=text):
+        return Step.AMOUNT
 
     async def checked(update: Update, context: BotContext, value: int | None) -> int:
         if value is not None and await amount_check.asked(

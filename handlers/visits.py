@@ -323,6 +323,9 @@ async def got_figure(update: Update, context: BotContext) -> int:
         profit = field == "profit"
         amount = parse_amount(text, allow_loss=profit)
         if amount is None:
+            if field in views.FIGURES and await amount_check.asked_decimal(
+                    update, context, flow, field=field, text=text):
+                return step
             return await flow.retry(update, context, step, context.t(
                 "visit.bad_profit" if profit else "visit.bad_amount"))
         if field in views.FIGURES and await amount_check.asked(

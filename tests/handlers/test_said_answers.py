@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from handlers.amount_check import likely_meant
+from handlers.amount_check import decimal_meant, likely_meant
 from models import visits as visit_queries
 from tests.factories import make_group, make_mentor, shown, stored_draft
 from tests.handlers import test_grants as grant_walks
@@ -53,7 +53,9 @@ async def test_small_amounts_at_the_visit_figures_are_asked_back(bot, session):
     chat = bot.chat(MENTOR)
     await to_amounts(chat)
 
-    replies = await chat.send("50")  # omzet: under the floor (Rp 1.000)
+    await chat.send("1,5")  # omzet: a decimal, read in millions
+    assert "Maksudnya Rp 1.500.000?" in chat.last_text()
+    replies = await chat.send("50")  # typed instead; under the floor (Rp 1.000)
     assert "Maksudnya Rp 50.000?" in shown(replies)
     assert chat.buttons() == ["Ya, Rp 50.000", "Bukan, tetap Rp 50"]
     assert (await stored_draft(session, MENTOR, "visit")).get("turnover") is None  # not yet
@@ -89,11 +91,14 @@ async def test_small_amounts_at_the_visit_figures_are_asked_back(bot, session):
         50_000, 50, 50, 3_000_000)
 
 
-async def test_a_grant_of_fifty_is_asked_back_as_fifty_million(bot, session):
+async def test_a_grant_of_fifty_or_one_and_a_half_is_asked_back_in_millions(bot, session):
     await grant_walks.mentor_with_group(session)
     chat = bot.chat(grant_walks.MENTOR)
     await grant_walks.to_amount(chat)
-    await chat.send("50")
+    await chat.send("1,5")  # a decimal: millions, and no "tetap" for it
+    assert "Maksudnya Rp 1.500.000?" in chat.last_text()
+    assert chat.buttons() == ["Ya, Rp 1.500.000"]
+    await chat.send("50")  # another amount typed instead: read (and checked) anew
     assert "Maksudnya Rp 50.000.000?" in chat.last_text()
     await chat.press("Ya, Rp 50.000.000")
     assert "Kapan" in chat.last_text()
@@ -114,3 +119,10 @@ async def test_a_grant_of_fifty_is_asked_back_as_fifty_million(bot, session):
 ])
 def test_the_amount_likely_meant(text, amount, floor, earlier, meant):
     assert likely_meant(text, amount, floor=floor, earlier=earlier) == meant
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("1,5", 1_500_000), ("Rp 2.25", 2_250_000), ("0,5", 500_000),
+    ("1.500", None), ("1,5 jt", None), ("-1,5", None), ("abc", None)])
+def test_a_decimal_is_read_in_millions(text, meant):
+    assert decimal_meant(text) == meant

@@ -28,7 +28,7 @@ from bot.core.enums import GrantForm, GrantKind
 from bot.core.formatting import format_date
 from bot.core.parsing import is_skip, parse_amount, parse_count
 from bot.telegram.context import BotContext
-from handlers import grant_lpj
+from handlers import amount_check, grant_lpj
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
@@ -241,17 +241,40 @@ async def got_goods(update: Update, context: BotContext) -> int:
 
 
 async def got_amount(update: Update, context: BotContext, text: str) -> int:
-    """Stores the grant's amount (cash) or value (goods, optional) and asks the date received."""
+    """Stores the grant's amount (cash) or value (goods, optional) and asks the date received;
+    a plain number that looks too small is asked back first ("Maksudnya Rp 50.000.000?")."""
     goods = _draft(context).get("form") == GrantForm.GOODS
+    chosen = amount_check.typed_answer(context, flow, "amount", text)
+    if chosen is not None:
+        return await _store_amount(update, context, chosen)
+    if await amount_check.asked_decimal(update, context, flow, field="amount", text=text):
+        return Step.AMOUNT
+
+    async def checked(update: Update, context: BotContext, value: int | None) -> int:
+        if value is not None and await amount_check.asked(
+                update, context, flow, field="amount", text=text, amount=value,
+                floor=context.settings.grant_amount_floor):
+            return Step.AMOUNT
+        return await _store_amount(update, context, value)
+
     return await read_or_skip(
         update, context, flow, Step.AMOUNT, text, read=lambda typed: parse_amount(typed) or None,
         bad=context.t("grant.bad_goods_value" if goods else "grant.bad_amount"),
-        need=None if goods else context.t("grant.need_amount"), store=_store_amount)
+        need=None if goods else context.t("grant.need_amount"), store=checked)
 
 
-async def _store_amount(update: Update, context: BotContext, value: int | None) -> int:
+async def amount_checked(update: Update, context: BotContext) -> int:
+    """After "Maksudnya Rp 50.000.000?": stores the amount chosen and asks the date received."""
+    return await amount_check.answered(
+        update, context, flow, "amount",
+        store=lambda update, context, amount: _store_amount(update, context, amount, said=False))
+
+
+async def _store_amount(update: Update, context: BotContext, value: int | None, *,
+                        said: bool = True) -> int:
     _draft(context)["amount"] = value
-    await say(update, f"✓ {rupiah(context, value)}")
+    if said:  # a button pressed has noted it already
+        await say(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
 
 
@@ -500,7 +523,8 @@ def handlers() -> list[BaseHandler]:
         Step.FORM: form_answers,
         Step.ROLL_REQUIRED: {"required:(yes|no)": got_required, TEXT: typed_not_button},
         Step.GOODS: {TEXT: got_goods},
-        Step.AMOUNT: {"skip:amount": skip, TEXT: typed(got_amount)},
+        Step.AMOUNT: {"skip:amount": skip, amount_check.ANSWERS: amount_checked,
+                      TEXT: typed(got_amount)},
         Step.RECEIVED: {"received:today": received_today, TEXT: got_received},
         Step.ROLL_AMOUNT: {"skip:roll_amount": skip, TEXT: typed(got_roll_amount)},
         Step.ROLL_UNITS: {"skip:roll_units": skip, TEXT: typed(got_roll_units)},

@@ -26,12 +26,11 @@ from bot.core.parsing import (
     parse_amount,
     parse_coordinates,
     parse_count,
-    parse_leading_count,
     parse_note,
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
-from handlers import schedule, trainings
+from handlers import amount_check, schedule, trainings
 from handlers import visits_views as views
 from handlers.button_questions import ask_summary
 from handlers.common import (
@@ -58,13 +57,13 @@ from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
 from handlers.tick_boxes import TickBoxes
 from handlers.typed_answers import read_or_skip, typed
+from handlers.visit_answers import MAX_LIVESTOCK, MAX_TEXT, read_livestock
 from models import changes
 from models import groups as group_queries
 from models import visits as visit_queries
 from models.saving import visit as rules
 from models.tables import Group
 
-MAX_TEXT = 1000
 Reason = rules.VisitReason
 # "Simpan sekarang" is offered once these are in; the next visit date then follows the group's
 # schedule. The summary's Simpan needs the next visit date too.
@@ -92,7 +91,6 @@ class Step(IntEnum):
 # visit without figures stays as short as before (Ubah, Aset still records them).
 BLOCKS = {Step.FIGURES: (views.BLOCKS["figures"], Step.ASSETS),
           Step.ASSETS: (views.BLOCKS["assets"], Step.PROBLEMS)}
-MAX_LIVESTOCK = 100_000
 
 
 PREFIX = views.PREFIX  # the buttons are built in visits_views
@@ -335,12 +333,6 @@ async def figure_button(update: Update, context: BotContext) -> int:
     return await _store_figure(update, context, kept)
 
 
-def _read_livestock(text: str) -> int | None:
-    """"12", "12 ekor", "dua belas ekor kambing": the head of livestock."""
-    read = parse_leading_count(text, minimum=0, maximum=MAX_LIVESTOCK)
-    return None if read is None or any(ch.isdigit() for ch in read[1]) else read[0]
-
-
 async def got_figure(update: Update, context: BotContext) -> int:
     """Stores a typed amount ("1,5 jt", "Rp 250.000", "12 ekor", "-") and asks the next one."""
     text, draft = message_text(update), flow.draft(context)
@@ -353,10 +345,13 @@ async def got_figure(update: Update, context: BotContext) -> int:
             return await _figures_answer(update, context, False)
         return await flow.retry(update, context, step,
                                 context.t(f"visit.bad_{_block(context)[0].name}"))
+    chosen = amount_check.typed_answer(context, flow, field, text)  # to "Maksudnya …?"
+    if chosen is not None:
+        return await _take_figure(update, context, chosen)
     if is_skip(text):
         return await _store_figure(update, context, None)
     if field == "livestock_count":
-        amount = _read_livestock(text)
+        amount = read_livestock(text)
         if amount is None:
             return await flow.retry(update, context, step,
                                     context.t("visit.bad_livestock", max=MAX_LIVESTOCK))
@@ -365,13 +360,38 @@ async def got_figure(update: Update, context: BotContext) -> int:
         profit = field == "profit"
         amount = parse_amount(text, allow_loss=profit)
         if amount is None:
+            if field in views.FIGURES and await amount_check.asked_decimal(
+                    update, context, flow, field=field, text=text):
+                return step
             return await flow.retry(update, context, step, context.t(
                 "visit.bad_profit" if profit else "visit.bad_amount"))
-    error = views.profit_error(context, draft, field, amount)
+        if field in views.FIGURES and await amount_check.asked(
+                update, context, flow, field=field, text=text, amount=amount,
+                floor=context.settings.amount_floor, earlier=lambda: visit_queries.last_figure(
+                    session=context.session, group_id=draft["group_id"], field=field)):
+            return step
+    return await _take_figure(update, context, amount)
+
+
+async def _take_figure(update: Update, context: BotContext, amount: int, *,
+                       said: bool = True) -> int:
+    """Stores a typed (or confirmed, not ``said`` again) amount and asks the next one; or
+    says why it cannot be the profit and asks it again."""
+    draft = flow.draft(context)
+    error = views.profit_error(context, draft, draft["_figure"], amount)
     if error:
-        return await flow.retry(update, context, step, error)
-    await say(update, f"✓ {views.value_text(context, field, amount)}")
+        return await flow.retry(update, context, Step(flow.current(context) or Step.FIGURES),
+                                error)
+    if said:
+        await say(update, f"✓ {views.value_text(context, draft['_figure'], amount)}")
     return await _store_figure(update, context, amount)
+
+
+async def figure_checked(update: Update, context: BotContext) -> int:
+    """After "Maksudnya Rp 50.000?": stores the amount chosen and asks the next one."""
+    return await amount_check.answered(
+        update, context, flow, flow.draft(context).get("_figure"),
+        store=lambda update, context, amount: _take_figure(update, context, amount, said=False))
 
 
 _NOTES = {Step.PROBLEMS: ("problems", Step.FOLLOW_UP),
@@ -683,7 +703,7 @@ def handlers() -> list[BaseHandler]:
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: {**now, **activities.answers(typed="visit.activities_use_buttons")},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
-                       **now, TEXT: got_figure},
+                       amount_check.ANSWERS: figure_checked, **now, TEXT: got_figure},
         Step.ASSETS: {"ast:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                       **now, TEXT: got_figure},
         Step.PROBLEMS: {"skip:problems": skip_note, **now, TEXT: typed(got_note)},

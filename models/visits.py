@@ -118,6 +118,21 @@ async def with_figures(*, session: AsyncSession, group_id: int, limit: int = 24)
     return list(reversed(result.scalars().all()))
 
 
+# The figures whose last value a new one is compared with (handlers.amount_check).
+_FIGURE_COLUMNS = {"turnover": Visit.turnover, "profit": Visit.profit, "cash": Visit.cash,
+                   "solidarity_fee": Visit.solidarity_fee}
+
+
+async def last_figure(*, session: AsyncSession, group_id: int, field: str) -> int | None:
+    """The group's latest recorded value of the figure ``field`` (turnover, profit, cash,
+    solidarity_fee), or None if no visit recorded it."""
+    column = _FIGURE_COLUMNS[field]
+    result = await session.execute(
+        select(column).where(Visit.group_id == group_id, column.is_not(None))
+        .order_by(Visit.visited_on.desc(), Visit.id.desc()).limit(1))
+    return result.scalar_one_or_none()
+
+
 async def get(*, session: AsyncSession, visit_id: int) -> Visit | None:
     """A visit by id (the caller checks the user's right to its group)."""
     return await session.get(Visit, visit_id)

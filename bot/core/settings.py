@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     # How long after saving a visit its mentor may still correct it (/riwayat, Perbaiki).
     visit_correction_days: int = Field(default=7, ge=0, le=365)
 
+    # A plain number under these Rupiah is asked back ("Maksudnya Rp 50.000?"): at a visit's
+    # figures (omzet, keuntungan, kas, IKS) and at a grant's amount (handlers.amount_check).
+    amount_floor: int = Field(default=1_000, ge=0)
+    grant_amount_floor: int = Field(default=100_000, ge=0)
+
     # After this many wrong answers to one question the bot offers /batal.
     max_wrong_answers: int = Field(default=3, ge=1)
 

@@ -183,7 +183,7 @@ async def test_bad_dates_attendance_activities_amounts_and_next_date(bot, sessio
 
     assert_retried(await chat.send("mungkin"), "Tekan Ya", "Catat angka usaha")
     await chat.send("ya")
-    for answer in ("seratus", "-5000", "1,5", "999 M"):
+    for answer in ("seratus", "-5000", "999 M"):
         assert_retried(await chat.send(answer), "tidak bisa saya baca", "omzet")
     await chat.send("-")  # skipped
     await chat.send("0")

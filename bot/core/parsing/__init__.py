@@ -25,6 +25,7 @@ from bot.core.parsing.dates import (
     nonexistent_date,
     parse_date,
     parse_date_ahead,
+    warm_up_dates,
 )
 from bot.core.parsing.free_text import parse_coordinates, parse_note
 from bot.core.parsing.identity import (
@@ -77,4 +78,5 @@ __all__ = [
     "province_codes",
     "replace_numbers",
     "validate_nik",
+    "warm_up_dates",
 ]

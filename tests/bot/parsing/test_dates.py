@@ -315,3 +315,73 @@ def test_next_visit_date_without_year_is_the_first_after_the_visit(
 def test_parse_date_ahead_never_raises(text: str, visited: date) -> None:
     result = parse_date_ahead(text, after=visited, horizon_days=365, today=TODAY)
     assert result is None or type(result) is date
+
+
+# --- dates people say (issue 15): relative words, "tgl 5", weekdays either way, misspelt months ---
+
+FRIDAY = date(2026, 11, 27)
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), [
+    ("besok", FRIDAY, date(2026, 11, 28)),
+    ("bsk", date(2026, 12, 31), date(2027, 1, 1)),  # year end
+    ("lusa", date(2026, 2, 27), date(2026, 3, 1)),  # month end
+    ("kemarin", date(2027, 1, 1), date(2026, 12, 31)),
+    ("kemarin lusa", date(2026, 3, 1), date(2026, 2, 27)),
+    ("minggu depan", FRIDAY, date(2026, 12, 4)),  # a week from today
+    ("minggu depan", date(2026, 12, 28), date(2027, 1, 4)),
+    ("next week", FRIDAY, date(2026, 12, 4)),
+    ("tomorrow", date(2026, 12, 31), date(2027, 1, 1)),
+    ("bulan depan", date(2026, 1, 31), date(2026, 2, 28)),  # clamped to the month's last day
+    ("bulan depan", date(2026, 12, 15), date(2027, 1, 15)),
+    ("senin depan", FRIDAY, date(2026, 11, 30)),  # next week's Monday
+    ("senin depan", date(2026, 11, 23), date(2026, 11, 30)),  # on a Monday: not today
+    ("rabu depan", date(2026, 11, 23), date(2026, 12, 2)),
+    ("hari minggu depan", date(2026, 12, 30), date(2027, 1, 10)),
+    ("3 hari lagi", date(2026, 12, 30), date(2027, 1, 2)),
+    ("2 minggu lagi", FRIDAY, date(2026, 12, 11)),
+    ("in 3 days", FRIDAY, date(2026, 11, 30)),
+    ("tgl 5", FRIDAY, date(2026, 11, 5)),  # this month's, it has come
+    ("tanggal 30", FRIDAY, date(2026, 10, 30)),  # not yet: last month's
+    ("tgl 31", date(2026, 3, 15), date(2026, 1, 31)),  # February has none
+    ("tgl 31", date(2026, 1, 5), date(2025, 12, 31)),  # year end
+    ("3 desmber", FRIDAY, date(2025, 12, 3)),
+    ("17 agustu", FRIDAY, date(2026, 8, 17)),
+    ("5 okt", FRIDAY, date(2026, 10, 5)),
+    ("12 nopember", FRIDAY, date(2026, 11, 12)),
+    ("5 jan", FRIDAY, date(2026, 1, 5)),
+    ("tgl 2 febuari 2026", FRIDAY, date(2026, 2, 2)),
+    ("25 novembr 2025", FRIDAY, date(2025, 11, 25)),
+    ("10.12", FRIDAY, date(2025, 12, 10)),
+])
+def test_dates_people_say_for_a_day_that_has_come(text: str, today: date, expected: date) -> None:
+    assert parse_date(text, today=today) == expected
+
+
+@pytest.mark.parametrize(("text", "today", "expected"), [
+    ("senin", FRIDAY, date(2026, 11, 30)),  # the next one, not the last
+    ("senin", date(2026, 11, 23), date(2026, 11, 30)),  # on a Monday: next week's
+    ("hari sabtu", date(2026, 12, 31), date(2027, 1, 2)),
+    ("tgl 5", FRIDAY, date(2026, 12, 5)),  # this month's has gone: next month's
+    ("tgl 28", FRIDAY, date(2026, 11, 28)),
+    ("tgl 30", date(2027, 1, 31), date(2027, 3, 30)),  # February has none
+    ("tgl 3", date(2026, 12, 20), date(2027, 1, 3)),  # year end
+    ("minggu depan", FRIDAY, date(2026, 12, 4)),
+    ("besok", FRIDAY, date(2026, 11, 28)),
+    ("3 desmber", FRIDAY, date(2026, 12, 3)),
+    ("2 jan", FRIDAY, date(2027, 1, 2)),
+])
+def test_dates_people_say_for_a_day_ahead(text: str, today: date, expected: date) -> None:
+    assert parse_date_ahead(text, after=today, horizon_days=365, today=today) == expected
+
+
+@pytest.mark.parametrize("text", ["tgl 0", "tgl 32", "5 xyz", "5 ju", "5 jnui", "jan",
+                                  "desmber", "minggu lalu", "3 lagi"])
+def test_not_quite_dates_stay_refused(text: str) -> None:
+    assert parse_date(text, today=FRIDAY) is None
+    assert parse_date_ahead(text, after=FRIDAY, horizon_days=365, today=FRIDAY) is None
+
+
+def test_a_misspelt_month_names_a_day_it_lacks() -> None:
+    assert nonexistent_date("30 febuari") == (30, 2, None)
+    assert nonexistent_date("31 novembr 2026") == (31, 11, 2026)

@@ -30,6 +30,8 @@ __all__ = [
     "default_index",
     "timezone_abbr",
     "timezone_for",
+    "village_kind",
+    "village_short_name",
 ]
 
 WILAYAH_DIR = Path(__file__).resolve().parent / "data" / "wilayah"
@@ -169,9 +171,17 @@ def _regency_parts(name: str) -> tuple[str, str, str]:
     return name, "kabupaten", name
 
 
-def _village_kind(code: str) -> str:
-    # Kemendagri numbers kelurahan 1001-1999 and desa 2001-2999 (and 3xxx desa adat).
+def village_kind(code: str) -> str:
+    """"kelurahan" or "desa": Kemendagri numbers kelurahan 1001-1999 (the code's 7th digit is
+    1) and desa 2001-2999 (and desa adat 3xxx)."""
     return "kelurahan" if code.rsplit(".", 1)[-1].startswith("1") else "desa"
+
+
+def village_short_name(code: str, name: str) -> str:
+    """"Desa Sukamaju" or "Kel. Cibadak" (a name that already says its kind stays as it is)."""
+    if _normalise(name).startswith(("desa ", "kelurahan ", "kel ")):
+        return name
+    return f"{'Kel.' if village_kind(code) == 'kelurahan' else 'Desa'} {name}"
 
 
 class PlaceIndex:
@@ -222,12 +232,8 @@ class PlaceIndex:
                 short_names[code], kinds[code] = f"Kec. {name}", "kecamatan"
                 keys[code] = _normalise(name)
             elif level == VILLAGE:
-                kind = _village_kind(code)
-                if _normalise(name).startswith(("desa ", "kelurahan ", "kel ")):
-                    short_names[code] = name
-                else:
-                    short_names[code] = f"{'Kel.' if kind == 'kelurahan' else 'Desa'} {name}"
-                kinds[code], keys[code] = kind, _normalise(name)
+                short_names[code] = village_short_name(code, name)
+                kinds[code], keys[code] = village_kind(code), _normalise(name)
             else:
                 short_names[code], kinds[code], keys[code] = name, "provinsi", _normalise(name)
 

@@ -184,6 +184,15 @@ def village_short_name(code: str, name: str) -> str:
     return f"{'Kel.' if village_kind(code) == 'kelurahan' else 'Desa'} {name}"
 
 
+def _spelt_inside(key: str, query: str) -> bool:
+    """Whether a name spelt like ``key`` is some of the query's whole words ("cibadak" in
+    "cibadk sukabumi", "ciamis" in "kabupeten ciamis"), not a piece of one ("jati" in
+    "warnajati")."""
+    words, size = query.split(" "), key.count(" ") + 1
+    return any(fuzz.ratio(key, " ".join(words[at:at + size]), score_cutoff=80)
+               for at in range(len(words) - size + 1))
+
+
 class PlaceIndex:
     """All areas in memory, for look-up by code, listing of children and fuzzy search by name.
 
@@ -462,7 +471,8 @@ class PlaceIndex:
                         variant, keys[lo:hi], scorer=scorer, processor=None,
                         score_cutoff=_SCORE_CUTOFF, limit=max(_FUZZY_POOL, limit * 10),
                     ):
-                        if scorer is fuzz.WRatio and len(key) < len(variant):
+                        if scorer is fuzz.WRatio and len(key) < len(variant) \
+                                and not _spelt_inside(key, variant):
                             continue  # "Jati" inside "warnajati" is a piece, not a spelling
                         at = lo + position
                         if score > hits.get(at, (3, 0.0))[1]:

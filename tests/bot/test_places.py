@@ -307,6 +307,8 @@ def test_full_search_a_regency_name_finds_the_regency_and_no_look_alikes(
         assert [p.label for p in areas[:2]] == [
             "Kab. Cianjur, Jawa Barat", "Kec. Cianjur, Kab. Cianjur, Jawa Barat"], typed
         assert not any("Cina" in p.label for p in areas) and villages == []
+    # A misspelt kind word: the name is still found among the words typed.
+    assert full.search("kabupeten ciamis", levels={2, 3})[0].code == "32.07"
     # A start of the name: the regency before its districts.
     assert full.search("cianj", levels={2, 3})[0].code == "32.03"
     # A misspelt village is still found, in the mentor's area and in the whole country.

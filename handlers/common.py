@@ -24,7 +24,7 @@ from telegram.ext import ConversationHandler
 from bot.core.enums import AreaLevel, MentorStatus, Role
 from bot.core.formatting import format_month
 from bot.core.parsing import nonexistent_date
-from bot.core.places import Place
+from bot.core.places import Place, village_kind
 from bot.telegram.context import BotContext
 from models import changes
 from models import groups as group_queries
@@ -69,7 +69,8 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
 async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
     """Answers a button press and removes the keyboard, so old buttons cannot be pressed twice.
 
-    With ``note`` the pressed choice is written under the question, so the chat reads as a record.
+    With ``note`` the pressed choice is written under the question, so the chat reads as a record:
+    "✓ Simpan" for a button "✅ Simpan" (one mark, not "✓ ✅").
     """
     await query.answer()
     message = query.message
@@ -77,7 +78,8 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
         return
     try:
         if note and message.text:
-            await message.edit_text(f"{message.text}\n\n✓ {note}", reply_markup=None)
+            await message.edit_text(f"{message.text}\n\n✓ {without_marks(note)}",
+                                    reply_markup=None)
         elif message.reply_markup:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # already edited (a double tap): nothing to do
@@ -86,6 +88,15 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
         # Telegram had a bad moment: the old buttons may stay, and each handler re-checks a
         # press (a second Simpan finds no draft), so the work goes on.
         log.info("close_buttons: %s", type(exc).__name__)
+
+
+def without_marks(note: str) -> str:
+    """The note without the emoji or marks a button label starts with ("✅ ", "❌ ", "📅 ",
+    "« "); a note that is nothing else stays as it is."""
+    at = 0
+    while at < len(note) and not (note[at].isalnum() or note[at] in "\"'(-+<"):
+        at += 1
+    return note[at:] or note
 
 
 def pressed(query: CallbackQuery) -> str:
@@ -322,6 +333,7 @@ async def read_only_text(context: BotContext, group_id: int) -> str | None:
 def village_hint(context: BotContext, villages: list) -> str:
     """"Warnajati is a village in Kec. Cibadak …" before a list of work areas, when a village
     name was typed (PlaceIndex.search_work_area); empty otherwise."""
-    return "".join(context.t("area.village_hint", village=village.label,
+    return "".join(context.t("area.village_hint", village=village.name,
+                             kind=context.t(f"place.{village_kind(village.code)}"),
                              district=context.places.parents(village.code)[0].label) + "\n\n"
                    for village in villages[:2])

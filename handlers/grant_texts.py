@@ -72,21 +72,30 @@ def obligation_lines(context: BotContext, *, amount: int | None, units: int | No
     return lines
 
 
+def _percent(done: int, target: int) -> int:
+    return int(min(1.0, done / target) * 100)
+
+
 def target_parts(context: BotContext, state: Progress) -> list[str]:
-    """Done against target for every set target: "Rp 4.000.000 dari Rp 10.000.000"."""
+    """Done against target for every set target, each with its own share ("Dana: Rp 4.000.000
+    dari Rp 10.000.000 (40%)", "Penerima: 1 dari 5 KK/kelompok (20%)"): one share for all
+    would hide how far the money is while the households lag behind."""
     grant = state.grant
     parts = []
     if grant.rollover_amount:
         parts.append(context.t("grant.of_amount", done=rupiah(context, state.amount_done),
-                               target=rupiah(context, grant.rollover_amount)))
+                               target=rupiah(context, grant.rollover_amount),
+                               percent=_percent(state.amount_done, grant.rollover_amount)))
     if grant.rollover_units:
         parts.append(context.t("grant.of_units", done=state.units_done,
                                target=units_text(grant.rollover_units,
-                                                 grant.rollover_unit_label)))
+                                                 grant.rollover_unit_label),
+                               percent=_percent(state.units_done, grant.rollover_units)))
     if grant.rollover_households:
-        parts.append(context.t("grant.of_households",
-                               done=state.households_done + state.groups_done,
-                               target=grant.rollover_households))
+        done = state.households_done + state.groups_done
+        parts.append(context.t("grant.of_households", done=done,
+                               target=grant.rollover_households,
+                               percent=_percent(done, grant.rollover_households)))
     return parts
 
 
@@ -95,12 +104,13 @@ def status_label(context: BotContext, status: RolloverStatus | str) -> str:
 
 
 def progress_line(context: BotContext, state: Progress) -> str:
-    """"Sebagian: Rp 4.000.000 dari Rp 10.000.000 (40%)"; "Selesai 🎉: … (100%)" when done;
-    "Tidak wajib digulirkan" for a grant without an obligation."""
+    """"Sebagian · Dana: Rp 4.000.000 dari Rp 10.000.000 (40%) · Penerima: 1 dari 5
+    KK/kelompok (20%)"; "Selesai 🎉 · …" when done; "Tidak wajib digulirkan" for a grant
+    without an obligation."""
     if not state.required:
         return status_label(context, state.status)
     return context.t("grant.progress_line", status=status_label(context, state.status),
-                     targets="; ".join(target_parts(context, state)), percent=state.percent)
+                     targets=" · ".join(target_parts(context, state)))
 
 
 def days_text(context: BotContext, state: Progress) -> str:

@@ -93,7 +93,7 @@ async def grant_view(context: BotContext, grant: Grant, group: Group):
         obligation = context.t(
             "grant.view_obligation", due=format_date(grant.rollover_due, lang),
             days=f" ({days})" if days else "", targets=targets,
-            status=status_label(context, state.status), percent=state.percent)
+            status=status_label(context, state.status))
     else:
         obligation = context.t("grant.view_no_obligation")
     text = context.t(

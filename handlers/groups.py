@@ -14,6 +14,7 @@ from bot.core.enums import GroupStatus, Role
 from bot.core.formatting import format_date
 from bot.core.parsing import group_problems
 from bot.core.patterns import ID
+from bot.core.places import village_short_name
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
 from handlers import group_changes, group_chart, trainings
@@ -45,8 +46,9 @@ def _due_text(context: BotContext, group: Group, today) -> tuple[str, str]:
 
 
 def _village(context: BotContext, group: Group) -> str:
+    """"Desa Sukamaju" or "Kel. Cibadak", as the village's code says."""
     place = context.places.get(group.village_code)
-    return place.name if place else group.village_code
+    return village_short_name(place.code, place.name) if place else group.village_code
 
 
 def _named(context: BotContext, group: Group) -> str:

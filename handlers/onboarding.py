@@ -58,8 +58,9 @@ async def _ask_phone(update: Update, context: BotContext) -> None:
     await say(update, context.t("onb.ask_phone"), reply_markup=markup)
 
 
+# One per row: the unsur are spelt out ("TKSK (Tenaga Kesejahteraan Sosial Kecamatan)").
 ask_choice(flow, Step.AFFILIATION, "onb.ask_affiliation", among=Affiliation,
-           label="affiliation", data="aff", per_row=2)
+           label="affiliation", data="aff")
 
 
 @flow.question(Step.AREA)

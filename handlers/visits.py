@@ -44,6 +44,7 @@ from handlers.common import (
     pressed,
     read_only_text,
     say,
+    without_marks,
 )
 from handlers.day_answers import (
     ask_day,
@@ -614,7 +615,7 @@ async def _answer_stage(query: CallbackQuery, note: str) -> None:
             for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())]
     rows = [row for row in rows if row]
     try:
-        await message.edit_text(f"{message.text}\n\n✓ {note}",
+        await message.edit_text(f"{message.text}\n\n✓ {without_marks(note)}",
                                 reply_markup=InlineKeyboardMarkup(rows) if rows else None)
     except BadRequest:  # already edited (a double tap): nothing to do
         pass

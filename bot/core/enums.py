@@ -17,11 +17,16 @@ class MentorStatus(StrEnum):
 
 
 class Affiliation(StrEnum):
+    # Stored as the plain string (mentor.affiliation, 20 characters at most): a new unsur needs
+    # no migration. The order is the buttons' order at /start, "Lainnya" last.
     PSM = "psm"
     TKSK = "tksk"
+    KUBE_MENTOR = "pendamping_kube"
+    PKH_MENTOR = "pkh"
     KARANG_TARUNA = "karang_taruna"
     SOCIAL_ORGANISATION = "orsos"
     WPKS = "wpks"
+    VILLAGE_OFFICER = "aparat_desa"
     OTHER = "other"
 
 

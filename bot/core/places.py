@@ -11,6 +11,7 @@ and province ``32``.
 from __future__ import annotations
 
 import csv
+import heapq
 import re
 import unicodedata
 from bisect import bisect_left
@@ -29,6 +30,8 @@ __all__ = [
     "default_index",
     "timezone_abbr",
     "timezone_for",
+    "village_kind",
+    "village_short_name",
 ]
 
 WILAYAH_DIR = Path(__file__).resolve().parent / "data" / "wilayah"
@@ -42,6 +45,8 @@ _SCORE_CUTOFF = 75.0
 _MIN_FUZZY_LENGTH = 3
 # How many fuzzy matches per level and query variant are ranked (exact matches always are).
 _FUZZY_POOL = 100
+# Searches remembered (query, levels, area, limit): a few hundred bytes each.
+_CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +171,26 @@ def _regency_parts(name: str) -> tuple[str, str, str]:
     return name, "kabupaten", name
 
 
-def _village_kind(code: str) -> str:
-    # Kemendagri numbers kelurahan 1001-1999 and desa 2001-2999 (and 3xxx desa adat).
+def village_kind(code: str) -> str:
+    """"kelurahan" or "desa": Kemendagri numbers kelurahan 1001-1999 (the code's 7th digit is
+    1) and desa 2001-2999 (and desa adat 3xxx)."""
     return "kelurahan" if code.rsplit(".", 1)[-1].startswith("1") else "desa"
+
+
+def village_short_name(code: str, name: str) -> str:
+    """"Desa Sukamaju" or "Kel. Cibadak" (a name that already says its kind stays as it is)."""
+    if _normalise(name).startswith(("desa ", "kelurahan ", "kel ")):
+        return name
+    return f"{'Kel.' if village_kind(code) == 'kelurahan' else 'Desa'} {name}"
+
+
+def _spelt_inside(key: str, query: str) -> bool:
+    """Whether a name spelt like ``key`` is some of the query's whole words ("cibadak" in
+    "cibadk sukabumi", "ciamis" in "kabupeten ciamis"), not a piece of one ("jati" in
+    "warnajati")."""
+    words, size = query.split(" "), key.count(" ") + 1
+    return any(fuzz.ratio(key, " ".join(words[at:at + size]), score_cutoff=80)
+               for at in range(len(words) - size + 1))
 
 
 class PlaceIndex:
@@ -187,6 +209,12 @@ class PlaceIndex:
         self._kinds: dict[int, list[str]] = {}
         # Per level: normalised name → positions in the lists above.
         self._exact: dict[int, dict[str, list[int]]] = {}
+        # Per level, sorted: every name from each of its words on ("bandung barat", "barat"),
+        # with the name's position and whether that is its first word: a prefix is a bisect.
+        self._starts: dict[int, tuple[list[str], list[int], list[bool]]] = {}
+        # The same words are typed again and again (a whole office signs up at once); the
+        # index is read-only, so an answer stays right.
+        self._cached_search = lru_cache(maxsize=_CACHE_SIZE)(self._search)
 
     # ---- construction ---------------------------------------------------------------
 
@@ -213,12 +241,8 @@ class PlaceIndex:
                 short_names[code], kinds[code] = f"Kec. {name}", "kecamatan"
                 keys[code] = _normalise(name)
             elif level == VILLAGE:
-                kind = _village_kind(code)
-                if _normalise(name).startswith(("desa ", "kelurahan ", "kel ")):
-                    short_names[code] = name
-                else:
-                    short_names[code] = f"{'Kel.' if kind == 'kelurahan' else 'Desa'} {name}"
-                kinds[code], keys[code] = kind, _normalise(name)
+                short_names[code] = village_short_name(code, name)
+                kinds[code], keys[code] = village_kind(code), _normalise(name)
             else:
                 short_names[code], kinds[code], keys[code] = name, "provinsi", _normalise(name)
 
@@ -246,6 +270,13 @@ class PlaceIndex:
             for position, key in enumerate(index._keys[level]):
                 exact.setdefault(key, []).append(position)
             index._exact[level] = exact
+            starts = sorted(
+                (key[word:], position, word == 0)
+                for position, key in enumerate(index._keys[level])
+                for word in (0, *(at + 1 for at, char in enumerate(key) if char == " "))
+            )
+            index._starts[level] = ([s for s, _, _ in starts], [p for _, p, _ in starts],
+                                    [f for _, _, f in starts])
         return index
 
     @classmethod
@@ -311,10 +342,13 @@ class PlaceIndex:
         areas = self.search(query, levels=levels, within=within, limit=limit)
         if any(_normalise(place.name).endswith(bare) for place in areas):
             return areas, []  # an area of that name: what was typed is no village
-        villages = [place for place in self.search(query, levels={4}, within=within, limit=3)
-                    if _normalise(place.name) == bare
-                    and self.parents(place.code)[:1]
-                    and self.parents(place.code)[0].level in levels]
+        # Only villages of exactly that name count: a look-up, not a search of 84 000 names.
+        lo, hi = self._range(VILLAGE, within)
+        villages = [place for place in (self._places[self._codes[VILLAGE][at]]
+                                        for at in self._exact.get(VILLAGE, {}).get(bare, ())
+                                        if lo <= at < hi)
+                    if self.parents(place.code)[:1]
+                    and self.parents(place.code)[0].level in levels][:3]
         districts = list(dict.fromkeys(self.parents(v.code)[0] for v in villages))
         found = districts + [place for place in areas if place not in districts]
         return found[:limit], villages
@@ -348,69 +382,104 @@ class PlaceIndex:
     ) -> list[Place]:
         """The areas whose name best matches ``query``, best first, at most ``limit``.
 
-        Matching is fuzzy (rapidfuzz WRatio) on lowercased names without "Kabupaten"/"Kota";
-        a leading "kab", "kota", "kec", "desa", "kel" in the query is a hint that ranks areas
-        of that kind first (so "kab bandung" puts Kabupaten Bandung before Kota Bandung).
+        Names are compared lowercased without "Kabupaten"/"Kota"; a leading "kab", "kota",
+        "kec", "desa", "kel" in the query is a hint that ranks areas of that kind first (so
+        "kab bandung" puts Kabupaten Bandung before Kota Bandung). Names equal to the query,
+        starting with it, or with a word starting with it are the answer when there are any:
+        a near spelling of another name ("Cianjur" and Kecamatan Cina) is then left out.
+        Only when there are none is the search fuzzy (rapidfuzz), for misspelt names.
         Order: the whole name as typed, kind word and all ("kota manna" is Kecamatan Kota
-        Manna before Kecamatan Manna), exact name matches, hinted kind, names starting with the
-        query, score, level, name. ``within`` keeps only areas under that code ("32.02" → Kabupaten Sukabumi).
+        Manna before Kecamatan Manna), exact name matches, hinted kind, names starting with
+        the query, then words starting with it (higher areas first: "cianj" finds Kabupaten
+        Cianjur before its kecamatan), then score, level, name. ``within`` keeps only areas
+        under that code ("32.02" → Kabupaten Sukabumi).
         """
         if not isinstance(query, str) or limit <= 0:
             return []
-        full = _normalise(query[:100])
+        levels_key = frozenset(levels)
+        return list(self._cached_search(query[:100], levels_key, within or None, limit))
+
+    def _search(self, query: str, levels: frozenset[int], within: str | None,
+                limit: int) -> tuple[Place, ...]:
+        full = _normalise(query)
         bare, hint, named = _split_hint(full)
         if not bare:
-            return []
+            return ()
         variants = [bare] if bare == full else [bare, full]
-        fuzzy = len(bare) >= _MIN_FUZZY_LENGTH
+        spans = [(level, *self._range(level, within)) for level in sorted(levels)]
+        spans = [(level, lo, hi) for level, lo, hi in spans if lo < hi]
 
-        ranked: list[tuple[tuple, str]] = []
-        for level in sorted(set(levels)):
-            lo, hi = self._range(level, within)
-            if lo >= hi:
-                continue
-            keys, kinds, codes = self._keys[level], self._kinds[level], self._codes[level]
-            scores: dict[int, float] = {}
+        # level -> position -> (tier, score): 0 the name itself, 1 starts with the query,
+        # 2 a later word starts with it, 3 only spelt alike.
+        found: dict[int, dict[int, tuple[int, float]]] = {}
+        for level, lo, hi in spans:
+            keys = self._keys[level]
+            hits = found.setdefault(level, {})
             for variant in variants:
                 for at in self._exact[level].get(variant, ()):
                     if lo <= at < hi:
-                        scores[at] = 100.0
-                if fuzzy:
-                    # Only the best few fuzzy matches can make the list: bounding them keeps
-                    # the ranking below cheap even when a short word is inside many names.
-                    matches = process.extract(
-                        variant,
-                        keys[lo:hi],
-                        scorer=fuzz.WRatio,
-                        score_cutoff=_SCORE_CUTOFF,
-                        limit=max(_FUZZY_POOL, limit * 10),
-                    )
-                    for _, score, position in matches:
-                        at = lo + position
-                        scores[at] = max(score, scores.get(at, 0.0))
-                else:
-                    for at in range(lo, hi):
-                        if keys[at].startswith(variant):
-                            scores[at] = max(100.0, scores.get(at, 0.0))
-            for at, score in scores.items():
-                key = keys[at]
-                exact = key in variants
-                prefix = any(key.startswith(variant) for variant in variants)
-                kind_ok = hint is None or kinds[at] == hint
+                        hits[at] = (0, 100.0)
+                for at, first in self._starting(level, variant, words=len(bare) >= 3):
+                    if lo <= at < hi and at not in hits:
+                        hits[at] = (1 if first else 2, fuzz.ratio(bare, keys[at]))
+        if not any(found.values()) and len(bare) >= _MIN_FUZZY_LENGTH:
+            found = self._fuzzy(variants, spans, limit)
+
+        ranked: list[tuple[tuple, str]] = []
+        for level, hits in found.items():
+            keys, kinds, codes = self._keys[level], self._kinds[level], self._codes[level]
+            for at, (tier, score) in hits.items():
                 name = self._places[codes[at]].name
                 sort_key = (
                     not (named and _normalise(name) in named),
-                    not exact,
-                    not kind_ok,
-                    not prefix,
+                    tier != 0,
+                    not (hint is None or kinds[at] == hint),
+                    tier,
+                    level if tier in (1, 2) else 0,
                     -score,
-                    -fuzz.ratio(bare, key),
+                    -fuzz.ratio(bare, keys[at]) if tier == 3 else 0,
                     level,
                     name,
                 )
                 ranked.append((sort_key, codes[at]))
-        ranked.sort()
-        return [self._places[code] for _, code in ranked[:limit]]
+        best = heapq.nsmallest(limit, ranked)
+        return tuple(self._places[code] for _, code in best)
+
+    def _starting(self, level: int, prefix: str, *, words: bool) -> Iterable[tuple[int, bool]]:
+        """(position, whether it is the name's first word) of the names of ``level`` with a
+        word starting with ``prefix`` (only the first word unless ``words``)."""
+        starts, positions, firsts = self._starts[level]
+        # Names hold only a-z, 0-9 and spaces, all below "{".
+        end = bisect_left(starts, prefix + "{")
+        for i in range(bisect_left(starts, prefix), end):
+            if words or firsts[i]:
+                yield positions[i], firsts[i]
+
+    def _fuzzy(self, variants: list[str], spans: list[tuple[int, int, int]],
+               limit: int) -> dict[int, dict[int, tuple[int, float]]]:
+        """Names spelt like a variant, level -> position -> (3, score). The cheap Indel ratio
+        first (one wrong, missing or swapped letter scores 80 or more); WRatio, which also
+        finds the query inside a longer word ("kab" in Sukabumi), only when that finds none."""
+        found: dict[int, dict[int, tuple[int, float]]] = {}
+        for scorer in (fuzz.ratio, fuzz.WRatio):
+            for level, lo, hi in spans:
+                keys = self._keys[level]
+                hits = found.setdefault(level, {})
+                for variant in variants:
+                    # Only the best few can make the list: bounding them keeps the ranking cheap.
+                    for key, score, position in process.extract(
+                        variant, keys[lo:hi], scorer=scorer, processor=None,
+                        score_cutoff=_SCORE_CUTOFF, limit=max(_FUZZY_POOL, limit * 10),
+                    ):
+                        if scorer is fuzz.WRatio and len(key) < len(variant) \
+                                and not _spelt_inside(key, variant):
+                            continue  # "Jati" inside "warnajati" is a piece, not a spelling
+                        at = lo + position
+                        if score > hits.get(at, (3, 0.0))[1]:
+                            hits[at] = (3, score)
+            if any(found.values()):
+                break
+        return found
 
 
 @lru_cache(maxsize=1)

@@ -76,7 +76,7 @@ SUMMARY_COLUMNS = [
 ROLLOVER_COLUMNS = [
     Col("ID pengguliran", "int", 8), Col("ID bantuan", "int", 8), *_GROUP_OF_ROW,
     Col("Tanggal", "date"), Col("Jenis penerima"), Col("Penerima"),
-    Col("Kode desa penerima", width=15), Col("Desa penerima"), Col("Nilai", "money"),
+    Col("Kode desa penerima", width=15), Col("Desa/Kelurahan penerima"), Col("Nilai", "money"),
     Col("Unit", "int", 8), Col("Catatan"),
 ]
 MENTOR_COLUMNS = [

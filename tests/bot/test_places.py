@@ -296,3 +296,24 @@ def test_a_place_is_found_by_its_name_with_one_typo(place, at: int, kind: str) -
     closer = [p for p in results if _normalise(p.name).startswith(typed)
               or fuzz.WRatio(typed, _normalise(p.name)) >= fuzz.WRatio(typed, key)]
     assert len(closer) == 6, (typed, [p.name for p in results])
+
+
+def test_full_search_a_regency_name_finds_the_regency_and_no_look_alikes(
+        full: PlaceIndex) -> None:
+    """Issue 15: "Cianjur" as a work area offered Kecamatan Cina (Kabupaten Bone), a near
+    spelling, beside the real Cianjur; misspelt, the regency still comes first."""
+    for typed in ("Cianjur", "cianjr", "kab cianjur"):
+        areas, villages = full.search_work_area(typed, levels={2, 3})
+        assert [p.label for p in areas[:2]] == [
+            "Kab. Cianjur, Jawa Barat", "Kec. Cianjur, Kab. Cianjur, Jawa Barat"], typed
+        assert not any("Cina" in p.label for p in areas) and villages == []
+    # A misspelt kind word: the name is still found among the words typed.
+    assert full.search("kabupeten ciamis", levels={2, 3})[0].code == "32.07"
+    # A start of the name: the regency before its districts.
+    assert full.search("cianj", levels={2, 3})[0].code == "32.03"
+    # A misspelt village is still found, in the mentor's area and in the whole country.
+    assert full.search("warnajti", levels={4}, within="32.02.11")[0].name == "Warnajati"
+    assert full.search("warnajatti", levels={4})[0].code == "32.02.11.2006"
+    # A typed village points to its district, looked up rather than searched for.
+    areas, villages = full.search_work_area("Warnajati", levels={2, 3})
+    assert areas[0].code == "32.02.11" and [v.code for v in villages] == ["32.02.11.2006"]

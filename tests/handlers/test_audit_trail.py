@@ -85,7 +85,7 @@ async def test_audit_reads_in_plain_indonesian(bot, session):
     assert ("Admin: Pendamping Baru Datang diubah (Peran: pendamping → koordinator; "
             "Status: aktif; Wilayah: Kec. Cibadak, Kab. Sukabumi, Jawa Barat → "
             "Kab. Sukabumi, Jawa Barat)") in text
-    assert ("Ani Pertama: Kelompok KUBE Melati dibuat (Desa: Desa Sekarwangi, Kec. Cibadak, "
+    assert ("Ani Pertama: Kelompok KUBE Melati dibuat (Desa/kelurahan: Desa Sekarwangi, Kec. Cibadak, "
             "Kab. Sukabumi; Tahap: Tumbuh)") in text
     assert ("Admin: Kelompok KUBE Melati diubah (Pendamping: Ani Pertama → Budi Kedua; "
             "Alasan: dialihkan ke pendamping lain)") in text

@@ -33,6 +33,8 @@ async def test_one_question_for_the_list_then_consent_recorded_per_household(bot
     assert "setuju datanya dicatat" in question
     assert chat.buttons() == ["✅ Ya, setuju", "Tidak"]
     await chat.press("✅ Ya, setuju")
+    # The answer under the question carries one mark (issue 15: it read "✓ ✅ Ya, setuju").
+    assert any(text.endswith("\n\n✓ Ya, setuju") for text in chat.texts())
     summary = chat.last_text()
     assert "Periksa dulu" in summary and "3202********0001" in summary
     assert NIK_A not in summary and "+62 812****5432" in summary

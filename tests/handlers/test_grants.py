@@ -163,7 +163,7 @@ async def test_cash_grant_with_a_rollover_amount(bot, session):
     await chat.press("🔎 Lihat bantuan")
     view = chat.last_text()
     assert "Bantuan UEP Kemensos – KUBE Mawar" in view and "sisa 365 hari" in view
-    assert "Rp 0 dari Rp 10.000.000" in view and "Belum digulirkan (0%)" in view
+    assert "Dana: Rp 0 dari Rp 10.000.000 (0%)" in view and "Status: Belum mulai" in view
     assert "Belum ada pengguliran" in view
     assert "LPJ: belum diserahkan, batas 25 Februari 2027 (sisa 92 hari)" in view
     assert chat.buttons() == ["🔁 Catat pengguliran", "📝 LPJ sudah diserahkan", "« Kelompok"]
@@ -466,7 +466,7 @@ async def test_group_card_and_list_show_grants(bot, session):
     await chat.press_data(f"kel:det:{group.id}")
     detail = chat.last_text()
     assert "Kelengkapan: lengkap" in detail and "Bantuan (2):" in detail
-    assert "1. Bantuan UEP Kemensos Rp 20.000.000 – gulir: Belum digulirkan (0%) · " \
+    assert "1. Bantuan UEP Kemensos Rp 20.000.000 – gulir: Belum mulai (0%) · " \
         "LPJ terlambat ⚠️" in detail
     assert "2. BLPS (program lama) Rp 15.000.000" in detail
     buttons = chat.buttons()
@@ -527,7 +527,7 @@ async def test_english_mentor(bot, session):
     await chat.press_data(f"hib:view:{grant.id}")
     view = chat.last_text()
     assert "UEP grant (Kemensos) – KUBE Mawar" in view and "0 of 4 households/groups" in view
-    assert "Not started (0%)" in view and "No roll-overs yet." in view
+    assert "Status: Not started" in view and "No roll-overs yet." in view
     assert "LPJ: not handed in yet, due" in view
     assert chat.buttons() == ["🔁 Record a roll-over", "📝 LPJ handed in", "« Group"]
 

@@ -349,20 +349,20 @@ async def test_profile_edit_of_the_village_stays_in_the_mentors_area(bot, sessio
     chat = bot.chat(MENTOR)
     await open_detail(chat, gid)
     await chat.press("✏️ Ubah data")
-    await chat.press("Desa")
-    assert "Desa sekarang: Desa Sekarwangi" in chat.last_text()
+    await chat.press("Desa/kelurahan")
+    assert "Sekarang: Desa Sekarwangi" in chat.last_text()
     await chat.send("kalaparea")  # a village of another district: not in the mentor's area
     assert "tidak ketemu di wilayah tugas Anda" in shown(chat.messages()[-2:])
     await chat.send("pamuruyan")
     await chat.press("Desa Pamuruyan")
-    assert "Desa: Sekarwangi → Pamuruyan" in chat.last_text()
+    assert "Desa/kelurahan: Sekarwangi → Pamuruyan" in chat.last_text()
     assert (await group_row(session, gid)).village_code == "32.02.11.2003"
 
     # The regency's coordinator sees Kalaparea, but the group's mentor works in Cibadak.
     staff = bot.chat(COORDINATOR)
     await open_detail(staff, gid)
     await staff.press("✏️ Ubah data")
-    await staff.press("Desa")
+    await staff.press("Desa/kelurahan")
     await staff.send("kalaparea")
     await staff.press("Desa Kalaparea")
     assert "di luar wilayah tugas pendamping kelompok ini" in shown(staff.messages()[-2:])

@@ -82,7 +82,7 @@ async def test_bad_member_list_is_corrected_line_by_line(bot, session):
 
 
 SUMMARY_BUTTONS = ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
-FIELD_BUTTONS = ["Nama", "Desa", "Jenis usaha", "Ikatan", "Tanggal dibentuk", "Tahap",
+FIELD_BUTTONS = ["Nama", "Desa/kelurahan", "Jenis usaha", "Ikatan", "Tanggal dibentuk", "Tahap",
                  "Anggota", "« Kembali"]
 
 

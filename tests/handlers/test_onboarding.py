@@ -64,15 +64,25 @@ async def test_a_village_typed_as_the_work_area_offers_its_district(bot, session
     await mentor.send("/start")
     await mentor.send("Siti Rahmawati")
     await mentor.share_contact("+6281234567890")
-    await mentor.press("PSM")
+    # Issue 15: the unsur spelt out, and those that had to pick "Lainnya" have their own.
+    assert mentor.buttons() == [
+        "PSM (Pekerja Sosial Masyarakat)", "TKSK (Tenaga Kesejahteraan Sosial Kecamatan)",
+        "Pendamping Sosial KUBE", "Pendamping PKH", "Karang Taruna", "Organisasi Sosial",
+        "WPKS (Wanita Pemimpin Kesejahteraan Sosial)", "Aparat desa/kelurahan", "Lainnya"]
+    await mentor.press("Pendamping PKH")
+    assert "✓ Pendamping PKH" in mentor.texts()[-2]
+    # A kelurahan is called one (its Kemendagri code 1xxx), a desa a desa.
+    await mentor.send("Subangjaya")
+    assert mentor.last_text().startswith(
+        "Subangjaya adalah kelurahan di Kec. Cikole, Kota Sukabumi, Jawa Barat.")
     await mentor.send("Warnajati")
     assert mentor.last_text().startswith(
-        "Desa Warnajati, Kec. Cibadak, Kab. Sukabumi adalah desa. Wilayah tugasnya kecamatan "
-        "atau kabupaten, misalnya Kec. Cibadak, Kab. Sukabumi, Jawa Barat.")
+        "Warnajati adalah desa di Kec. Cibadak, Kab. Sukabumi, Jawa Barat. Wilayah tugas "
+        "berupa kecamatan atau kabupaten/kota; kecamatannya ada di daftar di bawah.")
     assert mentor.buttons()[0] == "Kec. Cibadak, Kab. Sukabumi, Jawa Barat"
     await mentor.press("Kec. Cibadak, Kab. Sukabumi")
     row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=700001)
-    assert row.area_code == "32.02.11"
+    assert (row.area_code, row.affiliation) == ("32.02.11", "pkh")
 
 
 async def test_second_press_on_approval_says_it_is_done(bot, session):

@@ -59,7 +59,7 @@ async def test_rekap_for_a_coordinator_counts_lights_and_chart(bot, session):
     assert "📅 Periode November 2026" in text
     assert "Kelompok per 25 Nov 2026: 13 (aktif 13 · tidak aktif 0 · bubar 0)" in text
     assert "Omzet, keuntungan, IKS: belum ada angka usaha" in text
-    mentors = text.split("Pendamping (terburuk dulu")[1].splitlines()[1:]
+    mentors = text.split("Pendamping (yang paling perlu dibantu dulu")[1].splitlines()[1:]
     assert mentors == ["🔴 Cici Paramida – 2 kelompok, 50% tepat waktu",
                        "🟡 Budi Santoso – 4 kelompok, 75% tepat waktu",
                        "🟢 Ani Lestari – 7 kelompok, 85% tepat waktu"]
@@ -122,7 +122,7 @@ async def test_rekap_lists_the_worst_mentors_within_telegrams_limit(bot, session
             await set_due(session, group, group.next_visit_due.replace(year=2025))
     text = (await asked(bot.chat(COORDINATOR), "/rekap", "Triwulan lalu"))[0].text
     assert len(text) <= 4096
-    assert "🔴" in text.split("Pendamping (terburuk")[1].splitlines()[1]
+    assert "🔴" in text.split("Pendamping (yang paling perlu dibantu")[1].splitlines()[1]
     more = re.search(r"… dan (\d+) lainnya", text)
     assert more and int(more.group(1)) + text.count(" kelompok, ") == 40
 

@@ -71,7 +71,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert "Pengguliran dari bantuan mana?" in shown(replies)
     assert chat.buttons() == ["KUBE Mawar – UEP – 0%"]
     replies = await chat.press("KUBE Mawar – UEP – 0%")
-    assert "Belum digulirkan: Rp 0 dari Rp 10.000.000 (0%)" in shown(replies)
+    assert "Belum mulai · Dana: Rp 0 dari Rp 10.000.000 (0%)" in shown(replies)
     assert "Batas waktu: 17 Agustus 2027" in shown(replies)
     assert "Kapan digulirkan?" in chat.last_text() and chat.buttons() == ["📅 Hari ini"]
     await chat.send("kemarin")
@@ -94,7 +94,7 @@ async def test_two_partial_roll_overs(bot, session):
     assert "Digulirkan: Rp 2.000.000" in summary and "balai desa" in summary
     assert chat.buttons() == ["✅ Simpan", "✏️ Ubah", "❌ Batal"]
     await chat.press("✅ Simpan")
-    assert "Sebagian: Rp 2.000.000 dari Rp 10.000.000 (20%)" in chat.last_text()
+    assert "Sebagian · Dana: Rp 2.000.000 dari Rp 10.000.000 (20%)" in chat.last_text()
 
     await chat.send("/gulir")
     assert chat.buttons() == ["KUBE Mawar – UEP – 20%"]
@@ -107,7 +107,7 @@ async def test_two_partial_roll_overs(bot, session):
     await chat.send("Rp 2.000.000")
     await chat.press("Lewati")
     await chat.press("✅ Simpan")
-    assert "Sebagian: Rp 4.000.000 dari Rp 10.000.000 (40%)" in chat.last_text()
+    assert "Sebagian · Dana: Rp 4.000.000 dari Rp 10.000.000 (40%)" in chat.last_text()
 
     first, second = await rollovers(session)
     assert (first.grant_id, first.rolled_on, first.recipient_kind, first.recipient_name) == (
@@ -127,7 +127,7 @@ async def test_two_partial_roll_overs(bot, session):
 
     await chat.press("🔎 Lihat bantuan")
     view = chat.last_text()
-    assert "Rp 4.000.000 dari Rp 10.000.000" in view and "Sebagian (40%)" in view
+    assert "Dana: Rp 4.000.000 dari Rp 10.000.000 (40%)" in view and "Status: Sebagian" in view
     assert "Pengguliran (2):" in view
     assert "1. 24 Nov 2026 – Sari Wulandari (KK, Sekarwangi): Rp 2.000.000" in view
     assert "2. 25 Nov 2026 – KUBE Melati 2 (Kelompok lain): Rp 2.000.000" in view
@@ -144,7 +144,7 @@ async def test_completing_the_obligation_cancels_its_reminders(bot, session):
     assert pending == 2
 
     await roll(chat, "6 jt", name="Budi Hartono")
-    assert "Selesai 🎉: Rp 10.000.000 dari Rp 10.000.000 (100%)" in chat.last_text()
+    assert "Selesai 🎉 · Dana: Rp 10.000.000 dari Rp 10.000.000 (100%)" in chat.last_text()
     await session.rollback()
     rows = (await session.execute(select(Reminder.rule, Reminder.status).where(
         Reminder.subject_id == grant_id, Reminder.rule.like("rollover%")))).all()
@@ -154,18 +154,24 @@ async def test_completing_the_obligation_cancels_its_reminders(bot, session):
     replies = await chat.send("/gulir")  # nothing left to roll over
     assert "Belum ada bantuan yang wajib digulirkan" in shown(replies)
     await chat.press_data(f"hib:view:{grant_id}")
-    assert "Selesai 🎉 (100%)" in chat.last_text()
+    assert "Status: Selesai 🎉" in chat.last_text()
     # no "Catat pengguliran" once done
     assert chat.buttons() == ["📝 LPJ sudah diserahkan", "« Kelompok"]
 
 
 async def test_a_late_grant_is_terlambat(bot, session):
-    await setup(session, received_on=date(2025, 6, 1), rollover_due=date(2026, 11, 1))
+    await setup(session, received_on=date(2025, 6, 1), rollover_due=date(2026, 11, 1),
+                rollover_households=5)
     chat = bot.chat(MENTOR)
     await roll(chat, "3 jt")
-    assert "Terlambat: Rp 3.000.000 dari Rp 10.000.000 (30%)" in chat.last_text()
+    # The money and the households each with their own share (issue 15: one 20% hid the 30%).
+    assert ("Terlambat · Dana: Rp 3.000.000 dari Rp 10.000.000 (30%) · "
+            "Penerima: 1 dari 5 KK/kelompok (20%)") in chat.last_text()
     await chat.press("🔎 Lihat bantuan")
-    assert "(terlambat 24 hari)" in chat.last_text() and "Terlambat (30%)" in chat.last_text()
+    view = chat.last_text()
+    assert "(terlambat 24 hari)" in view and "Status: Terlambat" in view
+    assert ("• Dana: Rp 3.000.000 dari Rp 10.000.000 (30%)\n"
+            "• Penerima: 1 dari 5 KK/kelompok (20%)") in view
 
 
 async def test_exceeding_the_remainder_needs_a_confirmation(bot, session):
@@ -239,7 +245,7 @@ async def test_a_units_grant_rolls_over_goods(bot, session):
     await chat.press("Lewati")
     assert "Digulirkan: 3 ekor anak kambing" in chat.last_text()
     await chat.press("✅ Simpan")
-    assert "Sebagian: 3 dari 10 ekor anak kambing (30%)" in chat.last_text()
+    assert "Sebagian · Barang: 3 dari 10 ekor anak kambing (30%)" in chat.last_text()
 
     await to_amount(chat)
     await chat.send("500rb")
@@ -283,7 +289,7 @@ async def test_amount_is_required_without_a_units_target(bot, session):
     await chat.send("1 jt")
     await chat.press("Lewati")
     await chat.press("✅ Simpan")
-    assert "Sebagian: 1 dari 3 KK/kelompok (33%)" in chat.last_text()
+    assert "Sebagian · Penerima: 1 dari 3 KK/kelompok (33%)" in chat.last_text()
 
 
 # --- wrong answers -------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ async def test_full_visit_with_location_and_two_photos(bot, session):
 
     replies = await chat.send("kemarin")
     assert "24 November 2026" in shown(replies)
-    assert "0 sampai 7" in chat.last_text() and "Contoh: 6" in chat.last_text()
+    assert "anggota aktif ada 7 KK" in chat.last_text() and "Contoh: 6" in chat.last_text()
 
     await chat.send("6 orang")
     assert "Kegiatan apa saja" in chat.last_text()

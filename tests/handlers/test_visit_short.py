@@ -44,7 +44,7 @@ async def test_a_visit_with_nothing_special_takes_six_steps(bot, session):
     assert "Apakah tahap KUBE Mawar berubah?" in text  # the stage question stays
     assert chat.buttons() == ["✅ Tumbuh (sekarang)", "Berkembang", "Maju/Mandiri",
                               "Tidak berubah", "⏱ Ubah jadwal"]
-    assert "✓ 💾 Simpan sekarang" in chat.messages()[-2].content  # noted, its buttons gone
+    assert "✓ Simpan sekarang" in chat.messages()[-2].content  # noted, its buttons gone
     assert chat.buttons(chat.messages()[-2]) == []
 
     [visit] = await visits(session)

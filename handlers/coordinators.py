@@ -113,8 +113,8 @@ def _person_label(context: BotContext, person: Mentor) -> str:
     parts = [person.name]
     if person.phone:
         parts.append(mask_phone(person.phone))
-    if person.area_code:
-        parts.append(_area_label(context, person.area_code))
+    if person.area_code:  # the two nearest levels: a button is narrow on a phone
+        parts.append(", ".join(_area_label(context, person.area_code).split(", ")[:2]))
     return " · ".join(parts)
 
 

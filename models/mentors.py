@@ -359,10 +359,18 @@ async def find(*, session: AsyncSession, text: str, limit: int = 8) -> list[Ment
         return found
     names = (await session.execute(
         select(Mentor.id, Mentor.name).order_by(Mentor.id).limit(NAME_POOL))).all()
-    best = process.extract(text.lower(), {mentor_id: name.lower() for mentor_id, name in names},
-                           scorer=fuzz.WRatio, score_cutoff=NAME_SCORE, limit=limit)
-    by_id = await by_ids(session=session, ids=[mentor_id for _, _, mentor_id in best])
-    return [by_id[mentor_id] for _, _, mentor_id in best if mentor_id in by_id]
+    # Each word of a name on its own, and the whole name: "hartno" is near "hartono", far
+    # from "budi hartono" as a whole.
+    owners, choices = [], []
+    for mentor_id, name in names:
+        for choice in (name, *name.split()):
+            owners.append(mentor_id)
+            choices.append(choice.lower())
+    ranked = process.extract(text.lower(), choices, scorer=fuzz.ratio, score_cutoff=NAME_SCORE,
+                             limit=limit * 4)
+    best = list(dict.fromkeys(owners[index] for _, _, index in ranked))[:limit]
+    by_id = await by_ids(session=session, ids=best)
+    return [by_id[mentor_id] for mentor_id in best if mentor_id in by_id]
 
 
 async def group_counts(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, int]:

@@ -106,7 +106,7 @@ async def test_a_coordinator_joins_by_invite_without_the_mentor_questions(bot, s
     await new.send("Rina Kusuma")
     await new.share_contact()
     assert "koordinator untuk Kab. Sukabumi, Jawa Barat. Benar" in new.last_text()
-    await new.press("✅ Ya, benar")
+    await new.press("Ya, benar")
     assert "Anda sekarang koordinator untuk Kab. Sukabumi" in new.last_text()
     assert "/persetujuan" in new.last_text()
     assert not any("unsur" in text for text in new.texts())

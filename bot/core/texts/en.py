@@ -721,7 +721,7 @@ TEXTS: dict[str, str] = {
     "visit.text_cut": "That note is very long; I kept the first {max} characters.",
     # --- help ---------------------------------------------------------------------------------
     "help.menu": "Menu:\n/kelompok – my groups\n/tambah_kelompok – register a new KUBE\n/kunjungan – record a visit\n/hibah – record a group grant\n/gulir – record a grant roll-over\n/pelatihan – record a group's training\n/jadwal – my schedule & reminders\n/riwayat – visit history\n/hapus_anggota – erase a member's personal data (on request)\n/bahasa – change language\n/batal – cancel what you are filling in\n/bantuan – this help",
-    "help.admin_menu": "Admin menu:\n/koordinator – appoint a coordinator for an area\n/audit – audit trail",
+    "help.admin_menu": "Admin menu:\n/koordinator – appoint or invite a coordinator for an area\n/audit – audit trail",
     "help.stranger": "I'm Pendamping KUBE, a helper for mentors of KUBE groups.\nType /start to register.",
     "lang.choose": "Choose a language / Pilih bahasa:",
     "lang.set": "Language changed to English.",

@@ -721,7 +721,7 @@ TEXTS: dict[str, str] = {
     "visit.text_cut": "Catatannya panjang sekali; saya simpan {max} huruf pertama.",
     # --- help ---------------------------------------------------------------------------------
     "help.menu": "Menu:\n/kelompok – kelompok saya\n/tambah_kelompok – daftarkan KUBE baru\n/kunjungan – catat kunjungan\n/hibah – catat bantuan kelompok\n/gulir – catat pengguliran bantuan\n/pelatihan – catat pelatihan kelompok\n/jadwal – jadwal & pengingat\n/riwayat – riwayat kunjungan\n/hapus_anggota – hapus data pribadi anggota (atas permintaan)\n/bahasa – ganti bahasa\n/batal – batalkan yang sedang diisi\n/bantuan – bantuan ini",
-    "help.admin_menu": "Menu admin:\n/koordinator – angkat koordinator untuk suatu wilayah\n/audit – jejak audit",
+    "help.admin_menu": "Menu admin:\n/koordinator – angkat atau undang koordinator untuk suatu wilayah\n/audit – jejak audit",
     "help.stranger": "Saya Pendamping KUBE, pembantu para pendamping kelompok KUBE.\nKetik /start untuk mendaftar.",
     "lang.choose": "Pilih bahasa / Choose a language:",
     "lang.set": "Bahasa diganti ke Bahasa Indonesia.",

@@ -284,9 +284,12 @@ async def got_coord_area(update: Update, context: BotContext) -> int:
     existing = await mentor_queries.get_by_telegram_id(session=session, telegram_id=user.id)
     if existing is not None:  # a double tap, or the press handled again after a crash
         flow.clear(context)
-        await say(update, context.t("onb.coord_active", name=existing.name,
-                                    area=_area_label(context, existing.area_code),
-                                    menu=menu_text(context)))
+        if existing.role == Role.COORDINATOR:
+            await say(update, context.t("onb.coord_active", name=existing.name,
+                                        area=_area_label(context, existing.area_code),
+                                        menu=menu_text(context)))
+        else:  # signed up some other way meanwhile: the link is not theirs to use
+            await say(update, context.t("onb.coord_invite_registered", name=existing.name))
         return END
     code = draft["coord_invite"]
     # The area and the approver come from the stored invite, never from the draft.

@@ -150,6 +150,9 @@ class TerminalChat:
         self._prompt_shown = False
         self._reprompt = False
         self._keyboards_shown: set[int] = set()
+        # The newest invite code shown, in the order messages arrived: the server's list sorts
+        # one second's messages by chat, so another chat's older link could look newer.
+        self._last_code: str | None = None
         for persona in personas:
             self._register(persona)
 
@@ -187,6 +190,8 @@ class TerminalChat:
             self.write(f"{header} pesan #{message.message_id}")
             self._restore_prompt()
             return
+        if not message.edits and (link := _START_LINK.search(message.content or "")):
+            self._last_code = link.group(1)
         lines = _body_lines(message)
         self.write(f"{header} {lines[0]}" if lines else header)
         for line in lines[1:]:
@@ -301,12 +306,10 @@ class TerminalChat:
     async def _open_link(self) -> None:
         """Opens the newest invite link (t.me/...?start=CODE) the bot sent anyone, as the
         current persona: on a phone that is tapping the link, which sends /start CODE."""
-        found = next((match for message in reversed(self.server.sent())
-                      if (match := _START_LINK.search(message.content or ""))), None)
-        if found is None:
+        if self._last_code is None:
             self.write("Belum ada tautan undangan / no invite link yet.")
             return
-        command = f"/start {found.group(1)}"
+        command = f"/start {self._last_code}"
         self._echo(command)
         await self._act(lambda: self.server.send_text(self.current.user_id, command))
 

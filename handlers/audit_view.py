@@ -30,7 +30,7 @@ HIDDEN = {"id", "nik", "phone", "nik_hash", "phone_hash", "name_hash", "text", "
 # What a new record's row shows (the rest of its snapshot is the record itself).
 CREATED = {
     "mentor": ("role", "status", "area_code"),
-    "invite": ("area_code", "max_uses", "expires_at"),
+    "invite": ("role", "area_code", "max_uses", "expires_at"),
     "broadcast": ("audience", "audience_code", "recipients"),
     "export": ("period", "masked", "rows"),
     "import": ("groups", "members", "grants", "refused"),

@@ -201,6 +201,12 @@ async def _after_message(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.AUDIENCE)
 
 
+def _own_phone(context: BotContext) -> tuple[str, ...]:
+    """The sender's own phone (their profile's): theirs to give, so it stays readable ("hubungi
+    saya di 0812…"); every other number in the message is masked."""
+    return (context.mentor.phone,) if context.mentor and context.mentor.phone else ()
+
+
 async def start(update: Update, context: BotContext) -> int:
     """Starts a new draft and asks for the message."""
     return await flow.begin(update, context, Step.TEXT, intro="bc.start")
@@ -215,7 +221,7 @@ async def got_text(update: Update, context: BotContext) -> int:
     if queries.longest_rendering(text) > MESSAGE_LIMIT:
         return await flow.retry(update, context, Step.TEXT,
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
-    shown = mask_numbers(text)
+    shown = mask_numbers(text, keep=_own_phone(context))
     flow.draft(context).update(text=shown, photo=None, document=None, masked=shown != text)
     return await _after_message(update, context)
 
@@ -233,7 +239,7 @@ async def got_media(update: Update, context: BotContext) -> int:
                                 context.t("bc.too_long_with_names", tag=queries.NAME_TAG))
     kind = "photo" if message.photo else "document"
     file_id = message.photo[-1].file_id if message.photo else message.document.file_id
-    shown = mask_numbers(caption)
+    shown = mask_numbers(caption, keep=_own_phone(context))
     flow.draft(context).update(text=shown, photo=file_id if kind == "photo" else None,
                                document=file_id if kind == "document" else None,
                                masked=shown != caption)

@@ -218,6 +218,10 @@ async def load_user(update: Update, context: BotContext) -> Mentor | None:
         mentor = await mentor_queries.ensure_admin(
             session=context.session, telegram_id=user.id, name=user.full_name,
             language=context.lang)
+    username = user.username.lower() if user.username else None
+    if mentor is not None and mentor.username != username:  # rare: only when it changed
+        await mentor_queries.note_username(session=context.session, mentor=mentor,
+                                           username=username)
     context.mentor = mentor
     return mentor
 

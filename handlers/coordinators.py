@@ -1,4 +1,5 @@
-"""Coordinators and admins: appoint coordinators (/koordinator), approve mentors of the area
+"""Coordinators and admins: appoint coordinators (/koordinator: a registered person found by
+name, @username or phone, or a one-time coordinator invite link for an area), approve mentors of the area
 (/persetujuan), look after them (/pendamping: deactivate, handing their groups on), move groups
 between mentors (/alihkan), and read the trail (/audit). Every button's ids are re-checked
 against the actor's area on the server. Diagram: coordinators.mmd beside this file.
@@ -13,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.core.enums import AreaLevel, AuditAction, MentorStatus, Role
-from bot.core.parsing import mask_numbers
+from bot.core.parsing import mask_numbers, mask_phone
 from bot.core.patterns import ID
 from bot.core.texts import t
 from bot.telegram.context import BotContext
@@ -63,21 +64,58 @@ async def _tell(context: BotContext, person: Mentor, key: str, **values: object)
 
 # --- /koordinator: an admin appoints a coordinator for an area ---------------------------------
 
-flow.says(Step.WHO, "coord.ask_who")
+# A coordinator's invite: one person, within a week (the link is the admin's approval).
+INVITE_DAYS = 7
+
+
+@flow.question(Step.WHO)
+async def _ask_who(update: Update, context: BotContext) -> None:
+    await say(update, context.t("coord.ask_who"), reply_markup=keyboard(
+        [[(context.t("coord.invite_button"), f"{PREFIX}:invite")]]))
 
 
 @flow.question(Step.AREA)
 async def _ask_area(update: Update, context: BotContext) -> None:
-    await say(update, context.t("coord.ask_area", name=flow.draft(context)["name"]))
+    draft = flow.draft(context)
+    if draft.get("invite"):
+        await say(update, context.t("coord.ask_invite_area"))
+    else:
+        await say(update, context.t("coord.ask_area", name=draft["name"]))
 
 
 @flow.question(Step.CONFIRM)
 async def _ask_confirm(update: Update, context: BotContext) -> None:
     draft = flow.draft(context)
-    await say(update, context.t("coord.confirm", name=draft["name"],
-                                area=_area_label(context, draft["area"])),
+    area = _area_label(context, draft["area"])
+    text = (context.t("coord.confirm_invite", area=area, days=INVITE_DAYS)
+            if draft.get("invite") else context.t("coord.confirm", name=draft["name"], area=area))
+    await say(update, text,
               reply_markup=keyboard([[(context.t("common.save"), f"{PREFIX}:save"),
                                       (context.t("common.cancel"), f"{PREFIX}:cancel")]]))
+
+
+async def _appointable(update: Update, context: BotContext, mentor_id: int) -> Mentor | None:
+    """The person if the admin may make them a coordinator (not an admin: that would take
+    their admin role away), else an alert and None."""
+    person = await mentor_queries.get(session=context.session, mentor_id=mentor_id)
+    if person is None:
+        await update.callback_query.answer(context.t("common.old_button"), show_alert=True)
+        return None
+    if person.role == Role.ADMIN or not mentor_queries.may_manage(context.mentor, person):
+        await update.callback_query.answer(context.t("coord.not_appointable", name=person.name),
+                                           show_alert=True)
+        return None
+    return person
+
+
+def _person_label(context: BotContext, person: Mentor) -> str:
+    """A person's button: name, masked phone and area, enough to tell two Budis apart."""
+    parts = [person.name]
+    if person.phone:
+        parts.append(mask_phone(person.phone))
+    if person.area_code:  # the two nearest levels: a button is narrow on a phone
+        parts.append(", ".join(_area_label(context, person.area_code).split(", ")[:2]))
+    return " · ".join(parts)
 
 
 async def appoint(update: Update, context: BotContext) -> int:
@@ -86,28 +124,39 @@ async def appoint(update: Update, context: BotContext) -> int:
 
 
 async def find_person(update: Update, context: BotContext) -> int:
-    """Finds registered users by name or Telegram id and offers them as buttons."""
+    """Finds registered users by name (a piece of it, or misspelt), @username, phone number
+    or Telegram id and offers them as buttons (phones masked); none: what to try instead."""
     text = (update.effective_message.text or "").strip()[:60]
     found = await mentor_queries.find(session=context.session, text=text) if text else []
     if not found:
         return await flow.retry(update, context, Step.WHO,
-                                context.t("coord.nobody", query=text or "…"))
-    buttons = [(f"{m.name} ({_area_label(context, m.area_code)})", f"{PREFIX}:who:{m.id}")
-               for m in found]
-    await say(update, context.t("coord.pick_who"), reply_markup=column(buttons))
+                                context.t("coord.nobody", query=mask_numbers(text) or "…"))
+    buttons = [(_person_label(context, m), f"{PREFIX}:who:{m.id}") for m in found]
+    buttons.append((context.t("coord.invite_button"), f"{PREFIX}:invite"))
+    await say(update, context.t("coord.pick_who", count=len(found)),
+              reply_markup=column(buttons))
     return Step.WHO
 
 
 async def got_person(update: Update, context: BotContext) -> int:
-    """Stores the person and asks for the area."""
+    """Stores the person (re-checked: exists, not an admin) and asks for the area."""
     query = update.callback_query
-    person = await mentor_queries.get(session=context.session,
-                                      mentor_id=int(query.data.split(":")[2]))
+    person = await _appointable(update, context, int(query.data.split(":")[2]))
     if person is None:
-        await query.answer(context.t("common.old_button"), show_alert=True)
         return Step.WHO
     await close_buttons(query, person.name)
-    flow.draft(context).update(person_id=person.id, name=person.name)
+    draft = flow.draft(context)
+    draft.pop("invite", None)
+    draft.update(person_id=person.id, name=person.name)
+    return await flow.ask(update, context, Step.AREA)
+
+
+async def got_invite(update: Update, context: BotContext) -> int:
+    """Someone not using the bot yet: asks the area of the coordinator invite link."""
+    await close_buttons(update.callback_query, context.t("coord.invite_button"))
+    draft = flow.draft(context)
+    draft.pop("person_id", None)
+    draft.update(invite=True, name="")
     return await flow.ask(update, context, Step.AREA)
 
 
@@ -119,8 +168,10 @@ async def search_area(update: Update, context: BotContext) -> int:
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))
-    await say(update, village_hint(context, villages) + context.t(
-        "coord.pick_area", name=flow.draft(context).get("name", "")),
+    draft = flow.draft(context)
+    pick = (context.t("coord.pick_invite_area") if draft.get("invite")
+            else context.t("coord.pick_area", name=draft.get("name", "")))
+    await say(update, village_hint(context, villages) + pick,
               reply_markup=column([(place.label, f"{PREFIX}:area:{place.code}")
                                    for place in matches]))
     return Step.AREA
@@ -139,14 +190,32 @@ async def got_area(update: Update, context: BotContext) -> int:
     return await flow.ask(update, context, Step.CONFIRM)
 
 
+async def _save_invite(update: Update, context: BotContext) -> int:
+    """Creates the one-time coordinator invite for the area (audited) and shows its link."""
+    draft = flow.draft(context)
+    await close_buttons(update.callback_query)
+    created = await mentor_queries.create_invite(
+        session=context.session, created_by=context.mentor.telegram_id, area_code=draft["area"],
+        days=INVITE_DAYS, max_uses=1, role=Role.COORDINATOR)
+    flow.clear(context)
+    link = f"https://t.me/{context.bot.username}?start={created.code}"
+    await say(update, context.t("coord.invite_created", area=_area_label(context, draft["area"]),
+                                days=INVITE_DAYS, link=link))
+    return END
+
+
 async def save(update: Update, context: BotContext) -> int:
-    """Makes the person a coordinator of the area (audited) and tells them."""
+    """Makes the person a coordinator of the area (audited) and tells them; or creates the
+    coordinator invite link for the area."""
     query = update.callback_query
     draft = flow.draft(context)
-    person = await mentor_queries.get(session=context.session,
-                                      mentor_id=draft.get("person_id", 0))
-    if person is None or "area" not in draft:
+    if "area" not in draft:
         await query.answer(context.t("common.old_button"), show_alert=True)
+        return END
+    if draft.get("invite"):
+        return await _save_invite(update, context)
+    person = await _appointable(update, context, draft.get("person_id", 0))
+    if person is None:
         return END
     await close_buttons(query)
     person = await mentor_queries.promote(
@@ -382,7 +451,7 @@ def handlers() -> list[BaseHandler]:
     """/koordinator and the mentors' management, new for each Application."""
     return [
         flow.build({
-            Step.WHO: {TEXT: find_person, f"who:{ID}": got_person},
+            Step.WHO: {TEXT: find_person, f"who:{ID}": got_person, "invite": got_invite},
             Step.AREA: {TEXT: search_area, f"area:{AREA_CODE}": got_area},
             Step.CONFIRM: {"save": save},
         }, entry={"/koordinator": appoint}),

@@ -1,4 +1,6 @@
-"""/start: a new mentor signs up (name, phone, affiliation, working area) and waits for approval.
+"""/start: a new mentor signs up (name, phone, affiliation, working area) and waits for approval;
+a coordinator invite (/start CODE, made by an admin in /koordinator) asks only the name, the
+phone and to confirm the invite's area, then makes an active coordinator of that area.
 
 Diagram: onboarding.mmd beside this file.
 """
@@ -9,10 +11,12 @@ import logging
 from enum import IntEnum
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, filters
 
 from bot.core.enums import Affiliation, AreaLevel, MentorStatus, Role
 from bot.core.parsing import mask_phone, parse_person_name, parse_phone
+from bot.core.texts import t
 from bot.telegram.context import BotContext
 from handlers import approvals
 from handlers.button_questions import ask_choice
@@ -21,6 +25,7 @@ from handlers.common import (
     END,
     close_buttons,
     column,
+    keyboard,
     say,
     typed_search,
     village_hint,
@@ -29,6 +34,7 @@ from handlers.common import (
 from handlers.flow import TEXT, Flow
 from handlers.help import menu_text
 from models import mentors as mentor_queries
+from models.tables import Invite
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,7 @@ class Step(IntEnum):
     PHONE = 2
     AFFILIATION = 3
     AREA = 4
+    COORD_AREA = 5  # a coordinator invite: is the invite's area theirs?
 
 
 flow = Flow("onboarding", prefix=PREFIX, what="what.onboarding", roles=None)
@@ -74,6 +81,30 @@ async def _ask_area(update: Update, context: BotContext) -> None:
     await say(update, text)
 
 
+def _area_label(context: BotContext, code: str | None) -> str:
+    place = context.places.get(code) if code else None
+    return place.label if place else context.t("coord.whole_country")
+
+
+@flow.question(Step.COORD_AREA)
+async def _ask_coord_area(update: Update, context: BotContext) -> None:
+    area = _area_label(context, flow.draft(context).get("invite_area"))
+    await say(update, context.t("onb.ask_coord_area", area=area), reply_markup=keyboard([[
+        (context.t("onb.coord_yes"), f"{PREFIX}:coord:yes"),
+        (context.t("onb.coord_no"), f"{PREFIX}:coord:no")]]))
+
+
+async def _coordinator_invite(update: Update, context: BotContext, invite: Invite) -> int:
+    """A coordinator invite: refused kindly when expired or used, else the short sign-up."""
+    if not mentor_queries.invite_usable(invite):
+        await say(update, context.t("onb.coord_invite_invalid"))
+        return END
+    flow.start(context, coord_invite=invite.code, invite_area=invite.area_code)
+    await say(update, context.t("onb.coord_welcome",
+                                area=_area_label(context, invite.area_code)))
+    return await flow.ask(update, context, Step.NAME)
+
+
 @with_session
 async def start(update: Update, context: BotContext) -> int:
     """Greets the user; a newcomer is asked for their name (an invite code is kept for the end)."""
@@ -90,6 +121,13 @@ async def start(update: Update, context: BotContext) -> int:
         await say(update, context.t("onb.admin_welcome", name=mentor.name,
                                     menu=menu_text(context)), reply_markup=ReplyKeyboardRemove())
         return END
+    invite = await mentor_queries.find_invite(
+        session=context.session, code=context.args[0][:64]) if context.args else None
+    coordinator_invite = invite is not None and invite.role == Role.COORDINATOR
+    if mentor is not None and coordinator_invite and mentor.role == Role.MENTOR:
+        # Already a mentor here: the admin appoints them by name instead (the link stays).
+        await say(update, context.t("onb.coord_invite_registered", name=mentor.name))
+        return END
     if mentor is not None:
         key = {
             MentorStatus.ACTIVE: "onb.already_active",
@@ -98,14 +136,14 @@ async def start(update: Update, context: BotContext) -> int:
         await say(update, context.t(key, name=mentor.name, menu=menu_text(context)))
         return END
 
+    if coordinator_invite:
+        return await _coordinator_invite(update, context, invite)
     draft = flow.start(context)
     if context.args:
-        code = context.args[0][:64]
-        invite = await mentor_queries.usable_invite(session=context.session, code=code)
-        if invite is None:
+        if invite is None or not mentor_queries.invite_usable(invite):
             await say(update, context.t("onb.invite_invalid"))
         else:
-            draft["invite"] = code
+            draft["invite"] = invite.code
             draft["invite_area"] = invite.area_code
     await say(update, context.t("onb.welcome"))
     return await flow.ask(update, context, Step.NAME)
@@ -119,7 +157,8 @@ async def got_name(update: Update, context: BotContext) -> int:
 
 
 async def got_phone(update: Update, context: BotContext) -> int:
-    """Stores the phone (shared contact or typed) and asks for the affiliation."""
+    """Stores the phone (shared contact or typed) and asks for the affiliation (a coordinator
+    invite: to confirm the area)."""
     message = update.effective_message
     user = update.effective_user
     if message.contact is not None:
@@ -133,6 +172,8 @@ async def got_phone(update: Update, context: BotContext) -> int:
     flow.draft(context)["phone"] = phone
     await say(update, context.t("onb.phone_ok", phone=mask_phone(phone)),
               reply_markup=ReplyKeyboardRemove())
+    if flow.draft(context).get("coord_invite"):
+        return await flow.ask(update, context, Step.COORD_AREA)
     return await flow.ask(update, context, Step.AFFILIATION)
 
 
@@ -201,6 +242,7 @@ async def got_area(update: Update, context: BotContext) -> int:
         role=Role.MENTOR,
         status=MentorStatus.ACTIVE if by_invite else MentorStatus.PENDING,
         approved_by=None,
+        username=user.username,
     )
     context.mentor = mentor
     flow.clear(context)
@@ -212,6 +254,66 @@ async def got_area(update: Update, context: BotContext) -> int:
     return END
 
 
+async def _tell_inviter(context: BotContext, invite: Invite, name: str, area: str) -> None:
+    inviter = await mentor_queries.get_by_telegram_id(session=context.session,
+                                                      telegram_id=invite.created_by)
+    lang = inviter.language if inviter else context.settings.language
+    try:
+        await context.bot.send_message(invite.created_by,
+                                       t(lang, "coord.joined", name=name, area=area))
+    except TelegramError as exc:
+        log.warning("could not tell the inviter about a new coordinator: %s", exc)
+
+
+@with_session
+async def got_coord_area(update: Update, context: BotContext) -> int:
+    """Ya: uses the invite once and makes an active coordinator of its area (the admin's link
+    is the approval; the admin is told); Bukan: nothing is saved, the link stays usable."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    if not {"name", "phone", "coord_invite"} <= draft.keys():
+        await query.answer()
+        return await flow.ask(update, context, Step.NAME)
+    session = context.session
+    if query.data.endswith(":no"):
+        await close_buttons(query, context.t("onb.coord_no"))
+        flow.clear(context)
+        await say(update, context.t("onb.coord_wrong_area"))
+        return END
+    await close_buttons(query, context.t("onb.coord_yes"))
+    user = update.effective_user
+    existing = await mentor_queries.get_by_telegram_id(session=session, telegram_id=user.id)
+    if existing is not None:  # a double tap, or the press handled again after a crash
+        flow.clear(context)
+        if existing.role == Role.COORDINATOR:
+            await say(update, context.t("onb.coord_active", name=existing.name,
+                                        area=_area_label(context, existing.area_code),
+                                        menu=menu_text(context)))
+        else:  # signed up some other way meanwhile: the link is not theirs to use
+            await say(update, context.t("onb.coord_invite_registered", name=existing.name))
+        return END
+    code = draft["coord_invite"]
+    # The area and the approver come from the stored invite, never from the draft.
+    invite = await mentor_queries.find_invite(session=session, code=code)
+    if invite is None or invite.role != Role.COORDINATOR or not await mentor_queries.use_invite(
+            session=session, code=code, role=Role.COORDINATOR):
+        flow.clear(context)
+        await say(update, context.t("onb.coord_invite_invalid"))
+        return END
+    mentor = await mentor_queries.create(
+        session=session, telegram_id=user.id, name=draft["name"], phone=draft["phone"],
+        affiliation=None, area_code=invite.area_code, language=context.lang,
+        role=Role.COORDINATOR, status=MentorStatus.ACTIVE, approved_by=invite.created_by,
+        username=user.username)
+    context.mentor = mentor
+    flow.clear(context)
+    area = _area_label(context, mentor.area_code)
+    await say(update, context.t("onb.coord_active", name=mentor.name, area=area,
+                                menu=menu_text(context)))
+    await _tell_inviter(context, invite, mentor.name, area)
+    return END
+
+
 def handlers() -> list[BaseHandler]:
     """/start, new for each Application."""
     return [flow.build({
@@ -219,4 +321,5 @@ def handlers() -> list[BaseHandler]:
         Step.PHONE: {filters.CONTACT: got_phone, TEXT: got_phone},
         Step.AFFILIATION: {r"aff:\w+": got_affiliation},
         Step.AREA: {TEXT: search_area, f"area:{AREA_CODE}": got_area},
+        Step.COORD_AREA: {"coord:(yes|no)": got_coord_area},
     }, entry={"/start": start})]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, MentorStatus, Role
+from bot.core.parsing import parse_phone
 from models import audit
+from models.crypto import lookup_hash
 from models.tables import AuditLog, Group, Invite, Mentor, utcnow
 
 # Read for every update (handlers.common.load_user): built once, not per call.
@@ -37,12 +40,14 @@ async def create(
     role: Role = Role.MENTOR,
     status: MentorStatus = MentorStatus.PENDING,
     approved_by: int | None = None,
+    username: str | None = None,
 ) -> Mentor:
     """Adds a mentor (pending unless told otherwise) and its audit row, and commits."""
     mentor = Mentor(
         telegram_id=telegram_id,
         name=name,
         phone=phone,
+        username=username.lower() if username else None,
         affiliation=affiliation,
         area_code=area_code,
         language=language,
@@ -111,6 +116,19 @@ async def decide_pending(
     return mentor, changed
 
 
+async def note_username(*, session: AsyncSession, mentor: Mentor, username: str | None
+                        ) -> None:
+    """Keeps the user's Telegram @username (lower case) as it is now, so an admin can find
+    them by it; commits only when it changed."""
+    username = username.lower() if username else None
+    if mentor.username == username:
+        return
+    await session.execute(update(Mentor).where(Mentor.id == mentor.id)
+                          .values(username=username))
+    await session.commit()
+    mentor.username = username
+
+
 async def set_language(*, session: AsyncSession, mentor: Mentor, language: str) -> None:
     mentor.language = language
     session.add(mentor)
@@ -154,13 +172,17 @@ async def create_invite(
     area_code: str | None = None,
     days: int = 7,
     max_uses: int = 1,
+    role: Role = Role.MENTOR,
     now: datetime | None = None,
 ) -> Invite:
+    """A new invite link's row (a mentor's, or a coordinator's for ``area_code``), audited;
+    commits."""
     now = now or utcnow()
     invite = Invite(
         code=secrets.token_urlsafe(12),
         created_by=created_by,
         area_code=area_code,
+        role=role,
         expires_at=now + timedelta(days=days),
         max_uses=max_uses,
     )
@@ -168,31 +190,40 @@ async def create_invite(
     await session.flush()
     audit.record(session=session, actor_telegram_id=created_by, action=AuditAction.CREATE,
                  entity="invite", entity_id=invite.id,
-                 new=audit.snapshot(invite, {"area_code", "expires_at", "max_uses"}))
+                 new=audit.snapshot(invite, {"area_code", "expires_at", "max_uses", "role"}))
     await session.commit()
     return invite
+
+
+async def find_invite(*, session: AsyncSession, code: str) -> Invite | None:
+    """The invite with this code, usable or not (to say why it no longer works)."""
+    result = await session.execute(select(Invite).where(Invite.code == code))
+    return result.scalar_one_or_none()
+
+
+def invite_usable(invite: Invite, now: datetime | None = None) -> bool:
+    """Whether the invite has uses left and has not expired."""
+    now = now or utcnow()
+    return invite.uses < invite.max_uses and (invite.expires_at is None
+                                              or invite.expires_at > now)
 
 
 async def usable_invite(
     *, session: AsyncSession, code: str, now: datetime | None = None
 ) -> Invite | None:
     """The invite with this code if it has not expired and has uses left."""
-    now = now or utcnow()
-    result = await session.execute(select(Invite).where(Invite.code == code))
-    invite = result.scalar_one_or_none()
-    if invite is None or invite.uses >= invite.max_uses:
-        return None
-    if invite.expires_at is not None and invite.expires_at <= now:
-        return None
-    return invite
+    invite = await find_invite(session=session, code=code)
+    return invite if invite is not None and invite_usable(invite, now) else None
 
 
-async def use_invite(*, session: AsyncSession, code: str, now: datetime | None = None) -> bool:
-    """Counts one use, atomically; False when the invite is used up or expired meanwhile."""
+async def use_invite(*, session: AsyncSession, code: str, role: Role = Role.MENTOR,
+                     now: datetime | None = None) -> bool:
+    """Counts one use of an invite for ``role``, atomically; False when it is used up or
+    expired meanwhile (or is another role's: a mentor's link makes no coordinator)."""
     now = now or utcnow()
     result = await session.execute(
         update(Invite)
-        .where(Invite.code == code, Invite.uses < Invite.max_uses,
+        .where(Invite.code == code, Invite.role == role, Invite.uses < Invite.max_uses,
                (Invite.expires_at.is_(None)) | (Invite.expires_at > now))
         .values(uses=Invite.uses + 1)
     )
@@ -291,17 +322,55 @@ def may_manage(actor: Mentor, mentor: Mentor) -> bool:
         actor.area_code + ".")
 
 
+# A misspelt name ("hartno") still finds "Budi Hartono"; below this, names are too far apart.
+NAME_SCORE = 80
+# How many names the fuzzy match reads at most: every user of a national programme is a few
+# thousand; an admin's search is rare and the names are short.
+NAME_POOL = 20_000
+
+
 async def find(*, session: AsyncSession, text: str, limit: int = 8) -> list[Mentor]:
-    """Registered users by Telegram id or by a piece of their name (for the admin's pickers)."""
+    """Registered users for the admin's pickers: by @username, by phone number (its keyed
+    hash: the stored number is encrypted), by Telegram id, or by name, a piece of it
+    ("hartono") or misspelt ("hartno", rapidfuzz); best first."""
     text = text.strip()
-    if text.isdigit():
-        result = await session.execute(select(Mentor).where(Mentor.telegram_id == int(text)))
-    else:
-        pattern = "%" + text.lower().replace("%", "").replace("_", "") + "%"
+    if text.startswith("@"):
+        handle = text[1:].lower().replace("%", "").replace("_", r"\_")
+        if not handle:
+            return []
         result = await session.execute(
-            select(Mentor).where(func.lower(Mentor.name).like(pattern))
-            .order_by(Mentor.name).limit(limit))
-    return list(result.scalars())
+            select(Mentor).where(Mentor.username.like(handle + "%", escape="\\"))
+            .order_by(func.length(Mentor.username), Mentor.id).limit(limit))
+        return list(result.scalars())
+    phone = parse_phone(text) if sum(c.isdigit() for c in text) >= 9 else None
+    if phone is not None or text.isdigit():
+        clauses = [Mentor.phone_hash == lookup_hash(phone, "phone")] if phone else []
+        if text.isdigit():
+            clauses.append(Mentor.telegram_id == int(text))
+        result = await session.execute(
+            select(Mentor).where(or_(*clauses)).order_by(Mentor.name, Mentor.id).limit(limit))
+        return list(result.scalars())
+    pattern = "%" + text.lower().replace("%", "").replace("_", "") + "%"
+    result = await session.execute(
+        select(Mentor).where(func.lower(Mentor.name).like(pattern))
+        .order_by(Mentor.name, Mentor.id).limit(limit))
+    found = list(result.scalars())
+    if found or len(text) < 3:
+        return found
+    names = (await session.execute(
+        select(Mentor.id, Mentor.name).order_by(Mentor.id).limit(NAME_POOL))).all()
+    # Each word of a name on its own, and the whole name: "hartno" is near "hartono", far
+    # from "budi hartono" as a whole.
+    owners, choices = [], []
+    for mentor_id, name in names:
+        for choice in (name, *name.split()):
+            owners.append(mentor_id)
+            choices.append(choice.lower())
+    ranked = process.extract(text.lower(), choices, scorer=fuzz.ratio, score_cutoff=NAME_SCORE,
+                             limit=limit * 4)
+    best = list(dict.fromkeys(owners[index] for _, _, index in ranked))[:limit]
+    by_id = await by_ids(session=session, ids=best)
+    return [by_id[mentor_id] for mentor_id in best if mentor_id in by_id]
 
 
 async def group_counts(*, session: AsyncSession, mentor_ids: list[int]) -> dict[int, int]:

@@ -62,6 +62,10 @@ class Mentor(SQLModel, table=True):
     telegram_id: int = Field(sa_column=Column(BigInteger, unique=True, nullable=False))
     name: str = personal(max_length=100)
     phone: str | None = Field(default=None, sa_column=Column(EncryptedString("mentor.phone")))
+    # The phone's keyed hash (kept in step by the events below) and the Telegram @username
+    # (lower case, refreshed when it changes): an admin finds a person by either.
+    phone_hash: str | None = personal(default=None, max_length=64, index=True)
+    username: str | None = personal(default=None, max_length=32, index=True)
     affiliation: str | None = Field(default=None, max_length=20)
     area_code: str | None = Field(default=None, foreign_key="area.code", index=True)
     role: str = Field(default="mentor", max_length=20)
@@ -72,8 +76,21 @@ class Mentor(SQLModel, table=True):
     approved_at: datetime | None = None
 
 
+@event.listens_for(Mentor, "before_insert")
+def _hash_new_mentor(_mapper: Any, _connection: Any, mentor: Mentor) -> None:
+    mentor.phone_hash = lookup_hash(mentor.phone, "phone")
+
+
+@event.listens_for(Mentor, "before_update")
+def _hash_changed_mentor(_mapper: Any, _connection: Any, mentor: Mentor) -> None:
+    # Only a changed value is read: an unloaded one would need a (sync) lazy load.
+    if inspect(mentor).attrs.phone.history.has_changes():
+        mentor.phone_hash = lookup_hash(mentor.phone, "phone")
+
+
 class Invite(SQLModel, table=True):
-    """A deep link (/start <code>) that approves a new mentor on the spot."""
+    """A deep link (/start <code>) that approves a new mentor on the spot, or (role
+    coordinator) makes a new coordinator of its area without the mentor's questions."""
 
     __tablename__ = "invite"
 

@@ -44,11 +44,13 @@ async def make_mentor(
     role: Role = Role.MENTOR,
     status: MentorStatus = MentorStatus.ACTIVE,
     language: str = "id",
+    phone: str = "+6281234567890",
+    username: str | None = None,
 ) -> Mentor:
     return await mentor_queries.create(
         session=session, telegram_id=telegram_id or next(_ids), name=name,
-        phone="+6281234567890", affiliation="psm", area_code=area_code, language=language,
-        role=role, status=status,
+        phone=phone, affiliation="psm", area_code=area_code, language=language,
+        role=role, status=status, username=username,
     )
 
 

@@ -48,14 +48,14 @@ async def test_newcomer_walkthrough(settings):
     assert "Traceback" not in transcript
 
 
+# The README's coordinator walk, in its order: the admin invites a coordinator who is not
+# using the bot yet; she joins by the link (no unsur); she invites two mentors.
 COORDINATOR_SCRIPT = [
-    "!persona 800001 Budi", "/start", "Budi Hartono", "0812 1111 2222", "#2", "sukabumi", "#1",
-    "!admin", "#1", "/koordinator", "Budi", "#1", "sukabumi", "#1", "#1",
-    "!persona 800001 Budi", "/undang 2 7",
-    "!persona 810001 Ani", "!buka", "Ani Suryani", "0812 2222 3333", "#1", "cibadak", "#1",
-    "!persona 810002 Dedi", "!buka", "Dedi Kurniawan", "0812 4444 5555", "#2", "parakansalak",
-    "#1",
-    "!persona 820001 Rudi", "/start", "Rudi Makassar", "0812 6666 7777", "#1", "mariso", "#1",
+    "!admin", "/koordinator", "#1", "sukabumi", "#1", "#1",
+    "!persona 800001 Budi", "!buka", "Budi Hartono", "!kontak", "#1", "/undang 2 7",
+    "!persona 810001 Ani", "!buka", "Ani Suryani", "!kontak", "#1", "cibadak", "#1",
+    "!persona 810002 Dedi", "!buka", "Dedi Kurniawan", "!kontak", "#2", "parakansalak", "#1",
+    "!persona 820001 Rudi", "/start", "Rudi Makassar", "!kontak", "#1", "mariso", "#1",
     "!admin", "#1",
     "!persona 800001 Budi", "/siaran", "Selamat pagi {nama}, laporan ditunggu Jumat.", "#1",
     "#1", "!tunggu 2", "/rekap", "#4", "/ekspor", "#1",
@@ -71,7 +71,10 @@ async def test_coordinator_walkthrough(settings):
                    admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
                    stdin=io.StringIO("\n".join(COORDINATOR_SCRIPT) + "\n"), stdout=out)
     transcript = out.getvalue()
-    assert "Budi Hartono sekarang koordinator untuk Kab. Sukabumi" in transcript
+    assert "Budi Hartono sudah bergabung lewat tautan undangan dan sekarang koordinator untuk " \
+        "Kab. Sukabumi" in transcript
+    budi = transcript[transcript.index("Budi > !buka"):transcript.index("Budi > /undang")]
+    assert "Anda sekarang koordinator untuk Kab. Sukabumi" in budi and "unsur" not in budi
     assert transcript.count("langsung aktif lewat undangan") == 2
     assert "Ani (pengguna/user) [persona lain / other persona]] Selamat pagi Ani Suryani, laporan" in transcript
     assert "Selamat pagi Dedi Kurniawan, laporan ditunggu Jumat." in transcript

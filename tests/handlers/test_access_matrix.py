@@ -70,7 +70,7 @@ def answers(area: str, file_area: str) -> dict[str, tuple[str, list[str], str | 
         "/rekap": ("Untuk periode apa?", PERIOD_BUTTONS, None),
         "/ekspor": ("Untuk periode apa?", PERIOD_BUTTONS, None),
         "/templat": ("📄 Templat impor KUBE", [], "templat-impor-kube.xlsx"),
-        "/koordinator": ("Siapa yang diangkat menjadi koordinator?", [], None),
+        "/koordinator": ("Siapa yang diangkat menjadi koordinator?", ["🔗 Undang koordinator baru"], None),
         "/audit": ("🧾 Jejak audit terbaru:", [], None),
     }
 

@@ -89,7 +89,7 @@ async def test_audit_reads_in_plain_indonesian(bot, session):
             "Kab. Sukabumi; Tahap: Tumbuh)") in text
     assert ("Admin: Kelompok KUBE Melati diubah (Pendamping: Ani Pertama → Budi Kedua; "
             "Alasan: dialihkan ke pendamping lain)") in text
-    assert ("Admin: Tautan undangan #1 dibuat (Wilayah: Kab. Sukabumi, Jawa Barat; "
+    assert ("Admin: Tautan undangan #1 dibuat (Peran: pendamping; Wilayah: Kab. Sukabumi, Jawa Barat; "
             "Batas pemakaian: 1; Berlaku sampai: 2 Des 2026 10.00 WIB)") in text
     assert ("Admin: Siaran #1 dibuat (Penerima: semua pendamping aktif; Wilayah penerima: -; "
             "Jumlah penerima: 2)") in text

@@ -333,16 +333,17 @@ async def test_admin_finds_a_district_by_name_when_there_are_many(bot, session, 
     assert [m.text for m in bot.server.sent(dedi.telegram_id)] == ["Halo Dedi Bogor."]
 
 
-async def test_a_nik_or_phone_in_a_broadcast_goes_out_masked(bot, session):
+async def test_a_nik_or_phone_in_a_broadcast_goes_out_masked_but_the_senders_own(bot, session):
+    # The factory gives the coordinator the profile phone +6281234567890.
     await make_mentor(session, telegram_id=COORDINATOR, name="Koordinator Sukabumi",
                       area_code=REGENCY_SUKABUMI, role=Role.COORDINATOR)
     ani = await make_mentor(session, name="Ani Lestari")
     coord = bot.chat(COORDINATOR)
     preview = await compose(coord, "Halo {nama}, cek NIK 3202011203850001 dan HP 081298765432 "
-                                   "sebelum Rp 2.500.000 cair.")
+                                   "sebelum Rp 2.500.000 cair. Hubungi saya di 0812-3456-7890.")
     rendered, summary = preview[-2], preview[-1]
     masked = ("Halo Ani Lestari, cek NIK 3202********0001 dan HP 0812******32 sebelum "
-              "Rp 2.500.000 cair.")
+              "Rp 2.500.000 cair. Hubungi saya di 0812-3456-7890.")
     assert rendered.text == masked
     assert summary.text.startswith("🔒 NIK dan nomor HP di pesan ini disamarkan")
     await coord.press("📤 Kirim")

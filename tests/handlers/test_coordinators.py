@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from bot.core.enums import MentorStatus, Role
 from models import mentors as mentor_queries
 from models.tables import AuditLog, Group
-from tests.conftest import ADMIN_ID
+from tests.conftest import ADMIN_ID, NOW
 from tests.factories import make_group, make_mentor
 
 COORD = 910001  # Kab. Sukabumi (32.02)
@@ -33,23 +35,99 @@ async def sign_up(bot, user_id, name, place_query, place_button, start="/start")
     return chat
 
 
-async def test_admin_appoints_a_coordinator_in_chat(bot, session):
-    person = await make_mentor(session, telegram_id=920001, name="Budi Hartono")
+async def test_admin_finds_the_person_by_name_username_or_phone_and_appoints(bot, session):
+    person = await make_mentor(session, telegram_id=920001, name="Budi Hartono",
+                               phone="+6281211112222", username="budi_h")
+    namesake = await make_mentor(session, telegram_id=920002, name="Budi Santoso",
+                                 phone="+6281233334444", area_code="32.02.12")
+    await make_mentor(session, telegram_id=920003, name="Siti Aminah", phone="+6281233334444")
+    # An @username is noted from the person's next message to the bot.
+    await bot.chat(920002, first_name="Budi", username="BudiS").send("/bantuan")
     admin = bot.chat(ADMIN_ID)
     await admin.send("/koordinator")
-    await admin.send("hartono")
-    await admin.press("Budi Hartono")
+    assert "@username" in admin.last_text() and admin.buttons() == ["🔗 Undang koordinator baru"]
+    await admin.send("budi")  # two Budis: told apart by their masked phones and areas
+    assert "menemukan 2 orang" in admin.last_text()
+    assert admin.buttons() == ["Budi Hartono · +62 812****2222 · Kec. Cibadak, Kab. Sukabumi",
+                               "Budi Santoso · +62 812****4444 · Kec. Nagrak, Kab. Sukabumi",
+                               "🔗 Undang koordinator baru"]
+    await admin.send("hartno")  # misspelt
+    assert admin.buttons()[0].startswith("Budi Hartono ·")
+    await admin.send("@BUDI_H")
+    assert [b.split(" ·")[0] for b in admin.buttons()] == ["Budi Hartono",
+                                                           "🔗 Undang koordinator baru"]
+    await admin.send("@budis")
+    assert admin.buttons()[0].startswith("Budi Santoso ·")
+    await admin.send("0812-3333-4444")  # the same phone on two profiles: both offered
+    assert [b.split(" ·")[0] for b in admin.buttons()] == ["Budi Santoso", "Siti Aminah",
+                                                           "🔗 Undang koordinator baru"]
+    await admin.send("Zaenal")
+    assert "tidak menemukan pengguna dengan \"Zaenal\"" in admin.texts()[-2]
+    assert "@username" in admin.texts()[-2] and "Undang koordinator baru" in admin.texts()[-2]
+    await admin.send("@budi_h")
+    await admin.press("Budi Hartono · +62 812****2222 · Kec. Cibadak, Kab. Sukabumi")
     await admin.send("sukabumi")
     await admin.press("Kab. Sukabumi")
     assert "Angkat Budi Hartono menjadi koordinator untuk Kab. Sukabumi" in admin.last_text()
     await admin.press("✅ Simpan")
     assert "sekarang koordinator untuk Kab. Sukabumi, Jawa Barat" in admin.last_text()
     await session.refresh(person)
+    await session.refresh(namesake)
     assert (person.role, person.area_code) == ("coordinator", "32.02")
+    assert namesake.role == "mentor"
     told = bot.chat(920001)
     assert "Anda sekarang koordinator" in told.last_text()
     await told.send("/bantuan")
     assert "/persetujuan" in told.last_text() and "/koordinator" not in told.last_text()
+    # A forged appointment press by the new coordinator (not an admin) changes nothing.
+    for data in (f"koo:who:{namesake.id}", "koo:save", "koo:invite"):
+        await told.press_data(data)
+    await session.refresh(namesake)
+    assert namesake.role == "mentor"
+    assert all("koordinator untuk" not in text for text in bot.chat(920002).texts())
+    assert [a.text for a in told.callback_answers()[-3:]] == [
+        "Tombol ini sudah tidak berlaku."] * 3
+
+
+async def test_a_coordinator_joins_by_invite_without_the_mentor_questions(bot, session):
+    admin = bot.chat(ADMIN_ID)
+    await admin.send("/koordinator")
+    await admin.press("🔗 Undang koordinator baru")
+    assert "koordinator baru ini" in admin.last_text()
+    await admin.send("sukabumi")
+    await admin.press("Kab. Sukabumi")
+    assert "tautan undangan koordinator untuk Kab. Sukabumi" in admin.last_text()
+    await admin.press("✅ Simpan")
+    assert "sekali pakai" in admin.last_text()
+    code = admin.last_text().split("?start=")[1].split()[0]
+    new = bot.chat(921001, first_name="Rina", username="rina_k", phone_number="+6281277778888")
+    await new.send(f"/start {code}")
+    assert "diundang menjadi koordinator untuk Kab. Sukabumi" in new.texts()[-2]
+    await new.send("Rina Kusuma")
+    await new.share_contact()
+    assert "koordinator untuk Kab. Sukabumi, Jawa Barat. Benar" in new.last_text()
+    await new.press("Ya, benar")
+    assert "Anda sekarang koordinator untuk Kab. Sukabumi" in new.last_text()
+    assert "/persetujuan" in new.last_text()
+    assert not any("unsur" in text for text in new.texts())
+    row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=921001)
+    assert (row.role, row.status, row.area_code, row.affiliation, row.approved_by,
+            row.username) == ("coordinator", "active", "32.02", None, ADMIN_ID, "rina_k")
+    assert "Rina Kusuma sudah bergabung lewat tautan undangan" in admin.last_text()
+    # The link was for one person: a second one is refused kindly, and not signed up.
+    late = bot.chat(921002, first_name="Dodi")
+    await late.send(f"/start {code}")
+    assert "sudah tidak berlaku" in late.last_text() and "/koordinator" in late.last_text()
+    # So is an expired one; and a mentor's invite never makes a coordinator.
+    old = await mentor_queries.create_invite(session=session, created_by=ADMIN_ID,
+                                             area_code="32.02", role=Role.COORDINATOR,
+                                             now=NOW - timedelta(days=8))
+    await late.send(f"/start {old.code}")
+    assert "undangan koordinator ini sudah tidak berlaku" in late.last_text()
+    assert await mentor_queries.get_by_telegram_id(session=session, telegram_id=921002) is None
+    assert not await mentor_queries.use_invite(session=session, code=(
+        await mentor_queries.create_invite(session=session, created_by=ADMIN_ID)).code,
+        role=Role.COORDINATOR)
 
 
 async def test_only_admins_appoint(bot, session):

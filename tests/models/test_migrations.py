@@ -219,7 +219,8 @@ def _read(connection) -> dict:
     }
 
 
-def test_0005_encrypts_existing_rows_and_downgrade_decrypts(empty_db):
+def test_0005_encrypts_existing_rows_0012_hashes_the_mentors_phone_downgrade_decrypts(
+        empty_db):
     import json
 
     from sqlalchemy import text
@@ -251,6 +252,12 @@ def test_0005_encrypts_existing_rows_and_downgrade_decrypts(empty_db):
 
     with pytest.raises(DBAPIError, match="append-only"):
         _run(empty_db, change_audit)
+
+    # 0012: the mentor's stored phone gets its lookup hash (an admin finds them by it).
+    upgrade_sync(empty_db, "0012")
+    hashed = _run(empty_db, lambda connection: connection.execute(
+        text("SELECT phone_hash FROM mentor")).scalar_one())
+    assert hashed == ring.lookup_hash(MENTOR_PHONE, "phone")
 
     downgrade_sync(empty_db, "0003")
     before = _run(empty_db, _read)

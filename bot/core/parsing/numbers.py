@@ -12,7 +12,7 @@ slashes, parentheses), dates and Rupiah amounts are set aside, and phonenumbers 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -246,8 +246,13 @@ def _masked(number: Found) -> str:
     return digits[:4] + "*" * (len(digits) - 6) + digits[-2:]
 
 
-def mask_numbers(text: str) -> str:
+def mask_numbers(text: str, *, keep: Collection[str] = ()) -> str:
     """Masks the NIKs and phone numbers inside free text (a note, a line echoed back): a NIK
     as "3201********0001", a phone number (and any other long run of digits) keeping its
-    first four and last two digits. Amounts and dates stay as they are."""
-    return replace_numbers(text, _masked)
+    first four and last two digits. Amounts and dates stay as they are. Phone numbers whose
+    E.164 is in ``keep`` (the sender's own, however it is written) stay as written."""
+    if not keep:
+        return replace_numbers(text, _masked)
+    return replace_numbers(text, lambda number: text[number.start:number.end]
+                           if number.kind == "phone" and number.value in keep
+                           else _masked(number))

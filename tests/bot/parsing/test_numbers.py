@@ -92,6 +92,14 @@ def test_numbers_however_they_are_run_together(text, masked):
     assert mask_numbers(text) == masked
 
 
+def test_a_kept_phone_stays_as_written_however_it_is_written():
+    keep = ("+6281234567890",)
+    text = "Hubungi saya 0812-3456-7890 atau +62 812 3456 7890, bukan 0812 9876 5432 (NIK 3202011203850001)."
+    assert mask_numbers(text, keep=keep) == (
+        "Hubungi saya 0812-3456-7890 atau +62 812 3456 7890, bukan 0812******32 "
+        "(NIK 3202********0001).")
+
+
 @settings(PROPS, max_examples=60)
 @given(sentences_with_numbers())
 def test_every_place_finds_exactly_the_numbers_and_keeps_the_rest(sentence):

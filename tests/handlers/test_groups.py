@@ -446,3 +446,42 @@ async def test_typed_answer_at_a_button_question_names_a_button(bot, session):
     assert 'tekan "▫️ ' in chat.texts()[-2]
     await chat.send_sticker()  # not text: the general answer stays
     assert "belum bisa membaca" in chat.texts()[-2]
+
+
+FIRST_TRY = "Sari Dewi; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; anggota\nJoko; miskin; anggota"
+CORRECTED = ("Sari Dewi; miskin; ketua\nBudi; fakir miskin; sekretaris\nRina; miskin; bendahara\n"
+             "Joko; miskin; anggota\nDewi; miskin; anggota")
+
+
+@pytest.mark.sqlite_only  # the questions; saving a group runs on both databases above
+async def test_the_list_sent_again_replaces_the_refused_one_when_asked(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(FIRST_TRY)
+    assert "kategori tidak dikenal" in chat.last_text()
+    await chat.send(CORRECTED)  # the whole list again, not four more lines
+    assert chat.last_text().startswith("Daftar ini mirip daftar sebelumnya. Ganti daftar "
+                                       "sebelumnya (4 baris) dengan yang baru (5 baris)?")
+    assert chat.buttons() == ["Ya, ganti", "Tidak, tambahkan"]
+    await chat.press("Tidak, tambahkan")  # added as asked: every name twice, two ketua
+    assert "Anggota: 8 KK terbaca dari 9 baris" in chat.last_text()
+    assert "ketua lebih dari satu" in chat.last_text()
+    await chat.send(CORRECTED)
+    assert "(9 baris) dengan yang baru (5 baris)" in chat.last_text()
+    await chat.press("Ya, ganti")
+    assert "Anggota (5 KK)" in chat.last_text() and chat.buttons() == SUMMARY_BUTTONS
+    # One more household typed at the summary as ketua: asked before Sari Dewi steps down.
+    await chat.send("Wati; miskin; ketua")
+    assert chat.last_text().startswith("Ketua sekarang Sari Dewi. Ganti dengan Wati?")
+    assert chat.buttons() == ["Ya, ganti", "Tidak"]
+    await chat.press("Ya, ganti")
+    assert "Anggota (6 KK)" in chat.last_text()
+    await chat.press("✅ Simpan")
+    assert "tersimpan dengan 6 KK" in chat.last_text()
+    group = (await session.execute(select(Group))).scalar_one()
+    roles = {m.name: m.role for m in await group_queries.active_members(
+        session=session, group_id=group.id)}
+    assert len(roles) == 6 and [name for name, role in roles.items() if role == "ketua"] == [
+        "Wati"]
+    assert roles["Sari Dewi"] == "anggota"

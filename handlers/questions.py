@@ -290,7 +290,7 @@ class Questions:
             await say(update, context.t("common.cancel_ask"), reply_markup=keyboard(
                 [[(context.t("common.cancel_yes"), f"{self.prefix}:cancel:yes"),
                   (context.t("common.cancel_no"), f"{self.prefix}:cancel:no")]]))
-            return state
+            return self._step(state)
         self.clear(context)
         if query is not None:
             await close_buttons(query, context.t("common.cancel_yes") if answer else None)

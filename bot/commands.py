@@ -72,7 +72,8 @@ def demo(args: argparse.Namespace) -> int:
                                   "`demo --fresh` starts over") from exc
         await run_demo(lambda base_url: build_application(settings, base_url=base_url),
                        admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID,
-                       first_update_id=await last_update_id(settings) + 1)
+                       first_update_id=await last_update_id(settings) + 1,
+                       files_dir=folder / "files")
 
     asyncio.run(main())
     return 0

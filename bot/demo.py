@@ -2,14 +2,17 @@
 
 The bot runs unchanged against :class:`bot.localapi.LocalBotApi`; the terminal plays the
 users. Lines typed are sent as the current persona (a mentor by default, or the admin), bot
-messages are printed as they arrive, for every persona, with inline buttons numbered so that
-``#2`` presses the second one. Works interactively and with a script piped into stdin.
+messages are printed as they arrive, for every persona, with buttons (inline or on the
+keyboard) numbered so that ``#2`` presses the second one; files the bot sends are saved (under
+``.demo/files/``) with their path printed, and ``!kirim`` sends one. Works interactively and with
+a script piped into stdin.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import os
 import re
 import sys
@@ -52,10 +55,13 @@ Type messages as you would in Telegram, for example /start.
 
 HELP = """\
 Perintah demo / demo commands:
-  #2                     tekan tombol 2 pesan terakhir / press button 2 of the latest message
+  #2                     tekan tombol 2 pesan terakhir (juga tombol keyboard)
+                         press button 2 of the latest message (keyboard buttons too)
   !kontak                bagikan nomor HP / share your phone number
   !lokasi -6.91 107.61   bagikan lokasi / share a location
   !foto                  kirim foto / send a photo
+  !kirim data.xlsx       kirim berkas, misalnya untuk /impor / send a file (to try the import)
+                         berkas dari bot disimpan di / files the bot sends are saved in .demo/files/
   !mentor, !admin        ganti persona / switch persona
   !persona 123 Nama      pengguna lain / another user (id, name)
   !buka                  buka tautan undangan terakhir / open the latest invite link
@@ -137,8 +143,10 @@ class TerminalChat:
     """Prints what the bot sends and turns typed lines into user updates."""
 
     def __init__(self, server: LocalBotApi, app: Application, personas: list[Persona],
-                 out: TextIO, *, interactive: bool, settle_timeout: float = SETTLE_TIMEOUT):
-        """``interactive``: a person types at a terminal (prompts, no echo of the input)."""
+                 out: TextIO, *, interactive: bool, settle_timeout: float = SETTLE_TIMEOUT,
+                 files_dir: Path | None = None):
+        """``interactive``: a person types at a terminal (prompts, no echo of the input);
+        ``files_dir``: where the files the bot sends are saved (None: not saved)."""
         self.server = server
         self.app = app
         self.out = out
@@ -149,10 +157,12 @@ class TerminalChat:
         self.interactive = interactive
         self._prompt_shown = False
         self._reprompt = False
-        self._keyboards_shown: set[int] = set()
         # The newest invite code shown, in the order messages arrived: the server's list sorts
         # one second's messages by chat, so another chat's older link could look newer.
         self._last_code: str | None = None
+        # The reply keyboard shown in each chat: the message that brought it and its buttons.
+        self._keyboards: dict[int, tuple[int, list[dict[str, Any]]]] = {}
+        self.files_dir = files_dir
         for persona in personas:
             self._register(persona)
 
@@ -203,32 +213,51 @@ class TerminalChat:
                 number += 1
                 cells.append(self.style.button(f"[{number}] {button.get('text', '')}"))
             self.write("    " + "  ".join(cells))
-        self._show_reply_keyboard(message.chat_id, message.reply_markup)
+        self._show_reply_keyboard(message)
+        if not message.edits:
+            self._save_file(message)
         self._restore_prompt()
 
-    def _show_reply_keyboard(self, chat_id: int, markup: dict[str, Any] | None) -> None:
+    def _save_file(self, message: SentMessage) -> None:
+        """Saves a file the bot sent (a workbook, a chart, a photo) under ``files_dir`` and
+        prints its path, so what the bot sends can be opened."""
+        if self.files_dir is None or message.document_bytes is None:
+            return
+        name = message.document_name or (
+            "foto" + (mimetypes.guess_extension(message.mime_type or "") or ".jpg"))
+        safe = re.sub(r"[^\w.-]+", "_", Path(name).name).strip("._") or "berkas"
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{message.chat_id}-{message.message_id}-{safe}"
+        path.write_bytes(message.document_bytes)
+        self.write(self.style.note(f"    -> disimpan / saved: {_shown_path(path)}"))
+
+    def _show_reply_keyboard(self, message: SentMessage) -> None:
+        """Shows a reply keyboard with its buttons numbered (``#2`` presses one, as for inline
+        buttons) and remembers it until it is removed."""
+        chat_id, markup = message.chat_id, message.reply_markup
         if not markup:
             return
         if markup.get("remove_keyboard"):
             # Bots often send remove_keyboard just in case; mention it only if one was shown.
-            if chat_id in self._keyboards_shown:
-                self._keyboards_shown.discard(chat_id)
+            if self._keyboards.pop(chat_id, None) is not None:
                 self.write(self.style.note("    (keyboard ditutup / keyboard removed)"))
             return
         rows = markup.get("keyboard")
         if not rows:
             return
-        self._keyboards_shown.add(chat_id)
+        self._keyboards[chat_id] = (message.message_id, [button for row in rows for button in row])
         rendered = []
+        number = 0
         for row in rows:
             cells = []
             for button in row:
-                text = str(button.get("text", ""))
+                number += 1
+                text = f"{number}] " + str(button.get("text", ""))
                 if button.get("request_contact"):
                     text += " -> !kontak"
                 elif button.get("request_location"):
                     text += " -> !lokasi"
-                cells.append(f"[{text}]")
+                cells.append(f"[{text}")
             rendered.append(" ".join(cells))
         self.write(self.style.button("    keyboard: " + " | ".join(rendered)))
 
@@ -295,6 +324,8 @@ class TerminalChat:
             await self._location(args)
         elif command == "!foto":
             await self._act(lambda: self.server.send_photo(self.current.user_id))
+        elif command in ("!kirim", "!send"):
+            await self._send_file(text.split(maxsplit=1)[1] if args else "")
         elif command in ("!buka", "!open"):
             await self._open_link()
         elif command == "!tunggu":
@@ -313,12 +344,30 @@ class TerminalChat:
         self._echo(command)
         await self._act(lambda: self.server.send_text(self.current.user_id, command))
 
+    async def _send_file(self, name: str) -> None:
+        """Sends the file at ``name`` as the current persona (a workbook for /impor, say)."""
+        path = Path(name.strip().strip("'\"")).expanduser()
+        if not name or not path.is_file():
+            self.write(f"Berkas tidak ada / no such file: {name or '-'}. "
+                       "Pakai / use: !kirim path/to/file.xlsx")
+            return
+        content, user_id = path.read_bytes(), self.current.user_id
+        await self._act(lambda: self.server.send_document(user_id, path.name, content))
+
     async def _press(self, number: int) -> None:
+        """Presses button ``number`` of the newest message with buttons: an inline button, or
+        a button of the reply keyboard still shown (its text sent, or the contact / location
+        it asks for)."""
+        user_id = self.current.user_id
         message = next(
-            (m for m in reversed(self.server.sent(self.current.user_id))
+            (m for m in reversed(self.server.sent(user_id))
              if not m.deleted and m.inline_buttons),
             None,
         )
+        shown = self._keyboards.get(user_id)
+        if shown is not None and (message is None or shown[0] > message.message_id):
+            await self._press_keyboard(number, shown[1])
+            return
         if message is None:
             self.write("Tidak ada tombol / no buttons to press.")
             return
@@ -333,6 +382,19 @@ class TerminalChat:
         data = str(button["callback_data"])
         user_id = self.current.user_id
         await self._act(lambda: self.server.press_button(user_id, message.message_id, data))
+
+    async def _press_keyboard(self, number: int, buttons: list[dict[str, Any]]) -> None:
+        if not 1 <= number <= len(buttons):
+            self.write(f"Tombol 1-{len(buttons)} saja / only buttons 1-{len(buttons)}.")
+            return
+        button, persona = buttons[number - 1], self.current
+        if button.get("request_contact"):
+            await self._act(lambda: self.server.share_contact(persona.user_id, persona.phone))
+        elif button.get("request_location"):
+            await self._location([])
+        else:
+            text = str(button.get("text", ""))
+            await self._act(lambda: self.server.send_text(persona.user_id, text))
 
     async def _location(self, args: list[str]) -> None:
         try:
@@ -400,6 +462,14 @@ def demo_data_key(folder: Path, out: TextIO | None = None) -> str:
     return key
 
 
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it (.demo/files/...)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _isatty(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -430,12 +500,14 @@ async def run_demo(
     stdout: TextIO = sys.stdout,
     settle_timeout: float = SETTLE_TIMEOUT,
     first_update_id: int = 1,
+    files_dir: Path | None = None,
 ) -> None:
     """Runs the bot built by ``build_app(base_url)`` against a local server, chatting in the
     terminal until ``!keluar`` or the end of stdin (after the bot answered the last line).
 
     ``first_update_id`` continues the numbering of an earlier demo on the same database, as
     Telegram's ids keep growing: the bot drops an id it has already handled as a redelivery.
+    ``files_dir``: where the files the bot sends are saved (``.demo/files``; None: not saved).
     """
     server = LocalBotApi(first_update_id=first_update_id)
     await server.start()
@@ -447,7 +519,7 @@ async def run_demo(
             Persona(admin_id, ADMIN_NAME, "admin", ADMIN_PHONE),
         ]
         chat = TerminalChat(server, app, personas, stdout, settle_timeout=settle_timeout,
-                            interactive=_isatty(stdin) and _isatty(stdout))
+                            interactive=_isatty(stdin) and _isatty(stdout), files_dir=files_dir)
         server.on_sent(chat.show_message)
         server.on_callback_answer(chat.show_answer)
         chat.write(WELCOME)

@@ -157,7 +157,7 @@ class Flow(Questions):
                 MessageHandler(filters.UpdateType.EDITED, ignore_edit),
                 *fallbacks,
                 CommandHandler("batal", cancel),
-                CallbackQueryHandler(cancel, pattern=rf"^{self.prefix}:cancel$"),
+                CallbackQueryHandler(cancel, pattern=rf"^{self.prefix}:cancel(?::(?:yes|no))?$"),
                 MessageHandler(filters.COMMAND & NEW, busy),
                 MessageHandler(NEW & ~filters.StatusUpdate.ALL, reask),  # a sticker, a photo …
                 CallbackQueryHandler(reask, pattern=rf"^{self.prefix}:"),  # a stale button

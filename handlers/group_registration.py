@@ -13,18 +13,20 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler
 
-from bot.core.enums import BindingTie, BusinessType, Stage
+from bot.core.enums import OFFICER_ROLES, BindingTie, BusinessType, MemberRole, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
     MemberLine,
     apply_list_corrections,
     group_problems,
     is_list_correction,
+    is_whole_list_again,
     mask_numbers,
     parse_date,
     parse_group_name,
     parse_member_lines,
 )
+from bot.core.parsing.common import clean
 from bot.telegram.context import BotContext
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
@@ -40,7 +42,7 @@ from handlers.common import (
     village_example,
 )
 from handlers.flow import TEXT, Flow, Summary
-from handlers.member_texts import members_text, problems_text
+from handlers.member_texts import members_text, officer_replace_text, problems_text
 from handlers.tick_boxes import TickBoxes
 from models.saving.group import (
     EARLIEST_FORMED_YEAR,
@@ -70,6 +72,8 @@ class Step(IntEnum):
     EDIT = 9
     CONSENT = 10
     RESTART = 11  # "Hapus semua N baris?" before the member list is emptied
+    REPLACE = 12  # "Ganti daftar sebelumnya dengan yang baru?" (the whole list sent again)
+    ROLE = 13  # "Ketua sekarang X. Ganti dengan Y?" (a line brings a second officer)
 
 
 FIELDS = {"name": Step.NAME, "village": Step.VILLAGE, "business": Step.BUSINESS,
@@ -98,6 +102,22 @@ def _problems(context: BotContext, lines: list[MemberLine]) -> list[str]:
     problems += group_problems(lines, minimum=context.settings.group_min_size,
                                maximum=context.settings.group_max_size)
     return problems
+
+
+def _role_conflicts(before: list[MemberLine], after: list[MemberLine]
+                    ) -> list[list[Any]]:
+    """[role, number of its holder before, number of the new holder] for each officer role the
+    change gave a second holder: the holder already in the list and one brought by the change
+    (a new or changed line). Each line holds one role, so the answers never touch each other."""
+    held = {(clean(line.name or ""), line.role) for line in before if line.ok}
+    conflicts = []
+    for role in OFFICER_ROLES:
+        holders = [line for line in after if line.ok and line.role == role.value]
+        old = [line for line in holders if (clean(line.name or ""), line.role) in held]
+        if len(holders) == 2 and len(old) == 1:
+            new = next(line for line in holders if line is not old[0])
+            conflicts.append([role.value, old[0].line_no, new.line_no])
+    return conflicts
 
 
 def _unagreed(context: BotContext, lines: list[MemberLine]) -> list[MemberLine]:
@@ -177,6 +197,24 @@ async def _ask_consent(update: Update, context: BotContext) -> None:
     await say(update, context.t("consent.ask", count=len(pending)), reply_markup=keyboard(
         [[(context.t("consent.yes"), f"{PREFIX}:consent:yes"),
           (context.t("consent.no"), f"{PREFIX}:consent:no")]]))
+
+
+@flow.question(Step.REPLACE)
+async def _ask_replace(update: Update, context: BotContext) -> None:
+    new = parse_member_lines(flow.draft(context).get("_new_list", ""))
+    await say(update, context.t("grp.replace_ask", old=len(_lines(context)), new=len(new)),
+              reply_markup=keyboard([[(context.t("grp.replace_yes"), f"{PREFIX}:replace:yes"),
+                                      (context.t("grp.replace_no"), f"{PREFIX}:replace:no")]]))
+
+
+@flow.question(Step.ROLE)
+async def _ask_role(update: Update, context: BotContext) -> None:
+    role, old_no, new_no = flow.draft(context)["_role_swaps"][0]
+    lines = _lines(context)
+    await say(update, officer_replace_text(context, role, lines[old_no - 1].name or "",
+                                           lines[new_no - 1].name or ""),
+                    reply_markup=keyboard([[(context.t("officer.replace_yes"), f"{PREFIX}:role:yes"),
+                                      (context.t("officer.replace_no"), f"{PREFIX}:role:no")]]))
 
 
 @flow.question(Step.RESTART)
@@ -280,16 +318,76 @@ async def _take_members(update: Update, context: BotContext) -> int:
         lines = parse_member_lines(text)
         if not lines:
             return await flow.retry(update, context, Step.MEMBERS, context.t("grp.members_empty"))
-    else:
-        before = len(lines)
-        skipped = apply_list_corrections(lines, text)
-        if skipped:
-            await say(update, context.t("grp.bad_line_no", no=", ".join(map(str, skipped)),
-                                        count=before))
+        _store(context, lines)
+        return await _after_change(update, context)
+    if is_whole_list_again(lines, text, minimum=context.settings.group_min_size):
+        # The list written again after its problems were shown: appended it would hold every
+        # household twice (and two ketua), so ask once which was meant.
+        flow.draft(context)["_new_list"] = text
+        return await flow.ask(update, context, Step.REPLACE)
+    return await _append(update, context, lines, text)
+
+
+async def _append(update: Update, context: BotContext, lines: list[MemberLine],
+                  text: str) -> int:
+    """Applies ``text``'s changes ("2. …", "hapus 2", new lines) to ``lines``; a change giving
+    an officer role a second holder asks first whether it replaces the first."""
+    before = [MemberLine(**asdict(line)) for line in lines]
+    skipped = apply_list_corrections(lines, text)
+    if skipped:
+        await say(update, context.t("grp.bad_line_no", no=", ".join(map(str, skipped)),
+                                    count=len(before)))
     _store(context, lines)
-    if _problems(context, lines):
+    conflicts = _role_conflicts(before, lines)
+    if conflicts:
+        flow.draft(context)["_role_swaps"] = conflicts
+        return await flow.ask(update, context, Step.ROLE)
+    return await _after_change(update, context)
+
+
+async def _after_change(update: Update, context: BotContext) -> int:
+    """The list with what is still wrong, or (all well) the summary."""
+    if _problems(context, _lines(context)):
         return await flow.ask(update, context, Step.MEMBERS)
     return await flow.sum_up(update, context)
+
+
+async def replace_list(update: Update, context: BotContext) -> int:
+    """Ya, ganti: the list sent again replaces the earlier one; Tidak, tambahkan: its lines are
+    added to it (as changes are)."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    text = draft.pop("_new_list", None)
+    if text is None:
+        return await flow.stale(update, context)
+    if pressed(query) == "yes":
+        await close_buttons(query, context.t("grp.replace_yes"))
+        _store(context, parse_member_lines(text))
+        return await _after_change(update, context)
+    await close_buttons(query, context.t("grp.replace_no"))
+    return await _append(update, context, _lines(context), text)
+
+
+async def replace_role(update: Update, context: BotContext) -> int:
+    """Ya, ganti: the new line holds the officer role and the earlier holder becomes anggota;
+    Tidak: the earlier holder keeps it and the new line is anggota. A further role given a
+    second holder by the same change is asked next."""
+    query = update.callback_query
+    draft = flow.draft(context)
+    swaps = draft.get("_role_swaps") or []
+    lines = _lines(context)
+    if not swaps or max(swaps[0][1:]) > len(lines):
+        draft.pop("_role_swaps", None)
+        return await flow.stale(update, context)
+    _role, old_no, new_no = swaps.pop(0)
+    yes = pressed(query) == "yes"
+    await close_buttons(query, context.t("officer.replace_yes" if yes else "officer.replace_no"))
+    lines[(old_no if yes else new_no) - 1].role = MemberRole.MEMBER.value
+    _store(context, lines)
+    if swaps:
+        return await flow.ask(update, context, Step.ROLE, fresh=True)
+    draft.pop("_role_swaps", None)
+    return await _after_change(update, context)
 
 
 async def got_consent(update: Update, context: BotContext) -> int:
@@ -386,6 +484,8 @@ def handlers() -> list[BaseHandler]:
         Step.STAGE: {r"stage:\w+": got_stage},
         Step.MEMBERS: {TEXT: got_members, "members:restart": ask_restart},
         Step.RESTART: {r"restart:(?:yes:\d{1,2}|no)": restart_members},
+        Step.REPLACE: {"replace:(yes|no)": replace_list},
+        Step.ROLE: {"role:(yes|no)": replace_role},
         # Household lines typed at the summary still correct the list; other text is told to
         # press a button.
         Step.CONFIRM: {TEXT: typed_at_buttons},

@@ -123,3 +123,11 @@ def members_text(context: BotContext, lines: list[MemberLine]) -> str:
         return context.t("grp.members_list_partial", valid=valid, count=len(lines),
                          lines="\n".join(rendered))
     return context.t("grp.members_list", count=len(lines), lines="\n".join(rendered))
+
+
+def officer_replace_text(context: BotContext, role: str, previous: str, name: str) -> str:
+    """"Ketua sekarang Siti Aminah. Ganti dengan Wati?": asked before an officer role passes
+    from its holder to someone else."""
+    title = context.t(f"role.{role}")
+    return context.t("officer.replace_ask", role_title=title[:1].upper() + title[1:],
+                     previous=previous, name=name)

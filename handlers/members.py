@@ -37,6 +37,7 @@ from handlers.flow import TEXT, Flow
 from handlers.member_texts import (
     member_line_text,
     member_page_text,
+    officer_replace_text,
     problems_text,
     register_text,
     sex_text,
@@ -206,17 +207,33 @@ async def _add(update: Update, context: BotContext, group: Group, line: MemberLi
     await say(update, context.t("mem.added_without_data" if dropped else "mem.added",
                                 name=line.name, group=group.name))
     if line.role != MemberRole.MEMBER:
-        # Officer roles change through Ubah peran, which also moves the old holder: the
-        # mentor is told who that was, never left to find out from the list.
-        previous = await group_queries.change_role(session=context.session, group=group,
-                                                   member=added, role=line.role,
-                                                   actor=context.mentor)
-        role = context.t(f"role.{line.role}")
-        await say(update, context.t("mem.role_swapped", name=line.name, role=role,
-                                    previous=previous.name) if previous is not None
-                  else context.t("mem.role_changed", name=line.name, role=role))
+        # Officer roles change as Ubah peran changes them: asked first when someone holds the
+        # role, so an old ketua never steps down by a line typed in passing.
+        if await _ask_to_replace(update, context, group, added, line.role):
+            return END
+        await group_queries.change_role(session=context.session, group=group, member=added,
+                                        role=line.role, actor=context.mentor)
+        await say(update, context.t("mem.role_changed", name=line.name,
+                                    role=context.t(f"role.{line.role}")))
     await _warn_if_incomplete(update, context, group)
     return END
+
+
+async def _ask_to_replace(update: Update, context: BotContext, group: Group, member: Member,
+                          role: str) -> bool:
+    """When someone else holds the officer ``role``: asks "Ketua sekarang X. Ganti dengan Y?"
+    ("mem:roleok|roleno:<g>:<m>:<role>") and returns True; False when nobody does."""
+    if role == MemberRole.MEMBER:
+        return False
+    members = await group_queries.active_members(session=context.session, group_id=group.id)
+    holder = next((m for m in members if m.role == role and m.id != member.id), None)
+    if holder is None:
+        return False
+    ids = f"{group.id}:{member.id}:{role}"
+    await say(update, officer_replace_text(context, role, holder.name, member.name),
+              reply_markup=keyboard([[(context.t("officer.replace_yes"), f"{PREFIX}:roleok:{ids}"),
+                                      (context.t("officer.replace_no"), f"{PREFIX}:roleno:{ids}")]]))
+    return True
 
 
 async def _pick_member(update: Update, context: BotContext, action: str, text_key: str, *,
@@ -282,16 +299,34 @@ async def pick_role(update: Update, context: BotContext) -> None:
 
 @guard()
 async def set_role(update: Update, context: BotContext) -> None:
-    """Gives the household its new role; an officer role moves from its previous holder."""
+    """Gives the household its new role; an officer role someone holds is asked about first
+    ("roleset"), and moves from its previous holder once confirmed ("roleok"); "roleno" keeps
+    it where it was."""
     found = await _own_member(update, context)
     if found is None:
         return
     group, member = found
+    action = update.callback_query.data.split(":")[1]
     role = update.callback_query.data.rsplit(":", 1)[1]
     if role not in set(MemberRole):
         await update.callback_query.answer(context.t("mem.not_found"), show_alert=True)
         return
-    await close_buttons(update.callback_query, context.t(f"role.{role}"))
+    if action != "roleset":
+        confirmed = action == "roleok"
+        await close_buttons(update.callback_query, context.t(
+            "officer.replace_yes" if confirmed else "officer.replace_no"))
+        if not confirmed:
+            members = await group_queries.active_members(session=context.session,
+                                                         group_id=group.id)
+            holder = next((m for m in members if m.role == role and m.id != member.id), None)
+            if holder is not None:
+                await say(update, context.t("officer.kept", role=context.t(f"role.{role}"),
+                                            previous=holder.name))
+            return
+    else:
+        await close_buttons(update.callback_query, context.t(f"role.{role}"))
+        if await _ask_to_replace(update, context, group, member, role):
+            return
     previous = await group_queries.change_role(session=context.session, group=group,
                                                member=member, role=role, actor=context.mentor)
     if previous is not None:
@@ -520,6 +555,6 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(set_category, pattern=rf"^{PREFIX}:cset:{ID}:{ID}:\w+$"),
         CallbackQueryHandler(pick_role_member, pattern=rf"^{PREFIX}:role:{ID}$"),
         CallbackQueryHandler(pick_role, pattern=rf"^{PREFIX}:(rolepick|rolep):{ID}:{ID}$"),
-        CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:roleset:{ID}:{ID}:\w+$"),
+        CallbackQueryHandler(set_role, pattern=rf"^{PREFIX}:(roleset|roleok|roleno):{ID}:{ID}:\w+$"),
         CallbackQueryHandler(history, pattern=rf"^{PREFIX}:hist:{ID}$"),
     ]

@@ -31,6 +31,18 @@ from models.saving import Refusal, Saved
 
 QuestionRenderer = Callable[[Update, BotContext], Awaitable[None]]
 
+# A draft holding this much is not thrown away by /batal without asking: a typed answer
+# longer than LONG_TYPED characters (a note, a member list, the problems seen) or MANY_ANSWERS
+# answers or more.
+LONG_TYPED = 40
+MANY_ANSWERS = 8
+
+
+def typed_much(draft: Mapping[str, Any]) -> bool:
+    """Whether losing ``draft`` would lose much typing: its longest typed answer ("_typed") or
+    its count of answers ("_answers"), both noted by Questions.ask."""
+    return draft.get("_typed", 0) > LONG_TYPED or draft.get("_answers", 0) >= MANY_ANSWERS
+
 
 class Questions:
     """The questions of one conversation, with the draft kept in user_data.
@@ -180,9 +192,21 @@ class Questions:
         new question even when it is the same state, such as the next of several amounts)."""
         if fresh:
             self.draft(context)["_misses"] = 0
+        self._note_answer(update, context)
         self._record(context, state)
         await self._render(update, context, state)
         return state
+
+    def _note_answer(self, update: Update, context: BotContext) -> None:
+        """Counts the answer that led to the next question (a press, or typed text: its length
+        kept when the longest), for typed_much; a command starting the flow is none."""
+        pressed = update.callback_query is not None
+        text = "" if pressed else message_text(update).strip()
+        if not pressed and (not text or text.startswith("/")):
+            return
+        draft = self.draft(context)
+        draft["_answers"] = draft.get("_answers", 0) + 1
+        draft["_typed"] = max(draft.get("_typed", 0), len(text))
 
     async def _render(self, update: Update, context: BotContext, state: int) -> None:
         """Asks the question of ``state``, noting the labels of the buttons it shows in the draft
@@ -241,10 +265,35 @@ class Questions:
         return await self.retry(update, context, state, context.t("common.wrong_kind"))
 
     async def cancel(self, update: Update, context: BotContext) -> int:
-        """/batal (or the Batal button): drops the draft and says nothing was saved."""
+        """/batal (or the Batal button): drops the draft and says nothing was saved. A draft
+        holding much typed (typed_much) is asked about first, "Buang yang sudah diketik?"
+        ("<prefix>:cancel:yes|no"): Ya, buang (or /batal again) drops it; Tidak, lanjutkan
+        asks the open question again with everything kept."""
+        query = update.callback_query
+        answer = query.data.split(":")[2] if query is not None and query.data.count(":") == 2 \
+            else None
+        state = self.current(context)
+        draft = context.user_data.get(self.key, {}) if context.user_data is not None else {}
+        if answer == "no":
+            await close_buttons(query, context.t("common.cancel_no"))
+            draft.pop("_cancel_asked", None)
+            if state is None:
+                return END
+            await self._render(update, context, state)  # not an answer: nothing counted
+            return self._step(state)
+        if answer is None and state is not None and typed_much(draft) \
+                and draft.get("_cancel_asked") != state:
+            # Asked once per question: /batal typed again at it means it.
+            draft["_cancel_asked"] = state
+            if query is not None:
+                await close_buttons(query)
+            await say(update, context.t("common.cancel_ask"), reply_markup=keyboard(
+                [[(context.t("common.cancel_yes"), f"{self.prefix}:cancel:yes"),
+                  (context.t("common.cancel_no"), f"{self.prefix}:cancel:no")]]))
+            return self._step(state)
         self.clear(context)
-        if update.callback_query is not None:
-            await close_buttons(update.callback_query)
+        if query is not None:
+            await close_buttons(query, context.t("common.cancel_yes") if answer else None)
         await say(update, context.t("common.cancelled"), reply_markup=ReplyKeyboardRemove())
         return END
 

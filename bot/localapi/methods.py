@@ -230,7 +230,9 @@ class BotMethods:
         sent = SentMessage(
             message_id=self._new_message_id(upload.chat_id), chat_id=upload.chat_id, text=None,
             reply_markup=upload.markup, kind=kind, caption=upload.caption,
-            document_name=document_name, document_bytes=upload.content,
+            # A file sent again by its file_id carries the stored bytes, as Telegram shows them.
+            document_name=document_name,
+            document_bytes=upload.content if upload.content is not None else stored.content,
             parse_mode=upload.parse_mode, entities=upload.entities, raw_text=upload.raw,
             file_id=stored.file_id, mime_type=stored.mime_type, media=media,
         )

@@ -6,6 +6,7 @@ import asyncio
 import io
 import os
 from functools import partial
+from pathlib import Path
 
 from bot.demo import run_demo
 from tests.bot.localapi.echo import ADMIN, USER, build_echo_app
@@ -55,7 +56,7 @@ async def test_scripted_demo_transcript() -> None:
     assert "Admin KUBE > halo dari admin" in lines
     assert "[bot -> Admin KUBE (admin)] Kamu menulis: halo dari admin" in lines
 
-    assert "    keyboard: [Bagikan nomor HP -> !kontak] | [Batal]" in lines
+    assert "    keyboard: [1] Bagikan nomor HP -> !kontak | [2] Batal" in lines
     assert ("[bot -> Siti Rahma (pendamping/mentor)] Nomor diterima: +6281234567890 "
             "(milik sendiri: True)") in lines
     assert "    (keyboard ditutup / keyboard removed)" in lines
@@ -90,3 +91,28 @@ async def test_demo_reads_a_pipe_and_quits_on_keluar() -> None:
     assert "[bot -> Siti Rahma (pendamping/mentor)] Kamu menulis: halo" in lines
     assert lines[-1] == "Sampai jumpa! / Goodbye!"
     assert "ini tidak dikirim" not in out.getvalue()
+
+
+async def test_demo_presses_keyboard_buttons_saves_files_and_sends_one(tmp_path: Path) -> None:
+    upload = tmp_path / "anggota.xlsx"
+    upload.write_bytes(b"PK\x03\x04 daftar")
+    script = f"/kontak\n#2\n/kontak\n#1\n/laporan\n!kirim {upload}\n!kirim tidak-ada.xlsx\n"
+    out = io.StringIO()
+    await asyncio.wait_for(
+        run_demo(build_echo_app, admin_id=ADMIN, mentor_id=USER, stdin=io.StringIO(script),
+                 stdout=out, files_dir=tmp_path / "files"),
+        timeout=20,
+    )
+    lines = out.getvalue().splitlines()
+    # #2 on the reply keyboard sends its text; #1 shares the contact it asks for.
+    assert "[bot -> Siti Rahma (pendamping/mentor)] Kamu menulis: Batal" in lines
+    assert ("[bot -> Siti Rahma (pendamping/mentor)] Nomor diterima: +6281234567890 "
+            "(milik sendiri: True)") in lines
+    saved = list((tmp_path / "files").iterdir())
+    assert [path.read_bytes() for path in saved] == [
+        build_echo_app.__globals__["REPORT_BYTES"]]
+    assert saved[0].name.endswith("laporan.csv")
+    assert f"    -> disimpan / saved: {saved[0]}" in lines
+    assert ("[bot -> Siti Rahma (pendamping/mentor)] Dokumen diterima: anggota.xlsx "
+            f"({upload.stat().st_size} byte)") in lines
+    assert lines[-1].startswith("Berkas tidak ada / no such file: tidak-ada.xlsx")

@@ -396,6 +396,7 @@ async def test_cancel_saves_nothing(bot, session):
 
     await to_summary(chat)
     await chat.press("❌ Batal")
+    await chat.press("🗑 Ya, buang")  # many answers: asked first
     assert await grants(session) == [] and await draft(session) is None
 
 

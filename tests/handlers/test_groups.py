@@ -280,6 +280,8 @@ async def test_members_add_remove_role_history(bot, session):
     await chat.press("🔁 Ubah peran")
     await chat.press("Ani Suryani")
     await chat.press("ketua")
+    assert chat.last_text().startswith("Ketua sekarang Anggota 1. Ganti dengan Ani Suryani?")
+    await chat.press("Ya, ganti")
     assert "Ani Suryani sekarang ketua; Anggota 1 menjadi anggota" in chat.last_text()
     await chat.press_data(f"mem:list:{group.id}")
     await chat.press("🚪 Catat keluar")
@@ -296,19 +298,39 @@ async def test_members_add_remove_role_history(bot, session):
     assert {m.name: m.role for m in members}["Ani Suryani"] == "ketua"
 
 
-async def test_adding_a_second_chair_says_who_steps_down(bot, session):
+async def test_a_second_chair_is_asked_before_the_first_steps_down(bot, session):
     mentor = await make_mentor(session, telegram_id=MENTOR)
     group = await make_group(session, mentor, members=5)
     chat = bot.chat(MENTOR)
-    await chat.press_data(f"mem:list:{group.id}")
+    group_id = group.id
+
+    async def roles():
+        session.expire_all()  # the bot changed them in its own session
+        return {m.name: m.role for m in await group_queries.active_members(
+            session=session, group_id=group_id)}
+
+    await chat.press_data(f"mem:list:{group_id}")
     await chat.press("➕ Tambah")
     replies = await chat.send("Wawan Setiawan; miskin; ketua")
     said = [m.text for m in replies]
     assert "✅ Wawan Setiawan ditambahkan ke KUBE Mawar." in said
-    assert "✅ Wawan Setiawan sekarang ketua; Anggota 1 menjadi anggota." in said
-    roles = {m.name: m.role for m in await group_queries.active_members(
-        session=session, group_id=group.id)}
-    assert (roles["Wawan Setiawan"], roles["Anggota 1"]) == ("ketua", "anggota")
+    assert chat.last_text() == ("Ketua sekarang Anggota 1. Ganti dengan Wawan Setiawan?\n"
+                                "Kalau diganti, Anggota 1 menjadi anggota.")
+    assert chat.buttons() == ["Ya, ganti", "Tidak"]
+    await chat.press("Tidak")
+    assert chat.last_text() == "Baik, Anggota 1 tetap ketua."
+    now = await roles()
+    assert (now["Wawan Setiawan"], now["Anggota 1"]) == ("anggota", "ketua")
+    # Ubah peran on the household's page: asked the same way, and Ya passes the role on.
+    wawan = next(m for m in await group_queries.active_members(
+        session=session, group_id=group_id) if m.name == "Wawan Setiawan")
+    await chat.press_data(f"mem:rolep:{group_id}:{wawan.id}")
+    await chat.press("ketua")
+    assert chat.last_text().startswith("Ketua sekarang Anggota 1. Ganti dengan Wawan Setiawan?")
+    await chat.press("Ya, ganti")
+    assert "✅ Wawan Setiawan sekarang ketua; Anggota 1 menjadi anggota." in chat.texts()
+    now = await roles()
+    assert (now["Wawan Setiawan"], now["Anggota 1"]) == ("ketua", "anggota")
 
 
 async def test_one_conversation_at_a_time(bot, session):
@@ -446,3 +468,42 @@ async def test_typed_answer_at_a_button_question_names_a_button(bot, session):
     assert 'tekan "▫️ ' in chat.texts()[-2]
     await chat.send_sticker()  # not text: the general answer stays
     assert "belum bisa membaca" in chat.texts()[-2]
+
+
+FIRST_TRY = "Sari Dewi; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; anggota\nJoko; miskin; anggota"
+CORRECTED = ("Sari Dewi; miskin; ketua\nBudi; fakir miskin; sekretaris\nRina; miskin; bendahara\n"
+             "Joko; miskin; anggota\nDewi; miskin; anggota")
+
+
+@pytest.mark.sqlite_only  # the questions; saving a group runs on both databases above
+async def test_the_list_sent_again_replaces_the_refused_one_when_asked(bot, session):
+    await make_mentor(session, telegram_id=MENTOR)
+    chat = bot.chat(MENTOR)
+    await register_until_members(chat)
+    await chat.send(FIRST_TRY)
+    assert "kategori tidak dikenal" in chat.last_text()
+    await chat.send(CORRECTED)  # the whole list again, not four more lines
+    assert chat.last_text().startswith("Daftar ini mirip daftar sebelumnya. Ganti daftar "
+                                       "sebelumnya (4 baris) dengan yang baru (5 baris)?")
+    assert chat.buttons() == ["Ya, ganti", "Tidak, tambahkan"]
+    await chat.press("Tidak, tambahkan")  # added as asked: every name twice, two ketua
+    assert "Anggota: 8 KK terbaca dari 9 baris" in chat.last_text()
+    assert "ketua lebih dari satu" in chat.last_text()
+    await chat.send(CORRECTED)
+    assert "(9 baris) dengan yang baru (5 baris)" in chat.last_text()
+    await chat.press("Ya, ganti")
+    assert "Anggota (5 KK)" in chat.last_text() and chat.buttons() == SUMMARY_BUTTONS
+    # One more household typed at the summary as ketua: asked before Sari Dewi steps down.
+    await chat.send("Wati; miskin; ketua")
+    assert chat.last_text().startswith("Ketua sekarang Sari Dewi. Ganti dengan Wati?")
+    assert chat.buttons() == ["Ya, ganti", "Tidak"]
+    await chat.press("Ya, ganti")
+    assert "Anggota (6 KK)" in chat.last_text()
+    await chat.press("✅ Simpan")
+    assert "tersimpan dengan 6 KK" in chat.last_text()
+    group = (await session.execute(select(Group))).scalar_one()
+    roles = {m.name: m.role for m in await group_queries.active_members(
+        session=session, group_id=group.id)}
+    assert len(roles) == 6 and [name for name, role in roles.items() if role == "ketua"] == [
+        "Wati"]
+    assert roles["Sari Dewi"] == "anggota"

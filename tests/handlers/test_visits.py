@@ -263,6 +263,9 @@ WALKS: list[Callable[[ChatUser], Awaitable[None]]] = [
 ]
 
 
+ASKED = {to_assets, to_photos, to_next_date, to_summary}
+
+
 async def at_group_question(chat: ChatUser) -> None:
     await chat.send("/kunjungan")
 
@@ -273,6 +276,9 @@ async def test_cancel_at_each_step_saves_nothing(bot, session, walk):
     chat = bot.chat(MENTOR)
     await walk(chat)
     replies = await chat.send("/batal")
+    if walk in ASKED:  # eight answers or more: asked first (test_batal_after_much_typed_asks)
+        assert shown(replies).startswith("Buang yang sudah diketik?")
+        replies = await chat.press("🗑 Ya, buang")
     assert "dibatalkan" in shown(replies) and "Tidak ada yang disimpan" in shown(replies)
     assert chat.reply_keyboard() is None
     assert await visits(session) == []
@@ -290,8 +296,36 @@ async def test_batal_button_on_the_summary(bot, session):
     chat = bot.chat(MENTOR)
     await to_summary(chat)
     replies = await chat.press("❌ Batal")
+    assert shown(replies).endswith("Buang yang sudah diketik? Kalau dibuang, tidak ada yang "
+                                   "disimpan.")
+    assert chat.buttons(chat.messages()[-2]) == []  # the summary's buttons are closed
+    assert chat.buttons() == ["🗑 Ya, buang", "Tidak, lanjutkan"]
+    replies = await chat.press("🗑 Ya, buang")
     assert "dibatalkan" in shown(replies)
-    assert chat.buttons(chat.messages()[-2]) == []
+    assert await visits(session) == [] and await draft(session) is None
+
+
+async def test_batal_after_much_typed_asks_and_tidak_keeps_everything(bot, session):
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await to_problems(chat)
+    assert (await chat.send("/batal"))[-1].text == "Baik, dibatalkan. Tidak ada yang disimpan."
+    await to_problems(chat)
+    problems = "Harga pakan naik dua kali bulan ini, dua ekor kambing sakit"
+    await chat.send(problems)
+    await chat.send("/batal")
+    assert chat.last_text() == "Buang yang sudah diketik? Kalau dibuang, tidak ada yang disimpan."
+    assert chat.buttons() == ["🗑 Ya, buang", "Tidak, lanjutkan"]
+    kept = await draft(session)
+    replies = await chat.press("Tidak, lanjutkan")
+    assert "Tidak, lanjutkan" in chat.messages()[-2].text  # noted under the question
+    assert replies[-1].text == chat.last_text() and "tindak lanjut" in chat.last_text().lower()
+    answers = {key: value for key, value in kept.items() if not key.startswith("_")}
+    assert kept["problems"] == problems and len(answers) > 10
+    assert {key: (await draft(session))[key] for key in answers} == answers
+    await chat.send("/batal")  # asked again: Tidak cleared the first answer
+    await chat.press("🗑 Ya, buang")
+    assert chat.last_text() == "Baik, dibatalkan. Tidak ada yang disimpan."
     assert await visits(session) == [] and await draft(session) is None
 
 

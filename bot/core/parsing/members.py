@@ -22,6 +22,7 @@ __all__ = [
     "apply_list_corrections",
     "group_problems",
     "is_list_correction",
+    "is_whole_list_again",
     "parse_member_fields",
     "parse_member_line",
     "parse_member_lines",
@@ -337,6 +338,43 @@ def is_list_correction(lines: list[MemberLine], text: str) -> bool:
         elif not parse_member_line(raw, line_no=1).ok:
             return False
     return True
+
+
+# A name typed again counts as the same household from this similarity (0-100): "Siti Aminah"
+# and "Siti Aminah" or "Siti Aminnah", not "Siti Rahma".
+_SAME_NAME = 88
+
+
+def is_whole_list_again(lines: list[MemberLine], text: str, *, minimum: int) -> bool:
+    """Whether ``text`` reads as the whole member list sent again rather than changes to
+    ``lines``: two lines or more, no "hapus N", numbered (if at all) 1, 2, 3 … as a list is,
+    and either most of its names already in ``lines`` or a list of ``minimum`` households or
+    more with its own ketua while ``lines`` has one. A list numbered exactly over the old one
+    replaces it line by line anyway, so that is not asked about."""
+    raws = [raw for raw in text.splitlines() if raw.strip()]
+    if len(raws) < 2 or not lines:
+        return False
+    numbered = 0
+    for no, raw in enumerate(raws, start=1):
+        if _DELETE.match(raw):
+            return False
+        found = _NUMBERED.match(raw)
+        if found and int(found.group(1)) <= len(lines):
+            if int(found.group(1)) != no:
+                return False  # "2. …" then "5. …": corrections of those lines
+            numbered += 1
+    if numbered == len(raws) == len(lines):
+        return False
+    new = [line for line in parse_member_lines(text) if line.name]
+    old = [clean(line.name) for line in lines if line.name]
+    same = sum(1 for line in new
+               if process.extractOne(clean(line.name or ""), old, scorer=fuzz.ratio,
+                                     score_cutoff=_SAME_NAME))
+    if same >= 2 and same * 2 > len(new):
+        return True
+    chair = MemberRole.CHAIR.value
+    return (len(new) >= minimum and any(line.role == chair for line in new)
+            and any(line.role == chair for line in lines))
 
 
 def apply_list_corrections(lines: list[MemberLine], text: str) -> list[int]:

@@ -15,6 +15,7 @@ from bot.core.parsing import (
     apply_list_corrections,
     group_problems,
     is_list_correction,
+    is_whole_list_again,
     parse_member_fields,
     parse_member_line,
     parse_member_lines,
@@ -317,3 +318,22 @@ def test_corrections_to_a_typed_list() -> None:
     typed = "hapus 2\n3. Budi Santoso; miskin\nhapus 7\nDewi; miskin"
     assert apply_list_corrections(lines, typed) == [7]  # no line 7: skipped, the rest applied
     assert [line.name for line in lines] == ["Siti", "Budi Santoso", "Dewi"]
+
+
+@pytest.mark.parametrize(("text", "whole"), [
+    ("Sari Dewi; miskin; ketua\nBudi; fakir miskin; sekretaris\nDewi; miskin; anggota", True),
+    ("1. Sari Dewi; miskin; ketua\n2. Budi; miskin; sekretaris\n3. Wati; miskin; bendahara",
+     True),  # numbered as a list is, over part of the old one
+    (("Wati; miskin; ketua\nAni; miskin; bendahara\nTuti; miskin; anggota\nIta; m; anggota\n"
+     "Eka; m; anggota"), True),  # new names, but a full list with its own ketua
+    ("Wati; miskin; anggota\nAni; miskin; bendahara", False),  # two more households
+    ("Sari Dewi; miskin; ketua", False),  # one line
+    ("2. Budi; miskin; sekretaris\n4. Joko; miskin; bendahara", False),  # corrections
+    ("hapus 2\nSari Dewi; miskin; ketua\nBudi; miskin; anggota", False),
+    ("1. Sari Dewi; m; ketua\n2. Budi; m; anggota\n3. Rina; m; anggota\n4. Joko; m; anggota",
+     False),  # every line replaced by its number: the same either way
+])
+def test_the_whole_list_sent_again_is_told_from_changes(text, whole):
+    old = parse_member_lines("Sari Dewi; miskin; ketua\nBudi; kaya; anggota\n"
+                             "Rina; miskin; anggota\nJoko; miskin; anggota")
+    assert is_whole_list_again(old, text, minimum=5) is whole

@@ -54,6 +54,9 @@ shown_buttons: ContextVar[list[Shown] | None] = ContextVar("shown_buttons", defa
 # press changed (a ticked box, Ubah's fields), sent anew under its question (TypedPress).
 replaced_buttons: ContextVar[InlineKeyboardMarkup | None] = ContextVar("replaced_buttons",
                                                                        default=None)
+# A question asked only to learn its buttons, nothing sent (a draft of an earlier version,
+# which kept their labels only).
+unsent: ContextVar[bool] = ContextVar("unsent", default=False)
 
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -69,7 +72,7 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
     assert chat is not None
     if isinstance(reply_markup, InlineKeyboardMarkup):
         reply_markup = replaced_buttons.get() or reply_markup
-    sent = await chat.send_message(text, reply_markup=reply_markup)
+    sent = None if unsent.get() else await chat.send_message(text, reply_markup=reply_markup)
     shown = shown_buttons.get()
     if shown is not None and isinstance(reply_markup, InlineKeyboardMarkup):
         shown.append(([(button.text, button.callback_data) for row in reply_markup.inline_keyboard

@@ -254,7 +254,7 @@ class Flow(Questions):
         if update.callback_query is not None or message is None or not message.text \
                 or message.text.startswith("/") or self.current(context) != state:
             return None
-        buttons = self.shown(context, state)
+        buttons = await self.shown(update, context, state)
         hits = typed_button(message.text, [label for label, _ in buttons], numbers=numbers) \
             if buttons else None
         if not hits:

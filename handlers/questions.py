@@ -25,6 +25,7 @@ from handlers.common import (
     pressed,
     say,
     shown_buttons,
+    unsent,
     village_example,
 )
 from models import drafts
@@ -188,15 +189,17 @@ class Questions:
         await self._render(update, context, state)
         return state
 
-    async def _render(self, update: Update, context: BotContext, state: int) -> None:
-        """Asks the question of ``state``, noting the buttons it shows in the draft, for a typed
-        answer that names one (typed_press)."""
-        token = shown_buttons.set([])
+    async def _render(self, update: Update, context: BotContext, state: int, *,
+                      quietly: bool = False) -> None:
+        """Asks the question of ``state`` (``quietly``: sending nothing), noting the buttons it
+        shows in the draft, for a typed answer that names one (typed_press)."""
+        token, quiet = shown_buttons.set([]), unsent.set(quietly)
         try:
             await self.questions[state](update, context)
             shown = shown_buttons.get() or []
         finally:
             shown_buttons.reset(token)
+            unsent.reset(quiet)
         if context.user_data is None or self.key not in context.user_data:
             return  # the question ended the conversation (nothing left to pick from)
         keyboards = [(buttons, at) for buttons, at in shown if buttons]
@@ -215,10 +218,14 @@ class Questions:
         draft["_buttons"] = [[label, data] for label, data in buttons[:MAX_TYPED_BUTTONS]]
         draft["_buttons_of"], draft["_buttons_at"] = int(state), at
 
-    def shown(self, context: BotContext, state: int) -> list[tuple[str, str]]:
-        """The buttons ((label, data)s) the question of ``state`` showed last; none for a draft
-        that noted only their labels (before typed answers named them)."""
+    async def shown(self, update: Update, context: BotContext,
+                    state: int) -> list[tuple[str, str]]:
+        """The buttons ((label, data)s) the question of ``state`` showed last. A draft of an
+        earlier version noted only their labels: the question is asked quietly to learn them,
+        so the first answer typed after the upgrade's restart is read too."""
         draft = self.draft(context)
+        if draft.get("_buttons") and "_buttons_of" not in draft:
+            await self._render(update, context, state, quietly=True)
         if draft.get("_buttons_of") != state:
             return []
         return [(label, data) for label, data in

@@ -4,10 +4,12 @@ text that is itself an answer stays that answer. Also after a restart."""
 
 from __future__ import annotations
 
+import copy
+
 from sqlalchemy import select
 
 from models import mentors as mentor_queries
-from models.tables import Group
+from models.tables import Group, UserData
 from tests.factories import MEMBER_LINES, make_mentor, shown, stored_draft
 from tests.handlers.test_rollovers import MENTOR as ROLL_MENTOR
 from tests.handlers.test_rollovers import setup as rollover_setup
@@ -22,8 +24,10 @@ PRESS_HINT = "Jawab dengan menekan salah satu tombol"
 
 async def test_sign_up_after_a_restart_takes_the_typed_unsur(bot, session):
     """The unsur question open across a restart (the old buttons out of sight): its typed
-    name is the answer, not refused first."""
-    mentor = bot.chat(700152, first_name="Agus")
+    name is the answer, not refused first; also in a draft of the version before, which kept
+    the buttons' labels only (the restart of an upgrade)."""
+    user_id = 700152
+    mentor = bot.chat(user_id, first_name="Agus")
     await mentor.send("/start")
     await mentor.send("Agus Salim")
     await mentor.share_contact()
@@ -32,7 +36,26 @@ async def test_sign_up_after_a_restart_takes_the_typed_unsur(bot, session):
     await bot.restart()
     replies = await mentor.send("tksk")
     assert "✓ TKSK" in shown(replies) and "bertugas" in mentor.last_text()
-    assert bot.server.message(mentor.user_id, asked.message_id).button_texts == []  # used
+    assert bot.server.message(user_id, asked.message_id).button_texts == []  # used
+
+    await mentor.send("/batal")
+    await mentor.send("/start")
+    await mentor.send("Agus Salim")
+    await mentor.share_contact()
+
+    async def as_the_version_before() -> None:
+        row = await session.get(UserData, user_id)
+        data = copy.deepcopy(row.data)
+        draft = data["draft:onboarding"]
+        draft["_buttons"] = [label for label, _ in draft.pop("_buttons")]
+        del draft["_buttons_of"], draft["_buttons_at"]
+        row.data = data
+        await session.commit()
+
+    await session.rollback()
+    await bot.restart(meanwhile=as_the_version_before)
+    replies = await mentor.send("2")
+    assert "✓ TKSK" in shown(replies) and "bertugas" in mentor.last_text()
     await mentor.send("cibadak")
     await mentor.press("Kec. Cibadak, Kab. Sukabumi")
     row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=700152)

@@ -8,6 +8,8 @@ picking conversation, the first question's buttons and typed names, the summary'
 Ubah / fields / « Kembali, /batal and the other fallbacks, persistence, and one text filter
 that never takes an edited message. The Flow also owns the state: whatever a callback returns
 is recorded in the draft ("_state"), so the draft and PTB never disagree on the question.
+A button may be pressed by typing it (Flow.typed_press): its press goes to the state's own
+handler of it, so one place serves every question with buttons.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """One conversation's questions: the draft kept in user_data, asking a question (and asking it
-again after a wrong answer, with an example), the answers most questions share, and the summary
-with its changing of one answer. handlers.flow builds the ConversationHandler on top."""
+again after a wrong answer, with an example, unless the text named one of its buttons), the
+answers most questions share, and the summary with its changing of one answer. handlers.flow
+builds the ConversationHandler on top."""
 
 from __future__ import annotations
 

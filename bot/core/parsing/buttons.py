@@ -16,10 +16,9 @@ __all__ = ["fold_label", "typed_button"]
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 # "2", "#2", "2.", "no 2", "nomor 2": the second button.
 _NUMBER = re.compile(r"(?:#|no\.?|nomor|nomer)?\s*(\d{1,2})\s*[.)]?")
-# Shortest start of a label that names it, and of a word inside a label: shorter ones are too
-# often a word of their own ("ya", "ok") or a slip.
+# Shortest start of a label, or of a word inside one ("uep"), that names it: shorter ones are
+# too often a word of their own ("ya", "ok") or a slip.
 MIN_START = 3
-MIN_WORD_START = 4
 
 
 def fold_label(text: str) -> str:
@@ -53,6 +52,6 @@ def typed_button(text: str, labels: Sequence[str], *, numbers: bool) -> list[int
     if len(typed) < MIN_START:
         return []
     starts = [no for no, label in enumerate(folded) if label.startswith(typed)]
-    if starts or len(typed) < MIN_WORD_START:
+    if starts:
         return starts
     return [no for no, label in enumerate(folded) if f" {typed}" in f" {label}"]

@@ -20,6 +20,8 @@ def test_a_typed_label_start_or_number_names_its_button() -> None:
     assert typed_button("per", TICKS, numbers=True) == [2]
     assert typed_button("akses bank", TICKS, numbers=True) == [2]
     assert typed_button("usaha", TICKS, numbers=True) == [0]
+    assert typed_button("uep", ["Bantuan UEP Kemensos", "Bantuan daerah (APBD)"],
+                        numbers=True) == [0]
     assert typed_button("#4", TICKS, numbers=True) == [3]
     assert typed_button("2.", TICKS, numbers=True) == [1]
     assert typed_button("9", TICKS, numbers=True) == []  # no ninth button

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from telegram import (
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -44,9 +45,18 @@ PAGE = r"\d{1,4}"
 AREA_CODE = r"\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?"  # "32", "32.02", "32.02.11", "32.02.11.2002"
 VILLAGE_CODE = r"\d{2}\.\d{2}\.\d{2}\.\d{4}"
 
-# The labels of the inline buttons sent while a Flow asks a question (None: not asking), so a
-# typed answer to that question can be told to press one, with a real label as the example.
-shown_buttons: ContextVar[list[str] | None] = ContextVar("shown_buttons", default=None)
+# The inline buttons ((label, data)s) sent while a Flow asks a question, each keyboard with the
+# id of its message (None: not asking), so a typed answer to that question can name one of
+# them (handlers.questions: its label, its start or its number).
+Shown = tuple[list[tuple[str, str]], int | None]
+shown_buttons: ContextVar[list[Shown] | None] = ContextVar("shown_buttons", default=None)
+# Buttons that take the place of a question's own when it is asked again: the keyboard a typed
+# press changed (a ticked box, Ubah's fields), sent anew under its question (TypedPress).
+replaced_buttons: ContextVar[InlineKeyboardMarkup | None] = ContextVar("replaced_buttons",
+                                                                       default=None)
+# A question asked only to learn its buttons, nothing sent (a draft of an earlier version,
+# which kept their labels only).
+unsent: ContextVar[bool] = ContextVar("unsent", default=False)
 
 ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
@@ -60,10 +70,78 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
     """
     chat = update.effective_chat
     assert chat is not None
+    if isinstance(reply_markup, InlineKeyboardMarkup):
+        reply_markup = replaced_buttons.get() or reply_markup
+    sent = None if unsent.get() else await chat.send_message(text, reply_markup=reply_markup)
     shown = shown_buttons.get()
     if shown is not None and isinstance(reply_markup, InlineKeyboardMarkup):
-        shown.extend(button.text for row in reply_markup.inline_keyboard for button in row)
-    return await chat.send_message(text, reply_markup=reply_markup)
+        shown.append(([(button.text, button.callback_data) for row in reply_markup.inline_keyboard
+                       for button in row if isinstance(button.callback_data, str)],
+                      sent.message_id if sent is not None else None))
+    return sent
+
+
+class TypedPress(CallbackQuery):
+    """A button pressed by typing its label, its start or its number (handlers.questions):
+    handed to the button's own handler as its press, so the same checks and the same changes
+    follow. There is no callback query to answer and no message of the bot to edit in place:
+    an answer's words are said in the chat, the question's buttons (``shown_at``) are taken
+    away, and a changed keyboard or text is sent anew (``resend`` asks the question again
+    with it)."""
+
+    def __init__(self, message: Message, *, data: str, label: str, shown_at: int | None,
+                 resend: Callable[[InlineKeyboardMarkup | None], Awaitable[None]]) -> None:
+        assert message.from_user is not None
+        super().__init__(id=f"typed:{message.message_id}", from_user=message.from_user,
+                         chat_instance=str(message.chat.id), message=message, data=data)
+        with self._unfrozen():
+            self.label = label
+            self.shown_at = shown_at
+            self.resend = resend
+            self.said: list[str] = []  # what answer() said (a refusal, an "old button")
+        self.set_bot(message.get_bot())
+
+    @property
+    def chat(self) -> Chat:
+        assert isinstance(self.message, Message)
+        return self.message.chat
+
+    async def answer(self, text: str | None = None, show_alert: bool | None = None,
+                     *args: Any, **kwargs: Any) -> bool:
+        """Says ``text`` (an alert or a toast of a real press) in the chat."""
+        if text:
+            self.said.append(text)
+            await self.chat.send_message(text)
+        return True
+
+    async def take_buttons_away(self) -> None:
+        """Takes the keyboard off the question that showed the button: pressed once, by typing."""
+        if self.shown_at is None:
+            return
+        try:
+            await self.get_bot().edit_message_reply_markup(chat_id=self.chat.id,
+                                                           message_id=self.shown_at)
+        except (BadRequest, NetworkError) as exc:  # gone, or already without buttons
+            log.debug("typed press: %s", type(exc).__name__)
+
+    async def close(self, note: str | None) -> None:
+        """close_buttons for a typed press: the buttons taken away, "✓ <note>" said."""
+        await self.take_buttons_away()
+        if note:
+            await self.chat.send_message(f"✓ {note}")
+
+    async def edit_message_reply_markup(self, reply_markup: InlineKeyboardMarkup | None = None,
+                                        *args: Any, **kwargs: Any) -> bool:
+        """The question again, with ``reply_markup`` (a ticked box, Ubah's fields)."""
+        await self.take_buttons_away()
+        await self.resend(reply_markup)
+        return True
+
+    async def edit_message_text(self, text: str, *args: Any, **kwargs: Any) -> bool:
+        """``text`` sent anew (with its ``reply_markup``)."""
+        await self.take_buttons_away()
+        await self.chat.send_message(text, reply_markup=kwargs.get("reply_markup"))
+        return True
 
 
 async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
@@ -72,6 +150,9 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
     With ``note`` the pressed choice is written under the question, so the chat reads as a record:
     "✓ Simpan" for a button "✅ Simpan" (one mark, not "✓ ✅").
     """
+    if isinstance(query, TypedPress):
+        await query.close(note)
+        return
     await query.answer()
     message = query.message
     if not isinstance(message, Message):
@@ -171,7 +252,9 @@ async def redraw(update: Update, text: str,
     own buttons); sent anew when that message cannot be edited. Unchanged text is left be."""
     query = update.callback_query
     message = query.message if query is not None else None
-    if isinstance(message, Message):
+    if isinstance(query, TypedPress):
+        await query.take_buttons_away()
+    elif isinstance(message, Message):
         try:
             await message.edit_text(text, reply_markup=reply_markup)
             return

@@ -8,12 +8,15 @@ picking conversation, the first question's buttons and typed names, the summary'
 Ubah / fields / « Kembali, /batal and the other fallbacks, persistence, and one text filter
 that never takes an edited message. The Flow also owns the state: whatever a callback returns
 is recorded in the draft ("_state"), so the draft and PTB never disagree on the question.
+A button may be pressed by typing it (Flow.typed_press): its press goes to the state's own
+handler of it, so one place serves every question with buttons.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,16 +33,19 @@ from telegram.ext import (
 from telegram.ext.filters import BaseFilter
 
 from bot.core.enums import Role
+from bot.core.parsing import typed_button
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers.common import (
     ALL_ROLES,
     END,
     Callback,
+    TypedPress,
     close_buttons,
     guard,
     message_text,
     pressed,
+    replaced_buttons,
     say,
     with_session,
 )
@@ -52,6 +58,9 @@ log = logging.getLogger(__name__)
 # of answer (a photo, a location, a contact) are new messages of that kind (NEW & kind).
 NEW = filters.UpdateType.MESSAGE
 TEXT = NEW & filters.TEXT & ~filters.COMMAND
+
+# A button's marks before its words ("✅ ", "▫️ "), left off where its label is quoted.
+_MARKS = re.compile(r"^[^\w(]+")
 
 # How an answer comes, in a state's mapping: a button ("date:today": the data after the
 # flow's prefix, a regex), a command in the entry points ("/kunjungan"), TEXT, or another
@@ -160,12 +169,17 @@ class Flow(Questions):
                 CallbackQueryHandler(cancel, pattern=rf"^{self.prefix}:cancel(?::(?:yes|no))?$"),
                 MessageHandler(filters.COMMAND & NEW, busy),
                 MessageHandler(NEW & ~filters.StatusUpdate.ALL, reask),  # a sticker, a photo …
-                CallbackQueryHandler(reask, pattern=rf"^{self.prefix}:"),  # a stale button
+                CallbackQueryHandler(reask, pattern=self._stale),  # a stale button
             ],
             name=self.name,
             persistent=True,
             allow_reentry=True,
         )
+
+    @property
+    def _stale(self) -> str:
+        """The pattern of the fallback that answers any other button of this flow as old."""
+        return rf"^{self.prefix}:"
 
     def _handlers(self, answers: Answers) -> list[BaseHandler]:
         """The handlers of one state's answers, in their order: each callback guarded (the
@@ -258,6 +272,85 @@ class Flow(Questions):
 
         return owned
 
+    # --- a button named by typing ----------------------------------------------------------------
+
+    async def typed_press(self, update: Update, context: BotContext, state: int, *,
+                          numbers: bool) -> int | None:
+        """Typed text naming one of the buttons the question of ``state`` showed (its label, its
+        start, or, with ``numbers``, its number): that button is pressed, through this
+        conversation's own handler of it, guard and re-checks included; a start that fits several
+        gets "which one?" and the same question. None: the text names no button (or is not a new
+        typed message, or the question is not the current one)."""
+        message = update.message
+        if update.callback_query is not None or message is None or not message.text \
+                or message.text.startswith("/") or self.current(context) != state:
+            return None
+        buttons = await self.shown(update, context, state)
+        hits = typed_button(message.text, [label for label, _ in buttons], numbers=numbers) \
+            if buttons else None
+        if not hits:
+            return None
+        if len(hits) > 1:
+            await say(update, context.t("common.which_button", choices=_either(
+                context, [buttons[no][0] for no in hits])))
+            await self._render(update, context, state)
+            return state
+        label, data = buttons[hits[0]]
+        return await self._press(update, context, state, label, data)
+
+    async def _press(self, update: Update, context: BotContext, state: int, label: str,
+                     data: str) -> int | None:
+        """Hands the button ``data`` (``label``), typed at the question of ``state``, to the
+        conversation's handler that a press of it reaches now, as a TypedPress; returns the
+        state it leads to (None: no handler takes it)."""
+        conversation = self._conversation(context)
+        message = update.message
+        if conversation is None or message is None:
+            return None
+        press_update: Update
+
+        async def resend(markup: InlineKeyboardMarkup | None) -> None:
+            """The question asked again, with ``markup`` in place of its buttons."""
+            current = self.current(context)
+            if markup is None or current is None:
+                return
+            token = replaced_buttons.set(markup)
+            try:
+                await self._render(press_update, context, current)
+            finally:
+                replaced_buttons.reset(token)
+
+        press = TypedPress(message, data=data, label=label,
+                           shown_at=self.draft(context).get("_buttons_at"), resend=resend)
+        press_update = Update(update.update_id, callback_query=press)
+        for handler in (*conversation.states.get(state, ()), *conversation.fallbacks):
+            if not isinstance(handler, CallbackQueryHandler) or (
+                    handler.pattern is not None and getattr(handler.pattern, "pattern", None)
+                    == self._stale):
+                continue
+            check = handler.check_update(press_update)
+            if check is None or check is False:
+                continue
+            result = await handler.handle_update(press_update, context.application, check,
+                                                 context)
+            current = self.current(context)
+            if press.said and result in (None, state) and current == state:
+                # Refused, in words a real press shows over the buttons: now said in the
+                # chat, the question follows again with its buttons.
+                await self._render(press_update, context, state)
+            if result is None:
+                return current if current is not None else END
+            return result
+        return None
+
+    def _conversation(self, context: BotContext) -> ConversationHandler | None:
+        """This flow's ConversationHandler in the running Application (built anew for each)."""
+        for handlers in context.application.handlers.values():
+            for handler in handlers:
+                if isinstance(handler, ConversationHandler) and handler.name == self.name:
+                    return handler
+        return None
+
     # --- starting: the command, a start button, the first question's buttons ---------------------
 
     async def open(self, update: Update, context: BotContext) -> int:
@@ -324,7 +417,7 @@ class Flow(Questions):
                 return await pick.begin(update, context, found)
         example = buttons[0][0] if buttons else ""
         return await self.retry(update, context, pick.step,
-                                context.t("common.pick_by_name", example=example))
+                                context.t("common.pick_by_name", example=example), numbers=True)
 
     async def _resume(self, update: Update, context: BotContext) -> int | None:
         """Asks an unfinished draft's question again, after saying what it is about; None when
@@ -347,4 +440,16 @@ class Flow(Questions):
         key from ``examples``, else ``default``), then the same question again."""
         state = self._step(self.current(context) or self._pick().step)
         example = context.t(examples.get(state, default))
-        return await self.retry(update, context, state, context.t(text, example=example))
+        return await self.retry(update, context, state, context.t(text, example=example),
+                                numbers=True)
+
+
+def _either(context: BotContext, labels: Sequence[str]) -> str:
+    """"A", "B" atau "C": the buttons a typed start fits (their marks left off), five at
+    most."""
+    names = ['"' + _MARKS.sub("", label) + '"' for label in labels[:5]]
+    if len(labels) > len(names):
+        names[-1] += ", …"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + f" {context.t('common.or')} " + names[-1]

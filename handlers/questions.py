@@ -1,6 +1,7 @@
 """One conversation's questions: the draft kept in user_data, asking a question (and asking it
-again after a wrong answer, with an example), the answers most questions share, and the summary
-with its changing of one answer. handlers.flow builds the ConversationHandler on top."""
+again after a wrong answer, with an example, unless the text named one of its buttons), the
+answers most questions share, and the summary with its changing of one answer. handlers.flow
+builds the ConversationHandler on top."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 from telegram.error import BadRequest
 
 from bot.core import clock
@@ -16,6 +17,7 @@ from bot.core.enums import AreaLevel
 from bot.telegram.context import BotContext
 from handlers.common import (
     END,
+    TypedPress,
     button_choice,
     close_buttons,
     column,
@@ -24,6 +26,7 @@ from handlers.common import (
     pressed,
     say,
     shown_buttons,
+    unsent,
     village_example,
 )
 from models import drafts
@@ -42,6 +45,10 @@ def typed_much(draft: Mapping[str, Any]) -> bool:
     """Whether losing ``draft`` would lose much typing: its longest typed answer ("_typed") or
     its count of answers ("_answers"), both noted by Questions.ask."""
     return draft.get("_typed", 0) > LONG_TYPED or draft.get("_answers", 0) >= MANY_ANSWERS
+
+
+# Buttons of a question a typed answer may name (a group pick shows up to 50).
+MAX_TYPED_BUTTONS = 60
 
 
 class Questions:
@@ -208,25 +215,64 @@ class Questions:
         draft["_answers"] = draft.get("_answers", 0) + 1
         draft["_typed"] = max(draft.get("_typed", 0), len(text))
 
-    async def _render(self, update: Update, context: BotContext, state: int) -> None:
-        """Asks the question of ``state``, noting the labels of the buttons it shows in the draft
-        ("_buttons"), for press_a_button."""
-        token = shown_buttons.set([])
+    async def _render(self, update: Update, context: BotContext, state: int, *,
+                      quietly: bool = False) -> None:
+        """Asks the question of ``state`` (``quietly``: sending nothing), noting the buttons it
+        shows in the draft, for a typed answer that names one (typed_press)."""
+        token, quiet = shown_buttons.set([]), unsent.set(quietly)
         try:
             await self.questions[state](update, context)
-            labels = shown_buttons.get() or []
+            shown = shown_buttons.get() or []
         finally:
             shown_buttons.reset(token)
+            unsent.reset(quiet)
         if context.user_data is None or self.key not in context.user_data:
             return  # the question ended the conversation (nothing left to pick from)
-        draft = self.draft(context)
-        if labels:
-            draft["_buttons"] = labels[:20]
+        keyboards = [(buttons, at) for buttons, at in shown if buttons]
+        if keyboards:
+            self.note_buttons(context, state, *keyboards[-1])
         else:
-            draft.pop("_buttons", None)
+            for key in ("_buttons", "_buttons_of", "_buttons_at"):
+                self.draft(context).pop(key, None)
 
-    async def retry(self, update: Update, context: BotContext, state: int, error: str) -> int:
-        """Explains what was wrong (with an example), then asks the same question again."""
+    def note_buttons(self, context: BotContext, state: int, buttons: list[tuple[str, str]],
+                     at: int | None) -> None:
+        """Keeps the buttons ((label, data)s, in the order shown) the question of ``state`` shows
+        now, and the id of their message, in the draft ("_buttons", "_buttons_of",
+        "_buttons_at"): a typed answer may name one after a restart too."""
+        draft = self.draft(context)
+        draft["_buttons"] = [[label, data] for label, data in buttons[:MAX_TYPED_BUTTONS]]
+        draft["_buttons_of"], draft["_buttons_at"] = int(state), at
+
+    async def shown(self, update: Update, context: BotContext,
+                    state: int) -> list[tuple[str, str]]:
+        """The buttons ((label, data)s) the question of ``state`` showed last. A draft of an
+        earlier version noted only their labels: the question is asked quietly to learn them,
+        so the first answer typed after the upgrade's restart is read too."""
+        draft = self.draft(context)
+        if draft.get("_buttons") and "_buttons_of" not in draft:
+            await self._render(update, context, state, quietly=True)
+        if draft.get("_buttons_of") != state:
+            return []
+        return [(label, data) for label, data in
+                (pair for pair in draft.get("_buttons", []) if isinstance(pair, list))]
+
+    async def typed_press(self, update: Update, context: BotContext, state: int, *,
+                          numbers: bool) -> int | None:
+        """Typed text that names one of the buttons of the question of ``state`` (its label, its
+        start, or, with ``numbers``, its number): that button pressed (Flow); a start that fits
+        several: which one, and the same question again. None: it names none (or there is no
+        typed message, no button, or no conversation to press it in)."""
+        return None
+
+    async def retry(self, update: Update, context: BotContext, state: int, error: str, *,
+                    numbers: bool = False) -> int:
+        """Explains what was wrong (with an example), then asks the same question again; unless
+        the text names one of the question's buttons, which then counts as pressed (with
+        ``numbers``, its number too: where a number is not itself an answer)."""
+        pressed_instead = await self.typed_press(update, context, state, numbers=numbers)
+        if pressed_instead is not None:
+            return pressed_instead
         self._record(context, state)
         draft = self.draft(context)
         draft["_misses"] = draft.get("_misses", 0) + 1
@@ -244,11 +290,14 @@ class Questions:
         if state is None:
             return END
         skip = {context.t("common.cancel"), context.t("common.back")}
-        labels = [label for label in self.draft(context).get("_buttons", []) if label not in skip]
+        labels = [shown if isinstance(shown, str) else shown[0]  # older drafts: labels only
+                  for shown in self.draft(context).get("_buttons", [])]
+        labels = [label for label in labels if label not in skip]
         if not labels:
-            return await self.retry(update, context, state, context.t("common.wrong_kind"))
+            return await self.retry(update, context, state, context.t("common.wrong_kind"),
+                                    numbers=True)
         return await self.retry(update, context, state,
-                                context.t("common.use_buttons", button=labels[0]))
+                                context.t("common.use_buttons", button=labels[0]), numbers=True)
 
     async def reask(self, update: Update, context: BotContext) -> int:
         """Input of the wrong kind (a sticker, a photo, a stray command): the same question
@@ -426,6 +475,12 @@ class Questions:
             if "not modified" in str(exc).lower():  # a double tap
                 return self.summary
             return await self.ask(update, context, self.summary)  # the message is gone: resend
+        if not isinstance(query, TypedPress) and isinstance(query.message, Message):
+            # Swapped in place: a typed answer now names these (a TypedPress asked anew).
+            self.note_buttons(context, self.summary, [
+                (button.text, button.callback_data) for row in markup.inline_keyboard
+                for button in row if isinstance(button.callback_data, str)],
+                query.message.message_id)
         return self.summary
 
     async def edit_field(self, update: Update, context: BotContext, steps: Mapping[str, int],

@@ -123,9 +123,11 @@ class TickBoxes:
         found: dict[Any, Callback] = {f"{self.data}:({pattern}|done)": self.press}
         if typed is not None:
             async def typed_text(update: Update, context: BotContext) -> int:
-                """Typed "selesai" finishes the choice; other text is explained."""
+                """Typed "selesai" finishes the choice; a choice's name or number ticks it
+                (Questions.retry); other text is explained."""
                 if message_text(update).strip().lower() in {"selesai", "done"}:
                     return await self.done(update, context)
-                return await self.flow.retry(update, context, self.step, context.t(typed))
+                return await self.flow.retry(update, context, self.step, context.t(typed),
+                                             numbers=True)
             found[TEXT] = typed_text
         return found

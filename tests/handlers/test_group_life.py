@@ -85,8 +85,8 @@ async def test_stage_change_shows_the_signs_and_the_history(bot, session):
     assert "• Tumbuh: usaha berjalan, pembukuan sederhana, IKS mulai terkumpul" in asked
     assert "• Maju/Mandiri: usaha stabil, punya tabungan kelompok" in asked
     assert chat.buttons() == ["✓ Tumbuh", "Berkembang", "Maju/Mandiri"]
-    # Typed instead of pressed: an example and the same question.
-    await chat.send("berkembang")
+    # Typed, and no button's name: an example and the same question.
+    await chat.send("naik")
     assert "Contoh: tekan" in shown(chat.messages()[-2:])
     assert "Tanda-tanda tiap tahap" in chat.last_text()
     # The current stage is not a change.
@@ -124,9 +124,9 @@ async def test_an_inactive_group_gets_no_reminders_but_stays_in_reports(bot, ses
     await chat.press("🚦 Status")
     assert "Status KUBE Mawar sekarang: Aktif" in chat.last_text()
     assert chat.buttons() == ["⏸ Tidak aktif", "⛔ Bubar"]
-    await chat.send("tidak aktif")  # typed: an example and the same question
+    await chat.send("libur")  # typed, and no button's name: an example and the same question
     assert "Contoh: tekan \"⏸ Tidak aktif\"" in shown(chat.messages()[-2:])
-    await chat.press("⏸ Tidak aktif")
+    await chat.send("tidak aktif")  # its name: as pressed
     await chat.press("Usaha berhenti")
     assert "Sejak tanggal berapa?" in chat.last_text()
     await chat.send("kapan-kapan")

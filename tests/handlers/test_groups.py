@@ -452,23 +452,6 @@ async def test_writing_the_list_again_asks_first(bot, session):
     assert "Anggota (7 KK)" in chat.last_text()
 
 
-async def test_typed_answer_at_a_button_question_names_a_button(bot, session):
-    await make_mentor(session, telegram_id=MENTOR)
-    chat = bot.chat(MENTOR)
-    await chat.send("/tambah_kelompok")
-    await chat.send("KUBE Mawar Sejahtera")
-    await chat.send("sekarwangi")
-    await chat.press("Desa Sekarwangi")
-    business = chat.buttons()
-    await chat.send("ternak")
-    assert PRESS_HINT in chat.texts()[-2] and f'tekan "{business[0]}"' in chat.texts()[-2]
-    assert chat.buttons() == business
-    await chat.press("Ternak")
-    await chat.send("kedekatan")
-    assert 'tekan "▫️ ' in chat.texts()[-2]
-    await chat.send_sticker()  # not text: the general answer stays
-    assert "belum bisa membaca" in chat.texts()[-2]
-
 
 FIRST_TRY = "Sari Dewi; miskin; ketua\nBudi; kaya; anggota\nRina; miskin; anggota\nJoko; miskin; anggota"
 CORRECTED = ("Sari Dewi; miskin; ketua\nBudi; fakir miskin; sekretaris\nRina; miskin; bendahara\n"

@@ -150,7 +150,7 @@ async def test_every_bad_answer_gets_an_example_and_the_same_question(bot, sessi
     await mentor.send_sticker()
     assert "belum bisa membaca" in mentor.texts()[-2]
     await mentor.send("0812 3456 7890")
-    await mentor.send("PSM")  # typed instead of pressing a button
+    await mentor.send("kader desa")  # typed, and no button's name
     assert mentor.buttons()[0].startswith("PSM")
     assert "menekan salah satu tombol" in mentor.texts()[-2]
     assert f'tekan "{mentor.buttons()[0]}"' in mentor.texts()[-2]

@@ -8,8 +8,8 @@ may contain personal data (names, NIKs, phone numbers).
 One module per subject: :mod:`.dates`, :mod:`.amounts` (and counts), :mod:`.names`,
 :mod:`.identity` (phone numbers, NIKs and their masks), :mod:`.numbers` (the one recogniser of
 both inside any text, and the mask of free text), :mod:`.members` (member lines and a
-group's problems), :mod:`.free_text` (notes, map points), over :mod:`.common` (tidying, skip
-words, the never-raise rule). Import from here.
+group's problems), :mod:`.free_text` (notes, map points), :mod:`.buttons` (a button named by
+typing), over :mod:`.common` (tidying, skip words, the never-raise rule). Import from here.
 """
 
 from bot.core.parsing.amounts import (
@@ -19,6 +19,7 @@ from bot.core.parsing.amounts import (
     parse_count,
     parse_leading_count,
 )
+from bot.core.parsing.buttons import fold_label, typed_button
 from bot.core.parsing.common import is_skip
 from bot.core.parsing.dates import (
     TWO_DIGIT_YEARS_AHEAD,
@@ -56,6 +57,7 @@ __all__ = [
     "MemberLine",
     "apply_list_corrections",
     "find_numbers",
+    "fold_label",
     "group_problems",
     "is_list_correction",
     "is_skip",
@@ -79,6 +81,7 @@ __all__ = [
     "parse_phone",
     "province_codes",
     "replace_numbers",
+    "typed_button",
     "validate_nik",
     "warm_up_dates",
 ]

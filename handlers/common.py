@@ -127,8 +127,8 @@ class TypedPress(CallbackQuery):
     async def close(self, note: str | None) -> None:
         """close_buttons for a typed press: the buttons taken away, "✓ <note>" said."""
         await self.take_buttons_away()
-        if note:
-            await self.chat.send_message(f"✓ {note}")
+        if note:  # one mark, as under a tapped button: "✓ Simpan sekarang", not "✓ 💾 …"
+            await self.chat.send_message(f"✓ {without_marks(note)}")
 
     async def edit_message_reply_markup(self, reply_markup: InlineKeyboardMarkup | None = None,
                                         *args: Any, **kwargs: Any) -> bool:

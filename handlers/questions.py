@@ -28,6 +28,7 @@ from handlers.common import (
     shown_buttons,
     unsent,
     village_example,
+    without_marks,
 )
 from models import drafts
 from models.saving import Refusal, Saved
@@ -297,7 +298,9 @@ class Questions:
             return await self.retry(update, context, state, context.t("common.wrong_kind"),
                                     numbers=True)
         return await self.retry(update, context, state,
-                                context.t("common.use_buttons", button=labels[0]), numbers=True)
+                                # The words to type or tap: "Kedekatan tempat tinggal", no "▫️".
+                                context.t("common.use_buttons", button=without_marks(labels[0])),
+                                numbers=True)
 
     async def reask(self, update: Update, context: BotContext) -> int:
         """Input of the wrong kind (a sticker, a photo, a stray command): the same question

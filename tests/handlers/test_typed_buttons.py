@@ -80,6 +80,8 @@ async def test_a_typed_label_start_or_number_presses_the_button(bot, session):
     assert "belum bisa membaca" in chat.texts()[-2]
     replies = await chat.send("TERNAK")
     assert "✓ Ternak" in shown(replies) and "mengikat" in chat.last_text()
+    await chat.send("tetangga")  # the example is the words to type, without the box mark
+    assert 'tekan "Kedekatan tempat tinggal"' in chat.texts()[-2]
     # Tick boxes: a name or a number ticks (the question again, ticked), Selesai goes on.
     await chat.send("kedekatan")
     assert "✅ Kedekatan tempat tinggal" in chat.buttons()
@@ -95,8 +97,9 @@ async def test_a_typed_label_start_or_number_presses_the_button(bot, session):
     # The summary: Ubah, a field by name, its question, back to the summary, Simpan.
     await chat.send("ubah")
     assert "Anggota" in chat.buttons() and "Periksa dulu" in chat.last_text()
-    await chat.send("tahap")
+    replies = await chat.send("tahap")
     assert "Kelompok sekarang di tahap apa?" in chat.last_text()
+    assert "✓ ✏️" not in shown(replies)  # one mark, as under a tapped button
     await chat.send("maju")
     assert "Tahap: Maju/Mandiri" in chat.last_text()
     await chat.send("simpan")

@@ -35,7 +35,7 @@ def typed_button(text: str, labels: Sequence[str], *, numbers: bool) -> list[int
     too long to be a label) when it names none.
 
     In turn: its number (``numbers``: only where a number is not itself an answer), the whole
-    label, the start of one label, the start of a word inside one ("usaha" for "Pemantauan
+    label, its whole first word ("ya" for "Ya, ganti"), the start of one label, the start of a word inside one ("usaha" for "Pemantauan
     usaha"); the first of these that matches anything decides."""
     if numbers:
         number = _NUMBER.fullmatch(text.strip().casefold())
@@ -49,6 +49,11 @@ def typed_button(text: str, labels: Sequence[str], *, numbers: bool) -> list[int
     whole = [no for no, label in enumerate(folded) if label == typed]
     if whole:
         return whole
+    # A label's whole first word, short as it may be: "ya" for "Ya, ganti" (the answer people
+    # type to a yes/no question), where a start as short would be a slip.
+    first = [no for no, label in enumerate(folded) if label.split(" ", 1)[0] == typed]
+    if first and len(typed) >= 2:
+        return first
     if len(typed) < MIN_START:
         return []
     starts = [no for no, label in enumerate(folded) if label.startswith(typed)]

@@ -27,4 +27,8 @@ def test_a_typed_label_start_or_number_names_its_button() -> None:
     assert typed_button("9", TICKS, numbers=True) == []  # no ninth button
     assert typed_button("2", TICKS, numbers=False) == []  # where a number is an answer
     assert typed_button("✅", TICKS, numbers=True) == []
+    yes_no = ["Ya, ganti", "Tidak"]
+    assert typed_button("ya", yes_no, numbers=False) == [0]  # a whole first word, short too
+    assert typed_button("Ya!", ["🗑 Ya, buang", "Tidak, lanjutkan"], numbers=False) == [0]
+    assert typed_button("y", yes_no, numbers=False) == []
     assert typed_button("x" * 500, TICKS, numbers=True) is None

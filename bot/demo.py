@@ -223,8 +223,12 @@ class TerminalChat:
         prints its path, so what the bot sends can be opened."""
         if self.files_dir is None or message.document_bytes is None:
             return
-        name = message.document_name or (
-            "foto" + (mimetypes.guess_extension(message.mime_type or "") or ".jpg"))
+        name = message.document_name
+        if message.kind == "photo":
+            # A photo sent as bytes is named after its mime type by python-telegram-bot
+            # ("application.octet-stream"): named by what it holds, so it opens as a picture.
+            name = "foto" + _image_extension(message.document_bytes, message.mime_type)
+        name = name or "berkas"
         safe = re.sub(r"[^\w.-]+", "_", Path(name).name).strip("._") or "berkas"
         self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / f"{message.chat_id}-{message.message_id}-{safe}"
@@ -460,6 +464,16 @@ def demo_data_key(folder: Path, out: TextIO | None = None) -> str:
         handle.write(key + "\n")
     print(f"(Kunci data demo dibuat / demo data key created: {path})", file=out or sys.stdout)
     return key
+
+
+def _image_extension(content: bytes, mime_type: str | None) -> str:
+    """".png" or ".jpg" from the picture's first bytes, else from its mime type."""
+    if content.startswith(b"\x89PNG"):
+        return ".png"
+    if content.startswith(b"\xff\xd8"):
+        return ".jpg"
+    guessed = mimetypes.guess_extension(mime_type or "")
+    return guessed if guessed and mime_type and mime_type.startswith("image/") else ".jpg"
 
 
 def _shown_path(path: Path) -> str:

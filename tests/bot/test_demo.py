@@ -8,7 +8,7 @@ import os
 from functools import partial
 from pathlib import Path
 
-from bot.demo import run_demo
+from bot.demo import _image_extension, run_demo
 from tests.bot.localapi.echo import ADMIN, USER, build_echo_app
 
 SCRIPT = """\
@@ -116,3 +116,11 @@ async def test_demo_presses_keyboard_buttons_saves_files_and_sends_one(tmp_path:
     assert ("[bot -> Siti Rahma (pendamping/mentor)] Dokumen diterima: anggota.xlsx "
             f"({upload.stat().st_size} byte)") in lines
     assert lines[-1].startswith("Berkas tidak ada / no such file: tidak-ada.xlsx")
+
+
+def test_a_saved_photo_is_named_by_what_it_holds() -> None:
+    """The /rekap chart comes as bytes, which python-telegram-bot names after the mime type."""
+    assert _image_extension(b"\x89PNG\r\n\x1a\n...", "application/octet-stream") == ".png"
+    assert _image_extension(b"\xff\xd8\xff\xe0...", None) == ".jpg"
+    assert _image_extension(b"??", "image/png") == ".png"
+    assert _image_extension(b"??", "application/octet-stream") == ".jpg"

@@ -260,6 +260,9 @@ class Flow(Questions):
 
         @functools.wraps(callback)
         async def owned(update: Update, context: BotContext) -> Any:
+            answered = await self._cancel_answer(update, context)
+            if answered is not None:
+                return answered
             state = await callback(update, context)
             if state is None or state == END or context.user_data is None \
                     or self.key not in context.user_data:
@@ -273,6 +276,19 @@ class Flow(Questions):
         return owned
 
     # --- a button named by typing ----------------------------------------------------------------
+
+    async def _cancel_answer(self, update: Update, context: BotContext) -> int | None:
+        """Typed text naming a button of "Buang yang sudah diketik?" while it waits ("ya",
+        "tidak"): that button, before the open question reads the text (a note would take "ya"
+        as its answer and go on). None: no such question waits, or the text names neither."""
+        draft = context.user_data.get(self.key) if context.user_data is not None else None
+        state = self.current(context)
+        if update.callback_query is not None or not isinstance(draft, dict) or state is None \
+                or draft.get("_cancel_asked") != state or not any(
+                    isinstance(shown, list) and str(shown[-1]).startswith(f"{self.prefix}:cancel:")
+                    for shown in draft.get("_buttons", [])):
+            return None
+        return await self.typed_press(update, context, state, numbers=False)
 
     async def typed_press(self, update: Update, context: BotContext, state: int, *,
                           numbers: bool) -> int | None:

@@ -339,9 +339,13 @@ class Questions:
             draft["_cancel_asked"] = state
             if query is not None:
                 await close_buttons(query)
-            await say(update, context.t("common.cancel_ask"), reply_markup=keyboard(
-                [[(context.t("common.cancel_yes"), f"{self.prefix}:cancel:yes"),
-                  (context.t("common.cancel_no"), f"{self.prefix}:cancel:no")]]))
+            choices = [(context.t("common.cancel_yes"), f"{self.prefix}:cancel:yes"),
+                       (context.t("common.cancel_no"), f"{self.prefix}:cancel:no")]
+            sent = await say(update, context.t("common.cancel_ask"),
+                             reply_markup=keyboard([choices]))
+            # "ya" typed now means "Ya, buang" (an answer to the open question still counts).
+            self.note_buttons(context, state, choices,
+                              sent.message_id if sent is not None else None)
             return self._step(state)
         self.clear(context)
         if query is not None:

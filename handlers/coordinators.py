@@ -162,6 +162,9 @@ async def got_invite(update: Update, context: BotContext) -> int:
 
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches provinces, regencies and districts and offers the closest as buttons."""
+    picked = await flow.typed_pick(update, context, Step.AREA)
+    if picked is not None:
+        return picked
     text = typed_search(update)
     matches, villages = context.places.search_work_area(
         text, levels=AREA_LEVELS) if len(text) >= 2 else ([], [])
@@ -171,10 +174,8 @@ async def search_area(update: Update, context: BotContext) -> int:
     draft = flow.draft(context)
     pick = (context.t("coord.pick_invite_area") if draft.get("invite")
             else context.t("coord.pick_area", name=draft.get("name", "")))
-    await say(update, village_hint(context, villages) + pick,
-              reply_markup=column([(place.label, f"{PREFIX}:area:{place.code}")
-                                   for place in matches]))
-    return Step.AREA
+    return await flow.offer(update, context, Step.AREA, village_hint(context, villages) + pick,
+                            [(place.label, f"{PREFIX}:area:{place.code}") for place in matches])
 
 
 async def got_area(update: Update, context: BotContext) -> int:

@@ -24,7 +24,6 @@ from handlers.common import (
     AREA_CODE,
     END,
     close_buttons,
-    column,
     keyboard,
     say,
     typed_search,
@@ -185,6 +184,9 @@ async def got_affiliation(update: Update, context: BotContext) -> int:
 
 async def search_area(update: Update, context: BotContext) -> int:
     """Searches the typed place name and offers the closest official areas as buttons."""
+    picked = await flow.typed_pick(update, context, Step.AREA)
+    if picked is not None:
+        return picked
     text = typed_search(update)
     draft = flow.draft(context)
     matches, villages = context.places.search_work_area(
@@ -193,9 +195,8 @@ async def search_area(update: Update, context: BotContext) -> int:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))
     buttons = [(place.label, f"{PREFIX}:area:{place.code}") for place in matches]
-    await say(update, village_hint(context, villages) + context.t("onb.pick_area"),
-              reply_markup=column(buttons))
-    return Step.AREA
+    return await flow.offer(update, context, Step.AREA,
+                            village_hint(context, villages) + context.t("onb.pick_area"), buttons)
 
 
 @with_session

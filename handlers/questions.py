@@ -422,6 +422,9 @@ class Questions:
         """Offers the villages inside the user's area closest to ``text`` as buttons
         ("<prefix>:vil:<code>", then ``more``); none: says so ("<texts>.village_not_found") and
         asks ``step`` again."""
+        picked = await self.typed_pick(update, context, step)
+        if picked is not None:
+            return picked
         area = context.mentor.area_code
         matches = context.places.search(text, levels={int(AreaLevel.VILLAGE)}, within=area,
                                         limit=6) if len(text) >= 2 else []
@@ -432,8 +435,23 @@ class Questions:
                 area=place.label if place else "-", example=village_example(context)))
         buttons = [(place.label, f"{self.prefix}:vil:{place.code}") for place in matches]
         buttons.extend(more)
-        await say(update, context.t(f"{texts}.pick_village"), reply_markup=column(buttons))
+        return await self.offer(update, context, step, context.t(f"{texts}.pick_village"),
+                                buttons)
+
+    async def offer(self, update: Update, context: BotContext, step: int, text: str,
+                    buttons: list[tuple[str, str]]) -> int:
+        """Says ``text`` with what a search found as buttons, one a row, and notes them for
+        ``step``: their number typed next picks one (typed_pick)."""
+        sent = await say(update, text, reply_markup=column(buttons))
+        self.note_buttons(context, step, buttons, sent.message_id if sent is not None else None)
         return step
+
+    async def typed_pick(self, update: Update, context: BotContext, step: int) -> int | None:
+        """A number typed at a search's results ("1", "#2"): that result pressed, as no place
+        is called "1"; None for anything else (a new search)."""
+        if not message_text(update).strip().lstrip("#").isdigit():
+            return None
+        return await self.typed_press(update, context, step, numbers=True)
 
     async def next(self, update: Update, context: BotContext, step: int) -> int:
         """Goes to ``step``, or back to the summary when the user was changing one answer."""

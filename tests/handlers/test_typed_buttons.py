@@ -57,9 +57,11 @@ async def test_sign_up_after_a_restart_takes_the_typed_unsur(bot, session):
     replies = await mentor.send("2")
     assert "✓ TKSK" in shown(replies) and "bertugas" in mentor.last_text()
     await mentor.send("cibadak")
-    await mentor.press("Kec. Cibadak, Kab. Sukabumi")
+    assert mentor.buttons()[0] == "Kec. Cibadak, Kab. Sukabumi, Jawa Barat"
+    replies = await mentor.send("1")  # a search's results: their number picks, as no place is "1"
+    assert "✓ Kec. Cibadak, Kab. Sukabumi" in shown(replies)
     row = await mentor_queries.get_by_telegram_id(session=session, telegram_id=700152)
-    assert (row.name, row.affiliation) == ("Agus Salim", "tksk")
+    assert (row.name, row.affiliation, row.area_code) == ("Agus Salim", "tksk", "32.02.11")
 
 
 async def test_a_typed_label_start_or_number_presses_the_button(bot, session):
@@ -68,7 +70,8 @@ async def test_a_typed_label_start_or_number_presses_the_button(bot, session):
     await chat.send("/tambah_kelompok")
     await chat.send("KUBE Mawar Sejahtera")
     await chat.send("sekarwangi")
-    await chat.press("Desa Sekarwangi")
+    await chat.send("#1")  # the first village found
+    assert "✓ Desa Sekarwangi" in shown(chat.messages()[-3:])
     business = chat.buttons()
     # A start that fits two: which one, and the same question with its buttons.
     await chat.send("per")

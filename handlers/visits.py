@@ -27,6 +27,7 @@ from bot.core.parsing import (
     parse_coordinates,
     parse_count,
     parse_note,
+    typed_button,
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
@@ -440,6 +441,16 @@ async def location_typed(update: Update, context: BotContext, text: str) -> int:
     """Lewati (or typed coordinates) instead of a shared location, or the keyboard's Simpan
     sekarang; else the question again."""
     if _save_now_offered(context) is not None and _says_save_now(context, text):
+        return await _save_now(update, context)
+    # The reply keyboard's buttons by number too ("2": Lewati); its first shares the location,
+    # which typing cannot do: that one is asked for again.
+    keys = [context.t("visit.location_button"), context.t("common.skip")]
+    if _save_now_offered(context) is not None:
+        keys.append(context.t("visit.save_now"))
+    named = typed_button(text, keys, numbers=True)
+    if named == [1]:
+        text = context.t("common.skip")
+    elif named == [2]:
         return await _save_now(update, context)
     return await read_or_skip(update, context, flow, Step.LOCATION, text, read=parse_coordinates,
                               bad=context.t("visit.bad_location"), store=_store_location)

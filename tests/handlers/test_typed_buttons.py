@@ -128,6 +128,11 @@ async def test_typed_buttons_in_a_visit_and_a_count_stays_a_count(bot, session):
     replies = await chat.send("selesai")
     stored = await visit_draft(session)
     assert (stored["attendance"], stored["activities"]) == (1, ["pemantauan"])
+    for skip in ("lewati", "lewati", "lewati"):  # no figures, no problems, no follow-up
+        await chat.send(skip)
+    assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"], ["💾 Simpan sekarang"]]
+    replies = await chat.send("2")  # the reply keyboard's second button, by its number
+    assert "Lokasi dilewati" in shown(replies) and "Kirim foto" in chat.last_text()
 
     await rollover_setup(session, form="barang", amount=None, goods_description="10 ekor kambing",
                          rollover_amount=None, rollover_units=10,

@@ -71,6 +71,8 @@ async def test_simpan_sekarang_at_the_location_keeps_the_answers_given(bot, sess
     chat = bot.chat(MENTOR)
     await to_location(chat)  # "kemarin", 6 KK, Pemantauan usaha, no figures, two notes
     assert chat.reply_keyboard() == [["📍 Kirim lokasi"], ["Lewati"], [SAVE_NOW]]
+    replies = await chat.send("1")  # its number: sharing cannot be typed, so asked again
+    assert "Lokasi belum terkirim" in shown(replies) and chat.reply_keyboard() is not None
     replies = await chat.send(SAVE_NOW)  # the reply keyboard's button types it
     assert "Lokasi dilewati" in shown(replies) and "Tersimpan" in shown(replies)
     assert chat.reply_keyboard() is None

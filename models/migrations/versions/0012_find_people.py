@@ -20,7 +20,6 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0012'
-# The lead re-points this at 0011 when the branches meet.
 down_revision: str | Sequence[str] | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

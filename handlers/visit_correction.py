@@ -31,6 +31,7 @@ from bot.core.parsing import (
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
+from handlers import amount_check
 from handlers import visits_views as views
 from handlers.common import END, button_choice, close_buttons, iso_date, keyboard, say
 from handlers.common import message_text as typed_text
@@ -312,8 +313,13 @@ async def _store_amount(update: Update, context: BotContext, amount: int | None)
 
 
 async def got_amount(update: Update, context: BotContext) -> int:
-    """A typed amount ("1,5 jt", "rugi 50rb", "12 ekor"; "-" for none) and the change."""
+    """A typed amount ("1,5 jt", "rugi 50rb", "12 ekor"; "-" for none) and the change; a
+    plain number that looks too small is asked back first ("Maksudnya Rp 50.000?"), as when
+    the visit was logged."""
     text, field = typed_text(update), _draft(context)["_figure"]
+    chosen = amount_check.typed_answer(context, flow, field, text)  # to "Maksudnya …?"
+    if chosen is not None:
+        return await _store_amount(update, context, chosen)
     if is_skip(text):
         return await _store_amount(update, context, None)
     if field == "livestock_count":
@@ -325,9 +331,24 @@ async def got_amount(update: Update, context: BotContext) -> int:
         profit = field == "profit"
         amount = parse_amount(text, allow_loss=profit)
         if amount is None:
+            if field in views.FIGURES and await amount_check.asked_decimal(
+                    update, context, flow, field=field, text=text):
+                return Step.AMOUNT
             return await flow.retry(update, context, Step.AMOUNT, context.t(
                 "visit.bad_profit" if profit else "visit.bad_amount"))
+        if field in views.FIGURES and await amount_check.asked(
+                update, context, flow, field=field, text=text, amount=amount,
+                floor=context.settings.amount_floor, earlier=lambda: visit_queries.last_figure(
+                    session=context.session, group_id=_draft(context)["group_id"],
+                    field=field)):
+            return Step.AMOUNT
     return await _store_amount(update, context, amount)
+
+
+async def amount_checked(update: Update, context: BotContext) -> int:
+    """After "Maksudnya Rp 50.000?": the amount chosen and the change."""
+    return await amount_check.answered(update, context, flow, _draft(context).get("_figure"),
+                                       store=_store_amount)
 
 
 async def got_note(update: Update, context: BotContext) -> int:
@@ -431,7 +452,7 @@ def handlers() -> list[BaseHandler]:
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
         Step.ACTIVITIES: activities.answers(typed="visit.activities_use_buttons"),
-        Step.AMOUNT: {"clear": cleared, TEXT: got_amount},
+        Step.AMOUNT: {"clear": cleared, amount_check.ANSWERS: amount_checked, TEXT: got_amount},
         Step.NOTE: {"clear": cleared, TEXT: got_note},
         Step.NEXT_DATE: next_date,
         Step.CONFIRM: {"save": save},

@@ -104,6 +104,14 @@ async def test_mentor_opens_a_visit_and_corrects_attendance_and_date(bot, sessio
             {"visited_on": "2026-11-23", "next_visit_on": "2026-12-23"}) in trail
     assert ("group", {"next_visit_due": "2026-12-24"}, {"next_visit_due": "2026-12-23"}) in trail
 
+    # An amount typed as a plain number that looks too small is asked back, as when logging.
+    await chat.press("✏️ Perbaiki")
+    await chat.press("Omzet")
+    replies = await chat.send("2")
+    assert "Maksudnya Rp 2.000.000?" in replies[-1].content
+    replies = await chat.send("ya")
+    assert "• Omzet: Rp 1.500.000 → Rp 2.000.000" in replies[-1].content
+
 
 async def test_coordinator_opens_but_cannot_correct_and_strangers_are_refused(bot, session):
     _, visit_id = await visit_in_full(bot, session)

@@ -474,7 +474,7 @@ async def test_the_list_sent_again_replaces_the_refused_one_when_asked(bot, sess
     assert "ketua lebih dari satu" in chat.last_text()
     await chat.send(CORRECTED)
     assert "(9 baris) dengan yang baru (5 baris)" in chat.last_text()
-    await chat.press("Ya, ganti")
+    await chat.send("ya")  # typed, as the button's first word
     assert "Anggota (5 KK)" in chat.last_text() and chat.buttons() == SUMMARY_BUTTONS
     # One more household typed at the summary as ketua: asked before Sari Dewi steps down.
     await chat.send("Wati; miskin; ketua")

@@ -692,7 +692,7 @@ def report(echo: Run, bot: Run) -> None:
 
 def table(pairs: list[tuple[Run, Run]], think: float) -> None:
     print()
-    print(f"{'workload':<9} {'bot/s':>7} {'echo/s':>7} {'ratio':>6} {'worst p95':>22} "
+    print(f"{'workload':<9} {'bot/s':>7} {'echo/s':>7} {'ratio':>6} {'cpu':>5} {'worst p95':>22} "
           f"{'hold':>7} {'>20ms':>6} {'saved':>7} {'lost':>5}")
     for echo, bot in pairs:
         steps = CONVERSATIONS[bot.workload]
@@ -701,11 +701,15 @@ def table(pairs: list[tuple[Run, Run]], think: float) -> None:
             bot.result.latencies.get(i, []) or [0.0], 0.95))
         p95 = percentile(bot.result.latencies.get(worst, []) or [float("nan")], 0.95)
         hold = (bot.process.get("longest_ms") or [[float("nan")]])[0][0]
+        cpu = echo.process.get("cpu_ms", 0.0) / bot.process.get("cpu_ms", float("inf"))
         print(f"{bot.workload:<9} {bot.per_second:>7.1f} {echo.per_second:>7.1f} {ratio:>6.2f} "
+              f"{cpu:>5.2f} "
               f"{f'{ms(p95)} ms ({steps[worst].name[:12]})':>22} {hold:>7} "
               f"{bot.process.get('over_20ms', '?'):>6} {f'{bot.saved}/{bot.users}':>7} "
               f"{bot.result.lost + echo.result.lost:>5}")
-    print(f"\nthink time {think * 0.5:.1f}-{think * 1.5:.1f} s per step; targets: ratio >= 0.7 "
+    print("\nratio: updates/s against the echo bot's in the same run; cpu: the echo bot's CPU per "
+          "update over the bot's (steadier on a shared machine, where the echo bot's pace swings)")
+    print(f"think time {think * 0.5:.1f}-{think * 1.5:.1f} s per step; targets: ratio >= 0.7 "
           "(no pauses), p95 < 100 ms every step (300 people, 1-3 s), no hold > 20 ms; "
           f"{platform.node()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"{date.today()}")

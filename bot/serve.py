@@ -21,13 +21,12 @@ import socket
 import time
 
 from bot.app import build_application
-from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
 from bot.lifecycle import start_application, stop_application
 from bot.problems import check_sqlite_folder, port_problem
-from bot.startup import check_data_key, check_schema, prepare_database
+from bot.startup import check_data_key, check_schema, prepare_database, warm_up
 from models.db import create_engine
 
 log = logging.getLogger(__name__)
@@ -134,8 +133,9 @@ async def serve(settings: Settings, *, webhook: bool = False,
                                               "PENDAMPING_HEALTH_PORT (0 turns it off)")
                                  or f"The health endpoint cannot start: {exc}") from None
         # Built now, before the lease: a second or more of work that would hold up the event
-        # loop (and the lease's renewals) while the leader starts, and delay a takeover.
-        await asyncio.to_thread(default_index)
+        # loop (and the lease's renewals) while the leader starts, and delay a takeover; and
+        # would otherwise hold it at the first date, amount or place a user types.
+        await asyncio.to_thread(warm_up)
         acquire = asyncio.create_task(leadership.acquire())
         await asyncio.wait({acquire, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if stop.is_set():

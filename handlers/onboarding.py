@@ -7,6 +7,7 @@ Diagram: onboarding.mmd beside this file.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from enum import IntEnum
 
@@ -189,8 +190,10 @@ async def search_area(update: Update, context: BotContext) -> int:
         return picked
     text = typed_search(update)
     draft = flow.draft(context)
-    matches, villages = context.places.search_work_area(
-        text, levels=AREA_LEVELS, within=draft.get("invite_area")) if len(text) >= 2 else ([], [])
+    # Off the event loop: a misspelt name takes tens of milliseconds to match.
+    matches, villages = await asyncio.to_thread(
+        context.places.search_work_area, text, levels=AREA_LEVELS,
+        within=draft.get("invite_area")) if len(text) >= 2 else ([], [])
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))

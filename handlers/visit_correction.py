@@ -299,8 +299,7 @@ def _amount_error(context: BotContext, field: str, amount: int | None) -> str | 
     profit = amount if field == "profit" else draft.get("profit")
     if field not in ("turnover", "profit") or rules.profit_fits(profit, turnover):
         return None
-    return context.t("visit.profit_over_turnover", profit=views.amount_text(context, profit),
-                     turnover=views.amount_text(context, turnover))
+    return views.profit_over_text(context, profit, turnover)
 
 
 async def _store_amount(update: Update, context: BotContext, amount: int | None) -> int:

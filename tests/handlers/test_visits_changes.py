@@ -216,6 +216,7 @@ async def test_a_profit_above_the_turnover_is_asked_again(bot, session):
     await chat.send("500rb")
     assert_retried(await chat.send("2 jt"), "Keuntungan Rp 2.000.000 lebih besar dari omzet "
                    "Rp 500.000", "keuntungan")
+    assert "Contoh: Rp 100.000" in chat.texts()[-2]  # an example that fits this turnover
     replies = await chat.send("200rb")
     assert "✓ Rp 200.000" in shown(replies) and "kas" in chat.last_text()
 

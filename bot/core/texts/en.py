@@ -223,7 +223,7 @@ TEXTS: dict[str, str] = {
     "amount.no_typed": "No, keep {amount}",
     "visit.keep": "✔️ Keep {value}",
     "visit.same_day": "⚠️ A visit to {group} on {date} is already recorded. If this is the same visit, press Batal; if it really is a second one, press Simpan.",
-    "visit.profit_over_turnover": "A profit of {profit} is more than the turnover of {turnover}, but profit = turnover minus costs. Please check the figure.\nExample: 300rb",
+    "visit.profit_over_turnover": "A profit of {profit} is more than the turnover of {turnover}, but profit = turnover minus costs. Please check the figure: type a profit no larger than the turnover.\nExample: {example}",
     "visit.start": "📝 Record a visit to {group}.\nThe questions are short; some can be skipped. Type /batal at any time to stop.",
     "visit.inactive_note": "⏸ {group} has been inactive since {date}. If its business runs again, change its status with 🚦 Status in the group's Detail.",
     "visit.resume": "Your visit record for {group} isn't finished. Let's continue from the last question (type /batal if you want to throw it away).",

@@ -223,7 +223,7 @@ TEXTS: dict[str, str] = {
     "amount.no_typed": "Bukan, tetap {amount}",
     "visit.keep": "✔️ Tetap {value}",
     "visit.same_day": "⚠️ Sudah ada kunjungan ke {group} tanggal {date}. Kalau ini kunjungan yang sama, tekan Batal; kalau memang kunjungan kedua, tekan Simpan.",
-    "visit.profit_over_turnover": "Keuntungan {profit} lebih besar dari omzet {turnover}, padahal keuntungan = omzet dikurangi biaya. Periksa lagi angkanya.\nContoh: 300rb",
+    "visit.profit_over_turnover": "Keuntungan {profit} lebih besar dari omzet {turnover}, padahal keuntungan = omzet dikurangi biaya. Periksa lagi angkanya: ketik keuntungan yang tidak lebih dari omzet.\nContoh: {example}",
     "visit.start": "📝 Catat kunjungan ke {group}.\nPertanyaannya singkat, sebagian boleh dilewati. Ketik /batal kapan saja untuk berhenti.",
     "visit.inactive_note": "⏸ {group} tercatat tidak aktif sejak {date}. Kalau usahanya berjalan lagi, ubah statusnya lewat 🚦 Status di Detail kelompok.",
     "visit.resume": "Catatan kunjungan ke {group} belum selesai. Kita lanjutkan dari pertanyaan terakhir (ketik /batal kalau ingin membuangnya).",

@@ -107,3 +107,18 @@ async def test_uploads_go_as_multipart_with_their_names_and_bytes(server, bot):
         == ("document", "Laporan Mei – Siti.pdf", pdf, "Laporan")
     assert (photo.kind, photo.document_bytes, photo.caption) \
         == ("photo", b"\xff\xd8\xff foto", "Foto kunjungan")
+
+
+async def test_no_free_connection_in_the_pool_never_left(server):
+    server.set_faults(Faults(slow=1.0, slow_seconds=0.3, methods=frozenset({"sendmessage"})))
+    request = transport.TelegramRequest(connection_pool_size=1, pool_timeout=0.05,
+                                        connect_timeout=0.05)
+    async with Bot("123456:TRANSPORT", base_url=server.base_url, request=request) as bot:
+        slow = asyncio.create_task(bot.send_message(CHAT, "Lama"))
+        while not server.calls.get("sendMessage"):  # the one connection is busy with it
+            await asyncio.sleep(0.01)
+        error = await failure(bot, "Halo")
+        await slow
+    assert isinstance(error, TimedOut)
+    assert worth_retrying(error) and not maybe_delivered(error)
+    assert [m.text for m in server.sent(CHAT)] == ["Lama"]

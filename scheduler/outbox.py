@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.core.enums import OutboxStatus
 from bot.core.settings import Settings
@@ -99,7 +99,7 @@ class Outbox:
 
     def __init__(self, *, sessionmaker: async_sessionmaker[AsyncSession], bot: Bot,
                  settings: Settings, wall: Callable[[], datetime] = wall_now,
-                 requests: tuple[HTTPXRequest, ...] = (),
+                 requests: tuple[BaseRequest, ...] = (),
                  budget: SendBudget | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.bot = bot

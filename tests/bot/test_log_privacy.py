@@ -109,7 +109,7 @@ async def test_a_full_run_leaks_nothing_to_logs_or_chat(settings, session, monke
     settings = settings.model_copy(update={"telegram_token": SecretStr(TOKEN)})
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
-    noisy = ("httpx", "httpcore", "telegram", "apscheduler", "aiosqlite", "sqlalchemy.engine")
+    noisy = ("httpx", "httpcore", "aiohttp", "telegram", "apscheduler", "aiosqlite", "sqlalchemy.engine")
     saved_levels = {name: logging.getLogger(name).level for name in noisy}
     out = io.StringIO()
     setup_logging("DEBUG", secrets=[TOKEN], stream=out)

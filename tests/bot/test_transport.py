@@ -4,6 +4,8 @@ again (bot.telegram.transport)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
@@ -77,6 +79,9 @@ async def test_a_dropped_answer_may_have_arrived(server, bot):
 
 async def test_a_request_that_never_left_is_worth_retrying(server, bot):
     await server.stop()  # nobody listens: the connection is refused
+    # One loop turn lets the client see the server close its idle connection, as it would
+    # after any pause; a request written into a connection closing under it may have arrived.
+    await asyncio.sleep(0)
     error = await failure(bot, "Halo")
     assert worth_retrying(error) and not maybe_delivered(error)
 
@@ -91,3 +96,29 @@ async def test_a_slow_answer_within_the_timeout_is_just_slow(server, bot):
 async def test_fail_next_refuses_an_unknown_kind(server):
     with pytest.raises(ValueError, match="unknown fault"):
         server.fail_next("meteor")
+
+
+async def test_uploads_go_as_multipart_with_their_names_and_bytes(server, bot):
+    pdf = b"%PDF-1.4 laporan"
+    await bot.send_document(CHAT, pdf, filename="Laporan Mei – Siti.pdf", caption="Laporan")
+    await bot.send_photo(CHAT, b"\xff\xd8\xff foto", caption="Foto kunjungan")
+    document, photo = server.sent(CHAT)
+    assert (document.kind, document.document_name, document.document_bytes, document.caption) \
+        == ("document", "Laporan Mei – Siti.pdf", pdf, "Laporan")
+    assert (photo.kind, photo.document_bytes, photo.caption) \
+        == ("photo", b"\xff\xd8\xff foto", "Foto kunjungan")
+
+
+async def test_no_free_connection_in_the_pool_never_left(server):
+    server.set_faults(Faults(slow=1.0, slow_seconds=0.3, methods=frozenset({"sendmessage"})))
+    request = transport.TelegramRequest(connection_pool_size=1, pool_timeout=0.05,
+                                        connect_timeout=0.05)
+    async with Bot("123456:TRANSPORT", base_url=server.base_url, request=request) as bot:
+        slow = asyncio.create_task(bot.send_message(CHAT, "Lama"))
+        while not server.calls.get("sendMessage"):  # the one connection is busy with it
+            await asyncio.sleep(0.01)
+        error = await failure(bot, "Halo")
+        await slow
+    assert isinstance(error, TimedOut)
+    assert worth_retrying(error) and not maybe_delivered(error)
+    assert [m.text for m in server.sent(CHAT)] == ["Lama"]

@@ -134,9 +134,9 @@ def print_digests(report, out=None) -> None:
 
 def reminders(args: argparse.Namespace) -> int:
     from telegram import Bot
-    from telegram.request import HTTPXRequest
 
     from bot.localapi import LocalBotApi
+    from bot.telegram.transport import telegram_request
     from scheduler.sweep import SEND_CONCURRENCY, sweep
 
     settings = demo_settings(args.folder) if args.demo else Settings()
@@ -154,8 +154,9 @@ def reminders(args: argparse.Namespace) -> int:
         try:
             if not args.dry_run:
                 # A connection per digest in flight: a request waiting for a free connection
-                # would time out and count as failed.
-                request = HTTPXRequest(connection_pool_size=SEND_CONCURRENCY)
+                # would time out and count as failed. The bot's own transport, so a failed
+                # send is judged "never left" or "maybe delivered" as the bot judges it.
+                request = telegram_request(settings, pool_size=SEND_CONCURRENCY)
                 if args.demo:
                     # The demo has no Telegram: a local server receives what would be sent.
                     server = LocalBotApi()

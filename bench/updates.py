@@ -300,8 +300,9 @@ def expectation(steps: list[Step], index: int) -> Expect:
 
 def asks(seen: Seen) -> bool:
     """A new message, not the line that confirms the answer just given ("✓ Rp 2.000.000")
-    which comes before the next question."""
-    return not seen.edit and not seen.text.startswith("✓")
+    which comes before the next question: on its own (older commits) or on top of it, as its
+    first paragraph ("✓ Rp 2.000.000\n\nBerapa ...", bot.telegram.confirmations)."""
+    return not seen.edit and not seen.text.rsplit("\n\n", 1)[-1].startswith("✓")
 
 
 def any_new(seen: Seen) -> bool:
@@ -462,7 +463,7 @@ class LoopHolds:
                     while frame is not None:
                         name = frame.f_code.co_filename
                         if "/site-packages/" not in name and "/lib/python3" not in name:
-                            where.append(f"{name.rsplit('/', 2)[-2]}/{name.rsplit('/', 1)[-1]}"
+                            where.append(f"{'/'.join(name.rsplit('/', 2)[-2:])}"
                                          f":{frame.f_lineno} {frame.f_code.co_name}")
                         frame = frame.f_back
                     innermost = sys._current_frames().get(main)

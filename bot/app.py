@@ -28,6 +28,7 @@ from bot.core.parsing import warm_up_dates
 from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.core.texts import t
+from bot.telegram import confirmations
 from bot.telegram.context import BotContext, Services
 from bot.telegram.inbox import Inbox
 from bot.telegram.persistence import DatabasePersistence
@@ -155,7 +156,11 @@ class PendampingBot(ExtBot):
         """Every message sent or edited. While an update is handled, one whose answer did not
         come back (a timeout, a dropped connection) is taken as arrived, since it may well
         have: the conversation goes on with the user rather than failing half way, and it is
-        never sent again (bot.telegram.transport). Returns None then."""
+        never sent again (bot.telegram.transport). Returns None then. A new message is preceded
+        by the confirmations held for its chat (bot.telegram.confirmations)."""
+        if not endpoint.startswith("edit"):  # a new message: what is held goes before it
+            data = args[0] if args else kwargs.get("data", {})
+            await confirmations.send_held(self, data.get("chat_id"))
         try:
             return await super()._send_message(endpoint, *args, **kwargs)
         except NetworkError as error:

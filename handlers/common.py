@@ -26,6 +26,7 @@ from bot.core.enums import AreaLevel, MentorStatus, Role
 from bot.core.formatting import format_month
 from bot.core.parsing import nonexistent_date
 from bot.core.places import Place, village_kind
+from bot.telegram import confirmations
 from bot.telegram.context import BotContext
 from models import changes
 from models import groups as group_queries
@@ -72,13 +73,24 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
     assert chat is not None
     if isinstance(reply_markup, InlineKeyboardMarkup):
         reply_markup = replaced_buttons.get() or reply_markup
-    sent = None if unsent.get() else await chat.send_message(text, reply_markup=reply_markup)
+    sent = None if unsent.get() else await chat.send_message(confirmations.fold(chat.id, text),
+                                                             reply_markup=reply_markup)
     shown = shown_buttons.get()
     if shown is not None and isinstance(reply_markup, InlineKeyboardMarkup):
         shown.append(([(button.text, button.callback_data) for row in reply_markup.inline_keyboard
                        for button in row if isinstance(button.callback_data, str)],
                       sent.message_id if sent is not None else None))
     return sent
+
+
+async def confirm(update: Update, text: str) -> None:
+    """Says ``text`` ("✓ Rp 200.000", what a typed answer was taken as) on top of the next
+    message of this update, else on its own at its end (bot.telegram.confirmations): one
+    message instead of two."""
+    chat = update.effective_chat
+    assert chat is not None
+    if not unsent.get() and not confirmations.hold(chat.id, text):
+        await chat.send_message(text)
 
 
 class TypedPress(CallbackQuery):
@@ -128,7 +140,9 @@ class TypedPress(CallbackQuery):
         """close_buttons for a typed press: the buttons taken away, "✓ <note>" said."""
         await self.take_buttons_away()
         if note:  # one mark, as under a tapped button: "✓ Simpan sekarang", not "✓ 💾 …"
-            await self.chat.send_message(f"✓ {without_marks(note)}")
+            text = f"✓ {without_marks(note)}"
+            if not confirmations.hold(self.chat.id, text):
+                await self.chat.send_message(text)
 
     async def edit_message_reply_markup(self, reply_markup: InlineKeyboardMarkup | None = None,
                                         *args: Any, **kwargs: Any) -> bool:

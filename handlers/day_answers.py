@@ -15,7 +15,15 @@ from telegram import Update
 from bot.core.formatting import format_date, format_date_short
 from bot.core.parsing import parse_date, parse_date_ahead
 from bot.telegram.context import BotContext
-from handlers.common import Callback, close_buttons, keyboard, message_text, say, unreadable_date
+from handlers.common import (
+    Callback,
+    close_buttons,
+    confirm,
+    keyboard,
+    message_text,
+    say,
+    unreadable_date,
+)
 from handlers.flow import TEXT
 from handlers.questions import Questions
 
@@ -65,7 +73,7 @@ async def typed_day(update: Update, context: BotContext, flow: Questions, step: 
         return await flow.retry(update, context, step, error)
     assert day is not None
     shown = format_date(day, context.lang)
-    await say(update, context.t(said, date=shown) if said else f"✓ {shown}")
+    await confirm(update, context.t(said, date=shown) if said else f"✓ {shown}")
     return await store(update, context, day)
 
 
@@ -82,7 +90,7 @@ async def today_pressed(update: Update, context: BotContext, flow: Questions, st
     if error:
         return await flow.retry(update, context, step, error)
     if not note:
-        await say(update, f"✓ {format_date(today, context.lang)}")
+        await confirm(update, f"✓ {format_date(today, context.lang)}")
     return await store(update, context, today)
 
 

@@ -42,6 +42,7 @@ from handlers.common import (
     Callback,
     TypedPress,
     close_buttons,
+    confirm,
     guard,
     message_text,
     pressed,
@@ -429,7 +430,7 @@ class Flow(Questions):
         if len(hits) == 1:
             found = await pick.find(context, int(hits[0].rsplit(":", 1)[1]))
             if found is not None:
-                await say(update, f"✓ {pick.label(found)}")
+                await confirm(update, f"✓ {pick.label(found)}")
                 return await pick.begin(update, context, found)
         example = buttons[0][0] if buttons else ""
         return await self.retry(update, context, pick.step,

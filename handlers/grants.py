@@ -33,6 +33,7 @@ from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
     close_buttons,
+    confirm,
     iso_date,
     keyboard,
     message_text,
@@ -274,7 +275,7 @@ async def _store_amount(update: Update, context: BotContext, value: int | None, 
                         said: bool = True) -> int:
     _draft(context)["amount"] = value
     if said:  # a button pressed has noted it already
-        await say(update, f"✓ {rupiah(context, value)}")
+        await confirm(update, f"✓ {rupiah(context, value)}")
     return await flow.next(update, context, Step.RECEIVED)
 
 
@@ -349,7 +350,7 @@ async def got_roll_amount(update: Update, context: BotContext, text: str) -> int
                 "grant.roll_more_than_grant", amount=rupiah(context, draft["amount"])))
     draft["roll_amount"] = value
     if value is not None:
-        await say(update, f"✓ {rupiah(context, value)}")
+        await confirm(update, f"✓ {rupiah(context, value)}")
     return await flow.ask(update, context, Step.ROLL_UNITS)
 
 
@@ -371,7 +372,7 @@ async def got_roll_units(update: Update, context: BotContext, text: str) -> int:
         return await flow.retry(update, context, Step.ROLL_UNITS,
                                 context.t("grant.units_need_label", count=count))
     draft["roll_units"], draft["roll_label"] = count, label
-    await say(update, f"✓ {units_text(count, label)}")
+    await confirm(update, f"✓ {units_text(count, label)}")
     return await flow.ask(update, context, Step.ROLL_HOUSEHOLDS)
 
 

@@ -29,6 +29,7 @@ from handlers.common import (
     button_choice,
     close_buttons,
     column,
+    confirm,
     message_text,
     pressed_manageable,
     pressed_village,
@@ -278,7 +279,7 @@ async def got_bank_number(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     if not flow.complete(context, ("bank_name", "bank_holder")):
         return await flow.ask(update, context, Step.BANK_NAME)
-    await say(update, f"✓ {profiles.mask_account(number)}")
+    await confirm(update, f"✓ {profiles.mask_account(number)}")
     return await _save(update, context, {"bank_name": draft["bank_name"],
                                          "bank_holder": draft["bank_holder"],
                                          "bank_account": number})

@@ -33,6 +33,7 @@ from handlers.common import (
     END,
     VILLAGE_CODE,
     close_buttons,
+    confirm,
     keyboard,
     pressed,
     pressed_village,
@@ -286,7 +287,7 @@ async def got_formed(update: Update, context: BotContext) -> int:
         return await flow.retry(update, context, Step.FORMED, context.t(
             "grp.future_formed", today=format_date(today, context.lang)))
     flow.draft(context)["formed"] = formed.isoformat()
-    await say(update, f"✓ {format_date(formed, context.lang)}")
+    await confirm(update, f"✓ {format_date(formed, context.lang)}")
     return await flow.next(update, context, Step.STAGE)
 
 

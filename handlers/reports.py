@@ -24,7 +24,16 @@ from bot.core.formatting import format_date, format_date_short, format_rupiah
 from bot.core.periods import Period, Preset, parse_period, preset
 from bot.telegram.context import BotContext
 from handlers import charts, exchange_words
-from handlers.common import END, STAFF_ROLES, close_buttons, column, guard, message_text, say
+from handlers.common import (
+    END,
+    STAFF_ROLES,
+    close_buttons,
+    column,
+    confirm,
+    guard,
+    message_text,
+    say,
+)
 from handlers.flow import TEXT, Flow
 from models import exchange
 from models import reports as report_queries
@@ -197,7 +206,7 @@ async def typed_period(update: Update, context: BotContext) -> int:
     period = parse_period(typed, _today(context))
     if period is None:
         return await flow.retry(update, context, Step.PERIOD, _bad_period(context, typed))
-    await say(update, f"✓ {period.label(context.lang)}")
+    await confirm(update, f"✓ {period.label(context.lang)}")
     return await _answer(update, context, period)
 
 

@@ -30,6 +30,7 @@ from handlers.common import (
     END,
     VILLAGE_CODE,
     close_buttons,
+    confirm,
     keyboard,
     message_text,
     pressed_village,
@@ -342,7 +343,7 @@ async def _store_amount(update: Update, context: BotContext, value: int | None) 
             label=draft.get("unit_label") or context.t("roll.goods")) if has_units
             else context.t("roll.bad_amount"))
     if value is not None:
-        await say(update, f"✓ {rupiah(context, value)}")
+        await confirm(update, f"✓ {rupiah(context, value)}")
     draft["amount"] = value
     draft["exceed_ok"] = False
     if has_units:
@@ -366,7 +367,7 @@ async def got_units(update: Update, context: BotContext, text: str) -> int:
             return await flow.retry(update, context, Step.UNITS,
                                     context.t("roll.bad_units", label=label or ""))
         value = parsed[0]
-        await say(update, f"✓ {units_text(value, label)}")
+        await confirm(update, f"✓ {units_text(value, label)}")
     draft["units"] = value
     draft["exceed_ok"] = False
     return await flow.next(update, context, Step.NOTE)

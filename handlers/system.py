@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.core.texts import t
+from bot.telegram import confirmations
 from bot.telegram.context import BotContext
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ async def handle_again_later(update: Update, context: BotContext) -> bool:
     if attempt >= settings.db_retry_attempts:
         return False
     attempts[update.update_id] = attempt + 1
+    # The run again says this run's confirmations ("✓ Rp 200.000") anew: not twice.
+    confirmations.drop()
     if attempt == 0:
         lang = context.user_data.get("lang") if context.user_data else None
         if update.callback_query is not None:

@@ -37,6 +37,7 @@ from handlers.button_questions import ask_summary
 from handlers.common import (
     END,
     close_buttons,
+    confirm,
     guard,
     iso_date,
     keyboard,
@@ -385,7 +386,7 @@ async def _take_figure(update: Update, context: BotContext, amount: int, *,
         return await flow.retry(update, context, Step(flow.current(context) or Step.FIGURES),
                                 error)
     if said:
-        await say(update, f"✓ {views.value_text(context, draft['_figure'], amount)}")
+        await confirm(update, f"✓ {views.value_text(context, draft['_figure'], amount)}")
     return await _store_figure(update, context, amount)
 
 

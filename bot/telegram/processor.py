@@ -8,9 +8,10 @@ the bot (far more messages than anyone can type) is slowed down on their own: up
 the allowance are dropped and the user is told, once, to slow down.
 
 Every update that ran (or was dropped) is reported to ``on_finished`` (bot.app marks it handled,
-bot.telegram.inbox). When the bot stops, updates still waiting for their turn are left alone:
-they stay unhandled in the database and the next start handles them, so a stop does not wait
-for a flooder's backlog.
+bot.telegram.inbox). While an update runs, a typed answer's confirmation is held to go out with
+the next message (bot.telegram.confirmations). When the bot stops, updates still waiting for
+their turn are left alone: they stay unhandled in the database and the next start handles them,
+so a stop does not wait for a flooder's backlog.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import BaseUpdateProcessor
 
+from bot.telegram.confirmations import holding
 from bot.telegram.ratelimit import answering, retry_seconds
 
 log = logging.getLogger(__name__)
@@ -152,7 +154,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             if self._left_for_next_start(coroutine):
                 return
             async with self._running:
-                await coroutine
+                await holding(update, coroutine)
             await self._finished(update)
             return
         lane = self._lanes.get(key)
@@ -177,7 +179,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             if self._left_for_next_start(coroutine):
                 return
             async with self._running:
-                await coroutine
+                await holding(update, coroutine)
             # Inside the turn: the user's next update starts once this one is marked.
             await self._finished(update)
         finally:

@@ -329,8 +329,9 @@ async def test_rekap_asks_the_period_with_presets_and_takes_a_typed_one(bot, ses
     hint = await chat.press("✏️ Ketik periode lain")
     assert "Ketik periodenya" in shown(hint)
     replies = await chat.send("Okt–Des 2026")
-    assert replies[0].text == "✓ Triwulan IV 2026 (Okt–Des)"
-    text = replies[1].text
+    # One message: the period as understood, then the report (issue 15).
+    text = replies[0].text
+    assert text.startswith("✓ Triwulan IV 2026 (Okt–Des)\n\n📊 Rekap KUBE")
     assert "Triwulan IV 2026 (Okt–Des) · per 25 November 2026" in text
     assert "Kelompok per 25 Nov 2026: 13 (aktif 11 · tidak aktif 1 · bubar 1)" in text
     assert "Tahap per 25 Nov 2026: Tumbuh 10 · Berkembang 2 · Maju/Mandiri 1" in text
@@ -343,7 +344,7 @@ async def test_rekap_asks_the_period_with_presets_and_takes_a_typed_one(bot, ses
     assert text.index("• Cibadak") < text.index("• Nagrak")
     assert "Jumlah: Rp 10.000.000 · Rp 1.900.000 · Rp 95.000" in text
     assert "Kunjungan dalam periode: 3" in text
-    assert replies[2].kind == "photo" and "Triwulan IV 2026" in replies[2].caption
+    assert replies[1].kind == "photo" and "Triwulan IV 2026" in replies[1].caption
     # The question is over: a period typed now is no answer to anything.
     after = await chat.send("2026")
     assert not any("Rekap KUBE" in (m.content or "") for m in after)
@@ -365,8 +366,9 @@ async def test_a_bad_typed_period_gets_an_example_and_the_same_question(bot, ses
     await chat.send_sticker()
     assert chat.last_text().startswith("Untuk periode apa?")
     replies = await chat.send("Oktober 2026")
-    assert "Oktober 2026 · per 25 November 2026" in replies[1].text
-    assert "Kunjungan dalam periode: 1" in replies[1].text
+    assert replies[0].text.startswith("✓ Oktober 2026\n\n")
+    assert "Oktober 2026 · per 25 November 2026" in replies[0].text
+    assert "Kunjungan dalam periode: 1" in replies[0].text
     # Typed after the command: wrong gets the question, right answers at once.
     replies = await chat.send("/rekap 2026-13")
     assert 'Periode "2026-13" tidak saya kenali' in replies[0].text

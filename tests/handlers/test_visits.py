@@ -325,7 +325,7 @@ async def test_batal_after_much_typed_asks_and_tidak_keeps_everything(bot, sessi
     assert {key: (await draft(session))[key] for key in answers} == answers
     await chat.send("/batal")  # asked again: Tidak cleared the first answer
     await chat.send("ya")  # typed: "Ya, buang", not the follow-up's note
-    assert chat.last_text() == "Baik, dibatalkan. Tidak ada yang disimpan."
+    assert chat.last_text() == "✓ Ya, buang\n\nBaik, dibatalkan. Tidak ada yang disimpan."
     assert await visits(session) == [] and await draft(session) is None
 
 

@@ -22,23 +22,27 @@ from telegram.ext import BaseHandler
 from bot.core.enums import Activity
 from bot.core.formatting import format_date, format_date_short
 from bot.core.parsing import (
-    MAX_COUNT_WORDS,
     is_skip,
     mask_numbers,
     parse_amount,
-    parse_count,
     parse_note,
 )
 from bot.core.patterns import ID
 from bot.telegram.context import BotContext
 from handlers import amount_check
 from handlers import visits_views as views
-from handlers.common import END, button_choice, close_buttons, iso_date, keyboard, say
+from handlers.common import END, button_choice, close_buttons, keyboard, say
 from handlers.common import message_text as typed_text
-from handlers.day_answers import ask_day_ahead, day_error, today_pressed, typed_day
+from handlers.day_answers import ask_day_ahead, today_pressed, typed_day
 from handlers.flow import TEXT, Flow
 from handlers.tick_boxes import TickBoxes
-from handlers.visit_answers import MAX_LIVESTOCK, MAX_TEXT, read_livestock
+from handlers.visit_answers import (
+    MAX_LIVESTOCK,
+    MAX_TEXT,
+    date_error,
+    read_attendance,
+    read_livestock,
+)
 from handlers.visit_card import CORRECT_PREFIX, send_visit
 from models import groups as group_queries
 from models import visits as visit_queries
@@ -251,15 +255,8 @@ async def got_field(update: Update, context: BotContext) -> int:
 # --- answers ----------------------------------------------------------------------------------
 
 def _date_error(context: BotContext, visited: date) -> str | None:
-    """Why the group's dates do not allow ``visited`` (the visit's rule), in words; or None."""
-    draft = _draft(context)
-    today, formed = flow.today(context), iso_date(draft.get("formed_on"))
-    wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
-    return None if wrong is None else day_error(
-        context, late=wrong is rules.VisitReason.DATE_IN_FUTURE, today=today,
-        example=f"{today:%d/%m/%Y}", texts="visit", before="visit.before_formed",
-        group=draft.get("group_name", ""),
-        formed=format_date(formed, context.lang) if formed else "-")
+    """Why the group's dates do not allow ``visited``, in words; or None."""
+    return date_error(context, _draft(context), visited, flow.today(context))
 
 
 async def _store_date(update: Update, context: BotContext, visited: date) -> int:
@@ -284,10 +281,9 @@ async def got_date(update: Update, context: BotContext) -> int:
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores the households present (0..active members) and shows the change."""
     members = int(_draft(context).get("members", 0))
-    attendance = parse_count(typed_text(update), minimum=0, maximum=MAX_COUNT_WORDS)
-    if attendance is None or not rules.attendance_fits(attendance, members=members):
-        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
-            "visit.bad_attendance", max=members, example=views.attendance_example(members)))
+    attendance, why = read_attendance(context, typed_text(update), members)
+    if attendance is None:
+        return await flow.retry(update, context, Step.ATTENDANCE, why)
     _draft(context)["attendance"] = attendance
     return await flow.sum_up(update, context)
 

@@ -21,11 +21,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, filters
 from bot.core.enums import Activity, GroupStatus, Stage
 from bot.core.formatting import format_date
 from bot.core.parsing import (
-    MAX_COUNT_WORDS,
     is_skip,
     parse_amount,
     parse_coordinates,
-    parse_count,
     parse_note,
     typed_button,
 )
@@ -51,7 +49,6 @@ from handlers.common import (
 from handlers.day_answers import (
     ask_day,
     ask_day_ahead,
-    day_error,
     day_example,
     today_pressed,
     typed_day,
@@ -60,7 +57,13 @@ from handlers.flow import TEXT, Flow, Summary
 from handlers.group_pick import pick_group
 from handlers.tick_boxes import TickBoxes
 from handlers.typed_answers import read_or_skip, typed
-from handlers.visit_answers import MAX_LIVESTOCK, MAX_TEXT, read_livestock
+from handlers.visit_answers import (
+    MAX_LIVESTOCK,
+    MAX_TEXT,
+    date_error,
+    read_attendance,
+    read_livestock,
+)
 from models import changes
 from models import groups as group_queries
 from models import visits as visit_queries
@@ -225,14 +228,8 @@ async def _store_date(update: Update, context: BotContext, visited: date) -> int
 
 
 def _date_error(context: BotContext, visited: date) -> str | None:
-    """Why the group's dates do not allow ``visited`` (models' rule), in words; or None."""
-    draft = flow.draft(context)
-    today, formed = flow.today(context), iso_date(draft.get("formed_on"))
-    wrong = rules.check_visit_date(visited, formed_on=formed, today=today)
-    return None if wrong is None else day_error(
-        context, late=wrong is Reason.DATE_IN_FUTURE, today=today, example=f"{today:%d/%m/%Y}",
-        texts="visit", before="visit.before_formed", group=draft.get("group_name", ""),
-        formed=format_date(formed, context.lang) if formed else "-")
+    """Why the group's dates do not allow ``visited``, in words; or None."""
+    return date_error(context, flow.draft(context), visited, flow.today(context))
 
 
 async def got_date_today(update: Update, context: BotContext) -> int:
@@ -251,10 +248,9 @@ async def got_date(update: Update, context: BotContext) -> int:
 async def got_attendance(update: Update, context: BotContext) -> int:
     """Stores how many households came (0..active members) and asks for the activities."""
     members = int(flow.draft(context).get("members", 0))
-    attendance = parse_count(message_text(update), minimum=0, maximum=MAX_COUNT_WORDS)
-    if attendance is None or not rules.attendance_fits(attendance, members=members):
-        return await flow.retry(update, context, Step.ATTENDANCE, context.t(
-            "visit.bad_attendance", max=members, example=views.attendance_example(members)))
+    attendance, why = read_attendance(context, message_text(update), members)
+    if attendance is None:
+        return await flow.retry(update, context, Step.ATTENDANCE, why)
     flow.draft(context)["attendance"] = attendance
     return await flow.next(update, context, Step.ACTIVITIES)
 

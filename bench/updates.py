@@ -717,7 +717,7 @@ def table(pairs: list[tuple[Run, Run]], think: float) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--workloads", nargs="+", choices=list(CONVERSATIONS),
                         default=list(CONVERSATIONS))
     parser.add_argument("--users", "--mentors", type=int, default=100,

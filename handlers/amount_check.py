@@ -119,6 +119,13 @@ async def _ask(update: Update, context: BotContext, flow: Questions, field: str,
     await say(update, context.t("amount.meant", amount=shown), reply_markup=keyboard(rows))
 
 
+def waiting(context: BotContext, flow: Questions) -> str | None:
+    """The amount "Maksudnya …?" offers while it waits for an answer (formatted), else None:
+    a shortcut past the question (Simpan sekarang) must not drop the figure typed."""
+    unsure = flow.draft(context).get(KEY)
+    return format_rupiah(unsure["meant"], context.lang) if unsure else None
+
+
 def typed_answer(context: BotContext, flow: Questions, field: str, text: str) -> int | None:
     """The amount a typed "ya" (the one meant) or "bukan"/"tetap" (the one typed) chooses
     while "Maksudnya …?" waits for ``field``; None for any other text (read as a new amount)."""

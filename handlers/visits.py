@@ -548,6 +548,10 @@ async def save_now(update: Update, context: BotContext) -> int:
     if int(pressed(query)) != flow.draft(context).get("_draft_id"):
         await query.answer(context.t("common.old_button"))
         return step
+    unsure = amount_check.waiting(context, flow)
+    if unsure is not None:  # the amount typed is not stored until "Maksudnya …?" is answered
+        await query.answer(context.t("amount.answer_first", amount=unsure), show_alert=True)
+        return step
     if not flow.complete(context, REQUIRED_NOW) or not flow.draft(context).get("activities"):
         # Every activity unticked since the button was shown.
         await query.answer(context.t("visit.need_activity"), show_alert=True)

@@ -74,6 +74,9 @@ async def test_small_amounts_at_the_visit_figures_are_asked_back(bot, session):
     # IKS: Rp 3.000 would still be under 1/100 of the last IKS (Rp 1.000.000): a million times.
     await chat.send("3")
     assert "Maksudnya Rp 3.000.000?" in chat.last_text()
+    await chat.press("💾 Simpan sekarang")  # on the IKS question: refused, the figure not lost
+    assert chat.callback_answers()[-1].text.startswith(
+        'Jawab dulu pertanyaan "Maksudnya Rp 3.000.000?"')
     await chat.send("ya")
     assert "Catat aset kelompok" in chat.last_text()
 

@@ -219,6 +219,7 @@ TEXTS: dict[str, str] = {
     "visit.figure_now": "Now: {value}",
     "visit.clear": "🧹 Clear",
     "amount.meant": "Did you mean {amount}? Press a button, or type the amount again.",
+    "amount.answer_first": "Please answer \"Did you mean {amount}?\" above first, so the figure is not lost.",
     "amount.yes_meant": "Yes, {amount}",
     "amount.no_typed": "No, keep {amount}",
     "visit.keep": "✔️ Keep {value}",

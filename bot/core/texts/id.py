@@ -219,6 +219,7 @@ TEXTS: dict[str, str] = {
     "visit.figure_now": "Sekarang: {value}",
     "visit.clear": "🧹 Kosongkan",
     "amount.meant": "Maksudnya {amount}? Tekan tombol, atau ketik jumlahnya lagi.",
+    "amount.answer_first": "Jawab dulu pertanyaan \"Maksudnya {amount}?\" di atas, supaya angkanya tidak hilang.",
     "amount.yes_meant": "Ya, {amount}",
     "amount.no_typed": "Bukan, tetap {amount}",
     "visit.keep": "✔️ Tetap {value}",

@@ -16,6 +16,18 @@ from models.groups import visible_groups_clause
 from models.tables import Group, Mentor, Visit
 
 
+def move_due(*, session: AsyncSession, group: Group, due: date,
+             actor_telegram_id: int) -> None:
+    """Moves the group's next due date to ``due``, with its audit row (not committed)."""
+    old_due = group.next_visit_due
+    group.next_visit_due = due
+    session.add(group)
+    audit.record(session=session, actor_telegram_id=actor_telegram_id,
+                 action=AuditAction.UPDATE, entity="group", entity_id=group.id,
+                 old={"next_visit_due": old_due.isoformat() if old_due else None},
+                 new={"next_visit_due": due.isoformat()})
+
+
 async def create_visit(
     *,
     session: AsyncSession,
@@ -35,20 +47,15 @@ async def create_visit(
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="visit")
     if not created:
         return visit, False
-    old_due = group.next_visit_due
     latest_other = (await session.execute(
         select(func.max(Visit.visited_on)).where(Visit.group_id == group.id,
                                                  Visit.id != visit.id))).scalar_one_or_none()
     # A visit logged late, older than one already recorded, is history: the schedule follows
     # the latest visit, not the last one typed.
     if (latest_other is None or visit.visited_on >= latest_other) \
-            and visit.next_visit_on != old_due:
-        group.next_visit_due = visit.next_visit_on
-        session.add(group)
-        audit.record(session=session, actor_telegram_id=mentor.telegram_id,
-                     action=AuditAction.UPDATE, entity="group", entity_id=group.id,
-                     old={"next_visit_due": old_due.isoformat() if old_due else None},
-                     new={"next_visit_due": visit.next_visit_on.isoformat()})
+            and visit.next_visit_on != group.next_visit_due:
+        move_due(session=session, group=group, due=visit.next_visit_on,
+                 actor_telegram_id=mentor.telegram_id)
     # What was pending for the old due date is void now; the new due date gets its own.
     await reminders.reschedule_group(session=session, group=group,
                                      today=today or visit.visited_on, rules=rules)

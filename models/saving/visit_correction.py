@@ -163,13 +163,8 @@ async def correct_visit(*, session: AsyncSession, actor: Mentor, visit_id: int,
         # The schedule follows the latest visit: it moves when this visit was or becomes it.
         if latest is not None and visit.id in (latest.id, getattr(latest_before, "id", None)) \
                 and latest.next_visit_on != group.next_visit_due:
-            old_due = group.next_visit_due
-            group.next_visit_due = latest.next_visit_on
-            session.add(group)
-            audit.record(session=session, actor_telegram_id=actor.telegram_id,
-                         action=AuditAction.UPDATE, entity="group", entity_id=group.id,
-                         old={"next_visit_due": old_due.isoformat() if old_due else None},
-                         new={"next_visit_due": latest.next_visit_on.isoformat()})
+            visit_queries.move_due(session=session, group=group, due=latest.next_visit_on,
+                                   actor_telegram_id=actor.telegram_id)
             await reminders.reschedule_group(session=session, group=group, today=today,
                                              rules=rules)
     await session.commit()

@@ -24,7 +24,6 @@ from telegram.ext import (
 )
 
 import scheduler
-from bot.core.parsing import warm_up_dates
 from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.core.texts import t
@@ -80,7 +79,6 @@ async def post_init(application: Application) -> None:
     services: Services = application.bot_data
     # Built once per process and shared: the official areas are read-only.
     services.places = default_index()
-    warm_up_dates()  # before any update: the first typed date would pay for it
     for lang, language_code in (("id", None), ("en", "en")):
         commands = [BotCommand(name, t(lang, f"cmd.{name}")) for name in MENU_COMMANDS]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault(),

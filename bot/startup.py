@@ -109,17 +109,17 @@ def warm_up() -> None:
         find_numbers,
         parse_amount,
         parse_count,
-        parse_date,
         parse_date_ahead,
         parse_member_lines,
         parse_phone,
+        warm_up_dates,
     )
     from bot.core.places import default_index
 
     today = date.today()
     default_index().search_work_area("cibdak", levels=frozenset({2, 3}))
-    for said in ("12/03/2026", "kemarin", "3 desember", "senin"):
-        parse_date(said, today=today)
+    warm_up_dates()
+    for said in ("12/03/2026", "senin"):
         parse_date_ahead(said, after=today, horizon_days=365, today=today)
     parse_amount("1,5 jt")
     parse_amount("satu juta dua ratus ribu")

@@ -89,6 +89,11 @@ async def confirm(update: Update, text: str) -> None:
     message instead of two."""
     chat = update.effective_chat
     assert chat is not None
+    await _confirm_in(chat, text)
+
+
+async def _confirm_in(chat: Chat, text: str) -> None:
+    """confirm, in ``chat``."""
     if not unsent.get() and not confirmations.hold(chat.id, text):
         await chat.send_message(text)
 
@@ -140,9 +145,7 @@ class TypedPress(CallbackQuery):
         """close_buttons for a typed press: the buttons taken away, "✓ <note>" said."""
         await self.take_buttons_away()
         if note:  # one mark, as under a tapped button: "✓ Simpan sekarang", not "✓ 💾 …"
-            text = f"✓ {without_marks(note)}"
-            if not confirmations.hold(self.chat.id, text):
-                await self.chat.send_message(text)
+            await _confirm_in(self.chat, f"✓ {without_marks(note)}")
 
     async def edit_message_reply_markup(self, reply_markup: InlineKeyboardMarkup | None = None,
                                         *args: Any, **kwargs: Any) -> bool:

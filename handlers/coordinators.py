@@ -7,7 +7,6 @@ against the actor's area on the server. Diagram: coordinators.mmd beside this fi
 
 from __future__ import annotations
 
-import asyncio
 from enum import IntEnum
 
 from telegram import Update
@@ -167,9 +166,8 @@ async def search_area(update: Update, context: BotContext) -> int:
     if picked is not None:
         return picked
     text = typed_search(update)
-    # Off the event loop: a misspelt name takes tens of milliseconds to match.
-    matches, villages = await asyncio.to_thread(
-        context.places.search_work_area, text, levels=AREA_LEVELS) if len(text) >= 2 else ([], [])
+    matches, villages = context.places.search_work_area(
+        text, levels=AREA_LEVELS) if len(text) >= 2 else ([], [])
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +48,7 @@ from handlers.common import (
     replaced_buttons,
     say,
     with_session,
+    without_marks,
 )
 from handlers.questions import Questions
 
@@ -59,9 +59,6 @@ log = logging.getLogger(__name__)
 # of answer (a photo, a location, a contact) are new messages of that kind (NEW & kind).
 NEW = filters.UpdateType.MESSAGE
 TEXT = NEW & filters.TEXT & ~filters.COMMAND
-
-# A button's marks before its words ("✅ ", "▫️ "), left off where its label is quoted.
-_MARKS = re.compile(r"^[^\w(]+")
 
 # How an answer comes, in a state's mapping: a button ("date:today": the data after the
 # flow's prefix, a regex), a command in the entry points ("/kunjungan"), TEXT, or another
@@ -464,7 +461,7 @@ class Flow(Questions):
 def _either(context: BotContext, labels: Sequence[str]) -> str:
     """"A", "B" atau "C": the buttons a typed start fits (their marks left off), five at
     most."""
-    names = ['"' + _MARKS.sub("", label) + '"' for label in labels[:5]]
+    names = ['"' + without_marks(label) + '"' for label in labels[:5]]
     if len(labels) > len(names):
         names[-1] += ", …"
     if len(names) == 1:

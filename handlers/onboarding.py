@@ -7,7 +7,6 @@ Diagram: onboarding.mmd beside this file.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from enum import IntEnum
 
@@ -190,10 +189,10 @@ async def search_area(update: Update, context: BotContext) -> int:
         return picked
     text = typed_search(update)
     draft = flow.draft(context)
-    # Off the event loop: a misspelt name takes tens of milliseconds to match.
-    matches, villages = await asyncio.to_thread(
-        context.places.search_work_area, text, levels=AREA_LEVELS,
-        within=draft.get("invite_area")) if len(text) >= 2 else ([], [])
+    # On the event loop: a search holds the GIL, so a thread would not free the loop, and a
+    # misspelt name costs well under a millisecond (bench/places.py).
+    matches, villages = context.places.search_work_area(
+        text, levels=AREA_LEVELS, within=draft.get("invite_area")) if len(text) >= 2 else ([], [])
     if not matches:
         return await flow.retry(update, context, Step.AREA,
                                 context.t("onb.area_not_found", query=text or "…"))

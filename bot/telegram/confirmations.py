@@ -75,11 +75,20 @@ def drop() -> None:
 async def send_held(bot: Bot, chat_id: Any) -> None:
     """Sends what is held for ``chat_id`` as one message, before something else goes there."""
     held = _held.get()
-    if held is None or not held.texts or held.chat_id != chat_id:
+    if held is None or held.chat_id != chat_id:
         return
-    text = "\n\n".join(held.texts)
-    held.texts.clear()  # taken first: the send below comes back through PendampingBot
-    await bot.send_message(held.chat_id, text[:TEXT_LIMIT])
+    text = _take(held)  # taken first: the send below comes back through PendampingBot
+    if text is not None:
+        await bot.send_message(held.chat_id, text)
+
+
+def _take(held: Held) -> str | None:
+    """What ``held`` holds, as one message's text (None: nothing); it holds nothing after."""
+    if not held.texts:
+        return None
+    text = "\n\n".join(held.texts)[:TEXT_LIMIT]
+    held.texts.clear()
+    return text
 
 
 async def holding(update: object, coroutine: Awaitable[Any]) -> None:
@@ -94,8 +103,9 @@ async def holding(update: object, coroutine: Awaitable[Any]) -> None:
         await coroutine
     finally:
         _held.reset(token)
-    if held.texts:
+    text = _take(held)
+    if text is not None:
         try:
-            await chat.get_bot().send_message(chat.id, "\n\n".join(held.texts)[:TEXT_LIMIT])
+            await chat.get_bot().send_message(chat.id, text)
         except TelegramError as error:
             log.warning("could not send a confirmation (%s)", type(error).__name__)

@@ -35,8 +35,9 @@ def typed_button(text: str, labels: Sequence[str], *, numbers: bool) -> list[int
     too long to be a label) when it names none.
 
     In turn: its number (``numbers``: only where a number is not itself an answer), the whole
-    label, its whole first word ("ya" for "Ya, ganti"), the start of one label, the start of a word inside one ("usaha" for "Pemantauan
-    usaha"); the first of these that matches anything decides."""
+    label, its whole first word ("ya" for "Ya, ganti"), the start of one label, the start of a
+    word inside one ("usaha" for "Pemantauan usaha"); the first of these that matches anything
+    decides."""
     if numbers:
         number = _NUMBER.fullmatch(text.strip().casefold())
         if number:

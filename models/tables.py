@@ -136,6 +136,11 @@ class Group(SQLModel, table=True):
     # The decree (SK) that granted the group its assistance, and its year.
     decree_year: int | None = None
     decree_number: str | None = Field(default=None, max_length=100)
+    # Where the group meets (asked once, optionally): the dashboard's map pin and the point
+    # each visit's shared location is checked against. Empty: the middle of its visits'.
+    latitude: float | None = None
+    longitude: float | None = None
+    location_set_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # The update that created the row: a redelivered update must not create it again.
     source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
@@ -485,6 +490,20 @@ class BroadcastRecipient(SQLModel, table=True):
     not_before: datetime | None = None  # after a 429: wait this long for this message only
     sent_at: datetime | None = None
 
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time link to the dashboard for a browser outside Telegram (/dasbor): signed,
+    short-lived, and spent by its first use, which this row remembers across restarts."""
+
+    __tablename__ = "dashboard_link"
+
+    # The signed token's random id; the token itself is never stored.
+    id: str = Field(primary_key=True, max_length=64)
+    mentor_id: int = Field(foreign_key="mentor.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class LeaderLease(SQLModel, table=True):

@@ -125,6 +125,20 @@ class Settings(BaseSettings):
     leader_lease_seconds: float = Field(default=15, ge=1, le=120)
     leader_renew_seconds: float = Field(default=5, gt=0, le=60)
 
+    # The coordinator's dashboard (bot.web): a Telegram Mini App and a small JSON API served
+    # by the bot's own process on this machine (a reverse proxy in front serves dashboard_url,
+    # the public https address Telegram opens; README: Deployment). 0 turns it off. A one-time
+    # link for a browser outside Telegram works once, for link_minutes; a Mini App's initData
+    # is taken for init_max_age_seconds. The map's tiles come from tiles_url (the page works
+    # without them). A visit logged farther than visit_far_km from its group's place is marked.
+    dashboard_url: str = ""
+    dashboard_listen: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8081, ge=0, le=65535)
+    dashboard_link_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    dashboard_init_max_age_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    dashboard_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    visit_far_km: float = Field(default=2.0, gt=0, le=1000)
+
     # Requests to Telegram give up after this long (connect, send, answer). A message whose
     # answer did not come is never sent again: it may have arrived (bot.telegram.transport).
     telegram_timeout_seconds: float = Field(default=10, gt=0, le=120)

@@ -90,9 +90,12 @@ def page(browser, dashboard: Dashboard) -> Iterator[object]:
 
 
 def test_map_markers_and_table_rows(page, dashboard: Dashboard) -> None:
-    page.goto(dashboard.telegram_url())
+    theme = json.dumps({"bg_color": "#1c1c1d", "text_color": "#f5f5f5"})
+    page.goto(dashboard.telegram_url() + "&tgWebAppThemeParams=" + quote(theme, safe=""))
     sync_api.expect(page.locator(".tile").first).to_be_visible()
     assert "tgWebAppData" not in page.url  # the fragment is the page's route again
+    # Telegram's colours, not the page's own.
+    sync_api.expect(page.locator("header.top")).to_have_css("background-color", "rgb(28, 28, 29)")
     groups = dashboard.api(page, "api/groups")["groups"]
     placed = [g for g in groups if g["place"]]
     assert placed and len(placed) < len(groups)  # the data has both kinds
@@ -117,6 +120,7 @@ def test_filter_by_kecamatan_narrows_the_rows(page, dashboard: Dashboard) -> Non
     expected = len(dashboard.api(page, f"api/groups?district={district['code']}")["groups"])
     assert 0 < expected < total
 
+    page.locator("details.filters-box summary").click()  # folded on a phone's screen
     page.locator("select[name=district]").select_option(district["code"])
     sync_api.expect(rows).to_have_count(expected)
     sync_api.expect(page.locator(f"td[data-district='{district['code']}']")).to_have_count(expected)

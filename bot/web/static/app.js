@@ -373,6 +373,10 @@
       select("status", t("col.status"), ["aktif", "tidak_aktif", "bubar"].map((c) => [c, word("status", c)])),
       select("visit", t("f.visit"), ["on_time", "due", "overdue"].map((c) => [c, word("visit", c)])),
       FILTERS.some((k) => current[k]) && h("a", { class: "button ghost", href: "#/kelompok" }, t("f.reset")));
+    // On a phone the six filters would push the table off the screen: folded until asked for.
+    const active = FILTERS.filter((k) => current[k]).length;
+    const box = h("details", { class: "filters-box", open: window.innerWidth >= 700 },
+      h("summary", null, t("f.title"), active ? ` (${active})` : ""), filters);
 
     const sort = current.sort || "days_overdue";
     const order = current.order || (sort === "days_overdue" ? "desc" : "asc");
@@ -400,7 +404,7 @@
     h("td", null, date(g.next_due)),
     h("td", null, visitBadge(g.visit),
       g.days_overdue > 0 && h("span", { class: "sub" }, t("overdue_days", { n: num(g.days_overdue) })))));
-    return h("section", { class: "table-view" }, filters,
+    return h("section", { class: "table-view" }, box,
       h("p", { class: "hint count", "aria-live": "polite" }, t("f.count", { n: num(data.groups.length) })),
       rows.length ? h("div", { class: "scroll" }, h("table", { class: "data groups" },
         h("thead", null, h("tr", null, header)), h("tbody", null, rows)))
@@ -592,6 +596,35 @@
         r.required && r.households_total != null && progress(t("gr.households"), r.households_done || 0, r.households_total, num)));
   }
 
+  // The group's place, the distance a visit may be from it, and where each visit was logged.
+  function placeMap(g, visits) {
+    const located = visits.filter((v) => v.location);
+    if (!window.L || (!g.place && !located.length)) return null;
+    const box = h("div", { class: "map small", role: "img", "aria-label": t("g.place") });
+    afterShow.push(() => {
+      const map = baseMap(box);
+      const points = [];
+      if (g.place) {
+        const at = [g.place.lat, g.place.lon];
+        L.circle(at, { radius: (me.far_km || 2) * 1000, color: "#2481cc", weight: 1, fillOpacity: 0.06 }).addTo(map);
+        L.circleMarker(at, { radius: 7, color: "#ffffff", weight: 2, fillColor: "#2481cc", fillOpacity: 1 })
+          .bindTooltip(t("g.place")).addTo(map);
+        points.push(at);
+      }
+      for (const v of located) {
+        const at = [v.location.lat, v.location.lon];
+        L.circleMarker(at, {
+          radius: 6, weight: 2, color: "#ffffff", fillOpacity: 0.95,
+          fillColor: v.check === "far" ? COLOURS.overdue : v.check === "ok" ? COLOURS.on_time : COLOURS.none,
+          className: `visit-point check-point-${v.check}`,
+        }).bindTooltip(date(v.on)).addTo(map);
+        points.push(at);
+      }
+      map.fitBounds(points, { padding: [20, 20], maxZoom: 14 });
+    });
+    return box;
+  }
+
   async function groupView(id) {
     if (!/^\d+$/.test(id)) throw new NotFound(id);
     const data = await api("api/groups/" + id);
@@ -602,7 +635,7 @@
         if (history.length > 1) { e.preventDefault(); history.back(); }
       } }, t("g.back")),
       h("h1", null, g.name, " ", badge("status", g.status, word("status", g.status))),
-      h("section", null, h("h2", null, t("g.profile")), profile(g)),
+      h("section", null, h("h2", null, t("g.profile")), profile(g), placeMap(g, data.visits)),
       h("section", null, h("h2", null, t("g.households")), households(data)),
       h("section", null, h("h2", null, t("g.figures")), chart(data.figures || [])),
       h("section", null, h("h2", null, t("g.visits")), data.visits.length

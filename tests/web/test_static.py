@@ -1,8 +1,9 @@
 """The page's texts (bot/web/static/i18n.js): English has every Indonesian text, with the same
-placeholders, and every text app.js asks for by a literal key exists."""
+placeholders, and every text app.js asks for by a literal key exists. And its weight."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -30,3 +31,13 @@ def test_every_literal_key_the_script_asks_for_exists() -> None:
     asked = set(re.findall(r'\bt\("([\w.]+)"[,)]', script))
     assert asked, "app.js asks for no text by a literal key: the pattern is stale"
     assert asked <= texts()["id"].keys(), asked - texts()["id"].keys()
+
+
+def test_the_first_load_stays_under_its_budget() -> None:
+    path = Path(__file__).resolve().parents[2] / "bench" / "dashboard_weight.py"
+    spec = importlib.util.spec_from_file_location("dashboard_weight", path)
+    weight = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(weight)
+    files = dict(weight.first_load())
+    assert {"index.html", "app.js", "vendor/leaflet/leaflet.js", "vendor/uplot/uPlot.iife.min.js"} <= files.keys()
+    assert sum(len(body) for body in files.values()) <= weight.BUDGET

@@ -34,11 +34,13 @@ from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.processor import PerUserUpdateProcessor
 from bot.telegram.ratelimit import PriorityRateLimiter, SendBudget, is_answering
 from bot.telegram.transport import maybe_delivered, telegram_request
+from bot.web.server import start_dashboard, stop_dashboard
 from handlers import (
     agenda,
     approvals,
     broadcasts,
     coordinators,
+    dashboard,
     erasure,
     grants,
     group_changes,
@@ -75,7 +77,8 @@ MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "pelatihan
                  "start")
 
 async def post_init(application: Application) -> None:
-    """Creates the shared services and registers the command menu in both languages."""
+    """Creates the shared services, registers the command menu in both languages and starts
+    the dashboard (unless its port is 0)."""
     services: Services = application.bot_data
     # Built once per process and shared: the official areas are read-only.
     services.places = default_index()
@@ -87,11 +90,15 @@ async def post_init(application: Application) -> None:
         await scheduler.install(application)
     if services.settings.broadcasts_enabled:
         await outbox.start(application)
+    if services.settings.dashboard_port:
+        await start_dashboard(application)
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stops the broadcast outbox (cleanly), then closes the database connections."""
+    """Stops the dashboard and the broadcast outbox (cleanly), then closes the database
+    connections."""
     services: Services = application.bot_data
+    await stop_dashboard(application)
     await outbox.stop(application)
     if services.engine is not None:
         await services.engine.dispose()
@@ -102,7 +109,7 @@ async def post_shutdown(application: Application) -> None:
 HANDLER_MODULES = (onboarding, group_registration, visits, visit_correction, trainings, grants,
                    rollovers, members, member_leaving, erasure, group_status, group_stage,
                    group_profile, approvals, broadcasts, coordinators, groups, group_chart,
-                   group_changes, reports, agenda, schedule, history, help_handlers)
+                   group_changes, reports, dashboard, agenda, schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

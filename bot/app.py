@@ -27,6 +27,7 @@ import scheduler
 from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.core.texts import t
+from bot.problems import SetupProblem
 from bot.telegram import confirmations
 from bot.telegram.context import BotContext, Services
 from bot.telegram.inbox import Inbox
@@ -91,7 +92,12 @@ async def post_init(application: Application) -> None:
     if services.settings.broadcasts_enabled:
         await outbox.start(application)
     if services.settings.dashboard_port:
-        await start_dashboard(application)
+        try:
+            await start_dashboard(application)
+        except SetupProblem as problem:
+            # The mentors' bot matters more than the dashboard: it serves on without it
+            # (/dasbor says the dashboard is off), and the log says why.
+            log.error("the dashboard is off: %s", problem)
 
 
 async def post_shutdown(application: Application) -> None:

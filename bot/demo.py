@@ -541,9 +541,10 @@ async def run_demo(
         chat.write(WELCOME)
         chat.write(HELP)
         await start_application(app)
-        if app.bot_data.dashboard_local_url:
+        dashboard = getattr(app.bot_data, "dashboard_local_url", None)
+        if dashboard:
             chat.write(chat.style.note(
-                f"Dasbor / dashboard: {app.bot_data.dashboard_local_url} (masuk dengan tautan "
+                f"Dasbor / dashboard: {dashboard} (masuk dengan tautan "
                 "/dasbor sebagai !admin / sign in with /dasbor's link as !admin)"))
         chat.switch_to(chat.current)
         reader = _LineReader(stdin, asyncio.get_running_loop())

@@ -99,9 +99,6 @@ async def serve(settings: Settings, *, webhook: bool = False,
     if webhook:  # fail now, not after the wait for leadership
         webhook_settings(settings)
         _check_port(settings.webhook_listen, settings.webhook_port, "PENDAMPING_WEBHOOK_PORT")
-    if settings.dashboard_port:  # the leader's dashboard (bot.web): fail now, not at takeover
-        _check_port(settings.dashboard_listen, settings.dashboard_port,
-                    "PENDAMPING_DASHBOARD_PORT (0 turns it off)")
     leadership = leadership_for(
         settings.database_url, poll_seconds=settings.leader_poll_seconds,
         lease_seconds=settings.leader_lease_seconds, renew_seconds=settings.leader_renew_seconds)

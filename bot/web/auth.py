@@ -108,9 +108,14 @@ def set_session_cookie(response: web.StreamResponse, telegram_id: int, *, now: d
     """Sets pk_session: HttpOnly (no script reads it), SameSite=Strict (no other site's page
     sends it), Secure behind https. No Path: the browser keeps it for the folder the link was
     opened in, so under a proxy's prefix (/dasbor/) it stays there."""
-    response.set_cookie(COOKIE, session_cookie(telegram_id, now),
-                        max_age=SESSION_HOURS * 3600, httponly=True, samesite="Strict",
-                        secure=secure or None)
+    # Set on the morsel: aiohttp's set_cookie always writes a Path.
+    response.cookies[COOKIE] = session_cookie(telegram_id, now)
+    morsel = response.cookies[COOKIE]
+    morsel["max-age"] = str(SESSION_HOURS * 3600)
+    morsel["httponly"] = True
+    morsel["samesite"] = "Strict"
+    if secure:
+        morsel["secure"] = True
 
 
 # --- every /api/ request --------------------------------------------------------------------

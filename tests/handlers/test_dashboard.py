@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
+from http.cookies import Morsel
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -26,18 +27,20 @@ async def _coordinator(bot, session):
     return bot.chat(COORDINATOR, "Budi")
 
 
-async def _signs_in(local_url: str, link: str) -> dict:
-    """Opens the link against the running server as a browser would, then asks /api/me."""
+async def _signs_in(local_url: str, link: str) -> tuple[dict, Morsel]:
+    """Opens the link against the running server as a browser would, then asks /api/me: its
+    answer, and the cookie the link set."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
         parts = urlsplit(link)
         async with browser.get(f"{local_url}{parts.path}?{parts.query}",
                                allow_redirects=False) as answer:
             assert answer.status == 302, await answer.text()
-            cookie = answer.cookies["pk_session"].value
+            cookie = answer.cookies["pk_session"]
+        # Sent by hand: a browser sends a Secure cookie over https, the proxy's side.
         async with browser.get(f"{local_url}/api/me",
-                               cookies={"pk_session": cookie}) as answer:
+                               cookies={"pk_session": cookie.value}) as answer:
             assert answer.status == 200
-            return await answer.json()
+            return await answer.json(), cookie
 
 
 async def test_a_coordinator_gets_a_link_that_opens_the_dashboard(bot, session):
@@ -50,7 +53,8 @@ async def test_a_coordinator_gets_a_link_that_opens_the_dashboard(bot, session):
     assert not replies[0].inline_buttons  # http: no Mini App, the link only
     link = LINK.search(replies[0].text).group(1)
     assert link.startswith(f"{server.local_url}/masuk?t=")
-    assert (await _signs_in(server.local_url, link))["name"] == "Budi Hartono"
+    me, cookie = await _signs_in(server.local_url, link)
+    assert me["name"] == "Budi Hartono" and not cookie["secure"]
     assert COORDINATOR not in bot.server.menu_buttons
 
 
@@ -67,7 +71,8 @@ async def test_with_https_the_mini_app_button_and_the_menu_button(bot, session, 
     assert link.startswith("https://kube.example.go.id/dasbor/masuk?t=")
     # The proxy takes /dasbor/ away; the server behind it answers the rest.
     local_link = link.replace("https://kube.example.go.id/dasbor", "")
-    assert (await _signs_in(server.local_url, local_link))["role"] == "coordinator"
+    me, cookie = await _signs_in(server.local_url, local_link)
+    assert me["role"] == "coordinator" and cookie["secure"]
 
 
 async def test_a_mentor_hears_it_is_for_coordinators(bot, session):

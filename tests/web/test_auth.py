@@ -84,6 +84,7 @@ async def test_a_one_time_link_signs_in_once(client, session, coordinator):
     cookie = first.cookies["pk_session"]
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
     assert cookie["max-age"] == str(8 * 3600) and not cookie["secure"]  # http: the demo
+    assert not cookie["path"]  # the folder of the link: a proxy's /dasbor/ prefix keeps it
     answer = await me(client)  # the test client keeps the cookie
     assert answer.status == 200 and (await answer.json())["name"] == "Budi Hartono"
     client.session.cookie_jar.clear()

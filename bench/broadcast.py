@@ -74,7 +74,8 @@ def start_bot(url: str, key: str, base_url: str, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PENDAMPING_")}
     env.update({"PENDAMPING_DATABASE_URL": url, "PENDAMPING_TELEGRAM_TOKEN": TOKEN,
                 "PENDAMPING_TELEGRAM_BASE_URL": base_url, "PENDAMPING_DATA_KEY": key,
-                "PENDAMPING_HEALTH_PORT": "0", "PENDAMPING_REMINDERS_ENABLED": "false",
+                "PENDAMPING_HEALTH_PORT": "0", "PENDAMPING_DASHBOARD_PORT": "0",
+                "PENDAMPING_REMINDERS_ENABLED": "false",
                 "PENDAMPING_POLL_TIMEOUT_SECONDS": "1", "PTB_TIMEDELTA": "true",
                 "PYTHONPATH": str(ROOT)})
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,

@@ -27,6 +27,7 @@ import scheduler
 from bot.core.places import default_index
 from bot.core.settings import Settings
 from bot.core.texts import t
+from bot.problems import SetupProblem
 from bot.telegram import confirmations
 from bot.telegram.context import BotContext, Services
 from bot.telegram.inbox import Inbox
@@ -34,11 +35,13 @@ from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.processor import PerUserUpdateProcessor
 from bot.telegram.ratelimit import PriorityRateLimiter, SendBudget, is_answering
 from bot.telegram.transport import maybe_delivered, telegram_request
+from bot.web.server import start_dashboard, stop_dashboard
 from handlers import (
     agenda,
     approvals,
     broadcasts,
     coordinators,
+    dashboard,
     erasure,
     grants,
     group_changes,
@@ -75,7 +78,8 @@ MENU_COMMANDS = ("kelompok", "kunjungan", "jadwal", "hibah", "gulir", "pelatihan
                  "start")
 
 async def post_init(application: Application) -> None:
-    """Creates the shared services and registers the command menu in both languages."""
+    """Creates the shared services, registers the command menu in both languages and starts
+    the dashboard (unless its port is 0)."""
     services: Services = application.bot_data
     # Built once per process and shared: the official areas are read-only.
     services.places = default_index()
@@ -87,11 +91,20 @@ async def post_init(application: Application) -> None:
         await scheduler.install(application)
     if services.settings.broadcasts_enabled:
         await outbox.start(application)
+    if services.settings.dashboard_port:
+        try:
+            await start_dashboard(application)
+        except SetupProblem as problem:
+            # The mentors' bot matters more than the dashboard: it serves on without it
+            # (/dasbor says the dashboard is off), and the log says why.
+            log.error("the dashboard is off: %s", problem)
 
 
 async def post_shutdown(application: Application) -> None:
-    """Stops the broadcast outbox (cleanly), then closes the database connections."""
+    """Stops the dashboard and the broadcast outbox (cleanly), then closes the database
+    connections."""
     services: Services = application.bot_data
+    await stop_dashboard(application)
     await outbox.stop(application)
     if services.engine is not None:
         await services.engine.dispose()
@@ -102,7 +115,7 @@ async def post_shutdown(application: Application) -> None:
 HANDLER_MODULES = (onboarding, group_registration, visits, visit_correction, trainings, grants,
                    rollovers, members, member_leaving, erasure, group_status, group_stage,
                    group_profile, approvals, broadcasts, coordinators, groups, group_chart,
-                   group_changes, reports, agenda, schedule, history, help_handlers)
+                   group_changes, reports, dashboard, agenda, schedule, history, help_handlers)
 
 
 def add_handlers(application: Application) -> None:

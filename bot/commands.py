@@ -63,6 +63,11 @@ def demo(args: argparse.Namespace) -> int:
     if args.fresh and db_path.exists():
         db_path.unlink()
     settings = demo_settings(args.folder)
+    if settings.dashboard_port:
+        from bot.web.server import free_port
+
+        # Another demo, or the bot itself, may hold the usual port: the link says which.
+        settings.dashboard_port = free_port(settings.dashboard_listen, settings.dashboard_port)
 
     async def main() -> None:
         added = await prepare_database(settings)

@@ -66,6 +66,8 @@ Perintah demo / demo commands:
   !persona 123 Nama      pengguna lain / another user (id, name)
   !buka                  buka tautan undangan terakhir / open the latest invite link
   !tunggu 2              tunggu 2 detik (siaran berjalan) / wait 2 s (a broadcast runs)
+  /dasbor                (sebagai !admin) tautan dasbor untuk browser
+                         (as !admin) a dashboard link to open in a browser
   baris \\               akhiri baris dengan \\ untuk pesan beberapa baris
                          end a line with \\ to send several lines as one message
   !bantu                 bantuan ini / this help
@@ -539,6 +541,11 @@ async def run_demo(
         chat.write(WELCOME)
         chat.write(HELP)
         await start_application(app)
+        dashboard = getattr(app.bot_data, "dashboard_local_url", None)
+        if dashboard:
+            chat.write(chat.style.note(
+                f"Dasbor / dashboard: {dashboard} (masuk dengan tautan "
+                "/dasbor sebagai !admin / sign in with /dasbor's link as !admin)"))
         chat.switch_to(chat.current)
         reader = _LineReader(stdin, asyncio.get_running_loop())
         while True:

@@ -99,6 +99,7 @@ class Keyring:
         master = _decode_key(key)
         self._aead = AESGCM(_derive(master, b"encryption v1"))
         self._mac_key = _derive(master, b"lookup v1")
+        self._signing_key = _derive(master, b"signing v1")
 
     def encrypt(self, plain: str, purpose: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
@@ -121,6 +122,20 @@ class Keyring:
         """HMAC-SHA256 of the (normalised) value: equal values, equal hashes; no way back."""
         message = purpose.encode("ascii") + b"\x00" + value.encode("utf-8")
         return hmac.new(self._mac_key, message, hashlib.sha256).hexdigest()
+
+    def sign(self, message: str, purpose: str) -> str:
+        """A URL-safe HMAC-SHA256 of ``message`` for ``purpose`` (a one-time dashboard link, a
+        session cookie): only this server can make one, and one purpose's signature is no
+        good for another."""
+        digest = hmac.new(self._signing_key, purpose.encode("ascii") + b"\x00"
+                          + message.encode("utf-8"), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+    def verify(self, message: str, purpose: str, signature: str) -> bool:
+        """Whether ``signature`` is :meth:`sign`'s for ``message`` (compared in constant
+        time)."""
+        return hmac.compare_digest(self.sign(message, purpose).encode("ascii"),
+                                   signature.encode("ascii", "replace"))
 
 
 _keyring: Keyring | None = None

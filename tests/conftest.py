@@ -33,6 +33,10 @@ from tests.harness import BotHarness
 
 # PTB 22 warns on every 429 unless retry_after is a timedelta; opt in to the new behaviour.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
+# The dashboard's web server (bot.web) starts with every Application whose port is not 0: in the
+# tests only where a test starts it, on a free port (bot.web.server.start_dashboard), so that
+# hundreds of bots side by side do not all want 8081.
+os.environ["PENDAMPING_DASHBOARD_PORT"] = "0"
 
 # Hypothesis: the same inputs on every run by default, so that a red CI run is the code's
 # doing, not the draw's, and a rerun shows it again; `HYPOTHESIS_PROFILE=explore` searches

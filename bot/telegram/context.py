@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -34,6 +34,11 @@ class Services:
         # Whether this instance may still send to Telegram (bot.leader); None: always. Every
         # request object of the bot and of the broadcast outbox asks it (bot.telegram.transport).
         self.may_send: Callable[[], bool] | None = None
+        # The dashboard's web server while it runs in this process (bot.web.server), and the
+        # address it answers on this machine ("http://127.0.0.1:8081"): /dasbor's link when
+        # no public PENDAMPING_DASHBOARD_URL is set. None: the dashboard is off.
+        self.dashboard: Any = None
+        self.dashboard_local_url: str | None = None
 
 
 class BotContext(CallbackContext[ExtBot, dict, dict, Services]):

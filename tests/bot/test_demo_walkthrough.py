@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import io
+import re
+import time
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.app import build_application
 from bot.commands import DEMO_ADMIN_ID, DEMO_MENTOR_ID
 from bot.demo import run_demo
+from bot.web.server import free_port
 
 MEMBERS = [
     "Siti Aminah; miskin; ketua", "Budi Santoso; fakir miskin; sekretaris",
@@ -128,4 +133,49 @@ async def test_programme_walkthrough(settings):
     # On 30 September the group was still Tumbuh: the stage moved in November.
     assert "Tahap per 30 Sep 2026: Tumbuh 1 · Berkembang 0 · Maju/Mandiri 0" in report
     assert "Bantuan belum ada LPJ (kini): 0" in report
+    assert "Traceback" not in transcript
+
+
+class _OpensTheDashboardLink:
+    """stdin for the demo: "!admin", "/dasbor", then, once the link is printed, opens it as a
+    browser on this machine would (from the reader's thread, while the demo runs) and quits."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self.out = out
+        self.lines = ["!admin\n", "/dasbor\n"]
+        self.link: str | None = None
+        self.status: int | None = None
+
+    def readline(self) -> str:
+        if self.lines:
+            return self.lines.pop(0)
+        if self.status is not None:
+            return ""
+        deadline = time.monotonic() + 20
+        while (found := re.search(r"http://\S+/masuk\?t=\S+", self.out.getvalue())) is None:
+            if time.monotonic() > deadline:
+                return "!keluar\n"
+            time.sleep(0.02)
+        self.link = found.group(0)
+        parts = urlsplit(self.link)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("GET", f"{parts.path}?{parts.query}")
+        self.status = connection.getresponse().status
+        connection.close()
+        return "!keluar\n"
+
+
+@pytest.mark.sqlite_only
+async def test_the_demo_prints_a_dashboard_link_that_opens_in_a_browser(settings):
+    settings.admin_ids = [DEMO_ADMIN_ID]
+    settings.dashboard_port = free_port("127.0.0.1", 0)
+    out = io.StringIO()
+    stdin = _OpensTheDashboardLink(out)
+    await run_demo(lambda base_url: build_application(settings, base_url=base_url),
+                   admin_id=DEMO_ADMIN_ID, mentor_id=DEMO_MENTOR_ID, stdin=stdin, stdout=out)
+    transcript = out.getvalue()
+    assert f"Dasbor / dashboard: http://127.0.0.1:{settings.dashboard_port}" in transcript
+    assert stdin.link.startswith(f"http://127.0.0.1:{settings.dashboard_port}/masuk?t=")
+    assert "sekali, berlaku 15 menit" in transcript
+    assert stdin.status == 302  # signed in: on to the page
     assert "Traceback" not in transcript

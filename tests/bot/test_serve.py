@@ -191,6 +191,7 @@ def _env(database_url: str, base_url: str, health_port: int, **extra: str) -> di
         "PENDAMPING_POLL_TIMEOUT_SECONDS": "1",
         "PTB_TIMEDELTA": "true",
         "PENDAMPING_DATA_KEY": TEST_DATA_KEY,
+        "PENDAMPING_DASHBOARD_PORT": "0",
         **extra,
     })
     return env

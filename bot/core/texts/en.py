@@ -680,7 +680,16 @@ TEXTS: dict[str, str] = {
     "audit.field.recipient_name": "Recipient's name",
     "audit.field.topic": "Topic",
     "audit.field.provider": "Provider",
-    "help.coord_menu": "Coordinator menu:\n/kelompok – groups in your area (search: /kelompok mawar)\n/persetujuan – sign-ups waiting\n/undang – invite link for your area\n/pendamping – mentors in your area\n/alihkan – move groups to another mentor\n/siaran – send a message to mentors\n/rekap – area summary for a period (text and chart)\n/ekspor – download the Excel summary for a period\n/templat – Excel import template; send a filled .xlsx file to import it",
+    "help.coord_menu": "Coordinator menu:\n/kelompok – groups in your area (search: /kelompok mawar)\n/persetujuan – sign-ups waiting\n/undang – invite link for your area\n/pendamping – mentors in your area\n/alihkan – move groups to another mentor\n/siaran – send a message to mentors\n/rekap – area summary for a period (text and chart)\n/ekspor – download the Excel summary for a period\n/templat – Excel import template; send a filled .xlsx file to import it\n/dasbor – dashboard: map, table of groups, visit checks",
+    # --- the coordinator's dashboard (/dasbor) ---------------------------------------------------
+    "dash.title": "Pendamping KUBE dashboard",
+    "dash.only_staff": "The dashboard is for coordinators and admins: a map and a table of all groups in their area. For your own groups, use /kelompok and /jadwal.",
+    "dash.off": "The dashboard is not switched on on this server. Please tell the admin.",
+    "dash.open": "📊 Your area's dashboard: the groups on a map, a table, and visit location checks.\nPress the button below, or the Dasbor button beside the message box.\n\nOn a computer, open this link in a browser. It works once, for {minutes} minutes:\n{link}",
+    "dash.link_only": "📊 Your area's dashboard: the groups on a map, a table, and visit location checks.\nOpen this link in a browser. It works once, for {minutes} minutes:\n{link}",
+    "dash.btn.open": "📊 Open the dashboard",
+    "dash.menu_button": "Dashboard",
+    "dash.link_refused": "This link has already been used or has expired. Type /dasbor in the bot for a new link.",
     # --- broadcasts (/siaran) -------------------------------------------------------------------
     "bc.what": "a broadcast",
     "bc.start": "📣 Broadcast: one message to many mentors at once. Type /batal at any time to stop.",

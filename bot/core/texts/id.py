@@ -680,7 +680,16 @@ TEXTS: dict[str, str] = {
     "audit.field.recipient_name": "Nama penerima",
     "audit.field.topic": "Topik",
     "audit.field.provider": "Penyelenggara",
-    "help.coord_menu": "Menu koordinator:\n/kelompok – kelompok di wilayah Anda (cari: /kelompok mawar)\n/persetujuan – pendaftar yang menunggu\n/undang – tautan undangan untuk wilayah Anda\n/pendamping – pendamping di wilayah Anda\n/alihkan – alihkan kelompok ke pendamping lain\n/siaran – kirim pesan ke pendamping\n/rekap – rekap wilayah per periode (teks dan grafik)\n/ekspor – unduh rekap Excel per periode\n/templat – templat impor Excel; kirim berkas .xlsx yang sudah diisi untuk mengimpor",
+    "help.coord_menu": "Menu koordinator:\n/kelompok – kelompok di wilayah Anda (cari: /kelompok mawar)\n/persetujuan – pendaftar yang menunggu\n/undang – tautan undangan untuk wilayah Anda\n/pendamping – pendamping di wilayah Anda\n/alihkan – alihkan kelompok ke pendamping lain\n/siaran – kirim pesan ke pendamping\n/rekap – rekap wilayah per periode (teks dan grafik)\n/ekspor – unduh rekap Excel per periode\n/templat – templat impor Excel; kirim berkas .xlsx yang sudah diisi untuk mengimpor\n/dasbor – dasbor: peta, tabel kelompok, cek kunjungan",
+    # --- the coordinator's dashboard (/dasbor) ---------------------------------------------------
+    "dash.title": "Dasbor Pendamping KUBE",
+    "dash.only_staff": "Dasbor ini untuk koordinator dan admin: peta dan tabel semua kelompok di wilayahnya. Untuk kelompok Anda sendiri, pakai /kelompok dan /jadwal.",
+    "dash.off": "Dasbor belum dinyalakan di server ini. Sampaikan ke admin.",
+    "dash.open": "📊 Dasbor wilayah Anda: peta kelompok, tabel, dan cek lokasi kunjungan.\nTekan tombol di bawah, atau tombol Dasbor di samping kolom ketik.\n\nDi komputer, buka tautan ini di browser. Hanya bisa dipakai sekali, berlaku {minutes} menit:\n{link}",
+    "dash.link_only": "📊 Dasbor wilayah Anda: peta kelompok, tabel, dan cek lokasi kunjungan.\nBuka tautan ini di browser. Hanya bisa dipakai sekali, berlaku {minutes} menit:\n{link}",
+    "dash.btn.open": "📊 Buka dasbor",
+    "dash.menu_button": "Dasbor",
+    "dash.link_refused": "Tautan ini sudah dipakai atau kedaluwarsa. Ketik /dasbor di bot untuk tautan baru.",
     # --- broadcasts (/siaran) -------------------------------------------------------------------
     "bc.what": "siaran",
     "bc.start": "📣 Siaran: satu pesan untuk banyak pendamping sekaligus. Ketik /batal kapan saja untuk berhenti.",

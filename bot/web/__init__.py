@@ -15,14 +15,17 @@ if TYPE_CHECKING:
 # The bot's Application (its bot_data is bot.telegram.context.Services: settings,
 # sessionmaker), set on the aiohttp app by bot.web.server.
 APPLICATION: web.AppKey[Application] = web.AppKey("application")
+# What bot.web.auth's middleware checked, for the request's handlers.
+ACTOR: web.RequestKey[Mentor] = web.RequestKey("actor")
+LANG: web.RequestKey[str] = web.RequestKey("lang")
 
 
 def actor(request: web.Request) -> Mentor:
     """The signed-in coordinator or admin, checked against the database for this request by
     bot.web.auth's middleware (never taken from the page)."""
-    return request["actor"]
+    return request[ACTOR]
 
 
 def lang(request: web.Request) -> str:
     """The language the user chose in the bot (/bahasa), "id" or "en"."""
-    return request.get("lang", "id")
+    return request.get(LANG, "id")

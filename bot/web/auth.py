@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.core import clock
 from bot.core.enums import MentorStatus, Role
 from bot.core.settings import Settings
-from bot.web import APPLICATION
+from bot.web import ACTOR, APPLICATION, LANG
 from models import crypto
 from models import mentors as mentor_queries
 from models.tables import Mentor
@@ -154,8 +154,8 @@ async def api_auth(request: web.Request, handler: Handler) -> web.StreamResponse
                                                          telegram_id=telegram_id)
     if not may_use(mentor):
         return error(403, "forbidden")
-    request["actor"] = mentor
-    request["lang"] = mentor.language or services.settings.language
+    request[ACTOR] = mentor
+    request[LANG] = mentor.language or services.settings.language
     try:
         response = await handler(request)
     except web.HTTPNotFound:

@@ -30,14 +30,21 @@ from bot.core.enums import (
     RolloverStatus,
     Stage,
 )
+from bot.core.geo import Point, place_of, visit_check
 from bot.core.parsing import province_codes
 from bot.core.periods import Period
 from bot.core.places import timezone_abbr
+from bot.core.settings import Settings
 from models.tables import Grant, Group, GroupChange, Member, Mentor, Rollover, Training, Visit
 
 # Traffic lights of the per-mentor table: share of groups visited on time.
 GREEN_AT = 0.85
 YELLOW_AT = 0.60
+
+# The distance past which a visit counts as far from its group's place (the setting's default,
+# for callers without the settings at hand).
+DEFAULT_FAR_KM: float = Settings.model_fields["visit_far_km"].default
+
 
 _ZONES = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
 
@@ -386,6 +393,10 @@ class DistrictFigures:
     trainings: int = 0  # trainings held in the period
     trained: int = 0  # households that attended one
     visits: int = 0  # in the period
+    # Of those, logged farther than the far distance from the group's place, and logged
+    # without a location (check_visits).
+    far_visits: int = 0
+    no_location_visits: int = 0
     turnover: int = 0  # sums of the visits' figures in the period
     profit: int = 0
     solidarity: int = 0  # IKS
@@ -398,8 +409,8 @@ class DistrictFigures:
 
     def add(self, other: DistrictFigures) -> None:
         for name in ("groups", "stage_up", "stage_down", "households", "graduated",
-                     "trainings", "trained", "visits", "turnover", "profit", "solidarity",
-                     "without_lpj", "lpj_late"):
+                     "trainings", "trained", "visits", "far_visits", "no_location_visits",
+                     "turnover", "profit", "solidarity", "without_lpj", "lpj_late"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for name in ("status", "stages"):
             mine = getattr(self, name)
@@ -433,12 +444,13 @@ def _first_changes_after(area_code: str | None, end: date) -> Any:
 
 
 async def period_figures(*, session: AsyncSession, area_code: str | None, period: Period,
-                         today: date) -> PeriodFigures:
-    """The period's figures per kecamatan of the area, in six grouped queries whatever the
-    number of groups: status and stage at the period's end (the group's history, else its
-    current values), stage changes, graduations, trainings and households trained, visits with
-    their turnover, profit and IKS in the period, and grants without an LPJ (now, the late ones
-    as of ``today``)."""
+                         today: date, far_km: float = DEFAULT_FAR_KM) -> PeriodFigures:
+    """The period's figures per kecamatan of the area, in seven queries whatever the number
+    of groups (six grouped): status and stage at the period's end (the group's history, else
+    its current values), stage changes, graduations, trainings and households trained, visits
+    with their turnover, profit and IKS in the period and how many of them were logged far
+    from their group's place (more than ``far_km``) or without a location, and grants without
+    an LPJ (now, the late ones as of ``today``)."""
     scope = groups_in(area_code)
     district = district_of(Group.village_code)
     start, end = period.start, period.end
@@ -521,6 +533,13 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
         line.visits, line.turnover = int(n), int(turnover)
         line.profit, line.solidarity = int(profit), int(solidarity)
 
+    for checked in check_visits(await visit_points(session=session, area_code=area_code,
+                                                   start=start, end=end), far_km):
+        if checked.check == "far":
+            at(checked.village_code[:8]).far_visits += 1
+        elif checked.check == "none":
+            at(checked.village_code[:8]).no_location_visits += 1
+
     rows = await session.execute(
         select(district, func.count(),
                _count_if(and_(Grant.lpj_due.is_not(None), Grant.lpj_due < today)))
@@ -536,3 +555,82 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
         result.total.add(line)
     return result
 
+
+
+# --- the visit check (/rekap, the Ringkasan sheet; the dashboard's map and group page) ---------
+
+@dataclass(frozen=True)
+class VisitPoint:
+    """A visit's shared location beside its group's recorded place, as visit_points reads it."""
+
+    visit_id: int
+    group_id: int
+    village_code: str  # the group's
+    visited_on: date
+    point: Point | None  # where the visit was logged; None: no location shared
+    recorded: Point | None  # the group's place as saved in chat; None: not saved
+    in_period: bool  # False: read only for the group's middle (a group without a place)
+
+
+@dataclass(frozen=True)
+class VisitCheck:
+    """One visit of the period checked against its group's place (bot.core.geo.visit_check)."""
+
+    visit_id: int
+    group_id: int
+    village_code: str
+    visited_on: date
+    check: str  # "ok" | "far" | "none" (no location) | "unknown" (the group has no place)
+    km: float | None
+    place: Point | None  # the group's place it was checked against
+    source: str | None  # where that place came from: "recorded" | "visits" | None
+
+
+def _point(lat: float | None, lon: float | None) -> Point | None:
+    return (float(lat), float(lon)) if lat is not None and lon is not None else None
+
+
+async def visit_points(*, session: AsyncSession, area_code: str | None, start: date,
+                       end: date) -> list[VisitPoint]:
+    """The visits of the area's groups in ``start``..``end`` with their locations and their
+    groups' recorded places, in one query; with them, every located visit (whenever it was)
+    of a group without a recorded place that has a located visit in the period: the middle of
+    its visits' locations is then its place (check_visits)."""
+    in_period = and_(Visit.visited_on >= start, Visit.visited_on <= end)
+    located_in_period = (select(Visit.group_id)
+                         .where(in_period, Visit.latitude.is_not(None),
+                                Visit.longitude.is_not(None)))
+    rows = await session.execute(
+        select(Visit.id, Visit.group_id, Group.village_code, Visit.visited_on, Visit.latitude,
+               Visit.longitude, Group.latitude, Group.longitude, case((in_period, 1), else_=0))
+        .join(Group, Group.id == Visit.group_id)
+        .where(groups_in(area_code), or_(in_period, and_(
+            Group.latitude.is_(None), Visit.latitude.is_not(None),
+            Visit.longitude.is_not(None), Visit.group_id.in_(located_in_period)))))
+    return [VisitPoint(int(visit_id), int(group_id), village, visited_on, _point(lat, lon),
+                       _point(group_lat, group_lon), bool(inside))
+            for visit_id, group_id, village, visited_on, lat, lon, group_lat, group_lon, inside
+            in rows]
+
+
+def check_visits(points: list[VisitPoint], far_km: float) -> list[VisitCheck]:
+    """The visits of the period among ``points`` (visit_points), each checked against its
+    group's place: recorded, else the middle of the group's located visits
+    (bot.core.geo.place_of)."""
+    recorded: dict[int, Point | None] = {}
+    located: dict[int, list[Point]] = {}
+    for item in points:
+        recorded[item.group_id] = item.recorded
+        if item.point is not None:
+            located.setdefault(item.group_id, []).append(item.point)
+    places = {group_id: place_of(place, located.get(group_id, ()))
+              for group_id, place in recorded.items()}
+    checked = []
+    for item in points:
+        if not item.in_period:
+            continue
+        place, source = places[item.group_id]
+        check, km = visit_check(place, item.point, far_km)
+        checked.append(VisitCheck(item.visit_id, item.group_id, item.village_code,
+                                  item.visited_on, check, km, place, source))
+    return checked

@@ -1,20 +1,15 @@
 """A group's place (asked after registering, or from its detail) and the visit check in
-/rekap and the Ringkasan sheet, through the real Application over HTTP."""
+/rekap, through the real Application over HTTP (the queries and the Ringkasan sheet, on both
+databases: tests/models/test_visit_check.py)."""
 
 from __future__ import annotations
 
-import io
-
-from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.core.enums import Role
-from bot.core.periods import Period
-from bot.core.places import default_index
-from models import exchange
 from models import visits as visit_queries
 from models.tables import AuditLog, Group
-from tests.conftest import NOW, TODAY
+from tests.conftest import TODAY
 from tests.factories import (
     MEMBER_LINES,
     REGENCY_SUKABUMI,
@@ -135,7 +130,7 @@ async def _visit(session, group, mentor, point=None) -> None:
         "longitude": point[1] if point else None})
 
 
-async def test_rekap_and_ringkasan_count_far_visits_and_visits_without_a_location(bot, session):
+async def test_rekap_counts_far_visits_and_visits_without_a_location(bot, session):
     mentor = await make_mentor(session, telegram_id=MENTOR)
     await make_mentor(session, telegram_id=COORDINATOR, name="Budi Hartono",
                       role=Role.COORDINATOR, area_code=REGENCY_SUKABUMI)
@@ -159,15 +154,3 @@ async def test_rekap_and_ringkasan_count_far_visits_and_visits_without_a_locatio
             "(> 2 km) 1") in text
     # The mentor is told nothing of it.
     assert not bot.server.sent(MENTOR)
-
-    content, _ = await exchange.export_workbook(
-        session=session, area_code=REGENCY_SUKABUMI, places=default_index(), masked=True,
-        now=NOW, min_size=5, max_size=10, period=Period.month(TODAY.year, TODAY.month),
-        far_km=2.0)
-    sheet = load_workbook(io.BytesIO(content))["Ringkasan"]
-    headers = [cell.value for cell in sheet[4]]
-    total = next(row for row in sheet.iter_rows(min_row=5, values_only=True)
-                 if row[1] == "Jumlah")
-    values = dict(zip(headers, total, strict=True))
-    assert (values["Kunjungan"], values["Kunjungan tanpa lokasi"], values["Kunjungan jauh"]) \
-        == (5, 1, 1)

@@ -11,10 +11,11 @@ chart are the actor's local calendar.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, and_, case, func, literal, literal_column, not_, or_, select
@@ -446,7 +447,7 @@ def _first_changes_after(area_code: str | None, end: date) -> Any:
 async def period_figures(*, session: AsyncSession, area_code: str | None, period: Period,
                          today: date, far_km: float = DEFAULT_FAR_KM) -> PeriodFigures:
     """The period's figures per kecamatan of the area, in seven queries whatever the number
-    of groups (six grouped): status and stage at the period's end (the group's history, else
+    of groups (six grouped, and the located visits to measure): status and stage at the period's end (the group's history, else
     its current values), stage changes, graduations, trainings and households trained, visits
     with their turnover, profit and IKS in the period and how many of them were logged far
     from their group's place (more than ``far_km``) or without a location, and grants without
@@ -524,21 +525,25 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     rows = await session.execute(
         select(district, func.count(), func.coalesce(func.sum(Visit.turnover), 0),
                func.coalesce(func.sum(Visit.profit), 0),
-               func.coalesce(func.sum(Visit.solidarity_fee), 0))
+               func.coalesce(func.sum(Visit.solidarity_fee), 0), _count_if(unlocated_clause()))
         .join(Group, Group.id == Visit.group_id)
         .where(scope, Visit.visited_on >= start, Visit.visited_on <= end)
         .group_by(district))
-    for code, n, turnover, profit, solidarity in rows:
+    for code, n, turnover, profit, solidarity, unlocated in rows:
         line = at(code)
         line.visits, line.turnover = int(n), int(turnover)
         line.profit, line.solidarity = int(profit), int(solidarity)
+        line.no_location_visits = int(unlocated)
 
-    for checked in check_visits(await visit_points(session=session, area_code=area_code,
-                                                   start=start, end=end), far_km):
-        if checked.check == "far":
-            at(checked.village_code[:8]).far_visits += 1
-        elif checked.check == "none":
-            at(checked.village_code[:8]).no_location_visits += 1
+    # The visits without a location are counted above; only the located ones are read here,
+    # to be measured against their groups' places.
+    points = await visit_points(session=session, area_code=area_code, start=start, end=end,
+                                located_only=True)
+    places = group_places(points)
+    for item in points:
+        if item.in_period and visit_check(places[item.group_id][0], item.point,
+                                          far_km)[0] == "far":
+            at(item.village_code[:8]).far_visits += 1
 
     rows = await session.execute(
         select(district, func.count(),
@@ -559,8 +564,10 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
 
 # --- the visit check (/rekap, the Ringkasan sheet; the dashboard's map and group page) ---------
 
-@dataclass(frozen=True)
-class VisitPoint:
+# Named tuples rather than dataclasses: a country's quarter is some 300,000 visits, and a
+# tuple costs a third of a frozen dataclass to make.
+
+class VisitPoint(NamedTuple):
     """A visit's shared location beside its group's recorded place, as visit_points reads it."""
 
     visit_id: int
@@ -572,8 +579,7 @@ class VisitPoint:
     in_period: bool  # False: read only for the group's middle (a group without a place)
 
 
-@dataclass(frozen=True)
-class VisitCheck:
+class VisitCheck(NamedTuple):
     """One visit of the period checked against its group's place (bot.core.geo.visit_check)."""
 
     visit_id: int
@@ -586,51 +592,58 @@ class VisitCheck:
     source: str | None  # where that place came from: "recorded" | "visits" | None
 
 
-def _point(lat: float | None, lon: float | None) -> Point | None:
-    return (float(lat), float(lon)) if lat is not None and lon is not None else None
+def unlocated_clause() -> Any:
+    """The visit was logged without a location (visit_check: "none")."""
+    return or_(Visit.latitude.is_(None), Visit.longitude.is_(None))
 
 
 async def visit_points(*, session: AsyncSession, area_code: str | None, start: date,
-                       end: date) -> list[VisitPoint]:
-    """The visits of the area's groups in ``start``..``end`` with their locations and their
-    groups' recorded places, in one query; with them, every located visit (whenever it was)
-    of a group without a recorded place that has a located visit in the period: the middle of
-    its visits' locations is then its place (check_visits)."""
+                       end: date, located_only: bool = False) -> list[VisitPoint]:
+    """The visits of the area's groups in ``start``..``end`` (``located_only``: those with a
+    location) with their locations and their groups' recorded places, in one query; with
+    them, every located visit (whenever it was) of a group without a recorded place that has a
+    located visit in the period: the middle of its visits' locations is then its place
+    (group_places)."""
     in_period = and_(Visit.visited_on >= start, Visit.visited_on <= end)
-    located_in_period = (select(Visit.group_id)
-                         .where(in_period, Visit.latitude.is_not(None),
-                                Visit.longitude.is_not(None)))
+    located_in_period = select(Visit.group_id).where(in_period, not_(unlocated_clause()))
+    counted = and_(in_period, not_(unlocated_clause())) if located_only else in_period
     rows = await session.execute(
         select(Visit.id, Visit.group_id, Group.village_code, Visit.visited_on, Visit.latitude,
                Visit.longitude, Group.latitude, Group.longitude, case((in_period, 1), else_=0))
         .join(Group, Group.id == Visit.group_id)
-        .where(groups_in(area_code), or_(in_period, and_(
-            Group.latitude.is_(None), Visit.latitude.is_not(None),
-            Visit.longitude.is_not(None), Visit.group_id.in_(located_in_period)))))
-    return [VisitPoint(int(visit_id), int(group_id), village, visited_on, _point(lat, lon),
-                       _point(group_lat, group_lon), bool(inside))
+        .where(groups_in(area_code), or_(counted, and_(
+            Group.latitude.is_(None), not_(unlocated_clause()),
+            Visit.group_id.in_(located_in_period)))))
+    return [VisitPoint(visit_id, group_id, village, visited_on,
+                       (lat, lon) if lat is not None and lon is not None else None,
+                       (group_lat, group_lon) if group_lat is not None and group_lon is not None
+                       else None, inside == 1)
             for visit_id, group_id, village, visited_on, lat, lon, group_lat, group_lon, inside
             in rows]
 
 
-def check_visits(points: list[VisitPoint], far_km: float) -> list[VisitCheck]:
-    """The visits of the period among ``points`` (visit_points), each checked against its
-    group's place: recorded, else the middle of the group's located visits
-    (bot.core.geo.place_of)."""
+def group_places(points: Iterable[VisitPoint]) -> dict[int, tuple[Point | None, str | None]]:
+    """Each group's place among ``points`` and where it came from (bot.core.geo.place_of):
+    recorded, else the middle of its located visits."""
     recorded: dict[int, Point | None] = {}
     located: dict[int, list[Point]] = {}
     for item in points:
         recorded[item.group_id] = item.recorded
-        if item.point is not None:
+        if item.recorded is None and item.point is not None:
             located.setdefault(item.group_id, []).append(item.point)
-    places = {group_id: place_of(place, located.get(group_id, ()))
-              for group_id, place in recorded.items()}
+    return {group_id: place_of(place, located.get(group_id, ()))
+            for group_id, place in recorded.items()}
+
+
+def check_visits(points: list[VisitPoint], far_km: float) -> list[VisitCheck]:
+    """The visits of the period among ``points`` (visit_points), each checked against its
+    group's place (group_places)."""
+    places = group_places(points)
     checked = []
     for item in points:
-        if not item.in_period:
-            continue
-        place, source = places[item.group_id]
-        check, km = visit_check(place, item.point, far_km)
-        checked.append(VisitCheck(item.visit_id, item.group_id, item.village_code,
-                                  item.visited_on, check, km, place, source))
+        if item.in_period:
+            place, source = places[item.group_id]
+            check, km = visit_check(place, item.point, far_km)
+            checked.append(VisitCheck(item.visit_id, item.group_id, item.village_code,
+                                      item.visited_on, check, km, place, source))
     return checked

@@ -46,6 +46,7 @@ from handlers import (
     grants,
     group_changes,
     group_chart,
+    group_place,
     group_profile,
     group_registration,
     group_stage,
@@ -114,8 +115,9 @@ async def post_shutdown(application: Application) -> None:
 # one list of them (the tests walk it too).
 HANDLER_MODULES = (onboarding, group_registration, visits, visit_correction, trainings, grants,
                    rollovers, members, member_leaving, erasure, group_status, group_stage,
-                   group_profile, approvals, broadcasts, coordinators, groups, group_chart,
-                   group_changes, reports, dashboard, agenda, schedule, history, help_handlers)
+                   group_profile, group_place, approvals, broadcasts, coordinators, groups,
+                   group_chart, group_changes, reports, dashboard, agenda, schedule, history,
+                   help_handlers)
 
 
 def add_handlers(application: Application) -> None:

@@ -54,7 +54,7 @@ def _export(args: argparse.Namespace) -> int:
                     session=session, area_code=args.area, places=places,
                     masked=not args.unmasked, now=clock.now(),
                     min_size=settings.group_min_size, max_size=settings.group_max_size,
-                    period=period)
+                    period=period, far_km=settings.visit_far_km)
                 # Names (and with --unmasked, NIKs and phones): for its owner's eyes only.
                 descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(descriptor, "wb") as out:

@@ -63,11 +63,15 @@ ALL_ROLES = frozenset(Role)
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.ADMIN})
 
 
-async def say(update: Update, text: str, reply_markup: Any = None) -> Message | None:
+async def say(update: Update, text: str, reply_markup: Any = None, *,
+              typed: Sequence[tuple[str, str]] = ()) -> Message | None:
     """Sends a new message into the chat the update came from.
 
     None when no answer came back (a timeout, a dropped connection): the message may well have
-    arrived, so the conversation goes on as if it had (bot.app.PendampingBot).
+    arrived, so the conversation goes on as if it had (bot.app.PendampingBot). ``typed``: the
+    buttons of a reply keyboard that stand for a flow's buttons ((label, data)s; a reply
+    keyboard's button only sends its label as text), so that text naming one presses it as a
+    typed inline button is pressed (handlers.questions).
     """
     chat = update.effective_chat
     assert chat is not None
@@ -80,6 +84,8 @@ async def say(update: Update, text: str, reply_markup: Any = None) -> Message | 
         shown.append(([(button.text, button.callback_data) for row in reply_markup.inline_keyboard
                        for button in row if isinstance(button.callback_data, str)],
                       sent.message_id if sent is not None else None))
+    if shown is not None and typed:
+        shown.append((list(typed), None))  # no inline keyboard to take away once pressed
     return sent
 
 

@@ -28,6 +28,7 @@ from bot.core.parsing import (
 )
 from bot.core.parsing.common import clean
 from bot.telegram.context import BotContext
+from handlers import group_place
 from handlers.button_questions import ask_choice, ask_summary
 from handlers.common import (
     END,
@@ -469,8 +470,10 @@ async def save(update: Update, context: BotContext) -> int:
         return await flow.stale(update, context)  # the questions let none of the others by
     await close_buttons(query)
     group = result.record
+    # The group's place is offered, never asked as a step: registering stays as short as it was.
     await say(update, context.t("grp.saved", name=group.name, count=len(lines),
-                                next_due=format_date(group.next_visit_due, context.lang)))
+                                next_due=format_date(group.next_visit_due, context.lang)),
+              reply_markup=keyboard([[group_place.save_button(context, group.id)]]))
     return END
 
 

@@ -17,7 +17,7 @@ from bot.core.patterns import ID
 from bot.core.places import village_short_name
 from bot.telegram.context import BotContext
 from handlers import grants_views as grant_views
-from handlers import group_changes, group_chart, trainings
+from handlers import group_changes, group_chart, group_place, trainings
 from handlers.common import PAGE, STAFF_ROLES, guard, keyboard, say
 from handlers.member_texts import households_text, member_line_text, problems_text
 from models import changes, profiles
@@ -290,13 +290,16 @@ def _life_text(context: BotContext, group: Group) -> str:
     if group.decree_number or group.decree_year:
         lines.append(context.t("life.decree_line", number=group.decree_number or "-",
                                year=group.decree_year or "-"))
+    place = group_place.place_line(context, group)
+    if place:
+        lines.append(place)
     return "\n".join(lines)
 
 
 def _life_rows(context: BotContext, group: Group) -> list[list[tuple[str, str]]]:
     """Status, Tahap and Ubah data for the group's mentor and the coordinators and admins of
-    its area (a dissolved group: its status only); the history of changes for everyone who
-    sees the group. The handlers check again on every press."""
+    its area (a dissolved group: its status only); the history of changes and the group's
+    place for everyone who sees the group. The handlers check again on every press."""
     rows = []
     if group.mentor_id == context.mentor.id or context.mentor.role in STAFF_ROLES:
         row = [(context.t("life.btn.status"), f"sts:start:{group.id}")]
@@ -304,7 +307,8 @@ def _life_rows(context: BotContext, group: Group) -> list[list[tuple[str, str]]]
             row += [(context.t("life.btn.stage"), f"tah:start:{group.id}"),
                     (context.t("life.btn.profile"), f"prf:start:{group.id}")]
         rows.append(row)
-    rows.append([group_changes.button(context, group.id)])
+    rows.append([group_changes.button(context, group.id),
+                 group_place.show_button(context, group.id)])
     return rows
 
 

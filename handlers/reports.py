@@ -239,8 +239,10 @@ def summary_text(context: BotContext, data: Summary, figures: PeriodFigures | No
                   incomplete=data.incomplete, min=settings.group_min_size,
                   max=settings.group_max_size),
         context.t("rep.households", count=data.households_total, categories=categories),
-        context.t("rep.visits", count=data.visits_this_month, on_time=data.on_time,
-                  groups=data.active, share=percent(data.on_time_share), overdue=data.overdue),
+        context.t("rep.visits", count=data.visits_this_month,
+                  check=visit_check_text(context, figures) if figures is not None else "",
+                  on_time=data.on_time, groups=data.active, share=percent(data.on_time_share),
+                  overdue=data.overdue),
         context.t("rep.grants", count=data.grants, total=format_rupiah(data.grants_total, lang),
                   statuses=statuses),
     ]
@@ -261,6 +263,21 @@ def summary_text(context: BotContext, data: Summary, figures: PeriodFigures | No
     if shown < len(data.mentors):
         text += "\n" + context.t("rep.mentors_more", count=len(data.mentors) - shown)
     return text
+
+
+def km_text(km: float, lang: str) -> str:
+    """"2", "1,5" (Indonesian) or "1.5" (English): a distance setting as people write it."""
+    text = f"{km:g}"
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def visit_check_text(context: BotContext, figures: PeriodFigures) -> str:
+    """" · tanpa lokasi 3 · jauh dari tempat kelompok (> 2 km) 1": the period's visits logged
+    without a location and far from their group's place (models.reports.check_visits). Facts
+    for the coordinator only; a mentor is never told so in chat."""
+    return context.t("rep.visit_check", none=figures.total.no_location_visits,
+                     far=figures.total.far_visits,
+                     km=km_text(context.settings.visit_far_km, context.lang))
 
 
 def district_name(context: BotContext, code: str) -> str:
@@ -367,7 +384,8 @@ async def send_summary(update: Update, context: BotContext, area: str | None,
         min_size=context.settings.group_min_size, max_size=context.settings.group_max_size,
         period=period)
     figures = await report_queries.period_figures(session=session, area_code=area,
-                                                  period=period, today=today)
+                                                  period=period, today=today,
+                                                  far_km=context.settings.visit_far_km)
     await say(update, summary_text(context, data, figures))
     if not data.groups:
         return
@@ -400,7 +418,7 @@ async def send_export(update: Update, context: BotContext, area: str | None,
         session=context.session, area_code=area, places=context.places, masked=masked,
         now=clock.now(), min_size=context.settings.group_min_size,
         max_size=context.settings.group_max_size, period=period,
-        area_label=area_label(context, area))
+        area_label=area_label(context, area), far_km=context.settings.visit_far_km)
     if len(content) > MAX_UPLOAD:
         await say(update, context.t("rep.export_too_big", size=len(content) // (1024 * 1024),
                                     area=area or "", period=period.code))

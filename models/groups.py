@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, ChangeKind, GroupStatus, LeaveReason, MemberRole, Role
+from bot.core.geo import Point, in_indonesia
 from bot.core.parsing import mask_numbers
 from bot.core.reminder_rules import Rules
 from models import audit, changes, reminders
@@ -547,6 +549,32 @@ async def change_interval(*, session: AsyncSession, group: Group, days: int, act
                  action=AuditAction.UPDATE, entity="group", entity_id=group.id, old=old,
                  new=audit.snapshot(group, {"visit_interval_days", "next_visit_due"}))
     await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
+    await session.commit()
+    return group
+
+
+PLACE_FIELDS = {"latitude", "longitude", "location_set_at"}
+
+
+async def set_place(*, session: AsyncSession, group_id: int, actor: Mentor, point: Point,
+                    end_draft: Callable[[], Awaitable[None]] | None = None) -> Group | None:
+    """Records where the group meets (its map pin and the point its visits are checked
+    against), if ``actor`` may manage it (:func:`get_manageable`: its mentor, or a coordinator
+    or admin of its area) and it is not dissolved, with an audit row; commits, ending the
+    draft (``end_draft``) in the same transaction. None, with nothing written: not theirs, not
+    there, dissolved, or a point outside Indonesia."""
+    group = await get_manageable(session=session, group_id=group_id, actor=actor)
+    if group is None or changes.is_read_only(group) or not in_indonesia(point):
+        return None
+    old = audit.snapshot(group, PLACE_FIELDS)
+    group.latitude, group.longitude = point
+    group.location_set_at = utcnow()
+    session.add(group)
+    audit.record(session=session, actor_telegram_id=actor.telegram_id,
+                 action=AuditAction.UPDATE, entity="group", entity_id=group.id, old=old,
+                 new=audit.snapshot(group, PLACE_FIELDS))
+    if end_draft is not None:
+        await end_draft()
     await session.commit()
     return group
 

@@ -10,6 +10,18 @@ EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 
 Point = tuple[float, float]  # (latitude, longitude) in degrees
 
+# A box around Indonesia, Sabang to Merauke and Rote to Miangas, with a margin: a point
+# outside it is a slip (latitude and longitude swapped, a sign lost), not a KUBE's place.
+INDONESIA_LAT = (-11.0, 6.5)
+INDONESIA_LON = (94.0, 141.5)
+
+
+def in_indonesia(point: Point) -> bool:
+    """Whether ``point`` lies roughly inside Indonesia (INDONESIA_LAT, INDONESIA_LON)."""
+    lat, lon = point
+    return (INDONESIA_LAT[0] <= lat <= INDONESIA_LAT[1]
+            and INDONESIA_LON[0] <= lon <= INDONESIA_LON[1])
+
 
 def distance_km(a: Point, b: Point) -> float:
     """The great-circle distance between two points (haversine: metres off at village scale,

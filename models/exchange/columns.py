@@ -70,7 +70,7 @@ SUMMARY_COLUMNS = [
     *(Col(label("id", "stage", stage), "int") for stage in Stage),
     Col("Naik tahap", "int"), Col("KK aktif", "int"), Col("KK graduasi", "int"),
     Col("Pelatihan", "int"), Col("KK dilatih", "int"), Col("Kunjungan", "int"),
-    Col("Omzet", "money"), Col("Keuntungan", "money"), Col("IKS", "money"),
+    Col("Kunjungan tanpa lokasi", "int"), Col("Kunjungan jauh", "int"), Col("Omzet", "money"), Col("Keuntungan", "money"), Col("IKS", "money"),
     Col("Bantuan tanpa LPJ", "int"),
 ]
 ROLLOVER_COLUMNS = [

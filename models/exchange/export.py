@@ -66,6 +66,7 @@ from models.exchange.workbook import (
 )
 from models.grants import Progress
 from models.reports import (
+    DEFAULT_FAR_KM,
     DistrictFigures,
     complete_clause,
     groups_in,
@@ -412,16 +413,17 @@ def _summary_values(line: DistrictFigures, code: str, name: str | None) -> list[
         code, name, line.groups, *(line.status.get(status.value, 0) for status in GroupStatus),
         *(line.stages.get(stage.value, 0) for stage in Stage), line.stage_up,
         line.households, line.graduated, line.trainings, line.trained, line.visits,
-        line.turnover, line.profit, line.solidarity, line.without_lpj,
+        line.no_location_visits, line.far_visits, line.turnover, line.profit, line.solidarity, line.without_lpj,
     ]
 
 
-async def _write_summary(workbook: Workbook, ex: _Export, period: Period, title: str) -> int:
+async def _write_summary(workbook: Workbook, ex: _Export, period: Period, title: str,
+                         far_km: float) -> int:
     """The Ringkasan sheet: a title (area, period, date), then the period's figures per
     kecamatan with a total row: a table an office pastes into its report, on one page."""
     today = local_dates(ex.now)["WIB"]
     figures = await period_figures(session=ex.session, area_code=ex.area_code, period=period,
-                                   today=today)
+                                   today=today, far_km=far_km)
     ws = workbook.create_sheet(SUMMARY_SHEET)
     header_row = 4
     print_setup(ws, header_row=header_row, one_page=True)
@@ -437,10 +439,13 @@ async def _write_summary(workbook: Workbook, ex: _Export, period: Period, title:
     heading = WriteOnlyCell(ws, value=title)
     heading.font = Font(bold=True, size=13)
     ws.append([heading])
+    far = f"{far_km:g}".replace(".", ",")
     note = WriteOnlyCell(ws, value=f"Periode {period.label('id')} ({period.start:%d/%m/%Y}–"
                                    f"{period.end:%d/%m/%Y}). Status, tahap dan KK aktif: per "
                                    f"akhir periode (KK aktif: kini); angka usaha: jumlah dari "
-                                   f"kunjungan dalam periode.")
+                                   f"kunjungan dalam periode. Kunjungan jauh: dicatat lebih "
+                                   f"dari {far} km dari tempat kelompok (lokasi yang disimpan, "
+                                   f"atau titik tengah lokasi kunjungannya).")
     ws.append([note])
     ws.append([])
     ws.append([header_cell(ws, col.header) for col in SUMMARY_COLUMNS])
@@ -462,8 +467,8 @@ def _bold(ws: Any, value: Any) -> Any:
 
 async def export_workbook(*, session: AsyncSession, area_code: str | None, places: PlaceIndex,
                           masked: bool, now: datetime, min_size: int, max_size: int,
-                          period: Period | None = None, area_label: str | None = None
-                          ) -> tuple[bytes, dict[str, int]]:
+                          period: Period | None = None, area_label: str | None = None,
+                          far_km: float = DEFAULT_FAR_KM) -> tuple[bytes, dict[str, int]]:
     """The area's period figures, groups, households, visits, trainings, history, grants,
     roll-overs and mentors as an .xlsx.
 
@@ -471,7 +476,8 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
     but admins; bank account numbers are always masked). ``area_code`` None is the whole
     country. ``period`` limits the dated rows (visits, trainings, history, roll-overs) and
     is the Ringkasan sheet's; without one every dated row is written and there is no
-    Ringkasan. ``area_label`` names the area in Ringkasan's title.
+    Ringkasan. ``area_label`` names the area in Ringkasan's title; ``far_km`` is how far from
+    its group's place a visit counts as far there (models.reports.check_visits).
     """
     workbook = Workbook(write_only=True)
     ex = _Export(session, area_code, _Places(places), masked, now, min_size, max_size, period)
@@ -480,7 +486,7 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
         place = places.get(area_code) if area_code else None
         area_name = area_label or (place.label if place else area_code) or "Seluruh Indonesia"
         title = f"Rekap KUBE {area_name}, {period.label('id')}"
-        counts[SUMMARY_SHEET] = await _write_summary(workbook, ex, period, title)
+        counts[SUMMARY_SHEET] = await _write_summary(workbook, ex, period, title, far_km)
     for title, columns, rows in _SHEETS:
         sheet = SheetWriter(workbook, title, columns)
         async for values in rows(ex):

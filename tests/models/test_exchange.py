@@ -554,7 +554,7 @@ async def test_ringkasan_is_a_titled_one_page_table_per_kecamatan(session):
     assert ws.cell(row=7, column=1).font.b or ws.cell(row=7, column=2).font.b
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
     assert ws.page_setup.orientation == "landscape"
-    assert ws.print_title_rows == "$4:$4" and ws.auto_filter.ref == "A4:S6"
+    assert ws.print_title_rows == "$4:$4" and ws.auto_filter.ref == "A4:U6"
     assert ws.column_dimensions["B"].width >= len("Kecamatan") + 2
 
 

@@ -415,6 +415,12 @@ class PeriodFigures:
     total: DistrictFigures = field(default_factory=lambda: DistrictFigures(""))
 
 
+def graduated_clause(start: date, end: date) -> Any:
+    """The household left its group as graduated (graduasi) between ``start`` and ``end``."""
+    return and_(Member.leave_reason == LeaveReason.GRADUATED.value,
+                Member.left_on >= start, Member.left_on <= end)
+
+
 def _first_changes_after(area_code: str | None, end: date) -> Any:
     """Per group and kind (status, stage): the value it had at ``end``, read from the first
     change after it (its old value). A group with no change since keeps its current value.
@@ -485,14 +491,11 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
         elif new != old:
             at(code).stage_down += int(n)
 
+    graduated = graduated_clause(start, end)
     rows = await session.execute(
-        select(district, func.count(), count_if(and_(
-            Member.leave_reason == LeaveReason.GRADUATED.value,
-            Member.left_on >= start, Member.left_on <= end)))
+        select(district, func.count(), count_if(graduated))
         .join(Group, Group.id == Member.group_id)
-        .where(scope, or_(Member.left_on.is_(None), and_(
-            Member.leave_reason == LeaveReason.GRADUATED.value,
-            Member.left_on >= start, Member.left_on <= end)))
+        .where(scope, or_(Member.left_on.is_(None), graduated))
         .group_by(district))
     for code, n, graduated in rows:
         at(code).graduated += int(graduated)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -139,7 +139,8 @@ def _today_of(village_code: str, dates: Mapping[str, date]) -> date:
 async def visit_check_counts(*, session: AsyncSession, area_code: str | None, start: date,
                              end: date, far_km: float) -> dict[str, VisitChecks]:
     """The visit checks of the visits between ``start`` and ``end`` (both included) of the
-    groups in the area, per district code, in two statements.
+    groups in the area, per district code, in two statements (the dash-place helper's /rekap
+    counts can read them from here too).
 
     A group's place is its recorded one, else the middle of all its visits' locations (not
     only the period's), so the second statement reads every located visit of the groups
@@ -151,17 +152,25 @@ async def visit_check_counts(*, session: AsyncSession, area_code: str | None, st
         select(Visit.group_id, district_of(Group.village_code), Visit.latitude,
                Visit.longitude, Group.latitude, Group.longitude)
         .join(Group, Group.id == Visit.group_id).where(scope, in_period))).all()
-    other = aliased(Visit)
-    located_in_period = exists().where(
-        other.group_id == Visit.group_id, other.visited_on >= start, other.visited_on <= end,
+    # The groups to place: a set read once (a correlated EXISTS made SQLite probe it for
+    # every visit of the area), whose visits are then found by ix_visit_group_date.
+    other, its_group = aliased(Visit), aliased(Group)
+    located_in_period = select(other.group_id).where(
+        other.visited_on >= start, other.visited_on <= end,
         other.latitude.is_not(None), other.longitude.is_not(None))
+    if area_code:
+        located_in_period = located_in_period.join(
+            its_group, its_group.id == other.group_id).where(
+            in_area_clause(its_group.village_code, area_code))
     points: dict[int, list[Point]] = {}
-    if any(row[2] is not None and row[4] is None for row in rows):
+    if any(_point(row[2], row[3]) is not None and _point(row[4], row[5]) is None
+           for row in rows):
         located = await session.execute(
             select(Visit.group_id, Visit.latitude, Visit.longitude)
             .join(Group, Group.id == Visit.group_id)
-            .where(scope, Group.latitude.is_(None), Visit.latitude.is_not(None),
-                   Visit.longitude.is_not(None), located_in_period))
+            .where(scope, or_(Group.latitude.is_(None), Group.longitude.is_(None)),
+                   Visit.latitude.is_not(None), Visit.longitude.is_not(None),
+                   Visit.group_id.in_(located_in_period)))
         for group_id, latitude, longitude in located:
             points.setdefault(group_id, []).append((latitude, longitude))
     places: dict[int, Point | None] = {}

@@ -131,19 +131,22 @@ class GroupRow:
         return max(0, (today - self.group.next_visit_due).days)
 
 
-def _members_and_last_visit() -> tuple[Any, Any]:
+def members_and_last_visit(scope: Any = None) -> tuple[Any, Any]:
     """Per group, its active households (``n``) and its last visit (``last``), as subqueries
-    for a list of groups to join."""
-    members = (select(Member.group_id, func.count().label("n"))
-               .where(Member.left_on.is_(None)).group_by(Member.group_id).subquery())
-    last = (select(Visit.group_id, func.max(Visit.visited_on).label("last"))
-            .group_by(Visit.group_id).subquery())
-    return members, last
+    for a list of groups to join; ``scope`` (a condition on Group) keeps the groups it holds,
+    so a list of one area does not count the whole country's households and visits."""
+    members = select(Member.group_id, func.count().label("n")).where(Member.left_on.is_(None))
+    last = select(Visit.group_id, func.max(Visit.visited_on).label("last"))
+    if scope is not None:
+        members = members.join(Group, Group.id == Member.group_id).where(scope)
+        last = last.join(Group, Group.id == Visit.group_id).where(scope)
+    return (members.group_by(Member.group_id).subquery(),
+            last.group_by(Visit.group_id).subquery())
 
 
 async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[GroupRow]:
     """The mentor's groups, most overdue first, with member counts and last visit dates."""
-    members, last = _members_and_last_visit()
+    members, last = members_and_last_visit()
     result = await session.execute(
         select(Group, func.coalesce(members.c.n, 0), last.c.last)
         .outerjoin(members, members.c.group_id == Group.id)
@@ -181,7 +184,7 @@ async def list_for_staff(*, session: AsyncSession, actor: Mentor, name_like: str
                                                  escape="\\"))
     total = (await session.execute(
         select(func.count()).select_from(Group).where(*where))).scalar_one()
-    members, last = _members_and_last_visit()
+    members, last = members_and_last_visit()
     inactive = Group.status != GroupStatus.ACTIVE
     result = await session.execute(
         select(Group, func.coalesce(members.c.n, 0), last.c.last, Mentor.name)

@@ -120,7 +120,7 @@ def overdue_clause(now: datetime) -> Any:
                 Group.next_visit_due < local_today_expr(Group.village_code, now))
 
 
-def _count_if(condition: Any) -> Any:
+def count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
@@ -230,8 +230,8 @@ async def summary(*, session: AsyncSession, area_code: str | None, now: datetime
     stats = member_stats(area_code)
     rows = await session.execute(
         select(Group.stage, func.count(),
-               _count_if(complete_clause(stats, min_size, max_size)), _count_if(overdue),
-               _count_if(active_clause()))
+               count_if(complete_clause(stats, min_size, max_size)), count_if(overdue),
+               count_if(active_clause()))
         .select_from(Group).outerjoin(stats, stats.c.group_id == Group.id)
         .where(scope).group_by(Group.stage))
     for stage, n, complete, late, active in rows:
@@ -297,7 +297,7 @@ async def _grants(*, session: AsyncSession, area_code: str | None, now: datetime
     partial = and_(required, not_(done), not_(late), func.coalesce(sums.c.n, 0) > 0)
     row = (await session.execute(
         select(func.count(), func.coalesce(func.sum(Grant.amount), 0),
-               _count_if(done), _count_if(late), _count_if(partial), _count_if(not_(required)))
+               count_if(done), count_if(late), count_if(partial), count_if(not_(required)))
         .select_from(Grant).join(Group, Group.id == Grant.group_id)
         .outerjoin(sums, sums.c.grant_id == Grant.id)
         .where(scope))).one()
@@ -317,7 +317,7 @@ async def mentor_lines(*, session: AsyncSession, area_code: str | None, now: dat
     """Every mentor with active groups in the area, the worst on-time share first."""
     rows = await session.execute(
         select(Mentor.id, Mentor.name, Mentor.telegram_id, func.count(),
-               _count_if(overdue_clause(now)))
+               count_if(overdue_clause(now)))
         .select_from(Group).join(Mentor, Mentor.id == Group.mentor_id)
         .where(groups_in(area_code), active_clause())
         .group_by(Mentor.id, Mentor.name, Mentor.telegram_id))
@@ -427,6 +427,12 @@ class PeriodFigures:
     total: DistrictFigures = field(default_factory=lambda: DistrictFigures(""))
 
 
+def graduated_clause(start: date, end: date) -> Any:
+    """The household left its group as graduated (graduasi) between ``start`` and ``end``."""
+    return and_(Member.leave_reason == LeaveReason.GRADUATED.value,
+                Member.left_on >= start, Member.left_on <= end)
+
+
 def _first_changes_after(area_code: str | None, end: date) -> Any:
     """Per group and kind (status, stage): the value it had at ``end``, read from the first
     change after it (its old value). A group with no change since keeps its current value.
@@ -498,14 +504,11 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
         elif new != old:
             at(code).stage_down += int(n)
 
+    graduated = graduated_clause(start, end)
     rows = await session.execute(
-        select(district, func.count(), _count_if(and_(
-            Member.leave_reason == LeaveReason.GRADUATED.value,
-            Member.left_on >= start, Member.left_on <= end)))
+        select(district, func.count(), count_if(graduated))
         .join(Group, Group.id == Member.group_id)
-        .where(scope, or_(Member.left_on.is_(None), and_(
-            Member.leave_reason == LeaveReason.GRADUATED.value,
-            Member.left_on >= start, Member.left_on <= end)))
+        .where(scope, or_(Member.left_on.is_(None), graduated))
         .group_by(district))
     for code, n, graduated in rows:
         at(code).graduated += int(graduated)
@@ -547,7 +550,7 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
 
     rows = await session.execute(
         select(district, func.count(),
-               _count_if(and_(Grant.lpj_due.is_not(None), Grant.lpj_due < today)))
+               count_if(and_(Grant.lpj_due.is_not(None), Grant.lpj_due < today)))
         .join(Group, Group.id == Grant.group_id)
         .where(scope, Grant.lpj_submitted_on.is_(None))
         .group_by(district))

@@ -144,6 +144,9 @@ class AuditAction(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     ERASE = "erase"  # a member's personal data removed on request (/hapus_anggota)
+    # A group's households read on the dashboard (its page, NIK and phone masked): a view,
+    # not a change, kept because personal data was shown.
+    DASHBOARD_VIEW = "dashboard_view"
 
 
 class ErasureReason(StrEnum):

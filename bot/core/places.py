@@ -184,6 +184,19 @@ def village_short_name(code: str, name: str) -> str:
     return f"{'Kel.' if village_kind(code) == 'kelurahan' else 'Desa'} {name}"
 
 
+def short_name(code: str, name: str) -> str:
+    """How an area is named on its own, by its code's level: "Jawa Barat", "Kab. Sukabumi",
+    "Kec. Cibadak", "Desa Sukamaju" or "Kel. Cibadak"."""
+    level = code.count(".") + 1
+    if level == REGENCY:
+        return _regency_parts(name)[0]
+    if level == DISTRICT:
+        return f"Kec. {name}"
+    if level == VILLAGE:
+        return village_short_name(code, name)
+    return name
+
+
 def _spelt_inside(key: str, query: str) -> bool:
     """Whether a name spelt like ``key`` is some of the query's whole words ("cibadak" in
     "cibadk sukabumi", "ciamis" in "kabupeten ciamis"), not a piece of one ("jati" in
@@ -238,7 +251,7 @@ class PlaceIndex:
                 short, kind, bare = _regency_parts(name)
                 short_names[code], kinds[code], keys[code] = short, kind, _normalise(bare)
             elif level == DISTRICT:
-                short_names[code], kinds[code] = f"Kec. {name}", "kecamatan"
+                short_names[code], kinds[code] = short_name(code, name), "kecamatan"
                 keys[code] = _normalise(name)
             elif level == VILLAGE:
                 short_names[code] = village_short_name(code, name)

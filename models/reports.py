@@ -528,7 +528,7 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     rows = await session.execute(
         select(district, func.count(), func.coalesce(func.sum(Visit.turnover), 0),
                func.coalesce(func.sum(Visit.profit), 0),
-               func.coalesce(func.sum(Visit.solidarity_fee), 0), _count_if(unlocated_clause()))
+               func.coalesce(func.sum(Visit.solidarity_fee), 0), count_if(unlocated_clause()))
         .join(Group, Group.id == Visit.group_id)
         .where(scope, Visit.visited_on >= start, Visit.visited_on <= end)
         .group_by(district))

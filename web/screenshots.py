@@ -4,14 +4,12 @@ page (a phone's width), written to docs/ as PNG. Uses Debian's chromium through 
 Run against a real bot, with the one-time link `/dasbor` gave (or a Telegram-style address
 with #tgWebAppData=…):
     .venv/bin/python web/screenshots.py --url 'https://…/masuk?t=…' [--group 17]
-Without --url it photographs the canned data of tests/web/fake_api.py (to check the layout).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import ExitStack
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -62,20 +60,12 @@ def shoot(url: str, group: int | None, out: Path) -> list[Path]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="the one-time link /dasbor gave, or a Telegram-style address")
+    parser.add_argument("--url", required=True, help="the one-time link /dasbor gave, or a Telegram-style address")
     parser.add_argument("--group", type=int, help="the group to photograph (default: the table's first)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
-    with ExitStack() as stack:
-        url = args.url
-        if url is None:
-            sys.path.insert(0, str(ROOT))
-            from tests.web import fake_api
-
-            url = fake_api.signed_in_url(stack.enter_context(fake_api.serving()))
-            args.group = args.group or fake_api.GROUP_WITH_VISITS
-        for path in shoot(url, args.group, args.out):
-            print(path)
+    for path in shoot(args.url, args.group, args.out):
+        print(path)
     return 0
 
 

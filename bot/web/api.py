@@ -139,7 +139,8 @@ class PhotoCache:
             self._items.popitem(last=False)
 
 
-photos = PhotoCache()
+# One cache per server (bot.web.server.build_web_app makes it).
+PHOTOS: web.AppKey[PhotoCache] = web.AppKey("photos", PhotoCache)
 
 
 async def get_photo(request: web.Request) -> web.Response:
@@ -153,6 +154,7 @@ async def get_photo(request: web.Request) -> web.Response:
                                                 visit_id=visit_id, n=int(n))
     if file_id is None:
         return error(404, "not_found")
+    photos = request.app[PHOTOS]
     content = photos.get(file_id)
     if content is None:
         try:

@@ -168,6 +168,7 @@ def build_web_app(application: Application, *, extra_routes: Iterable[web.RouteD
     and with the security headers on every answer."""
     app = web.Application(middlewares=[api_auth], client_max_size=64 * 1024)
     app[APPLICATION] = application
+    app[api.PHOTOS] = api.PhotoCache()
     policy = content_security_policy(application.bot_data.settings)
 
     async def secure_headers(_request: web.Request, response: web.StreamResponse) -> None:

@@ -1,5 +1,6 @@
 """The dashboard's server (bot.web) for a test: the real Application's services (settings,
-database) behind aiohttp's test client, and initData signed as Telegram signs it."""
+database) behind aiohttp's test client, or the whole bot serving it over HTTP on a seeded
+database (``site``), and initData signed as Telegram signs it."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import build_application
+from bot.core import clock
 from bot.core.settings import Settings
-from bot.web.server import build_web_app
+from bot.web.server import build_web_app, start_dashboard, stop_dashboard
+from tests.harness import BotHarness
+from tests.models.test_dashboard import Seed, seed
 
 TOKEN = "123456:TEST-TOKEN"  # the settings fixture's
 
@@ -44,3 +49,32 @@ async def client(settings: Settings, tmp_path) -> AsyncIterator[TestClient]:
     yield client
     await client.close()
     await application.bot_data.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Site:
+    """The dashboard of a real bot (tests/harness.py), on a database seeded as
+    tests/models/test_dashboard.seed says, its photos uploaded to the local Bot API server."""
+
+    base_url: str  # ends with "/"
+    init_data: str  # a valid tgWebAppData for Kab. Sukabumi's coordinator
+    data: Seed
+
+    def telegram_url(self, route: str = "") -> str:
+        """The address Telegram opens: the page, tgWebAppData in its fragment."""
+        return (f"{self.base_url}#{route}{'?' if route else ''}"
+                f"tgWebAppData={quote(self.init_data, safe='')}&tgWebAppVersion=8.0")
+
+
+@pytest.fixture
+async def site(bot: BotHarness, session) -> AsyncIterator[Site]:
+    """The dashboard served over real HTTP by the bot's own process, as in production."""
+    data = await seed(session)
+    for file_id in ("PHOTO-0", "PHOTO-1"):  # the seeded visit's photos, as a mentor sent them
+        bot.server.send_photo(data.ani.telegram_id, file_id=file_id)
+    server = await start_dashboard(bot.application, host="127.0.0.1", port=0)
+    try:
+        yield Site(server.local_url + "/", signed_init_data(data.coordinator.telegram_id,
+                                                            at=clock.now()), data)
+    finally:
+        await stop_dashboard(bot.application)

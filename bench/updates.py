@@ -601,7 +601,9 @@ class Counts:
             "longest_ms": [(round(s * 1000, 1), name) for s, name in self.holds.longest],
             "over_20ms": self.holds.over_20ms,
             "gc": [(count, round(total * 1000), round(longest * 1000, 1))
-                   for count, total, longest in self.collections]}), flush=True)
+                   for count, total, longest in self.collections],
+            "gc_objects": [len(gc.get_objects(generation)) for generation in range(3)]
+            + [gc.get_freeze_count()]}), flush=True)
 
 
 async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, users: int, *,
@@ -699,7 +701,8 @@ def report(echo: Run, bot: Run) -> None:
         if p.get("gc"):
             print("      garbage collector passes (generation: count, ms in all, longest ms): "
                   + "; ".join(f"{generation}: {count}, {total}, {longest}"
-                              for generation, (count, total, longest) in enumerate(p["gc"])))
+                              for generation, (count, total, longest) in enumerate(p["gc"]))
+                  + f" (objects per generation and frozen: {p.get('gc_objects')})")
     if bot.result.lost:
         print(f"  LOST at {dict(bot.result.lost_at)}; {bot.result.stuck}")
     print(f"  saved {bot.saved} of {bot.users}; ratio {ratio:.2f}")

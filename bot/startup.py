@@ -97,14 +97,6 @@ async def check_schema(settings: Settings) -> None:
                        f"this version ({ours}): run `pendamping db upgrade` first.")
 
 
-# The collector's thresholds while serving (Python's: 700, 10, 10). Many updates are in flight at
-# once, so a young pass every 700 objects finds their objects alive and moves them on, and the
-# older passes then walk them again; every 2,000 less of that survives, and a full pass after 4
-# middle ones instead of 11 has less to walk. bench/updates.py, visit, 100 people: the
-# collector's time per update 0.12 -> 0.06 ms, its longest pass 19-26 -> 8 ms.
-GC_THRESHOLDS = (2000, 10, 3)
-
-
 def warm_up() -> None:
     """Builds what the first answers would otherwise build on the event loop, where every
     other user waits: the place index, the date reader's languages (a fifth of a second), the
@@ -141,4 +133,3 @@ def warm_up() -> None:
     # objects): kept out of the collector's full passes, each of which otherwise held the
     # event loop for 100-170 ms every few hundred updates.
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import gc
 import json
 import os
 import platform
@@ -545,6 +546,7 @@ class Counts:
         self.who = who
         self.holds = LoopHolds()
         self.reset()
+        gc.callbacks.append(self._collected)
 
         def count(name: str) -> Callable[..., None]:
             def listener(*_args: object, **_kwargs: object) -> None:
@@ -571,6 +573,19 @@ class Counts:
         self.updates = self.checkouts = self.transactions = self.commits = self.statements = 0
         self.cpu = self._cpu()
         self.holds.reset()
+        # The garbage collector's passes per generation: how many, their time, the longest.
+        self.collections = [[0, 0.0, 0.0] for _ in range(3)]
+        self._collecting = 0.0
+
+    def _collected(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._collecting = time.thread_time()
+            return
+        spent = time.thread_time() - self._collecting
+        passes = self.collections[info["generation"]]
+        passes[0] += 1
+        passes[1] += spent
+        passes[2] = max(passes[2], spent)
 
     @staticmethod
     def _cpu() -> float:
@@ -584,7 +599,11 @@ class Counts:
             "checkouts": self.checkouts / n, "transactions": self.transactions / n,
             "commits": self.commits / n, "statements": self.statements / n,
             "longest_ms": [(round(s * 1000, 1), name) for s, name in self.holds.longest],
-            "over_20ms": self.holds.over_20ms}), flush=True)
+            "over_20ms": self.holds.over_20ms,
+            "gc": [(count, round(total * 1000), round(longest * 1000, 1))
+                   for count, total, longest in self.collections],
+            "gc_objects": [len(gc.get_objects(generation)) for generation in range(3)]
+            + [gc.get_freeze_count()]}), flush=True)
 
 
 async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, users: int, *,
@@ -679,6 +698,11 @@ def report(echo: Run, bot: Run) -> None:
         calls = ", ".join(f"{method} {count / max(run.updates, 1):.2f}"
                           for method, count in run.calls.most_common())
         print(f"      Bot API calls per update: {calls}")
+        if p.get("gc"):
+            print("      garbage collector passes (generation: count, ms in all, longest ms): "
+                  + "; ".join(f"{generation}: {count}, {total}, {longest}"
+                              for generation, (count, total, longest) in enumerate(p["gc"]))
+                  + f" (objects per generation and frozen: {p.get('gc_objects')})")
     if bot.result.lost:
         print(f"  LOST at {dict(bot.result.lost_at)}; {bot.result.stuck}")
     print(f"  saved {bot.saved} of {bot.users}; ratio {ratio:.2f}")

@@ -3,6 +3,7 @@ flows (conversations) are in handlers.flow."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import functools
 import logging
@@ -176,15 +177,19 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
     if isinstance(query, TypedPress):
         await query.close(note)
         return
-    await query.answer()
     message = query.message
-    if not isinstance(message, Message):
+    if not isinstance(message, Message) or not (note and message.text or message.reply_markup):
+        await query.answer()
         return
+    # The answer (which stops the button's spinner) and the edit go out side by side: one round
+    # trip to Telegram instead of two before the next question. A late or failed answer is
+    # gone past (bot.app.PendampingBot), so the edit never waits on it.
+    answered = asyncio.ensure_future(query.answer())
     try:
         if note and message.text:
             await message.edit_text(f"{message.text}\n\n✓ {without_marks(note)}",
                                     reply_markup=None)
-        elif message.reply_markup:
+        else:
             await message.edit_reply_markup(reply_markup=None)
     except BadRequest as exc:  # already edited (a double tap): nothing to do
         log.debug("close_buttons: %s", exc)
@@ -192,6 +197,8 @@ async def close_buttons(query: CallbackQuery, note: str | None = None) -> None:
         # Telegram had a bad moment: the old buttons may stay, and each handler re-checks a
         # press (a second Simpan finds no draft), so the work goes on.
         log.info("close_buttons: %s", type(exc).__name__)
+    finally:
+        await answered
 
 
 def without_marks(note: str) -> str:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
 from bot.telegram.ratelimit import retry_seconds
@@ -54,6 +54,12 @@ _MESSAGES = ("message", "edited_message", "channel_post", "edited_channel_post",
 # the database in one go, on the event loop; 100 at once held it for 30-50 ms, 25 for under 10.
 # Batches are usually small; after a pause the backlog comes in a few more requests.
 POLL_LIMIT = 25
+# While this many updates or more are being handled or wait for their turn, the next poll waits
+# POLL_LINGER seconds (or until fewer are left) so that it brings a bigger batch: each batch
+# costs a getUpdates and a commit. Meanwhile the bot has more than that much work at hand, so
+# nobody waits longer for it; below BUSY (a quiet bot) it polls again at once.
+BUSY = 16
+POLL_LINGER = 0.05
 
 # Told to a user whose update cannot be stored yet (the database is away): it will be handled.
 Waiting = Callable[[Update], Awaitable[None]]
@@ -74,9 +80,28 @@ def fingerprint(payload: dict[str, Any]) -> str:
     return f"h:{digest[:40]}"
 
 
-def arrival(update: Update) -> update_queries.Arrival:
-    payload = update.to_dict()
-    return update_queries.Arrival(update.update_id, fingerprint(payload), payload)
+def arrival(payload: dict[str, Any]) -> update_queries.Arrival:
+    """The update as Telegram sent it: its JSON, not the Update made from it (turning that
+    back into a dict cost more than parsing it)."""
+    return update_queries.Arrival(payload["update_id"], fingerprint(payload), payload)
+
+
+# An update and the JSON it was read from.
+Received = tuple[Update, dict[str, Any]]
+
+
+async def fetch(bot: Bot, *, offset: int | None, timeout: float, limit: int,
+                allowed_updates: Sequence[str] | None) -> list[Received]:
+    """getUpdates, keeping each update's JSON beside the Update (PTB's get_updates keeps only the
+    latter). The same request as PTB's: the polling request object, the long poll's timeout on
+    top of its read timeout. (ExtBot.get_updates also fills in arbitrary callback data, which
+    this bot does not use.)"""
+    polling = bot._request[0]  # getUpdates' own request object, as in PTB
+    payloads = await bot._post(  # PTB's private call: the one way to the raw JSON
+        "getUpdates", {"timeout": timeout, "offset": offset, "limit": limit,
+                       "allowed_updates": allowed_updates},
+        read_timeout=(polling.read_timeout or 0) + timeout)
+    return [(Update.de_json(payload, bot), payload) for payload in payloads]
 
 
 class Inbox:
@@ -103,9 +128,10 @@ class Inbox:
     def running(self) -> bool:
         return bool(self._tasks) or self._runner is not None
 
-    async def take(self, updates: Sequence[Update]) -> list[Update]:
+    async def take(self, received: Sequence[Received]) -> list[Update]:
         """Commits the updates not seen before and queues them; returns those."""
-        arrivals = [arrival(update) for update in updates]
+        updates = [update for update, _ in received]
+        arrivals = [arrival(payload) for _, payload in received]
         async with self.sessionmaker() as session:
             fresh = await update_queries.receive(session=session, arrivals=arrivals,
                                                  carried_over_upto=self.carried_over_upto)
@@ -167,14 +193,15 @@ class Inbox:
         while True:
             if pause:
                 await asyncio.sleep(pause)
-            updates: Sequence[Update] = ()
+            received: Sequence[Received] = ()
             try:
-                updates = await bot.get_updates(offset=offset, timeout=timeout, limit=POLL_LIMIT,
-                                                allowed_updates=allowed_updates)
-                if updates:
-                    await self.take(updates)
+                received = await fetch(bot, offset=offset, timeout=timeout, limit=POLL_LIMIT,
+                                       allowed_updates=allowed_updates)
+                if received:
+                    await self.take(received)
                     # Only now may Telegram forget them: the next poll confirms this batch.
-                    offset = updates[-1].update_id + 1
+                    offset = received[-1][0].update_id + 1
+                    await self._linger()
                 pause = 0.0
             except asyncio.CancelledError:
                 raise
@@ -190,11 +217,25 @@ class Inbox:
             except STORE_ERRORS as error:  # the database: the offset stays put
                 # Tried again soon: a database locked for a moment should cost a moment.
                 pause = min(max(pause * 2, 0.25), 5.0)
-                await self._not_stored(updates, error)
+                await self._not_stored([update for update, _ in received], error)
             except Exception:
                 # A bug, not an outage: said loudly, and tried again (Telegram keeps them).
                 pause = min(max(pause * 2, 1.0), 30.0)
                 log.exception("could not take received updates")
+
+    def _at_hand(self) -> int:
+        """Updates received and not finished: being handled, or waiting for their turn."""
+        processor = self.application.update_processor
+        return self.application.update_queue.qsize() + getattr(processor, "unfinished", 0)
+
+    async def _linger(self) -> None:
+        """Lets the next batch grow while the bot is busy (``BUSY``), at most ``POLL_LINGER``."""
+        if self._at_hand() < BUSY:
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + POLL_LINGER
+        while self._at_hand() >= BUSY and loop.time() < until:
+            await asyncio.sleep(POLL_LINGER / 5)
 
     # --- webhook -----------------------------------------------------------------------------
 
@@ -235,7 +276,7 @@ class Inbox:
         if update is None:
             return web.Response(status=400)
         try:
-            await self.take([update])
+            await self.take([(update, data)])
         except STORE_ERRORS as error:  # not stored: Telegram must post it again
             await self._not_stored([update], error)
             return web.Response(status=503)

@@ -86,6 +86,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self.on_finished = on_finished
         self.dropped = 0
         self.stopping = False
+        # Updates given to the processor and not finished (running or waiting for their turn):
+        # how busy the bot is (bot.telegram.inbox polls less often when it is).
+        self.unfinished = 0
         # Updates handled again after a restart (bot.telegram.inbox): they arrive all at once
         # but were sent at a person's pace, so the throttle lets them through.
         self.exempt: set[int] = set()
@@ -143,10 +146,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await self.initialize()
         assert self._running is not None
         key = user_key(update)
-        # What the handlers send now answers this user: it goes before bulk (bot.telegram.ratelimit),
-        # and a reply that got no answer from Telegram counts as arrived (bot.app).
-        with answering(_chat(update)):
-            await self._process(update, key, coroutine)
+        self.unfinished += 1
+        try:
+            # What the handlers send now answers this user: it goes before bulk
+            # (bot.telegram.ratelimit), and a reply that got no answer from Telegram counts as
+            # arrived (bot.app).
+            with answering(_chat(update)):
+                await self._process(update, key, coroutine)
+        finally:
+            self.unfinished -= 1
 
     async def _process(self, update: object, key: int | None, coroutine: Awaitable[Any]) -> None:
         assert self._running is not None

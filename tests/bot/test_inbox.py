@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from bot.app import build_application
 from bot.core.settings import Settings
-from bot.telegram.inbox import fingerprint
+from bot.telegram.inbox import BUSY, POLL_LINGER, Inbox, fingerprint
 from bot.telegram.persistence import DatabasePersistence
 from models import updates as update_queries
 from models.db import create_engine, create_sessionmaker
@@ -241,3 +242,24 @@ async def test_a_mark_waits_for_the_state_it_belongs_to_and_survives_a_failed_wr
         assert [(state.name, state.state) for state in states] == [("onboarding", 2)]
     finally:
         await engine.dispose()
+
+
+async def test_a_busy_bot_lets_the_next_batch_grow_a_quiet_one_polls_at_once():
+    # Only the counts the inbox reads: the updates queued and those the processor has not
+    # finished.
+    processor = SimpleNamespace(unfinished=0)
+    inbox = Inbox(SimpleNamespace(update_queue=asyncio.Queue(), update_processor=processor),
+                  None)
+    loop = asyncio.get_running_loop()
+
+    async def waited() -> float:
+        began = loop.time()
+        await inbox._linger()
+        return loop.time() - began
+
+    assert await waited() < POLL_LINGER / 10  # quiet: polled again at once
+    processor.unfinished = BUSY
+    assert await waited() >= POLL_LINGER  # busy all along: the whole linger
+    # Busy, then the work at hand runs low: polled again then, before the linger is over.
+    loop.call_later(POLL_LINGER / 4, setattr, processor, "unfinished", BUSY - 1)
+    assert await waited() < POLL_LINGER * 0.8

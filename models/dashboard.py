@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.enums import AuditAction, ChangeKind, GroupStatus, Stage
-from bot.core.geo import Point, place_of, visit_check
+from bot.core.geo import Point, middle, place_of, visit_check
 from bot.core.parsing import mask_nik, mask_phone
 from bot.core.periods import Period
 from bot.core.places import short_name, timezone_abbr
@@ -136,6 +136,27 @@ def _today_of(village_code: str, dates: Mapping[str, date]) -> date:
     return dates[timezone_abbr(village_code)]
 
 
+async def visit_middles(*, session: AsyncSession, where: list[Any]) -> dict[int, Point]:
+    """geo.middle of the located visits (``where``) of each group. PostgreSQL works out the
+    medians itself (percentile_cont(0.5) interpolates an even count's middle two as
+    statistics.median does): one row per group instead of one per visit, which halves a
+    national overview. SQLite has no median: its visits are read and placed here."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = await session.execute(
+            select(Visit.group_id, func.percentile_cont(0.5).within_group(Visit.latitude),
+                   func.percentile_cont(0.5).within_group(Visit.longitude))
+            .join(Group, Group.id == Visit.group_id).where(*where).group_by(Visit.group_id))
+        return {group_id: (float(lat), float(lon)) for group_id, lat, lon in rows}
+    points: dict[int, list[Point]] = {}
+    rows = await session.execute(
+        select(Visit.group_id, Visit.latitude, Visit.longitude)
+        .join(Group, Group.id == Visit.group_id).where(*where))
+    for group_id, latitude, longitude in rows:
+        points.setdefault(group_id, []).append((latitude, longitude))
+    return {group_id: found for group_id, located in points.items()
+            if (found := middle(located)) is not None}
+
+
 async def visit_check_counts(*, session: AsyncSession, area_code: str | None, start: date,
                              end: date, far_km: float) -> dict[str, VisitChecks]:
     """The visit checks of the visits between ``start`` and ``end`` (both included) of the
@@ -162,23 +183,18 @@ async def visit_check_counts(*, session: AsyncSession, area_code: str | None, st
         located_in_period = located_in_period.join(
             its_group, its_group.id == other.group_id).where(
             in_area_clause(its_group.village_code, area_code))
-    points: dict[int, list[Point]] = {}
+    middles: dict[int, Point] = {}
     if any(_point(row[2], row[3]) is not None and _point(row[4], row[5]) is None
            for row in rows):
-        located = await session.execute(
-            select(Visit.group_id, Visit.latitude, Visit.longitude)
-            .join(Group, Group.id == Visit.group_id)
-            .where(scope, or_(Group.latitude.is_(None), Group.longitude.is_(None)),
-                   Visit.latitude.is_not(None), Visit.longitude.is_not(None),
-                   Visit.group_id.in_(located_in_period)))
-        for group_id, latitude, longitude in located:
-            points.setdefault(group_id, []).append((latitude, longitude))
+        middles = await visit_middles(session=session, where=[
+            scope, or_(Group.latitude.is_(None), Group.longitude.is_(None)),
+            Visit.latitude.is_not(None), Visit.longitude.is_not(None),
+            Visit.group_id.in_(located_in_period)])
     places: dict[int, Point | None] = {}
     counts: dict[str, VisitChecks] = {}
     for group_id, district, latitude, longitude, group_lat, group_lon in rows:
         if group_id not in places:
-            places[group_id] = place_of(_point(group_lat, group_lon),
-                                        points.get(group_id, ()))[0]
+            places[group_id] = _point(group_lat, group_lon) or middles.get(group_id)
         counts.setdefault(district, VisitChecks()).add(
             places[group_id], _point(latitude, longitude), far_km)
     return counts

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.enums import GroupStatus, Role
+from bot.core.geo import middle
 from bot.core.parsing import mask_nik, mask_phone
 from bot.core.periods import Period
 from models import dashboard
@@ -113,6 +114,13 @@ async def test_overview_counts_the_area_with_its_visit_checks(session):
          "on_time_share": 1.0, "visits": 6, "far": 2, "no_location": 1, "graduations": 1},
         {"code": NAGRAK, "name": "Kec. Nagrak", "groups": 2, "aktif": 1, "overdue": 1,
          "on_time_share": 0.0, "visits": 0, "far": 0, "no_location": 0, "graduations": 0}]
+    # The place from the visits, worked out by the database on PostgreSQL, is geo.middle's
+    # for an even and an odd number of visits.
+    for visits in (s.visits["B"], s.visits["B"][1:]):
+        located = [(v.latitude, v.longitude) for v in visits]
+        found = await dashboard.visit_middles(session=session, where=[
+            Visit.id.in_([v.id for v in visits])])
+        assert found[s.groups["B"].id] == pytest.approx(middle(located), abs=1e-9)
     everything = await dashboard.overview(session=session, actor=s.admin, period=NOVEMBER,
                                           now=NOW, far_km=FAR_KM)
     assert everything["groups"]["total"] == 6 and everything["overdue"] == 2

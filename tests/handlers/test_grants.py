@@ -475,7 +475,7 @@ async def test_group_card_and_list_show_grants(bot, session):
     assert buttons[4:] == ["➕ Catat bantuan", "⏱ Ubah jadwal", "🔎 Bantuan 1", "🔎 Bantuan 2",
                            "🎓 Catat pelatihan", "📈 Grafik usaha",
                            "🚦 Status", "🌱 Tahap", "✏️ Ubah data", "🗂 Riwayat perubahan",
-                           "« Daftar kelompok"]
+                           "📍 Lokasi kelompok", "« Daftar kelompok"]
 
     await chat.press("🔎 Bantuan 2")
     assert "BLPS (program lama) – KUBE Mawar" in chat.last_text()

@@ -30,6 +30,7 @@ from models.db import (
 )
 from models.tables import (
     BroadcastRecipient,
+    DashboardLink,
     Group,
     LeaderLease,
     Mentor,
@@ -62,6 +63,10 @@ async def seed_everything(url: str) -> None:
             # The lease a PostgreSQL leader holds (a backup of SQLite carries it all the same).
             session.add(LeaderLease(name="pendamping-kube", holder="a1b2c3", epoch=3,
                                     acquired_at=NOW, expires_at=NOW))
+            await session.flush()
+            # A one-time dashboard link (/dasbor), as its sign-in remembers it.
+            session.add(DashboardLink(id="k3n1a9", mentor_id=mentor.id, expires_at=NOW,
+                                      used_at=NOW))
             other = await make_mentor(session, telegram_id=700002, name="Ahmad Fauzi")
             await make_mentor(session, telegram_id=700003, name="Menunggu",
                               status=MentorStatus.PENDING)

@@ -495,7 +495,7 @@ async def group_page(*, session: AsyncSession, actor: Mentor, group_id: int, now
             "follow_up": visit.follow_up,
             "location": None if location is None else {"lat": location[0], "lon": location[1]},
             "check": check, "distance_km": None if km is None else round(km, 2),
-            "photos": [f"/api/visits/{visit.id}/photos/{n}"
+            "photos": [f"api/visits/{visit.id}/photos/{n}"
                        for n in range(len(visit.photo_file_ids or []))],
             "corrected_at": _iso(visit.corrected_at)})
     categories: dict[str, int] = {}

@@ -179,8 +179,8 @@ async def test_a_groups_page_is_masked_audited_and_only_for_its_area(session):
     assert [h["left_reason"] for h in page["households"] if not h["active"]] == ["graduasi"]
     assert [(v["on"], v["check"]) for v in page["visits"]] == [
         ("2026-11-17", "none"), ("2026-11-10", "far"), ("2026-11-03", "ok")]
-    assert page["visits"][2]["photos"] == [f"/api/visits/{s.visits['A'][0].id}/photos/0",
-                                           f"/api/visits/{s.visits['A'][0].id}/photos/1"]
+    assert page["visits"][2]["photos"] == [f"api/visits/{s.visits['A'][0].id}/photos/0",
+                                           f"api/visits/{s.visits['A'][0].id}/photos/1"]
     assert page["group"]["visit"] == "due" and page["group"]["place"]["source"] == "recorded"
     assert {(h["kind"], h["new"]) for h in page["history"]} == {("status", "aktif"),
                                                                 ("stage", "tumbuh")}

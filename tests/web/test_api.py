@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import aiohttp
 
+from bot.web import api
 from tests.web.conftest import Site
 
 
@@ -38,6 +39,15 @@ async def test_bad_input_is_400_and_another_regencys_ids_are_404(site: Site) -> 
         assert group["group"]["name"] == "KUBE A"
         table = await (await _get(site, http, "api/groups?district=32.02.12")).json()
         assert [g["name"] for g in table["groups"]] == ["KUBE D", "KUBE C"]
+        assert table["total"] == 2
+
+
+async def test_a_wide_area_sends_its_first_groups_and_how_many(site: Site, monkeypatch) -> None:
+    monkeypatch.setattr(api, "GROUPS_SHOWN", 3)
+    async with aiohttp.ClientSession() as http:
+        table = await (await _get(site, http, "api/groups?sort=name&order=asc")).json()
+    assert [g["name"] for g in table["groups"]] == ["KUBE A", "KUBE B", "KUBE C"]
+    assert table["total"] == 5
 
 
 async def test_a_photo_comes_from_telegram_once(site: Site, bot) -> None:

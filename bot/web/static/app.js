@@ -282,7 +282,7 @@
   }
 
   async function mapView() {
-    const { groups } = await api("api/groups");
+    const { groups, total } = await api("api/groups");
     const placed = groups.filter((g) => g.place);
     const unplaced = groups.filter((g) => !g.place);
     const box = h("div", { id: "map", class: "map" });
@@ -293,7 +293,9 @@
       h("span", { class: "hint" }, g.village.name), " ", visitBadge(g.visit))))
       : h("p", { class: "hint" }, t("map.all_placed")));
     afterShow.push(() => drawMap(box, placed, note));
-    return h("section", { class: "map-view" }, legend(), h("div", { class: "map-layout" },
+    const some = total > groups.length &&
+      h("p", { class: "hint count" }, t("f.count_some", { n: num(groups.length), total: num(total) }));
+    return h("section", { class: "map-view" }, some, legend(), h("div", { class: "map-layout" },
       h("div", null, box, note), side));
   }
 
@@ -405,7 +407,9 @@
     h("td", null, visitBadge(g.visit),
       g.days_overdue > 0 && h("span", { class: "sub" }, t("overdue_days", { n: num(g.days_overdue) })))));
     return h("section", { class: "table-view" }, box,
-      h("p", { class: "hint count", "aria-live": "polite" }, t("f.count", { n: num(data.groups.length) })),
+      h("p", { class: "hint count", "aria-live": "polite" }, data.total > data.groups.length
+        ? t("f.count_some", { n: num(data.groups.length), total: num(data.total) })
+        : t("f.count", { n: num(data.groups.length) })),
       rows.length ? h("div", { class: "scroll" }, h("table", { class: "data groups" },
         h("thead", null, h("tr", null, header)), h("tbody", null, rows)))
         : h("p", { class: "message" }, t("f.none")));

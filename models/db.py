@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from models import sqlite_trips
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -55,8 +57,11 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
         # The rollback a connection gets on its way back to the pool is made only when a
         # transaction is open (_rollback_if_open): each call is a trip to aiosqlite's thread,
         # and most sessions of the bot only read, which opens none in SQLite.
+        # One trip to aiosqlite's thread per statement, none for ending no transaction
+        # (models.sqlite_trips).
+        trips = {"module": sqlite_trips.dbapi()} if url.get_driver_name() == "aiosqlite" else {}
         engine = create_async_engine(url, connect_args={"timeout": busy_seconds},
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, **trips)
 
         @event.listens_for(engine.sync_engine, "reset")
         def _rollback_if_open(dbapi_connection, _record, reset_state):

@@ -560,6 +560,13 @@ class Counts:
             event.listen(engine, "checkout", count("checkouts"))
             event.listen(engine, "commit", count("commits"))
             event.listen(engine, "before_cursor_execute", count("statements"))
+            if os.environ.get("PENDAMPING_BENCH_SQL"):  # which statements, how often
+                def kind(_conn, _cursor, statement, *_args: object) -> None:
+                    self.kinds[" ".join(statement.split())[:90]] += 1
+                event.listen(engine, "before_cursor_execute", kind)
+                event.listen(engine, "commit", lambda *_a: self.kinds.update(["COMMIT"]))
+                event.listen(engine, "rollback", lambda *_a: self.kinds.update(["ROLLBACK"]))
+                event.listen(engine, "checkout", lambda *_a: self.kinds.update(["CHECKOUT"]))
             event.listen(Session, "after_transaction_create", begun)
 
         async def handled(_update: object, _context: object) -> None:
@@ -569,6 +576,7 @@ class Counts:
 
     def reset(self) -> None:
         self.updates = self.checkouts = self.transactions = self.commits = self.statements = 0
+        self.kinds: collections.Counter[str] = collections.Counter()
         self.cpu = self._cpu()
         self.holds.reset()
 
@@ -585,6 +593,8 @@ class Counts:
             "commits": self.commits / n, "statements": self.statements / n,
             "longest_ms": [(round(s * 1000, 1), name) for s, name in self.holds.longest],
             "over_20ms": self.holds.over_20ms}), flush=True)
+        for statement, count in self.kinds.most_common():
+            print(f"SQL {count / n:6.3f} {statement}", file=sys.stderr, flush=True)
 
 
 async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, users: int, *,

@@ -543,6 +543,7 @@ class Counts:
 
     def __init__(self, application: Application, who: str) -> None:
         self.who = who
+        self.application = application
         self.holds = LoopHolds()
         self.reset()
 
@@ -593,6 +594,9 @@ class Counts:
             "commits": self.commits / n, "statements": self.statements / n,
             "longest_ms": [(round(s * 1000, 1), name) for s, name in self.holds.longest],
             "over_20ms": self.holds.over_20ms}), flush=True)
+        if self.kinds:
+            cache = self.application.bot_data.engine.sync_engine._compiled_cache
+            print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)
         for statement, count in self.kinds.most_common():
             print(f"SQL {count / n:6.3f} {statement}", file=sys.stderr, flush=True)
 

@@ -256,8 +256,8 @@ async def create_group(
         return group, False
     changes.record_start(session=session, group=group, by=mentor)
     actor = mentor.telegram_id
-    # Flushed together: one INSERT for all households (and one for their audit rows), not
-    # one each.
+    # Flushed together: on PostgreSQL one INSERT for all households. (SQLite's RETURNING
+    # gives rows in no promised order, so SQLAlchemy still inserts them one by one there.)
     rows = [Member(group_id=group.id, joined_on=formed_on, **data) for data in members]
     session.add_all(rows)
     await session.flush()

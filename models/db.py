@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -89,8 +91,43 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
             connect_args["server_settings"] = {"search_path": search_path}
         else:  # psycopg and others take libpq options
             connect_args["options"] = f"-csearch_path={search_path}"
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                               connect_args=connect_args)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, connect_args=connect_args)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection idle longer than this is pinged before use (pool_pre_ping, which pinged every
+# checkout, cost a round trip per session: two an update). One used moments ago is not: if the
+# server went away since, the statement fails as a lost connection, the pool drops all its
+# connections, and the bot tries again (handlers.system, the inbox, the persistence's next write).
+PING_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "connect")
+    def _new(_dbapi_connection, record):  # pragma: no cover - trivial
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _back(_dbapi_connection, record):
+        if record is not None:
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("used_at", 0.0) < PING_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool replaces this connection and tries again.
+                raise DisconnectionError() from error
+            raise
+        record.info["used_at"] = time.monotonic()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

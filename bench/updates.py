@@ -544,6 +544,7 @@ class Counts:
 
     def __init__(self, application: Application, who: str) -> None:
         self.who = who
+        self.application = application
         self.holds = LoopHolds()
         self.reset()
         gc.callbacks.append(self._collected)
@@ -562,6 +563,13 @@ class Counts:
             event.listen(engine, "checkout", count("checkouts"))
             event.listen(engine, "commit", count("commits"))
             event.listen(engine, "before_cursor_execute", count("statements"))
+            if os.environ.get("PENDAMPING_BENCH_SQL"):  # which statements, how often
+                def kind(_conn, _cursor, statement, *_args: object) -> None:
+                    self.kinds[" ".join(statement.split())[:90]] += 1
+                event.listen(engine, "before_cursor_execute", kind)
+                event.listen(engine, "commit", lambda *_a: self.kinds.update(["COMMIT"]))
+                event.listen(engine, "rollback", lambda *_a: self.kinds.update(["ROLLBACK"]))
+                event.listen(engine, "checkout", lambda *_a: self.kinds.update(["CHECKOUT"]))
             event.listen(Session, "after_transaction_create", begun)
 
         async def handled(_update: object, _context: object) -> None:
@@ -571,6 +579,7 @@ class Counts:
 
     def reset(self) -> None:
         self.updates = self.checkouts = self.transactions = self.commits = self.statements = 0
+        self.kinds: collections.Counter[str] = collections.Counter()
         self.cpu = self._cpu()
         self.holds.reset()
         # The garbage collector's passes per generation: how many, their time, the longest.
@@ -604,6 +613,11 @@ class Counts:
                    for count, total, longest in self.collections],
             "gc_objects": [len(gc.get_objects(generation)) for generation in range(3)]
             + [gc.get_freeze_count()]}), flush=True)
+        if self.kinds:
+            cache = self.application.bot_data.engine.sync_engine._compiled_cache
+            print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)
+        for statement, count in self.kinds.most_common():
+            print(f"SQL {count / n:6.3f} {statement}", file=sys.stderr, flush=True)
 
 
 async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, users: int, *,

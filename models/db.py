@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from models import sqlite_trips
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -55,8 +59,11 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
         # The rollback a connection gets on its way back to the pool is made only when a
         # transaction is open (_rollback_if_open): each call is a trip to aiosqlite's thread,
         # and most sessions of the bot only read, which opens none in SQLite.
+        # One trip to aiosqlite's thread per statement, none for ending no transaction
+        # (models.sqlite_trips).
+        trips = {"module": sqlite_trips.dbapi()} if url.get_driver_name() == "aiosqlite" else {}
         engine = create_async_engine(url, connect_args={"timeout": busy_seconds},
-                                     pool_reset_on_return=None)
+                                     pool_reset_on_return=None, **trips)
 
         @event.listens_for(engine.sync_engine, "reset")
         def _rollback_if_open(dbapi_connection, _record, reset_state):
@@ -84,8 +91,43 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
             connect_args["server_settings"] = {"search_path": search_path}
         else:  # psycopg and others take libpq options
             connect_args["options"] = f"-csearch_path={search_path}"
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                               connect_args=connect_args)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, connect_args=connect_args)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A connection idle longer than this is pinged before use (pool_pre_ping, which pinged every
+# checkout, cost a round trip per session: two an update). One used moments ago is not: if the
+# server went away since, the statement fails as a lost connection, the pool drops all its
+# connections, and the bot tries again (handlers.system, the inbox, the persistence's next write).
+PING_IDLE_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "connect")
+    def _new(_dbapi_connection, record):  # pragma: no cover - trivial
+        record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkin")
+    def _back(_dbapi_connection, record):
+        if record is not None:
+            record.info["used_at"] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("used_at", 0.0) < PING_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool replaces this connection and tries again.
+                raise DisconnectionError() from error
+            raise
+        record.info["used_at"] = time.monotonic()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

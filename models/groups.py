@@ -261,10 +261,12 @@ async def create_group(
         return group, False
     changes.record_start(session=session, group=group, by=mentor)
     actor = mentor.telegram_id
-    for data in members:
-        member = Member(group_id=group.id, joined_on=formed_on, **data)
-        session.add(member)
-        await session.flush()
+    # Flushed together: on PostgreSQL one INSERT for all households. (SQLite's RETURNING
+    # gives rows in no promised order, so SQLAlchemy still inserts them one by one there.)
+    rows = [Member(group_id=group.id, joined_on=formed_on, **data) for data in members]
+    session.add_all(rows)
+    await session.flush()
+    for member in rows:
         audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
                      entity="member", entity_id=member.id, new=audit.snapshot(member))
     await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)

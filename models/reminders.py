@@ -115,6 +115,13 @@ async def schedule_next_many(*, session: AsyncSession, follows: Sequence[Follow]
                        Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
                 .group_by(Reminder.subject_id, Reminder.cycle))
             fired.update({(rule, subject_id, cycle): last for subject_id, cycle, last in rows})
+    return await _add_next(session=session, follows=follows, fired=fired, rules=rules)
+
+
+async def _add_next(*, session: AsyncSession, follows: Sequence[Follow],
+                    fired: dict[tuple[str, int, date], date], rules: Rules) -> int:
+    """Inserts each follow's next occurrence (in one statement), after the last one ``fired``
+    for its rule, subject and cycle; returns how many."""
     new: list[dict[str, Any]] = []
     created_at = utcnow()
     for follow in follows:
@@ -189,9 +196,20 @@ async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_
     await _cancel(session=session, rules=rule_set, subject_id=subject_id)
     if cycle is None:
         return
-    for rule in rule_set:
-        await schedule_next(session=session, rule=rule, subject_id=subject_id, cycle=cycle,
-                            area_code=area_code, not_before=today, rules=rules or Rules())
+    # One read for the whole rule set and one insert: a save runs this with its update's
+    # other statements, while SQLite's write lock is held.
+    rows = await session.execute(
+        select(Reminder.rule, func.max(Reminder.fire_on))
+        .where(Reminder.rule.in_(rule_set), Reminder.subject_id == subject_id,
+               Reminder.cycle == cycle,
+               # Repeats the partial index's condition, so SQLite sees it may use it.
+               Reminder.status != ReminderStatus.CANCELLED,
+               Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
+        .group_by(Reminder.rule))
+    await _add_next(session=session, follows=[
+        Follow(rule, subject_id, cycle, area_code, today) for rule in rule_set],
+        fired={(rule, subject_id, cycle): last for rule, last in rows},
+        rules=rules or Rules())
 
 
 async def snooze(*, session: AsyncSession, reminder: Reminder, area_code: str, today: date,

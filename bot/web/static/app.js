@@ -97,7 +97,7 @@
   const pct = (share) => (share == null ? "–" : new Intl.NumberFormat(locale(), {
     style: "percent", maximumFractionDigits: 0,
   }).format(share));
-  const compact = (n) => new Intl.NumberFormat("id-ID", {
+  const compact = (n) => new Intl.NumberFormat(locale(), {
     notation: "compact", maximumFractionDigits: 1,
   }).format(n);
 
@@ -342,9 +342,11 @@
   // ---- Table of groups --------------------------------------------------------------------
   const FILTERS = ["district", "village", "mentor", "stage", "status", "visit"];
   const COLUMNS = [
-    ["name", "col.name"], ["village", "col.village"], ["mentor", "col.mentor"],
-    ["stage", "col.stage"], ["status", "col.status"], ["last_visit", "col.last_visit"],
-    ["next_due", "col.next_due"], ["days_overdue", "col.days_overdue"],
+    // The visit status second: on a phone the table scrolls sideways, and this is what a
+    // coordinator opens it for.
+    ["name", "col.name"], ["days_overdue", "col.days_overdue"], ["village", "col.village"],
+    ["mentor", "col.mentor"], ["stage", "col.stage"], ["status", "col.status"],
+    ["last_visit", "col.last_visit"], ["next_due", "col.next_due"],
   ];
 
   async function tableView(params) {
@@ -397,15 +399,15 @@
       onkeydown: (e) => e.key === "Enter" && go(`/kelompok/${g.id}`),
     },
     h("th", { scope: "row" }, groupLink(g)),
+    h("td", null, visitBadge(g.visit),
+      g.days_overdue > 0 && h("span", { class: "sub" }, t("overdue_days", { n: num(g.days_overdue) }))),
     h("td", { "data-district": g.district.code }, g.village.name,
       h("span", { class: "sub" }, g.district.name)),
     h("td", null, g.mentor ? g.mentor.name : "–"),
     h("td", null, word("stage", g.stage)),
     h("td", null, badge("status", g.status, word("status", g.status))),
     h("td", null, date(g.last_visit)),
-    h("td", null, date(g.next_due)),
-    h("td", null, visitBadge(g.visit),
-      g.days_overdue > 0 && h("span", { class: "sub" }, t("overdue_days", { n: num(g.days_overdue) })))));
+    h("td", null, date(g.next_due))));
     return h("section", { class: "table-view" }, box,
       h("p", { class: "hint count", "aria-live": "polite" }, data.total > data.groups.length
         ? t("f.count_some", { n: num(data.groups.length), total: num(data.total) })
@@ -512,9 +514,17 @@
             label: t("v." + key), stroke: colour, width: 2, points: { size: 6 },
           }))],
         axes: [
-          { values: (u, splits) => splits.map((s) => new Intl.DateTimeFormat(locale(), {
-            month: "short", year: "2-digit", timeZone: "UTC",
-          }).format(new Date(s * 1000))) },
+          // Ticks days apart read "10 Nov", months apart "Nov 26"; a label equal to the one
+          // before it is left out (not "Nov 26" ten times along a short span).
+          { values: (u, splits, _axis, _space, step) => {
+            const format = new Intl.DateTimeFormat(locale(), step < 28 * 86400
+              ? { day: "numeric", month: "short", timeZone: "UTC" }
+              : { month: "short", year: "2-digit", timeZone: "UTC" });
+            return splits.map((s, i) => {
+              const label = format.format(new Date(s * 1000));
+              return i > 0 && label === format.format(new Date(splits[i - 1] * 1000)) ? "" : label;
+            });
+          } },
           { size: 56, values: (u, splits) => splits.map(compact) },
         ],
       }, [xs, ...series.map(([key]) => points.map((f) => f[key]))], box);

@@ -253,7 +253,7 @@ async def groups(*, session: AsyncSession, actor: Mentor, now: datetime, far_km:
                  filters: GroupFilters) -> dict[str, Any]:
     """The area's groups (API.md /api/groups) that pass ``filters``, in their order, each with
     its place and visit checks (all its visits), and the choices of the filters (over the
-    whole area). Five statements whatever the number of groups. Raises reports.NotAllowed."""
+    whole area). Four statements whatever the number of groups. Raises reports.NotAllowed."""
     area, scope = _scope(actor)
     where = [scope]
     if filters.district:

@@ -273,7 +273,7 @@ def km_text(km: float, lang: str) -> str:
 
 def visit_check_text(context: BotContext, figures: PeriodFigures) -> str:
     """" · tanpa lokasi 3 · jauh dari tempat kelompok (> 2 km) 1": the period's visits logged
-    without a location and far from their group's place (models.reports.check_visits). Facts
+    without a location and far from their group's place (models.reports.visit_lines). Facts
     for the coordinator only; a mentor is never told so in chat."""
     return context.t("rep.visit_check", none=figures.total.no_location_visits,
                      far=figures.total.far_visits,

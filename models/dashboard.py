@@ -5,8 +5,8 @@ The area rules are the chat's: the overview, the table and the mentors cover the
 as /rekap does (models.reports.area_for, groups_in); a group's page and a visit's photos are
 found as a group's detail is in chat (models.groups.get_visible), and None means "not found"
 whether the id is elsewhere or made up. Every list is a handful of set-based statements,
-whatever the number of groups; places and visit checks are worked out here from one read of
-the visits' locations (a median is not portable SQL).
+whatever the number of groups; a group's place is the one stored on its row and visits are
+checked against it in SQL (models.group_places), a group's page in Python (bot.core.geo).
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.core.enums import AuditAction, ChangeKind, GroupStatus, Stage
-from bot.core.geo import Point, middle, place_of, visit_check
+from bot.core.geo import Point, visit_check
 from bot.core.parsing import mask_nik, mask_phone
 from bot.core.periods import Period
 from bot.core.places import short_name, timezone_abbr
 from models import audit, changes
 from models import grants as grant_queries
 from models import groups as group_queries
+from models.group_places import far_clause, stored_place, unlocated_clause
 from models.reports import (
     STAGE_ORDER,
     active_clause,
@@ -42,6 +42,7 @@ from models.reports import (
     mentor_lines,
     on_time_share,
     overdue_clause,
+    visit_lines,
 )
 from models.tables import Area, Group, Member, Mentor, Visit
 
@@ -99,24 +100,6 @@ def place_json(place: Point | None, source: str | None) -> dict[str, Any] | None
     return None if place is None else {"lat": place[0], "lon": place[1], "source": source}
 
 
-@dataclass
-class VisitChecks:
-    """A set of visits as the visit check sees them: how many, how many logged farther than
-    far_km from their group's place, and how many without a location."""
-
-    visits: int = 0
-    far: int = 0
-    no_location: int = 0
-
-    def add(self, place: Point | None, location: Point | None, far_km: float) -> None:
-        self.visits += 1
-        check, _ = visit_check(place, location, far_km)
-        if check == "far":
-            self.far += 1
-        elif check == "none":
-            self.no_location += 1
-
-
 def visit_state(status: str, next_due: date | None, today: date) -> tuple[str | None, int]:
     """(on_time | due | overdue, days overdue) of a group on its local ``today``; (None, 0)
     for a group that is not aktif, which waits for no visit (reports.overdue_clause)."""
@@ -134,70 +117,6 @@ def visit_state(status: str, next_due: date | None, today: date) -> tuple[str | 
 def _today_of(village_code: str, dates: Mapping[str, date]) -> date:
     """The group's local date (its province's zone) out of reports.local_dates."""
     return dates[timezone_abbr(village_code)]
-
-
-async def visit_middles(*, session: AsyncSession, where: list[Any]) -> dict[int, Point]:
-    """geo.middle of the located visits (``where``) of each group. PostgreSQL works out the
-    medians itself (percentile_cont(0.5) interpolates an even count's middle two as
-    statistics.median does): one row per group instead of one per visit, which halves a
-    national overview. SQLite has no median: its visits are read and placed here."""
-    if session.get_bind().dialect.name == "postgresql":
-        rows = await session.execute(
-            select(Visit.group_id, func.percentile_cont(0.5).within_group(Visit.latitude),
-                   func.percentile_cont(0.5).within_group(Visit.longitude))
-            .join(Group, Group.id == Visit.group_id).where(*where).group_by(Visit.group_id))
-        return {group_id: (float(lat), float(lon)) for group_id, lat, lon in rows}
-    points: dict[int, list[Point]] = {}
-    rows = await session.execute(
-        select(Visit.group_id, Visit.latitude, Visit.longitude)
-        .join(Group, Group.id == Visit.group_id).where(*where))
-    for group_id, latitude, longitude in rows:
-        points.setdefault(group_id, []).append((latitude, longitude))
-    return {group_id: found for group_id, located in points.items()
-            if (found := middle(located)) is not None}
-
-
-async def visit_check_counts(*, session: AsyncSession, area_code: str | None, start: date,
-                             end: date, far_km: float) -> dict[str, VisitChecks]:
-    """The visit checks of the visits between ``start`` and ``end`` (both included) of the
-    groups in the area, per district code, in two statements (the dash-place helper's /rekap
-    counts can read them from here too).
-
-    A group's place is its recorded one, else the middle of all its visits' locations (not
-    only the period's), so the second statement reads every located visit of the groups
-    without a recorded place that have a located visit in the period, and no others.
-    """
-    scope = groups_in(area_code)
-    in_period = and_(Visit.visited_on >= start, Visit.visited_on <= end)
-    rows = (await session.execute(
-        select(Visit.group_id, district_of(Group.village_code), Visit.latitude,
-               Visit.longitude, Group.latitude, Group.longitude)
-        .join(Group, Group.id == Visit.group_id).where(scope, in_period))).all()
-    # The groups to place: a set read once (a correlated EXISTS made SQLite probe it for
-    # every visit of the area), whose visits are then found by ix_visit_group_date.
-    other, its_group = aliased(Visit), aliased(Group)
-    located_in_period = select(other.group_id).where(
-        other.visited_on >= start, other.visited_on <= end,
-        other.latitude.is_not(None), other.longitude.is_not(None))
-    if area_code:
-        located_in_period = located_in_period.join(
-            its_group, its_group.id == other.group_id).where(
-            in_area_clause(its_group.village_code, area_code))
-    middles: dict[int, Point] = {}
-    if any(_point(row[2], row[3]) is not None and _point(row[4], row[5]) is None
-           for row in rows):
-        middles = await visit_middles(session=session, where=[
-            scope, or_(Group.latitude.is_(None), Group.longitude.is_(None)),
-            Visit.latitude.is_not(None), Visit.longitude.is_not(None),
-            Visit.group_id.in_(located_in_period)])
-    places: dict[int, Point | None] = {}
-    counts: dict[str, VisitChecks] = {}
-    for group_id, district, latitude, longitude, group_lat, group_lon in rows:
-        if group_id not in places:
-            places[group_id] = _point(group_lat, group_lon) or middles.get(group_id)
-        counts.setdefault(district, VisitChecks()).add(
-            places[group_id], _point(latitude, longitude), far_km)
-    return counts
 
 
 # --- the overview -----------------------------------------------------------------------------
@@ -238,8 +157,8 @@ async def overview(*, session: AsyncSession, actor: Mentor, period: Period, now:
         .where(scope, graduated_clause(period.start, period.end)).group_by(district))
     for code, n in graduations:
         line(code)["graduations"] = int(n)
-    checks = await visit_check_counts(session=session, area_code=area, start=period.start,
-                                      end=period.end, far_km=far_km)
+    checks = await visit_lines(session=session, area_code=area, start=period.start,
+                               end=period.end, far_km=far_km)
     for code, check in checks.items():
         entry = line(code)
         entry["visits"], entry["far"], entry["no_location"] = (
@@ -330,28 +249,11 @@ def sort_groups(rows: list[dict[str, Any]], filters: GroupFilters) -> list[dict[
     return known + unknown
 
 
-async def _visit_points(*, session: AsyncSession, where: list[Any]
-                        ) -> tuple[dict[int, list[Point]], dict[int, int]]:
-    """Per group of ``where``: its visits' locations, and how many of its visits have none."""
-    points: dict[int, list[Point]] = {}
-    missing: dict[int, int] = {}
-    rows = await session.execute(
-        select(Visit.group_id, Visit.latitude, Visit.longitude)
-        .join(Group, Group.id == Visit.group_id).where(*where))
-    for group_id, latitude, longitude in rows:
-        location = _point(latitude, longitude)
-        if location is None:
-            missing[group_id] = missing.get(group_id, 0) + 1
-        else:
-            points.setdefault(group_id, []).append(location)
-    return points, missing
-
-
 async def groups(*, session: AsyncSession, actor: Mentor, now: datetime, far_km: float,
                  filters: GroupFilters) -> dict[str, Any]:
     """The area's groups (API.md /api/groups) that pass ``filters``, in their order, each with
-    its place and visit checks, and the choices of the filters (over the whole area). Four
-    statements whatever the number of groups. Raises reports.NotAllowed."""
+    its place and visit checks (all its visits), and the choices of the filters (over the
+    whole area). Four statements whatever the number of groups. Raises reports.NotAllowed."""
     area, scope = _scope(actor)
     where = [scope]
     if filters.district:
@@ -377,31 +279,32 @@ async def groups(*, session: AsyncSession, actor: Mentor, now: datetime, far_km:
     members, last = group_queries.members_and_last_visit(and_(*where))
     rows = await session.execute(
         select(Group.id, Group.name, Group.village_code, Group.mentor_id, Group.stage,
-               Group.status, Group.next_visit_due, Group.latitude, Group.longitude,
+               Group.status, Group.next_visit_due, Group.place_latitude,
+               Group.place_longitude, Group.place_source,
                func.coalesce(members.c.n, 0), last.c.last)
         .outerjoin(members, members.c.group_id == Group.id)
         .outerjoin(last, last.c.group_id == Group.id)
         .where(*where))
-    points, missing = await _visit_points(session=session, where=where)
+    checks = {group_id: (int(far), int(none)) for group_id, far, none in await session.execute(
+        select(Visit.group_id, count_if(far_clause(far_km)), count_if(unlocated_clause()))
+        .join(Group, Group.id == Visit.group_id).where(*where).group_by(Visit.group_id))}
     dates = local_dates(now)
     found = []
     for (group_id, name, village, mentor_id, stage, status, next_due, latitude, longitude,
-         n_members, last_visit) in rows:
+         source, n_members, last_visit) in rows:
         state, late = visit_state(status, next_due, _today_of(village, dates))
         if filters.visit and state != filters.visit:
             continue
-        place, source = place_of(_point(latitude, longitude), points.get(group_id, ()))
-        checks = VisitChecks()
-        for point in points.get(group_id, ()):
-            checks.add(place, point, far_km)
+        place = _point(latitude, longitude)
+        far, unlocated = checks.get(group_id, (0, 0))
         found.append({
             "id": group_id, "name": name, "village": _area(village, villages),
             "district": _area(village[:8], districts),
             "mentor": {"id": mentor_id, "name": mentors.get(mentor_id, "")},
             "stage": stage, "status": status, "members": int(n_members),
             "last_visit": _iso(last_visit), "next_due": _iso(next_due), "days_overdue": late,
-            "visit": state, "place": place_json(place, source), "far_visits": checks.far,
-            "no_location_visits": missing.get(group_id, 0)})
+            "visit": state, "place": place_json(place, source), "far_visits": far,
+            "no_location_visits": unlocated})
     district_codes = sorted({code[:8] for code in villages})
     return {
         "groups": sort_groups(found, filters),
@@ -479,9 +382,7 @@ async def group_page(*, session: AsyncSession, actor: Mentor, group_id: int, now
     grants = await grant_queries.list_for_group(session=session, group_id=group.id)
     progress = await grant_queries.progress_for(session=session, grants=grants, today=today)
 
-    located = [point for visit, _ in visit_rows
-               if (point := _point(visit.latitude, visit.longitude)) is not None]
-    place, source = place_of(_point(group.latitude, group.longitude), located)
+    place, source = stored_place(group)
     state, _ = visit_state(group.status, group.next_visit_due, today)
     visits = []
     for visit, by in visit_rows:

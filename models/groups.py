@@ -18,6 +18,7 @@ from bot.core.reminder_rules import Rules
 from models import audit, changes, reminders
 from models import updates as update_queries
 from models.crypto import lookup_hash
+from models.group_places import refresh_place
 from models.tables import (
     FREE_TEXT,
     NAMES,
@@ -574,7 +575,7 @@ async def set_place(*, session: AsyncSession, group_id: int, actor: Mentor, poin
     old = audit.snapshot(group, PLACE_FIELDS)
     group.latitude, group.longitude = point
     group.location_set_at = utcnow()
-    session.add(group)
+    await refresh_place(session=session, group=group)
     audit.record(session=session, actor_telegram_id=actor.telegram_id,
                  action=AuditAction.UPDATE, entity="group", entity_id=group.id, old=old,
                  new=audit.snapshot(group, PLACE_FIELDS))

@@ -11,7 +11,6 @@ chart are the actor's local calendar.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -31,11 +30,11 @@ from bot.core.enums import (
     RolloverStatus,
     Stage,
 )
-from bot.core.geo import Point, place_of, visit_check
 from bot.core.parsing import province_codes
 from bot.core.periods import Period
 from bot.core.places import timezone_abbr
 from bot.core.settings import Settings
+from models.group_places import far_clause, unlocated_clause
 from models.tables import Grant, Group, GroupChange, Member, Mentor, Rollover, Training, Visit
 
 # Traffic lights of the per-mentor table: share of groups visited on time.
@@ -395,7 +394,7 @@ class DistrictFigures:
     trained: int = 0  # households that attended one
     visits: int = 0  # in the period
     # Of those, logged farther than the far distance from the group's place, and logged
-    # without a location (check_visits).
+    # without a location (visit_lines).
     far_visits: int = 0
     no_location_visits: int = 0
     turnover: int = 0  # sums of the visits' figures in the period
@@ -452,8 +451,8 @@ def _first_changes_after(area_code: str | None, end: date) -> Any:
 
 async def period_figures(*, session: AsyncSession, area_code: str | None, period: Period,
                          today: date, far_km: float = DEFAULT_FAR_KM) -> PeriodFigures:
-    """The period's figures per kecamatan of the area, in seven queries whatever the number
-    of groups (six grouped, and the located visits to measure): status and stage at the period's end (the group's history, else
+    """The period's figures per kecamatan of the area, in six grouped queries whatever the
+    number of groups: status and stage at the period's end (the group's history, else
     its current values), stage changes, graduations, trainings and households trained, visits
     with their turnover, profit and IKS in the period and how many of them were logged far
     from their group's place (more than ``far_km``) or without a location, and grants without
@@ -525,28 +524,12 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     for code, members in trained.items():
         at(code).trained = len(members)
 
-    rows = await session.execute(
-        select(district, func.count(), func.coalesce(func.sum(Visit.turnover), 0),
-               func.coalesce(func.sum(Visit.profit), 0),
-               func.coalesce(func.sum(Visit.solidarity_fee), 0), count_if(unlocated_clause()))
-        .join(Group, Group.id == Visit.group_id)
-        .where(scope, Visit.visited_on >= start, Visit.visited_on <= end)
-        .group_by(district))
-    for code, n, turnover, profit, solidarity, unlocated in rows:
-        line = at(code)
-        line.visits, line.turnover = int(n), int(turnover)
-        line.profit, line.solidarity = int(profit), int(solidarity)
-        line.no_location_visits = int(unlocated)
-
-    # The visits without a location are counted above; only the located ones are read here,
-    # to be measured against their groups' places.
-    points = await visit_points(session=session, area_code=area_code, start=start, end=end,
-                                located_only=True)
-    places = group_places(points)
-    for item in points:
-        if item.in_period and visit_check(places[item.group_id][0], item.point,
-                                          far_km)[0] == "far":
-            at(item.village_code[:8]).far_visits += 1
+    for code, line in (await visit_lines(session=session, area_code=area_code, start=start,
+                                         end=end, far_km=far_km)).items():
+        entry = at(code)
+        entry.visits, entry.turnover = line.visits, line.turnover
+        entry.profit, entry.solidarity = line.profit, line.solidarity
+        entry.far_visits, entry.no_location_visits = line.far, line.no_location
 
     rows = await session.execute(
         select(district, func.count(),
@@ -564,89 +547,32 @@ async def period_figures(*, session: AsyncSession, area_code: str | None, period
     return result
 
 
+# --- the visit check (/rekap, the Ringkasan sheet, the dashboard's overview) -------------------
 
-# --- the visit check (/rekap, the Ringkasan sheet; the dashboard's map and group page) ---------
+class VisitLine(NamedTuple):
+    """A kecamatan's visits in a period: how many, the sums of their figures, and how many
+    were logged far from their group's place or without a location."""
 
-# Named tuples rather than dataclasses: a country's quarter is some 300,000 visits, and a
-# tuple costs a third of a frozen dataclass to make.
-
-class VisitPoint(NamedTuple):
-    """A visit's shared location beside its group's recorded place, as visit_points reads it."""
-
-    visit_id: int
-    group_id: int
-    village_code: str  # the group's
-    visited_on: date
-    point: Point | None  # where the visit was logged; None: no location shared
-    recorded: Point | None  # the group's place as saved in chat; None: not saved
-    in_period: bool  # False: read only for the group's middle (a group without a place)
+    visits: int
+    far: int
+    no_location: int
+    turnover: int
+    profit: int
+    solidarity: int  # IKS
 
 
-class VisitCheck(NamedTuple):
-    """One visit of the period checked against its group's place (bot.core.geo.visit_check)."""
-
-    visit_id: int
-    group_id: int
-    village_code: str
-    visited_on: date
-    check: str  # "ok" | "far" | "none" (no location) | "unknown" (the group has no place)
-    km: float | None
-    place: Point | None  # the group's place it was checked against
-    source: str | None  # where that place came from: "recorded" | "visits" | None
-
-
-def unlocated_clause() -> Any:
-    """The visit was logged without a location (visit_check: "none")."""
-    return or_(Visit.latitude.is_(None), Visit.longitude.is_(None))
-
-
-async def visit_points(*, session: AsyncSession, area_code: str | None, start: date,
-                       end: date, located_only: bool = False) -> list[VisitPoint]:
-    """The visits of the area's groups in ``start``..``end`` (``located_only``: those with a
-    location) with their locations and their groups' recorded places, in one query; with
-    them, every located visit (whenever it was) of a group without a recorded place that has a
-    located visit in the period: the middle of its visits' locations is then its place
-    (group_places)."""
-    in_period = and_(Visit.visited_on >= start, Visit.visited_on <= end)
-    located_in_period = select(Visit.group_id).where(in_period, not_(unlocated_clause()))
-    counted = and_(in_period, not_(unlocated_clause())) if located_only else in_period
+async def visit_lines(*, session: AsyncSession, area_code: str | None, start: date, end: date,
+                      far_km: float = DEFAULT_FAR_KM) -> dict[str, VisitLine]:
+    """The visits of the area's groups between ``start`` and ``end`` (both included) per
+    kecamatan code, checked against their groups' stored places (models.group_places), in one
+    grouped statement."""
+    district = district_of(Group.village_code)
     rows = await session.execute(
-        select(Visit.id, Visit.group_id, Group.village_code, Visit.visited_on, Visit.latitude,
-               Visit.longitude, Group.latitude, Group.longitude, case((in_period, 1), else_=0))
+        select(district, func.count(), count_if(far_clause(far_km)),
+               count_if(unlocated_clause()), func.coalesce(func.sum(Visit.turnover), 0),
+               func.coalesce(func.sum(Visit.profit), 0),
+               func.coalesce(func.sum(Visit.solidarity_fee), 0))
         .join(Group, Group.id == Visit.group_id)
-        .where(groups_in(area_code), or_(counted, and_(
-            Group.latitude.is_(None), not_(unlocated_clause()),
-            Visit.group_id.in_(located_in_period)))))
-    return [VisitPoint(visit_id, group_id, village, visited_on,
-                       (lat, lon) if lat is not None and lon is not None else None,
-                       (group_lat, group_lon) if group_lat is not None and group_lon is not None
-                       else None, inside == 1)
-            for visit_id, group_id, village, visited_on, lat, lon, group_lat, group_lon, inside
-            in rows]
-
-
-def group_places(points: Iterable[VisitPoint]) -> dict[int, tuple[Point | None, str | None]]:
-    """Each group's place among ``points`` and where it came from (bot.core.geo.place_of):
-    recorded, else the middle of its located visits."""
-    recorded: dict[int, Point | None] = {}
-    located: dict[int, list[Point]] = {}
-    for item in points:
-        recorded[item.group_id] = item.recorded
-        if item.recorded is None and item.point is not None:
-            located.setdefault(item.group_id, []).append(item.point)
-    return {group_id: place_of(place, located.get(group_id, ()))
-            for group_id, place in recorded.items()}
-
-
-def check_visits(points: list[VisitPoint], far_km: float) -> list[VisitCheck]:
-    """The visits of the period among ``points`` (visit_points), each checked against its
-    group's place (group_places)."""
-    places = group_places(points)
-    checked = []
-    for item in points:
-        if item.in_period:
-            place, source = places[item.group_id]
-            check, km = visit_check(place, item.point, far_km)
-            checked.append(VisitCheck(item.visit_id, item.group_id, item.village_code,
-                                      item.visited_on, check, km, place, source))
-    return checked
+        .where(groups_in(area_code), Visit.visited_on >= start, Visit.visited_on <= end)
+        .group_by(district))
+    return {code: VisitLine(*(int(value) for value in values)) for code, *values in rows}

@@ -141,6 +141,14 @@ class Group(SQLModel, table=True):
     latitude: float | None = None
     longitude: float | None = None
     location_set_at: datetime | None = None
+    # The place its visits are checked against and the map shows, kept up to date by
+    # models.group_places: the recorded one, else the middle of its visits' locations
+    # (bot.core.geo.place_of); empty with neither. Stored so that an area's far visits are
+    # counted by the database instead of reading every located visit into Python.
+    place_latitude: float | None = None
+    place_longitude: float | None = None
+    place_source: str | None = Field(default=None, max_length=10)  # "recorded" | "visits"
+    place_cos_lat: float | None = None  # cos(place_latitude): a degree of longitude's width
     created_at: datetime = Field(default_factory=utcnow)
     # The update that created the row: a redelivered update must not create it again.
     source_update_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))

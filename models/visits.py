@@ -12,6 +12,7 @@ from bot.core.enums import AuditAction
 from bot.core.reminder_rules import Rules
 from models import audit, reminders
 from models import updates as update_queries
+from models.group_places import refresh_place
 from models.groups import visible_groups_clause
 from models.tables import Group, Mentor, Visit
 
@@ -38,7 +39,8 @@ async def create_visit(
     today: date | None = None,
     rules: Rules | None = None,
 ) -> tuple[Visit, bool]:
-    """Saves a visit and moves the group's next due date, in one transaction.
+    """Saves a visit, moves the group's next due date and its stored place, in one
+    transaction.
 
     Returns (visit, created); a redelivered update finds the visit it already saved.
     """
@@ -56,6 +58,9 @@ async def create_visit(
             and visit.next_visit_on != group.next_visit_due:
         move_due(session=session, group=group, due=visit.next_visit_on,
                  actor_telegram_id=mentor.telegram_id)
+    # A located visit moves the middle of a group placed by its visits.
+    if visit.latitude is not None and visit.longitude is not None:
+        await refresh_place(session=session, group=group)
     # What was pending for the old due date is void now; the new due date gets its own.
     await reminders.reschedule_group(session=session, group=group,
                                      today=today or visit.visited_on, rules=rules)

@@ -477,7 +477,7 @@ async def export_workbook(*, session: AsyncSession, area_code: str | None, place
     country. ``period`` limits the dated rows (visits, trainings, history, roll-overs) and
     is the Ringkasan sheet's; without one every dated row is written and there is no
     Ringkasan. ``area_label`` names the area in Ringkasan's title; ``far_km`` is how far from
-    its group's place a visit counts as far there (models.reports.check_visits).
+    its group's place a visit counts as far there (models.reports.visit_lines).
     """
     workbook = Workbook(write_only=True)
     ex = _Export(session, area_code, _Places(places), masked, now, min_size, max_size, period)

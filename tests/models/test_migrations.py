@@ -422,3 +422,68 @@ def test_0010_strips_names_and_notes_from_the_trail_which_stays_locked(empty_db)
     downgrade_sync(empty_db, "0007")  # the values stay gone; the lock stays
     with pytest.raises(DBAPIError, match="append-only"):
         _run(empty_db, change_audit)
+
+
+# --- 0014: every group gets its stored place (recorded, else its visits' middle) --------------
+
+def _seed_places(connection) -> None:
+    """At 0013: KUBE 1 with a recorded place, 2 placed by two of its three visits (an even
+    count: the middle interpolates), 3 with no location at all."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def table(table_name, **columns):
+        return sa.table(table_name, *(sa.column(key, kind) for key, kind in columns.items()))
+
+    connection.execute(table("area", code=sa.String, parent_code=sa.String, level=sa.Integer,
+                             name=sa.String).insert(),
+                       [{"code": "32.02.11.2002", "parent_code": "32.02.11", "level": 4,
+                         "name": "Sekarwangi"}])
+    connection.execute(table("mentor", id=sa.Integer, telegram_id=sa.BigInteger, name=sa.String,
+                             role=sa.String, status=sa.String, language=sa.String,
+                             created_at=sa.DateTime(timezone=True)).insert(),
+                       [{"id": 1, "telegram_id": 700001, "name": "x", "role": "mentor",
+                         "status": "active", "language": "id", "created_at": at}])
+    connection.execute(
+        table("kube_group", id=sa.Integer, name=sa.String, village_code=sa.String,
+              business_type=sa.String, binding_ties=sa.JSON, formed_on=sa.Date,
+              stage=sa.String, status=sa.String, visit_interval_days=sa.Integer,
+              mentor_id=sa.Integer, latitude=sa.Float, longitude=sa.Float,
+              created_at=sa.DateTime(timezone=True)).insert(),
+        [{"id": n, "name": f"KUBE {n}", "village_code": "32.02.11.2002", "business_type": "ternak",
+          "binding_ties": [], "formed_on": date(2026, 3, 1), "stage": "tumbuh", "status": "aktif",
+          "visit_interval_days": 30, "mentor_id": 1, "latitude": lat, "longitude": lon,
+          "created_at": at} for n, lat, lon in ((1, -6.9, 106.8), (2, None, None),
+                                                (3, None, None))])
+    connection.execute(
+        table("visit", group_id=sa.Integer, mentor_id=sa.Integer, visited_on=sa.Date,
+              attendance=sa.Integer, activities=sa.JSON, photo_file_ids=sa.JSON,
+              next_visit_on=sa.Date, latitude=sa.Float, longitude=sa.Float,
+              created_at=sa.DateTime(timezone=True)).insert(),
+        [{"group_id": group_id, "mentor_id": 1, "visited_on": date(2026, 11, 1),
+          "attendance": 5, "activities": ["usaha"], "photo_file_ids": [],
+          "next_visit_on": date(2026, 12, 1), "latitude": lat, "longitude": lon,
+          "created_at": at}
+         for group_id, lat, lon in ((1, -7.5, 107.5), (2, -6.80, 106.70), (2, -6.81, 106.72),
+                                    (2, None, None), (3, None, None))])
+
+
+def test_0014_stores_each_groups_place_recorded_else_its_visits_middle(empty_db):
+    from math import cos, radians
+
+    from sqlalchemy import text
+
+    upgrade_sync(empty_db, "0013")
+    _run(empty_db, _seed_places)
+    upgrade_sync(empty_db, "0014")
+    placed = _run(empty_db, lambda connection: [tuple(row) for row in connection.execute(text(
+        "SELECT id, place_latitude, place_longitude, place_source, place_cos_lat "
+        "FROM kube_group ORDER BY id"))])
+    assert placed == [(1, -6.9, 106.8, "recorded", pytest.approx(cos(radians(-6.9)))),
+                      (2, pytest.approx(-6.805), pytest.approx(106.71), "visits",
+                       pytest.approx(cos(radians(-6.805)))),
+                      (3, None, None, None, None)]
+    downgrade_sync(empty_db, "0013")

@@ -375,8 +375,8 @@ async def test_period_figures_stay_in_their_area(session):
 
 
 async def test_period_figures_take_a_bounded_number_of_queries(session):
-    """Seven statements whatever the number of groups (no loop over groups): the visit check
-    is one of them."""
+    """Six statements whatever the number of groups (no loop over groups): the visit check is
+    counted inside the visits' one (its far visits in SQL, no read of their locations)."""
     from sqlalchemy import event
 
     area = await seed_area(session)
@@ -393,4 +393,4 @@ async def test_period_figures_take_a_bounded_number_of_queries(session):
                                      period=Period.year(2026), today=TODAY)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 7
+    assert len(statements) == 6

@@ -1,6 +1,6 @@
-"""A group's place (models.groups.set_place) and the visit check of a period
-(models.reports.visit_points, check_visits, period_figures, the Ringkasan sheet), on SQLite
-and PostgreSQL."""
+"""A group's place (models.groups.set_place, the stored place models.group_places keeps) and
+the visit check of a period (models.reports.visit_lines through period_figures, the Ringkasan
+sheet), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from datetime import date
 from openpyxl import load_workbook
 
 from bot.core.enums import GroupStatus, Role
+from bot.core.geo import visit_check
 from bot.core.periods import Period
 from bot.core.places import default_index
 from models import exchange, reports
 from models import groups as group_queries
 from models import visits as visit_queries
-from models.tables import AuditLog, Group
+from models.group_places import stored_place
+from models.tables import AuditLog, Group, Visit
 from tests.conftest import NOW, TODAY
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor, rows
 
@@ -45,6 +47,7 @@ async def test_set_place_checks_role_area_state_and_the_box(session):
                                          point=(-6.9, 106.8)) is not None
     saved = (await rows(session, Group))[0]
     assert (saved.latitude, saved.longitude) == (-6.9, 106.8) and saved.location_set_at
+    assert stored_place(saved) == ((-6.9, 106.8), "recorded")
     updates = [row for row in await rows(session, AuditLog)
                if row.entity == "group" and row.action == "update"]
     assert [(row.entity_id, row.new["latitude"], row.new["longitude"]) for row in updates] \
@@ -80,13 +83,22 @@ async def test_visits_are_checked_against_the_recorded_place_or_the_middle(sessi
                                  name="KUBE Cianjur", village_code=CIANJUR_VILLAGE)
     await visit(session, elsewhere, mentor, TODAY)
 
-    points = await reports.visit_points(session=session, area_code=REGENCY_SUKABUMI,
-                                        start=NOVEMBER.start, end=NOVEMBER.end)
-    checked = {item.visit_id: item for item in reports.check_visits(points, 2.0)}
-    assert {visit_id: item.check for visit_id, item in checked.items()} == {
+    # The places kept as the visits came: recorded, else the middle of the three located
+    # visits (October's two and November's own).
+    await session.refresh(placed)
+    await session.refresh(unplaced)
+    places = {placed.id: stored_place(placed), unplaced.id: stored_place(unplaced)}
+    assert places == {placed.id: ((-6.9, 106.8), "recorded"),
+                      unplaced.id: ((-6.8, 106.7), "visits")}
+    # A group's page checks each visit against that place (the far count below, in SQL,
+    # must agree).
+    located = {row.id: ((row.latitude, row.longitude) if row.latitude is not None else None,
+                        row.group_id) for row in await rows(session, Visit)}
+    checked = {visit_id: visit_check(places[located[visit_id][1]][0], located[visit_id][0], 2.0)
+               for visit_id in (near, far, none, away)}
+    assert {visit_id: check for visit_id, (check, _) in checked.items()} == {
         near: "ok", far: "far", none: "none", away: "far"}
-    assert checked[near].source == "recorded" and round(checked[near].km, 1) == 0.8
-    assert checked[away].source == "visits" and checked[away].place == (-6.8, 106.7)
+    assert round(checked[near][1], 1) == 0.8
 
     figures = await reports.period_figures(session=session, area_code=REGENCY_SUKABUMI,
                                            period=NOVEMBER, today=TODAY, far_km=2.0)

@@ -11,13 +11,13 @@ from models import audit
 from models.tables import Member, Visit
 
 # The text columns whose values the trail keeps, reviewed: enum values, area codes, file ids,
-# the decree's number and the bank's name. A new text column fails this test until it is
+# the decree's number, the bank's name and where a group's place came from. A new text column fails this test until it is
 # declared personal (models.tables.personal) or added here.
 KEPT = {
     "mentor": {"language", "role", "status", "area_code", "affiliation"},
     "invite": {"role", "area_code"},
     "group": {"business_type", "status", "status_reason", "binding_ties", "decree_number",
-              "stage", "bank_name", "village_code"},
+              "stage", "bank_name", "village_code", "place_source"},
     "member": {"register_status", "role", "welfare_category", "head_sex", "leave_reason"},
     "visit": {"activities", "photo_file_ids"},
     "grant": {"kind", "form", "funding_source"},

@@ -28,7 +28,7 @@ from bot.core.enums import Role
 from bot.core.periods import Preset, preset
 from bot.core.places import default_index
 from bot.core.settings import Settings
-from bot.core.texts import t
+from bot.core.texts import t, vocabulary_words
 from bot.problems import SetupProblem, port_problem
 from bot.web import APPLICATION, actor, api, lang
 from bot.web.auth import api_auth, may_use, set_session_cookie
@@ -158,7 +158,8 @@ async def me(request: web.Request) -> web.Response:
         "name": mentor.name, "role": mentor.role, "lang": language, "area": area,
         "periods": [{"key": str(which), "label": preset(which, today).label(language)}
                     for which in Preset],
-        "tiles_url": settings.dashboard_tiles_url, "far_km": settings.visit_far_km})
+        "tiles_url": settings.dashboard_tiles_url, "far_km": settings.visit_far_km,
+        "words": vocabulary_words(language)})
 
 
 def build_web_app(application: Application, *, extra_routes: Iterable[web.RouteDef] = (),

@@ -37,6 +37,9 @@ async def test_valid_init_data_shows_who_is_signed_in(client, coordinator):
     assert body["area"] == {"code": "32.02", "name": "Kab. Sukabumi"}
     assert body["periods"][0] == {"key": "bulan_ini", "label": "November 2026"}
     assert body["far_km"] == 2.0 and "{z}" in body["tiles_url"]
+    # The chat's own words for the codes the API sends.
+    assert body["words"]["stage.mandiri"] == "Maju/Mandiri"
+    assert body["words"]["affiliation.tksk"].startswith("TKSK (Tenaga Kesejahteraan")
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "https://tile.openstreetmap.org" in policy

@@ -682,6 +682,9 @@
       return;
     }
     if (me.lang && T[me.lang]) lang = me.lang;
+    // The domain's words (stages, roles, business types, …) are the bot's own, in the user's
+    // language: the chat and the dashboard say the same.
+    Object.assign(T[lang], me.words || {});
     chrome();
     window.addEventListener("hashchange", () => {
       if (!location.hash.includes("tgWebApp")) {

@@ -53,6 +53,12 @@ async def page(site: Site) -> AsyncIterator[object]:
     assert not errors, errors
 
 
+async def fits(page, table: str) -> bool:
+    """Whether ``table`` fits its scroll box's width (nothing to scroll sideways)."""
+    return await page.locator(table).evaluate(
+        "t => t.parentElement.scrollWidth <= t.parentElement.clientWidth")
+
+
 async def api(page, site: Site, path: str) -> dict:
     """What the API answers the page's credentials (the expected counts)."""
     response = await page.request.get(site.base_url + path,
@@ -68,6 +74,9 @@ async def test_map_markers_table_rows_and_a_kecamatan_filter(page, site: Site) -
     assert "tgWebAppData" not in page.url  # the fragment is the page's route again
     # Telegram's colours, not the page's own.
     await expect(page.locator("header.top")).to_have_css("background-color", "rgb(28, 28, 29)")
+    # On a phone the per-kecamatan table fits the screen: no sideways scrolling.
+    await expect(page.locator("table.districts tbody tr")).to_have_count(2)
+    assert await fits(page, "table.districts")
     groups = (await api(page, site, "api/groups"))["groups"]
     placed = [g for g in groups if g["place"]]
     assert placed and len(placed) < len(groups)  # the data has both kinds
@@ -109,8 +118,9 @@ async def test_a_group_page_shows_its_visits_and_photos(page, site: Site) -> Non
     assert [v["check"] for v in group["visits"]] == ["none", "far", "ok"]
     for index, visit in enumerate(group["visits"]):
         await expect(visits.nth(index).locator(f".check-{visit['check']}")).to_be_visible()
-    # The households, masked as in chat.
+    # The households, masked as in chat, each a small card on a phone.
     await expect(page.locator("body")).not_to_contain_text("3202114507800001")
+    assert await fits(page, "table.households")
     photo = page.locator("li.visit img.photo").first
     await photo.scroll_into_view_if_needed()
     # Fetched with the page's credentials once in sight (from the local Bot API server).

@@ -5,9 +5,10 @@ long as the process): with a hundred updates in flight, their objects too, and t
 stops for all of it (10-25 ms measured by bench/updates.py, the only holds above 20 ms left).
 Python starts one whenever enough objects have survived the middle generation, busy or not.
 Here the automatic full passes are turned off (the younger generations keep their thresholds)
-and one is taken when nothing is at hand, at most every ``IDLE_EVERY`` seconds; a bot that is
-never idle still gets one every ``AT_MOST`` seconds, so that cyclic garbage which reached the
-oldest generation is freed and memory stays bounded.
+and one is taken when nothing is at hand, at most every ``IDLE_EVERY`` seconds. A bot that is
+never idle gets one after ``AT_MOST`` seconds at a moment when few updates are in flight (fewer
+objects to walk), and after twice that whatever the moment: cyclic garbage which reached the
+oldest generation is freed, and memory stays bounded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 0.5
 IDLE_EVERY = 10.0
 AT_MOST = 120.0
+QUIET = 8
 # The oldest generation's threshold counts middle-generation passes (about one per 7,000
 # allocations): this many is never reached between the passes taken here.
 NEVER = 1_000_000
@@ -32,11 +34,13 @@ class IdleCollector:
     """Takes the full passes; ``at_hand()`` says how many updates are in flight."""
 
     def __init__(self, at_hand: Callable[[], int], *, check_every: float = CHECK_EVERY,
-                 idle_every: float = IDLE_EVERY, at_most: float = AT_MOST) -> None:
+                 idle_every: float = IDLE_EVERY, at_most: float = AT_MOST,
+                 quiet: int = QUIET) -> None:
         self.at_hand = at_hand
         self.check_every = check_every
         self.idle_every = idle_every
         self.at_most = at_most
+        self.quiet = quiet
         self.passes = 0
         self.forced = 0
 
@@ -52,8 +56,11 @@ class IdleCollector:
                 # Nothing reached the oldest generation since the last pass: nothing to free.
                 if gc.get_count()[2] == 0:
                     continue
-                idle = since >= self.idle_every and self.at_hand() == 0
-                if idle or since >= self.at_most:
+                at_hand = self.at_hand()
+                idle = since >= self.idle_every and at_hand == 0
+                overdue = since >= self.at_most and at_hand < self.quiet \
+                    or since >= 2 * self.at_most
+                if idle or overdue:
                     gc.collect(2)
                     last = time.monotonic()
                     self.passes += 1

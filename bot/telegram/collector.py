@@ -29,6 +29,9 @@ QUIET = 8
 # allocations): this many is never reached between the passes taken here.
 NEVER = 1_000_000
 
+_running: set[IdleCollector] = set()
+_saved: tuple[int, ...] = gc.get_threshold()
+
 
 class IdleCollector:
     """Takes the full passes; ``at_hand()`` says how many updates are in flight."""
@@ -45,9 +48,12 @@ class IdleCollector:
         self.forced = 0
 
     async def run(self) -> None:
-        """Until cancelled; Python's own thresholds come back then."""
-        young, middle, oldest = gc.get_threshold()
-        gc.set_threshold(young, middle, NEVER)
+        """Until cancelled; Python's own thresholds come back when the last one stops."""
+        global _saved
+        if not _running:  # several Applications in one process (the tests) share the setting
+            _saved = gc.get_threshold()
+            gc.set_threshold(_saved[0], _saved[1], NEVER)
+        _running.add(self)
         last = time.monotonic()
         try:
             while True:
@@ -66,4 +72,6 @@ class IdleCollector:
                     self.passes += 1
                     self.forced += not idle
         finally:
-            gc.set_threshold(young, middle, oldest)
+            _running.discard(self)
+            if not _running:
+                gc.set_threshold(*_saved)

@@ -65,3 +65,17 @@ async def test_a_bot_never_idle_still_gets_a_full_pass(at_hand):
     finally:
         gc.callbacks.remove(passes)
     assert collector.forced >= 1
+
+
+async def test_two_collectors_in_one_process_leave_the_thresholds_as_they_found_them():
+    before = gc.get_threshold()
+    first = asyncio.create_task(IdleCollector(lambda: 1, check_every=0.01).run())
+    await asyncio.sleep(0.02)
+    second = asyncio.create_task(IdleCollector(lambda: 1, check_every=0.01).run())
+    await asyncio.sleep(0.02)
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    assert gc.get_threshold()[2] == NEVER  # the second still runs
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
+    assert gc.get_threshold() == before

@@ -601,6 +601,14 @@ class Counts:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime
 
+    @staticmethod
+    def _rss() -> int:
+        try:
+            with open("/proc/self/statm") as statm:
+                return int(statm.read().split()[1]) * resource.getpagesize()
+        except OSError:  # not Linux
+            return 0
+
     def report(self) -> None:
         n = max(self.updates, 1)
         print("BENCH " + json.dumps({
@@ -612,7 +620,10 @@ class Counts:
             "gc": [(count, round(total * 1000), round(longest * 1000, 1))
                    for count, total, longest in self.collections],
             "gc_objects": [len(gc.get_objects(generation)) for generation in range(3)]
-            + [gc.get_freeze_count()]}), flush=True)
+            + [gc.get_freeze_count()],
+            # Resident memory now and at its peak (MB): what the collector lets grow.
+            "rss_mb": [round(self._rss() / 2**20), round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]}), flush=True)
         if self.kinds:
             cache = self.application.bot_data.engine.sync_engine._compiled_cache
             print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)
@@ -716,7 +727,8 @@ def report(echo: Run, bot: Run) -> None:
             print("      garbage collector passes (generation: count, ms in all, longest ms): "
                   + "; ".join(f"{generation}: {count}, {total}, {longest}"
                               for generation, (count, total, longest) in enumerate(p["gc"]))
-                  + f" (objects per generation and frozen: {p.get('gc_objects')})")
+                  + f" (objects per generation and frozen: {p.get('gc_objects')}); "
+                  f"memory now and at its peak {p.get('rss_mb')} MB")
     if bot.result.lost:
         print(f"  LOST at {dict(bot.result.lost_at)}; {bot.result.stuck}")
     print(f"  saved {bot.saved} of {bot.users}; ratio {ratio:.2f}")

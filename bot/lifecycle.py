@@ -44,6 +44,7 @@ async def start_application(
             await inbox.start_polling(timeout=poll_timeout, allowed_updates=allowed_updates,
                                       drop_pending_updates=drop_pending_updates)
         inbox.start_pruning()
+        inbox.start_collecting()
     elif updater is not None:
         if webhook is not None:
             await updater.start_webhook(allowed_updates=allowed_updates,

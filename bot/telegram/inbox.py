@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from bot.telegram.collector import IdleCollector
 from bot.telegram.ratelimit import retry_seconds
 from models import updates as update_queries
 from models.tables import utcnow
@@ -290,6 +291,11 @@ class Inbox:
     def start_pruning(self, every_seconds: float = 3600) -> None:
         """Forgets handled updates older than the safe window, now and then."""
         self._start(self._prune_every(every_seconds), "inbox-prune")
+
+    def start_collecting(self) -> None:
+        """Python's full garbage-collection passes only while no update is at hand
+        (bot.telegram.collector)."""
+        self._start(IdleCollector(self._at_hand).run(), "idle-collector")
 
     async def _prune_every(self, every_seconds: float) -> None:
         while True:

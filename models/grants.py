@@ -119,11 +119,8 @@ async def create_grant(
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="grant")
     if not created:
         return grant, False
-    await reminders.reschedule_grant(session=session, grant=grant, group=group,
-                                     today=today or fields["received_on"], done=False,
-                                     rules=rules)
-    await reminders.reschedule_lpj(session=session, grant=grant, group=group,
-                                   today=today or fields["received_on"], rules=rules)
+    await reminders.schedule_new_grant(session=session, grant=grant, group=group,
+                                       today=today or fields["received_on"], rules=rules)
     if update_id is not None:
         await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

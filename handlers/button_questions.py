@@ -42,7 +42,7 @@ def ask_pick(flow: Flow, step: int, text: str) -> None:
     async def ask(update: Update, context: BotContext) -> None:
         pick = flow.pick
         assert pick is not None, f"{flow.name}: no Pick set"
-        buttons = await pick.choices(context)
+        buttons = await flow.choices(context)
         if not buttons:
             await say(update, context.t(pick.none))
             return

@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -131,6 +132,16 @@ class Flow(Questions):
         # can act for someone the database does not say may act. None: no guard (signing up,
         # before there is a user to check; its callbacks open a session where they need one).
         self.roles = roles
+        # The Pick's buttons as read in the update (its context) that reads them: the command
+        # counts them, then asks the question showing them (handlers.button_questions.ask_pick).
+        self._choices: WeakKeyDictionary[BotContext, list] = WeakKeyDictionary()
+
+    async def choices(self, context: BotContext) -> list:
+        """The Pick's buttons, read once per update."""
+        buttons = self._choices.get(context)
+        if buttons is None:
+            buttons = self._choices[context] = await self._pick().choices(context)
+        return buttons
 
     # --- the ConversationHandler ----------------------------------------------------------------
 
@@ -381,7 +392,7 @@ class Flow(Questions):
         if resumed is not None:
             return resumed
         if query is None:
-            if not await pick.choices(context):
+            if not await self.choices(context):
                 return await self.stop(update, context, context.t(pick.none))
             self.start(context)
             return await self.ask(update, context, pick.step)
@@ -391,7 +402,7 @@ class Flow(Questions):
             return await pick.begin(update, context, found)
         explained = await pick.explain(context, int(pressed(query))) if pick.explain else None
         not_found = explained or context.t(pick.not_found)
-        if not await pick.choices(context):
+        if not await self.choices(context):
             # "You have no groups" after "this group is dissolved" would read as a contradiction.
             return await self.stop(update, context, not_found,
                                    *(() if explained else (context.t(pick.none),)))
@@ -422,7 +433,7 @@ class Flow(Questions):
         question again, with one of the real choices as the example."""
         pick = self._pick()
         typed = " ".join(message_text(update).lower().split())
-        buttons = await pick.choices(context)
+        buttons = await self.choices(context)
         hits = [data for label, data in buttons if len(typed) >= 3 and typed in label.lower()]
         if len(hits) == 1:
             found = await pick.find(context, int(hits[0].rsplit(":", 1)[1]))

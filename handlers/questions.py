@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from bot.core import clock
 from bot.core.enums import AreaLevel
 from bot.telegram.context import BotContext
+from bot.telegram.persistence import DatabasePersistence
 from handlers.common import (
     END,
     TypedPress,
@@ -147,6 +148,14 @@ class Questions:
                             end_draft=lambda: self.end_with_save(update, context), **values)
         if not isinstance(result, Refusal):
             self.clear(context)
+            persistence = context.application.persistence
+            if result.created and isinstance(persistence, DatabasePersistence):
+                # Committed with the record: PTB's hand-over of the same is not written again.
+                user, chat = update.effective_user, update.effective_chat
+                assert user is not None and chat is not None and context.user_data is not None
+                persistence.committed_elsewhere(
+                    user_id=user.id, data=dict(context.user_data),
+                    conversation=(self.name, drafts.conversation_key(chat.id, user.id)))
         return result
 
     def current(self, context: BotContext) -> int | None:

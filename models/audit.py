@@ -6,8 +6,9 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import SQLModel
 
 from models.crypto import EncryptedJSON, EncryptedString
@@ -90,7 +91,12 @@ def record(
     new: dict[str, Any] | None = None,
 ) -> AuditLog:
     """Adds an audit row to the session; it commits with the change it describes. Personal
-    values of a table's entity are kept out (:func:`redact`), whoever wrote ``old``/``new``."""
+    values of a table's entity are kept out (:func:`redact`), whoever wrote ``old``/``new``.
+
+    The rows wait in the session (``session.info``) and the commit writes all of them in one
+    statement (:func:`_write_pending`): a save records its record and what it moved with it
+    (a visit and its group's due date) between its other statements, which would each flush
+    one row. Rolled back, they go with the rest. The returned row is not in the session."""
     entry = AuditLog(
         actor_telegram_id=actor_telegram_id,
         action=action,
@@ -99,8 +105,32 @@ def record(
         old=redact(entity, old),
         new=redact(entity, new),
     )
-    session.add(entry)
+    # Begun here, as session.add() begins it: a rollback before any statement drops them too.
+    if not session.in_transaction():
+        getattr(session, "sync_session", session).begin()
+    session.info.setdefault(_PENDING, []).append(
+        {"at": entry.at, "actor_telegram_id": actor_telegram_id, "action": action,
+         "entity": entity, "entity_id": entity_id, "old": entry.old, "new": entry.new})
     return entry
+
+
+_PENDING = "audit_rows"
+_AUDIT = AuditLog.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_AUDIT)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.execute(_INSERT, rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction: SessionTransaction) -> None:
+    # Ended without the commit that writes them (rolled back, closed): they go too.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 async def list_for(*, session: AsyncSession, entity: str, entity_id: int) -> list[AuditLog]:

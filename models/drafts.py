@@ -12,10 +12,10 @@ import json
 from copy import deepcopy
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import ConversationState, UserData, utcnow
+from models.state import save_conversations, save_user_data
+from models.tables import utcnow
 
 
 def conversation_key(chat_id: int, user_id: int) -> str:
@@ -26,15 +26,8 @@ def conversation_key(chat_id: int, user_id: int) -> str:
 async def end_in_transaction(*, session: AsyncSession, user_id: int, user_data: dict[str, Any],
                              conversation: str, key: str) -> None:
     """Stores ``user_data`` (the finished draft already left out) and ends the conversation,
-    without committing: the caller's commit makes them one with the record it saves."""
-    row = await session.get(UserData, user_id)
-    if not user_data:
-        if row is not None:
-            await session.delete(row)
-    elif row is None:
-        session.add(UserData(user_id=user_id, data=deepcopy(user_data)))
-    else:
-        row.data = deepcopy(user_data)
-        row.updated_at = utcnow()
-    await session.execute(delete(ConversationState).where(
-        ConversationState.name == conversation, ConversationState.key == key))
+    without committing: the caller's commit makes them one with the record it saves. The same
+    statements as bot.telegram.persistence's, without reading the row first."""
+    now = utcnow()
+    await save_user_data(session=session, data={user_id: deepcopy(user_data) or None}, now=now)
+    await save_conversations(session=session, states={(conversation, key): None}, now=now)

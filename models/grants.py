@@ -5,7 +5,7 @@ stale. A grant's LPJ (laporan pertanggungjawaban) is due ``lpj_due`` and handed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -68,6 +68,16 @@ class Progress:
         target = self.grant.rollover_units
         return None if not target else max(0, target - self.units_done)
 
+    def counting(self, rollover: Rollover) -> Progress:
+        """This progress with ``rollover`` (not counted yet) counted too, as
+        :func:`progress_for` would read it once it is stored."""
+        kind = rollover.recipient_kind
+        return replace(self, amount_done=self.amount_done + (rollover.amount or 0),
+                       units_done=self.units_done + (rollover.units or 0),
+                       households_done=self.households_done + (kind == RecipientKind.HOUSEHOLD),
+                       groups_done=self.groups_done + (kind == RecipientKind.GROUP),
+                       count=self.count + 1)
+
     @property
     def percent(self) -> int:
         """The least advanced of the set targets, in percent (0-100)."""
@@ -119,11 +129,8 @@ async def create_grant(
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="grant")
     if not created:
         return grant, False
-    await reminders.reschedule_grant(session=session, grant=grant, group=group,
-                                     today=today or fields["received_on"], done=False,
-                                     rules=rules)
-    await reminders.reschedule_lpj(session=session, grant=grant, group=group,
-                                   today=today or fields["received_on"], rules=rules)
+    await reminders.schedule_new_grant(session=session, grant=grant, group=group,
+                                       today=today or fields["received_on"], rules=rules)
     if update_id is not None:
         await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()
@@ -154,15 +161,19 @@ async def create_rollover(
     fields: dict[str, Any], update_id: int | None = None, today: date,
     rules: Rules | None = None,
 ) -> tuple[Rollover, bool]:
-    """Saves a roll-over; when it completes the obligation, pending reminders are cancelled."""
+    """Saves a roll-over; when it completes the obligation, pending reminders are cancelled.
+    One that does not leaves them as they are: the deadline they count to stays the same
+    (a grant's targets are never changed, nor its roll-overs deleted)."""
     rollover, created = await update_queries.create_once(session=session, row=Rollover(
         grant_id=grant.id, recorded_by=mentor.id, source_update_id=update_id, **fields),
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="rollover")
     if not created:
         return rollover, False
+    # Read in this transaction, after the insert: a roll-over saved at the same time counts.
     state = await progress(session=session, grant=grant, today=today)
-    await reminders.reschedule_grant(session=session, grant=grant, group=group, today=today,
-                                     done=state.complete, rules=rules)
+    if state.complete:
+        await reminders.reschedule_grant(session=session, grant=grant, group=group,
+                                         today=today, done=True, rules=rules)
     if update_id is not None:
         await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

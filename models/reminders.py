@@ -189,6 +189,19 @@ async def reschedule_lpj(*, session: AsyncSession, grant: Grant, group: Group, t
                    area_code=group.village_code, today=today, rules=rules)
 
 
+async def schedule_new_grant(*, session: AsyncSession, grant: Grant, group: Group,
+                             today: date, rules: Rules | None = None) -> None:
+    """:func:`reschedule_grant` and :func:`reschedule_lpj` for a grant just created, in one
+    insert: it has nothing pending to cancel nor sent to follow (grants are never deleted, so
+    no grant's id is ever used again)."""
+    cycles = ((GRANT_RULES, grant.rollover_due if grant.rollover_required else None),
+              (LPJ_RULES, None if grant.lpj_submitted_on else grant.lpj_due))
+    await _add_next(session=session, follows=[
+        Follow(rule, grant.id, cycle, group.village_code, today)  # type: ignore[arg-type]
+        for rule_set, cycle in cycles if cycle is not None for rule in rule_set],
+        fired={}, rules=rules or Rules())
+
+
 async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_id: int,
                    cycle: date | None, area_code: str, today: date, rules: Rules | None) -> None:
     """Cancels what is pending of ``rule_set`` for the subject and, with a ``cycle`` (a due

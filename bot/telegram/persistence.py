@@ -58,6 +58,10 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
         # written. PTB hands over a user's data after every update of theirs, also when the
         # update changed nothing, and again after handlers.system.after_update wrote it.
         self._stored: dict[int, dict | None] = {}
+        # Each conversation's state as last committed (absent: no row), for the same reason:
+        # PTB hands a state over whenever a handler returned one, also the state it was in (a
+        # question asked again, a draft's answer corrected from the summary).
+        self._states: dict[tuple[str, str], int] = {}
 
     async def get_user_data(self) -> dict[int, dict]:
         async with self._sessionmaker() as session:
@@ -79,8 +83,10 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             rows = (await session.execute(
                 select(ConversationState).where(ConversationState.name == name)
             )).scalars()
-            return {tuple(json.loads(row.key)): row.state for row in rows
-                    if row.state is not None}
+            states = {row.key: row.state for row in rows if row.state is not None}
+        self._states = {key: state for key, state in self._states.items() if key[0] != name}
+        self._states.update(((name, key), state) for key, state in states.items())
+        return {tuple(json.loads(key)): state for key, state in states.items()}
 
     # --- writing: one transaction for everything that changed meanwhile (group commit) ---------
 
@@ -96,6 +102,14 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
 
     async def drop_user_data(self, user_id: int) -> None:
         await self.written(self._stash(users={user_id: None}))
+
+    def committed_elsewhere(self, *, user_id: int, data: dict | None,
+                            conversation: tuple[str, str]) -> None:
+        """Takes note that a save's own commit stored the user's data and ended the
+        conversation (models.drafts.end_in_transaction): PTB's hand-over of the same right after
+        is then not written again. Call it only once that commit succeeded."""
+        self._stored[user_id] = deepcopy(data) or None
+        self._states.pop(conversation, None)
 
     def note_handled(self, update_id: int) -> asyncio.Future[None]:
         """Marks the update handled in the next write, with the state it left behind; await
@@ -165,8 +179,10 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
             self._batch = None
             changed = {user_id: data for user_id, data in users.items()
                        if user_id not in self._stored or self._stored[user_id] != data}
+            moved = {key: state for key, state in conversations.items()
+                     if self._states.get(key) != state}
             try:
-                await self._write(changed, conversations, handled)
+                await self._write(changed, moved, handled)
             except BaseException as error:
                 # Kept for the next write (unless changed again meanwhile): nothing is lost.
                 for pending, taken in ((self._users, users),
@@ -178,6 +194,11 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
                 batch.exception()  # retrieved: the waiters re-raise it themselves
                 raise
             self._stored.update(changed)
+            for key, state in moved.items():
+                if state is None:
+                    self._states.pop(key, None)
+                else:
+                    self._states[key] = state
             batch.set_result(None)
 
     async def _write(self, users: dict[int, dict | None],

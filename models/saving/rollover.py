@@ -148,5 +148,8 @@ async def save_rollover(*, session: AsyncSession, rollover: NewRollover,
     record, created = await write(end_draft, lambda: grant_queries.create_rollover(
         session=session, grant=grant, group=group, mentor=rollover.actor, fields=fields,
         update_id=rollover.update_id, today=today, rules=rules))
-    after = await grant_queries.progress(session=session, grant=grant, today=today)
+    # Shown to the mentor only: what was read before, with this roll-over counted, saves a
+    # read after the commit. A redelivery finds its roll-over counted already.
+    after = before.counting(record) if created else await grant_queries.progress(
+        session=session, grant=grant, today=today)
     return SavedRollover(record, group, created, grant, after)

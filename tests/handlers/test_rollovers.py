@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, RolloverStatus
@@ -401,3 +401,21 @@ async def test_a_grant_without_an_obligation_is_not_offered(bot, session):
     assert "Tidak wajib digulirkan." in view and "Kewajiban" not in view
     assert "🔁 Catat pengguliran" not in chat.buttons()
     assert await rollovers(session) == []
+
+
+async def test_the_command_reads_the_grants_to_pick_from_once(bot, session):
+    # /gulir counts the grants to pick from, then asks with them: one read of them, not two.
+    await setup(session)
+    reads: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().startswith("SELECT rollover.grant_id"):
+            reads.append(statement)
+    engine = bot.app.bot_data.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        await bot.chat(MENTOR).send("/gulir")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert bot.chat(MENTOR).buttons() == ["KUBE Mawar – UEP – 0%"]
+    assert len(reads) == 1

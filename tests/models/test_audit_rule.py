@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, String, Text, func, select
 
 from models import audit
-from models.tables import Member, Visit
+from models.tables import AuditLog, Member, Visit
 
 # The text columns whose values the trail keeps, reviewed: enum values, area codes, file ids,
 # the decree's number, the bank's name and where a group's place came from. A new text column fails this test until it is
@@ -69,7 +69,33 @@ def test_record_keeps_which_names_and_notes_changed_not_what_they_said():
 
 
 class _Session:
-    """Stands in for the session: record() only adds to it."""
+    """Stands in for the session: record() only keeps the row in it, for the commit."""
 
-    def add(self, _row) -> None:
-        pass
+    def __init__(self) -> None:
+        self.info: dict = {}
+
+    def in_transaction(self) -> bool:
+        return True
+
+
+async def test_rows_are_written_by_the_commit_as_given_and_dropped_by_a_rollback(session):
+    # The commit writes the waiting rows in one statement: read back, they are what record()
+    # returned, an absent side (None) included; a rollback drops what waited.
+    audit.record(session=session, actor_telegram_id=1, action="delete", entity="export",
+                 entity_id=None, old={"area": "32.02"})
+    await session.rollback()
+    kept = [audit.record(session=session, actor_telegram_id=actor, action="update",
+                         entity="visit", entity_id=7, old=old, new=new)
+            for actor, old, new in ((1, None, {"attendance": 6, "problems": "Siti sakit"}),
+                                    (None, {"figures_from": None, "activities": ["usaha"]},
+                                     {"figures_from": "2026-11-01", "activities": []}))]
+    await session.commit()
+    stored = (await session.execute(select(AuditLog).order_by(AuditLog.id))).scalars().all()
+    assert [(row.at, row.actor_telegram_id, row.action, row.entity, row.entity_id, row.old,
+             row.new) for row in stored] == [
+        (entry.at, entry.actor_telegram_id, "update", "visit", 7, entry.old, entry.new)
+        for entry in kept]
+    assert stored[0].new == {"attendance": 6, "problems": "***"}
+    # JSON's null, as the ORM wrote an absent side before: no SQL NULL.
+    assert (await session.execute(select(func.count()).where(
+        AuditLog.old.is_(None)))).scalar_one() == 0

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.enums import ReminderStatus
+from models import reminders
 from models.saving import Saved
 from models.saving.grant import (
     MAX_DUE_YEARS,
@@ -241,3 +242,24 @@ async def test_an_lpj_is_recorded_once_by_whoever_may_see_the_group(session, ans
     assert grant.lpj_submitted_on == TODAY
     lpj = [r.status for r in await rows(session, Reminder) if r.rule.startswith("lpj")]
     assert lpj and set(lpj) == {ReminderStatus.CANCELLED}
+
+
+async def test_a_new_grants_reminders_are_those_a_reschedule_gives(session, answers):
+    # A new grant's reminders take one insert (models.reminders.schedule_new_grant): the same
+    # rows as cancelling and scheduling them again would give.
+    saved = await save_grant(session=session, grant=answers)
+    grant, group = saved.record, saved.group
+
+    async def pending() -> list[tuple]:
+        return sorted((r.rule, r.subject_id, r.cycle, r.step, r.fire_on, r.due_at)
+                      for r in await rows(session, Reminder)
+                      if r.status == ReminderStatus.PENDING and r.subject_id == grant.id
+                      and not r.rule.startswith("visit"))
+    first = await pending()
+    assert {row[0] for row in first} == {"rollover_soon", "rollover_overdue", "lpj_soon",
+                                         "lpj_overdue"}
+    await reminders.reschedule_grant(session=session, grant=grant, group=group, today=TODAY,
+                                     done=False)
+    await reminders.reschedule_lpj(session=session, grant=grant, group=group, today=TODAY)
+    await session.commit()
+    assert await pending() == first

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from bot.core.enums import ReminderStatus, RolloverStatus
-from models.grants import Progress
+from models.grants import Progress, progress
 from models.saving.rollover import (
     Exceeded,
     NewRollover,
@@ -179,3 +179,26 @@ async def test_refused_for_the_date(session, answers, rolled, reason):
 async def test_refused_with_nothing_rolled_over(session, answers, units):
     await _refused(session, replace(answers, amount=None, units=units),
                    RolloverReason.NOTHING_ROLLED)
+
+
+async def test_the_progress_shown_is_the_one_stored_and_a_partial_one_keeps_the_reminders(
+        session, answers):
+    grant_id = answers.grant_id
+
+    async def pending() -> list[tuple]:
+        return sorted((r.id, r.rule, r.fire_on) for r in await rows(session, Reminder)
+                      if r.subject_id == grant_id and r.rule.startswith("rollover")
+                      and r.status == ReminderStatus.PENDING)
+    scheduled = await pending()
+    assert scheduled
+    for kind, update_id in (("kk", 7171), ("kelompok", None)):
+        saved = await save_rollover(session=session, rollover=replace(
+            answers, recipient_kind=kind, amount=3_000_000, update_id=update_id))
+        assert isinstance(saved, SavedRollover) and not saved.progress.complete
+        stored = await progress(session=session, grant=saved.grant, today=TODAY)
+        fields = ("amount_done", "units_done", "households_done", "groups_done", "count")
+        assert [getattr(saved.progress, name) for name in fields] == \
+            [getattr(stored, name) for name in fields]
+    assert (stored.households_done, stored.groups_done, stored.count) == (1, 1, 2)
+    # Not complete: the deadline's reminders stay as they were, not cancelled and made again.
+    assert await pending() == scheduled

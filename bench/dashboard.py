@@ -33,7 +33,7 @@ from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
-from sweep import PG_URL, _pg, verdict  # bench/ is this script's folder
+from sweep import PG_URL, _pg, fresh_database, verdict  # bench/ is this script's folder
 from sweep_data import NOW, build
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -196,15 +196,10 @@ async def measure(url: str, regency: str, repeat: int) -> list[dict]:
 
 def run_database(kind: str, args: argparse.Namespace, folder: Path) -> list[dict]:
     from models.crypto import configure, new_key
-    from models.db import upgrade_sync, with_search_path
+    from models.db import upgrade_sync
 
     configure(new_key())
-    if kind == "sqlite":
-        url = f"sqlite+aiosqlite:///{folder / 'dashboard.db'}"
-    else:
-        asyncio.run(_pg(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE', args.pg_url))
-        asyncio.run(_pg(f'CREATE SCHEMA "{SCHEMA}"', args.pg_url))
-        url = with_search_path(args.pg_url, SCHEMA)
+    url = fresh_database(kind, folder, "dashboard" if kind == "sqlite" else SCHEMA, args.pg_url)
     try:
         upgrade_sync(url)
         started = time.perf_counter()

@@ -250,6 +250,18 @@ def run_stage(stage: str, url: str, args: argparse.Namespace, **extra) -> dict:
     return result
 
 
+def fresh_database(kind: str, folder: Path, name: str, pg_url: str) -> str:
+    """An empty database for a bench run: a SQLite file in ``folder``, or the PostgreSQL
+    schema ``name`` dropped and made again (the bench's own, never the tests')."""
+    from models.db import with_search_path
+
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{folder / f'{name}.db'}"
+    asyncio.run(_pg(f'DROP SCHEMA IF EXISTS "{name}" CASCADE', pg_url))
+    asyncio.run(_pg(f'CREATE SCHEMA "{name}"', pg_url))
+    return with_search_path(pg_url, name)
+
+
 async def _pg(statement: str, base: str) -> None:
     from sqlalchemy import text
 
@@ -268,20 +280,15 @@ def verdict(value: float, target: float) -> str:
 
 
 def run_database(kind: str, args: argparse.Namespace, folder: Path) -> dict:
-    from models.db import upgrade_sync, with_search_path
+    from models.db import upgrade_sync
 
     dues = args.due.split(",")
     middle = dues[len(dues) // 2]
     sizes = [("full", args.groups), ("half", args.groups // 2)]
     results: dict = {}
     for label, groups in sizes:
-        if kind == "sqlite":
-            url = f"sqlite+aiosqlite:///{folder / f'{label}.db'}"
-        else:
-            schema = f"bench_sweep{'' if label == 'full' else '_half'}"
-            asyncio.run(_pg(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE', args.pg_url))
-            asyncio.run(_pg(f'CREATE SCHEMA "{schema}"', args.pg_url))
-            url = with_search_path(args.pg_url, schema)
+        schema = f"bench_sweep{'' if label == 'full' else '_half'}"
+        url = fresh_database(kind, folder, label if kind == "sqlite" else schema, args.pg_url)
         try:
             upgrade_sync(url)
             started = time.perf_counter()

@@ -141,6 +141,23 @@ def _run(url: str, work):
     return asyncio.run(main())
 
 
+def table(table_name, **columns):
+    """A table as an old revision had it: only the columns a seed writes."""
+    import sqlalchemy as sa
+
+    return sa.table(table_name, *(sa.column(key, kind) for key, kind in columns.items()))
+
+
+def _seed_village(connection) -> None:
+    """The one village the seeds' groups live in."""
+    import sqlalchemy as sa
+
+    connection.execute(table("area", code=sa.String, parent_code=sa.String, level=sa.Integer,
+                             name=sa.String).insert(),
+                       [{"code": "32.02.11.2002", "parent_code": "32.02.11", "level": 4,
+                         "name": "Sekarwangi"}])
+
+
 def _seed_plain(connection) -> None:
     """Rows as revision 0003 stored them: NIKs, phones and drafts in clear."""
     from datetime import UTC, date, datetime
@@ -148,14 +165,7 @@ def _seed_plain(connection) -> None:
     import sqlalchemy as sa
 
     at = datetime(2026, 11, 1, tzinfo=UTC)
-
-    def table(table_name, **columns):
-        return sa.table(table_name, *(sa.column(key, kind) for key, kind in columns.items()))
-
-    connection.execute(table("area", code=sa.String, parent_code=sa.String, level=sa.Integer,
-                             name=sa.String).insert(),
-                       [{"code": "32.02.11.2002", "parent_code": "32.02.11", "level": 4,
-                         "name": "Sekarwangi"}])
+    _seed_village(connection)
     connection.execute(table("mentor", id=sa.Integer, telegram_id=sa.BigInteger, name=sa.String,
                              phone=sa.String, role=sa.String, status=sa.String,
                              language=sa.String, created_at=sa.DateTime(timezone=True)).insert(),
@@ -434,14 +444,7 @@ def _seed_places(connection) -> None:
     import sqlalchemy as sa
 
     at = datetime(2026, 11, 1, tzinfo=UTC)
-
-    def table(table_name, **columns):
-        return sa.table(table_name, *(sa.column(key, kind) for key, kind in columns.items()))
-
-    connection.execute(table("area", code=sa.String, parent_code=sa.String, level=sa.Integer,
-                             name=sa.String).insert(),
-                       [{"code": "32.02.11.2002", "parent_code": "32.02.11", "level": 4,
-                         "name": "Sekarwangi"}])
+    _seed_village(connection)
     connection.execute(table("mentor", id=sa.Integer, telegram_id=sa.BigInteger, name=sa.String,
                              role=sa.String, status=sa.String, language=sa.String,
                              created_at=sa.DateTime(timezone=True)).insert(),

@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import random
+import re
 import resource
 import signal
 import subprocess
@@ -46,6 +47,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -81,6 +83,9 @@ from models.crypto import new_key
 from models.db import create_engine, create_sessionmaker, upgrade
 from models.tables import Grant, Group, Mentor, Rollover, Visit, utcnow
 
+# Which step an update is (its text or button data, shortened), for PENDAMPING_BENCH_STEPS=1: the
+# event loop's callbacks run in their task's context, so each one's CPU is added to its step.
+STEP: ContextVar[str] = ContextVar("bench_step", default="(other)")
 FIRST_ID = 3_000_000
 DISTRICT = "32.02.11"  # Kec. Cibadak, Kab. Sukabumi
 VILLAGE = "32.02.11.2002"  # Desa Sekarwangi
@@ -318,6 +323,8 @@ class Result:
     first_offer: float = float("inf")
     last_answer: float = 0.0
     stuck: str = ""  # what the first lost person saw last
+    # (when offered, step, latency) of every answer, for PENDAMPING_BENCH_TIMELINE
+    timeline: list[tuple[float, int, float]] = field(default_factory=list)
 
     @property
     def all(self) -> list[float]:
@@ -382,6 +389,7 @@ async def person(server: LocalBotApi, screens: Screens, steps: list[Step], user_
             except TimeoutError:
                 pass
         result.latencies[index].append(answer.at - offered)
+        result.timeline.append((offered, index, answer.at - offered))
         result.last_answer = max(result.last_answer, answer.at)
         last = answer
 
@@ -446,6 +454,8 @@ class LoopHolds:
         self.over_20ms = 0
         self.callbacks = 0
         self.busy = 0.0
+        self.steps: collections.Counter[str] = collections.Counter()
+        self.step_updates: collections.Counter[str] = collections.Counter()
         self._original = asyncio.events.Handle._run
         holds = self
         original = self._original
@@ -474,9 +484,38 @@ class LoopHolds:
 
         threading.Thread(target=watch, daemon=True).start()
 
+        # PENDAMPING_BENCH_SAMPLE=<part of a step>: where the loop's thread is, every ms, while
+        # it runs a callback of such a step (functions counted once a sample, inclusive).
+        self.step_now: str | None = None
+        self.sampled_in: collections.Counter[str] = collections.Counter()
+        self.samples = 0
+        wanted = os.environ.get("PENDAMPING_BENCH_SAMPLE")
+
+        def sample() -> None:
+            while True:
+                time.sleep(0.001)
+                step = holds.step_now
+                if step is None or wanted not in step:
+                    continue
+                frame = sys._current_frames().get(main)
+                seen = set()
+                while frame is not None:
+                    code = frame.f_code
+                    name = code.co_filename.rsplit("site-packages/", 1)[-1].replace(
+                        str(Path(__file__).resolve().parents[1]) + "/", "")
+                    seen.add(f"{name}:{code.co_qualname}")
+                    frame = frame.f_back
+                holds.sampled_in.update(seen)
+                holds.samples += 1
+
+        if wanted:
+            sys.setswitchinterval(0.0002)  # else the sampler runs only when the loop waits
+            threading.Thread(target=sample, daemon=True).start()
+
         def timed(handle: asyncio.events.Handle) -> None:
             holds.started = time.perf_counter()
             holds.sampled = None
+            holds.step_now = handle._context.get(STEP)  # type: ignore[attr-defined]
             # CPU time of this thread, not the clock: on a busy machine the process is also
             # paused by others, which holds nobody up that the bot could spare.
             began = time.thread_time()
@@ -484,9 +523,11 @@ class LoopHolds:
                 original(handle)
             finally:
                 holds.started = 0.0
+                holds.step_now = None
                 spent = time.thread_time() - began
                 holds.callbacks += 1
                 holds.busy += spent
+                holds.steps[handle._context.get(STEP)] += spent  # type: ignore[attr-defined]
                 if spent > 0.020:
                     holds.over_20ms += 1
                 if len(holds.longest) < 5 or spent > holds.longest[-1][0]:
@@ -513,6 +554,8 @@ class LoopHolds:
 
     def reset(self) -> None:
         self.longest, self.over_20ms, self.callbacks, self.busy = [], 0, 0, 0.0
+        self.steps.clear()
+        self.step_updates.clear()
 
 
 async def serve(who: str, base_url: str, database_url: str, data_key: str) -> None:
@@ -572,8 +615,16 @@ class Counts:
                 event.listen(engine, "checkout", lambda *_a: self.kinds.update(["CHECKOUT"]))
             event.listen(Session, "after_transaction_create", begun)
 
-        async def handled(_update: object, _context: object) -> None:
+        async def handled(update: object, _context: object) -> None:
             self.updates += 1
+            if isinstance(update, Update):
+                if update.callback_query:  # without its ids: one line per kind of button
+                    step = "press " + re.sub(r":\d+", ":N", update.callback_query.data or "")[:24]
+                else:
+                    message = update.effective_message
+                    step = (message.text or "(contact/location)")[:20] if message else "?"
+                STEP.set(step)
+                self.holds.step_updates[step] += 1
 
         application.add_handler(TypeHandler(object, handled), group=-99)
 
@@ -624,6 +675,24 @@ class Counts:
             # Resident memory now and at its peak (MB): what the collector lets grow.
             "rss_mb": [round(self._rss() / 2**20), round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]}), flush=True)
+        if os.environ.get("PENDAMPING_BENCH_STEPS"):  # the loop's CPU per update, per step
+            holds = self.holds
+            for step, spent in sorted(holds.steps.items(), key=lambda item: -item[1]):
+                count = holds.step_updates.get(step, 0)
+                each = f"{spent * 1000 / count:6.2f} ms each" if count else " " * 14
+                print(f"STEP {spent * 1000:8.0f} ms {count:5d} updates {each}  {step!r}",
+                      file=sys.stderr, flush=True)
+        gate = getattr(getattr(self.application.bot_data.engine.sync_engine.dialect, "dbapi", None),
+                       "gate", None) if self.who == "bot" else None
+        if gate is not None and gate.turns:
+            print(f"GATE {gate.turns} writing transactions, held {gate.held * 1000 / gate.turns:.1f} "
+                  f"ms each (longest {gate.longest * 1000:.0f} ms, {gate.held:.1f} s in all), "
+                  f"waited {gate.waited * 1000 / gate.turns:.1f} ms each", file=sys.stderr)
+        if self.holds.samples:
+            print(f"SAMPLES {self.holds.samples}", file=sys.stderr)
+            for where, count in self.holds.sampled_in.most_common(120):
+                print(f"SAMPLE {100 * count / self.holds.samples:5.1f}% {where}",
+                      file=sys.stderr)
         if self.kinds:
             cache = self.application.bot_data.engine.sync_engine._compiled_cache
             print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)
@@ -739,6 +808,17 @@ def report(echo: Run, bot: Run) -> None:
         b, e = bot.result.latencies.get(index, []), echo.result.latencies.get(index, [])
         print(f"  {step.name:<26} {ms(percentile(b, 0.5)):>8} {ms(percentile(b, 0.95)):>6}   "
               f"{ms(percentile(e, 0.5)):>8} {ms(percentile(e, 0.95)):>6}")
+    if os.environ.get("PENDAMPING_BENCH_TIMELINE"):  # second by second: what came, how fast
+        timeline = sorted(bot.result.timeline)
+        began = timeline[0][0] if timeline else 0.0
+        seconds: dict[int, list[tuple[int, float]]] = collections.defaultdict(list)
+        for offered, index, latency in timeline:
+            seconds[int(offered - began)].append((index, latency))
+        for second, answers in sorted(seconds.items()):
+            heavy = collections.Counter(steps[index].name[:10] for index, _ in answers)
+            print(f"  t={second:3d}s {len(answers):4d} offered, p95 "
+                  f"{ms(percentile([latency for _, latency in answers], 0.95)):>6} ms; "
+                  + ", ".join(f"{name} {count}" for name, count in heavy.most_common(3)))
 
 
 def table(pairs: list[tuple[Run, Run]], think: float) -> None:

@@ -61,8 +61,12 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
         # and most sessions of the bot only read, which opens none in SQLite.
         # One trip to aiosqlite's thread per statement, none for ending no transaction
         # (models.sqlite_trips).
-        trips = {"module": sqlite_trips.dbapi()} if url.get_driver_name() == "aiosqlite" else {}
-        engine = create_async_engine(url, connect_args={"timeout": busy_seconds},
+        one_trip = url.get_driver_name() == "aiosqlite"
+        trips = {"module": sqlite_trips.dbapi()} if one_trip else {}
+        connect_args: dict = {"timeout": busy_seconds}
+        if one_trip:  # a writing transaction's statements run on the loop's thread too
+            connect_args["check_same_thread"] = False
+        engine = create_async_engine(url, connect_args=connect_args,
                                      pool_reset_on_return=None, **trips)
 
         @event.listens_for(engine.sync_engine, "reset")
@@ -78,6 +82,8 @@ def create_engine(database_url: str, *, busy_seconds: float = 30) -> AsyncEngine
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            if one_trip:  # it checkpoints on aiosqlite's thread (models.sqlite_trips)
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         return engine

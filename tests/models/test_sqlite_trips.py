@@ -1,15 +1,18 @@
 """SQLite statements in one trip to aiosqlite's thread (models.sqlite_trips), with the same
-results and errors as SQLAlchemy's own adapter."""
+results and errors as SQLAlchemy's own adapter; writers taking turns in the loop."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from pathlib import Path
 
 import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
+from models import sqlite_trips
 from models.db import create_engine, create_sessionmaker
 
 _META = MetaData()
@@ -63,7 +66,8 @@ async def test_writes_return_rows_counts_and_ids(engine, trips: list[str]) -> No
                                      [{"name": "x"}, {"name": "y"}])
         assert many.rowcount == 2
         await session.commit()
-    assert trips.count("commit") == 1
+    # A writing transaction runs on the loop's thread, its commit too (models.sqlite_trips).
+    assert trips == []
     async with create_sessionmaker(engine)() as session:
         assert (await session.execute(select(_THING.c.name).order_by(_THING.c.id))).scalars() \
             .all() == ["y", None, None]
@@ -79,3 +83,111 @@ async def test_errors_and_rollback_are_as_before(engine, trips: list[str]) -> No
         await session.rollback()
         assert "rollback" in trips
         assert (await session.execute(select(_THING.c.name))).scalars().all() == ["a"]
+
+
+async def _names(engine) -> list[str]:
+    async with create_sessionmaker(engine)() as session:
+        return list((await session.execute(select(_THING.c.name).order_by(_THING.c.id)))
+                    .scalars())
+
+
+async def test_writers_take_turns_in_order_without_a_lock_error(tmp_path: Path) -> None:
+    # A busy timeout far shorter than SQLite's own retry sleeps would allow for ten writers.
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}", busy_seconds=2)
+    async with engine.begin() as connection:
+        await connection.run_sync(_META.create_all)
+
+    async def writer(number: int) -> None:
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(insert(_THING).values(name=f"{number}a"))
+            await asyncio.sleep(0.01)  # the transaction stays open while others want in
+            await session.execute(insert(_THING).values(name=f"{number}b"))
+            await session.commit()
+
+    try:
+        await asyncio.gather(*(writer(number) for number in range(10)))
+        names = await _names(engine)
+    finally:
+        await engine.dispose()
+    # Each transaction's two rows together: one writer at a time.
+    assert sorted(names) == sorted(f"{number}{part}" for number in range(10) for part in "ab")
+    assert all(names[index][0] == names[index + 1][0] for index in range(0, 20, 2))
+
+
+async def test_a_writer_waiting_longer_than_the_busy_timeout_is_refused(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}", busy_seconds=0.2)
+    async with engine.begin() as connection:
+        await connection.run_sync(_META.create_all)
+    try:
+        async with create_sessionmaker(engine)() as holder, \
+                create_sessionmaker(engine)() as waiter:
+            await holder.execute(insert(_THING).values(name="first"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                await waiter.execute(insert(_THING).values(name="second"))
+            await waiter.rollback()
+            await holder.commit()
+            # The refused one may write once the lock is free.
+            await waiter.execute(insert(_THING).values(name="second"))
+            await waiter.commit()
+        assert await _names(engine) == ["first", "second"]
+    finally:
+        await engine.dispose()
+
+
+async def test_another_process_writing_is_waited_for_off_the_loop(tmp_path: Path) -> None:
+    path = tmp_path / "gate.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", busy_seconds=5)
+    async with engine.begin() as connection:
+        await connection.run_sync(_META.create_all)
+    # A CLI command, say (used from a thread below too).
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO thing (name) VALUES ('other')")
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(insert(_THING).values(name="bot"))
+            await session.commit()
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        assert not writing.done()  # waiting for the other process's lock …
+        assert ticks >= 10  # … and the loop went on meanwhile
+        await asyncio.to_thread(other.execute, "COMMIT")
+        await asyncio.wait_for(writing, 5)
+        assert await _names(engine) == ["other", "bot"]
+    finally:
+        ticker.cancel()
+        other.close()
+        await engine.dispose()
+
+
+async def test_a_long_transaction_lets_the_loop_run_and_commits_checkpoint(
+        engine, trips: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_trips, "HERE_SECONDS", 0.0)  # every statement "too long after"
+    async with create_sessionmaker(engine)() as session:
+        for number in range(3):
+            await session.execute(insert(_THING).values(name=str(number)))
+        await session.commit()
+    # Each statement and the commit went to aiosqlite's thread, the loop running in between
+    # (the commit with a checkpoint, as it went there anyway).
+    assert trips == ["statement", "statement", "statement", "commit", "<lambda>"]
+    monkeypatch.setattr(sqlite_trips, "HERE_SECONDS", 10.0)
+    monkeypatch.setattr(sqlite_trips, "CHECKPOINT_EVERY", 2)
+    trips.clear()
+    for number in range(4):
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(insert(_THING).values(name=f"c{number}"))
+            await session.commit()
+    # Every second commit on aiosqlite's thread, with a checkpoint of the WAL.
+    assert trips.count("commit") == 2 and trips.count("<lambda>") == 2
+    assert len(await _names(engine)) == 7

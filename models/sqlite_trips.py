@@ -22,6 +22,9 @@ import asyncio
 import collections
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import aiosqlite
@@ -39,11 +42,27 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
 # A writing transaction's statements run on the loop's thread (see WriterGate) while they
-# touch at most this many rows of parameters and the loop had a turn this recently.
+# carry at most this many rows (or hundreds of parameters) and the loop had a turn this
+# recently, and only where the work is known to be small (:func:`on_the_loop`).
 HERE_ROWS = 50
 HERE_SECONDS = 0.004
+_HERE: ContextVar[bool] = ContextVar("sqlite_on_the_loop", default=False)
+
+
+@contextmanager
+def on_the_loop() -> Iterator[None]:
+    """Lets writing transactions begun inside run on the loop's thread: what one update does
+    (bot.telegram.processor) and the batches of typed answers (bot.telegram.persistence).
+    Jobs, imports of many rows in one statement and the tools keep aiosqlite's thread, where a
+    long statement holds nobody up."""
+    token = _HERE.set(True)
+    try:
+        yield
+    finally:
+        _HERE.reset(token)
 # The bot's connections do not checkpoint at a commit (PRAGMA wal_autocheckpoint=0, set by
-# models.db): every this many writing transactions, one does, on aiosqlite's thread.
+# models.db): every this many writing transactions, one commits on aiosqlite's thread and
+# checkpoints there.
 CHECKPOINT_EVERY = 200
 
 
@@ -212,7 +231,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             finally:
                 cursor.close()
 
-        self._run(statement, operation)
+        # Many rows in one statement (SQLAlchemy's insertmanyvalues) count as many.
+        self._run(statement, operation, 1 + len(parameters or ()) // 100)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> None:
         raw: sqlite3.Connection = self._connection._conn
@@ -259,7 +279,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         try:
             if gate.owner is self and self._open():
                 gate.commits += 1
-                if gate.commits % CHECKPOINT_EVERY and self.may_run_here(0):
+                checkpoint = gate.commits % CHECKPOINT_EVERY == 0
+                if not checkpoint and self.may_run_here(0):
                     # Appends to the WAL, without waiting: nothing to copy into the database
                     # file (the bot's connections do not checkpoint at a commit).
                     try:
@@ -268,7 +289,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                         self._handle_exception(error)
                     return
                 super().commit()
-                self._checkpoint()
+                if checkpoint:
+                    self._checkpoint()
             elif self._open():
                 super().commit()
         finally:
@@ -317,7 +339,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         """Whether a statement of this connection's writing transaction may run on the loop's
         thread: a few rows, and the loop had its turn within :data:`HERE_SECONDS`, so that a long
         transaction (an import) still lets the others run between its statements."""
-        return rows <= HERE_ROWS and time.perf_counter() - self._tripped_at < HERE_SECONDS
+        return _HERE.get() and rows <= HERE_ROWS \
+            and time.perf_counter() - self._tripped_at < HERE_SECONDS
 
     def _left(self) -> None:
         """Lets the next writer in once this connection's transaction is over (a failed

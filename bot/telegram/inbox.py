@@ -35,6 +35,7 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from bot.telegram.collector import IdleCollector
 from bot.telegram.ratelimit import retry_seconds
+from models import sqlite_trips
 from models import updates as update_queries
 from models.tables import utcnow
 
@@ -133,9 +134,11 @@ class Inbox:
         """Commits the updates not seen before and queues them; returns those."""
         updates = [update for update, _ in received]
         arrivals = [arrival(payload) for _, payload in received]
-        async with self.sessionmaker() as session:
-            fresh = await update_queries.receive(session=session, arrivals=arrivals,
-                                                 carried_over_upto=self.carried_over_upto)
+        # One small insert (a poll's updates): on the loop's thread with SQLite.
+        with sqlite_trips.on_the_loop():
+            async with self.sessionmaker() as session:
+                fresh = await update_queries.receive(session=session, arrivals=arrivals,
+                                                     carried_over_upto=self.carried_over_upto)
         kept = {(item.update_id, item.fingerprint) for item in fresh}
         queued = [update for update, item in zip(updates, arrivals, strict=True)
                   if (item.update_id, item.fingerprint) in kept]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
+from models import sqlite_trips
 from models import updates as update_queries
 from models.state import save_conversations, save_user_data
 from models.tables import ConversationState, UserData, utcnow
@@ -206,6 +207,13 @@ class DatabasePersistence(BasePersistence[dict, dict, Any]):
                      handled: set[int]) -> None:
         if not (users or conversations or handled):
             return
+        # A few small statements: on the loop's thread with SQLite (models.sqlite_trips).
+        with sqlite_trips.on_the_loop():
+            await self._write_batch(users, conversations, handled)
+
+    async def _write_batch(self, users: dict[int, dict | None],
+                           conversations: dict[tuple[str, str], int | None],
+                           handled: set[int]) -> None:
         async with self._sessionmaker() as session:
             now = utcnow()
             await save_user_data(session=session, data=users, now=now)

@@ -30,6 +30,7 @@ from telegram.ext import BaseUpdateProcessor
 
 from bot.telegram.confirmations import holding
 from bot.telegram.ratelimit import answering, retry_seconds
+from models import sqlite_trips
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             # What the handlers send now answers this user: it goes before bulk
             # (bot.telegram.ratelimit), and a reply that got no answer from Telegram counts as
             # arrived (bot.app).
-            with answering(_chat(update)):
+            # … and its writes to SQLite run on the loop's thread (models.sqlite_trips).
+            with answering(_chat(update)), sqlite_trips.on_the_loop():
                 await self._process(update, key, coroutine)
         finally:
             self.unfinished -= 1

@@ -53,7 +53,7 @@ async def test_a_read_only_session_is_one_trip(engine, trips: list[str]) -> None
     assert trips == ["statement"]
 
 
-async def test_writes_return_rows_counts_and_ids(engine, trips: list[str]) -> None:
+async def _write_things(engine) -> None:
     async with create_sessionmaker(engine)() as session:
         inserted = await session.execute(insert(_THING).values(name="a"))
         assert inserted.inserted_primary_key == (1,)
@@ -66,11 +66,22 @@ async def test_writes_return_rows_counts_and_ids(engine, trips: list[str]) -> No
                                      [{"name": "x"}, {"name": "y"}])
         assert many.rowcount == 2
         await session.commit()
-    # A writing transaction runs on the loop's thread, its commit too (models.sqlite_trips).
-    assert trips == []
     async with create_sessionmaker(engine)() as session:
         assert (await session.execute(select(_THING.c.name).order_by(_THING.c.id))).scalars() \
             .all() == ["y", None, None]
+
+
+async def test_writes_return_rows_counts_and_ids(engine, trips: list[str]) -> None:
+    with sqlite_trips.on_the_loop():  # as while an update is handled
+        await _write_things(engine)
+    # The writing transaction ran on the loop's thread, its commit too; the read did not.
+    assert trips == ["statement"]
+
+
+async def test_writes_elsewhere_stay_on_aiosqlites_thread(engine, trips: list[str]) -> None:
+    await _write_things(engine)  # a job, a tool: a statement may be long
+    # Each statement (the last one of many rows) and the commit, then the read.
+    assert trips == ["statement"] * 3 + ["statements", "commit", "statement"]
 
 
 async def test_errors_and_rollback_are_as_before(engine, trips: list[str]) -> None:
@@ -174,20 +185,22 @@ async def test_another_process_writing_is_waited_for_off_the_loop(tmp_path: Path
 async def test_a_long_transaction_lets_the_loop_run_and_commits_checkpoint(
         engine, trips: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_trips, "HERE_SECONDS", 0.0)  # every statement "too long after"
-    async with create_sessionmaker(engine)() as session:
-        for number in range(3):
-            await session.execute(insert(_THING).values(name=str(number)))
-        await session.commit()
-    # Each statement and the commit went to aiosqlite's thread, the loop running in between
-    # (the commit with a checkpoint, as it went there anyway).
-    assert trips == ["statement", "statement", "statement", "commit", "<lambda>"]
+    with sqlite_trips.on_the_loop():
+        async with create_sessionmaker(engine)() as session:
+            for number in range(3):
+                await session.execute(insert(_THING).values(name=str(number)))
+            await session.commit()
+    # Each statement and the commit went to aiosqlite's thread, the loop running in between.
+    assert trips == ["statement", "statement", "statement", "commit"]
     monkeypatch.setattr(sqlite_trips, "HERE_SECONDS", 10.0)
     monkeypatch.setattr(sqlite_trips, "CHECKPOINT_EVERY", 2)
     trips.clear()
     for number in range(4):
-        async with create_sessionmaker(engine)() as session:
-            await session.execute(insert(_THING).values(name=f"c{number}"))
-            await session.commit()
-    # Every second commit on aiosqlite's thread, with a checkpoint of the WAL.
+        with sqlite_trips.on_the_loop():
+            async with create_sessionmaker(engine)() as session:
+                await session.execute(insert(_THING).values(name=f"c{number}"))
+                await session.commit()
+    # Every second commit on aiosqlite's thread, with a checkpoint of the WAL (the bot's
+    # connections do not checkpoint at a commit: models.db).
     assert trips.count("commit") == 2 and trips.count("<lambda>") == 2
     assert len(await _names(engine)) == 7

@@ -270,7 +270,7 @@ async def create_group(
     for member in rows:
         audit.record(session=session, actor_telegram_id=actor, action=AuditAction.CREATE,
                      entity="member", entity_id=member.id, new=audit.snapshot(member))
-    await reminders.reschedule_group(session=session, group=group, today=today, rules=rules)
+    await reminders.schedule_new_group(session=session, group=group, today=today, rules=rules)
     if update_id is not None:
         await update_queries.mark_in_transaction(session=session, update_id=update_id)
     await session.commit()

@@ -65,12 +65,15 @@ async def _cancel(*, session: AsyncSession, rules: tuple[str, ...], subject_id: 
         .where(ReminderDelivery.reminder_id.in_(pending),
                ReminderDelivery.status == DeliveryStatus.PENDING)
         .values(status=DeliveryStatus.CANCELLED, reason="resolved")
+        # Nothing loaded to bring up to date: the saves read no reminders first.
+        .execution_options(synchronize_session=False)
     )
     await session.execute(
         update(Reminder)
         .where(Reminder.rule.in_(rules), Reminder.subject_id == subject_id,
                Reminder.status == ReminderStatus.PENDING)
         .values(status=ReminderStatus.CANCELLED)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -169,6 +172,18 @@ async def reschedule_group(*, session: AsyncSession, group: Group, today: date,
     await _replace(session=session, rule_set=VISIT_RULES, subject_id=group.id,
                    cycle=group.next_visit_due if active else None, area_code=group.village_code, today=today,
                    rules=rules)
+
+
+async def schedule_new_group(*, session: AsyncSession, group: Group, today: date,
+                             rules: Rules | None = None) -> None:
+    """:func:`reschedule_group` for a group just created, in one insert: it has nothing
+    pending to cancel nor sent to follow (groups are never deleted, so no group's id is ever
+    used again)."""
+    if group.status != GroupStatus.ACTIVE or group.next_visit_due is None:
+        return
+    await _add_next(session=session, follows=[
+        Follow(rule, group.id, group.next_visit_due, group.village_code, today)
+        for rule in VISIT_RULES], fired={}, rules=rules or Rules())
 
 
 async def reschedule_grant(*, session: AsyncSession, grant: Grant, group: Group, today: date,

@@ -39,6 +39,7 @@ from handlers.common import (
     message_text,
     pressed,
     say,
+    say_first,
 )
 from handlers.day_answers import ask_day_ahead, day_error, today_pressed, typed_day
 from handlers.flow import TEXT, Flow, Summary
@@ -183,7 +184,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
     _draft(context).update(group_id=group.id, group_name=group.name,
                            village_code=group.village_code,
                            formed_on=group.formed_on.isoformat())
-    await say(update, context.t("grant.start", group=group.name))
+    await say_first(update, context.t("grant.start", group=group.name))
     return await flow.ask(update, context, Step.KIND)
 
 

@@ -36,6 +36,7 @@ from handlers.common import (
     pressed_village,
     read_only_text,
     say,
+    say_first,
     village_example,
 )
 from handlers.day_answers import day_error, today_pressed, typed_day
@@ -208,7 +209,7 @@ async def _begin(update: Update, context: BotContext, found: tuple[Grant, Group]
         village_code=group.village_code, received_on=grant.received_on.isoformat(),
         has_units=bool(grant.rollover_units), unit_label=grant.rollover_unit_label,
     )
-    await say(update, context.t("roll.start", grant=label, progress=progress_line(context, state),
+    await say_first(update, context.t("roll.start", grant=label, progress=progress_line(context, state),
                                 due=format_date(grant.rollover_due, context.lang)))
     return await flow.ask(update, context, Step.DATE)
 

@@ -44,6 +44,7 @@ from handlers.common import (
     pressed,
     read_only_text,
     say,
+    say_first,
     without_marks,
 )
 from handlers.day_answers import (
@@ -205,7 +206,7 @@ async def _begin(update: Update, context: BotContext, group: Group) -> int:
         # Visiting a paused group is allowed (it may be starting again); say so, not block.
         text += "\n\n" + context.t("visit.inactive_note", group=group.name, date=format_date(
             group.status_on, context.lang) if group.status_on else "-")
-    await say(update, text)
+    await say_first(update, text)
     return await flow.ask(update, context, Step.DATE)
 
 

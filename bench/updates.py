@@ -26,6 +26,11 @@ with the callbacks that held it longest.
 
 Run: .venv/bin/python bench/updates.py [--workloads signup group visit grant rollover]
      [--users 100] [--think 0] [--database-url URL]
+
+To find what is slow: PENDAMPING_BENCH_STEPS=1 prints the loop's CPU per update for each step
+(and, on SQLite, how long writers held and waited for their turn, models.sqlite_trips);
+PENDAMPING_BENCH_TIMELINE=1 the answers second by second; PENDAMPING_BENCH_SQL=1 the statements
+per update; PENDAMPING_BENCH_PROFILE=FILE a cProfile of the bot process.
 """
 
 from __future__ import annotations
@@ -484,38 +489,9 @@ class LoopHolds:
 
         threading.Thread(target=watch, daemon=True).start()
 
-        # PENDAMPING_BENCH_SAMPLE=<part of a step>: where the loop's thread is, every ms, while
-        # it runs a callback of such a step (functions counted once a sample, inclusive).
-        self.step_now: str | None = None
-        self.sampled_in: collections.Counter[str] = collections.Counter()
-        self.samples = 0
-        wanted = os.environ.get("PENDAMPING_BENCH_SAMPLE")
-
-        def sample() -> None:
-            while True:
-                time.sleep(0.001)
-                step = holds.step_now
-                if step is None or wanted not in step:
-                    continue
-                frame = sys._current_frames().get(main)
-                seen = set()
-                while frame is not None:
-                    code = frame.f_code
-                    name = code.co_filename.rsplit("site-packages/", 1)[-1].replace(
-                        str(Path(__file__).resolve().parents[1]) + "/", "")
-                    seen.add(f"{name}:{code.co_qualname}")
-                    frame = frame.f_back
-                holds.sampled_in.update(seen)
-                holds.samples += 1
-
-        if wanted:
-            sys.setswitchinterval(0.0002)  # else the sampler runs only when the loop waits
-            threading.Thread(target=sample, daemon=True).start()
-
         def timed(handle: asyncio.events.Handle) -> None:
             holds.started = time.perf_counter()
             holds.sampled = None
-            holds.step_now = handle._context.get(STEP)  # type: ignore[attr-defined]
             # CPU time of this thread, not the clock: on a busy machine the process is also
             # paused by others, which holds nobody up that the bot could spare.
             began = time.thread_time()
@@ -523,7 +499,6 @@ class LoopHolds:
                 original(handle)
             finally:
                 holds.started = 0.0
-                holds.step_now = None
                 spent = time.thread_time() - began
                 holds.callbacks += 1
                 holds.busy += spent
@@ -684,15 +659,10 @@ class Counts:
                       file=sys.stderr, flush=True)
         gate = getattr(getattr(self.application.bot_data.engine.sync_engine.dialect, "dbapi", None),
                        "gate", None) if self.who == "bot" else None
-        if gate is not None and gate.turns:
+        if os.environ.get("PENDAMPING_BENCH_STEPS") and gate is not None and gate.turns:
             print(f"GATE {gate.turns} writing transactions, held {gate.held * 1000 / gate.turns:.1f} "
                   f"ms each (longest {gate.longest * 1000:.0f} ms, {gate.held:.1f} s in all), "
                   f"waited {gate.waited * 1000 / gate.turns:.1f} ms each", file=sys.stderr)
-        if self.holds.samples:
-            print(f"SAMPLES {self.holds.samples}", file=sys.stderr)
-            for where, count in self.holds.sampled_in.most_common(120):
-                print(f"SAMPLE {100 * count / self.holds.samples:5.1f}% {where}",
-                      file=sys.stderr)
         if self.kinds:
             cache = self.application.bot_data.engine.sync_engine._compiled_cache
             print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)

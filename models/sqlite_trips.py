@@ -13,7 +13,8 @@ sent at all. Nothing else changes: the same statements in the same order on the 
 the same errors. Given to SQLAlchemy as the engine's ``module`` (models.db.create_engine), so
 only the project's own engines use it.
 
-Writers also queue here, in the event loop, rather than in SQLite (:class:`WriterGate`).
+Writers also queue here, in the event loop rather than in SQLite, and a writing transaction of
+an update runs on the loop's thread without trips (:class:`WriterGate`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def on_the_loop() -> Iterator[None]:
         yield
     finally:
         _HERE.reset(token)
+
+
 # The bot's connections do not checkpoint at a commit (PRAGMA wal_autocheckpoint=0, set by
 # models.db): every this many writing transactions, one commits on aiosqlite's thread and
 # checkpoints there.
@@ -83,11 +86,13 @@ class WriterGate:
     The lock is held until the commit, and each statement's trip to aiosqlite's thread waits
     for the loop to come round again, behind everyone else's work: with 300 people answering,
     a save of 15 statements held it for 100 ms and more, and the writers queued behind it. So
-    the transaction takes SQLite's write lock at its first write (BEGIN IMMEDIATE, waited for
-    on that thread), and its statements after that run on the loop's own thread, where they
-    cannot meet a lock any more: a few rows each (:data:`HERE_ROWS`), with a trip again when
-    the loop has not had a turn for :data:`HERE_SECONDS`. The commit still goes to the thread
-    (it may copy the WAL into the database file).
+    a transaction takes SQLite's write lock at its first write (BEGIN IMMEDIATE, on the loop's
+    thread if it is free at once, else waited for on aiosqlite's), and after that its
+    statements and its commit cannot meet a lock: where the work is known to be small
+    (:func:`on_the_loop`) they run on the loop's thread, a few rows each (:data:`HERE_ROWS`),
+    with a trip again when the loop has not had a turn for :data:`HERE_SECONDS`. A commit only
+    appends to the WAL; every :data:`CHECKPOINT_EVERY` th one goes to aiosqlite's thread and
+    copies the WAL into the database file there.
     """
 
     def __init__(self) -> None:
@@ -177,18 +182,18 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             self._finish(call)  # a read outside a writing transaction: on the thread
             return
         gate.enter(connection, connection.busy_seconds)
-        connection.tripped()
-        if not self._connection.in_transaction and not connection.begin_here():
-            # Another process writes: waited for on the thread, as SQLite waits.
-            raw: sqlite3.Connection = self._connection._conn
-            first = call
-
-            def call() -> Any:
-                raw.execute("BEGIN IMMEDIATE")
-                return first()
-
-            rows = HERE_ROWS + 1
         try:
+            connection.tripped()
+            if not self._connection.in_transaction and not connection.begin_here():
+                # Another process writes: waited for on the thread, as SQLite waits.
+                raw: sqlite3.Connection = self._connection._conn
+                first = call
+
+                def call() -> Any:
+                    raw.execute("BEGIN IMMEDIATE")
+                    return first()
+
+                rows = HERE_ROWS + 1
             if self._connection.in_transaction and connection.may_run_here(rows):
                 self._here(call)
             else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+log = logging.getLogger(__name__)
 
 # The statements with which sqlite3 opens a transaction (its legacy mode, the one SQLAlchemy
 # uses): the first of them takes SQLite's write lock until the commit or rollback.
@@ -107,10 +110,21 @@ class WriterGate:
         """Waits (in the loop) until ``connection`` may write; called from SQLAlchemy's
         greenlet, as the statements are."""
         asked = time.perf_counter()
-        try:
-            await_(asyncio.wait_for(self._lock.acquire(), seconds))
-        except TimeoutError:
-            raise sqlite3.OperationalError("database is locked") from None
+        deadline = asked + seconds
+        while True:
+            try:
+                await_(asyncio.wait_for(self._lock.acquire(),
+                                        max(0.0, min(deadline - time.perf_counter(), 1.0))))
+                break
+            except TimeoutError:
+                owner = self.owner
+                if isinstance(owner, OneTripConnection) and not owner._open():
+                    # Its transaction ended past its commit and rollback (a connection dropped
+                    # without them): nobody writes, so the turn is free.
+                    log.warning("a SQLite writer's turn was let go after its transaction ended")
+                    self.leave(owner)
+                elif time.perf_counter() >= deadline:
+                    raise sqlite3.OperationalError("database is locked") from None
         self.owner = connection
         self._since = time.perf_counter()
         self.turns += 1

@@ -204,3 +204,22 @@ async def test_a_long_transaction_lets_the_loop_run_and_commits_checkpoint(
     # connections do not checkpoint at a commit: models.db).
     assert trips.count("commit") == 2 and trips.count("<lambda>") == 2
     assert len(await _names(engine)) == 7
+
+
+async def test_a_turn_whose_transaction_ended_unseen_is_let_go(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}", busy_seconds=5)
+    async with engine.begin() as connection:
+        await connection.run_sync(_META.create_all)
+    try:
+        async with create_sessionmaker(engine)() as lost, create_sessionmaker(engine)() as next_:
+            await lost.execute(insert(_THING).values(name="lost"))
+            # Its transaction ends behind the gate's back (as when a connection is dropped).
+            raw = (await (await lost.connection()).get_raw_connection()).driver_connection
+            await raw.rollback()
+            began = asyncio.get_running_loop().time()
+            await next_.execute(insert(_THING).values(name="next"))
+            await next_.commit()
+            assert asyncio.get_running_loop().time() - began < 2.5  # not the 5 s timeout
+        assert await _names(engine) == ["next"]
+    finally:
+        await engine.dispose()

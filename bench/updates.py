@@ -459,6 +459,7 @@ class LoopHolds:
         self.over_20ms = 0
         self.callbacks = 0
         self.busy = 0.0
+        self.by_step = bool(os.environ.get("PENDAMPING_BENCH_STEPS"))
         self.steps: collections.Counter[str] = collections.Counter()
         self.step_updates: collections.Counter[str] = collections.Counter()
         self._original = asyncio.events.Handle._run
@@ -489,6 +490,9 @@ class LoopHolds:
 
         threading.Thread(target=watch, daemon=True).start()
 
+        # Off unless asked: the bench measures the bot's CPU, and this is work on every callback.
+        by_step = self.by_step
+
         def timed(handle: asyncio.events.Handle) -> None:
             holds.started = time.perf_counter()
             holds.sampled = None
@@ -502,7 +506,8 @@ class LoopHolds:
                 spent = time.thread_time() - began
                 holds.callbacks += 1
                 holds.busy += spent
-                holds.steps[handle._context.get(STEP)] += spent  # type: ignore[attr-defined]
+                if by_step:
+                    holds.steps[handle._context.get(STEP)] += spent  # type: ignore[attr-defined]
                 if spent > 0.020:
                     holds.over_20ms += 1
                 if len(holds.longest) < 5 or spent > holds.longest[-1][0]:
@@ -592,7 +597,7 @@ class Counts:
 
         async def handled(update: object, _context: object) -> None:
             self.updates += 1
-            if isinstance(update, Update):
+            if self.holds.by_step and isinstance(update, Update):
                 if update.callback_query:  # without its ids: one line per kind of button
                     step = "press " + re.sub(r":\d+", ":N", update.callback_query.data or "")[:24]
                 else:
@@ -650,7 +655,7 @@ class Counts:
             # Resident memory now and at its peak (MB): what the collector lets grow.
             "rss_mb": [round(self._rss() / 2**20), round(
                 resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)]}), flush=True)
-        if os.environ.get("PENDAMPING_BENCH_STEPS"):  # the loop's CPU per update, per step
+        if self.holds.by_step:  # the loop's CPU per update, per step
             holds = self.holds
             for step, spent in sorted(holds.steps.items(), key=lambda item: -item[1]):
                 count = holds.step_updates.get(step, 0)
@@ -659,7 +664,7 @@ class Counts:
                       file=sys.stderr, flush=True)
         gate = getattr(getattr(self.application.bot_data.engine.sync_engine.dialect, "dbapi", None),
                        "gate", None) if self.who == "bot" else None
-        if os.environ.get("PENDAMPING_BENCH_STEPS") and gate is not None and gate.turns:
+        if self.holds.by_step and gate is not None and gate.turns:
             print(f"GATE {gate.turns} writing transactions, held {gate.held * 1000 / gate.turns:.1f} "
                   f"ms each (longest {gate.longest * 1000:.0f} ms, {gate.held:.1f} s in all), "
                   f"waited {gate.waited * 1000 / gate.turns:.1f} ms each", file=sys.stderr)

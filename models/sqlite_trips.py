@@ -181,23 +181,13 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _run(self, call: Any, operation: str, rows: int = 1) -> None:
         connection: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
         gate = connection.dbapi.gate
-        if gate.owner is connection:  # in this connection's writing transaction
-            try:
-                if connection.may_run_here(rows):
-                    self._here(call)
-                else:
-                    self._finish(call)
-                    connection.tripped()
-            finally:
-                if not self._connection.in_transaction:  # ended by SQLite itself (an error)
-                    gate.leave(connection)
-            return
-        if not operation.lstrip()[:7].upper().startswith(_WRITES):
-            self._finish(call)  # a read outside a writing transaction: on the thread
-            return
-        gate.enter(connection, connection.busy_seconds)
-        try:
+        if gate.owner is not connection:  # not in this connection's writing transaction
+            if not operation.lstrip()[:7].upper().startswith(_WRITES):
+                self._finish(call)  # a read outside a writing transaction: on the thread
+                return
+            gate.enter(connection, connection.busy_seconds)
             connection.tripped()
+        try:
             if not self._connection.in_transaction and not connection.begin_here():
                 # Another process writes: waited for on the thread, as SQLite waits.
                 raw: sqlite3.Connection = self._connection._conn
@@ -209,16 +199,17 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
                 rows = HERE_ROWS + 1
             if self._connection.in_transaction and connection.may_run_here(rows):
-                self._here(call)
+                self._keep(call)
             else:
                 self._finish(call)
                 connection.tripped()
         finally:
-            if not self._connection.in_transaction:  # a write that failed before it began
+            # A write that failed before its transaction began, or one SQLite itself ended.
+            if not self._connection.in_transaction:
                 gate.leave(connection)
 
-    def _here(self, call: Any) -> None:
-        """Runs the statement on the loop's thread: no trip, no wait for the loop's turn."""
+    def _keep(self, call: Any) -> None:
+        """Runs ``call`` here and keeps what SQLAlchemy reads afterwards."""
         try:
             description, rows, rowcount, lastrowid = call()
         except Exception as error:  # noqa: BLE001 - turned into the driver's error, raised
@@ -227,12 +218,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = rows
 
     def _finish(self, call: Any) -> None:
-        try:
-            description, rows, rowcount, lastrowid = await_(self._connection._execute(call))
-        except Exception as error:  # noqa: BLE001 - turned into the driver's error, raised
-            self._adapt_connection._handle_exception(error)
-        self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
-        self._rows = rows
+        """Runs ``call`` on aiosqlite's thread (one trip)."""
+        self._keep(lambda: await_(self._connection._execute(call)))
 
     def execute(self, operation: Any, parameters: Any = None) -> None:
         raw: sqlite3.Connection = self._connection._conn

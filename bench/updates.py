@@ -20,9 +20,12 @@ Latency is the time from an update being offered (queued on the server for the b
 to the answer the person waits for (the message with the button pressed next; else the bot's
 next new message), taken when the server receives it. The bot and the echo bot each run in a
 process of their own (as in production, where Telegram is another machine): the server and the
-simulated people in this process do not take their CPU. Each bot process reports its CPU per
-update and its longest single hold of the event loop (every callback the loop runs is timed),
-with the callbacks that held it longest.
+simulated people in this process do not take their CPU. The bot serves on the loop `pendamping
+run` serves on (uvloop where installed, PENDAMPING_EVENT_LOOP; bot.lifecycle), the echo bot, a
+bare python-telegram-bot bot, on asyncio's. Each bot process reports its CPU per update and its
+longest single hold of the event loop, with what held it longest: on asyncio's loop every
+callback is timed; uvloop runs its callbacks in C, so there every step of every task is timed
+(updates are handled in tasks; the transports' own short callbacks are not counted).
 
 Run: .venv/bin/python bench/updates.py [--workloads signup group visit grant rollover]
      [--users 100] [--think 0] [--database-url URL]
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import collections.abc
 import gc
 import json
 import os
@@ -56,6 +60,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -75,6 +80,7 @@ from telegram.ext import (
 from bot.app import build_application
 from bot.core import clock
 from bot.core.settings import Settings
+from bot.lifecycle import run_on_loop
 from bot.localapi import LocalBotApi, SentMessage, start_application, stop_application
 
 try:
@@ -449,12 +455,35 @@ class Run:
         return self.updates / self.seconds if self.seconds else 0.0
 
 
+class _TimedSteps(collections.abc.Coroutine):
+    """A task's coroutine, each step (send or throw) passed through ``step`` to be timed."""
+
+    def __init__(self, coro: Any, step: Callable[..., object]) -> None:
+        self.coro, self.step = coro, step
+        self.__qualname__ = getattr(coro, "__qualname__", type(coro).__qualname__)
+
+    def send(self, value: object) -> object:
+        return self.step(self.coro, self.coro.send, value)
+
+    def throw(self, *error: object) -> object:
+        return self.step(self.coro, self.coro.throw, *error)
+
+    def close(self) -> None:
+        self.coro.close()
+
+    def __await__(self) -> Any:
+        return self
+
+    def __next__(self) -> object:
+        return self.send(None)
+
+
 class LoopHolds:
     """Times every callback the event loop runs (asyncio's Handle._run, in CPU time): the longest
     single hold of the loop, and how many held it beyond 20 ms, with the longest holders (where a
     sampler found the loop thread 15 ms into it, else where the task stopped after it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.longest: list[tuple[float, str]] = []  # the 5 longest, longest first
         self.over_20ms = 0
         self.callbacks = 0
@@ -515,22 +544,58 @@ class LoopHolds:
                     holds.longest.sort(reverse=True)
                     del holds.longest[5:]
 
-        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        if isinstance(loop, asyncio.BaseEventLoop):
+            self.covers = "every callback"
+            asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+            return
+        # uvloop (the bot's production loop, bot.lifecycle) runs its callbacks in C, out of
+        # reach: every step of every task is timed instead. Updates are handled in tasks, so each
+        # update's holds are all counted; the transports' own short callbacks are not.
+        self.covers = "every task step"
+
+        def step(coro: Any, advance: Callable[..., object], *args: object) -> object:
+            holds.started = time.perf_counter()
+            holds.sampled = None
+            began = time.thread_time()
+            try:
+                return advance(*args)
+            finally:
+                holds.started = 0.0
+                spent = time.thread_time() - began
+                holds.callbacks += 1
+                holds.busy += spent
+                if by_step:
+                    holds.steps[STEP.get()] += spent
+                if spent > 0.020:
+                    holds.over_20ms += 1
+                if len(holds.longest) < 5 or spent > holds.longest[-1][0]:
+                    holds.longest.append((spent, holds.sampled or holds.stopped_at(coro)))
+                    holds.longest.sort(reverse=True)
+                    del holds.longest[5:]
+
+        def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
+            return asyncio.Task(_TimedSteps(coro, step), loop=loop, **kwargs)
+
+        loop.set_task_factory(factory)
 
     @staticmethod
     def name(handle: asyncio.events.Handle) -> str:
         callback = handle._callback  # type: ignore[attr-defined]
         owner = getattr(callback, "__self__", None)
         if isinstance(owner, asyncio.Task):
-            # Where the task stopped after the hold: its innermost awaiting coroutine.
-            coro, path = owner.get_coro(), []
-            while coro is not None and hasattr(coro, "cr_frame"):
-                frame = coro.cr_frame
-                if frame is not None:
-                    path.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
-                coro = coro.cr_await
-            return "task " + " > ".join(path[-3:])
+            return LoopHolds.stopped_at(owner.get_coro())
         return getattr(callback, "__qualname__", repr(callback))[:80]
+
+    @staticmethod
+    def stopped_at(coro: Any) -> str:
+        """Where a task stopped after a hold: its innermost awaiting coroutines."""
+        coro, path = getattr(coro, "coro", coro), []
+        while coro is not None and hasattr(coro, "cr_frame"):
+            frame = coro.cr_frame
+            if frame is not None:
+                path.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
+            coro = coro.cr_await
+        return "task " + " > ".join(path[-3:])
 
     def reset(self) -> None:
         self.longest, self.over_20ms, self.callbacks, self.busy = [], 0, 0, 0.0
@@ -568,7 +633,7 @@ class Counts:
     def __init__(self, application: Application, who: str) -> None:
         self.who = who
         self.application = application
-        self.holds = LoopHolds()
+        self.holds = LoopHolds(asyncio.get_running_loop())
         self.reset()
         gc.callbacks.append(self._collected)
 
@@ -647,7 +712,8 @@ class Counts:
             "checkouts": self.checkouts / n, "transactions": self.transactions / n,
             "commits": self.commits / n, "statements": self.statements / n,
             "longest_ms": [(round(s * 1000, 1), name) for s, name in self.holds.longest],
-            "over_20ms": self.holds.over_20ms,
+            "over_20ms": self.holds.over_20ms, "timed": self.holds.covers,
+            "loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
             "gc": [(count, round(total * 1000), round(longest * 1000, 1))
                    for count, total, longest in self.collections],
             "gc_objects": [len(gc.get_objects(generation)) for generation in range(3)]
@@ -762,8 +828,8 @@ def report(echo: Run, bot: Run) -> None:
               f"{run.per_second:.1f}/s; p50 {ms(percentile(run.result.all, 0.5))} ms, "
               f"p95 {ms(percentile(run.result.all, 0.95))} ms; lost {run.result.lost}; "
               f"{p.get('cpu_ms', float('nan')):.1f} ms CPU per update{database}; "
-              f"longest loop hold {longest[0][0]} ms ({p.get('over_20ms', '?')} over 20 ms)",
-              flush=True)
+              f"longest loop hold {longest[0][0]} ms ({p.get('over_20ms', '?')} over 20 ms); "
+              f"{p.get('loop', '?')} loop, {p.get('timed', '?')} timed", flush=True)
         calls = ", ".join(f"{method} {count / max(run.updates, 1):.2f}"
                           for method, count in run.calls.most_common())
         print(f"      Bot API calls per update: {calls}")
@@ -839,7 +905,9 @@ def main() -> None:
         if profile_to and args.serve == "bot":  # where the bot's time goes (pstats file)
             import cProfile
             cProfile.runctx("asyncio.run(work)", globals(), {"work": work}, profile_to)
-        else:
+        elif args.serve == "bot":  # on the loop `pendamping run` serves on
+            run_on_loop(lambda: work, event_loop=Settings(_env_file=None).event_loop)
+        else:  # a bare python-telegram-bot bot: asyncio's loop
             asyncio.run(work)
         return
     pairs = asyncio.run(run(args))

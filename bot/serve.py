@@ -24,7 +24,7 @@ from bot.app import build_application
 from bot.core.settings import Settings
 from bot.health import HealthServer
 from bot.leader import AlreadyRunning, leadership_for
-from bot.lifecycle import start_application, stop_application
+from bot.lifecycle import run_on_loop, start_application, stop_application
 from bot.problems import check_sqlite_folder, port_problem
 from bot.startup import check_data_key, check_schema, prepare_database, warm_up
 from models.db import create_engine
@@ -193,7 +193,7 @@ def run(settings: Settings, *, webhook: bool) -> int:
         return await serve(settings, webhook=webhook, stop=stop)
 
     try:
-        return asyncio.run(main())
+        return run_on_loop(main, event_loop=settings.event_loop)
     except AlreadyRunning as running:
         raise ServeError(
             "Another Pendamping KUBE is already running on this SQLite database "

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, RecipientKind, RolloverStatus
@@ -88,22 +88,33 @@ class Progress:
         return int(min(1.0, min(shares)) * 100) if shares else 0
 
 
+# The statements read on every step of a grant or roll-over conversation are built once:
+# building one (select(), func.sum(), ==, its cache key) costs more than running it on SQLite.
+_PROGRESS = (
+    select(
+        Rollover.grant_id,
+        func.coalesce(func.sum(Rollover.amount), 0),
+        func.coalesce(func.sum(Rollover.units), 0),
+        func.count().filter(Rollover.recipient_kind == RecipientKind.HOUSEHOLD),
+        func.count().filter(Rollover.recipient_kind == RecipientKind.GROUP),
+        func.count(),
+    ).where(Rollover.grant_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Rollover.grant_id))
+_WITH_GROUP = select(Grant, Group).join(Group, Group.id == Grant.group_id)
+_FOR_MENTOR = (_WITH_GROUP.where(Group.mentor_id == bindparam("mentor_id"))
+               .order_by(Grant.rollover_due.is_(None), Grant.rollover_due, Grant.received_on,
+                         Grant.id))
+_OWN = _WITH_GROUP.where(Grant.id == bindparam("grant_id"),
+                         Group.mentor_id == bindparam("mentor_id"))
+_WRITABLE = _OWN.where(writable_clause())
+
+
 async def progress_for(*, session: AsyncSession, grants: list[Grant], today: date
                        ) -> dict[int, Progress]:
     """Progress of several grants in one query."""
     if not grants:
         return {}
-    ids = [g.id for g in grants]
-    rows = await session.execute(
-        select(
-            Rollover.grant_id,
-            func.coalesce(func.sum(Rollover.amount), 0),
-            func.coalesce(func.sum(Rollover.units), 0),
-            func.count().filter(Rollover.recipient_kind == RecipientKind.HOUSEHOLD),
-            func.count().filter(Rollover.recipient_kind == RecipientKind.GROUP),
-            func.count(),
-        ).where(Rollover.grant_id.in_(ids)).group_by(Rollover.grant_id)
-    )
+    rows = await session.execute(_PROGRESS, {"ids": [g.id for g in grants]})
     sums = {row[0]: row[1:] for row in rows}
     result = {}
     for grant in grants:
@@ -189,11 +200,7 @@ async def list_for_group(*, session: AsyncSession, group_id: int) -> list[Grant]
 async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[tuple[Grant, Group]]:
     """Grants of the mentor's own groups, nearest roll-over deadline first (those without an
     obligation last, by date received)."""
-    result = await session.execute(
-        select(Grant, Group).join(Group, Group.id == Grant.group_id)
-        .where(Group.mentor_id == mentor.id)
-        .order_by(Grant.rollover_due.is_(None), Grant.rollover_due, Grant.received_on,
-                  Grant.id))
+    result = await session.execute(_FOR_MENTOR, {"mentor_id": mentor.id})
     return [(grant, group) for grant, group in result]
 
 
@@ -210,9 +217,7 @@ async def get_visible(*, session: AsyncSession, grant_id: int, actor: Mentor
 async def get_own(*, session: AsyncSession, grant_id: int, mentor: Mentor
                   ) -> tuple[Grant, Group] | None:
     """The grant and its group if ``mentor`` mentors the group (only they record roll-overs)."""
-    result = await session.execute(
-        select(Grant, Group).join(Group, Group.id == Grant.group_id)
-        .where(Grant.id == grant_id, Group.mentor_id == mentor.id))
+    result = await session.execute(_OWN, {"grant_id": grant_id, "mentor_id": mentor.id})
     row = result.first()
     return (row[0], row[1]) if row else None
 
@@ -221,9 +226,7 @@ async def get_writable(*, session: AsyncSession, grant_id: int, mentor: Mentor
                        ) -> tuple[Grant, Group] | None:
     """As :func:`get_own`, for a write (a roll-over): a dissolved group's grants are
     read-only (models.groups.writable_clause)."""
-    result = await session.execute(
-        select(Grant, Group).join(Group, Group.id == Grant.group_id)
-        .where(Grant.id == grant_id, Group.mentor_id == mentor.id, writable_clause()))
+    result = await session.execute(_WRITABLE, {"grant_id": grant_id, "mentor_id": mentor.id})
     row = result.first()
     return (row[0], row[1]) if row else None
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from math import cos, pi, radians
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.geo import EARTH_RADIUS_KM, Point, middle, place_of
@@ -66,15 +66,19 @@ def _recorded(group: Group) -> Point | None:
     return group.latitude, group.longitude
 
 
+# Read at every located visit of a group without a recorded place: built once.
+_LOCATED = select(Visit.latitude, Visit.longitude).where(
+    Visit.group_id == bindparam("group_id"), Visit.latitude.is_not(None),
+    Visit.longitude.is_not(None))
+
+
 async def refresh_place(*, session: AsyncSession, group: Group) -> None:
     """Works out ``group``'s place again and stages it on the row (the caller commits): one
     read of its located visits when it has no recorded place, none when it has."""
     located: Sequence[Point] = ()
     if _recorded(group) is None:
         located = [(lat, lon) for lat, lon in (await session.execute(
-            select(Visit.latitude, Visit.longitude)
-            .where(Visit.group_id == group.id, Visit.latitude.is_not(None),
-                   Visit.longitude.is_not(None)))).all()]
+            _LOCATED, {"group_id": group.id})).all()]
     for name, value in place_values(*place_of(_recorded(group), located)).items():
         setattr(group, name, value)
     session.add(group)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction, ChangeKind, GroupStatus, LeaveReason, MemberRole, Role
@@ -77,9 +77,7 @@ async def get_visible(*, session: AsyncSession, group_id: int, actor: Mentor) ->
 
 async def get_own(*, session: AsyncSession, group_id: int, mentor: Mentor) -> Group | None:
     """The group if ``mentor`` is its mentor (only the mentor logs visits and edits members)."""
-    result = await session.execute(
-        select(Group).where(Group.id == group_id, Group.mentor_id == mentor.id)
-    )
+    result = await session.execute(_OWN, {"group_id": group_id, "mentor_id": mentor.id})
     return result.scalar_one_or_none()
 
 
@@ -93,10 +91,7 @@ async def get_writable(*, session: AsyncSession, group_id: int, mentor: Mentor) 
     """The group if ``mentor`` is its mentor and its records may still change: the path every
     writer takes (a visit, a grant, a roll-over, members, the schedule), so a dissolved group
     is read-only wherever it is written to. :func:`dissolved_own` tells the two apart."""
-    result = await session.execute(
-        select(Group).where(Group.id == group_id, Group.mentor_id == mentor.id,
-                            writable_clause())
-    )
+    result = await session.execute(_WRITABLE, {"group_id": group_id, "mentor_id": mentor.id})
     return result.scalar_one_or_none()
 
 
@@ -145,16 +140,31 @@ def members_and_last_visit(scope: Any = None) -> tuple[Any, Any]:
             last.group_by(Visit.group_id).subquery())
 
 
+# The statements read on most steps of a mentor's conversations are built once: building one
+# (select(), ==, its cache key) costs more than running it on SQLite.
+_OWN = select(Group).where(Group.id == bindparam("group_id"),
+                           Group.mentor_id == bindparam("mentor_id"))
+_WRITABLE = _OWN.where(writable_clause())
+_ACTIVE_MEMBERS = (select(func.count()).select_from(Member)
+                   .where(Member.group_id == bindparam("group_id"), Member.left_on.is_(None)))
+
+
+def _for_mentor() -> Any:
+    members, last = members_and_last_visit()
+    return (select(Group, func.coalesce(members.c.n, 0), last.c.last)
+            .outerjoin(members, members.c.group_id == Group.id)
+            .outerjoin(last, last.c.group_id == Group.id)
+            .where(Group.mentor_id == bindparam("mentor_id"))
+            .order_by(Group.next_visit_due.is_(None), Group.next_visit_due, Group.name,
+                      Group.id))
+
+
+_FOR_MENTOR = _for_mentor()
+
+
 async def list_for_mentor(*, session: AsyncSession, mentor: Mentor) -> list[GroupRow]:
     """The mentor's groups, most overdue first, with member counts and last visit dates."""
-    members, last = members_and_last_visit()
-    result = await session.execute(
-        select(Group, func.coalesce(members.c.n, 0), last.c.last)
-        .outerjoin(members, members.c.group_id == Group.id)
-        .outerjoin(last, last.c.group_id == Group.id)
-        .where(Group.mentor_id == mentor.id)
-        .order_by(Group.next_visit_due.is_(None), Group.next_visit_due, Group.name, Group.id)
-    )
+    result = await session.execute(_FOR_MENTOR, {"mentor_id": mentor.id})
     return [GroupRow(group, int(count), last_visit) for group, count, last_visit in result]
 
 
@@ -211,9 +221,7 @@ async def active_members(*, session: AsyncSession, group_id: int) -> list[Member
 
 async def count_active_members(*, session: AsyncSession, group_id: int) -> int:
     """How many households are in the group now, without loading (and decrypting) them."""
-    return (await session.execute(
-        select(func.count()).select_from(Member)
-        .where(Member.group_id == group_id, Member.left_on.is_(None)))).scalar_one()
+    return (await session.execute(_ACTIVE_MEMBERS, {"group_id": group_id})).scalar_one()
 
 
 async def all_members(*, session: AsyncSession, group_id: int) -> list[Member]:

@@ -17,6 +17,12 @@ from models.tables import AuditLog, Group, Invite, Mentor, utcnow
 
 # Read for every update (handlers.common.load_user): built once, not per call.
 _BY_TELEGRAM_ID = select(Mentor).where(Mentor.telegram_id == bindparam("telegram_id"))
+# Asked at every sign-up (whom to tell), so built once.
+_ADMINS = select(Mentor.telegram_id).where(Mentor.role == Role.ADMIN,
+                                           Mentor.status == MentorStatus.ACTIVE)
+_COORDINATORS = (select(Mentor).where(Mentor.role == Role.COORDINATOR,
+                                      Mentor.status == MentorStatus.ACTIVE)
+                 .order_by(Mentor.id))  # PostgreSQL has no implicit (rowid) order
 
 
 async def get_by_telegram_id(*, session: AsyncSession, telegram_id: int) -> Mentor | None:
@@ -137,11 +143,7 @@ async def set_language(*, session: AsyncSession, mentor: Mentor, language: str) 
 
 async def admins(*, session: AsyncSession, extra_ids: list[int] | None = None) -> list[int]:
     """Telegram ids of active admins, plus those named in the settings."""
-    result = await session.execute(
-        select(Mentor.telegram_id).where(
-            Mentor.role == Role.ADMIN, Mentor.status == MentorStatus.ACTIVE
-        )
-    )
+    result = await session.execute(_ADMINS)
     ids = list(dict.fromkeys([*(extra_ids or []), *result.scalars()]))
     return ids
 
@@ -254,10 +256,7 @@ async def by_ids(*, session: AsyncSession, ids: list[int]) -> dict[int, Mentor]:
 
 async def coordinators(*, session: AsyncSession) -> list[Mentor]:
     """Active coordinators; callers pick those whose area covers a place."""
-    result = await session.execute(
-        select(Mentor).where(Mentor.role == Role.COORDINATOR,
-                             Mentor.status == MentorStatus.ACTIVE)
-        .order_by(Mentor.id))  # PostgreSQL has no implicit (rowid) order
+    result = await session.execute(_COORDINATORS)
     return list(result.scalars())
 
 

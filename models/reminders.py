@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import DeliveryStatus, GroupStatus, ReminderRule, ReminderStatus
@@ -56,25 +56,36 @@ def local_morning(fire_on: date, area_code: str, hour: int) -> datetime:
     return datetime.combine(fire_on, time(hour), tzinfo=zone_for(area_code)).astimezone(UTC)
 
 
+# Every save of a visit, grant or roll-over cancels and replaces reminders: these statements
+# are built once, as building one costs more than running it on SQLite.
+_OF_SUBJECT = (Reminder.rule.in_(bindparam("rules", expanding=True)),
+               Reminder.subject_id == bindparam("of_subject"))
+_CANCEL_DELIVERIES = (
+    update(ReminderDelivery)
+    .where(ReminderDelivery.reminder_id.in_(select(Reminder.id).where(*_OF_SUBJECT)),
+           ReminderDelivery.status == DeliveryStatus.PENDING)
+    .values(status=DeliveryStatus.CANCELLED, reason="resolved")
+    # Nothing loaded to bring up to date: the saves read no reminders first.
+    .execution_options(synchronize_session=False))
+_CANCEL_REMINDERS = (
+    update(Reminder)
+    .where(*_OF_SUBJECT, Reminder.status == ReminderStatus.PENDING)
+    .values(status=ReminderStatus.CANCELLED)
+    .execution_options(synchronize_session=False))
+_LAST_FIRED_PER_RULE = (
+    select(Reminder.rule, func.max(Reminder.fire_on))
+    .where(*_OF_SUBJECT, Reminder.cycle == bindparam("cycle"),
+           # Repeats the partial index's condition, so SQLite sees it may use it.
+           Reminder.status != ReminderStatus.CANCELLED,
+           Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
+    .group_by(Reminder.rule))
+
+
 async def _cancel(*, session: AsyncSession, rules: tuple[str, ...], subject_id: int) -> None:
     """Cancels pending reminders (and deliveries not yet sent) of these rules for a subject."""
-    pending = select(Reminder.id).where(Reminder.rule.in_(rules),
-                                        Reminder.subject_id == subject_id)
-    await session.execute(
-        update(ReminderDelivery)
-        .where(ReminderDelivery.reminder_id.in_(pending),
-               ReminderDelivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.CANCELLED, reason="resolved")
-        # Nothing loaded to bring up to date: the saves read no reminders first.
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(Reminder)
-        .where(Reminder.rule.in_(rules), Reminder.subject_id == subject_id,
-               Reminder.status == ReminderStatus.PENDING)
-        .values(status=ReminderStatus.CANCELLED)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"rules": list(rules), "of_subject": subject_id}
+    await session.execute(_CANCEL_DELIVERIES, params)
+    await session.execute(_CANCEL_REMINDERS, params)
 
 
 async def _last_fired(*, session: AsyncSession, rule: str, subject_id: int, cycle: date
@@ -226,14 +237,8 @@ async def _replace(*, session: AsyncSession, rule_set: tuple[str, ...], subject_
         return
     # One read for the whole rule set and one insert: a save runs this with its update's
     # other statements, while SQLite's write lock is held.
-    rows = await session.execute(
-        select(Reminder.rule, func.max(Reminder.fire_on))
-        .where(Reminder.rule.in_(rule_set), Reminder.subject_id == subject_id,
-               Reminder.cycle == cycle,
-               # Repeats the partial index's condition, so SQLite sees it may use it.
-               Reminder.status != ReminderStatus.CANCELLED,
-               Reminder.status.in_([ReminderStatus.SENT, ReminderStatus.EXPIRED]))
-        .group_by(Reminder.rule))
+    rows = await session.execute(_LAST_FIRED_PER_RULE, {
+        "rules": list(rule_set), "of_subject": subject_id, "cycle": cycle})
     await _add_next(session=session, follows=[
         Follow(rule, subject_id, cycle, area_code, today) for rule in rule_set],
         fired={(rule, subject_id, cycle): last for rule, last in rows},

@@ -18,7 +18,8 @@ from sqlalchemy.sql.dml import Delete, Insert
 from models.tables import ConversationState, UserData
 
 
-def _dialect(session: AsyncSession) -> str:
+def dialect_of(session: AsyncSession) -> str:
+    """The session's database kind ("sqlite", "postgresql"), for statements built once per kind."""
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
@@ -34,13 +35,9 @@ def _upsert(dialect: str, table: Any, keys: tuple[str, ...], changed: tuple[str,
         set_={column: statement.excluded[column] for column in changed})
 
 
-def insert_new_for(session: AsyncSession, table: Any, keys: tuple[str, ...]) -> Insert:
-    """INSERT ... ON CONFLICT (keys) DO NOTHING for the session's database, built once."""
-    return _insert_new(_dialect(session), table, keys)
-
-
 @functools.cache
-def _insert_new(dialect: str, table: Any, keys: tuple[str, ...]) -> Insert:
+def insert_new(dialect: str, table: Any, keys: tuple[str, ...]) -> Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING for a database kind (:func:`dialect_of`)."""
     return _insert(dialect, table).on_conflict_do_nothing(index_elements=list(keys))
 
 
@@ -61,7 +58,7 @@ async def save_user_data(*, session: AsyncSession, data: dict[int, dict | None],
     if gone:
         await session.execute(_DELETE_USER_DATA, gone)
     if kept:
-        await session.execute(_upsert(_dialect(session), _USER_DATA, ("user_id",),
+        await session.execute(_upsert(dialect_of(session), _USER_DATA, ("user_id",),
                                       ("data", "updated_at")), kept)
 
 
@@ -75,6 +72,6 @@ async def save_conversations(*, session: AsyncSession,
     if gone:
         await session.execute(_DELETE_CONVERSATION, gone)
     if kept:
-        await session.execute(_upsert(_dialect(session), _CONVERSATION,
+        await session.execute(_upsert(dialect_of(session), _CONVERSATION,
                                       ("name", "key"), ("state", "updated_at")), kept)
 

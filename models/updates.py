@@ -3,6 +3,7 @@ saved: a redelivered update is never handled twice, and one not yet handled is n
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlmodel import SQLModel
 
 from bot.core.enums import AuditAction
 from models import audit
-from models.state import insert_new_for
+from models.state import dialect_of, insert_new
 from models.tables import ReceivedUpdate, utcnow
 
 # On the table (Core): the ORM takes no list of parameters for an UPDATE by other columns, nor
@@ -53,9 +54,7 @@ async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival],
         if not arrivals:
             return []
     now = utcnow()
-    statement = insert_new_for(session, _RECEIVED, ("update_id", "fingerprint")).returning(
-        _RECEIVED.c.update_id, _RECEIVED.c.fingerprint)
-    stored = set((await session.execute(statement, [
+    stored = set((await session.execute(_receive(dialect_of(session)), [
         {"update_id": a.update_id, "fingerprint": a.fingerprint, "payload": a.payload,
          "received_at": now} for a in arrivals])).all())
     await session.commit()
@@ -66,6 +65,13 @@ async def receive(*, session: AsyncSession, arrivals: Sequence[Arrival],
             seen.add(key)
             fresh.append(arrival)
     return fresh
+
+
+@functools.cache
+def _receive(dialect: str) -> Any:
+    # Built once per database kind: every batch of updates the bot fetches runs it.
+    return insert_new(dialect, _RECEIVED, ("update_id", "fingerprint")).returning(
+        _RECEIVED.c.update_id, _RECEIVED.c.fingerprint)
 
 
 async def carried_over_upto(*, session: AsyncSession) -> int:
@@ -106,8 +112,14 @@ async def saved_by(*, session: AsyncSession, model: type[R], update_id: int | No
     """The record of ``model`` that the update with ``update_id`` saved, if any."""
     if update_id is None:
         return None
+    return (await session.execute(_saved_by(model), {"update_id": update_id})).scalar_one_or_none()
+
+
+@functools.cache
+def _saved_by(model: type[R]) -> Any:
+    # Built once per model: every save asks it, and building costs more than running it.
     column: Any = model.source_update_id  # type: ignore[attr-defined]
-    return (await session.execute(select(model).where(column == update_id))).scalar_one_or_none()
+    return select(model).where(column == bindparam("update_id"))
 
 
 async def add_once(*, session: AsyncSession, row: R, update_id: int | None) -> tuple[R, bool]:

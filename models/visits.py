@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import AuditAction
@@ -29,6 +29,16 @@ def move_due(*, session: AsyncSession, group: Group, due: date,
                  new={"next_visit_due": due.isoformat()})
 
 
+# Read while a visit is logged and saved: built once, as building a statement costs more than
+# running it on SQLite.
+_OF_GROUP = Visit.group_id == bindparam("group_id")
+_LATEST_OTHER = select(func.max(Visit.visited_on)).where(
+    _OF_GROUP, Visit.id != bindparam("visit_id"))
+_LATEST_BEFORE = select(func.max(Visit.visited_on)).where(
+    _OF_GROUP, Visit.visited_on < bindparam("day"))
+_ON_DAY = select(Visit.id).where(_OF_GROUP, Visit.visited_on == bindparam("day")).limit(1)
+
+
 async def create_visit(
     *,
     session: AsyncSession,
@@ -49,9 +59,8 @@ async def create_visit(
         update_id=update_id, actor_telegram_id=mentor.telegram_id, entity="visit")
     if not created:
         return visit, False
-    latest_other = (await session.execute(
-        select(func.max(Visit.visited_on)).where(Visit.group_id == group.id,
-                                                 Visit.id != visit.id))).scalar_one_or_none()
+    latest_other = (await session.execute(_LATEST_OTHER, {
+        "group_id": group.id, "visit_id": visit.id})).scalar_one_or_none()
     # A visit logged late, older than one already recorded, is history: the schedule follows
     # the latest visit, not the last one typed.
     if (latest_other is None or visit.visited_on >= latest_other) \
@@ -103,8 +112,7 @@ async def last_visit_on(*, session: AsyncSession, group_id: int) -> date | None:
 
 async def visited_on_day(*, session: AsyncSession, group_id: int, day: date) -> bool:
     """Whether the group already has a visit recorded on ``day``."""
-    result = await session.execute(
-        select(Visit.id).where(Visit.group_id == group_id, Visit.visited_on == day).limit(1))
+    result = await session.execute(_ON_DAY, {"group_id": group_id, "day": day})
     return result.first() is not None
 
 
@@ -113,9 +121,8 @@ async def figures_start(*, session: AsyncSession, group_id: int, formed_on: date
     """Where the business figures of a visit on ``day`` begin: the group's latest visit before
     that day (True), or, for its first visit, the day the group was formed (``formed_on``,
     False)."""
-    last = (await session.execute(
-        select(func.max(Visit.visited_on)).where(Visit.group_id == group_id,
-                                                 Visit.visited_on < day))).scalar_one_or_none()
+    last = (await session.execute(_LATEST_BEFORE, {
+        "group_id": group_id, "day": day})).scalar_one_or_none()
     return (last, True) if last is not None else (formed_on, False)
 
 

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     db_retry_attempts: int = Field(default=5, ge=0)
     db_retry_seconds: float = Field(default=2, gt=0)
 
+    # `pendamping run` serves on uvloop where it is installed (bot.lifecycle.loop_factory);
+    # "asyncio" keeps Python's own event loop.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Updates of different users run side by side (at most this many at once), each user's in
     # order. Someone sending more than the burst, then more than per_second, is slowed down.
     max_running_updates: int = Field(default=64, ge=1)

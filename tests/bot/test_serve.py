@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from telegram import Bot
 
 from bot.core.enums import Audience, BroadcastStatus, Role
+from bot.lifecycle import loop_factory
 from bot.localapi import LocalBotApi
 from bot.serve import serve
 from models import broadcasts as broadcast_queries
@@ -40,6 +41,7 @@ from tests.conftest import ADMIN_ID, TEST_DATA_KEY
 from tests.factories import REGENCY_SUKABUMI, make_group, make_mentor
 
 ROOT = Path(__file__).resolve().parents[2]
+HAS_UVLOOP = loop_factory("uvloop") is not None
 
 
 def free_port() -> int:
@@ -224,7 +226,10 @@ async def test_second_instance_on_the_same_sqlite_file_is_refused(template_db, t
         first.send_signal(signal.SIGTERM)
         await asyncio.to_thread(first.wait, 20)
         await server.stop()
-    assert first.returncode == 0, (tmp_path / "first.log").read_text()
+    log = (tmp_path / "first.log").read_text()
+    assert first.returncode == 0, log
+    # `pendamping run` serves on uvloop where it is installed (bot.lifecycle.loop_factory).
+    assert f"event loop: {'uvloop' if HAS_UVLOOP else 'asyncio'}" in log
 
 
 async def _commands_set(server: LocalBotApi):

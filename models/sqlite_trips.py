@@ -16,7 +16,7 @@ only the project's own engines use it.
 Writers also queue here, in the event loop rather than in SQLite, and a writing transaction of
 an update runs on the loop's thread without trips (:class:`WriterGate`). An update's reads run
 there too when they are quick: SQLite stops one that takes longer than
-:data:`READ_HERE_SECONDS` or meets a lock, and it runs again on aiosqlite's thread
+:data:`READ_HERE_SECONDS`, and it runs again on aiosqlite's thread
 (``OneTripCursor._read_here``). A read changes nothing, so running it twice is safe.
 """
 
@@ -222,28 +222,29 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
                 gate.leave(connection)
 
     def _read_here(self, call: Any) -> bool:
-        """Runs a read on the loop's thread if it is over within :data:`READ_HERE_SECONDS` and
-        meets no lock; False (nothing kept) when SQLite stopped it for either: a read changes
-        nothing, so it is run again on aiosqlite's thread. Most reads of an update find a row
-        or a few by an index, in tens of microseconds, while a trip costs the loop more."""
+        """Runs a read on the loop's thread if it is over within :data:`READ_HERE_SECONDS`;
+        False (nothing kept) when SQLite stopped it there, or it failed: a read changes nothing,
+        so it is run again on aiosqlite's thread (where an error is raised as before). Most reads
+        of an update find a row or a few by an index, in tens of microseconds, while a trip
+        costs the loop more. In WAL mode a read waits for no writer: only for a process that
+        holds the file exclusively or recovers its WAL after a crash, which cannot happen while
+        the bot keeps connections open on it.
+        """
         raw: sqlite3.Connection = self._connection._conn
         deadline = time.perf_counter() + READ_HERE_SECONDS
 
         def over() -> bool:  # SQLite asks every READ_CHECK_EVERY steps of the statement
             return time.perf_counter() > deadline
 
-        busy = int(self._adapt_connection.busy_seconds * 1000)  # type: ignore[attr-defined]
-        raw.execute("PRAGMA busy_timeout=0")  # a lock is not waited for here
         raw.set_progress_handler(over, READ_CHECK_EVERY)
         try:
             description, rows, rowcount, lastrowid = call()
-        except sqlite3.OperationalError:  # interrupted, or locked: on the thread instead
+        except sqlite3.OperationalError:  # interrupted (or another failure): on the thread
             return False
         except Exception as error:  # noqa: BLE001 - turned into the driver's error, raised
             self._adapt_connection._handle_exception(error)
         finally:
             raw.set_progress_handler(None, 0)
-            raw.execute(f"PRAGMA busy_timeout={busy}")
         self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
         self._rows = rows
         # SQLAlchemy's AsyncConnection.execute insists that the driver awaited something: an

@@ -522,27 +522,33 @@ class LoopHolds:
         # Off unless asked: the bench measures the bot's CPU, and this is work on every callback.
         by_step = self.by_step
 
-        def timed(handle: asyncio.events.Handle) -> None:
+        def time_one(run: Callable[[], object], step: Callable[[], object],
+                     name: Callable[[], str]) -> object:
             holds.started = time.perf_counter()
             holds.sampled = None
             # CPU time of this thread, not the clock: on a busy machine the process is also
             # paused by others, which holds nobody up that the bot could spare.
             began = time.thread_time()
             try:
-                original(handle)
+                return run()
             finally:
                 holds.started = 0.0
                 spent = time.thread_time() - began
                 holds.callbacks += 1
                 holds.busy += spent
                 if by_step:
-                    holds.steps[handle._context.get(STEP)] += spent  # type: ignore[attr-defined]
+                    holds.steps[step()] += spent
                 if spent > 0.020:
                     holds.over_20ms += 1
                 if len(holds.longest) < 5 or spent > holds.longest[-1][0]:
-                    holds.longest.append((spent, holds.sampled or holds.name(handle)))
+                    holds.longest.append((spent, holds.sampled or name()))
                     holds.longest.sort(reverse=True)
                     del holds.longest[5:]
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            time_one(lambda: original(handle),
+                     lambda: handle._context.get(STEP),  # type: ignore[attr-defined]
+                     lambda: holds.name(handle))
 
         if isinstance(loop, asyncio.BaseEventLoop):
             self.covers = "every callback"
@@ -554,24 +560,7 @@ class LoopHolds:
         self.covers = "every task step"
 
         def step(coro: Any, advance: Callable[..., object], *args: object) -> object:
-            holds.started = time.perf_counter()
-            holds.sampled = None
-            began = time.thread_time()
-            try:
-                return advance(*args)
-            finally:
-                holds.started = 0.0
-                spent = time.thread_time() - began
-                holds.callbacks += 1
-                holds.busy += spent
-                if by_step:
-                    holds.steps[STEP.get()] += spent
-                if spent > 0.020:
-                    holds.over_20ms += 1
-                if len(holds.longest) < 5 or spent > holds.longest[-1][0]:
-                    holds.longest.append((spent, holds.sampled or holds.stopped_at(coro)))
-                    holds.longest.sort(reverse=True)
-                    del holds.longest[5:]
+            return time_one(lambda: advance(*args), STEP.get, lambda: holds.stopped_at(coro))
 
         def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task:
             return asyncio.Task(_TimedSteps(coro, step), loop=loop, **kwargs)

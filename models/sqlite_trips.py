@@ -83,6 +83,14 @@ async def _nothing() -> None:
     return None
 
 
+async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
+    # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that
+    # comes just as the lock is granted, and the cancelled task then runs on (a stopping bot
+    # waited an hour for its pruning task, asleep when it should have ended).
+    async with asyncio.timeout(seconds):
+        await lock.acquire()
+
+
 class WriterGate:
     """One writing transaction at a time per engine, the others waiting their turn in the loop,
     and the statements of the one writing run without waiting for the loop.
@@ -124,8 +132,7 @@ class WriterGate:
         deadline = asked + seconds
         while True:
             try:
-                await_(asyncio.wait_for(self._lock.acquire(),
-                                        max(0.0, min(deadline - time.perf_counter(), 1.0))))
+                await_(_acquire(self._lock, max(0.0, min(deadline - time.perf_counter(), 1.0))))
                 break
             except TimeoutError:
                 owner = self.owner

@@ -259,3 +259,58 @@ async def bot(settings: Settings) -> AsyncIterator[BotHarness]:
         lambda base_url: build_application(settings, base_url=base_url))
     yield harness
     await harness.stop()
+
+
+# A test still running after this many seconds (its teardown included) is stuck: once in a
+# few hundred whole runs one was seen waiting in an async fixture's teardown with the event
+# loop idle. What every task of the test's loop awaits is then printed with the test's id,
+# so that the wait can be found (the test itself goes on as it would).
+STUCK_SECONDS = float(os.environ.get("PENDAMPING_TEST_STUCK_SECONDS", "150"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    import gc
+    import inspect
+    import sys
+    import threading
+
+    loops: list[asyncio.AbstractEventLoop] = []
+    original = asyncio.BaseEventLoop.run_until_complete
+
+    def remembered(loop, future):  # the loop a fixture or the test runs on, seen as it runs
+        if not loops or loops[-1] is not loop:
+            loops.append(loop)
+        return original(loop, future)
+
+    def stuck() -> None:
+        def tell() -> None:
+            print(f"\n{item.nodeid} is still running after {STUCK_SECONDS} s; its tasks:",
+                  file=sys.stderr, flush=True)
+            # An async fixture's teardown runs in an async generator, which a task's stack
+            # does not reach: the running ones are found among all objects.
+            running = [o for o in gc.get_objects() if inspect.isasyncgen(o) and o.ag_running]
+            for awaiting in [task.get_coro() for task in asyncio.all_tasks()] + running:
+                print(f"  {awaiting!r:.160}", file=sys.stderr)
+                while awaiting is not None:  # coroutines, async generators, generators
+                    frame = getattr(awaiting, "cr_frame", None) or getattr(awaiting, "ag_frame", None)
+                    if frame is not None:
+                        print(f"    {frame.f_code.co_filename}:{frame.f_lineno} "
+                              f"{frame.f_code.co_qualname}", file=sys.stderr)
+                    awaiting = (getattr(awaiting, "cr_await", None)
+                                or getattr(awaiting, "ag_await", None)
+                                or getattr(awaiting, "gi_yieldfrom", None))
+            sys.stderr.flush()
+        for loop in loops[-1:]:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(tell)
+
+    asyncio.BaseEventLoop.run_until_complete = remembered  # type: ignore[method-assign]
+    timer = threading.Timer(STUCK_SECONDS, stuck)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        asyncio.BaseEventLoop.run_until_complete = original  # type: ignore[method-assign]

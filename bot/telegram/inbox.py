@@ -316,8 +316,12 @@ class Inbox:
         """Stops receiving; what was received and not handled stays for the next start."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
-            task.cancel()
-        for task in tasks:
+            # Cancelled again until it ends: a cancellation can be lost in a library (Python
+            # 3.11's wait_for swallows one that comes as what it waits for is done), and a
+            # stop must not then wait for the task's next hour of sleep.
+            while not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=1.0)
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._runner is not None:

@@ -263,3 +263,24 @@ async def test_a_busy_bot_lets_the_next_batch_grow_a_quiet_one_polls_at_once():
     # Busy, then the work at hand runs low: polled again then, before the linger is over.
     loop.call_later(POLL_LINGER / 4, setattr, processor, "unfinished", BUSY - 1)
     assert await waited() < POLL_LINGER * 0.8
+
+
+async def test_a_stop_ends_a_task_whose_cancellation_was_lost():
+    # Python 3.11's wait_for can swallow a cancellation that comes as what it waits for is done;
+    # the task then sleeps on (the pruning task: an hour). The stop cancels it again.
+    inbox = Inbox(SimpleNamespace(update_queue=asyncio.Queue()), sessionmaker=None)
+    lost = asyncio.Event()
+
+    async def swallows_one_cancellation() -> None:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            lost.set()
+        await asyncio.sleep(3600)
+
+    inbox._start(swallows_one_cancellation(), "lost-cancellation")
+    await asyncio.sleep(0)
+    began = time.monotonic()
+    await asyncio.wait_for(inbox.stop(), 10)
+    assert lost.is_set()
+    assert time.monotonic() - began < 3

@@ -245,15 +245,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
         raw.set_progress_handler(over, READ_CHECK_EVERY)
         try:
-            description, rows, rowcount, lastrowid = call()
-        except sqlite3.OperationalError:  # interrupted (or another failure): on the thread
+            result = call()
+        except sqlite3.Error:  # stopped past the deadline, or failed: run again on the thread
             return False
-        except Exception as error:  # noqa: BLE001 - turned into the driver's error, raised
-            self._adapt_connection._handle_exception(error)
         finally:
             raw.set_progress_handler(None, 0)
-        self._description, self._rowcount, self._lastrowid = description, rowcount, lastrowid
-        self._rows = rows
+        self._keep(lambda: result)
         # SQLAlchemy's AsyncConnection.execute insists that the driver awaited something: an
         # await of nothing, which does not leave the loop's turn (unlike a trip).
         await_(_nothing())

@@ -14,10 +14,7 @@ the same errors. Given to SQLAlchemy as the engine's ``module`` (models.db.creat
 only the project's own engines use it.
 
 Writers also queue here, in the event loop rather than in SQLite, and a writing transaction of
-an update runs on the loop's thread without trips (:class:`WriterGate`). An update's reads run
-there too when they are quick: SQLite stops one that takes longer than
-:data:`READ_HERE_SECONDS`, and it runs again on aiosqlite's thread
-(``OneTripCursor._read_here``). A read changes nothing, so running it twice is safe.
+an update runs on the loop's thread without trips (:class:`WriterGate`).
 """
 
 from __future__ import annotations
@@ -54,10 +51,6 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 HERE_ROWS = 50
 HERE_SECONDS = 0.004
 _HERE: ContextVar[bool] = ContextVar("sqlite_on_the_loop", default=False)
-# A read there (outside a writing transaction) runs on the loop's thread for at most this long:
-# SQLite checks the time every READ_CHECK_EVERY steps of its program and stops it past that.
-READ_HERE_SECONDS = 0.002
-READ_CHECK_EVERY = 2000
 
 
 @contextmanager
@@ -77,10 +70,6 @@ def on_the_loop() -> Iterator[None]:
 # models.db): every this many writing transactions, one commits on aiosqlite's thread and
 # checkpoints there.
 CHECKPOINT_EVERY = 200
-
-
-async def _nothing() -> None:
-    return None
 
 
 async def _acquire(lock: asyncio.Lock, seconds: float) -> None:
@@ -201,9 +190,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         gate = connection.dbapi.gate
         if gate.owner is not connection:  # not in this connection's writing transaction
             if not operation.lstrip()[:7].upper().startswith(_WRITES):
-                # A read outside a writing transaction: here if it is quick, else on the thread.
-                if not (_HERE.get() and self._read_here(call)):
-                    self._finish(call)
+                self._finish(call)  # a read outside a writing transaction: on the thread
                 return
             gate.enter(connection, connection.busy_seconds)
             connection.tripped()
@@ -227,34 +214,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
             # A write that failed before its transaction began, or one SQLite itself ended.
             if not self._connection.in_transaction:
                 gate.leave(connection)
-
-    def _read_here(self, call: Any) -> bool:
-        """Runs a read on the loop's thread if it is over within :data:`READ_HERE_SECONDS`;
-        False (nothing kept) when SQLite stopped it there, or it failed: a read changes nothing,
-        so it is run again on aiosqlite's thread (where an error is raised as before). Most reads
-        of an update find a row or a few by an index, in tens of microseconds, while a trip
-        costs the loop more. In WAL mode a read waits for no writer: only for a process that
-        holds the file exclusively or recovers its WAL after a crash, which cannot happen while
-        the bot keeps connections open on it.
-        """
-        raw: sqlite3.Connection = self._connection._conn
-        deadline = time.perf_counter() + READ_HERE_SECONDS
-
-        def over() -> bool:  # SQLite asks every READ_CHECK_EVERY steps of the statement
-            return time.perf_counter() > deadline
-
-        raw.set_progress_handler(over, READ_CHECK_EVERY)
-        try:
-            result = call()
-        except sqlite3.Error:  # stopped past the deadline, or failed: run again on the thread
-            return False
-        finally:
-            raw.set_progress_handler(None, 0)
-        self._keep(lambda: result)
-        # SQLAlchemy's AsyncConnection.execute insists that the driver awaited something: an
-        # await of nothing, which does not leave the loop's turn (unlike a trip).
-        await_(_nothing())
-        return True
 
     def _keep(self, call: Any) -> None:
         """Runs ``call`` here and keeps what SQLAlchemy reads afterwards."""

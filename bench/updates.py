@@ -33,7 +33,12 @@ Run: .venv/bin/python bench/updates.py [--workloads signup group visit grant rol
 To find what is slow: PENDAMPING_BENCH_STEPS=1 prints the loop's CPU per update for each step
 (and, on SQLite, how long writers held and waited for their turn, models.sqlite_trips);
 PENDAMPING_BENCH_TIMELINE=1 the answers second by second; PENDAMPING_BENCH_SQL=1 the statements
-per update; PENDAMPING_BENCH_PROFILE=FILE a cProfile of the bot process.
+per update and those compiled while serving; PENDAMPING_BENCH_PROFILE=FILE a cProfile of the bot
+process.
+
+This process stands in for Telegram and the people: what it imported and prepared is frozen
+out of its garbage collector before each run (a full pass over it paused the server up to
+109 ms), and each run prints this process's collector passes, so a pause here shows.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
@@ -445,6 +450,7 @@ class Run:
     calls: collections.Counter[str] = field(default_factory=collections.Counter)
     process: dict = field(default_factory=dict)  # what the bot process reported
     saved: int | None = None
+    pauses: ServerPauses | None = None  # this process's, while the people answered
 
     @property
     def updates(self) -> int:
@@ -453,6 +459,35 @@ class Run:
     @property
     def per_second(self) -> float:
         return self.updates / self.seconds if self.seconds else 0.0
+
+
+class ServerPauses:
+    """The garbage collector's passes in this process (the server and the people) while they
+    run: how many, and the longest, per generation. A long one delays every update offered and
+    every answer received, whichever bot is measured."""
+
+    def __init__(self) -> None:
+        self.passes = [[0, 0.0] for _ in range(3)]
+        self._began = 0.0
+
+    def _seen(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+            return
+        passes = self.passes[info["generation"]]
+        passes[0] += 1
+        passes[1] = max(passes[1], time.perf_counter() - self._began)
+
+    def __enter__(self) -> Self:
+        gc.callbacks.append(self._seen)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._seen)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{generation}: {count}, longest {longest * 1000:.1f} ms"
+                         for generation, (count, longest) in enumerate(self.passes))
 
 
 class _TimedSteps(collections.abc.Coroutine):
@@ -647,6 +682,7 @@ class Counts:
                 event.listen(engine, "commit", lambda *_a: self.kinds.update(["COMMIT"]))
                 event.listen(engine, "rollback", lambda *_a: self.kinds.update(["ROLLBACK"]))
                 event.listen(engine, "checkout", lambda *_a: self.kinds.update(["CHECKOUT"]))
+                self._time_compiles()
             event.listen(Session, "after_transaction_create", begun)
 
         async def handled(update: object, _context: object) -> None:
@@ -662,7 +698,27 @@ class Counts:
 
         application.add_handler(TypeHandler(object, handled), group=-99)
 
+    def _time_compiles(self) -> None:
+        """Counts statements compiled while serving (the statement cache missed), with their CPU
+        time: each runs on the event loop, so a slow first compile is a hold every user feels."""
+        from sqlalchemy.sql.elements import ClauseElement
+
+        compiler = ClauseElement._compiler
+        counts = self
+
+        def timed(element: ClauseElement, *args: Any, **kwargs: Any) -> Any:
+            began = time.thread_time()
+            try:
+                return compiler(element, *args, **kwargs)
+            finally:
+                spent = (time.thread_time() - began) * 1000
+                counts.compiles.append((spent, " ".join(str(element).split())[:90]
+                                        if spent > 2 else type(element).__name__))
+
+        ClauseElement._compiler = timed  # type: ignore[method-assign]
+
     def reset(self) -> None:
+        self.compiles: list[tuple[float, str]] = []
         self.updates = self.checkouts = self.transactions = self.commits = self.statements = 0
         self.kinds: collections.Counter[str] = collections.Counter()
         self.cpu = self._cpu()
@@ -726,6 +782,11 @@ class Counts:
         if self.kinds:
             cache = self.application.bot_data.engine.sync_engine._compiled_cache
             print(f"SQL compiled cache: {len(cache)} of {cache.capacity}", file=sys.stderr)
+            spent = sum(ms for ms, _ in self.compiles)
+            print(f"SQL compiled while serving: {len(self.compiles)}, {spent:.0f} ms in all",
+                  file=sys.stderr)
+            for ms, statement in sorted(self.compiles, reverse=True)[:8]:
+                print(f"SQL compile {ms:5.1f} ms {statement}", file=sys.stderr)
         for statement, count in self.kinds.most_common():
             print(f"SQL {count / n:6.3f} {statement}", file=sys.stderr, flush=True)
 
@@ -757,9 +818,16 @@ async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, 
         seeds = [rng.random() for _ in ids]
         for user_id in ids:
             screens.chats.pop(user_id, None)
-        await asyncio.gather(*(person(server, screens, steps, user_id, echo=who == "echo",
-                                      think=think, rng=random.Random(s), result=result)
-                               for user_id, s in zip(ids, seeds, strict=True)))
+        # This process stands in for Telegram: its own pauses must not count as the bot's. A
+        # full collection here walked the quarter of a million objects imported and prepared
+        # (up to 109 ms, seven times in a roll-over run), holding up the server and the
+        # people alike; frozen, they are left out of it.
+        gc.collect()
+        gc.freeze()
+        with ServerPauses() as pauses:
+            await asyncio.gather(*(person(server, screens, steps, user_id, echo=who == "echo",
+                                          think=think, rng=random.Random(s), result=result)
+                                   for user_id, s in zip(ids, seeds, strict=True)))
         calls = collections.Counter(server.calls) - calls
         process.send_signal(signal.SIGUSR2)
     finally:
@@ -769,7 +837,7 @@ async def drive(server: LocalBotApi, screens: Screens, who: str, workload: str, 
     report = next((json.loads(line[6:]) for line in out.splitlines()
                    if line.startswith("BENCH ")), {})
     seconds = result.last_answer - result.first_offer
-    return Run(who, workload, users, result, seconds, calls, report)
+    return Run(who, workload, users, result, seconds, calls, report, pauses=pauses)
 
 
 async def run(args: argparse.Namespace) -> list[tuple[Run, Run]]:
@@ -828,6 +896,8 @@ def report(echo: Run, bot: Run) -> None:
                               for generation, (count, total, longest) in enumerate(p["gc"]))
                   + f" (objects per generation and frozen: {p.get('gc_objects')}); "
                   f"memory now and at its peak {p.get('rss_mb')} MB")
+    print(f"  this process's collector passes (generation: count, longest), echo: {echo.pauses}; "
+          f"bot: {bot.pauses}")
     if bot.result.lost:
         print(f"  LOST at {dict(bot.result.lost_at)}; {bot.result.stuck}")
     print(f"  saved {bot.saved} of {bot.users}; ratio {ratio:.2f}")

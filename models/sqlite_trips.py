@@ -103,7 +103,7 @@ class WriterGate:
     (:func:`on_the_loop`) they run on the loop's thread, a few rows each (:data:`HERE_ROWS`),
     with a trip again when the loop has not had a turn for :data:`HERE_SECONDS`. A commit only
     appends to the WAL; every :data:`CHECKPOINT_EVERY` th one goes to aiosqlite's thread and
-    copies the WAL into the database file there.
+    copies the WAL into the database file there, once its turn is let go.
     """
 
     def __init__(self) -> None:
@@ -303,6 +303,9 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                     return
                 super().commit()
                 if checkpoint:
+                    # After the turn is let go: a passive checkpoint waits for no writer and
+                    # no writer waits for it, while it copies pages and syncs the file.
+                    self._left()
                     self._checkpoint()
             elif self._open():
                 super().commit()

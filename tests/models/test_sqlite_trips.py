@@ -220,6 +220,39 @@ async def test_a_long_transaction_lets_the_loop_run_and_commits_checkpoint(
     assert len(await _names(engine)) == 7
 
 
+async def test_another_writer_commits_while_a_checkpoint_runs(
+        engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(sqlite_trips, "CHECKPOINT_EVERY", 1)  # every commit checkpoints
+    # The checkpoint made slow (as a file sync on a busy disk): the next writer must not wait
+    # for it, since a passive checkpoint holds no write lock.
+    checkpointing, other_done = asyncio.Event(), asyncio.Event()
+    real = sqlite_trips.OneTripConnection._checkpoint
+
+    def slow_checkpoint(self) -> None:
+        checkpointing.set()
+        sqlite_trips.await_(asyncio.wait_for(other_done.wait(), 5))
+        real(self)
+
+    monkeypatch.setattr(sqlite_trips.OneTripConnection, "_checkpoint", slow_checkpoint)
+
+    async def write(name: str) -> None:
+        with sqlite_trips.on_the_loop():
+            async with create_sessionmaker(engine)() as session:
+                await session.execute(insert(_THING).values(name=name))
+                await session.commit()
+
+    async def second() -> None:
+        await checkpointing.wait()
+        monkeypatch.setattr(sqlite_trips, "CHECKPOINT_EVERY", 1000)
+        print("before second", engine.sync_engine.dialect.dbapi.gate.owner, engine.sync_engine.dialect.dbapi.gate._lock.locked(), flush=True); await asyncio.wait_for(write("second"), 3)  # its turn, while the first checkpoints
+        other_done.set()
+
+    await asyncio.gather(write("first"), second())
+    assert sorted(await _names(engine)) == ["first", "second"]
+    # Its turn came at once, not from the gate's check for a turn whose transaction ended.
+    assert "turn was let go" not in caplog.text
+
+
 async def test_a_turn_whose_transaction_ended_unseen_is_let_go(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gate.db'}", busy_seconds=5)
     async with engine.begin() as connection:

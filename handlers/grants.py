@@ -464,8 +464,8 @@ async def save(update: Update, context: BotContext) -> int:
         # A draft begun before the kinds changed: its kind is asked again.
         await close_buttons(update.callback_query)
         return await flow.ask_again(update, context, "kind", Step.KIND)
-    await close_buttons(update.callback_query)
-    result = await flow.save_through(update, context, save_grant, grant=NewGrant(
+    result = await flow.save_through(update, context, save_grant,
+                                     closing=update.callback_query, grant=NewGrant(
         actor=context.mentor, group_id=draft["group_id"], kind=draft["kind"],
         form=draft["form"], amount=draft.get("amount"), goods_description=draft.get("goods"),
         received_on=date.fromisoformat(draft["received_on"]),

@@ -440,8 +440,8 @@ async def save(update: Update, context: BotContext) -> int:
     # Nothing rolled over is an old summary's button, answered before the buttons close.
     if not flow.complete(context, REQUIRED) or not (draft.get("amount") or draft.get("units")):
         return await flow.stale(update, context)
-    await close_buttons(update.callback_query)
-    result = await flow.save_through(update, context, save_rollover, rollover=NewRollover(
+    result = await flow.save_through(update, context, save_rollover,
+                                     closing=update.callback_query, rollover=NewRollover(
         actor=context.mentor, grant_id=draft["grant_id"],
         rolled_on=date.fromisoformat(draft["rolled_on"]), recipient_kind=draft["kind"],
         recipient_name=draft["name"], recipient_village_code=draft.get("village"),

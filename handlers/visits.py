@@ -529,8 +529,7 @@ async def save(update: Update, context: BotContext) -> int:
     draft = flow.draft(context)
     if not flow.complete(context, REQUIRED) or not draft.get("activities"):
         return await flow.stale(update, context)
-    await close_buttons(update.callback_query)
-    return await _save(update, context)
+    return await _save(update, context, closing=update.callback_query)
 
 
 def _says_save_now(context: BotContext, text: str) -> bool:
@@ -572,13 +571,14 @@ async def _save_now(update: Update, context: BotContext) -> int:
     return await _save(update, context, quick=True)
 
 
-async def _save(update: Update, context: BotContext, *, quick: bool = False) -> int:
+async def _save(update: Update, context: BotContext, *, quick: bool = False,
+                closing: CallbackQuery | None = None) -> int:
     """Saves the draft through the models' rules (the group the mentor's own, checked again)
     and says so, with the stage question; ``quick`` (Simpan sekarang, no summary seen): the
     saved message also says what was saved, that the next visit follows the group's schedule,
     and offers ⏱ Ubah jadwal."""
     draft = flow.draft(context)
-    result = await flow.save_through(update, context, rules.save_visit, visit=rules.NewVisit(
+    new_visit = rules.NewVisit(
         actor=context.mentor, group_id=draft["group_id"],
         visited_on=date.fromisoformat(draft["visited_on"]), attendance=int(draft["attendance"]),
         activities=tuple(draft["activities"]),
@@ -587,7 +587,9 @@ async def _save(update: Update, context: BotContext, *, quick: bool = False) -> 
         figures_from=iso_date(draft.get("figures_from")),
         problems=draft.get("problems"), follow_up=draft.get("follow_up"),
         latitude=draft.get("latitude"), longitude=draft.get("longitude"),
-        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id))
+        photo_file_ids=tuple(draft.get("photos", [])), update_id=update.update_id)
+    result = await flow.save_through(update, context, rules.save_visit, closing=closing,
+                                     visit=new_visit)
     if isinstance(result, rules.VisitRefusal):
         return await _refused(update, context, result)
     visit, group = result.record, result.group

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.enums import ReminderStatus, RolloverStatus
+from bot.localapi import Faults
 from models import grants as grant_queries
 from models.tables import AuditLog, Grant, Group, Mentor, Reminder, Rollover
 from tests.factories import (
@@ -59,6 +61,35 @@ async def roll(chat: ChatUser, amount: str, name: str = "Sari Wulandari") -> Non
     await chat.send(amount)
     await chat.press("Lewati")  # note
     await chat.press("✅ Simpan")
+
+
+async def test_simpan_saves_while_its_buttons_are_taken_away(bot, session):
+    """The Simpan's buttons go while the roll-over is saved, not before: a slow edit does not
+    hold up the save, and "saved" still comes after the buttons have gone."""
+    await setup(session)
+    chat = bot.chat(MENTOR)
+    await to_amount(chat)
+    await chat.send("2 jt")
+    await chat.press("Lewati")  # note
+    summary = chat.messages()[-1]
+    bot.server.set_faults(Faults(slow_seconds=2.0))  # only the fault asked for below
+    bot.server.fail_next("slow", method="editMessageReplyMarkup")
+    pressing = asyncio.create_task(chat.press("✅ Simpan"))
+    saved_while_editing = False
+    for _ in range(30):  # 1.5 s, within the edit's 2 s
+        await asyncio.sleep(0.05)
+        await session.rollback()  # a fresh read of what the bot committed
+        if await rollovers(session):
+            saved_while_editing = not pressing.done()
+            break
+    await pressing
+    assert saved_while_editing
+    assert "Sebagian · Dana: Rp 2.000.000 dari Rp 10.000.000 (20%)" in chat.last_text()
+    assert chat.buttons(next(message for message in chat.messages()
+                             if message.message_id == summary.message_id)) == []
+    calls = [call.method for call in bot.server.requests]
+    assert calls.index("editMessageReplyMarkup") < len(calls) - 1 - calls[::-1].index(
+        "sendMessage")
 
 
 # --- whole roll-overs ----------------------------------------------------------------------------

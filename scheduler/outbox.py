@@ -151,6 +151,21 @@ class Outbox:
                         interrupted)
         return interrupted
 
+    async def _settle_first(self) -> bool:
+        """What a crash interrupted is settled before anything is sent, here rather than
+        before the bot starts: a leader that hung half way through recording a message keeps
+        that row locked until it wakes or its session ends, and mentors are answered
+        meanwhile. Tried again every second while it fails; False if stopped first."""
+        while not self._stopping:
+            try:
+                await self.recover()
+                return True
+            except Exception:
+                log.exception("settling the broadcast messages a crash interrupted failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)
+        return False
+
     def start(self) -> None:
         """Runs rounds in the background until ``stop``."""
         self._stopping = False
@@ -180,6 +195,8 @@ class Outbox:
                 await request.shutdown()
 
     async def run(self) -> None:
+        if not await self._settle_first():
+            return
         while not self._stopping:
             try:
                 result = await self.step()
@@ -455,9 +472,8 @@ _workers: dict[int, Outbox] = {}
 
 
 async def start(application) -> Outbox:
-    """post_init: settles what a crash interrupted, then sends in the background."""
+    """post_init: settles what a crash interrupted, then sends, in the background."""
     worker = Outbox.for_application(application)
-    await worker.recover()
     worker.start()
     _workers[id(application)] = worker
     return worker

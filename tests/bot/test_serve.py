@@ -382,11 +382,19 @@ async def test_a_hung_leader_is_replaced_and_sends_nothing_when_it_wakes(
         report = server.message(coordinator.telegram_id, progress.message_id).text
         assert report.startswith("✅ Siaran selesai: "), report
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)
-                process.send_signal(signal.SIGTERM)
+        # Both woken before either is awaited: a stopped one holds its database session, and
+        # the other's stop may wait on it. One that does not stop is killed, so that a failure
+        # here never leaves a process (and its locks) behind for the next test.
+        running = [process for process in processes.values() if process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGCONT)
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
                 await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                await asyncio.to_thread(process.wait, 10)
         await server.stop()
     assert standby.returncode == 0, logs()
 

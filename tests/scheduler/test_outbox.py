@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.core.enums import Audience, MentorStatus, OutboxStatus, Role
 from bot.core.settings import Settings
 from models import broadcasts as queries
+from models.db import create_engine
 from models.tables import BroadcastRecipient, Mentor
 from scheduler.outbox import Outbox, wall_now
 from tests.factories import DISTRICT_CIBADAK, REGENCY_SUKABUMI, make_mentor
@@ -219,3 +220,60 @@ async def test_replies_stay_fast_while_a_broadcast_runs(start_bot, session):
     # Answered while the broadcast is still being sent: the bot did not wait for it (the
     # reply times under load are measured by bench/broadcast.py).
     assert sum(deliveries(bot.server, ids).values()) < 200
+
+
+async def test_a_row_left_locked_by_a_hung_leader_holds_up_only_the_broadcast(
+        start_bot, session, db_url):
+    """A leader that hung half way through recording a message keeps that row locked (its
+    transaction open) until it wakes. The next leader answers mentors meanwhile, and settles
+    the row ("interrupted", never resent) and finishes the broadcast once the lock is gone."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: on SQLite one open writer holds up every other")
+    bot = await start_bot(broadcast_rate_per_second=100, broadcast_per_chat_per_second=1000)
+    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
+                      role=Role.COORDINATOR)
+    ids = await bulk_mentors(session, 40)
+    coord = bot.chat(COORDINATOR)
+    await compose(coord, "Halo {nama}.")
+    await coord.press("📤 Kirim")
+    broadcast = await last_broadcast(session)
+    async with asyncio.timeout(5):
+        while sum(deliveries(bot.server, ids).values()) < 10:
+            await asyncio.sleep(0.01)
+    hung = create_engine(db_url)
+    connection = await hung.connect()
+    hung_row: list[tuple[int, int]] = []
+
+    async def hang_while_recording() -> None:
+        # While no bot runs: a row the stopped one left pending is claimed and, half recorded,
+        # held locked by the hung leader's open transaction.
+        result = await session.execute(
+            select(BroadcastRecipient.id, BroadcastRecipient.telegram_id)
+            .where(BroadcastRecipient.status == OutboxStatus.PENDING)
+            .order_by(BroadcastRecipient.id.desc()).limit(1))
+        hung_row.append(tuple(result.one()))
+        await session.execute(update(BroadcastRecipient)
+                              .where(BroadcastRecipient.id == hung_row[0][0])
+                              .values(status=OutboxStatus.SENDING, attempts=1))
+        await session.commit()
+        await connection.execute(update(BroadcastRecipient)
+                                 .where(BroadcastRecipient.id == hung_row[0][0])
+                                 .values(reason="recording"))
+
+    try:
+        await asyncio.wait_for(bot.restart(meanwhile=hang_while_recording), 20)
+        # The new leader has started and answers a mentor while the row is still locked.
+        replies = await asyncio.wait_for(bot.chat(ids[0]).send("/bantuan"), 20)
+        assert any("/kunjungan" in (reply.content or "") for reply in replies)
+        await connection.rollback()  # the hung leader wakes (or its session ends)
+        broadcast = await wait_done(session, broadcast.id)
+    finally:
+        await connection.close()
+        await hung.dispose()
+    hung_id, hung_tid = hung_row[0]
+    counts = {tid: sum((m.content or "").startswith("Halo") for m in bot.server.sent(tid))
+              for tid in ids}
+    assert counts.pop(hung_tid) == 0
+    assert set(counts.values()) == {1}
+    row = await session.get(BroadcastRecipient, hung_id, populate_existing=True)
+    assert (row.status, row.reason) == ("failed", "interrupted")

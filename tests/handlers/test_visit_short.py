@@ -66,6 +66,27 @@ async def test_a_visit_with_nothing_special_takes_six_steps(bot, session):
         date(2026, 12, 9)
 
 
+async def test_simpan_sekarang_typed_at_the_activities_saves(bot, session):
+    """Its button comes with the first tick; typed, the words save as the button does (before
+    anything is ticked they are explained, and nothing is saved)."""
+    await mentor_with_group(session)
+    chat = bot.chat(MENTOR)
+    await chat.send("/kunjungan")
+    await chat.press("KUBE Mawar")
+    await chat.press("📅 Hari ini")
+    await chat.send("7")
+    await chat.send("simpan sekarang")  # nothing ticked yet: no save
+    assert "Kegiatan dipilih dengan menekan tombol" in shown(chat.messages()[-2:])
+    assert await visits(session) == []
+    await chat.press("▫️ Penguatan kelompok")
+    replies = await chat.send("Simpan sekarang")
+    assert "✅ Tersimpan! Kunjungan ke KUBE Mawar tanggal 25 November 2026 sudah dicatat: " \
+        "hadir 7 KK, Penguatan kelompok." in shown(replies)
+    [visit] = await visits(session)
+    assert (visit.attendance, visit.activities) == (7, ["penguatan"])
+    assert await draft(session) is None
+
+
 async def test_simpan_sekarang_at_the_location_keeps_the_answers_given(bot, session):
     await mentor_with_group(session)
     chat = bot.chat(MENTOR)

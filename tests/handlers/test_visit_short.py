@@ -71,19 +71,16 @@ async def test_simpan_sekarang_typed_at_the_activities_saves(bot, session):
     anything is ticked they are explained, and nothing is saved)."""
     await mentor_with_group(session)
     chat = bot.chat(MENTOR)
-    await chat.send("/kunjungan")
-    await chat.press("KUBE Mawar")
-    await chat.press("📅 Hari ini")
-    await chat.send("7")
+    await to_activities(chat)  # yesterday, 6 of 7 came
     await chat.send("simpan sekarang")  # nothing ticked yet: no save
     assert "Kegiatan dipilih dengan menekan tombol" in shown(chat.messages()[-2:])
     assert await visits(session) == []
     await chat.press("▫️ Penguatan kelompok")
     replies = await chat.send("Simpan sekarang")
-    assert "✅ Tersimpan! Kunjungan ke KUBE Mawar tanggal 25 November 2026 sudah dicatat: " \
-        "hadir 7 KK, Penguatan kelompok." in shown(replies)
+    assert "✅ Tersimpan! Kunjungan ke KUBE Mawar tanggal 24 November 2026 sudah dicatat: " \
+        "hadir 6 KK, Penguatan kelompok." in shown(replies)
     [visit] = await visits(session)
-    assert (visit.attendance, visit.activities) == (7, ["penguatan"])
+    assert (visit.attendance, visit.activities) == (6, ["penguatan"])
     assert await draft(session) is None
 
 

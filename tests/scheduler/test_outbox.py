@@ -106,19 +106,26 @@ async def test_three_hundred_recipients_with_429s_and_blocked_users(start_bot, s
     assert all(f"Pemblokir {tid} – memblokir bot" in replies[-1].text for tid in blocking)
 
 
-async def test_a_restart_in_the_middle_sends_nobody_anything_twice(start_bot, session):
-    bot = await start_bot(broadcast_rate_per_second=100, broadcast_per_chat_per_second=1000)
+async def broadcast_under_way(bot: BotHarness, session, recipients: int,
+                               delivered: int) -> tuple[list[int], int]:
+    """A coordinator's broadcast to ``recipients`` new mentors, sent through /siaran until
+    ``delivered`` have it: (their ids, the broadcast's id)."""
     await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
                       role=Role.COORDINATOR)
-    ids = await bulk_mentors(session, 150)
+    ids = await bulk_mentors(session, recipients)
     coord = bot.chat(COORDINATOR)
     await compose(coord, "Halo {nama}.")
     await coord.press("📤 Kirim")
     broadcast = await last_broadcast(session)
-
     async with asyncio.timeout(5):
-        while sum(deliveries(bot.server, ids).values()) < 30:
+        while sum(deliveries(bot.server, ids).values()) < delivered:
             await asyncio.sleep(0.01)
+    return ids, broadcast.id
+
+
+async def test_a_restart_in_the_middle_sends_nobody_anything_twice(start_bot, session):
+    bot = await start_bot(broadcast_rate_per_second=100, broadcast_per_chat_per_second=1000)
+    ids, broadcast_id = await broadcast_under_way(bot, session, 150, 30)
     # As if the process had died right after claiming one row: it may have been sent, so it
     # must not be sent again.
     result = await session.execute(
@@ -131,7 +138,7 @@ async def test_a_restart_in_the_middle_sends_nobody_anything_twice(start_bot, se
     await session.commit()
 
     await bot.restart()  # a clean stop of the worker, then a new process resumes
-    broadcast = await wait_done(session, broadcast.id)
+    broadcast = await wait_done(session, broadcast_id)
 
     counts = deliveries(bot.server, ids)
     assert counts.pop(crashed_tid) == 0
@@ -230,16 +237,7 @@ async def test_a_row_left_locked_by_a_hung_leader_holds_up_only_the_broadcast(
     if not db_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only: on SQLite one open writer holds up every other")
     bot = await start_bot(broadcast_rate_per_second=100, broadcast_per_chat_per_second=1000)
-    await make_mentor(session, telegram_id=COORDINATOR, area_code=REGENCY_SUKABUMI,
-                      role=Role.COORDINATOR)
-    ids = await bulk_mentors(session, 40)
-    coord = bot.chat(COORDINATOR)
-    await compose(coord, "Halo {nama}.")
-    await coord.press("📤 Kirim")
-    broadcast = await last_broadcast(session)
-    async with asyncio.timeout(5):
-        while sum(deliveries(bot.server, ids).values()) < 10:
-            await asyncio.sleep(0.01)
+    ids, broadcast_id = await broadcast_under_way(bot, session, 40, 10)
     hung = create_engine(db_url)
     connection = await hung.connect()
     hung_row: list[tuple[int, int]] = []
@@ -266,7 +264,7 @@ async def test_a_row_left_locked_by_a_hung_leader_holds_up_only_the_broadcast(
         replies = await asyncio.wait_for(bot.chat(ids[0]).send("/bantuan"), 20)
         assert any("/kunjungan" in (reply.content or "") for reply in replies)
         await connection.rollback()  # the hung leader wakes (or its session ends)
-        broadcast = await wait_done(session, broadcast.id)
+        await wait_done(session, broadcast_id)
     finally:
         await connection.close()
         await hung.dispose()

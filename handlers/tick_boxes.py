@@ -109,9 +109,16 @@ class TickBoxes:
             chosen.append(value)
         draft[self.field] = [v for v in values if v in chosen] if self.in_order else chosen
         await query.answer()
+        markup = self.keyboard(context, draft[self.field])
+        # The buttons as they stand now (a tick may add one, as 💾 Simpan sekarang): a label
+        # typed next names one of these (Questions.typed_press).
+        message = query.message
+        self.flow.note_buttons(
+            context, self.step, [(button.text, str(button.callback_data))
+                                 for row in markup.inline_keyboard for button in row],
+            message.message_id if message is not None else None)
         try:
-            await query.edit_message_reply_markup(
-                reply_markup=self.keyboard(context, draft[self.field]))
+            await query.edit_message_reply_markup(reply_markup=markup)
         except BadRequest:  # the same keyboard (a double tap): nothing to change
             pass
         return self.step

@@ -714,21 +714,10 @@ def handlers() -> list[BaseHandler]:
     """/kunjungan and the stage question after a visit, new for each Application."""
     figures = "|".join(views.FIGURES + views.ASSETS)
     now = {rf"{views.SAVE_NOW}:{ID}": save_now}  # at the activities and every question after
-    ticks = activities.answers(typed="visit.activities_use_buttons")
-    ticks_typed = ticks.pop(TEXT)
-
-    async def activities_typed(update: Update, context: BotContext) -> int:
-        """Typed "Simpan sekarang" once it is offered saves the visit (its button came with
-        the first tick, after the question's buttons were noted); other text as the tick boxes
-        take it."""
-        if _save_now_offered(context) is not None and _says_save_now(
-                context, message_text(update)):
-            return await _save_now(update, context)
-        return await ticks_typed(update, context)
     return [flow.build({
         Step.DATE: {"date:today": got_date_today, TEXT: got_date},
         Step.ATTENDANCE: {TEXT: got_attendance},
-        Step.ACTIVITIES: {**now, **ticks, TEXT: activities_typed},
+        Step.ACTIVITIES: {**now, **activities.answers(typed="visit.activities_use_buttons")},
         Step.FIGURES: {"fig:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
                        amount_check.ANSWERS: figure_checked, **now, TEXT: got_figure},
         Step.ASSETS: {"ast:(yes|no)": figures_button, f"(skip|keep):({figures})": figure_button,
